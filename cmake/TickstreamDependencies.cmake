@@ -1,0 +1,23 @@
+# Every third-party dependency becomes an imported target here, so component CMakeLists only link
+# targets. All of them come from Debian 12 packages (scripts/install-deps installs them).
+find_package(Threads REQUIRED)
+find_package(PkgConfig REQUIRED)
+find_package(OpenSSL REQUIRED)
+find_package(Boost 1.81 REQUIRED COMPONENTS system)
+find_package(prometheus-cpp CONFIG REQUIRED)
+
+# hiredis and libuv ship pkg-config files but no CMake targets.
+pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
+pkg_check_modules(LIBUV REQUIRED IMPORTED_TARGET libuv)
+
+# RapidJSON is header-only; Debian's package puts it under /usr/include.
+find_path(RAPIDJSON_INCLUDE_DIR rapidjson/document.h REQUIRED)
+add_library(tickstream_rapidjson INTERFACE)
+target_include_directories(tickstream_rapidjson SYSTEM INTERFACE ${RAPIDJSON_INCLUDE_DIR})
+add_library(tickstream::rapidjson ALIAS tickstream_rapidjson)
+
+# Beast and Asio are header-only. BOOST_ASIO_NO_DEPRECATED keeps us on the current API.
+add_library(tickstream_beast INTERFACE)
+target_link_libraries(tickstream_beast INTERFACE Boost::headers Boost::system Threads::Threads)
+target_compile_definitions(tickstream_beast INTERFACE BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW)
+add_library(tickstream::beast ALIAS tickstream_beast)

@@ -1,0 +1,21 @@
+# tickstream::warnings: warnings are errors in our own code (dependencies are SYSTEM includes).
+add_library(tickstream_warnings INTERFACE)
+target_compile_options(tickstream_warnings INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align -Wunused
+  -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough -Werror)
+add_library(tickstream::warnings ALIAS tickstream_warnings)
+
+# tickstream::sanitizers: maps TICKSTREAM_SANITIZE onto compile and link flags.
+add_library(tickstream_sanitizers INTERFACE)
+if(TICKSTREAM_SANITIZE)
+  string(REPLACE ";" "," _ts_san "${TICKSTREAM_SANITIZE}")
+  target_compile_options(tickstream_sanitizers INTERFACE
+    -fsanitize=${_ts_san} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  target_link_options(tickstream_sanitizers INTERFACE -fsanitize=${_ts_san})
+endif()
+add_library(tickstream::sanitizers ALIAS tickstream_sanitizers)
+
+# Applies our warning and sanitizer policy to one of our own targets.
+function(tickstream_target_defaults target)
+  target_link_libraries(${target} PRIVATE tickstream::warnings tickstream::sanitizers)
+endfunction()

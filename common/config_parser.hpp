@@ -1,0 +1,73 @@
+#pragma once
+// Command-line flags and environment variables for both binaries, with --help.
+//
+// Each option is `--name VALUE` (or `--name=VALUE`) and may also come from an environment variable;
+// a flag on the command line wins over the environment, which wins over the default. A bad or
+// missing value is a start-up configuration error: parse_or_exit() prints which flag and why and
+// exits with status 2.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace tickstream::common {
+
+class config_parser {
+ public:
+  // Parses one value into the bound target; returns an error text ("must be ...") on failure.
+  using setter = std::function<std::optional<std::string>(std::string_view)>;
+  using renderer = std::function<std::string()>;
+  using env_lookup = std::function<const char*(const char*)>;
+
+  config_parser(std::string program, std::string summary);
+
+  void add_string(std::string name, std::string env, std::string& target, std::string help);
+  // A value that must never be logged or printed (keys, passwords).
+  void add_secret(std::string name, std::string env, std::string& target, std::string help);
+  void add_int(std::string name, std::string env, std::int64_t& target, std::int64_t min,
+               std::int64_t max, std::string help);
+  void add_bool(std::string name, std::string env, bool& target, std::string help);
+  // Any other type: the caller supplies parsing and rendering.
+  void add_custom(std::string name, std::string env, setter set, renderer render, std::string help);
+  // The named option must be given (by flag or environment).
+  void require(std::string_view name);
+
+  struct outcome {
+    bool help = false;
+    std::optional<std::string> error;
+  };
+  outcome parse(int argc, const char* const* argv, const env_lookup& env) const;
+  // As parse(), with the process environment; prints --help and exits 0, or prints the error and
+  // exits 2.
+  void parse_or_exit(int argc, const char* const* argv) const;
+
+  std::string help_text() const;
+  // name=value for every option, secrets shown as "<redacted>" (or "<unset>").
+  std::vector<std::pair<std::string, std::string>> effective() const;
+
+ private:
+  struct option {
+    std::string name;
+    std::string env;
+    std::string help;
+    setter set;
+    renderer render;
+    bool secret = false;
+    bool is_bool = false;
+    bool required = false;
+  };
+  option& add(option opt);
+
+  std::string program_;
+  std::string summary_;
+  std::vector<option> options_;
+};
+
+// Logs the effective configuration as one structured line.
+void log_effective_config(const config_parser& parser);
+
+}  // namespace tickstream::common

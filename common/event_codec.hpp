@@ -1,0 +1,21 @@
+#pragma once
+// JSON encoding and validating decoding of normalized events.
+
+#include <string>
+#include <string_view>
+
+#include "common/event.hpp"
+#include "common/result.hpp"
+
+namespace tickstream::common {
+
+// Parses and validates one event. Error codes: "invalid_json" (not JSON, or not an object),
+// "unknown_type" (a "type" we do not know), "invalid_event" (a field is missing or wrong; the
+// message names the field and why).
+result<event> decode_event(std::string_view json);
+
+// The canonical JSON text of an event (compact, fields in schema order).
+std::string encode_event(const price_update& tick);
+std::string encode_event(const event& ev);
+
+}  // namespace tickstream::common

@@ -1,0 +1,98 @@
+#pragma once
+// The Redis thread: all Redis I/O of a process on one libuv loop (hiredis + its libuv adapter).
+//
+// Other threads hand work to it through a mutex-guarded queue and a uv_async_t wake-up; everything
+// queued between two wake-ups is written as one pipeline. There are two connections: one for
+// commands, and (when enabled) one in subscribed mode for pub/sub. Both reconnect with exponential
+// backoff and jitter; after a reconnect every channel with a live reference is subscribed again,
+// and commands whose connection dropped before a reply are re-sent (at-least-once delivery).
+//
+// Threading: every public member is thread-safe. Callbacks (replies, messages, on_active, tasks)
+// run on the Redis thread and must be quick: they must never block or do client I/O there.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.hpp"
+
+namespace tickstream::common {
+
+struct redis_options {
+  std::string host = "127.0.0.1";
+  int port = 6379;
+  std::string password;  // sent with AUTH after each connect when non-empty
+  // Reconnect delays double from min to max; each is drawn uniformly from [delay/2, delay] so that
+  // a fleet of processes does not reconnect in lock-step after a Redis restart.
+  std::chrono::milliseconds reconnect_min{100};
+  std::chrono::milliseconds reconnect_max{5000};
+  // Commands held while disconnected; beyond this new commands fail with "queue_full" instead of
+  // growing memory without bound during a long outage.
+  std::size_t max_backlog = 200'000;
+  // A command is re-sent at most this many times after losing its connection.
+  int max_attempts = 5;
+  // Open the pub/sub connection as well.
+  bool subscriber = false;
+  // Always subscribed on the pub/sub connection. It keeps hiredis 0.14 in subscribed mode (it
+  // aborts if the last UNSUBSCRIBE races a new SUBSCRIBE) and later carries liveness probes.
+  std::string control_channel = "ts:ctl";
+  // Name used in logs.
+  std::string name = "redis";
+};
+
+struct redis_reply {
+  enum class kind { nil, integer, string, status, error, array };
+  kind type = kind::nil;
+  long long integer = 0;
+  std::string str;
+  std::vector<redis_reply> elements;
+};
+
+class redis_client {
+ public:
+  // The reply to one command, or an error: "redis_error" (Redis answered with an error),
+  // "connection_lost" (gave up after max_attempts), "queue_full", "shutting_down".
+  using reply_handler = std::function<void(result<redis_reply>)>;
+  using message_handler = std::function<void(std::string_view channel, std::string_view payload)>;
+  using task = std::function<void()>;
+
+  redis_client(redis_options options, message_handler on_message = {});
+  ~redis_client();
+  redis_client(const redis_client&) = delete;
+  redis_client& operator=(const redis_client&) = delete;
+
+  // Starts the thread and the first connection attempts. Call once.
+  void start();
+  // Stops the thread. Commands without a reply yet complete with "shutting_down". Idempotent.
+  // Must not be called from the Redis thread.
+  void stop();
+
+  // Queues one command ("PUBLISH", channel, payload...). done, if set, runs on the Redis thread.
+  void command(std::vector<std::string> args, reply_handler done = {});
+  // Adds a reference to a channel; the first reference subscribes. on_active, if set, runs on the
+  // Redis thread once Redis has confirmed the subscription (at once if it already has).
+  void subscribe(std::string channel, task on_active = {});
+  // Drops a reference; the last one unsubscribes.
+  void unsubscribe(std::string channel);
+  // Runs fn on the Redis thread, in order with the other queued work.
+  void post(task fn);
+
+  bool command_connected() const noexcept;
+  bool subscriber_connected() const noexcept;
+  std::uint64_t reconnects() const noexcept;
+  // Number of channels with at least one reference (includes none of the control channel).
+  std::size_t channel_count() const noexcept;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+// RESP encoding of one command, as written on the wire.
+std::string format_redis_command(const std::vector<std::string>& args);
+
+}  // namespace tickstream::common

@@ -1,0 +1,153 @@
+#include "ingest/app.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/exposer.h>
+#include <prometheus/registry.h>
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include "common/clock.hpp"
+#include "common/log.hpp"
+#include "common/redis_client.hpp"
+#include "ingest/capture_reader.hpp"
+#include "ingest/tick_publisher.hpp"
+
+namespace tickstream::ingest {
+
+void app_config::bind(common::config_parser& p) {
+  p.add_string("redis-host", "TS_REDIS_HOST", redis_host, "Redis host name or address.");
+  p.add_int("redis-port", "TS_REDIS_PORT", redis_port, 1, 65535, "Redis TCP port.");
+  p.add_secret("redis-password", "TS_REDIS_PASSWORD", redis_password, "Redis AUTH password (empty: none).");
+  p.add_string("input", "TS_INPUT", input, "JSONL capture to replay, or '-' for standard input.");
+  p.require("input");
+  p.add_custom(
+      "speed", "TS_SPEED",
+      [this](std::string_view v) -> std::optional<std::string> {
+        auto s = replay_speed::parse(v);
+        if (!s) return "must be a positive number (1 = real time, 10 = ten times faster) or 'max'";
+        speed = *s;
+        return std::nullopt;
+      },
+      [this] { return speed.max ? std::string("max") : std::to_string(speed.factor); },
+      "Replay speed: 1 = the capture's own pace, 10 = ten times faster, max = as fast as Redis takes it.");
+  p.add_bool("loop", "TS_LOOP", loop, "Replay the file again from the start when it ends.");
+  p.add_int("max-in-flight", "TS_MAX_IN_FLIGHT", max_in_flight, 1, 10'000'000,
+            "Ticks queued or awaiting Redis before reading pauses (bounds memory at --speed max).");
+  p.add_string("metrics-listen", "TS_METRICS_LISTEN", metrics_listen,
+               "host:port to serve Prometheus /metrics on (empty: off).");
+  p.add_custom(
+      "log-level", "TS_LOG_LEVEL",
+      [this](std::string_view v) -> std::optional<std::string> {
+        common::log_level l;
+        if (!common::parse_log_level(v, l)) return "must be one of debug, info, warn, error";
+        log_level = std::string(v);
+        return std::nullopt;
+      },
+      [this] { return log_level; }, "Log level: debug, info, warn or error.");
+}
+
+app::app(app_config config) : config_(std::move(config)) {}
+
+void app::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_.store(true);
+  }
+  cv_.notify_all();
+}
+
+int app::run() {
+  if (config_.loop && config_.input == "-") {
+    common::log_error("--loop needs a file: standard input cannot be replayed twice");
+    return 2;
+  }
+  auto registry = std::make_shared<prometheus::Registry>();
+  auto& events_family = prometheus::BuildCounter()
+                            .Name("tickstream_ingest_events_total")
+                            .Help("Events read and published, by source and kind")
+                            .Register(*registry);
+  auto& invalid_family = prometheus::BuildCounter()
+                             .Name("tickstream_ingest_invalid_total")
+                             .Help("Input rejected as invalid, by source and reason")
+                             .Register(*registry);
+  auto& publish_errors = prometheus::BuildCounter()
+                             .Name("tickstream_ingest_publish_errors_total")
+                             .Help("Events that could not be published after retries")
+                             .Register(*registry)
+                             .Add({});
+  auto& ticks_counter = events_family.Add({{"source", "replay"}, {"kind", "price_update"}});
+
+  std::unique_ptr<prometheus::Exposer> exposer;
+  if (!config_.metrics_listen.empty()) {
+    try {
+      exposer = std::make_unique<prometheus::Exposer>(config_.metrics_listen);
+      exposer->RegisterCollectable(registry);
+    } catch (const std::exception& e) {
+      common::log_error("cannot serve metrics", {{"listen", config_.metrics_listen}, {"reason", e.what()}});
+      return 2;
+    }
+  }
+
+  common::redis_options ropts;
+  ropts.host = config_.redis_host;
+  ropts.port = static_cast<int>(config_.redis_port);
+  ropts.password = config_.redis_password;
+  ropts.name = "ingest";
+  common::redis_client redis(ropts);
+  redis.start();
+  tick_publisher publisher(redis, static_cast<std::size_t>(config_.max_in_flight));
+
+  std::uint64_t good = 0, bad = 0;
+  replay_clock clock(config_.speed);
+  for (int pass = 0; !stopping_.load(); ++pass) {
+    std::ifstream file;
+    if (config_.input != "-") {
+      file.open(config_.input, std::ios::binary);
+      if (!file) {
+        common::log_error("cannot open input", {{"input", config_.input}});
+        return 2;
+      }
+    }
+    std::istream& in = config_.input == "-" ? std::cin : file;
+    capture_reader reader(in);
+    clock.begin_pass(common::now_us());
+    while (!stopping_.load()) {
+      auto item = reader.next();
+      if (!item) break;
+      if (!item->event) {
+        ++bad;
+        invalid_family.Add({{"source", "replay"}, {"reason", item->event.err().code}}).Increment();
+        if (pass == 0) {
+          common::log_warn("skipping bad input line", {{"input", config_.input}, {"line", item->line_no},
+                                                       {"code", item->event.err().code},
+                                                       {"reason", item->event.err().message}});
+        }
+        continue;
+      }
+      auto& tick = std::get<common::price_update>(item->event.value());
+      const auto due = clock.due_us(tick.recv_time_us);
+      if (common::now_us() < due) {
+        std::unique_lock lock(mu_);
+        cv_.wait_for(lock, std::chrono::microseconds(due - common::now_us()), [&] { return stopping_.load(); });
+        if (stopping_.load()) break;
+      }
+      time_shift(tick, common::now_us());
+      publisher.publish(tick);
+      ticks_counter.Increment();
+      ++good;
+    }
+    if (!config_.loop) break;
+  }
+  publisher.flush();
+  const auto c = publisher.snapshot();
+  publish_errors.Increment(static_cast<double>(c.failed));
+  redis.stop();
+  common::log_info("replay finished", {{"input", config_.input}, {"events", good}, {"invalid_lines", bad},
+                                       {"published", c.published}, {"publish_failures", c.failed}});
+  return c.failed == 0 ? 0 : 1;
+}
+
+}  // namespace tickstream::ingest

@@ -1,0 +1,48 @@
+#pragma once
+// Ingest v0 wiring: replays a JSONL capture (file or stdin) into Redis.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+
+#include "common/config_parser.hpp"
+#include "ingest/replay_clock.hpp"
+
+namespace tickstream::ingest {
+
+struct app_config {
+  std::string redis_host = "127.0.0.1";  // Redis to publish to
+  std::int64_t redis_port = 6379;
+  std::string redis_password;            // AUTH password; never logged
+  std::string input;                     // capture file, or "-" for stdin
+  replay_speed speed{};                  // 1 = real time
+  bool loop = false;                     // replay the file again and again (not with stdin)
+  std::int64_t max_in_flight = 10'000;   // ticks queued or awaiting Redis before the reader waits
+  std::string metrics_listen;            // "host:port" for /metrics; empty = off
+  std::string log_level = "info";
+
+  // Registers every field as a flag/environment variable on parser.
+  void bind(common::config_parser& parser);
+};
+
+class app {
+ public:
+  explicit app(app_config config);
+
+  // Replays until the input ends (or forever with loop) or stop() is called. Returns the process
+  // exit status: 0 when every good line was published, 1 when some publishes failed, 2 when the
+  // input cannot be opened.
+  int run();
+  // Thread-safe; interrupts pacing waits.
+  void stop();
+
+ private:
+  app_config config_;
+  std::atomic<bool> stopping_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+};
+
+}  // namespace tickstream::ingest
