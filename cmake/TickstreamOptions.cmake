@@ -2,7 +2,7 @@
 add_library(tickstream_warnings INTERFACE)
 target_compile_options(tickstream_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align -Wunused
-  -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough -Werror)
+  -Woverloaded-virtual -Wimplicit-fallthrough -Werror)
 add_library(tickstream::warnings ALIAS tickstream_warnings)
 
 # tickstream::sanitizers: maps TICKSTREAM_SANITIZE onto compile and link flags.

@@ -9,10 +9,13 @@
 
 namespace tickstream::common {
 
-std::optional<error> parse_json(rapidjson::Document& doc, std::string_view text) {
-  constexpr unsigned flags = rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseIterativeFlag |
-                             rapidjson::kParseValidateEncodingFlag;
-  doc.Parse<flags>(text.data(), text.size());
+std::optional<error> parse_json(rapidjson::Document& doc, std::string_view text, bool numbers_as_text) {
+  constexpr unsigned flags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
+  if (numbers_as_text) {
+    doc.Parse<flags | rapidjson::kParseNumbersAsStringsFlag>(text.data(), text.size());
+  } else {
+    doc.Parse<flags>(text.data(), text.size());
+  }
   if (!doc.HasParseError()) return std::nullopt;
   return error{"invalid_json", std::string("malformed JSON at offset ") + std::to_string(doc.GetErrorOffset()) +
                                    ": " + rapidjson::GetParseError_En(doc.GetParseError())};

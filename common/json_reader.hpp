@@ -16,8 +16,10 @@
 
 namespace tickstream::common {
 
-// Parses text into doc; on failure, returns an "invalid_json" error with offset and reason.
-std::optional<error> parse_json(rapidjson::Document& doc, std::string_view text);
+// Parses text into doc; on failure, returns an "invalid_json" error with offset and reason. With
+// numbers_as_text, numbers keep their source text (a JSON number and a numeric string then read
+// alike, which decimal() relies on); without it they are ordinary JSON numbers.
+std::optional<error> parse_json(rapidjson::Document& doc, std::string_view text, bool numbers_as_text = true);
 
 class json_reader {
  public:

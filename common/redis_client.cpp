@@ -1,6 +1,5 @@
 #include "common/redis_client.hpp"
 
-#include <hiredis/adapters/libuv.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <uv.h>
@@ -15,6 +14,7 @@
 #include <utility>
 
 #include "common/log.hpp"
+#include "common/redis_uv_events.hpp"
 
 namespace tickstream::common {
 
@@ -333,7 +333,7 @@ struct redis_client::impl {
       return;
     }
     c.ctx->data = &c;
-    if (redisLibuvAttach(c.ctx, &loop) != REDIS_OK) {
+    if (attach_redis_to_uv(c.ctx, &loop) != REDIS_OK) {
       redisAsyncFree(c.ctx);
       c.ctx = nullptr;
       schedule_reconnect(c);
@@ -341,11 +341,26 @@ struct redis_client::impl {
     }
     redisAsyncSetConnectCallback(c.ctx, &impl::on_connect);
     redisAsyncSetDisconnectCallback(c.ctx, &impl::on_disconnect);
+    // hiredis 0.14 has no connect timeout: a connect that neither succeeds nor fails (a black-holed
+    // address) is abandoned after connect_timeout and retried.
+    uv_timer_start(&c.timer, &impl::on_connect_timeout, static_cast<std::uint64_t>(opts.connect_timeout.count()), 0);
+  }
+
+  static void on_connect_timeout(uv_timer_t* t) {
+    auto& c = *static_cast<connection*>(t->data);
+    auto* self = c.owner;
+    if (c.ctx == nullptr || c.up || self->stopping.load()) return;
+    log_warn("redis connect timed out", {{"client", self->opts.name}, {"conn", c.role}});
+    redisAsyncContext* ctx = c.ctx;
+    c.ctx = nullptr;
+    redisAsyncFree(ctx);  // not connected yet: no callbacks run
+    self->schedule_reconnect(c);
   }
 
   static void on_connect(const redisAsyncContext* ac, int status) {
     auto& c = *static_cast<connection*>(ac->data);
     auto* self = c.owner;
+    uv_timer_stop(&c.timer);
     if (status != REDIS_OK) {
       log_warn("redis connect failed", {{"client", self->opts.name}, {"conn", c.role}, {"reason", ac->errstr}});
       c.ctx = nullptr;  // hiredis frees the context after this callback

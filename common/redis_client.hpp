@@ -30,6 +30,8 @@ struct redis_options {
   // a fleet of processes does not reconnect in lock-step after a Redis restart.
   std::chrono::milliseconds reconnect_min{100};
   std::chrono::milliseconds reconnect_max{5000};
+  // A connect attempt that has neither succeeded nor failed by then is abandoned and retried.
+  std::chrono::milliseconds connect_timeout{3000};
   // Commands held while disconnected; beyond this new commands fail with "queue_full" instead of
   // growing memory without bound during a long outage.
   std::size_t max_backlog = 200'000;

@@ -1,0 +1,129 @@
+#include "edge/app.hpp"
+
+#include <unistd.h>
+
+#include <boost/asio/ip/address.hpp>
+
+#include <thread>
+
+#include "common/log.hpp"
+#include "edge/listener.hpp"
+#include "edge/worker.hpp"
+
+namespace tickstream::edge {
+namespace {
+
+std::string default_node_id() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  return std::string(host[0] != '\0' ? host : "edge") + "-" + std::to_string(::getpid());
+}
+
+common::redis_options redis_options_of(const app_config& c) {
+  common::redis_options o;
+  o.host = c.redis_host;
+  o.port = static_cast<int>(c.redis_port);
+  o.password = c.redis_password;
+  o.subscriber = true;
+  o.control_channel = "ts:edge:" + c.node_id;
+  o.name = "edge";
+  return o;
+}
+
+session_limits limits_of(const app_config& c) {
+  session_limits l;
+  l.max_message_bytes = static_cast<std::size_t>(c.max_message_bytes);
+  l.max_subscriptions = static_cast<std::size_t>(c.max_subscriptions);
+  l.max_queued_frames = static_cast<std::size_t>(c.max_queued_frames);
+  l.max_queued_bytes = static_cast<std::size_t>(c.max_queued_bytes);
+  l.idle_timeout = std::chrono::seconds(c.idle_timeout_s);
+  l.handshake_timeout = std::chrono::seconds(c.handshake_timeout_s);
+  return l;
+}
+
+app_config with_defaults(app_config c) {
+  if (c.node_id.empty()) c.node_id = default_node_id();
+  if (c.threads == 0) c.threads = std::max(1U, std::thread::hardware_concurrency());
+  return c;
+}
+
+}  // namespace
+
+void app_config::bind(common::config_parser& p) {
+  p.add_string("listen-host", "TS_EDGE_HOST", listen_host, "Address to listen on for clients.");
+  p.add_int("port", "TS_EDGE_PORT", port, 0, 65535, "Port for WebSocket (/ws) and HTTP (/healthz, /metrics).");
+  p.add_int("threads", "TS_EDGE_THREADS", threads, 0, 64, "Worker threads (0 = one per core).");
+  p.add_string("redis-host", "TS_REDIS_HOST", redis_host, "Redis host name or address.");
+  p.add_int("redis-port", "TS_REDIS_PORT", redis_port, 1, 65535, "Redis TCP port.");
+  p.add_secret("redis-password", "TS_REDIS_PASSWORD", redis_password, "Redis AUTH password (empty: none).");
+  p.add_string("node-id", "TS_NODE_ID", node_id, "Name of this edge in Redis and logs (empty: host name and PID).");
+  p.add_int("max-message-bytes", "TS_MAX_MESSAGE_BYTES", max_message_bytes, 256, 16 * 1024 * 1024,
+            "Largest client message; larger ones close the connection with 1009.");
+  p.add_int("max-subscriptions", "TS_MAX_SUBSCRIPTIONS", max_subscriptions, 1, 1'000'000,
+            "Symbols one connection may subscribe to.");
+  p.add_int("max-queued-frames", "TS_MAX_QUEUED_FRAMES", max_queued_frames, 16, 10'000'000,
+            "Outbound frames queued per connection before it is closed as a slow consumer (4008).");
+  p.add_int("max-queued-bytes", "TS_MAX_QUEUED_BYTES", max_queued_bytes, 64 * 1024, 1LL << 32,
+            "Outbound bytes queued per connection before it is closed as a slow consumer (4008).");
+  p.add_int("idle-timeout", "TS_IDLE_TIMEOUT", idle_timeout_s, 2, 3600,
+            "Seconds without client traffic or pong before closing; a ping goes out at half of it.");
+  p.add_int("handshake-timeout", "TS_HANDSHAKE_TIMEOUT", handshake_timeout_s, 1, 300,
+            "Seconds a client has to complete the HTTP request and WebSocket handshake.");
+  p.add_int("shutdown-grace-ms", "TS_SHUTDOWN_GRACE_MS", shutdown_grace_ms, 0, 600'000,
+            "Milliseconds clients get to finish the close handshake at shutdown.");
+  p.add_custom(
+      "log-level", "TS_LOG_LEVEL",
+      [this](std::string_view v) -> std::optional<std::string> {
+        common::log_level l;
+        if (!common::parse_log_level(v, l)) return "must be one of debug, info, warn, error";
+        log_level = std::string(v);
+        return std::nullopt;
+      },
+      [this] { return log_level; }, "Log level: debug, info, warn or error.");
+}
+
+app::app(app_config config)
+    : config_(with_defaults(std::move(config))),
+      fanout_(metrics_, "ts:edge:" + config_.node_id),
+      redis_(redis_options_of(config_),
+             [this](std::string_view channel, std::string_view payload) { fanout_.on_message(channel, payload); }),
+      services_{limits_of(config_), metrics_, redis_} {
+  std::vector<worker*> raw;
+  for (std::int64_t i = 0; i < config_.threads; ++i) {
+    workers_.push_back(std::make_unique<worker>(static_cast<std::size_t>(i), fanout_));
+    raw.push_back(workers_.back().get());
+  }
+  fanout_.attach(redis_, raw);
+}
+
+app::~app() { stop(); }
+
+void app::start() {
+  redis_.start();
+  for (auto& w : workers_) w->start();
+  std::vector<worker*> raw;
+  for (auto& w : workers_) raw.push_back(w.get());
+  const boost::asio::ip::tcp::endpoint endpoint(boost::asio::ip::make_address(config_.listen_host),
+                                                static_cast<unsigned short>(config_.port));
+  listener_ = std::make_shared<listener>(workers_.front()->context(), endpoint, raw, services_);
+  listener_->run();
+  common::log_info("edge listening", {{"host", config_.listen_host}, {"port", port()},
+                                      {"threads", config_.threads}, {"node_id", config_.node_id}});
+}
+
+unsigned short app::port() const { return listener_ ? listener_->port() : 0; }
+
+void app::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (listener_) listener_->stop();
+  for (auto& w : workers_) w->stop(std::chrono::milliseconds(config_.shutdown_grace_ms));
+  for (auto& w : workers_) w->join();
+  listener_.reset();
+  redis_.stop();
+  // Destroying the io_contexts destroys the handlers they still hold, and with them any session
+  // that did not finish its close handshake in time: its socket closes here.
+  workers_.clear();
+}
+
+}  // namespace tickstream::edge

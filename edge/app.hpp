@@ -1,0 +1,69 @@
+#pragma once
+// Edge wiring: metrics, the Redis thread and its fan-out, the workers and the listener, started
+// in that order and stopped in reverse.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/config_parser.hpp"
+#include "common/redis_client.hpp"
+#include "edge/edge_metrics.hpp"
+#include "edge/fanout.hpp"
+#include "edge/services.hpp"
+#include "edge/session_limits.hpp"
+
+namespace tickstream::edge {
+
+class listener;
+class worker;
+
+struct app_config {
+  std::string listen_host = "0.0.0.0";  // address for WebSocket and HTTP clients
+  std::int64_t port = 8080;             // 0 picks a free port (tests)
+  std::int64_t threads = 0;             // worker threads; 0 = one per core
+  std::string redis_host = "127.0.0.1";
+  std::int64_t redis_port = 6379;
+  std::string redis_password;           // never logged
+  std::string node_id;                  // names this edge in Redis; default: host name and PID
+  std::int64_t max_message_bytes = 64 * 1024;
+  std::int64_t max_subscriptions = 1000;
+  std::int64_t max_queued_frames = 4096;
+  std::int64_t max_queued_bytes = 4 * 1024 * 1024;
+  std::int64_t idle_timeout_s = 30;
+  std::int64_t handshake_timeout_s = 10;
+  std::int64_t shutdown_grace_ms = 5000;  // how long closing clients get at shutdown
+  std::string log_level = "info";
+
+  void bind(common::config_parser& parser);
+};
+
+class app {
+ public:
+  explicit app(app_config config);
+  ~app();
+  app(const app&) = delete;
+  app& operator=(const app&) = delete;
+
+  // Binds the listener and starts every thread; throws std::system_error if the port cannot be
+  // bound.
+  void start();
+  // The bound port (useful with port 0).
+  unsigned short port() const;
+  // Stops accepting, closes every client with 1001, and joins all threads. Idempotent.
+  void stop();
+
+ private:
+  app_config config_;
+  edge_metrics metrics_;
+  fanout fanout_;
+  common::redis_client redis_;
+  std::vector<std::unique_ptr<worker>> workers_;
+  services services_;
+  std::shared_ptr<listener> listener_;
+  bool stopped_ = false;
+};
+
+}  // namespace tickstream::edge

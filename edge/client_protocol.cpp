@@ -1,0 +1,155 @@
+#include "edge/client_protocol.hpp"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "common/clock.hpp"
+#include "common/json_reader.hpp"
+
+namespace tickstream::edge {
+namespace {
+
+using json_writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void write_string(json_writer& w, std::string_view s) {
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+std::optional<std::vector<std::string>> read_string_list(common::json_reader& r, const char* name) {
+  const auto* arr = r.array(name, false);
+  if (!r.ok()) return std::nullopt;
+  if (arr == nullptr) return std::vector<std::string>{};
+  if (arr->Size() > max_list_entries) {
+    r.fail(name, "has more than " + std::to_string(max_list_entries) + " entries");
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  out.reserve(arr->Size());
+  for (const auto& v : arr->GetArray()) {
+    if (!v.IsString() || v.GetStringLength() > 256) {
+      r.fail(name, "must be an array of strings (each at most 256 characters)");
+      return std::nullopt;
+    }
+    out.emplace_back(v.GetString(), v.GetStringLength());
+  }
+  return out;
+}
+
+}  // namespace
+
+common::result<client_message> parse_client_message(std::string_view text) {
+  rapidjson::Document doc;
+  if (auto err = common::parse_json(doc, text, false)) return std::move(*err);
+  if (!doc.IsObject()) return common::error{"invalid_message", "a message must be a JSON object"};
+  common::json_reader r(doc, "invalid_message");
+  const auto type = r.string("type", true, 64);
+  if (!type) return *r.failure();
+
+  if (*type == "subscribe" || *type == "unsubscribe") {
+    subscription_request req;
+    req.subscribe = *type == "subscribe";
+    auto symbols = read_string_list(r, "symbols");
+    auto channels = read_string_list(r, "channels");
+    if (!symbols || !channels) return *r.failure();
+    if (symbols->empty() && channels->empty()) {
+      return common::error{"invalid_message", "field 'symbols': give at least one symbol (or channel)"};
+    }
+    req.symbols = std::move(*symbols);
+    req.channels = std::move(*channels);
+    return client_message{std::move(req)};
+  }
+  if (*type == "ping") {
+    ping_request ping;
+    const auto it = doc.FindMember("id");
+    if (it != doc.MemberEnd() && !it->value.IsNull()) {
+      if (!it->value.IsString() && !it->value.IsNumber()) {
+        return common::error{"invalid_message", "field 'id': must be a string or a number"};
+      }
+      if (it->value.IsString() && it->value.GetStringLength() > 128) {
+        return common::error{"invalid_message", "field 'id': is longer than 128 characters"};
+      }
+      rapidjson::StringBuffer buf;
+      json_writer w(buf);
+      it->value.Accept(w);
+      ping.id_json = std::string(buf.GetString(), buf.GetSize());
+    }
+    return client_message{std::move(ping)};
+  }
+  return common::error{"unknown_type", "unknown message type '" + std::string(*type) +
+                                           "' (expected subscribe, unsubscribe or ping)"};
+}
+
+std::string render_subscribed(const std::vector<std::string>& symbols, const std::vector<rejection>& rejected) {
+  rapidjson::StringBuffer buf;
+  json_writer w(buf);
+  w.StartObject();
+  w.Key("type");
+  w.String("subscribed");
+  w.Key("symbols");
+  w.StartArray();
+  for (const auto& s : symbols) write_string(w, s);
+  w.EndArray();
+  w.Key("rejected");
+  w.StartArray();
+  for (const auto& r : rejected) {
+    w.StartObject();
+    w.Key("name");
+    write_string(w, r.name);
+    w.Key("code");
+    write_string(w, r.code);
+    w.Key("reason");
+    write_string(w, r.reason);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::string render_unsubscribed(const std::vector<std::string>& symbols) {
+  rapidjson::StringBuffer buf;
+  json_writer w(buf);
+  w.StartObject();
+  w.Key("type");
+  w.String("unsubscribed");
+  w.Key("symbols");
+  w.StartArray();
+  for (const auto& s : symbols) write_string(w, s);
+  w.EndArray();
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::string render_pong(const std::optional<std::string>& id_json, std::int64_t server_time_us) {
+  rapidjson::StringBuffer buf;
+  json_writer w(buf);
+  w.StartObject();
+  w.Key("type");
+  w.String("pong");
+  if (id_json) {
+    w.Key("id");
+    w.RawValue(id_json->data(), id_json->size(), rapidjson::kStringType);
+  }
+  w.Key("server_time");
+  write_string(w, common::format_iso8601(server_time_us));
+  w.Key("server_time_us");
+  w.Int64(server_time_us);
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::string render_error(std::string_view code, std::string_view message) {
+  rapidjson::StringBuffer buf;
+  json_writer w(buf);
+  w.StartObject();
+  w.Key("type");
+  w.String("error");
+  w.Key("code");
+  write_string(w, code);
+  w.Key("message");
+  write_string(w, message);
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+}  // namespace tickstream::edge

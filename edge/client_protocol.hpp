@@ -1,0 +1,48 @@
+#pragma once
+// The client side of the WebSocket protocol (docs/PROTOCOL.md): parsing what clients send and
+// rendering the edge's own replies. Pure functions, no sockets.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "common/result.hpp"
+
+namespace tickstream::edge {
+
+// {"type":"subscribe"|"unsubscribe","symbols":[...],"channels":[...]}
+struct subscription_request {
+  bool subscribe = true;
+  std::vector<std::string> symbols;   // as sent; each is validated by the caller
+  std::vector<std::string> channels;  // private channels (not served by this version)
+};
+
+// {"type":"ping","id":...}: id (string or number) is echoed in the pong.
+struct ping_request {
+  std::optional<std::string> id_json;  // the id's JSON text
+};
+
+using client_message = std::variant<subscription_request, ping_request>;
+
+// Longest symbols/channels list accepted in one message.
+inline constexpr std::size_t max_list_entries = 1000;
+
+// Error codes: "invalid_json", "invalid_message" (the message names the field and why),
+// "unknown_type".
+common::result<client_message> parse_client_message(std::string_view text);
+
+struct rejection {
+  std::string name;    // the symbol or channel as the client sent it
+  std::string code;    // e.g. "invalid_symbol"
+  std::string reason;  // human-readable
+};
+
+std::string render_subscribed(const std::vector<std::string>& symbols, const std::vector<rejection>& rejected);
+std::string render_unsubscribed(const std::vector<std::string>& symbols);
+std::string render_pong(const std::optional<std::string>& id_json, std::int64_t server_time_us);
+std::string render_error(std::string_view code, std::string_view message);
+
+}  // namespace tickstream::edge

@@ -1,0 +1,46 @@
+#include "edge/edge_metrics.hpp"
+
+namespace tickstream::edge {
+namespace {
+
+prometheus::Family<prometheus::Counter>& counter_family(prometheus::Registry& r, const char* name,
+                                                        const char* help) {
+  return prometheus::BuildCounter().Name(name).Help(help).Register(r);
+}
+
+prometheus::Family<prometheus::Gauge>& gauge_family(prometheus::Registry& r, const char* name, const char* help) {
+  return prometheus::BuildGauge().Name(name).Help(help).Register(r);
+}
+
+}  // namespace
+
+edge_metrics::edge_metrics()
+    : registry_(std::make_shared<prometheus::Registry>()),
+      connections(gauge_family(*registry_, "tickstream_edge_connections", "Open WebSocket connections").Add({})),
+      connections_accepted(counter_family(*registry_, "tickstream_edge_connections_accepted_total",
+                                          "WebSocket handshakes completed")
+                               .Add({})),
+      redis_messages(counter_family(*registry_, "tickstream_edge_redis_messages_total",
+                                    "Pub/sub messages received from Redis")
+                         .Add({})),
+      redis_channels(gauge_family(*registry_, "tickstream_edge_redis_channels",
+                                  "Redis channels this edge is subscribed to")
+                         .Add({})),
+      client_errors_(counter_family(*registry_, "tickstream_edge_client_errors_total",
+                                    "Bad client messages, by the error code sent back")),
+      upstream_invalid_(counter_family(*registry_, "tickstream_edge_upstream_invalid_total",
+                                       "Messages from Redis dropped as unusable, by reason")),
+      disconnects_(counter_family(*registry_, "tickstream_edge_disconnects_total", "Connections closed, by reason")),
+      rejected_upgrades_(counter_family(*registry_, "tickstream_edge_rejected_upgrades_total",
+                                        "HTTP requests refused instead of upgraded, by reason")) {}
+
+void edge_metrics::client_error(const std::string& code) { client_errors_.Add({{"code", code}}).Increment(); }
+void edge_metrics::upstream_invalid(const std::string& reason) {
+  upstream_invalid_.Add({{"reason", reason}}).Increment();
+}
+void edge_metrics::disconnect(const std::string& reason) { disconnects_.Add({{"reason", reason}}).Increment(); }
+void edge_metrics::rejected_upgrade(const std::string& reason) {
+  rejected_upgrades_.Add({{"reason", reason}}).Increment();
+}
+
+}  // namespace tickstream::edge

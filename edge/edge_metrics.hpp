@@ -1,0 +1,47 @@
+#pragma once
+// The edge's Prometheus metrics (docs/OPERATIONS.md lists them). Counters that change per message
+// are plain per-worker atomics summed at scrape time, so the fan-out path never contends on a
+// shared cache line; rarer events use prometheus-cpp counters directly.
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+#include <memory>
+#include <string>
+
+namespace tickstream::edge {
+
+class edge_metrics {
+  // Declared first: the public metric references below are built from it.
+  std::shared_ptr<prometheus::Registry> registry_;
+
+ public:
+  edge_metrics();
+
+  prometheus::Registry& registry() { return *registry_; }
+  std::shared_ptr<prometheus::Registry> registry_ptr() { return registry_; }
+
+  // Client-caused errors, by the error code sent to the client.
+  void client_error(const std::string& code);
+  // Messages from Redis the edge could not use, by reason.
+  void upstream_invalid(const std::string& reason);
+  // A connection ended, by reason.
+  void disconnect(const std::string& reason);
+  // A request was refused before/at the upgrade, by reason.
+  void rejected_upgrade(const std::string& reason);
+
+  prometheus::Gauge& connections;              // open WebSocket connections
+  prometheus::Counter& connections_accepted;   // WebSocket handshakes completed
+  prometheus::Counter& redis_messages;         // pub/sub messages received
+  prometheus::Gauge& redis_channels;           // channels this edge holds in Redis
+
+ private:
+  prometheus::Family<prometheus::Counter>& client_errors_;
+  prometheus::Family<prometheus::Counter>& upstream_invalid_;
+  prometheus::Family<prometheus::Counter>& disconnects_;
+  prometheus::Family<prometheus::Counter>& rejected_upgrades_;
+};
+
+}  // namespace tickstream::edge

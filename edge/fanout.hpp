@@ -1,0 +1,49 @@
+#pragma once
+// The edge's half of the Redis thread: which workers want which channel, and the fan-out of each
+// pub/sub message to them. A message is parsed and validated once, becomes one immutable frame,
+// and is posted once to each interested worker (which then writes it to its own sessions).
+//
+// Threading: acquire()/release() may be called from any thread (they post to the Redis thread);
+// on_message() runs on the Redis thread; routes_ is touched only there.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/redis_client.hpp"
+#include "edge/edge_metrics.hpp"
+#include "edge/subscription_index.hpp"
+
+namespace tickstream::edge {
+
+class worker;
+
+class fanout {
+ public:
+  fanout(edge_metrics& metrics, std::string control_channel);
+
+  // Wiring, before any traffic: the Redis client and the workers.
+  void attach(common::redis_client& redis, std::vector<worker*> workers);
+
+  // Worker worker_id wants symbol's ticks; it is told through worker::post_activate() when Redis
+  // has confirmed. Each acquire() must be matched by one release().
+  void acquire(const std::string& symbol, std::size_t worker_id, std::uint64_t generation);
+  void release(const std::string& symbol, std::size_t worker_id);
+
+  // The Redis client's message handler.
+  void on_message(std::string_view channel, std::string_view payload);
+
+ private:
+  edge_metrics& metrics_;
+  const std::string control_channel_;
+  common::redis_client* redis_ = nullptr;
+  std::vector<worker*> workers_;
+  // channel -> ids of the workers holding a reference (Redis thread only).
+  std::unordered_map<std::string, std::vector<std::size_t>, string_hash, std::equal_to<>> routes_;
+  std::size_t invalid_seen_ = 0;  // Redis thread only; bounds how often bad messages are logged
+};
+
+}  // namespace tickstream::edge

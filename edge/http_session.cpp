@@ -1,0 +1,112 @@
+#include "edge/http_session.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+
+#include "common/metrics_text.hpp"
+#include "edge/client_protocol.hpp"
+#include "edge/worker.hpp"
+#include "edge/ws_session.hpp"
+
+namespace tickstream::edge {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+namespace {
+
+// Request headers beyond this are refused: no legitimate upgrade or probe needs more.
+constexpr std::uint32_t max_header_bytes = 8 * 1024;
+constexpr std::uint64_t max_body_bytes = 4 * 1024;
+
+std::string_view path_of(std::string_view target) {
+  const auto q = target.find('?');
+  return q == std::string_view::npos ? target : target.substr(0, q);
+}
+
+std::string json_error(std::string_view code, std::string_view message) { return render_error(code, message); }
+
+}  // namespace
+
+http_session::http_session(boost::asio::ip::tcp::socket&& socket, worker& w, services& svc)
+    : stream_(std::move(socket)), worker_(w), svc_(svc) {}
+
+void http_session::run() {
+  boost::asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&http_session::do_read, shared_from_this()));
+}
+
+void http_session::do_read() {
+  parser_.emplace();
+  parser_->header_limit(max_header_bytes);
+  parser_->body_limit(max_body_bytes);
+  stream_.expires_after(svc_.limits.handshake_timeout);
+  http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&http_session::on_read, shared_from_this()));
+}
+
+void http_session::on_read(beast::error_code ec, std::size_t) {
+  if (ec == http::error::end_of_stream || ec == beast::error::timeout) {
+    stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
+    return;
+  }
+  if (ec) {
+    svc_.metrics.rejected_upgrade("bad_request");
+    respond(400, "application/json", json_error("bad_request", "malformed HTTP request: " + ec.message()), false);
+    return;
+  }
+  auto& req = parser_->get();
+  const auto path = path_of(req.target());
+  const bool keep_alive = req.keep_alive();
+
+  if (path == "/ws") {
+    if (!beast::websocket::is_upgrade(req)) {
+      svc_.metrics.rejected_upgrade("not_websocket");
+      respond(426, "application/json",
+              json_error("upgrade_required", "GET /ws must be a WebSocket upgrade request"), false);
+      return;
+    }
+    std::make_shared<ws_session>(std::move(stream_), worker_, svc_.limits, svc_.metrics)->run(parser_->release());
+    return;
+  }
+  if (req.method() != http::verb::get && req.method() != http::verb::head) {
+    respond(405, "application/json", json_error("method_not_allowed", "only GET is served"), keep_alive);
+    return;
+  }
+  if (path == "/healthz") {
+    const bool redis_up = svc_.redis.command_connected() && svc_.redis.subscriber_connected();
+    respond(200, "application/json",
+            std::string("{\"status\":\"ok\",\"redis\":\"") + (redis_up ? "up" : "down") + "\"}", keep_alive);
+    return;
+  }
+  if (path == "/metrics") {
+    respond(200, "text/plain; version=0.0.4", common::render_metrics(svc_.metrics.registry()), keep_alive);
+    return;
+  }
+  respond(404, "application/json", json_error("not_found", "no such path; try /ws, /healthz or /metrics"), keep_alive);
+}
+
+void http_session::respond(unsigned status, std::string content_type, std::string body, bool keep_alive) {
+  auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(status), 11);
+  res->set(http::field::server, "tickstream-edge");
+  res->set(http::field::content_type, content_type);
+  res->keep_alive(keep_alive);
+  res->body() = std::move(body);
+  res->prepare_payload();
+  http::async_write(stream_, *res,
+                    [self = shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t n) {
+                      self->on_write(keep_alive, ec, n);
+                    });
+}
+
+void http_session::on_write(bool keep_alive, beast::error_code ec, std::size_t) {
+  if (ec) return;
+  if (!keep_alive) {
+    stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
+    return;
+  }
+  do_read();
+}
+
+}  // namespace tickstream::edge

@@ -1,0 +1,39 @@
+#pragma once
+// A plain HTTP connection: answers /healthz and /metrics, and hands a GET /ws upgrade to a new
+// ws_session on the same worker. Every request must arrive within the handshake timeout.
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <memory>
+#include <optional>
+
+#include "edge/services.hpp"
+
+namespace tickstream::edge {
+
+class worker;
+
+class http_session : public std::enable_shared_from_this<http_session> {
+ public:
+  http_session(boost::asio::ip::tcp::socket&& socket, worker& w, services& svc);
+  // Starts reading on the socket's own worker thread.
+  void run();
+
+ private:
+  void do_read();
+  void on_read(boost::beast::error_code ec, std::size_t bytes);
+  void respond(unsigned status, std::string content_type, std::string body, bool keep_alive);
+  void on_write(bool keep_alive, boost::beast::error_code ec, std::size_t bytes);
+
+  boost::beast::tcp_stream stream_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  worker& worker_;
+  services& svc_;
+};
+
+}  // namespace tickstream::edge

@@ -1,0 +1,65 @@
+#include "edge/listener.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/socket_base.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+
+#include <chrono>
+
+#include "common/log.hpp"
+#include "edge/http_session.hpp"
+#include "edge/worker.hpp"
+
+namespace tickstream::edge {
+
+namespace net = boost::asio;
+
+listener::listener(net::io_context& ioc, const net::ip::tcp::endpoint& endpoint, std::vector<worker*> workers,
+                   services& svc)
+    : acceptor_(ioc), retry_timer_(ioc), workers_(std::move(workers)), svc_(svc) {
+  acceptor_.open(endpoint.protocol());
+  acceptor_.set_option(net::socket_base::reuse_address(true));
+  acceptor_.bind(endpoint);
+  acceptor_.listen(net::socket_base::max_listen_connections);
+}
+
+unsigned short listener::port() const { return acceptor_.local_endpoint().port(); }
+
+void listener::run() { do_accept(); }
+
+void listener::stop() {
+  net::post(acceptor_.get_executor(), [self = shared_from_this()] {
+    boost::system::error_code ec;
+    self->acceptor_.close(ec);
+    self->retry_timer_.cancel();
+  });
+}
+
+void listener::do_accept() {
+  auto& target = *workers_[next_];
+  next_ = (next_ + 1) % workers_.size();
+  acceptor_.async_accept(target.context(),
+                         [self = shared_from_this(), &target](boost::beast::error_code ec, net::ip::tcp::socket s) {
+                           if (!ec) {
+                             s.set_option(net::ip::tcp::no_delay(true), ec);
+                             std::make_shared<http_session>(std::move(s), target, self->svc_)->run();
+                           }
+                           self->on_accept(ec);
+                         });
+}
+
+void listener::on_accept(boost::beast::error_code ec) {
+  if (!acceptor_.is_open()) return;  // stopped
+  if (ec == net::error::no_descriptors || ec == net::error::no_buffer_space) {
+    // Out of file descriptors: retrying at once would spin; wait for connections to close.
+    common::log_warn("accept failed, pausing", {{"reason", ec.message()}});
+    retry_timer_.expires_after(std::chrono::milliseconds(100));
+    retry_timer_.async_wait([self = shared_from_this()](boost::beast::error_code wec) {
+      if (!wec) self->do_accept();
+    });
+    return;
+  }
+  do_accept();
+}
+
+}  // namespace tickstream::edge

@@ -1,0 +1,19 @@
+#pragma once
+// What every session of an edge shares: limits, metrics and the Redis client. Owned by the app,
+// which outlives all sessions; read-only after start except for the thread-safe members.
+
+#include <prometheus/registry.h>
+
+#include "common/redis_client.hpp"
+#include "edge/edge_metrics.hpp"
+#include "edge/session_limits.hpp"
+
+namespace tickstream::edge {
+
+struct services {
+  session_limits limits;
+  edge_metrics& metrics;
+  common::redis_client& redis;
+};
+
+}  // namespace tickstream::edge

@@ -1,0 +1,115 @@
+#include "edge/worker.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include "common/log.hpp"
+#include "edge/fanout.hpp"
+#include "edge/frame_sink.hpp"
+
+namespace tickstream::edge {
+
+worker::worker(std::size_t id, fanout& fan) : id_(id), fan_(fan) {}
+
+worker::~worker() {
+  guard_.reset();
+  ioc_.stop();
+  join();
+}
+
+void worker::start() {
+  guard_.emplace(ioc_.get_executor());
+  thread_ = std::thread([this] {
+    for (;;) {
+      try {
+        ioc_.run();
+        return;
+      } catch (const std::exception& e) {
+        // Handlers do not throw by design; if one does, log it and keep serving the others.
+        common::log_error("worker handler threw", {{"worker", id_}, {"what", e.what()}});
+      }
+    }
+  });
+}
+
+void worker::stop(std::chrono::milliseconds grace) {
+  boost::asio::post(ioc_, [this, grace] {
+    stop_timer_.emplace(ioc_, grace);
+    // Fires after grace, or when cancelled because the last session has closed.
+    stop_timer_->async_wait([this](const boost::system::error_code&) { ioc_.stop(); });
+    // Sessions remove themselves as they close; iterate over a copy.
+    const std::vector<frame_sink*> open(sessions_.begin(), sessions_.end());
+    for (auto* s : open) s->shutdown();
+    guard_.reset();
+    if (open.empty()) stop_timer_->cancel();
+  });
+}
+
+void worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void worker::post_deliver(frame_ptr f) {
+  boost::asio::post(ioc_, [this, f = std::move(f)] { deliver(f); });
+}
+
+void worker::post_activate(std::string symbol, std::uint64_t generation) {
+  boost::asio::post(ioc_, [this, symbol = std::move(symbol), generation] { activate(symbol, generation); });
+}
+
+void worker::add_session(frame_sink* s) {
+  sessions_.insert(s);
+  session_count_.store(sessions_.size(), std::memory_order_relaxed);
+}
+
+void worker::remove_session(frame_sink* s) {
+  index_.remove_all(s, [this](const std::string& symbol) { release(symbol); });
+  sessions_.erase(s);
+  session_count_.store(sessions_.size(), std::memory_order_relaxed);
+  if (stop_timer_ && sessions_.empty()) stop_timer_->cancel();  // stopping, and the last one is gone
+}
+
+void worker::subscribe(frame_sink* s, const std::string& symbol, std::function<void()> on_active) {
+  const bool first = index_.add(symbol, s);
+  auto it = symbols_.find(symbol);
+  if (it == symbols_.end()) it = symbols_.emplace(symbol, symbol_state{next_generation_++, false, {}}).first;
+  if (first) fan_.acquire(symbol, id_, it->second.generation);
+  if (!on_active) return;
+  if (it->second.active) {
+    on_active();
+  } else {
+    it->second.waiters.push_back(std::move(on_active));
+  }
+}
+
+bool worker::unsubscribe(frame_sink* s, const std::string& symbol) {
+  if (!index_.contains(symbol, s)) return false;
+  if (index_.remove(symbol, s)) release(symbol);
+  return true;
+}
+
+void worker::release(const std::string& symbol) {
+  const auto it = symbols_.find(symbol);
+  if (it == symbols_.end()) return;
+  // Anyone still waiting gave up the symbol before Redis confirmed it: let them proceed, so every
+  // subscribe request is answered.
+  auto waiters = std::move(it->second.waiters);
+  symbols_.erase(it);
+  fan_.release(symbol, id_);
+  for (auto& w : waiters) w();
+}
+
+void worker::activate(const std::string& symbol, std::uint64_t generation) {
+  const auto it = symbols_.find(symbol);
+  // Released meanwhile, confirmed for an earlier acquisition, or confirmed again after a reconnect.
+  if (it == symbols_.end() || it->second.generation != generation || it->second.active) return;
+  it->second.active = true;
+  auto waiters = std::move(it->second.waiters);
+  it->second.waiters.clear();
+  for (auto& w : waiters) w();
+}
+
+void worker::deliver(const frame_ptr& f) {
+  index_.for_each(f->key, [&f](frame_sink* s) { s->send(f); });
+}
+
+}  // namespace tickstream::edge

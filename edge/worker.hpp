@@ -1,0 +1,92 @@
+#pragma once
+// One edge worker: an io_context on its own thread, the sessions pinned to it for life, and its
+// own subscription index. Threading: everything except context(), start(), stop(), join() and
+// post_*() runs on this worker's thread only, so none of it takes a lock.
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "edge/frame.hpp"
+#include "edge/subscription_index.hpp"
+
+namespace tickstream::edge {
+
+class fanout;
+class frame_sink;
+
+class worker {
+ public:
+  worker(std::size_t id, fanout& fan);
+  ~worker();
+  worker(const worker&) = delete;
+  worker& operator=(const worker&) = delete;
+
+  std::size_t id() const noexcept { return id_; }
+  boost::asio::io_context& context() noexcept { return ioc_; }
+
+  void start();
+  // Closes every session with 1001 (going away) and lets the thread finish once they are gone,
+  // or after grace at the latest.
+  void stop(std::chrono::milliseconds grace);
+  void join();
+
+  // From the Redis thread: queue a frame for the sessions subscribed to its key.
+  void post_deliver(frame_ptr f);
+  // From the Redis thread: Redis confirmed the subscription to symbol that this worker acquired
+  // as `generation` (a stale confirmation of an earlier acquisition is ignored).
+  void post_activate(std::string symbol, std::uint64_t generation);
+
+  // --- on this worker's thread --------------------------------------------------------------
+  void add_session(frame_sink* s);
+  // Removes s from every subscription; called by the session's destructor.
+  void remove_session(frame_sink* s);
+  // Subscribes s to symbol; on_active runs (on this thread) once ticks of symbol are flowing to
+  // this worker, which may be at once.
+  void subscribe(frame_sink* s, const std::string& symbol, std::function<void()> on_active);
+  // Returns false if s was not subscribed to symbol.
+  bool unsubscribe(frame_sink* s, const std::string& symbol);
+  std::size_t subscription_count(frame_sink* s) const { return index_.key_count(s); }
+
+  std::size_t session_count() const noexcept { return session_count_.load(std::memory_order_relaxed); }
+
+ private:
+  // Per symbol on this worker: whether Redis has confirmed it, and who waits for that.
+  struct symbol_state {
+    std::uint64_t generation = 0;
+    bool active = false;
+    std::vector<std::function<void()>> waiters;
+  };
+
+  void deliver(const frame_ptr& f);
+  void activate(const std::string& symbol, std::uint64_t generation);
+  void release(const std::string& symbol);
+
+  const std::size_t id_;
+  fanout& fan_;
+  subscription_index<frame_sink*> index_;
+  std::unordered_map<std::string, symbol_state, string_hash, std::equal_to<>> symbols_;
+  std::unordered_set<frame_sink*> sessions_;
+  std::uint64_t next_generation_ = 1;
+  std::atomic<std::size_t> session_count_{0};
+  std::thread thread_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guard_;
+  std::optional<boost::asio::steady_timer> stop_timer_;
+  // Declared last so it is destroyed first: handlers it still holds may own sessions, whose
+  // destructors use the index above.
+  boost::asio::io_context ioc_{1};
+};
+
+}  // namespace tickstream::edge

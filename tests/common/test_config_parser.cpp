@@ -1,0 +1,96 @@
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/config_parser.hpp"
+
+using tickstream::common::config_parser;
+
+namespace {
+
+struct fixture {
+  std::string host = "127.0.0.1";
+  std::int64_t port = 6379;
+  std::string password;
+  bool loop = false;
+  std::string input;
+  config_parser parser{"prog", "A test program."};
+  std::map<std::string, std::string> env;
+
+  fixture() {
+    parser.add_string("host", "T_HOST", host, "Host.");
+    parser.add_int("port", "T_PORT", port, 1, 65535, "Port.");
+    parser.add_secret("password", "T_PASSWORD", password, "Password.");
+    parser.add_bool("loop", "T_LOOP", loop, "Loop.");
+    parser.add_string("input", "T_INPUT", input, "Input.");
+    parser.require("input");
+  }
+
+  config_parser::outcome parse(std::vector<const char*> args) {
+    args.insert(args.begin(), "prog");
+    return parser.parse(static_cast<int>(args.size()), args.data(), [this](const char* name) -> const char* {
+      const auto it = env.find(name);
+      return it == env.end() ? nullptr : it->second.c_str();
+    });
+  }
+};
+
+}  // namespace
+
+TEST_CASE("flags set values, in both --flag value and --flag=value forms", "[config]") {
+  fixture f;
+  const auto out = f.parse({"--host", "redis", "--port=6380", "--loop", "--input", "x.jsonl"});
+  REQUIRE_FALSE(out.error);
+  CHECK(f.host == "redis");
+  CHECK(f.port == 6380);
+  CHECK(f.loop);
+  CHECK(f.input == "x.jsonl");
+}
+
+TEST_CASE("environment variables set values and flags override them", "[config]") {
+  fixture f;
+  f.env = {{"T_HOST", "from-env"}, {"T_PORT", "7000"}, {"T_INPUT", "-"}};
+  REQUIRE_FALSE(f.parse({"--port", "7001"}).error);
+  CHECK(f.host == "from-env");
+  CHECK(f.port == 7001);
+}
+
+TEST_CASE("bad values name the flag and the reason", "[config]") {
+  fixture f;
+  CHECK(f.parse({"--input", "x", "--port", "abc"}).error == "--port: must be an integer, got 'abc'");
+  CHECK(f.parse({"--input", "x", "--port", "70000"}).error == "--port: must be between 1 and 65535, got 70000");
+  CHECK(f.parse({"--input", "x", "--loop", "maybe"}).error == "--loop: must be true or false, got 'maybe'");
+  CHECK(f.parse({"--input", "x", "--colour", "red"}).error == "unknown flag --colour (see --help)");
+  CHECK(f.parse({"--input"}).error == "--input: missing value");
+  CHECK(f.parse({"stray"}).error == "unexpected argument 'stray' (see --help)");
+  CHECK(f.parse({}).error == "--input (or $T_INPUT) is required");
+  f.env = {{"T_PORT", "0"}};
+  CHECK(f.parse({"--input", "x"}).error == "--port (from $T_PORT): must be between 1 and 65535, got 0");
+}
+
+TEST_CASE("--help is recognised and lists every flag with its default", "[config]") {
+  fixture f;
+  CHECK(f.parse({"--help"}).help);
+  const auto text = f.parser.help_text();
+  CHECK(text.find("--port  (env T_PORT)") != std::string::npos);
+  CHECK(text.find("[default: 6379]") != std::string::npos);
+  CHECK(text.find("[required]") != std::string::npos);
+}
+
+TEST_CASE("the effective config redacts secrets", "[config]") {
+  fixture f;
+  REQUIRE_FALSE(f.parse({"--input", "x", "--password", "hunter2"}).error);
+  CHECK(f.password == "hunter2");
+  bool seen = false;
+  for (const auto& [name, value] : f.parser.effective()) {
+    CHECK(value.find("hunter2") == std::string::npos);
+    if (name == "password") {
+      CHECK(value == "<redacted>");
+      seen = true;
+    }
+  }
+  CHECK(seen);
+  CHECK(f.parser.help_text().find("hunter2") == std::string::npos);
+}

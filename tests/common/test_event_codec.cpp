@@ -1,0 +1,108 @@
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/event_codec.hpp"
+
+using namespace tickstream::common;
+
+namespace {
+
+// The fields of a full event, in schema order, as raw JSON values.
+const std::vector<std::pair<std::string, std::string>> full_fields = {
+    {"type", "\"price_update\""}, {"symbol", "\"AAPL\""},   {"price", "150.250"},
+    {"bid", "150.20"},            {"ask", "150.30"},           {"bid_size", "1000"},
+    {"ask_size", "1500"},         {"size", "100"},             {"volume", "5000000"},
+    {"change", "-0.50"},          {"change_percent", "-0.33"}, {"timestamp", "\"2026-01-27T12:34:56.123000Z\""},
+    {"recv_us", "1769517296130000"}, {"source", "\"finnhub\""}};
+
+// The full event with one field's raw value replaced, or the field removed when value is empty.
+std::string with(const std::string& key, const std::string& value) {
+  std::string out = "{";
+  for (const auto& [k, v] : full_fields) {
+    const std::string& use = k == key ? value : v;
+    if (use.empty()) continue;
+    if (out.size() > 1) out += ',';
+    out += "\"" + k + "\":" + use;
+  }
+  return out + "}";
+}
+
+const std::string full = with("", "");
+
+std::string error_of(const std::string& json) {
+  auto r = decode_event(json);
+  REQUIRE_FALSE(r.ok());
+  return r.err().code + ": " + r.err().message;
+}
+
+}  // namespace
+
+TEST_CASE("a full price_update decodes with exact decimals and re-encodes identically", "[codec]") {
+  auto r = decode_event(full);
+  REQUIRE(r.ok());
+  const auto& t = std::get<price_update>(r.value());
+  CHECK(t.symbol == "AAPL");
+  CHECK(t.price == "150.250");  // digits kept as sent, trailing zero included
+  CHECK(t.change == "-0.50");
+  CHECK(t.volume == "5000000");
+  CHECK(t.recv_time_us == 1769517296130000);
+  CHECK(t.source == "finnhub");
+  CHECK(encode_event(t) == full);
+}
+
+TEST_CASE("a minimal price_update needs only symbol, price, timestamp, recv_us and source", "[codec]") {
+  const std::string minimal =
+      R"({"type":"price_update","symbol":"msft","price":"410.5","timestamp":"2026-01-27T12:34:56Z",)"
+      R"("recv_us":1769517296000001,"source":"replay"})";
+  auto r = decode_event(minimal);
+  REQUIRE(r.ok());
+  const auto& t = std::get<price_update>(r.value());
+  CHECK(t.symbol == "MSFT");
+  CHECK(t.price == "410.5");
+  CHECK_FALSE(t.bid.has_value());
+  CHECK(encode_event(t) ==
+        R"({"type":"price_update","symbol":"MSFT","price":410.5,"timestamp":"2026-01-27T12:34:56.000000Z",)"
+        R"("recv_us":1769517296000001,"source":"replay"})");
+  // Encoding is stable: decoding the encoding gives the same event.
+  CHECK(std::get<price_update>(decode_event(encode_event(t)).value()) == t);
+}
+
+TEST_CASE("invalid events name the field and the reason", "[codec]") {
+  CHECK(error_of(with("price", "")) == "invalid_event: field 'price': is required");
+  CHECK(error_of(with("price", "-1")) == "invalid_event: field 'price': must be greater than zero");
+  CHECK(error_of(with("price", "0")) == "invalid_event: field 'price': must be greater than zero");
+  CHECK(error_of(with("price", "1e3")).find("field 'price': must be a plain decimal") != std::string::npos);
+  CHECK(error_of(with("price", "\"abc\"")).find("field 'price': must be a plain decimal") != std::string::npos);
+  CHECK(error_of(with("price", "true")) == "invalid_event: field 'price': must be a number");
+  CHECK(error_of(with("bid_size", "-100")) == "invalid_event: field 'bid_size': must not be negative");
+  CHECK(error_of(with("ask", "150.10")) == "invalid_event: field 'ask': must not be below bid");
+  CHECK(error_of(with("symbol", "\"AA PL\"")).find("field 'symbol': symbol may only contain") != std::string::npos);
+  CHECK(error_of(with("symbol", "[]")) == "invalid_event: field 'symbol': must be a string");
+  CHECK(error_of(with("timestamp", "\"yesterday\"")).find("field 'timestamp': must be an ISO-8601") !=
+        std::string::npos);
+  CHECK(error_of(with("timestamp", "\"1970-01-01T00:00:00Z\"")).find("field 'timestamp': must be between") !=
+        std::string::npos);
+  CHECK(error_of(with("recv_us", "12.5")) == "invalid_event: field 'recv_us': must be an integer");
+  CHECK(error_of(with("recv_us", "")) == "invalid_event: field 'recv_us': is required");
+  CHECK(error_of(with("source", "\"\"")) == "invalid_event: field 'source': must not be empty");
+}
+
+TEST_CASE("non-events are rejected with invalid_json or unknown_type", "[codec]") {
+  CHECK(error_of("").find("invalid_json: malformed JSON at offset 0") == 0);
+  CHECK(error_of("{\"type\":\"price_update\",").find("invalid_json: malformed JSON") == 0);
+  CHECK(error_of("[1,2,3]") == "invalid_json: an event must be a JSON object");
+  CHECK(error_of("{}") == "invalid_event: field 'type': is required");
+  CHECK(error_of(R"({"type":"horoscope"})") == "unknown_type: unknown event type 'horoscope'");
+  CHECK(error_of(full + "garbage").find("invalid_json") == 0);
+  CHECK(error_of("{\"type\":\"price_update\",\"symbol\":\"\xff\xfe\"}").find("invalid_json") == 0);
+}
+
+TEST_CASE("deeply nested input is rejected without exhausting the stack", "[codec]") {
+  const std::string deep = std::string(200'000, '[') + std::string(200'000, ']');
+  CHECK(error_of(deep) == "invalid_json: an event must be a JSON object");
+  const std::string unbalanced = std::string(200'000, '[');
+  CHECK(error_of(unbalanced).find("invalid_json") == 0);
+}

@@ -1,0 +1,57 @@
+#include "tests/support/redis_server.hpp"
+
+#include <cstdio>
+#include <stdexcept>
+
+#include "tests/support/wait.hpp"
+
+namespace tickstream::test {
+
+redis_server::redis_server() {
+  // A free port can be taken between the check and redis-server's bind: retry a few times.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    port_ = free_port();
+    start();
+    if (wait_until([&] { return cli({"PING"}) == "PONG\n"; }, std::chrono::seconds(5))) return;
+    proc_.reset();
+  }
+  throw std::runtime_error("redis-server did not start");
+}
+
+redis_server::~redis_server() = default;
+
+void redis_server::start() {
+  proc_ = std::make_unique<child_process>(std::vector<std::string>{
+      "redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+      "--daemonize", "no", "--loglevel", "warning"});
+}
+
+void redis_server::kill() { proc_.reset(); }
+
+void redis_server::restart() {
+  kill();
+  start();
+  if (!wait_until([&] { return cli({"PING"}) == "PONG\n"; }, std::chrono::seconds(10))) {
+    throw std::runtime_error("redis-server did not restart");
+  }
+}
+
+std::string redis_server::cli(const std::vector<std::string>& args) const {
+  std::string cmd = "redis-cli -p " + std::to_string(port_);
+  for (const auto& a : args) {
+    cmd += " '";
+    for (char c : a) cmd += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    cmd += "'";
+  }
+  cmd += " 2>/dev/null";
+  std::string out;
+  if (FILE* p = ::popen(cmd.c_str(), "r")) {
+    char buf[4096];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    ::pclose(p);
+  }
+  return out;
+}
+
+}  // namespace tickstream::test

@@ -1,0 +1,31 @@
+#pragma once
+// A real redis-server for one test: loopback, a free port, no persistence. It can be killed and
+// restarted on the same port to test reconnects.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/support/child_process.hpp"
+
+namespace tickstream::test {
+
+class redis_server {
+ public:
+  redis_server();  // starts it and waits until it answers PING
+  ~redis_server();
+
+  int port() const noexcept { return port_; }
+  void kill();     // SIGKILL, as in a crash
+  void restart();  // starts again on the same port and waits for PING
+  // Runs redis-cli with args against this server and returns its stdout.
+  std::string cli(const std::vector<std::string>& args) const;
+
+ private:
+  void start();
+
+  int port_ = 0;
+  std::unique_ptr<child_process> proc_;
+};
+
+}  // namespace tickstream::test
