@@ -19,5 +19,5 @@ add_library(tickstream::rapidjson ALIAS tickstream_rapidjson)
 # Beast and Asio are header-only. BOOST_ASIO_NO_DEPRECATED keeps us on the current API.
 add_library(tickstream_beast INTERFACE)
 target_link_libraries(tickstream_beast INTERFACE Boost::headers Boost::system Threads::Threads)
-target_compile_definitions(tickstream_beast INTERFACE BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW)
+target_compile_definitions(tickstream_beast INTERFACE BOOST_ASIO_NO_DEPRECATED)
 add_library(tickstream::beast ALIAS tickstream_beast)

@@ -14,6 +14,7 @@ worker::~worker() {
   guard_.reset();
   ioc_.stop();
   join();
+  stop_timer_.reset();  // an I/O object must go before its io_context, which is destroyed first
 }
 
 void worker::start() {
