@@ -30,6 +30,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto& ws = *conn.value();
+  std::fprintf(stderr, "tickstream-watch: connected to %s (edge node %s)\n", url.c_str(),
+               ws.node().empty() ? "unknown" : ws.node().c_str());
   std::string list;
   for (std::size_t start = 0; start <= symbols.size();) {
     auto end = symbols.find(',', start);

@@ -42,6 +42,7 @@ struct ws_client::impl {
   std::deque<std::string> received;
   bool is_closed = false;
   std::uint16_t code = 0;
+  std::string node;
 
   void start_read() {
     ws.async_read(buffer, [this](beast::error_code ec, std::size_t) {
@@ -110,6 +111,7 @@ common::result<std::unique_ptr<ws_client>> ws_client::connect(
                              std::to_string(res.result_int()) + ")" + (res.body().empty() ? "" : ": " + res.body())};
   }
   tcp_layer.expires_never();
+  if (const auto it = res.find("X-Tickstream-Node"); it != res.end()) p->node = std::string(it->value());
   p->start_read();
   return std::unique_ptr<ws_client>(new ws_client(std::move(p)));
 }
@@ -138,6 +140,8 @@ std::optional<std::string> ws_client::next(std::chrono::milliseconds timeout) {
 bool ws_client::closed() const noexcept { return impl_->is_closed; }
 
 std::uint16_t ws_client::close_code() const noexcept { return impl_->code; }
+
+const std::string& ws_client::node() const noexcept { return impl_->node; }
 
 void ws_client::close() {
   if (impl_->is_closed) return;

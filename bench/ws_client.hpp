@@ -40,6 +40,8 @@ class ws_client {
   // True once the server closed the connection (or it failed); close_code() tells how.
   bool closed() const noexcept;
   std::uint16_t close_code() const noexcept;
+  // The X-Tickstream-Node header of the handshake response: which edge is serving this client.
+  const std::string& node() const noexcept;
   // Sends a close frame and waits briefly for the server's.
   void close();
 

@@ -87,7 +87,7 @@ app::app(app_config config)
       fanout_(metrics_, "ts:edge:" + config_.node_id),
       redis_(redis_options_of(config_),
              [this](std::string_view channel, std::string_view payload) { fanout_.on_message(channel, payload); }),
-      services_{limits_of(config_), metrics_, redis_} {
+      services_{config_.node_id, limits_of(config_), metrics_, redis_} {
   std::vector<worker*> raw;
   for (std::int64_t i = 0; i < config_.threads; ++i) {
     workers_.push_back(std::make_unique<worker>(static_cast<std::size_t>(i), fanout_));

@@ -67,7 +67,7 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
               json_error("upgrade_required", "GET /ws must be a WebSocket upgrade request"), false);
       return;
     }
-    std::make_shared<ws_session>(std::move(stream_), worker_, svc_.limits, svc_.metrics)->run(parser_->release());
+    std::make_shared<ws_session>(std::move(stream_), worker_, svc_)->run(parser_->release());
     return;
   }
   if (req.method() != http::verb::get && req.method() != http::verb::head) {

@@ -2,7 +2,7 @@
 // What every session of an edge shares: limits, metrics and the Redis client. Owned by the app,
 // which outlives all sessions; read-only after start except for the thread-safe members.
 
-#include <prometheus/registry.h>
+#include <string>
 
 #include "common/redis_client.hpp"
 #include "edge/edge_metrics.hpp"
@@ -11,6 +11,7 @@
 namespace tickstream::edge {
 
 struct services {
+  std::string node_id;  // sent to clients as X-Tickstream-Node
   session_limits limits;
   edge_metrics& metrics;
   common::redis_client& redis;

@@ -17,8 +17,8 @@ namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 namespace http = beast::http;
 
-ws_session::ws_session(beast::tcp_stream&& stream, worker& w, const session_limits& limits, edge_metrics& metrics)
-    : ws_(std::move(stream)), worker_(w), limits_(limits), metrics_(metrics) {}
+ws_session::ws_session(beast::tcp_stream&& stream, worker& w, services& svc)
+    : ws_(std::move(stream)), worker_(w), svc_(svc), limits_(svc.limits), metrics_(svc.metrics) {}
 
 ws_session::~ws_session() {
   if (!registered_) return;
@@ -35,8 +35,10 @@ void ws_session::run(http::request<http::string_body> req) {
   t.idle_timeout = limits_.idle_timeout;
   t.keep_alive_pings = true;
   ws_.set_option(t);
-  ws_.set_option(websocket::stream_base::decorator(
-      [](websocket::response_type& res) { res.set(http::field::server, "tickstream-edge"); }));
+  ws_.set_option(websocket::stream_base::decorator([this](websocket::response_type& res) {
+    res.set(http::field::server, "tickstream-edge");
+    res.set("X-Tickstream-Node", svc_.node_id);
+  }));
   ws_.read_message_max(limits_.max_message_bytes);
   ws_.async_accept(req, beast::bind_front_handler(&ws_session::on_accept, shared_from_this()));
 }

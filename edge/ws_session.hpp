@@ -17,9 +17,8 @@
 #include <string>
 
 #include "edge/client_protocol.hpp"
-#include "edge/edge_metrics.hpp"
 #include "edge/frame_sink.hpp"
-#include "edge/session_limits.hpp"
+#include "edge/services.hpp"
 
 namespace tickstream::edge {
 
@@ -27,7 +26,7 @@ class worker;
 
 class ws_session final : public frame_sink, public std::enable_shared_from_this<ws_session> {
  public:
-  ws_session(boost::beast::tcp_stream&& stream, worker& w, const session_limits& limits, edge_metrics& metrics);
+  ws_session(boost::beast::tcp_stream&& stream, worker& w, services& svc);
   ~ws_session();
 
   // Completes the WebSocket handshake for an upgrade request already read.
@@ -54,8 +53,9 @@ class ws_session final : public frame_sink, public std::enable_shared_from_this<
   boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
   boost::beast::flat_buffer buffer_;
   worker& worker_;
-  const session_limits& limits_;
-  edge_metrics& metrics_;
+  services& svc_;
+  const session_limits& limits_;  // svc_.limits
+  edge_metrics& metrics_;         // svc_.metrics
 
   std::deque<frame_ptr> queue_;  // front() is being written while writing_
   std::size_t queued_bytes_ = 0;

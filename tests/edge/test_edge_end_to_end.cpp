@@ -272,6 +272,7 @@ TEST_CASE("a frame over the size limit closes that connection with 1009 and no o
 
 TEST_CASE("HTTP endpoints: health, metrics, and refusals for everything else", "[e2e]") {
   edge_fixture fx;
+  CHECK(fx.connect()->node() == "test-edge");
   const auto health = fx.get("/healthz");
   CHECK(health.status == 200);
   REQUIRE(wait_until([&] { return fx.get("/healthz").body == R"({"status":"ok","redis":"up"})"; }));
