@@ -76,6 +76,18 @@ void config_parser::add_custom(std::string name, std::string env, setter set, re
   add({std::move(name), std::move(env), std::move(help), std::move(set), std::move(render)});
 }
 
+void config_parser::add_log_level(std::string& target) {
+  add_custom(
+      "log-level", "TS_LOG_LEVEL",
+      [&target](std::string_view v) -> std::optional<std::string> {
+        log_level parsed{};
+        if (!parse_log_level(v, parsed)) return "must be one of debug, info, warn, error";
+        target = std::string(v);
+        return std::nullopt;
+      },
+      [&target] { return target; }, "Log level: debug, info, warn or error.");
+}
+
 void config_parser::require(std::string_view name) {
   for (auto& o : options_) {
     if (o.name == name) {
@@ -162,7 +174,11 @@ std::vector<std::pair<std::string, std::string>> config_parser::effective() cons
   return out;
 }
 
-void log_effective_config(const config_parser& parser) {
+void start_logging(const config_parser& parser, std::string_view component, const std::string& level) {
+  set_log_component(component);
+  log_level parsed = log_level::info;
+  parse_log_level(level, parsed);
+  set_log_level(parsed);
   std::string text;
   for (const auto& [name, value] : parser.effective()) {
     if (!text.empty()) text += ' ';

@@ -31,6 +31,8 @@ class config_parser {
   void add_int(std::string name, std::string env, std::int64_t& target, std::int64_t min,
                std::int64_t max, std::string help);
   void add_bool(std::string name, std::string env, bool& target, std::string help);
+  // --log-level / TS_LOG_LEVEL: one of debug, info, warn, error.
+  void add_log_level(std::string& target);
   // Any other type: the caller supplies parsing and rendering.
   void add_custom(std::string name, std::string env, setter set, renderer render, std::string help);
   // The named option must be given (by flag or environment).
@@ -67,7 +69,8 @@ class config_parser {
   std::vector<option> options_;
 };
 
-// Logs the effective configuration as one structured line.
-void log_effective_config(const config_parser& parser);
+// Start-up for a binary: sets the log component and level, then logs the effective configuration
+// as one structured line. level must have been validated (add_log_level does).
+void start_logging(const config_parser& parser, std::string_view component, const std::string& level);
 
 }  // namespace tickstream::common

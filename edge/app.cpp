@@ -50,6 +50,7 @@ app_config with_defaults(app_config c) {
 }  // namespace
 
 void app_config::bind(common::config_parser& p) {
+  if (node_id.empty()) node_id = default_node_id();  // shown as the default in --help and the log
   p.add_string("listen-host", "TS_EDGE_HOST", listen_host, "Address to listen on for clients.");
   p.add_int("port", "TS_EDGE_PORT", port, 0, 65535, "Port for WebSocket (/ws) and HTTP (/healthz, /metrics).");
   p.add_int("threads", "TS_EDGE_THREADS", threads, 0, 64, "Worker threads (0 = one per core).");
@@ -71,15 +72,7 @@ void app_config::bind(common::config_parser& p) {
             "Seconds a client has to complete the HTTP request and WebSocket handshake.");
   p.add_int("shutdown-grace-ms", "TS_SHUTDOWN_GRACE_MS", shutdown_grace_ms, 0, 600'000,
             "Milliseconds clients get to finish the close handshake at shutdown.");
-  p.add_custom(
-      "log-level", "TS_LOG_LEVEL",
-      [this](std::string_view v) -> std::optional<std::string> {
-        common::log_level l;
-        if (!common::parse_log_level(v, l)) return "must be one of debug, info, warn, error";
-        log_level = std::string(v);
-        return std::nullopt;
-      },
-      [this] { return log_level; }, "Log level: debug, info, warn or error.");
+  p.add_log_level(log_level);
 }
 
 app::app(app_config config)

@@ -16,11 +16,7 @@ int main(int argc, char** argv) {
   common::config_parser parser("tickstream-edge", "Serves market ticks from Redis to WebSocket clients.");
   config.bind(parser);
   parser.parse_or_exit(argc, argv);
-  common::set_log_component("edge");
-  common::log_level level{};
-  common::parse_log_level(config.log_level, level);
-  common::set_log_level(level);
-  common::log_effective_config(parser);
+  common::start_logging(parser, "edge", config.log_level);
 
   edge::app app(config);
   try {

@@ -38,15 +38,7 @@ void app_config::bind(common::config_parser& p) {
             "Ticks queued or awaiting Redis before reading pauses (bounds memory at --speed max).");
   p.add_string("metrics-listen", "TS_METRICS_LISTEN", metrics_listen,
                "host:port to serve Prometheus /metrics on (empty: off).");
-  p.add_custom(
-      "log-level", "TS_LOG_LEVEL",
-      [this](std::string_view v) -> std::optional<std::string> {
-        common::log_level l;
-        if (!common::parse_log_level(v, l)) return "must be one of debug, info, warn, error";
-        log_level = std::string(v);
-        return std::nullopt;
-      },
-      [this] { return log_level; }, "Log level: debug, info, warn or error.");
+  p.add_log_level(log_level);
 }
 
 app::app(app_config config) : config_(std::move(config)) {}

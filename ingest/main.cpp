@@ -11,11 +11,7 @@ int main(int argc, char** argv) {
   common::config_parser parser("tickstream-ingest", "Replays a JSONL tick capture into Redis for the edge tier.");
   config.bind(parser);
   parser.parse_or_exit(argc, argv);
-  common::set_log_component("ingest");
-  common::log_level level{};
-  common::parse_log_level(config.log_level, level);
-  common::set_log_level(level);
-  common::log_effective_config(parser);
+  common::start_logging(parser, "ingest", config.log_level);
 
   ingest::app app(config);
   signals.start([&app](int signo) {

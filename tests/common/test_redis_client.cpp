@@ -52,6 +52,19 @@ common::redis_options options_for(const test::redis_server& server, bool subscri
   return o;
 }
 
+// A redis-server, a subscribing client with its inbox, and a publishing client, all started.
+struct pubsub_fixture {
+  test::redis_server server;
+  inbox box;
+  common::redis_client sub{options_for(server, true), box.handler()};
+  common::redis_client pub{options_for(server, false)};
+
+  pubsub_fixture() {
+    sub.start();
+    pub.start();
+  }
+};
+
 // Publishes through its own client and waits for Redis's reply; returns the receiver count.
 long long publish(common::redis_client& c, const std::string& channel, const std::string& payload) {
   std::atomic<long long> receivers{-1};
@@ -101,12 +114,8 @@ TEST_CASE("a Redis error reply reaches the caller as redis_error", "[redis]") {
 }
 
 TEST_CASE("subscriptions are reference-counted and confirmed before on_active runs", "[redis]") {
-  test::redis_server server;
-  inbox box;
-  common::redis_client sub(options_for(server, true), box.handler());
-  common::redis_client pub(options_for(server, false));
-  sub.start();
-  pub.start();
+  pubsub_fixture fx;
+  auto& [server, box, sub, pub] = fx;
 
   std::atomic<int> active{0};
   sub.subscribe("ts:{md:AAPL}", [&] { ++active; });
@@ -128,12 +137,8 @@ TEST_CASE("subscriptions are reference-counted and confirmed before on_active ru
 }
 
 TEST_CASE("rapid subscribe/unsubscribe churn on one channel ends in the right state", "[redis]") {
-  test::redis_server server;
-  inbox box;
-  common::redis_client sub(options_for(server, true), box.handler());
-  common::redis_client pub(options_for(server, false));
-  sub.start();
-  pub.start();
+  pubsub_fixture fx;
+  auto& [server, box, sub, pub] = fx;
   // Unsubscribe and subscribe again before Redis has answered: hiredis 0.14 forgets a channel's
   // callback on the UNSUBSCRIBE reply, so the client must re-subscribe after it.
   for (int i = 0; i < 50; ++i) {
@@ -149,12 +154,8 @@ TEST_CASE("rapid subscribe/unsubscribe churn on one channel ends in the right st
 }
 
 TEST_CASE("after redis-server is killed and restarted the client reconnects and re-subscribes", "[redis]") {
-  test::redis_server server;
-  inbox box;
-  common::redis_client sub(options_for(server, true), box.handler());
-  common::redis_client pub(options_for(server, false));
-  sub.start();
-  pub.start();
+  pubsub_fixture fx;
+  auto& [server, box, sub, pub] = fx;
   std::atomic<int> active{0};
   sub.subscribe("ts:{md:MSFT}", [&] { ++active; });
   sub.subscribe("ts:{md:NVDA}", [&] { ++active; });
