@@ -34,9 +34,12 @@ session_limits limits_of(const app_config& c) {
   session_limits l;
   l.max_message_bytes = static_cast<std::size_t>(c.max_message_bytes);
   l.max_subscriptions = static_cast<std::size_t>(c.max_subscriptions);
+  l.soft_queued_frames = static_cast<std::size_t>(c.soft_queued_frames);
+  l.soft_queued_bytes = static_cast<std::size_t>(c.soft_queued_bytes);
   l.max_queued_frames = static_cast<std::size_t>(c.max_queued_frames);
   l.max_queued_bytes = static_cast<std::size_t>(c.max_queued_bytes);
-  l.idle_timeout = std::chrono::seconds(c.idle_timeout_s);
+  l.batch_window = std::chrono::milliseconds(c.batch_window_ms);
+  l.idle_timeout = std::chrono::milliseconds(c.idle_timeout_ms);
   l.handshake_timeout = std::chrono::seconds(c.handshake_timeout_s);
   return l;
 }
@@ -62,12 +65,18 @@ void app_config::bind(common::config_parser& p) {
             "Largest client message; larger ones close the connection with 1009.");
   p.add_int("max-subscriptions", "TS_MAX_SUBSCRIPTIONS", max_subscriptions, 1, 1'000'000,
             "Symbols one connection may subscribe to.");
+  p.add_int("soft-queued-frames", "TS_SOFT_QUEUED_FRAMES", soft_queued_frames, 1, 10'000'000,
+            "Outbound frames queued per connection past which its ticks are conflated (latest per symbol).");
+  p.add_int("soft-queued-bytes", "TS_SOFT_QUEUED_BYTES", soft_queued_bytes, 1024, 1LL << 32,
+            "Outbound bytes queued per connection past which its ticks are conflated.");
   p.add_int("max-queued-frames", "TS_MAX_QUEUED_FRAMES", max_queued_frames, 16, 10'000'000,
-            "Outbound frames queued per connection before it is closed as a slow consumer (4008).");
+            "Outbound frames queued or held per connection before it is closed as a slow consumer (4008).");
   p.add_int("max-queued-bytes", "TS_MAX_QUEUED_BYTES", max_queued_bytes, 64 * 1024, 1LL << 32,
-            "Outbound bytes queued per connection before it is closed as a slow consumer (4008).");
-  p.add_int("idle-timeout", "TS_IDLE_TIMEOUT", idle_timeout_s, 2, 3600,
-            "Seconds without client traffic or pong before closing; a ping goes out at half of it.");
+            "Outbound bytes queued or held per connection before it is closed as a slow consumer (4008).");
+  p.add_int("batch-window-ms", "TS_BATCH_WINDOW_MS", batch_window_ms, 0, 60'000,
+            "Batching window in ms (0 = off); clients may ask for a larger one, never a smaller one.");
+  p.add_int("idle-timeout-ms", "TS_IDLE_TIMEOUT_MS", idle_timeout_ms, 200, 3'600'000,
+            "Milliseconds without client traffic or pong before closing; a ping goes out at half of it.");
   p.add_int("handshake-timeout", "TS_HANDSHAKE_TIMEOUT", handshake_timeout_s, 1, 300,
             "Seconds a client has to complete the HTTP request and WebSocket handshake.");
   p.add_int("shutdown-grace-ms", "TS_SHUTDOWN_GRACE_MS", shutdown_grace_ms, 0, 600'000,
@@ -83,7 +92,9 @@ app::app(app_config config)
       services_{config_.node_id, limits_of(config_), metrics_, redis_} {
   std::vector<worker*> raw;
   for (std::int64_t i = 0; i < config_.threads; ++i) {
-    workers_.push_back(std::make_unique<worker>(static_cast<std::size_t>(i), fanout_));
+    // Heartbeat checks at a quarter of the idle timeout, at most once a second.
+    const auto tick = std::min(std::chrono::milliseconds(1000), std::chrono::milliseconds(config_.idle_timeout_ms / 4));
+    workers_.push_back(std::make_unique<worker>(static_cast<std::size_t>(i), fanout_, tick));
     raw.push_back(workers_.back().get());
   }
   fanout_.attach(redis_, raw);

@@ -30,9 +30,12 @@ struct app_config {
   std::string node_id;                  // names this edge in Redis; default: host name and PID
   std::int64_t max_message_bytes = 64 * 1024;
   std::int64_t max_subscriptions = 1000;
+  std::int64_t soft_queued_frames = 256;
+  std::int64_t soft_queued_bytes = 256 * 1024;
   std::int64_t max_queued_frames = 4096;
   std::int64_t max_queued_bytes = 4 * 1024 * 1024;
-  std::int64_t idle_timeout_s = 30;
+  std::int64_t batch_window_ms = 250;
+  std::int64_t idle_timeout_ms = 30'000;
   std::int64_t handshake_timeout_s = 10;
   std::int64_t shutdown_grace_ms = 5000;  // how long closing clients get at shutdown
   std::string log_level = "info";

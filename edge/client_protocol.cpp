@@ -56,6 +56,13 @@ common::result<client_message> parse_client_message(std::string_view text) {
     }
     req.symbols = std::move(*symbols);
     req.channels = std::move(*channels);
+    const auto it = doc.FindMember("batch_ms");
+    if (it != doc.MemberEnd() && !it->value.IsNull()) {
+      if (!it->value.IsInt64() || it->value.GetInt64() < 0 || it->value.GetInt64() > 60'000) {
+        return common::error{"invalid_message", "field 'batch_ms': must be an integer from 0 to 60000"};
+      }
+      req.batch_ms = it->value.GetInt64();
+    }
     return client_message{std::move(req)};
   }
   if (*type == "ping") {
@@ -79,7 +86,8 @@ common::result<client_message> parse_client_message(std::string_view text) {
                                            "' (expected subscribe, unsubscribe or ping)"};
 }
 
-std::string render_subscribed(const std::vector<std::string>& symbols, const std::vector<rejection>& rejected) {
+std::string render_subscribed(const std::vector<std::string>& symbols, const std::vector<rejection>& rejected,
+                              std::int64_t batch_ms) {
   rapidjson::StringBuffer buf;
   json_writer w(buf);
   w.StartObject();
@@ -102,6 +110,8 @@ std::string render_subscribed(const std::vector<std::string>& symbols, const std
     w.EndObject();
   }
   w.EndArray();
+  w.Key("batch_ms");
+  w.Int64(batch_ms);
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
 }

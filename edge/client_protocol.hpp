@@ -18,6 +18,7 @@ struct subscription_request {
   bool subscribe = true;
   std::vector<std::string> symbols;   // as sent; each is validated by the caller
   std::vector<std::string> channels;  // private channels (not served by this version)
+  std::optional<std::int64_t> batch_ms;  // batching window the client asks for (0..60000)
 };
 
 // {"type":"ping","id":...}: id (string or number) is echoed in the pong.
@@ -40,7 +41,9 @@ struct rejection {
   std::string reason;  // human-readable
 };
 
-std::string render_subscribed(const std::vector<std::string>& symbols, const std::vector<rejection>& rejected);
+// batch_ms: the connection's batching window now in force (0 = off).
+std::string render_subscribed(const std::vector<std::string>& symbols, const std::vector<rejection>& rejected,
+                              std::int64_t batch_ms);
 std::string render_unsubscribed(const std::vector<std::string>& symbols);
 std::string render_pong(const std::optional<std::string>& id_json, std::int64_t server_time_us);
 std::string render_error(std::string_view code, std::string_view message);

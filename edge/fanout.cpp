@@ -73,7 +73,7 @@ void fanout::on_message(std::string_view channel, std::string_view payload) {
   }
   const auto& tick = std::get<common::price_update>(decoded.value());
   // Serialize once, share the bytes: ingest's canonical encoding is forwarded unchanged.
-  auto f = make_frame(tick.symbol, std::string(payload));
+  auto f = make_text_frame(frame_kind::tick, tick.symbol, payload);
   for (const auto id : route->second) workers_[id]->post_deliver(f);
 }
 

@@ -1,21 +1,40 @@
 #pragma once
-// One outbound WebSocket text frame, built once and shared by every session that sends it.
+// One outbound WebSocket frame, built once (header and payload, ready for the socket) and shared
+// by every session that sends it.
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
+
+#include "edge/ws_codec.hpp"
 
 namespace tickstream::edge {
 
+// What a frame carries, which decides how it may be conflated (docs/PROTOCOL.md, "Batching").
+enum class frame_kind : std::uint8_t {
+  control,  // the edge's own replies and WebSocket control frames: never conflated
+  tick,     // price_update: only the latest per symbol matters
+};
+
+// True for kinds where a newer frame with the same key makes an older one worthless.
+constexpr bool conflates(frame_kind k) noexcept { return k == frame_kind::tick; }
+
 struct frame {
-  std::string key;    // what the frame is about (a symbol for ticks; empty for control replies)
-  std::string bytes;  // the exact text sent to clients
+  frame_kind kind = frame_kind::control;
+  std::string key;          // the symbol for ticks; empty for control frames
+  std::string wire;         // the complete WebSocket frame: header, then payload
+  std::uint8_t header_size = 0;
+
+  std::string_view payload() const noexcept { return std::string_view(wire).substr(header_size); }
 };
 
 // Immutable once built: sessions on any worker thread may hold and send it concurrently.
 using frame_ptr = std::shared_ptr<const frame>;
 
-inline frame_ptr make_frame(std::string key, std::string bytes) {
-  return std::make_shared<const frame>(frame{std::move(key), std::move(bytes)});
-}
+// A text frame (FIN set) carrying payload.
+frame_ptr make_text_frame(frame_kind kind, std::string key, std::string_view payload);
+// A control frame (ping, pong, close).
+frame_ptr make_control_frame(ws_opcode op, std::string_view payload);
 
 }  // namespace tickstream::edge

@@ -9,6 +9,7 @@
 #include "common/metrics_text.hpp"
 #include "edge/client_protocol.hpp"
 #include "edge/worker.hpp"
+#include "edge/ws_codec.hpp"
 #include "edge/ws_session.hpp"
 
 namespace tickstream::edge {
@@ -61,13 +62,7 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
   const bool keep_alive = req.keep_alive();
 
   if (path == "/ws") {
-    if (!beast::websocket::is_upgrade(req)) {
-      svc_.metrics.rejected_upgrade("not_websocket");
-      respond(426, "application/json",
-              json_error("upgrade_required", "GET /ws must be a WebSocket upgrade request"), false);
-      return;
-    }
-    std::make_shared<ws_session>(std::move(stream_), worker_, svc_)->run(parser_->release());
+    upgrade(req);
     return;
   }
   if (req.method() != http::verb::get && req.method() != http::verb::head) {
@@ -87,8 +82,40 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
   respond(404, "application/json", json_error("not_found", "no such path; try /ws, /healthz or /metrics"), keep_alive);
 }
 
-void http_session::respond(unsigned status, std::string content_type, std::string body, bool keep_alive) {
+void http_session::upgrade(const http::request<http::string_body>& req) {
+  if (!beast::websocket::is_upgrade(req)) {
+    svc_.metrics.rejected_upgrade("not_websocket");
+    respond(426, "application/json", json_error("upgrade_required", "GET /ws must be a WebSocket upgrade request"),
+            false);
+    return;
+  }
+  if (req[http::field::sec_websocket_version] != "13") {
+    svc_.metrics.rejected_upgrade("bad_version");
+    respond(426, "application/json",
+            json_error("unsupported_version", "only WebSocket version 13 (RFC 6455) is supported"), false,
+            {{"Sec-WebSocket-Version", "13"}});
+    return;
+  }
+  auto accept = websocket_accept_key(req[http::field::sec_websocket_key]);
+  if (!accept) {
+    svc_.metrics.rejected_upgrade("bad_key");
+    respond(400, "application/json", json_error("bad_request", accept.err().message), false);
+    return;
+  }
+  std::string response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                         "Sec-WebSocket-Accept: " + accept.value() + "\r\nServer: tickstream-edge\r\n"
+                         "X-Tickstream-Node: " + svc_.node_id + "\r\n\r\n";
+  // Bytes the client sent after its request belong to the WebSocket stream.
+  const auto rest = buffer_.cdata();
+  const std::string leftover(static_cast<const char*>(rest.data()), rest.size());
+  stream_.expires_never();
+  std::make_shared<ws_session>(stream_.release_socket(), worker_, svc_)->start(std::move(response), leftover);
+}
+
+void http_session::respond(unsigned status, std::string content_type, std::string body, bool keep_alive,
+                           std::initializer_list<std::pair<const char*, const char*>> headers) {
   auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(status), 11);
+  for (const auto& [k, v] : headers) res->set(k, v);
   res->set(http::field::server, "tickstream-edge");
   res->set(http::field::content_type, content_type);
   res->keep_alive(keep_alive);

@@ -8,7 +8,9 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include <initializer_list>
 #include <memory>
+#include <utility>
 #include <optional>
 
 #include "edge/services.hpp"
@@ -26,7 +28,9 @@ class http_session : public std::enable_shared_from_this<http_session> {
  private:
   void do_read();
   void on_read(boost::beast::error_code ec, std::size_t bytes);
-  void respond(unsigned status, std::string content_type, std::string body, bool keep_alive);
+  void upgrade(const boost::beast::http::request<boost::beast::http::string_body>& req);
+  void respond(unsigned status, std::string content_type, std::string body, bool keep_alive,
+               std::initializer_list<std::pair<const char*, const char*>> headers = {});
   void on_write(bool keep_alive, boost::beast::error_code ec, std::size_t bytes);
 
   boost::beast::tcp_stream stream_;

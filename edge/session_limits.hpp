@@ -1,5 +1,5 @@
 #pragma once
-// Per-connection limits, each with the reason for its default.
+// Per-connection limits and timings, each with the reason for its default.
 
 #include <chrono>
 #include <cstddef>
@@ -12,18 +12,24 @@ struct session_limits {
   std::size_t max_message_bytes = 64 * 1024;
   // Symbols one connection may hold; a trading screen watches tens to hundreds.
   std::size_t max_subscriptions = 1000;
-  // Outbound queue bound in frames and in bytes. A client this far behind is not keeping up; it
-  // is closed with 4008 so it reconnects and resynchronizes instead of growing our memory.
+  // Outbound queue, soft bound: past it, ticks for this connection are conflated (latest per
+  // symbol) instead of queued, so a client that falls behind gets fresh prices, not old ones.
+  std::size_t soft_queued_frames = 256;
+  std::size_t soft_queued_bytes = 256 * 1024;
+  // Outbound queue, hard bound (queued plus held back): past it the connection is closed with
+  // 4008 so the client reconnects and resynchronizes instead of growing our memory.
   std::size_t max_queued_frames = 4096;
   std::size_t max_queued_bytes = 4 * 1024 * 1024;
+  // Batching window (0 = off): an event for a connection idle for a window goes out at once;
+  // later ones within the window are coalesced into one frame. 250 ms keeps a screen live while
+  // cutting frames ~20x for busy symbols. Clients may ask for more, never less.
+  std::chrono::milliseconds batch_window{250};
   // WebSocket handshake (and HTTP request) must complete within this.
   std::chrono::seconds handshake_timeout{10};
-  // Seed REQ: ping after 15 s of silence, close after 30 s without traffic or pong. Beast sends the
-  // ping at half the idle timeout.
-  std::chrono::seconds idle_timeout{30};
+  // Seed REQ: ping after 15 s of silence, close after 30 s without traffic or pong.
+  std::chrono::milliseconds idle_timeout{30'000};
+  // A close handshake the client does not finish within this ends with a plain TCP close.
+  std::chrono::seconds close_timeout{5};
 };
-
-// Close codes the edge uses besides the standard ones (docs/PROTOCOL.md).
-inline constexpr unsigned short close_slow_consumer = 4008;
 
 }  // namespace tickstream::edge

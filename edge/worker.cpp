@@ -8,17 +8,21 @@
 
 namespace tickstream::edge {
 
-worker::worker(std::size_t id, fanout& fan) : id_(id), fan_(fan) {}
+worker::worker(std::size_t id, fanout& fan, std::chrono::milliseconds tick) : id_(id), fan_(fan), tick_(tick) {}
 
 worker::~worker() {
   guard_.reset();
   ioc_.stop();
   join();
-  stop_timer_.reset();  // an I/O object must go before its io_context, which is destroyed first
+  // I/O objects must go before their io_context, which is destroyed first.
+  stop_timer_.reset();
+  tick_timer_.reset();
 }
 
 void worker::start() {
   guard_.emplace(ioc_.get_executor());
+  tick_timer_.emplace(ioc_);
+  schedule_tick();
   thread_ = std::thread([this] {
     for (;;) {
       try {
@@ -41,7 +45,20 @@ void worker::stop(std::chrono::milliseconds grace) {
     const std::vector<frame_sink*> open(sessions_.begin(), sessions_.end());
     for (auto* s : open) s->shutdown();
     guard_.reset();
+    tick_timer_->cancel();  // close handshakes still time out: stop_timer_ bounds the wait
     if (open.empty()) stop_timer_->cancel();
+  });
+}
+
+void worker::schedule_tick() {
+  tick_timer_->expires_after(tick_);
+  tick_timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    const auto now = std::chrono::steady_clock::now();
+    // A session may close itself in tick(); it leaves sessions_ later, from its destructor.
+    const std::vector<frame_sink*> open(sessions_.begin(), sessions_.end());
+    for (auto* s : open) s->tick(now);
+    schedule_tick();
   });
 }
 

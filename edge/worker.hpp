@@ -29,7 +29,8 @@ class frame_sink;
 
 class worker {
  public:
-  worker(std::size_t id, fanout& fan);
+  // tick: how often sessions are checked for heartbeats and timeouts.
+  worker(std::size_t id, fanout& fan, std::chrono::milliseconds tick);
   ~worker();
   worker(const worker&) = delete;
   worker& operator=(const worker&) = delete;
@@ -59,6 +60,14 @@ class worker {
   // Returns false if s was not subscribed to symbol.
   bool unsubscribe(frame_sink* s, const std::string& symbol);
   std::size_t subscription_count(frame_sink* s) const { return index_.key_count(s); }
+  bool is_subscribed(frame_sink* s, const std::string& symbol) const { return index_.contains(symbol, s); }
+  // Sessions report what they wrote; read from any thread for metrics.
+  void count_sent(std::size_t frames, std::size_t bytes) noexcept {
+    frames_sent_.fetch_add(frames, std::memory_order_relaxed);
+    bytes_sent_.fetch_add(bytes, std::memory_order_relaxed);
+  }
+  std::uint64_t frames_sent() const noexcept { return frames_sent_.load(std::memory_order_relaxed); }
+  std::uint64_t bytes_sent() const noexcept { return bytes_sent_.load(std::memory_order_relaxed); }
 
   std::size_t session_count() const noexcept { return session_count_.load(std::memory_order_relaxed); }
 
@@ -73,6 +82,7 @@ class worker {
   void deliver(const frame_ptr& f);
   void activate(const std::string& symbol, std::uint64_t generation);
   void release(const std::string& symbol);
+  void schedule_tick();
 
   const std::size_t id_;
   fanout& fan_;
@@ -81,9 +91,13 @@ class worker {
   std::unordered_set<frame_sink*> sessions_;
   std::uint64_t next_generation_ = 1;
   std::atomic<std::size_t> session_count_{0};
+  std::atomic<std::uint64_t> frames_sent_{0};
+  std::atomic<std::uint64_t> bytes_sent_{0};
+  const std::chrono::milliseconds tick_;
   std::thread thread_;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guard_;
   std::optional<boost::asio::steady_timer> stop_timer_;
+  std::optional<boost::asio::steady_timer> tick_timer_;
   // Declared last so it is destroyed first: handlers it still holds may own sessions, whose
   // destructors use the index above.
   boost::asio::io_context ioc_{1};

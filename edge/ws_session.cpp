@@ -1,9 +1,9 @@
 #include "edge/ws_session.hpp"
 
-#include <boost/asio/dispatch.hpp>
-#include <boost/beast/core/bind_handler.hpp>
-#include <boost/beast/websocket/error.hpp>
+#include <boost/asio/write.hpp>
 
+#include <algorithm>
+#include <cstring>
 #include <unordered_set>
 
 #include "common/clock.hpp"
@@ -13,75 +13,136 @@
 
 namespace tickstream::edge {
 
-namespace beast = boost::beast;
-namespace websocket = beast::websocket;
-namespace http = beast::http;
+namespace net = boost::asio;
 
-ws_session::ws_session(beast::tcp_stream&& stream, worker& w, services& svc)
-    : ws_(std::move(stream)), worker_(w), svc_(svc), limits_(svc.limits), metrics_(svc.metrics) {}
+namespace {
+
+// Frames per gathered write: Asio hands at most 64 buffers to one writev().
+constexpr std::size_t max_gather_frames = 64;
+constexpr std::size_t max_gather_bytes = 512 * 1024;
+// Idle connections keep a small read buffer; a large message grows it, and it shrinks back after.
+constexpr std::size_t small_read_buffer = 512;
+
+const frame_ptr& empty_ping() {
+  static const frame_ptr ping = make_control_frame(ws_opcode::ping, {});
+  return ping;
+}
+
+}  // namespace
+
+ws_session::ws_session(net::ip::tcp::socket&& socket, worker& w, services& svc)
+    : socket_(std::move(socket)),
+      worker_(w),
+      svc_(svc),
+      limits_(svc.limits),
+      parser_(svc.limits.max_message_bytes),
+      window_(svc.limits.batch_window),
+      last_rx_(clock::now()) {}
 
 ws_session::~ws_session() {
   if (!registered_) return;
   worker_.remove_session(this);
-  metrics_.connections.Decrement();
-  metrics_.disconnect(end_reason_);
+  svc_.metrics.connections.Decrement();
+  svc_.metrics.disconnect(end_reason_);
 }
 
-void ws_session::run(http::request<http::string_body> req) {
-  // The WebSocket layer owns timeouts from here on; the TCP stream's own timer must be off.
-  beast::get_lowest_layer(ws_).expires_never();
-  websocket::stream_base::timeout t{};
-  t.handshake_timeout = limits_.handshake_timeout;
-  t.idle_timeout = limits_.idle_timeout;
-  t.keep_alive_pings = true;
-  ws_.set_option(t);
-  ws_.set_option(websocket::stream_base::decorator([this](websocket::response_type& res) {
-    res.set(http::field::server, "tickstream-edge");
-    res.set("X-Tickstream-Node", svc_.node_id);
-  }));
-  ws_.read_message_max(limits_.max_message_bytes);
-  ws_.async_accept(req, beast::bind_front_handler(&ws_session::on_accept, shared_from_this()));
-}
-
-void ws_session::on_accept(beast::error_code ec) {
-  if (ec) {
-    metrics_.rejected_upgrade("handshake_failed");
-    common::log_info("websocket handshake failed", {{"reason", ec.message()}});
-    return;
-  }
+void ws_session::start(std::string response, std::string_view leftover) {
   registered_ = true;
   worker_.add_session(this);
-  metrics_.connections.Increment();
-  metrics_.connections_accepted.Increment();
-  do_read();
+  svc_.metrics.connections.Increment();
+  svc_.metrics.connections_accepted.Increment();
+  rbuf_.resize(std::max(small_read_buffer, leftover.size() * 2));
+  std::memcpy(rbuf_.data(), leftover.data(), leftover.size());
+  rlen_ = leftover.size();
+  // The 101 goes out before any frame: hold the write path until it is written.
+  writing_ = true;
+  auto res = std::make_shared<std::string>(std::move(response));
+  net::async_write(socket_, net::buffer(*res),
+                   [self = shared_from_this(), res](const boost::system::error_code& ec, std::size_t) {
+                     self->writing_ = false;
+                     if (ec) return self->kill("network_error");
+                     self->on_read({}, 0);  // handles leftover bytes, then reads
+                     self->do_write();
+                   });
 }
+
+// --- input ----------------------------------------------------------------------------------
 
 void ws_session::do_read() {
-  ws_.async_read(buffer_, beast::bind_front_handler(&ws_session::on_read, shared_from_this()));
+  if (rlen_ == rbuf_.size()) {
+    // A frame is bigger than the buffer: grow, up to the largest frame the parser accepts.
+    rbuf_.resize(std::min(rbuf_.size() * 2, limits_.max_message_bytes + 14));
+  }
+  socket_.async_read_some(net::buffer(rbuf_.data() + rlen_, rbuf_.size() - rlen_),
+                          [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+                            self->on_read(ec, n);
+                          });
 }
 
-void ws_session::on_read(beast::error_code ec, std::size_t) {
+void ws_session::on_read(const boost::system::error_code& ec, std::size_t n) {
+  if (dead_) return;
   if (ec) {
-    if (ec == websocket::error::message_too_big) {
-      end_reason_ = "message_too_big";
-      metrics_.client_error("message_too_big");
-      common::log_warn("client message too big; closed with 1009",
-                       {{"worker", worker_.id()}, {"limit_bytes", limits_.max_message_bytes}});
-    } else if (ec == beast::error::timeout) {
-      end_reason_ = "timeout";
-    } else if (ec != websocket::error::closed && !closing_) {
-      end_reason_ = "network_error";
-    }
-    return;  // no more reads; the session ends when its last operation completes
+    return kill(ec == net::error::eof ? (closing_ ? nullptr : "closed_by_client") : "network_error");
   }
-  if (!ws_.got_text()) {
-    fail("binary_not_supported", "send JSON text frames; binary frames are not accepted");
+  if (n > 0) {
+    last_rx_ = clock::now();  // any traffic counts as a sign of life
+    ping_sent_ = false;
+  }
+  rlen_ += n;
+  if (parser_.last_error() != client_frame_parser::status::ok) {
+    rlen_ = 0;  // the input already failed: discard until the client closes or the timeout
   } else {
-    const auto data = buffer_.cdata();
-    handle_message(std::string_view(static_cast<const char*>(data.data()), data.size()));
+    client_frame_parser::status err{};
+    const auto used = parser_.parse(rbuf_.data(), rlen_, err, [this](ws_opcode op, std::string_view payload) {
+      if (!dead_) on_frame(op, payload);
+    });
+    std::memmove(rbuf_.data(), rbuf_.data() + used, rlen_ - used);
+    rlen_ -= used;
+    if (err == client_frame_parser::status::too_big) {
+      svc_.metrics.client_error("message_too_big");
+      common::log_warn("client message too big; closing with 1009",
+                       {{"worker", worker_.id()}, {"limit_bytes", limits_.max_message_bytes}});
+      close(close_code::too_big, "message too big", "message_too_big");
+    } else if (err == client_frame_parser::status::protocol_error) {
+      svc_.metrics.client_error("protocol_error");
+      common::log_warn("WebSocket protocol error from client; closing with 1002", {{"worker", worker_.id()}});
+      close(close_code::protocol_error, "protocol error", "protocol_error");
+    }
   }
-  buffer_.consume(buffer_.size());
-  do_read();
+  if (rlen_ == 0 && rbuf_.size() > 8 * small_read_buffer) {
+    std::vector<char>(small_read_buffer).swap(rbuf_);
+  }
+  if (!dead_) do_read();
+}
+
+void ws_session::on_frame(ws_opcode op, std::string_view payload) {
+  switch (op) {
+    case ws_opcode::text:
+      if (!closing_) handle_message(payload);
+      break;
+    case ws_opcode::binary:
+      if (!closing_) fail("binary_not_supported", "send JSON text frames; binary frames are not accepted");
+      break;
+    case ws_opcode::ping:
+      if (!closing_) enqueue(make_control_frame(ws_opcode::pong, payload));
+      break;
+    case ws_opcode::close:
+      peer_closed_ = true;
+      if (closing_) {
+        // Our close is out (or about to be): the handshake is complete once it is written.
+        if (!writing_ && queue_head_ == queue_.size()) kill(nullptr);
+      } else {
+        // Echo the client's code, as RFC 6455 §5.5.1 asks, then close the socket.
+        const std::uint16_t code = payload.size() >= 2 ? static_cast<std::uint16_t>(
+                                                             (static_cast<std::uint8_t>(payload[0]) << 8) |
+                                                             static_cast<std::uint8_t>(payload[1]))
+                                                       : close_code::normal;
+        close(code, {}, "closed_by_client");
+      }
+      break;
+    default:
+      break;  // pong: last_rx_ already records the sign of life
+  }
 }
 
 void ws_session::handle_message(std::string_view text) {
@@ -124,6 +185,10 @@ void ws_session::handle_subscription(subscription_request& req) {
     reply(render_unsubscribed(removed));
     return;
   }
+  if (req.batch_ms) {
+    // A client may widen its window, never narrow it below the server's.
+    window_ = std::max(limits_.batch_window, std::chrono::milliseconds(*req.batch_ms));
+  }
 
   // The confirmation goes out once Redis has confirmed every accepted symbol, so a client may
   // rely on receiving every tick published after it reads "subscribed".
@@ -137,11 +202,13 @@ void ws_session::handle_subscription(subscription_request& req) {
   std::weak_ptr<ws_session> weak = shared_from_this();
   auto done = [weak, pending] {
     if (--pending->remaining != 0) return;
-    if (auto self = weak.lock()) self->reply(render_subscribed(pending->accepted, pending->rejected));
+    if (auto self = weak.lock()) {
+      self->reply(render_subscribed(pending->accepted, pending->rejected, self->window_.count()));
+    }
   };
   for (auto& s : symbols) {
-    if (worker_.subscription_count(this) >= limits_.max_subscriptions) {
-      metrics_.client_error("too_many_subscriptions");
+    if (worker_.subscription_count(this) >= limits_.max_subscriptions && !worker_.is_subscribed(this, s)) {
+      svc_.metrics.client_error("too_many_subscriptions");
       pending->rejected.push_back({s, "too_many_subscriptions",
                                    "a connection may hold at most " + std::to_string(limits_.max_subscriptions) +
                                        " subscriptions"});
@@ -154,78 +221,161 @@ void ws_session::handle_subscription(subscription_request& req) {
   done();  // drop the guard
 }
 
-void ws_session::reply(std::string text) { send(make_frame({}, std::move(text))); }
+void ws_session::reply(std::string_view json) { enqueue(make_text_frame(frame_kind::control, {}, json)); }
 
 void ws_session::fail(std::string code, std::string message) {
-  metrics_.client_error(code);
+  svc_.metrics.client_error(code);
   reply(render_error(code, message));
 }
 
+// --- output ---------------------------------------------------------------------------------
+
 void ws_session::send(const frame_ptr& f) {
-  if (closing_) return;
-  if (queue_.size() >= limits_.max_queued_frames || queued_bytes_ + f->bytes.size() > limits_.max_queued_bytes) {
-    end_reason_ = "slow_consumer";
-    common::log_warn("slow consumer: outbound queue full, closing with 4008",
-                     {{"worker", worker_.id()}, {"queued_frames", queue_.size()}, {"queued_bytes", queued_bytes_}});
-    close(close_slow_consumer, "slow consumer: outbound queue full");
-    return;
+  if (closing_ || dead_) return;
+  if (window_.count() == 0) {
+    if (held_.empty() && !over_soft_bound()) return enqueue(f);
+    held_.add(f);  // behind: conflate instead of queueing
+  } else {
+    const auto now = clock::now();
+    if (held_.empty() && !over_soft_bound() && now - last_flush_ >= window_) {
+      last_flush_ = now;  // idle for a window: this event goes out at once
+      return enqueue(f);
+    }
+    held_.add(f);
+    if (!batch_timer_armed_) arm_batch_timer(std::max(now, last_flush_ + window_));
   }
-  queue_.push_back(f);
-  queued_bytes_ += f->bytes.size();
-  if (!writing_) do_write();
+  if ((queue_.size() - queue_head_) + held_.size() > limits_.max_queued_frames ||
+      queued_bytes_ + held_.bytes() > limits_.max_queued_bytes) {
+    common::log_warn("slow consumer: outbound queue over its hard bound, closing with 4008",
+                     {{"worker", worker_.id()}, {"queued_frames", queue_.size() - queue_head_},
+                      {"queued_bytes", queued_bytes_}, {"held_events", held_.size()}});
+    close(close_code::slow_consumer, "slow consumer: outbound queue full", "slow_consumer");
+  }
+}
+
+bool ws_session::over_soft_bound() const noexcept {
+  return queue_.size() - queue_head_ >= limits_.soft_queued_frames || queued_bytes_ >= limits_.soft_queued_bytes;
+}
+
+void ws_session::flush_held(clock::time_point now) {
+  if (held_.empty() || over_soft_bound() || closing_) return;
+  last_flush_ = now;
+  enqueue(held_.take());
+}
+
+void ws_session::arm_batch_timer(clock::time_point due) {
+  if (!batch_timer_) batch_timer_.emplace(socket_.get_executor());
+  batch_timer_armed_ = true;
+  batch_timer_->expires_at(due);
+  batch_timer_->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    self->batch_timer_armed_ = false;
+    if (ec || self->dead_) return;
+    // If still behind, the write completion flushes once the queue drains.
+    self->flush_held(clock::now());
+  });
+}
+
+void ws_session::enqueue(frame_ptr f) {
+  if (dead_) return;
+  queued_bytes_ += f->wire.size();
+  queue_.push_back(std::move(f));
+  do_write();
 }
 
 void ws_session::do_write() {
+  if (writing_ || dead_ || queue_head_ == queue_.size()) return;
+  inflight_.clear();
+  iov_.clear();
+  std::size_t bytes = 0;
+  while (queue_head_ < queue_.size() && inflight_.size() < max_gather_frames && bytes < max_gather_bytes) {
+    auto& f = queue_[queue_head_++];
+    bytes += f->wire.size();
+    iov_.push_back(net::buffer(f->wire));
+    inflight_.push_back(std::move(f));
+  }
+  queued_bytes_ -= bytes;
+  if (queue_head_ == queue_.size()) {
+    queue_.clear();  // keeps its capacity
+    queue_head_ = 0;
+  } else if (queue_head_ >= 1024) {
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(queue_head_));
+    queue_head_ = 0;
+  }
   writing_ = true;
-  ws_.text(true);
-  ws_.async_write(boost::asio::buffer(queue_.front()->bytes),
-                  beast::bind_front_handler(&ws_session::on_write, shared_from_this()));
+  net::async_write(socket_, iov_, [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+    self->on_write(ec);
+  });
 }
 
-void ws_session::on_write(beast::error_code ec, std::size_t) {
+void ws_session::on_write(const boost::system::error_code& ec) {
   writing_ = false;
-  queued_bytes_ -= queue_.front()->bytes.size();
-  queue_.pop_front();
-  if (ec) {
-    // The stream is unusable; closing the socket also ends the pending read.
-    queue_.clear();
-    queued_bytes_ = 0;
-    closing_ = true;
-    beast::get_lowest_layer(ws_).close();
+  std::size_t bytes = 0;
+  for (const auto& f : inflight_) bytes += f->wire.size();
+  worker_.count_sent(inflight_.size(), bytes);
+  inflight_.clear();
+  if (dead_) return;
+  if (ec) return kill("network_error");
+  if (closing_ && queue_head_ == queue_.size()) {
+    // Our close frame is written: done if the client's has arrived, else wait for it (tick()).
+    if (peer_closed_) kill(nullptr);
     return;
   }
-  if (!queue_.empty()) {
-    do_write();
-  } else if (closing_ && !close_sent_) {
-    do_close();
+  if (!held_.empty()) {
+    const auto now = clock::now();
+    if (window_.count() == 0 || now - last_flush_ >= window_) {
+      flush_held(now);
+    } else if (!batch_timer_armed_) {
+      arm_batch_timer(last_flush_ + window_);
+    }
+  }
+  do_write();
+}
+
+// --- lifecycle ------------------------------------------------------------------------------
+
+void ws_session::tick(clock::time_point now) {
+  if (dead_) return;
+  if (closing_) {
+    if (now >= close_deadline_) kill(nullptr);
+    return;
+  }
+  const auto idle = now - last_rx_;
+  if (idle >= limits_.idle_timeout) {
+    common::log_info("client silent past the idle timeout; closing",
+                     {{"worker", worker_.id()}, {"idle_timeout_ms", limits_.idle_timeout.count()}});
+    return kill("timeout");
+  }
+  if (!ping_sent_ && idle * 2 >= limits_.idle_timeout) {
+    ping_sent_ = true;
+    enqueue(empty_ping());
   }
 }
 
-void ws_session::shutdown() {
-  end_reason_ = "edge_shutdown";
-  close(static_cast<unsigned short>(websocket::close_code::going_away), "edge shutting down");
-}
+void ws_session::shutdown() { close(close_code::going_away, "edge shutting down", "edge_shutdown"); }
 
-void ws_session::close(unsigned short code, std::string reason) {
-  if (closing_) return;
+void ws_session::close(std::uint16_t code, std::string_view reason, const char* end_reason) {
+  if (closing_ || dead_) return;
   closing_ = true;
-  close_code_ = code;
-  close_reason_ = std::move(reason);
-  // Keep only the frame being written; nothing else will be sent.
-  while (queue_.size() > (writing_ ? 1U : 0U)) {
-    queued_bytes_ -= queue_.back()->bytes.size();
-    queue_.pop_back();
-  }
-  if (!writing_) do_close();
+  end_reason_ = end_reason;
+  // Nothing queued or held will be sent any more; only the frames already being written finish.
+  for (std::size_t i = queue_head_; i < queue_.size(); ++i) queued_bytes_ -= queue_[i]->wire.size();
+  queue_.clear();
+  queue_head_ = 0;
+  held_.clear();
+  if (batch_timer_) batch_timer_->cancel();
+  close_deadline_ = clock::now() + limits_.close_timeout;
+  enqueue(make_control_frame(ws_opcode::close, close_payload(code, reason)));
 }
 
-void ws_session::do_close() {
-  close_sent_ = true;
-  websocket::close_reason cr(close_code_);
-  cr.reason = close_reason_;
-  ws_.async_close(cr, [self = shared_from_this()](beast::error_code) {
-    // The pending read completes with "closed"; the session then ends.
-  });
+void ws_session::kill(const char* end_reason) {
+  if (dead_) return;
+  dead_ = true;
+  if (end_reason != nullptr) end_reason_ = end_reason;
+  boost::system::error_code ignored;
+  socket_.shutdown(net::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+  if (batch_timer_) batch_timer_->cancel();
+  held_.clear();
 }
 
 }  // namespace tickstream::edge

@@ -1,24 +1,26 @@
 #pragma once
-// One client WebSocket connection, pinned to one worker thread for life.
+// One client WebSocket connection after the opening handshake, pinned to one worker for life.
 //
-// Reads client messages one at a time and answers them; sends frames from a bounded queue with
-// exactly one write in flight. Kept alive by the shared_ptr captured in its pending operations;
-// its destructor takes it out of the worker's subscription index (RAII, no cleanup calls).
+// The edge speaks the WebSocket framing itself (edge/ws_codec.hpp): it reads many client frames
+// per read and writes every frame queued for the connection in one gathered write, where each
+// frame is a buffer shared with all other sessions sending it. Kept alive by the shared_ptr
+// captured in its pending operations; its destructor takes it out of the worker (RAII).
 
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/websocket/stream.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
+#include <chrono>
 #include <cstddef>
-#include <deque>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "edge/client_protocol.hpp"
+#include "edge/conflation_buffer.hpp"
 #include "edge/frame_sink.hpp"
 #include "edge/services.hpp"
+#include "edge/ws_codec.hpp"
 
 namespace tickstream::edge {
 
@@ -26,46 +28,70 @@ class worker;
 
 class ws_session final : public frame_sink, public std::enable_shared_from_this<ws_session> {
  public:
-  ws_session(boost::beast::tcp_stream&& stream, worker& w, services& svc);
+  using clock = std::chrono::steady_clock;
+
+  ws_session(boost::asio::ip::tcp::socket&& socket, worker& w, services& svc);
   ~ws_session();
 
-  // Completes the WebSocket handshake for an upgrade request already read.
-  void run(boost::beast::http::request<boost::beast::http::string_body> req);
+  // Sends the 101 response, then serves the connection. leftover: bytes the client sent after its
+  // upgrade request.
+  void start(std::string response, std::string_view leftover);
 
   void send(const frame_ptr& f) override;
   void shutdown() override;
+  void tick(clock::time_point now) override;
 
  private:
-  void on_accept(boost::beast::error_code ec);
   void do_read();
-  void on_read(boost::beast::error_code ec, std::size_t bytes);
-  void do_write();
-  void on_write(boost::beast::error_code ec, std::size_t bytes);
-  // Sends a close frame once the write in flight (if any) has finished.
-  void close(unsigned short code, std::string reason);
-  void do_close();
-
+  void on_read(const boost::system::error_code& ec, std::size_t n);
+  void on_frame(ws_opcode op, std::string_view payload);
   void handle_message(std::string_view text);
   void handle_subscription(subscription_request& req);
-  void reply(std::string text);
+  void reply(std::string_view json);
   void fail(std::string code, std::string message);
 
-  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
-  boost::beast::flat_buffer buffer_;
+  // The outbound path.
+  void enqueue(frame_ptr f);
+  bool over_soft_bound() const noexcept;
+  void flush_held(clock::time_point now);
+  void arm_batch_timer(clock::time_point due);
+  void do_write();
+  void on_write(const boost::system::error_code& ec);
+
+  // Starts a close handshake; the socket closes when the client answers or after close_timeout.
+  void close(std::uint16_t code, std::string_view reason, const char* end_reason);
+  // Closes the socket at once; pending operations end and the session is destroyed.
+  void kill(const char* end_reason);
+
+  boost::asio::ip::tcp::socket socket_;
   worker& worker_;
   services& svc_;
-  const session_limits& limits_;  // svc_.limits
-  edge_metrics& metrics_;         // svc_.metrics
+  const session_limits& limits_;
 
-  std::deque<frame_ptr> queue_;  // front() is being written while writing_
+  std::vector<char> rbuf_;
+  std::size_t rlen_ = 0;
+  client_frame_parser parser_;
+
+  std::vector<frame_ptr> queue_;  // waiting to be written, from queue_head_
+  std::size_t queue_head_ = 0;
   std::size_t queued_bytes_ = 0;
+  std::vector<frame_ptr> inflight_;  // being written
+  std::vector<boost::asio::const_buffer> iov_;
+  conflation_buffer held_;  // held back by the batching window or the soft bound
+  std::chrono::milliseconds window_;
+  clock::time_point last_flush_{};
+  std::optional<boost::asio::steady_timer> batch_timer_;  // created on first use
+  bool batch_timer_armed_ = false;
+
+  clock::time_point last_rx_;
+  clock::time_point close_deadline_{};
   bool writing_ = false;
+  bool ping_sent_ = false;
   bool registered_ = false;
-  bool closing_ = false;       // no more frames are queued once set
-  bool close_sent_ = false;
-  unsigned short close_code_ = 1000;
-  std::string close_reason_;
-  std::string end_reason_ = "closed_by_client";  // label for the disconnect metric
+  bool closing_ = false;      // a close frame is queued; nothing else will be sent
+  bool peer_closed_ = false;  // the client's close frame arrived
+  bool dead_ = false;         // the socket is closed
+  const char* end_reason_ = "closed_by_client";  // label for the disconnect metric
 };
 
 }  // namespace tickstream::edge

@@ -27,6 +27,16 @@ TEST_CASE("subscribe and unsubscribe carry symbols and channels", "[protocol]") 
   CHECK(std::get<subscription_request>(u.value()).channels == std::vector<std::string>{"positions"});
 }
 
+TEST_CASE("subscribe may ask for a batching window", "[protocol]") {
+  auto r = parse_client_message(R"({"type":"subscribe","symbols":["AAPL"],"batch_ms":1000})");
+  REQUIRE(r.ok());
+  CHECK(std::get<subscription_request>(r.value()).batch_ms == 1000);
+  CHECK(error_of(R"({"type":"subscribe","symbols":["AAPL"],"batch_ms":-1})") ==
+        "invalid_message: field 'batch_ms': must be an integer from 0 to 60000");
+  CHECK(error_of(R"({"type":"subscribe","symbols":["AAPL"],"batch_ms":"fast"})") ==
+        "invalid_message: field 'batch_ms': must be an integer from 0 to 60000");
+}
+
 TEST_CASE("ping echoes a string or numeric id", "[protocol]") {
   auto p = parse_client_message(R"({"type":"ping","id":42})");
   REQUIRE(p.ok());
@@ -57,8 +67,9 @@ TEST_CASE("malformed and unknown client messages get precise errors", "[protocol
 }
 
 TEST_CASE("server replies render as documented", "[protocol]") {
-  CHECK(render_subscribed({"AAPL"}, {{"x y", "invalid_symbol", "bad"}}) ==
-        R"({"type":"subscribed","symbols":["AAPL"],"rejected":[{"name":"x y","code":"invalid_symbol","reason":"bad"}]})");
+  CHECK(render_subscribed({"AAPL"}, {{"x y", "invalid_symbol", "bad"}}, 250) ==
+        R"({"type":"subscribed","symbols":["AAPL"],"rejected":[{"name":"x y","code":"invalid_symbol","reason":"bad"}],)"
+        R"("batch_ms":250})");
   CHECK(render_unsubscribed({"AAPL", "MSFT"}) == R"({"type":"unsubscribed","symbols":["AAPL","MSFT"]})");
   CHECK(render_error("invalid_json", "say \"why\"") ==
         R"({"type":"error","code":"invalid_json","message":"say \"why\""})");

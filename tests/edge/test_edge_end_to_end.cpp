@@ -28,8 +28,11 @@ struct edge_fixture {
   test::redis_server redis;
   std::unique_ptr<edge::app> edge;
 
-  explicit edge_fixture(std::int64_t threads = 2) {
+  explicit edge_fixture(std::int64_t threads = 2, std::int64_t batch_window_ms = 0,
+                        std::int64_t idle_timeout_ms = 30'000) {
     edge::app_config c;
+    c.batch_window_ms = batch_window_ms;
+    c.idle_timeout_ms = idle_timeout_ms;
     c.listen_host = "127.0.0.1";
     c.port = 0;
     c.threads = threads;
@@ -236,7 +239,7 @@ TEST_CASE("bad client messages get error frames and the connection keeps working
   const auto confirm = subscribe(*c, R"(["AAPL","not a symbol","AAPL"])");
   CHECK(confirm ==
         R"({"type":"subscribed","symbols":["AAPL"],"rejected":[{"name":"not a symbol","code":"invalid_symbol",)"
-        R"("reason":"symbol may only contain letters, digits and . - / : _"}]})");
+        R"("reason":"symbol may only contain letters, digits and . - / : _"}],"batch_ms":0})");
   REQUIRE(c->send(R"({"type":"ping","id":7})"));
   auto pong = c->next(5s);
   REQUIRE(pong);

@@ -1,0 +1,24 @@
+#include "edge/frame.hpp"
+
+namespace tickstream::edge {
+
+frame_ptr make_text_frame(frame_kind kind, std::string key, std::string_view payload) {
+  auto f = std::make_shared<frame>();
+  f->kind = kind;
+  f->key = std::move(key);
+  f->wire.reserve(payload.size() + 10);
+  append_frame_header(f->wire, ws_opcode::text, payload.size());
+  f->header_size = static_cast<std::uint8_t>(f->wire.size());
+  f->wire.append(payload);
+  return f;
+}
+
+frame_ptr make_control_frame(ws_opcode op, std::string_view payload) {
+  auto f = std::make_shared<frame>();
+  append_frame_header(f->wire, op, payload.size());
+  f->header_size = static_cast<std::uint8_t>(f->wire.size());
+  f->wire.append(payload);
+  return f;
+}
+
+}  // namespace tickstream::edge

@@ -1,0 +1,131 @@
+#pragma once
+// The WebSocket wire format as the edge speaks it (RFC 6455), without sockets: the opening
+// handshake's accept key, server frame headers, and an incremental parser of client frames.
+// The edge frames its own messages so that a frame is built once and shared by every session,
+// and so that all frames queued for a connection go out in one gathered write.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/result.hpp"
+
+namespace tickstream::edge {
+
+enum class ws_opcode : std::uint8_t { continuation = 0, text = 1, binary = 2, close = 8, ping = 9, pong = 10 };
+
+// Standard and Tickstream close codes (docs/PROTOCOL.md).
+namespace close_code {
+inline constexpr std::uint16_t normal = 1000;
+inline constexpr std::uint16_t going_away = 1001;
+inline constexpr std::uint16_t protocol_error = 1002;
+inline constexpr std::uint16_t too_big = 1009;
+inline constexpr std::uint16_t slow_consumer = 4008;
+}  // namespace close_code
+
+// Sec-WebSocket-Accept for a client's Sec-WebSocket-Key: base64(SHA-1(key + RFC GUID)).
+// Errors ("bad_key") when the key is not 16 bytes in base64.
+common::result<std::string> websocket_accept_key(std::string_view sec_websocket_key);
+
+// Appends an unmasked server frame header (FIN set) for a payload of payload_size bytes.
+void append_frame_header(std::string& out, ws_opcode op, std::size_t payload_size);
+// A whole server frame: header and payload.
+std::string server_frame(ws_opcode op, std::string_view payload);
+// A close frame's payload: the code, big-endian, then the reason (cut to fit 125 bytes).
+std::string close_payload(std::uint16_t code, std::string_view reason);
+
+// Parses client frames: masked (or it is a protocol error), possibly fragmented, interleaved with
+// control frames. Feed it bytes in any split; it unmasks in place and reports each complete
+// message. Bounded: a message longer than max_message_bytes is an error, not a buffer.
+class client_frame_parser {
+ public:
+  enum class status { ok, protocol_error, too_big };
+
+  explicit client_frame_parser(std::size_t max_message_bytes) : max_message_(max_message_bytes) {}
+
+  // Consumes frames from data[0..size); returns how many bytes were consumed (the caller keeps
+  // the rest for the next call) or sets err. on_message(opcode, payload) gets text/binary
+  // messages whole and ping/pong/close frames as they come. data is modified (unmasked).
+  template <class OnMessage>
+  std::size_t parse(char* data, std::size_t size, status& err, OnMessage&& on_message);
+
+  status last_error() const noexcept { return error_; }
+
+ private:
+  std::size_t max_message_;
+  std::string fragments_;          // an incomplete fragmented message
+  ws_opcode fragment_op_ = ws_opcode::text;
+  bool in_fragmented_ = false;
+  status error_ = status::ok;
+};
+
+template <class OnMessage>
+std::size_t client_frame_parser::parse(char* data, std::size_t size, status& err, OnMessage&& on_message) {
+  std::size_t pos = 0;
+  err = status::ok;
+  const auto fail = [&](status s) {
+    err = error_ = s;
+    return pos;
+  };
+  while (size - pos >= 2) {
+    const auto b0 = static_cast<std::uint8_t>(data[pos]);
+    const auto b1 = static_cast<std::uint8_t>(data[pos + 1]);
+    const bool fin = (b0 & 0x80) != 0;
+    const auto op = static_cast<ws_opcode>(b0 & 0x0f);
+    const bool control = (b0 & 0x08) != 0;
+    std::uint64_t len = b1 & 0x7f;
+    std::size_t header = 2;
+    if ((b0 & 0x70) != 0 || (b1 & 0x80) == 0) return fail(status::protocol_error);  // RSV / unmasked
+    if (control && (!fin || len > 125)) return fail(status::protocol_error);
+    if (!control && op != ws_opcode::text && op != ws_opcode::binary && op != ws_opcode::continuation) {
+      return fail(status::protocol_error);
+    }
+    if (control && op != ws_opcode::close && op != ws_opcode::ping && op != ws_opcode::pong) {
+      return fail(status::protocol_error);
+    }
+    if (len == 126) {
+      if (size - pos < 4) break;
+      len = (std::uint64_t{static_cast<std::uint8_t>(data[pos + 2])} << 8) | static_cast<std::uint8_t>(data[pos + 3]);
+      header = 4;
+    } else if (len == 127) {
+      if (size - pos < 10) break;
+      len = 0;
+      for (std::size_t i = 0; i < 8; ++i) len = (len << 8) | static_cast<std::uint8_t>(data[pos + 2 + i]);
+      header = 10;
+    }
+    if (len > max_message_ || (!control && fragments_.size() + len > max_message_)) {
+      return fail(status::too_big);
+    }
+    if (size - pos < header + 4 + len) break;
+    char* mask = data + pos + header;
+    char* payload = mask + 4;
+    for (std::size_t i = 0; i < len; ++i) payload[i] = static_cast<char>(payload[i] ^ mask[i & 3]);
+    const std::string_view body(payload, static_cast<std::size_t>(len));
+    pos += header + 4 + static_cast<std::size_t>(len);
+
+    if (control) {
+      on_message(op, body);
+    } else if (op == ws_opcode::continuation) {
+      if (!in_fragmented_) return fail(status::protocol_error);
+      fragments_.append(body);
+      if (fin) {
+        in_fragmented_ = false;
+        on_message(fragment_op_, std::string_view(fragments_));
+        fragments_.clear();
+      }
+    } else {
+      if (in_fragmented_) return fail(status::protocol_error);
+      if (fin) {
+        on_message(op, body);
+      } else {
+        in_fragmented_ = true;
+        fragment_op_ = op;
+        fragments_.assign(body);
+      }
+    }
+  }
+  return pos;
+}
+
+}  // namespace tickstream::edge
