@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cassert>
+#include <algorithm>
 #include <deque>
 #include <mutex>
 #include <random>
@@ -96,6 +97,7 @@ struct redis_client::impl {
   struct channel {
     int refs = 0;
     channel_state state = channel_state::idle;
+    std::uint64_t idle_since_ms = 0;  // loop time when refs last dropped to zero (linger)
     std::vector<task> waiters;  // on_active handlers waiting for the SUBSCRIBE confirmation
   };
 
@@ -127,6 +129,9 @@ struct redis_client::impl {
   connection sub;
   std::deque<pending_command*> backlog;
   std::unordered_map<std::string, channel> channels;
+  // Channels without references waiting out the linger, oldest first: (name, idle_since_ms).
+  std::deque<std::pair<std::string, std::uint64_t>> lingering;
+  uv_timer_t linger_timer{};
   std::mt19937_64 rng{std::random_device{}()};
   bool shut_down = false;
 
@@ -264,10 +269,37 @@ struct redis_client::impl {
     channel_gauge.fetch_sub(1);
     ch.waiters.clear();
     if (ch.state == channel_state::active) {
-      send_unsubscribe(name, ch);
+      if (opts.unsubscribe_linger.count() > 0) {
+        ch.idle_since_ms = uv_now(&loop);
+        lingering.emplace_back(name, ch.idle_since_ms);
+        if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&linger_timer))) {
+          const auto period = static_cast<std::uint64_t>(std::max<long long>(10, opts.unsubscribe_linger.count() / 4));
+          uv_timer_start(&linger_timer, &impl::on_linger_timer, period, period);
+        }
+      } else {
+        send_unsubscribe(name, ch);
+      }
     } else if (ch.state == channel_state::idle) {
       channels.erase(it);
     }
+  }
+
+  // Unsubscribes the channels whose linger has passed and that nobody took up again meanwhile.
+  static void on_linger_timer(uv_timer_t* t) {
+    auto* self = static_cast<impl*>(t->data);
+    const auto now = uv_now(&self->loop);
+    const auto linger = static_cast<std::uint64_t>(self->opts.unsubscribe_linger.count());
+    while (!self->lingering.empty() && self->lingering.front().second + linger <= now) {
+      const auto [name, since] = std::move(self->lingering.front());
+      self->lingering.pop_front();
+      const auto it = self->channels.find(name);
+      if (it == self->channels.end()) continue;
+      auto& ch = it->second;
+      if (ch.refs == 0 && ch.state == channel_state::active && ch.idle_since_ms == since && self->sub.up) {
+        self->send_unsubscribe(name, ch);
+      }
+    }
+    if (self->lingering.empty()) uv_timer_stop(t);
   }
 
   void send_subscribe(const std::string& name, channel& ch) {
@@ -442,6 +474,8 @@ struct redis_client::impl {
     shut_down = true;
     uv_timer_stop(&cmd.timer);
     uv_timer_stop(&sub.timer);
+    uv_timer_stop(&linger_timer);
+    uv_close(reinterpret_cast<uv_handle_t*>(&linger_timer), nullptr);
     // Freeing a context runs its pending reply callbacks with a null reply (-> "shutting_down").
     if (cmd.ctx != nullptr) redisAsyncFree(cmd.ctx);
     if (sub.ctx != nullptr) redisAsyncFree(sub.ctx);
@@ -474,6 +508,8 @@ void redis_client::start() {
   uv_timer_init(&i.loop, &i.sub.timer);
   i.cmd.timer.data = &i.cmd;
   i.sub.timer.data = &i.sub;
+  uv_timer_init(&i.loop, &i.linger_timer);
+  i.linger_timer.data = impl_.get();
   {
     std::lock_guard lock(i.mu);
     i.wake_open = true;

@@ -37,6 +37,9 @@ struct redis_options {
   std::size_t max_backlog = 200'000;
   // A command is re-sent at most this many times after losing its connection.
   int max_attempts = 5;
+  // A channel whose last reference goes stays subscribed this long, so a client that reconnects or
+  // flips between symbols does not cost an UNSUBSCRIBE/SUBSCRIBE round trip each time. 0: none.
+  std::chrono::milliseconds unsubscribe_linger{0};
   // Open the pub/sub connection as well.
   bool subscriber = false;
   // Always subscribed on the pub/sub connection. It keeps hiredis 0.14 in subscribed mode (it

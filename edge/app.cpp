@@ -25,6 +25,7 @@ common::redis_options redis_options_of(const app_config& c) {
   o.port = static_cast<int>(c.redis_port);
   o.password = c.redis_password;
   o.subscriber = true;
+  o.unsubscribe_linger = std::chrono::milliseconds(c.unsubscribe_linger_ms);
   o.control_channel = "ts:edge:" + c.node_id;
   o.name = "edge";
   return o;
@@ -75,6 +76,9 @@ void app_config::bind(common::config_parser& p) {
             "Outbound bytes queued or held per connection before it is closed as a slow consumer (4008).");
   p.add_int("batch-window-ms", "TS_BATCH_WINDOW_MS", batch_window_ms, 0, 60'000,
             "Batching window in ms (0 = off); clients may ask for a larger one, never a smaller one.");
+  p.add_int("unsubscribe-linger-ms", "TS_UNSUBSCRIBE_LINGER_MS", unsubscribe_linger_ms, 0, 600'000,
+            "How long a channel nobody here wants any more stays subscribed in Redis, so clients that "
+            "reconnect or flip symbols cost no UNSUBSCRIBE/SUBSCRIBE round trip.");
   p.add_int("idle-timeout-ms", "TS_IDLE_TIMEOUT_MS", idle_timeout_ms, 200, 3'600'000,
             "Milliseconds without client traffic or pong before closing; a ping goes out at half of it.");
   p.add_int("handshake-timeout", "TS_HANDSHAKE_TIMEOUT", handshake_timeout_s, 1, 300,
@@ -98,6 +102,21 @@ app::app(app_config config)
     raw.push_back(workers_.back().get());
   }
   fanout_.attach(redis_, raw);
+  const auto sum = [this](std::uint64_t (worker::*read)() const noexcept) {
+    return [this, read] {
+      double total = 0;
+      for (const auto& w : workers_) total += static_cast<double>(((*w).*read)());
+      return total;
+    };
+  };
+  metrics_.add_external_counter({"tickstream_edge_frames_sent_total", "WebSocket frames written to clients",
+                                 sum(&worker::frames_sent)});
+  metrics_.add_external_counter({"tickstream_edge_bytes_sent_total", "Bytes of WebSocket frames written to clients",
+                                 sum(&worker::bytes_sent)});
+  metrics_.add_external_counter({"tickstream_edge_conflated_total",
+                                 "Events replaced by a newer one for the same key before being sent "
+                                 "(batching window or slow consumer)",
+                                 sum(&worker::conflated)});
 }
 
 app::~app() { stop(); }

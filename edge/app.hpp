@@ -35,6 +35,7 @@ struct app_config {
   std::int64_t max_queued_frames = 4096;
   std::int64_t max_queued_bytes = 4 * 1024 * 1024;
   std::int64_t batch_window_ms = 250;
+  std::int64_t unsubscribe_linger_ms = 5000;
   std::int64_t idle_timeout_ms = 30'000;
   std::int64_t handshake_timeout_s = 10;
   std::int64_t shutdown_grace_ms = 5000;  // how long closing clients get at shutdown

@@ -2,7 +2,8 @@
 
 namespace tickstream::edge {
 
-void conflation_buffer::add(const frame_ptr& f) {
+bool conflation_buffer::add(const frame_ptr& f) {
+  bool replaced = false;
   if (conflates(f->kind)) {
     if (const auto it = latest_.find(f->key); it != latest_.end()) {
       auto& old = slots_[it->second];
@@ -10,12 +11,14 @@ void conflation_buffer::add(const frame_ptr& f) {
       bytes_ -= old->payload().size();
       --live_;
       old.reset();
+      replaced = true;
     }
     latest_.emplace(f->key, slots_.size());  // views f->key; f is held in slots_ just below
   }
   slots_.push_back(f);
   ++live_;
   bytes_ += f->payload().size();
+  return replaced;
 }
 
 frame_ptr conflation_buffer::take() {

@@ -19,7 +19,8 @@ namespace tickstream::edge {
 
 class conflation_buffer {
  public:
-  void add(const frame_ptr& f);
+  // Returns true when f replaced an older frame with the same key.
+  bool add(const frame_ptr& f);
   bool empty() const noexcept { return live_ == 0; }
   // Events held (after conflation) and the bytes of their payloads.
   std::size_t size() const noexcept { return live_; }

@@ -1,5 +1,7 @@
 #include "edge/edge_metrics.hpp"
 
+#include <prometheus/text_serializer.h>
+
 namespace tickstream::edge {
 namespace {
 
@@ -33,6 +35,23 @@ edge_metrics::edge_metrics()
       disconnects_(counter_family(*registry_, "tickstream_edge_disconnects_total", "Connections closed, by reason")),
       rejected_upgrades_(counter_family(*registry_, "tickstream_edge_rejected_upgrades_total",
                                         "HTTP requests refused instead of upgraded, by reason")) {}
+
+void edge_metrics::add_external_counter(external_counter c) { external_.push_back(std::move(c)); }
+
+std::string edge_metrics::render() const {
+  auto families = registry_->Collect();
+  for (const auto& c : external_) {
+    prometheus::MetricFamily f;
+    f.name = c.name;
+    f.help = c.help;
+    f.type = prometheus::MetricType::Counter;
+    prometheus::ClientMetric m;
+    m.counter.value = c.read();
+    f.metric.push_back(std::move(m));
+    families.push_back(std::move(f));
+  }
+  return prometheus::TextSerializer().Serialize(families);
+}
 
 void edge_metrics::client_error(const std::string& code) { client_errors_.Add({{"code", code}}).Increment(); }
 void edge_metrics::upstream_invalid(const std::string& reason) {

@@ -8,8 +8,12 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include <prometheus/collectable.h>
+
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace tickstream::edge {
 
@@ -20,8 +24,15 @@ class edge_metrics {
  public:
   edge_metrics();
 
-  prometheus::Registry& registry() { return *registry_; }
-  std::shared_ptr<prometheus::Registry> registry_ptr() { return registry_; }
+  // Counters kept elsewhere (per-worker atomics), read at scrape time. Call before serving.
+  struct external_counter {
+    std::string name;
+    std::string help;
+    std::function<double()> read;
+  };
+  void add_external_counter(external_counter c);
+  // The Prometheus text exposition of everything.
+  std::string render() const;
 
   // Client-caused errors, by the error code sent to the client.
   void client_error(const std::string& code);
@@ -42,6 +53,7 @@ class edge_metrics {
   prometheus::Family<prometheus::Counter>& upstream_invalid_;
   prometheus::Family<prometheus::Counter>& disconnects_;
   prometheus::Family<prometheus::Counter>& rejected_upgrades_;
+  std::vector<external_counter> external_;
 };
 
 }  // namespace tickstream::edge

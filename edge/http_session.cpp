@@ -6,7 +6,6 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
-#include "common/metrics_text.hpp"
 #include "edge/client_protocol.hpp"
 #include "edge/worker.hpp"
 #include "edge/ws_codec.hpp"
@@ -76,7 +75,7 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
     return;
   }
   if (path == "/metrics") {
-    respond(200, "text/plain; version=0.0.4", common::render_metrics(svc_.metrics.registry()), keep_alive);
+    respond(200, "text/plain; version=0.0.4", svc_.metrics.render(), keep_alive);
     return;
   }
   respond(404, "application/json", json_error("not_found", "no such path; try /ws, /healthz or /metrics"), keep_alive);

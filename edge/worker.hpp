@@ -66,7 +66,9 @@ class worker {
     frames_sent_.fetch_add(frames, std::memory_order_relaxed);
     bytes_sent_.fetch_add(bytes, std::memory_order_relaxed);
   }
+  void count_conflated() noexcept { conflated_.fetch_add(1, std::memory_order_relaxed); }
   std::uint64_t frames_sent() const noexcept { return frames_sent_.load(std::memory_order_relaxed); }
+  std::uint64_t conflated() const noexcept { return conflated_.load(std::memory_order_relaxed); }
   std::uint64_t bytes_sent() const noexcept { return bytes_sent_.load(std::memory_order_relaxed); }
 
   std::size_t session_count() const noexcept { return session_count_.load(std::memory_order_relaxed); }
@@ -93,6 +95,7 @@ class worker {
   std::atomic<std::size_t> session_count_{0};
   std::atomic<std::uint64_t> frames_sent_{0};
   std::atomic<std::uint64_t> bytes_sent_{0};
+  std::atomic<std::uint64_t> conflated_{0};
   const std::chrono::milliseconds tick_;
   std::thread thread_;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guard_;

@@ -124,7 +124,7 @@ void ws_session::on_frame(ws_opcode op, std::string_view payload) {
       if (!closing_) fail("binary_not_supported", "send JSON text frames; binary frames are not accepted");
       break;
     case ws_opcode::ping:
-      if (!closing_) enqueue(make_control_frame(ws_opcode::pong, payload));
+      if (!closing_) enqueue_urgent(make_control_frame(ws_opcode::pong, payload));
       break;
     case ws_opcode::close:
       peer_closed_ = true;
@@ -234,14 +234,14 @@ void ws_session::send(const frame_ptr& f) {
   if (closing_ || dead_) return;
   if (window_.count() == 0) {
     if (held_.empty() && !over_soft_bound()) return enqueue(f);
-    held_.add(f);  // behind: conflate instead of queueing
+    if (held_.add(f)) worker_.count_conflated();  // behind: conflate instead of queueing
   } else {
     const auto now = clock::now();
     if (held_.empty() && !over_soft_bound() && now - last_flush_ >= window_) {
       last_flush_ = now;  // idle for a window: this event goes out at once
       return enqueue(f);
     }
-    held_.add(f);
+    if (held_.add(f)) worker_.count_conflated();
     if (!batch_timer_armed_) arm_batch_timer(std::max(now, last_flush_ + window_));
   }
   if ((queue_.size() - queue_head_) + held_.size() > limits_.max_queued_frames ||
@@ -279,6 +279,13 @@ void ws_session::enqueue(frame_ptr f) {
   if (dead_) return;
   queued_bytes_ += f->wire.size();
   queue_.push_back(std::move(f));
+  do_write();
+}
+
+void ws_session::enqueue_urgent(frame_ptr f) {
+  if (dead_) return;
+  queued_bytes_ += f->wire.size();
+  queue_.insert(queue_.begin() + static_cast<std::ptrdiff_t>(queue_head_), std::move(f));
   do_write();
 }
 
@@ -347,7 +354,7 @@ void ws_session::tick(clock::time_point now) {
   }
   if (!ping_sent_ && idle * 2 >= limits_.idle_timeout) {
     ping_sent_ = true;
-    enqueue(empty_ping());
+    enqueue_urgent(empty_ping());
   }
 }
 

@@ -52,6 +52,9 @@ class ws_session final : public frame_sink, public std::enable_shared_from_this<
 
   // The outbound path.
   void enqueue(frame_ptr f);
+  // Control frames (ping, pong, close) go ahead of queued data, so a heartbeat is never stuck
+  // behind a backlog of ticks.
+  void enqueue_urgent(frame_ptr f);
   bool over_soft_bound() const noexcept;
   void flush_held(clock::time_point now);
   void arm_batch_timer(clock::time_point due);

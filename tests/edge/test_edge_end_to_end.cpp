@@ -17,63 +17,17 @@
 #include "tests/support/child_process.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/wait.hpp"
+#include "tests/edge/edge_fixture.hpp"
 
 using namespace tickstream;
 using namespace std::chrono_literals;
 using test::wait_until;
+using test::edge_fixture;
+using test::parse;
+using test::subscribe;
+using test::type_of;
 
 namespace {
-
-struct edge_fixture {
-  test::redis_server redis;
-  std::unique_ptr<edge::app> edge;
-
-  explicit edge_fixture(std::int64_t threads = 2, std::int64_t batch_window_ms = 0,
-                        std::int64_t idle_timeout_ms = 30'000) {
-    edge::app_config c;
-    c.batch_window_ms = batch_window_ms;
-    c.idle_timeout_ms = idle_timeout_ms;
-    c.listen_host = "127.0.0.1";
-    c.port = 0;
-    c.threads = threads;
-    c.redis_port = redis.port();
-    c.shutdown_grace_ms = 1000;
-    c.max_message_bytes = 4096;
-    c.node_id = "test-edge";
-    edge = std::make_unique<edge::app>(c);
-    edge->start();
-  }
-
-  std::unique_ptr<client::ws_client> connect() {
-    auto c = client::ws_client::connect({"127.0.0.1", std::to_string(edge->port()), "/ws"}, 5s);
-    REQUIRE(c.ok());
-    return std::move(c).value();
-  }
-
-  client::http_reply get(const std::string& target) {
-    auto r = client::http_get("127.0.0.1", std::to_string(edge->port()), target, 5s);
-    REQUIRE(r.ok());
-    return std::move(r).value();
-  }
-};
-
-rapidjson::Document parse(const std::string& text) {
-  rapidjson::Document d;
-  d.Parse(text.c_str());
-  REQUIRE_FALSE(d.HasParseError());
-  return d;
-}
-
-std::string type_of(const std::string& frame) { return parse(frame)["type"].GetString(); }
-
-// Sends a subscribe and returns the confirmation frame.
-std::string subscribe(client::ws_client& c, const std::string& symbols_json) {
-  REQUIRE(c.send(R"({"type":"subscribe","symbols":)" + symbols_json + "}"));
-  auto reply = c.next(5s);
-  REQUIRE(reply);
-  REQUIRE(type_of(*reply) == "subscribed");
-  return *reply;
-}
 
 // Writes a capture of n ticks cycling over symbols; tick i has size i so order can be checked.
 std::string write_capture(const std::vector<std::string>& symbols, int n, const std::vector<std::string>& bad_lines) {

@@ -1,0 +1,76 @@
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "edge/conflation_buffer.hpp"
+
+using namespace tickstream::edge;
+
+namespace {
+
+frame_ptr tick(const std::string& symbol, int n) {
+  // Built with append: GCC 12 at -O3 warns (-Wrestrict, a known false positive) on a chain of +.
+  std::string text = R"({"s":")";
+  text.append(symbol).append(R"(","n":)").append(std::to_string(n)).append("}");
+  return make_text_frame(frame_kind::tick, symbol, text);
+}
+
+frame_ptr control(const std::string& text) { return make_text_frame(frame_kind::control, {}, text); }
+
+std::string payload_of(const frame_ptr& f) { return std::string(f->payload()); }
+
+}  // namespace
+
+TEST_CASE("an empty buffer yields nothing; one event yields that very frame", "[conflation]") {
+  conflation_buffer b;
+  CHECK(b.empty());
+  CHECK(b.take() == nullptr);
+  const auto f = tick("AAPL", 1);
+  b.add(f);
+  CHECK(b.take() == f);  // shared, not copied
+  CHECK(b.empty());
+}
+
+TEST_CASE("ticks keep only the latest per symbol, others are all kept, in arrival order", "[conflation]") {
+  conflation_buffer b;
+  b.add(tick("AAPL", 1));
+  b.add(tick("MSFT", 1));
+  b.add(control(R"({"c":1})"));
+  b.add(tick("AAPL", 2));
+  b.add(control(R"({"c":2})"));
+  b.add(tick("AAPL", 3));
+  CHECK(b.size() == 4);
+  const auto out = b.take();
+  REQUIRE(out);
+  CHECK(payload_of(out) ==
+        R"({"type":"batch","events":[{"s":"MSFT","n":1},{"c":1},{"c":2},{"s":"AAPL","n":3}]})");
+  // The header matches the payload length.
+  CHECK(static_cast<unsigned char>(out->wire[0]) == 0x81);
+  CHECK(out->wire.size() == out->header_size + out->payload().size());
+  CHECK(b.empty());
+  CHECK(b.bytes() == 0);
+}
+
+TEST_CASE("byte accounting follows conflation", "[conflation]") {
+  conflation_buffer b;
+  const auto a1 = tick("AAPL", 1);
+  const auto a22 = tick("AAPL", 22);
+  b.add(a1);
+  CHECK(b.bytes() == a1->payload().size());
+  b.add(a22);
+  CHECK(b.bytes() == a22->payload().size());
+  CHECK(b.size() == 1);
+  b.clear();
+  CHECK(b.empty());
+}
+
+TEST_CASE("many rounds of conflation stay bounded by the number of symbols", "[conflation]") {
+  conflation_buffer b;
+  for (int round = 0; round < 1000; ++round) {
+    for (int s = 0; s < 20; ++s) b.add(tick(std::string("S").append(std::to_string(s)), round));
+  }
+  CHECK(b.size() == 20);
+  const auto text = payload_of(b.take());
+  CHECK(text.find(R"({"s":"S0","n":999})") != std::string::npos);
+  CHECK(text.find(R"("n":998)") == std::string::npos);
+}

@@ -1,0 +1,237 @@
+// Batching, slow consumers and heartbeats, against a real redis-server and real WebSocket
+// clients over loopback.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "common/event_codec.hpp"
+#include "common/redis_client.hpp"
+#include "common/symbol.hpp"
+#include "tests/edge/edge_fixture.hpp"
+#include "tests/support/wait.hpp"
+
+using namespace tickstream;
+using namespace std::chrono_literals;
+using test::edge_fixture;
+using test::parse;
+using test::subscribe;
+using test::wait_until;
+
+namespace {
+
+// Publishes ticks to the fixture's Redis the way ingest does; size carries a sequence number.
+class publisher {
+ public:
+  explicit publisher(int port) : redis_(options(port)) { redis_.start(); }
+
+  void tick(const std::string& symbol, int seq, std::size_t padding = 0) {
+    common::price_update t;
+    t.symbol = symbol;
+    t.price = "100.25";
+    t.size = std::to_string(seq);
+    t.source = padding > 0 ? std::string(std::min<std::size_t>(padding, 32), 'p') : "test";
+    t.recv_time_us = common::now_us();
+    t.source_time_us = t.recv_time_us;
+    ++sent_;
+    redis_.command({"PUBLISH", common::market_channel(symbol), common::encode_event(t)},
+                   [this](auto) { ++done_; });
+  }
+  // Waits until Redis has taken every publish.
+  void flush() { REQUIRE(wait_until([&] { return done_.load() == sent_; })); }
+
+ private:
+  static common::redis_options options(int port) {
+    common::redis_options o;
+    o.port = port;
+    o.name = "test-publisher";
+    return o;
+  }
+  common::redis_client redis_;
+  int sent_ = 0;
+  std::atomic<int> done_{0};
+};
+
+struct received {
+  std::chrono::steady_clock::time_point at;
+  std::int64_t at_us;  // wall clock, comparable with recv_us
+  std::string text;
+};
+
+// Reads frames until `until` holds for the list so far or timeout passes.
+template <class Pred>
+std::vector<received> read_frames(client::ws_client& c, std::chrono::milliseconds timeout, Pred until) {
+  std::vector<received> out;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!until(out) && std::chrono::steady_clock::now() < deadline) {
+    if (auto f = c.next(20ms)) out.push_back({std::chrono::steady_clock::now(), common::now_us(), std::move(*f)});
+  }
+  return out;
+}
+
+// The events of a frame: itself, or the members of a batch.
+std::vector<rapidjson::Document> events_of(const std::string& frame) {
+  std::vector<rapidjson::Document> out;
+  auto d = parse(frame);
+  if (std::string(d["type"].GetString()) != "batch") {
+    out.push_back(std::move(d));
+    return out;
+  }
+  for (const auto& e : d["events"].GetArray()) {
+    rapidjson::Document one;
+    one.CopyFrom(e, one.GetAllocator());
+    out.push_back(std::move(one));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("batching: the first event goes out at once, later ones coalesce, one frame per window", "[batching]") {
+  constexpr auto window = 200ms;
+  edge_fixture fx([&](edge::app_config& c) { c.batch_window_ms = window.count(); });
+  auto c = fx.connect();
+  CHECK(parse(subscribe(*c, R"(["AAPL","MSFT"])"))["batch_ms"].GetInt() == 200);
+  publisher pub(fx.redis.port());
+
+  // 1.5 s of ticks every 10 ms, alternating symbols.
+  std::jthread feed([&] {
+    for (int i = 0; i < 150; ++i) {
+      pub.tick(i % 2 ? "MSFT" : "AAPL", i);
+      std::this_thread::sleep_for(10ms);
+    }
+  });
+  const auto frames = read_frames(*c, 5s, [](const std::vector<received>& got) {
+    for (const auto& f : got) {
+      for (const auto& e : events_of(f.text)) {
+        if (e["size"].GetInt() == 149) return true;
+      }
+    }
+    return false;
+  });
+  feed.join();
+  REQUIRE(frames.size() >= 2);
+  // The first tick found an idle connection: sent alone, not as a batch.
+  CHECK(parse(frames.front().text)["type"].GetString() == std::string("price_update"));
+  // Frames are spaced by at least a window (less a little timer slack)...
+  for (std::size_t i = 1; i < frames.size(); ++i) {
+    CHECK(frames[i].at - frames[i - 1].at >= window - 25ms);
+  }
+  // ...so 1.5 s of ticks took about 1.5 s / 200 ms frames instead of 150.
+  CHECK(frames.size() <= 10);
+  // Conflation keeps the latest per symbol; nothing waited longer than a window (plus slack).
+  int last_aapl = -1, last_msft = -1;
+  for (const auto& f : frames) {
+    for (const auto& e : events_of(f.text)) {
+      const int seq = e["size"].GetInt();
+      auto& last = std::string(e["symbol"].GetString()) == "AAPL" ? last_aapl : last_msft;
+      CHECK(seq > last);  // per symbol, in order
+      last = seq;
+      CHECK(f.at_us - e["recv_us"].GetInt64() <= 200'000 + 60'000);
+    }
+  }
+  CHECK(last_aapl == 148);
+  CHECK(last_msft == 149);
+}
+
+TEST_CASE("batching: no event waits longer than one window", "[batching]") {
+  constexpr auto window = 300ms;
+  edge_fixture fx([&](edge::app_config& c) { c.batch_window_ms = window.count(); });
+  auto c = fx.connect();
+  subscribe(*c, R"(["AAPL"])");
+  publisher pub(fx.redis.port());
+  pub.tick("AAPL", 0);  // opens a window
+  auto first = c->next(2s);
+  REQUIRE(first);
+  const auto t0 = std::chrono::steady_clock::now();
+  pub.tick("AAPL", 1);  // arrives within the window: held until it ends
+  pub.flush();
+  auto second = c->next(2s);
+  REQUIRE(second);
+  const auto waited = std::chrono::steady_clock::now() - t0;
+  CHECK(waited <= window + 100ms);
+  CHECK(waited >= window - 100ms);
+  CHECK(parse(*second)["size"].GetInt() == 1);
+}
+
+TEST_CASE("a client may widen its batching window but not narrow it", "[batching]") {
+  edge_fixture fx([](edge::app_config& c) { c.batch_window_ms = 100; });
+  auto c = fx.connect();
+  REQUIRE(c->send(R"({"type":"subscribe","symbols":["AAPL"],"batch_ms":20})"));
+  auto narrow = c->next(5s);
+  REQUIRE(narrow);
+  CHECK(parse(*narrow)["batch_ms"].GetInt() == 100);
+  REQUIRE(c->send(R"({"type":"subscribe","symbols":["AAPL"],"batch_ms":1000})"));
+  auto wide = c->next(5s);
+  REQUIRE(wide);
+  CHECK(parse(*wide)["batch_ms"].GetInt() == 1000);
+}
+
+TEST_CASE("a never-reading client is conflated, then closed; a healthy one beside it is not slowed", "[slow]") {
+  edge_fixture fx([](edge::app_config& c) {
+    c.threads = 1;  // both clients on one worker: the slow one must not hold up the other
+    c.idle_timeout_ms = 3000;
+  });
+  auto healthy = fx.connect();
+  auto slow = fx.connect();
+  subscribe(*healthy, R"(["AAPL"])");
+  subscribe(*slow, R"(["AAPL"])");  // ...and never reads again
+  publisher pub(fx.redis.port());
+
+  // Far more than the socket buffers hold, so the slow client's queue passes its soft bound.
+  constexpr int n = 40'000;
+  std::atomic<bool> done{false};
+  std::atomic<std::int64_t> worst_age_us{0};
+  std::atomic<int> last_seen{-1};
+  std::jthread reader([&] {
+    while (!done.load()) {
+      auto f = healthy->next(50ms);
+      if (!f) continue;
+      for (const auto& e : events_of(*f)) {
+        last_seen = e["size"].GetInt();
+        worst_age_us = std::max(worst_age_us.load(), common::now_us() - e["recv_us"].GetInt64());
+      }
+    }
+  });
+  for (int i = 0; i < n; ++i) pub.tick("AAPL", i, 32);
+  pub.flush();
+  REQUIRE(wait_until([&] { return last_seen == n - 1; }, 20s));
+  // The slow client was conflated rather than queued without bound...
+  CHECK(test::metric_value(fx.get("/metrics").body, "tickstream_edge_conflated_total") > 1000);
+  // ...and, as it answers no heartbeat, closed after the idle timeout; the healthy one stays.
+  REQUIRE(wait_until([&] {
+    return fx.get("/metrics").body.find(R"(tickstream_edge_disconnects_total{reason="timeout"} 1)") != std::string::npos;
+  }, 10s));
+  // The healthy client kept reading (and so answering pings) all along: still open.
+  done = true;
+  reader.join();
+  CHECK_FALSE(healthy->closed());
+  REQUIRE(healthy->send(R"({"type":"ping"})"));
+  std::optional<std::string> pong;
+  while ((pong = healthy->next(2s)) && parse(*pong)["type"].GetString() != std::string("pong")) {
+  }
+  CHECK(pong);
+  INFO("worst tick age seen by the healthy client: " << worst_age_us.load() << " us");
+  CHECK(worst_age_us.load() < 2'000'000);
+}
+
+TEST_CASE("heartbeats keep a responsive client open and close a silent one", "[heartbeat]") {
+  edge_fixture fx([](edge::app_config& c) { c.idle_timeout_ms = 800; });
+  auto responsive = fx.connect();
+  auto silent = fx.connect();
+  // The responsive client sends nothing, but its WebSocket layer answers the edge's pings while
+  // we read; the silent one never reads, so it never answers.
+  const auto until = std::chrono::steady_clock::now() + 2500ms;
+  while (std::chrono::steady_clock::now() < until) responsive->next(50ms);
+  CHECK_FALSE(responsive->closed());
+  REQUIRE(wait_until([&] { silent->next(10ms); return silent->closed(); }, 2s));
+  CHECK(fx.get("/metrics").body.find(R"(tickstream_edge_disconnects_total{reason="timeout"} 1)") != std::string::npos);
+  REQUIRE(responsive->send(R"({"type":"ping"})"));
+  auto pong = responsive->next(2s);
+  REQUIRE(pong);
+  CHECK(parse(*pong)["type"].GetString() == std::string("pong"));
+}
