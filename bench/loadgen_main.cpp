@@ -63,6 +63,9 @@ struct result {
   std::uint64_t open = 0;          // connections that completed the handshake
   std::uint64_t subscribed = 0;    // connections whose subscribe was confirmed
   std::uint64_t failed = 0;        // connect/handshake failures or drops
+  std::uint64_t failed_connect = 0;    // of which: the TCP connect failed
+  std::uint64_t failed_handshake = 0;  // of which: closed or refused during the HTTP upgrade
+  std::uint64_t dropped = 0;           // of which: closed after the upgrade
   std::uint64_t frames = 0;        // WebSocket messages received in the window
   std::uint64_t deliveries = 0;    // events received in the window (a batch counts each event)
   std::uint64_t bytes = 0;         // payload bytes received in the window
@@ -227,6 +230,11 @@ class runner {
 
   void fail(connection& c) {
     if (c.state == connection::phase::dead) return;
+    switch (c.state) {
+      case connection::phase::connecting: ++res_.failed_connect; break;
+      case connection::phase::handshaking: ++res_.failed_handshake; break;
+      default: ++res_.dropped; break;
+    }
     if (c.fd >= 0) ::close(c.fd);
     c.fd = -1;
     c.state = connection::phase::dead;
@@ -413,6 +421,9 @@ int main(int argc, char** argv) {
     total.open += rep.r.open;
     total.subscribed += rep.r.subscribed;
     total.failed += rep.r.failed;
+    total.failed_connect += rep.r.failed_connect;
+    total.failed_handshake += rep.r.failed_handshake;
+    total.dropped += rep.r.dropped;
     total.frames += rep.r.frames;
     total.deliveries += rep.r.deliveries;
     total.bytes += rep.r.bytes;
@@ -422,9 +433,11 @@ int main(int argc, char** argv) {
   }
   const double secs = static_cast<double>(o.duration_s);
   const double dps = static_cast<double>(total.deliveries) / secs;
-  std::printf("connections %llu/%lld open, %llu subscribed, %llu failed\n",
+  std::printf("connections %llu/%lld open, %llu subscribed, %llu failed (connect %llu, upgrade %llu, dropped %llu)\n",
               static_cast<unsigned long long>(total.open), static_cast<long long>(o.connections),
-              static_cast<unsigned long long>(total.subscribed), static_cast<unsigned long long>(total.failed));
+              static_cast<unsigned long long>(total.subscribed), static_cast<unsigned long long>(total.failed),
+              static_cast<unsigned long long>(total.failed_connect),
+              static_cast<unsigned long long>(total.failed_handshake), static_cast<unsigned long long>(total.dropped));
   std::printf("deliveries %llu in %.0f s = %.0f/s; frames %.0f/s; %.1f MB/s\n",
               static_cast<unsigned long long>(total.deliveries), secs, dps,
               static_cast<double>(total.frames) / secs, static_cast<double>(total.bytes) / secs / 1e6);

@@ -132,6 +132,7 @@ struct redis_client::impl {
   // Channels without references waiting out the linger, oldest first: (name, idle_since_ms).
   std::deque<std::pair<std::string, std::uint64_t>> lingering;
   uv_timer_t linger_timer{};
+  uv_check_t after_io{};  // runs opts.after_io after each poll phase
   std::mt19937_64 rng{std::random_device{}()};
   bool shut_down = false;
 
@@ -476,6 +477,8 @@ struct redis_client::impl {
     uv_timer_stop(&sub.timer);
     uv_timer_stop(&linger_timer);
     uv_close(reinterpret_cast<uv_handle_t*>(&linger_timer), nullptr);
+    uv_check_stop(&after_io);
+    uv_close(reinterpret_cast<uv_handle_t*>(&after_io), nullptr);
     // Freeing a context runs its pending reply callbacks with a null reply (-> "shutting_down").
     if (cmd.ctx != nullptr) redisAsyncFree(cmd.ctx);
     if (sub.ctx != nullptr) redisAsyncFree(sub.ctx);
@@ -510,6 +513,13 @@ void redis_client::start() {
   i.sub.timer.data = &i.sub;
   uv_timer_init(&i.loop, &i.linger_timer);
   i.linger_timer.data = impl_.get();
+  uv_check_init(&i.loop, &i.after_io);
+  i.after_io.data = impl_.get();
+  if (i.opts.after_io) {
+    uv_check_start(&i.after_io, [](uv_check_t* h) { static_cast<impl*>(h->data)->opts.after_io(); });
+    // A check handle alone does not keep the loop alive; it only runs when the loop does.
+    uv_unref(reinterpret_cast<uv_handle_t*>(&i.after_io));
+  }
   {
     std::lock_guard lock(i.mu);
     i.wake_open = true;

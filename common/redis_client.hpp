@@ -47,6 +47,9 @@ struct redis_options {
   std::string control_channel = "ts:ctl";
   // Name used in logs.
   std::string name = "redis";
+  // Runs on the Redis thread after each round of I/O (every message callback of that round has
+  // run): lets a message handler gather work and hand it on once per round instead of per message.
+  std::function<void()> after_io;
 };
 
 struct redis_reply {

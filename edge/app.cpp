@@ -45,6 +45,11 @@ session_limits limits_of(const app_config& c) {
   return l;
 }
 
+common::redis_options with_after_io(common::redis_options o, std::function<void()> after_io) {
+  o.after_io = std::move(after_io);
+  return o;
+}
+
 app_config with_defaults(app_config c) {
   if (c.node_id.empty()) c.node_id = default_node_id();
   if (c.threads == 0) c.threads = std::max(1U, std::thread::hardware_concurrency());
@@ -91,7 +96,7 @@ void app_config::bind(common::config_parser& p) {
 app::app(app_config config)
     : config_(with_defaults(std::move(config))),
       fanout_(metrics_, "ts:edge:" + config_.node_id),
-      redis_(redis_options_of(config_),
+      redis_(with_after_io(redis_options_of(config_), [this] { fanout_.flush(); }),
              [this](std::string_view channel, std::string_view payload) { fanout_.on_message(channel, payload); }),
       services_{config_.node_id, limits_of(config_), metrics_, redis_} {
   std::vector<worker*> raw;

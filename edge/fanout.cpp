@@ -1,6 +1,7 @@
 #include "edge/fanout.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "common/event_codec.hpp"
 #include "common/log.hpp"
@@ -15,6 +16,7 @@ fanout::fanout(edge_metrics& metrics, std::string control_channel)
 void fanout::attach(common::redis_client& redis, std::vector<worker*> workers) {
   redis_ = &redis;
   workers_ = std::move(workers);
+  gathered_.resize(workers_.size());
 }
 
 void fanout::acquire(const std::string& symbol, std::size_t worker_id, std::uint64_t generation) {
@@ -74,7 +76,14 @@ void fanout::on_message(std::string_view channel, std::string_view payload) {
   const auto& tick = std::get<common::price_update>(decoded.value());
   // Serialize once, share the bytes: ingest's canonical encoding is forwarded unchanged.
   auto f = make_text_frame(frame_kind::tick, tick.symbol, payload);
-  for (const auto id : route->second) workers_[id]->post_deliver(f);
+  for (const auto id : route->second) gathered_[id].push_back(f);
+}
+
+void fanout::flush() {
+  // One post (one wake-up of the worker thread) per worker per round, however many messages.
+  for (std::size_t id = 0; id < gathered_.size(); ++id) {
+    if (!gathered_[id].empty()) workers_[id]->post_deliver(std::exchange(gathered_[id], {}));
+  }
 }
 
 }  // namespace tickstream::edge

@@ -15,6 +15,7 @@
 
 #include "common/redis_client.hpp"
 #include "edge/edge_metrics.hpp"
+#include "edge/frame.hpp"
 #include "edge/subscription_index.hpp"
 
 namespace tickstream::edge {
@@ -35,6 +36,8 @@ class fanout {
 
   // The Redis client's message handler.
   void on_message(std::string_view channel, std::string_view payload);
+  // After each round of Redis I/O: hands each worker everything gathered for it in one post.
+  void flush();
 
  private:
   edge_metrics& metrics_;
@@ -44,6 +47,7 @@ class fanout {
   // channel -> ids of the workers holding a reference (Redis thread only).
   std::unordered_map<std::string, std::vector<std::size_t>, string_hash, std::equal_to<>> routes_;
   std::size_t invalid_seen_ = 0;  // Redis thread only; bounds how often bad messages are logged
+  std::vector<std::vector<frame_ptr>> gathered_;  // per worker, since the last flush (Redis thread)
 };
 
 }  // namespace tickstream::edge

@@ -21,6 +21,7 @@ listener::listener(net::io_context& ioc, const net::ip::tcp::endpoint& endpoint,
   acceptor_.set_option(net::socket_base::reuse_address(true));
   acceptor_.bind(endpoint);
   acceptor_.listen(net::socket_base::max_listen_connections);
+  acceptor_.non_blocking(true);
 }
 
 unsigned short listener::port() const { return acceptor_.local_endpoint().port(); }
@@ -35,17 +36,41 @@ void listener::stop() {
   });
 }
 
-void listener::do_accept() {
+worker& listener::next_worker() {
   auto& target = *workers_[next_];
   next_ = (next_ + 1) % workers_.size();
+  return target;
+}
+
+void listener::serve(net::ip::tcp::socket socket, worker& target) {
+  boost::system::error_code ec;
+  socket.set_option(net::ip::tcp::no_delay(true), ec);
+  std::make_shared<http_session>(std::move(socket), target, svc_)->run();
+}
+
+void listener::do_accept() {
+  auto& target = next_worker();
   acceptor_.async_accept(target.context(),
                          [self = shared_from_this(), &target](boost::beast::error_code ec, net::ip::tcp::socket s) {
                            if (!ec) {
-                             s.set_option(net::ip::tcp::no_delay(true), ec);
-                             std::make_shared<http_session>(std::move(s), target, self->svc_)->run();
+                             self->serve(std::move(s), target);
+                             self->accept_backlog();
                            }
                            self->on_accept(ec);
                          });
+}
+
+void listener::accept_backlog() {
+  // The accept completion may have waited behind a busy worker's fan-out: take every connection
+  // already waiting (up to a bound), so bursts of connects do not overflow the listen backlog.
+  for (int i = 0; i < 256; ++i) {
+    auto& target = next_worker();
+    boost::system::error_code ec;
+    net::ip::tcp::socket s(target.context());
+    acceptor_.accept(s, ec);
+    if (ec) return;  // would_block: nothing more waiting (other errors: the async accept sees them)
+    serve(std::move(s), target);
+  }
 }
 
 void listener::on_accept(boost::beast::error_code ec) {

@@ -29,6 +29,9 @@ class listener : public std::enable_shared_from_this<listener> {
 
  private:
   void do_accept();
+  void accept_backlog();
+  worker& next_worker();
+  void serve(boost::asio::ip::tcp::socket socket, worker& target);
   void on_accept(boost::beast::error_code ec);
 
   boost::asio::ip::tcp::acceptor acceptor_;

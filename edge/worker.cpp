@@ -66,8 +66,10 @@ void worker::join() {
   if (thread_.joinable()) thread_.join();
 }
 
-void worker::post_deliver(frame_ptr f) {
-  boost::asio::post(ioc_, [this, f = std::move(f)] { deliver(f); });
+void worker::post_deliver(std::vector<frame_ptr> frames) {
+  boost::asio::post(ioc_, [this, frames = std::move(frames)] {
+    for (const auto& f : frames) deliver(f);
+  });
 }
 
 void worker::post_activate(std::string symbol, std::uint64_t generation) {

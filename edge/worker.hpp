@@ -44,8 +44,8 @@ class worker {
   void stop(std::chrono::milliseconds grace);
   void join();
 
-  // From the Redis thread: queue a frame for the sessions subscribed to its key.
-  void post_deliver(frame_ptr f);
+  // From the Redis thread: frames (in order) for the sessions subscribed to their keys.
+  void post_deliver(std::vector<frame_ptr> frames);
   // From the Redis thread: Redis confirmed the subscription to symbol that this worker acquired
   // as `generation` (a stale confirmation of an earlier acquisition is ignored).
   void post_activate(std::string symbol, std::uint64_t generation);
