@@ -43,7 +43,7 @@ using opcode = ws_frame_reader::opcode;
 
 struct options {
   std::string host = "127.0.0.1";
-  std::int64_t port = 8080;
+  std::string ports = "8080";  // comma-separated: connection i goes to port i mod n
   std::int64_t connections = 100;
   std::int64_t procs = 1;
   std::string pattern = "one";  // one | own | all | list
@@ -129,7 +129,14 @@ struct connection {
 class runner {
  public:
   runner(const options& o, std::int64_t first, std::int64_t count, std::vector<in_addr> ips)
-      : opt_(o), first_(first), count_(count), ips_(std::move(ips)), rng_(static_cast<unsigned>(first) * 7919U + 1) {}
+      : opt_(o), first_(first), count_(count), ips_(std::move(ips)), rng_(static_cast<unsigned>(first) * 7919U + 1) {
+    for (std::size_t start = 0;;) {
+      const auto comma = o.ports.find(',', start);
+      ports_.push_back(static_cast<std::uint16_t>(std::stoi(o.ports.substr(start, comma - start))));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
 
   result run() {
     ep_ = epoll_create1(0);
@@ -213,7 +220,7 @@ class runner {
     ::bind(c.fd, reinterpret_cast<sockaddr*>(&src), sizeof src);
     sockaddr_in dst{};
     dst.sin_family = AF_INET;
-    dst.sin_port = htons(static_cast<std::uint16_t>(opt_.port));
+    dst.sin_port = htons(ports_[static_cast<std::size_t>(first_ + static_cast<std::int64_t>(i)) % ports_.size()]);
     inet_pton(AF_INET, opt_.host.c_str(), &dst.sin_addr);
     const int rc = ::connect(c.fd, reinterpret_cast<sockaddr*>(&dst), sizeof dst);
     if (rc != 0 && errno != EINPROGRESS) {
@@ -327,6 +334,7 @@ class runner {
   std::int64_t first_;
   std::int64_t count_;
   std::vector<in_addr> ips_;
+  std::vector<std::uint16_t> ports_;
   std::vector<connection> conns_;
   int ep_ = -1;
   result res_;
@@ -341,7 +349,7 @@ int main(int argc, char** argv) {
   options o;
   common::config_parser p("tickstream-loadgen", "Opens WebSocket connections to an edge and measures delivery.");
   p.add_string("host", "", o.host, "Edge address.");
-  p.add_int("port", "", o.port, 1, 65535, "Edge port.");
+  p.add_string("port", "", o.ports, "Edge port, or comma-separated ports to spread connections over edges.");
   p.add_int("connections", "", o.connections, 1, 1'000'000, "Connections in total (over all processes).");
   p.add_int("procs", "", o.procs, 1, 64, "Processes (each may hold at most ~19,000 connections here).");
   p.add_string("pattern", "", o.pattern,
