@@ -5,7 +5,7 @@ namespace tickstream::edge {
 bool conflation_buffer::add(const frame_ptr& f) {
   bool replaced = false;
   if (conflates(f->kind)) {
-    if (const auto it = latest_.find(f->key); it != latest_.end()) {
+    if (const auto it = latest_.find(slot_key{f->kind, f->key}); it != latest_.end()) {
       auto& old = slots_[it->second];
       latest_.erase(it);  // its key views old's string: drop the entry before old may go
       bytes_ -= old->payload().size();
@@ -13,7 +13,7 @@ bool conflation_buffer::add(const frame_ptr& f) {
       old.reset();
       replaced = true;
     }
-    latest_.emplace(f->key, slots_.size());  // views f->key; f is held in slots_ just below
+    latest_.emplace(slot_key{f->kind, f->key}, slots_.size());  // views f->key; f is held just below
   }
   slots_.push_back(f);
   ++live_;

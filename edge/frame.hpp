@@ -11,14 +11,21 @@
 
 namespace tickstream::edge {
 
-// What a frame carries, which decides how it may be conflated (docs/PROTOCOL.md, "Batching").
+// What a frame carries, which decides how it may be conflated (docs/PROTOCOL.md, "Batching";
+// DESIGN.md, "One event schema").
 enum class frame_kind : std::uint8_t {
-  control,  // the edge's own replies and WebSocket control frames: never conflated
-  tick,     // price_update: only the latest per symbol matters
+  control,   // the edge's own replies and WebSocket control frames: never conflated
+  tick,      // price_update: only the latest per symbol matters (key: symbol)
+  position,  // position_update: a full snapshot of one position (key: symbol)
+  account,   // account_update: a full snapshot of the account (key: empty)
+  order,     // order_update: every status transition matters, never conflated
+  trade,     // trade_executed: never conflated, never dropped
 };
 
-// True for kinds where a newer frame with the same key makes an older one worthless.
-constexpr bool conflates(frame_kind k) noexcept { return k == frame_kind::tick; }
+// True for kinds where a newer frame of the same kind and key makes an older one worthless.
+constexpr bool conflates(frame_kind k) noexcept {
+  return k == frame_kind::tick || k == frame_kind::position || k == frame_kind::account;
+}
 
 struct frame {
   frame_kind kind = frame_kind::control;

@@ -74,3 +74,24 @@ TEST_CASE("many rounds of conflation stay bounded by the number of symbols", "[c
   CHECK(text.find(R"({"s":"S0","n":999})") != std::string::npos);
   CHECK(text.find(R"("n":998)") == std::string::npos);
 }
+
+TEST_CASE("private kinds follow their own rules and never replace another kind", "[conflation]") {
+  const auto of = [](frame_kind k, const std::string& key, const std::string& text) {
+    return make_text_frame(k, key, text);
+  };
+  conflation_buffer b;
+  b.add(of(frame_kind::tick, "AAPL", R"({"t":1})"));
+  b.add(of(frame_kind::position, "AAPL", R"({"p":1})"));  // same key, other kind: both kept
+  b.add(of(frame_kind::order, "o-1", R"({"o":"new"})"));
+  b.add(of(frame_kind::trade, "x-1", R"({"x":1})"));
+  b.add(of(frame_kind::order, "o-1", R"({"o":"partially_filled"})"));  // every transition kept
+  b.add(of(frame_kind::account, "", R"({"a":1})"));
+  b.add(of(frame_kind::trade, "x-2", R"({"x":2})"));
+  b.add(of(frame_kind::order, "o-1", R"({"o":"filled"})"));
+  b.add(of(frame_kind::position, "AAPL", R"({"p":2})"));  // latest position per symbol
+  b.add(of(frame_kind::account, "", R"({"a":2})"));        // latest account
+  b.add(of(frame_kind::tick, "AAPL", R"({"t":2})"));
+  CHECK(payload_of(b.take()) ==
+        R"({"type":"batch","events":[{"o":"new"},{"x":1},{"o":"partially_filled"},{"x":2},{"o":"filled"},)"
+        R"({"p":2},{"a":2},{"t":2}]})");
+}
