@@ -18,7 +18,19 @@ bool conflation_buffer::add(const frame_ptr& f) {
   slots_.push_back(f);
   ++live_;
   bytes_ += f->payload().size();
+  if (slots_.size() > 2 * live_ + 16) compact();
   return replaced;
+}
+
+void conflation_buffer::compact() {
+  // Drops the slots of replaced frames so memory follows live events, not events seen.
+  std::size_t out = 0;
+  for (std::size_t i = 0; i < slots_.size(); ++i) {
+    if (!slots_[i]) continue;
+    if (conflates(slots_[i]->kind)) latest_[slot_key{slots_[i]->kind, slots_[i]->key}] = out;
+    slots_[out++] = std::move(slots_[i]);
+  }
+  slots_.resize(out);
 }
 
 frame_ptr conflation_buffer::take() {

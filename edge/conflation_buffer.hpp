@@ -29,8 +29,11 @@ class conflation_buffer {
   // One frame for everything held, which is then cleared; null when empty.
   frame_ptr take();
   void clear();
+  // Slots in use, replaced ones included (for tests: stays within a small factor of size()).
+  std::size_t slot_count() const noexcept { return slots_.size(); }
 
  private:
+  void compact();
   std::vector<frame_ptr> slots_;  // in arrival order; null where a later frame replaced it
   struct slot_key {
     frame_kind kind;

@@ -75,8 +75,8 @@ void listener::accept_backlog() {
 
 void listener::on_accept(boost::beast::error_code ec) {
   if (!acceptor_.is_open()) return;  // stopped
-  if (ec == net::error::no_descriptors || ec == net::error::no_buffer_space) {
-    // Out of file descriptors: retrying at once would spin; wait for connections to close.
+  if (ec && ec != net::error::connection_aborted) {
+    // Out of file descriptors or memory, say: retrying at once would spin; wait a little.
     common::log_warn("accept failed, pausing", {{"reason", ec.message()}});
     retry_timer_.expires_after(std::chrono::milliseconds(100));
     retry_timer_.async_wait([self = shared_from_this()](boost::beast::error_code wec) {

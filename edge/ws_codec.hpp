@@ -24,6 +24,11 @@ inline constexpr std::uint16_t too_big = 1009;
 inline constexpr std::uint16_t slow_consumer = 4008;
 }  // namespace close_code
 
+// Whether a close frame may carry code (RFC 6455 §7.4): 1000–1003, 1007–1011, 3000–4999.
+constexpr bool valid_close_code(std::uint16_t code) noexcept {
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1011) || (code >= 3000 && code <= 4999);
+}
+
 // Sec-WebSocket-Accept for a client's Sec-WebSocket-Key: base64(SHA-1(key + RFC GUID)).
 // Errors ("bad_key") when the key is not 16 bytes in base64.
 common::result<std::string> websocket_accept_key(std::string_view sec_websocket_key);

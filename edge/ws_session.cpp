@@ -70,8 +70,11 @@ void ws_session::start(std::string response, std::string_view leftover) {
 
 void ws_session::do_read() {
   if (rlen_ == rbuf_.size()) {
-    // A frame is bigger than the buffer: grow, up to the largest frame the parser accepts.
-    rbuf_.resize(std::min(rbuf_.size() * 2, limits_.max_message_bytes + 14));
+    // A frame is bigger than the buffer: grow, up to the largest frame the parser accepts. (A
+    // full buffer at that size cannot happen: the parser refuses longer frames from the header.)
+    const auto limit = limits_.max_message_bytes + 14;
+    rbuf_.resize(std::max(rbuf_.size(), std::min(rbuf_.size() * 2, limit)));
+    if (rlen_ == rbuf_.size()) return kill("protocol_error");
   }
   socket_.async_read_some(net::buffer(rbuf_.data() + rlen_, rbuf_.size() - rlen_),
                           [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
@@ -98,6 +101,7 @@ void ws_session::on_read(const boost::system::error_code& ec, std::size_t n) {
     });
     std::memmove(rbuf_.data(), rbuf_.data() + used, rlen_ - used);
     rlen_ -= used;
+    if (err != client_frame_parser::status::ok) rlen_ = 0;  // the rest of the input is not trusted
     if (err == client_frame_parser::status::too_big) {
       svc_.metrics.client_error("message_too_big");
       common::log_warn("client message too big; closing with 1009",
@@ -132,12 +136,17 @@ void ws_session::on_frame(ws_opcode op, std::string_view payload) {
         // Our close is out (or about to be): the handshake is complete once it is written.
         if (!writing_ && queue_head_ == queue_.size()) kill(nullptr);
       } else {
-        // Echo the client's code, as RFC 6455 §5.5.1 asks, then close the socket.
-        const std::uint16_t code = payload.size() >= 2 ? static_cast<std::uint16_t>(
-                                                             (static_cast<std::uint8_t>(payload[0]) << 8) |
-                                                             static_cast<std::uint8_t>(payload[1]))
-                                                       : close_code::normal;
-        close(code, {}, "closed_by_client");
+        // Echo the client's code, as RFC 6455 §5.5.1 asks, then close the socket; a code that may
+        // not appear on the wire (or a 1-byte payload) is a protocol error.
+        std::uint16_t code = close_code::normal;
+        if (payload.size() == 1) {
+          code = close_code::protocol_error;
+        } else if (payload.size() >= 2) {
+          code = static_cast<std::uint16_t>((static_cast<std::uint8_t>(payload[0]) << 8) |
+                                            static_cast<std::uint8_t>(payload[1]));
+          if (!valid_close_code(code)) code = close_code::protocol_error;
+        }
+        close(code, {}, code == close_code::protocol_error ? "protocol_error" : "closed_by_client");
       }
       break;
     default:
@@ -244,13 +253,7 @@ void ws_session::send(const frame_ptr& f) {
     if (held_.add(f)) worker_.count_conflated();
     if (!batch_timer_armed_) arm_batch_timer(std::max(now, last_flush_ + window_));
   }
-  if ((queue_.size() - queue_head_) + held_.size() > limits_.max_queued_frames ||
-      queued_bytes_ + held_.bytes() > limits_.max_queued_bytes) {
-    common::log_warn("slow consumer: outbound queue over its hard bound, closing with 4008",
-                     {{"worker", worker_.id()}, {"queued_frames", queue_.size() - queue_head_},
-                      {"queued_bytes", queued_bytes_}, {"held_events", held_.size()}});
-    close(close_code::slow_consumer, "slow consumer: outbound queue full", "slow_consumer");
-  }
+  over_hard_bound();
 }
 
 bool ws_session::over_soft_bound() const noexcept {
@@ -276,17 +279,30 @@ void ws_session::arm_batch_timer(clock::time_point due) {
 }
 
 void ws_session::enqueue(frame_ptr f) {
-  if (dead_) return;
+  if (dead_ || closing_) return;  // nothing may follow our close frame (RFC 6455 §5.5.1)
   queued_bytes_ += f->wire.size();
   queue_.push_back(std::move(f));
-  do_write();
+  if (!over_hard_bound()) do_write();
 }
 
 void ws_session::enqueue_urgent(frame_ptr f) {
-  if (dead_) return;
+  if (dead_ || closing_) return;
   queued_bytes_ += f->wire.size();
   queue_.insert(queue_.begin() + static_cast<std::ptrdiff_t>(queue_head_), std::move(f));
-  do_write();
+  if (!over_hard_bound()) do_write();
+}
+
+bool ws_session::over_hard_bound() {
+  // Replies and pongs count too: a client that sends but never reads must not grow our memory.
+  if ((queue_.size() - queue_head_) + held_.size() <= limits_.max_queued_frames &&
+      queued_bytes_ + held_.bytes() <= limits_.max_queued_bytes) {
+    return false;
+  }
+  common::log_warn("slow consumer: outbound queue over its hard bound, closing with 4008",
+                   {{"worker", worker_.id()}, {"queued_frames", queue_.size() - queue_head_},
+                    {"queued_bytes", queued_bytes_}, {"held_events", held_.size()}});
+  close(close_code::slow_consumer, "slow consumer: outbound queue full", "slow_consumer");
+  return true;
 }
 
 void ws_session::do_write() {
@@ -371,7 +387,11 @@ void ws_session::close(std::uint16_t code, std::string_view reason, const char* 
   held_.clear();
   if (batch_timer_) batch_timer_->cancel();
   close_deadline_ = clock::now() + limits_.close_timeout;
-  enqueue(make_control_frame(ws_opcode::close, close_payload(code, reason)));
+  // The last frame: pushed directly, as enqueue() refuses everything once closing.
+  auto f = make_control_frame(ws_opcode::close, close_payload(code, reason));
+  queued_bytes_ += f->wire.size();
+  queue_.push_back(std::move(f));
+  do_write();
 }
 
 void ws_session::kill(const char* end_reason) {

@@ -56,6 +56,8 @@ class ws_session final : public frame_sink, public std::enable_shared_from_this<
   // behind a backlog of ticks.
   void enqueue_urgent(frame_ptr f);
   bool over_soft_bound() const noexcept;
+  // Past the hard bound (queued plus held): closes with 4008 and returns true.
+  bool over_hard_bound();
   void flush_held(clock::time_point now);
   void arm_batch_timer(clock::time_point due);
   void do_write();

@@ -95,3 +95,11 @@ TEST_CASE("private kinds follow their own rules and never replace another kind",
         R"({"type":"batch","events":[{"o":"new"},{"x":1},{"o":"partially_filled"},{"x":2},{"o":"filled"},)"
         R"({"p":2},{"a":2},{"t":2}]})");
 }
+
+TEST_CASE("replaced events do not accumulate while frames are held", "[conflation]") {
+  conflation_buffer b;
+  for (int i = 0; i < 100'000; ++i) b.add(tick("AAPL", i));
+  CHECK(b.size() == 1);
+  CHECK(b.slot_count() <= 2 * b.size() + 17);
+  CHECK(payload_of(b.take()) == R"({"s":"AAPL","n":99999})");
+}

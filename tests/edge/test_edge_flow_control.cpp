@@ -8,6 +8,11 @@
 #include <thread>
 #include <vector>
 
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+
+#include "bench/ws_frame_reader.hpp"
 #include "common/clock.hpp"
 #include "common/event_codec.hpp"
 #include "common/redis_client.hpp"
@@ -234,4 +239,40 @@ TEST_CASE("heartbeats keep a responsive client open and close a silent one", "[h
   auto pong = responsive->next(2s);
   REQUIRE(pong);
   CHECK(parse(*pong)["type"].GetString() == std::string("pong"));
+}
+
+TEST_CASE("a client that sends but never reads is closed at the hard bound, not buffered", "[slow]") {
+  edge_fixture fx([](edge::app_config& c) {
+    c.threads = 1;
+    c.max_queued_bytes = 64 * 1024;
+  });
+  // A raw socket: the WebSocket handshake by hand, then ping messages as fast as the socket takes
+  // them, and never a read, so the pongs pile up on the edge's side.
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::socket s(ioc);
+  s.connect({boost::asio::ip::make_address("127.0.0.1"), fx.edge->port()});
+  const std::string upgrade =
+      "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  boost::asio::write(s, boost::asio::buffer(upgrade));
+  std::string ping_burst;
+  for (int i = 0; i < 1000; ++i) {
+    ping_burst += bench::make_client_frame(bench::ws_frame_reader::opcode::text, R"({"type":"ping","id":")" +
+                                                                                   std::string(100, 'x') + "\"}",
+                                           0x12345678);
+  }
+  boost::system::error_code ec;
+  s.non_blocking(true);
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  bool closed = false;
+  while (!closed && std::chrono::steady_clock::now() < deadline) {
+    boost::asio::write(s, boost::asio::buffer(ping_burst), ec);
+    if (ec && ec != boost::asio::error::would_block) break;
+    closed = test::metric_value(fx.get("/metrics").body, "tickstream_edge_connections") == 0;
+    if (ec == boost::asio::error::would_block) std::this_thread::sleep_for(10ms);
+  }
+  REQUIRE(wait_until([&] {
+    return fx.get("/metrics").body.find(R"(tickstream_edge_disconnects_total{reason="slow_consumer"} 1)") !=
+           std::string::npos;
+  }));
 }

@@ -133,3 +133,8 @@ TEST_CASE("a message over the limit is refused before it is buffered", "[ws]") {
   CHECK(err == client_frame_parser::status::ok);
   CHECK(ok.size() == 1);
 }
+
+TEST_CASE("only close codes allowed on the wire are echoed", "[ws]") {
+  for (std::uint16_t ok : {1000, 1001, 1003, 1007, 1011, 3000, 4008, 4999}) CHECK(valid_close_code(ok));
+  for (std::uint16_t bad : {0, 999, 1004, 1005, 1006, 1012, 1015, 2999, 5000}) CHECK_FALSE(valid_close_code(bad));
+}
