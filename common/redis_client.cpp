@@ -427,8 +427,12 @@ struct redis_client::impl {
   static void on_auth_reply(redisAsyncContext* ac, void* r, void*) {
     const auto* reply = static_cast<const redisReply*>(r);
     if (reply != nullptr && reply->type == REDIS_REPLY_ERROR) {
-      log_error("redis AUTH refused", {{"client", static_cast<connection*>(ac->data)->owner->opts.name},
-                                       {"reason", std::string_view(reply->str, reply->len)}});
+      // Nothing on this connection can work: drop it and retry with backoff rather than leave
+      // commands failing and subscriptions unconfirmed.
+      log_error("redis AUTH refused; reconnecting with backoff",
+                {{"client", static_cast<connection*>(ac->data)->owner->opts.name},
+                 {"reason", std::string_view(reply->str, reply->len)}});
+      redisAsyncDisconnect(ac);
     }
   }
 

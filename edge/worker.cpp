@@ -97,12 +97,27 @@ void worker::subscribe(frame_sink* s, const std::string& symbol, std::function<v
   if (it->second.active) {
     on_active();
   } else {
-    it->second.waiters.push_back(std::move(on_active));
+    it->second.waiters.emplace_back(s, std::move(on_active));
   }
 }
 
 bool worker::unsubscribe(frame_sink* s, const std::string& symbol) {
   if (!index_.contains(symbol, s)) return false;
+  // s stops waiting for this symbol: answer its pending subscribe now, so that its "subscribed"
+  // never follows its "unsubscribed".
+  if (const auto it = symbols_.find(symbol); it != symbols_.end()) {
+    auto& waiters = it->second.waiters;
+    std::vector<std::function<void()>> mine;
+    for (auto w = waiters.begin(); w != waiters.end();) {
+      if (w->first == s) {
+        mine.push_back(std::move(w->second));
+        w = waiters.erase(w);
+      } else {
+        ++w;
+      }
+    }
+    for (auto& fn : mine) fn();
+  }
   if (index_.remove(symbol, s)) release(symbol);
   return true;
 }
@@ -115,7 +130,7 @@ void worker::release(const std::string& symbol) {
   auto waiters = std::move(it->second.waiters);
   symbols_.erase(it);
   fan_.release(symbol, id_);
-  for (auto& w : waiters) w();
+  for (auto& w : waiters) w.second();
 }
 
 void worker::activate(const std::string& symbol, std::uint64_t generation) {
@@ -125,7 +140,7 @@ void worker::activate(const std::string& symbol, std::uint64_t generation) {
   it->second.active = true;
   auto waiters = std::move(it->second.waiters);
   it->second.waiters.clear();
-  for (auto& w : waiters) w();
+  for (auto& w : waiters) w.second();
 }
 
 void worker::deliver(const frame_ptr& f) {

@@ -17,6 +17,7 @@
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "edge/frame.hpp"
@@ -78,7 +79,7 @@ class worker {
   struct symbol_state {
     std::uint64_t generation = 0;
     bool active = false;
-    std::vector<std::function<void()>> waiters;
+    std::vector<std::pair<frame_sink*, std::function<void()>>> waiters;
   };
 
   void deliver(const frame_ptr& f);
