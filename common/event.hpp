@@ -31,8 +31,80 @@ struct price_update {
   bool operator==(const price_update&) const = default;
 };
 
-// Private kinds (order_update, trade_executed, position_update, account_update) join this variant
-// with the sources that produce them.
-using event = std::variant<price_update>;
+// --- private events: one user's portfolio (seed 001's message formats) -----------------------
+// Money and quantities are exact decimal strings on the wire. Each carries the user it belongs
+// to and, once ingest has stored it, that user's sequence number.
+
+struct private_header {
+  std::string user_id;          // "userId": whose event this is; names the channel ts:{u:<id>}
+  std::int64_t seq = 0;         // per-user sequence number; 0 until ingest assigns one
+  std::int64_t time_us = 0;     // "timestamp": when it happened at the source
+  std::int64_t recv_time_us = 0;
+  std::string source;
+
+  bool operator==(const private_header&) const = default;
+};
+
+// An order's state after a transition (new, partially_filled, filled, canceled, ...).
+struct order_update {
+  private_header header;
+  std::string order_id;
+  std::string broker_order_id;
+  std::string symbol;
+  std::string side;        // buy | sell
+  std::string order_type;  // "type" in the data: market, limit, stop, ...
+  std::string status;
+  std::optional<std::string> qty;
+  std::optional<std::string> filled_qty;
+  std::optional<std::string> filled_avg_price;
+  std::int64_t submitted_at_us = 0;
+  std::optional<std::int64_t> filled_at_us;
+
+  bool operator==(const order_update&) const = default;
+};
+
+// One execution (fill or partial fill). Never conflated, never dropped.
+struct trade_executed {
+  private_header header;
+  std::string execution_id;
+  std::string order_id;
+  std::string symbol;
+  std::string side;  // buy | sell
+  std::string qty;
+  std::string price;
+
+  bool operator==(const trade_executed&) const = default;
+};
+
+// A position as it stands; the edge fills in the price-dependent fields from live ticks.
+struct position_update {
+  private_header header;
+  std::string symbol;
+  std::string quantity;     // 0 when closed
+  std::string entry_price;  // average entry price
+  std::string side;         // long | short
+  std::optional<std::string> current_price;
+  std::optional<std::string> market_value;
+  std::optional<std::string> unrealized_pnl;
+  std::optional<std::string> unrealized_pnl_percent;
+  std::optional<std::string> strategy_id;
+  std::optional<std::int64_t> opened_at_us;
+
+  bool operator==(const position_update&) const = default;
+};
+
+struct account_update {
+  private_header header;
+  std::string equity;
+  std::string buying_power;
+  std::string cash;
+  std::string portfolio_value;
+  std::string day_pnl;
+  std::string day_pnl_percent;
+
+  bool operator==(const account_update&) const = default;
+};
+
+using event = std::variant<price_update, order_update, trade_executed, position_update, account_update>;
 
 }  // namespace tickstream::common

@@ -14,8 +14,16 @@ namespace tickstream::common {
 // message names the field and why).
 result<event> decode_event(std::string_view json);
 
-// The canonical JSON text of an event (compact, fields in schema order).
+// The canonical JSON text of an event (compact, fields in schema order). Private events are
+// {"type","userId","seq","timestamp","data":{...},"recv_us","source"}, decimals as strings.
 std::string encode_event(const price_update& tick);
+std::string encode_event(const order_update& ev);
+std::string encode_event(const trade_executed& ev);
+std::string encode_event(const position_update& ev);
+std::string encode_event(const account_update& ev);
 std::string encode_event(const event& ev);
+
+// A user id: 1..64 characters from A-Z a-z 0-9 _ . : - (it becomes part of Redis names).
+bool is_valid_user_id(std::string_view id) noexcept;
 
 }  // namespace tickstream::common

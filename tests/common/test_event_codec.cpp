@@ -106,3 +106,55 @@ TEST_CASE("deeply nested input is rejected without exhausting the stack", "[code
   const std::string unbalanced = std::string(200'000, '[');
   CHECK(error_of(unbalanced).find("invalid_json") == 0);
 }
+
+TEST_CASE("private events round-trip exactly, decimals as strings", "[codec]") {
+  const std::vector<std::string> samples = {
+      R"({"type":"order_update","userId":"u-42","seq":17,"timestamp":"2026-11-20T14:30:01.000000Z","data":)"
+      R"({"orderId":"o-1","brokerOrderId":"b-9","symbol":"AAPL","side":"buy","type":"limit","status":"partially_filled",)"
+      R"("qty":"10","filledQty":"4","filledAvgPrice":"189.2500","submittedAt":"2026-11-20T14:30:00.500000Z"},)"
+      R"("recv_us":1795185001000100,"source":"alpaca"})",
+      R"({"type":"trade_executed","userId":"u-42","seq":18,"timestamp":"2026-11-20T14:30:01.000000Z","data":)"
+      R"({"executionId":"x-7","orderId":"o-1","symbol":"AAPL","side":"buy","qty":"4","price":"189.25"},)"
+      R"("recv_us":1795185001000100,"source":"alpaca"})",
+      R"({"type":"position_update","userId":"u-42","timestamp":"2026-11-20T14:30:01.000000Z","data":)"
+      R"({"symbol":"AAPL","quantity":"14","entryPrice":"188.1071428571","side":"long"},)"
+      R"("recv_us":1795185001000100,"source":"alpaca"})",
+      R"({"type":"account_update","userId":"u-42","seq":19,"timestamp":"2026-11-20T14:30:01.000000Z","data":)"
+      R"({"equity":"100250.10","buyingPower":"190000.00","cash":"97000.00","portfolioValue":"100250.10",)"
+      R"("dayPnl":"-120.55","dayPnlPercent":"-0.12"},"recv_us":1795185001000100,"source":"webhook"})",
+  };
+  for (const auto& text : samples) {
+    INFO(text);
+    auto r = decode_event(text);
+    REQUIRE(r.ok());
+    CHECK(encode_event(r.value()) == text);
+  }
+  const auto decoded = decode_event(samples[0]);
+  const auto& order = std::get<order_update>(decoded.value());
+  CHECK(order.header.user_id == "u-42");
+  CHECK(order.header.seq == 17);
+  CHECK(order.filled_avg_price == "189.2500");
+  CHECK_FALSE(order.filled_at_us.has_value());
+  CHECK(std::get<position_update>(decode_event(samples[2]).value()).header.seq == 0);  // not yet assigned
+}
+
+TEST_CASE("invalid private events name the envelope or data field", "[codec]") {
+  const std::string ok_envelope =
+      R"("timestamp":"2026-11-20T14:30:01Z","recv_us":1795185001000100,"source":"alpaca")";
+  CHECK(error_of(R"({"type":"trade_executed",)" + ok_envelope + "}") ==
+        "invalid_event: field 'userId': is required");
+  CHECK(error_of(R"({"type":"trade_executed","userId":"a b",)" + ok_envelope + "}") ==
+        "invalid_event: field 'userId': must be 1-64 characters from A-Z a-z 0-9 _ . : -");
+  CHECK(error_of(R"({"type":"trade_executed","userId":"u1",)" + ok_envelope + "}") ==
+        "invalid_event: field 'data': must be an object");
+  CHECK(error_of(R"({"type":"trade_executed","userId":"u1",)" + ok_envelope +
+                 R"(,"data":{"executionId":"x","orderId":"o","symbol":"AAPL","side":"hold","qty":"1","price":"2"}})") ==
+        "invalid_event: field 'data.side': must be one of buy, sell");
+  CHECK(error_of(R"({"type":"trade_executed","userId":"u1",)" + ok_envelope +
+                 R"(,"data":{"executionId":"x","orderId":"o","symbol":"AAPL","side":"buy","qty":"0","price":"2"}})") ==
+        "invalid_event: field 'data.qty': must be greater than zero");
+  CHECK(error_of(R"({"type":"account_update","userId":"u1",)" + ok_envelope + R"(,"data":{"equity":"1e3"}})")
+            .find("field 'data.equity': must be a plain decimal") != std::string::npos);
+  CHECK(error_of(R"({"type":"position_update","userId":"u1","seq":-1,)" + ok_envelope + R"(,"data":{}})") ==
+        "invalid_event: field 'seq': must be between 0 and 9223372036854775807");
+}
