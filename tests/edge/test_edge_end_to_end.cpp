@@ -138,6 +138,52 @@ TEST_CASE("ticks replayed by ingest reach exactly the clients subscribed to them
   std::remove(log.c_str());
 }
 
+TEST_CASE("a capture of raw Finnhub and Alpaca messages replays through their normalizers", "[e2e]") {
+  edge_fixture fx;
+  auto c = fx.connect();
+  subscribe(*c, R"(["AAPL","TSLA"])");
+  char path[] = "/tmp/tickstream-raw-XXXXXX";
+  const int fd = ::mkstemp(path);
+  REQUIRE(fd >= 0);
+  ::close(fd);
+  {
+    std::ofstream out(path);
+    // JSON-escaped raw messages, as a source adapter records them.
+    out << R"({"recv_us":1795185000000000,"source":"alpaca","raw":"[{\"T\":\"success\",\"msg\":\"authenticated\"}]"})" << "\n"
+        << R"({"recv_us":1795185000001000,"source":"alpaca","raw":"[{\"T\":\"q\",\"S\":\"AAPL\",\"bp\":150.20,\"bs\":1,\"ap\":150.30,\"as\":4,\"t\":\"2026-11-20T14:30:00.000900Z\"}]"})" << "\n"
+        << R"({"recv_us":1795185000002000,"source":"alpaca","raw":"[{\"T\":\"t\",\"S\":\"AAPL\",\"p\":150.25,\"s\":100,\"t\":\"2026-11-20T14:30:00.001900Z\"}]"})" << "\n"
+        << R"({"recv_us":1795185000003000,"source":"finnhub","raw":"{\"type\":\"trade\",\"data\":[{\"s\":\"TSLA\",\"p\":122.1,\"t\":1795185000002,\"v\":7}]}"})" << "\n"
+        << R"({"recv_us":1795185000004000,"source":"finnhub","raw":"{\"type\":\"trade\",\"data\":[{\"s\":\"TSLA\",\"p\":\"bad\",\"t\":1795185000003,\"v\":1}]}"})" << "\n"
+        << R"({"recv_us":1795185000005000,"source":"nowhere","raw":"{}"})" << "\n";
+  }
+  const std::string log = std::string(path) + ".log";
+  CHECK(run_ingest(fx.redis.port(), path, log) == 0);
+  const auto ingest_log = slurp(log);
+  CHECK(ingest_log.find("invalid_lines=2") != std::string::npos);
+  CHECK(ingest_log.find("code=unknown_source") != std::string::npos);
+  CHECK(ingest_log.find("code=invalid_trade") != std::string::npos);
+
+  auto first = c->next(5s);
+  auto second = c->next(5s);
+  REQUIRE(first);
+  REQUIRE(second);
+  auto aapl = parse(*first);
+  auto tsla = parse(*second);
+  CHECK(std::string(aapl["symbol"].GetString()) == "AAPL");
+  CHECK(std::string(aapl["source"].GetString()) == "alpaca");
+  CHECK(aapl["price"].GetDouble() == 150.25);
+  CHECK(aapl["bid"].GetDouble() == 150.20);  // the quote before the trade is merged in
+  CHECK(std::string(tsla["symbol"].GetString()) == "TSLA");
+  CHECK(std::string(tsla["source"].GetString()) == "finnhub");
+  CHECK(tsla["size"].GetInt() == 7);
+  REQUIRE(c->send(R"({"type":"ping"})"));
+  auto pong = c->next(5s);
+  REQUIRE(pong);
+  CHECK(type_of(*pong) == "pong");  // nothing else arrived
+  std::remove(path);
+  std::remove(log.c_str());
+}
+
 TEST_CASE("unsubscribing stops delivery and releases the Redis subscription", "[e2e]") {
   edge_fixture fx;
   auto a = fx.connect();

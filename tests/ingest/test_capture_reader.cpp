@@ -31,13 +31,33 @@ TEST_CASE("the capture reader decodes good lines and reports bad ones by line nu
 
   std::vector<std::pair<std::size_t, std::string>> outcomes;
   while (auto item = reader.next()) {
-    outcomes.emplace_back(item->line_no, item->event.ok() ? std::get<common::price_update>(item->event.value()).symbol
-                                                          : "error:" + item->event.err().code);
+    outcomes.emplace_back(item->line_no,
+                          item->event.ok()
+                              ? std::get<common::price_update>(std::get<common::event>(item->event.value())).symbol
+                              : "error:" + item->event.err().code);
   }
   const std::vector<std::pair<std::size_t, std::string>> expected = {
       {1, "AAPL"}, {4, "error:invalid_json"}, {5, "error:invalid_event"}, {6, "error:unknown_type"},
       {7, "MSFT"}, {8, "NVDA"}};
   CHECK(outcomes == expected);
+}
+
+TEST_CASE("raw upstream messages are read as such, with their source and receive time", "[capture]") {
+  std::stringstream in;
+  in << R"({"recv_us":1795185000064264,"source":"finnhub","raw":"{\"type\":\"ping\"}"})" << "\n"
+     << R"({"recv_us":1795185000064264,"raw":"x"})" << "\n";
+  ingest::capture_reader reader(in);
+  auto first = reader.next();
+  REQUIRE(first);
+  REQUIRE(first->event.ok());
+  const auto& raw = std::get<ingest::capture_reader::raw_message>(first->event.value());
+  CHECK(raw.source == "finnhub");
+  CHECK(raw.recv_us == 1795185000064264);
+  CHECK(raw.text == R"({"type":"ping"})");
+  auto second = reader.next();
+  REQUIRE(second);
+  REQUIRE_FALSE(second->event.ok());
+  CHECK(second->event.err().message == "field 'source': is required");
 }
 
 TEST_CASE("an over-long line is reported and skipped without losing the next one", "[capture]") {
