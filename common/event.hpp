@@ -41,6 +41,9 @@ struct private_header {
   std::int64_t time_us = 0;     // "timestamp": when it happened at the source
   std::int64_t recv_time_us = 0;
   std::string source;
+  // Not on the wire: identifies the broker message this event came from, so that a duplicate
+  // delivery (after a reconnect, or from a second worker on one stream) is stored only once.
+  std::string dedupe_id;
 
   bool operator==(const private_header&) const = default;
 };

@@ -335,6 +335,24 @@ std::string encode_event(const account_update& a) {
   });
 }
 
+const char* event_type_name(const event& ev) noexcept {
+  static constexpr const char* names[] = {"price_update", "order_update", "trade_executed", "position_update",
+                                          "account_update"};
+  return names[ev.index()];
+}
+
+std::int64_t recv_time_of(const event& ev) noexcept {
+  return std::visit(
+      [](const auto& e) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(e)>, price_update>) {
+          return e.recv_time_us;
+        } else {
+          return e.header.recv_time_us;
+        }
+      },
+      ev);
+}
+
 bool is_valid_user_id(std::string_view id) noexcept {
   if (id.empty() || id.size() > 64) return false;
   for (const char c : id) {

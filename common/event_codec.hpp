@@ -23,6 +23,11 @@ std::string encode_event(const position_update& ev);
 std::string encode_event(const account_update& ev);
 std::string encode_event(const event& ev);
 
+// The wire "type" of an event ("price_update", "order_update", ...).
+const char* event_type_name(const event& ev) noexcept;
+// When ingest received the event (recv_us).
+std::int64_t recv_time_of(const event& ev) noexcept;
+
 // A user id: 1..64 characters from A-Z a-z 0-9 _ . : - (it becomes part of Redis names).
 bool is_valid_user_id(std::string_view id) noexcept;
 

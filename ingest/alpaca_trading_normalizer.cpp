@@ -112,9 +112,14 @@ normalized alpaca_trading_normalizer::normalize(std::string_view raw, std::int64
   ou.filled_avg_price = std::move(filled_avg);
   ou.submitted_at_us = submitted ? *submitted : (created ? *created : time_us);
   ou.filled_at_us = filled_at;
+  const bool fill = *event == "fill" || *event == "partial_fill";
+  if (!fill) {
+    // The same broker message delivered twice carries the same order, event and time.
+    ou.header.dedupe_id = "o:" + ou.broker_order_id + ":" + std::string(*event) + ":" + std::to_string(time_us);
+    out.events.emplace_back(ou);
+    return out;
+  }
   out.events.emplace_back(ou);
-
-  if (*event != "fill" && *event != "partial_fill") return out;
   common::json_reader f(data, "invalid_trade_update");
   auto price = upstream_decimal(f, "price", true, true);
   auto fill_qty = upstream_decimal(f, "qty", true, true);
@@ -141,6 +146,9 @@ normalized alpaca_trading_normalizer::normalize(std::string_view raw, std::int64
   t.side = ou.side;
   t.qty = std::move(*fill_qty);
   t.price = std::move(*price);
+  // All three events of a fill are de-duplicated by its execution id.
+  t.header.dedupe_id = "x:" + t.execution_id;
+  std::get<common::order_update>(out.events.back()).header.dedupe_id = "x:" + t.execution_id + ":order";
   out.events.emplace_back(t);
 
   common::position_update p;
@@ -150,6 +158,7 @@ normalized alpaca_trading_normalizer::normalize(std::string_view raw, std::int64
   p.quantity = short_position ? position->substr(1) : *position;
   p.side = short_position ? "short" : "long";
   p.entry_price = t.price;  // replaced by the average entry price where the position is stored
+  p.header.dedupe_id = "x:" + t.execution_id + ":position";
   out.events.emplace_back(std::move(p));
   return out;
 }

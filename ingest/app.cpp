@@ -10,11 +10,12 @@
 #include <memory>
 
 #include "common/clock.hpp"
+#include "common/event_codec.hpp"
 #include "common/log.hpp"
 #include "common/redis_client.hpp"
 #include "ingest/capture_reader.hpp"
 #include "ingest/source_normalizers.hpp"
-#include "ingest/tick_publisher.hpp"
+#include "ingest/event_publisher.hpp"
 
 namespace tickstream::ingest {
 
@@ -37,6 +38,10 @@ void app_config::bind(common::config_parser& p) {
   p.add_bool("loop", "TS_LOOP", loop, "Replay the file again from the start when it ends.");
   p.add_int("max-in-flight", "TS_MAX_IN_FLIGHT", max_in_flight, 1, 10'000'000,
             "Ticks queued or awaiting Redis before reading pauses (bounds memory at --speed max).");
+  p.add_string("trading-user", "TS_TRADING_USER", trading_user,
+               "User id that the Alpaca trading stream's broker account belongs to (empty: none).");
+  p.add_int("history-len", "TS_HISTORY_LEN", history_len, 10, 10'000'000,
+            "Private events kept per user in the history stream (for gap-free resume).");
   p.add_string("metrics-listen", "TS_METRICS_LISTEN", metrics_listen,
                "host:port to serve Prometheus /metrics on (empty: off).");
   p.add_log_level(log_level);
@@ -71,7 +76,6 @@ int app::run() {
                              .Help("Events that could not be published after retries")
                              .Register(*registry)
                              .Add({});
-  auto& ticks_counter = events_family.Add({{"source", "replay"}, {"kind", "price_update"}});
 
   std::unique_ptr<prometheus::Exposer> exposer;
   if (!config_.metrics_listen.empty()) {
@@ -91,11 +95,11 @@ int app::run() {
   ropts.name = "ingest";
   common::redis_client redis(ropts);
   redis.start();
-  tick_publisher publisher(redis, static_cast<std::size_t>(config_.max_in_flight));
+  event_publisher publisher(redis, static_cast<std::size_t>(config_.max_in_flight), config_.history_len);
 
   std::uint64_t good = 0, bad = 0;
   replay_clock clock(config_.speed);
-  source_normalizers sources;
+  source_normalizers sources(config_.trading_user);
   for (int pass = 0; !stopping_.load(); ++pass) {
     std::ifstream file;
     if (config_.input != "-") {
@@ -125,10 +129,21 @@ int app::run() {
       cv_.wait_for(lock, std::chrono::microseconds(due - common::now_us()), [&] { return stopping_.load(); });
       return !stopping_.load();
     };
-    const auto publish = [&](common::price_update& tick, std::int64_t shift_us) {
-      tick.source_time_us += shift_us;
-      tick.recv_time_us += shift_us;
-      publisher.publish(tick);
+    // Moves an event to the present by shift_us and publishes it.
+    const auto publish = [&](common::event& ev, std::int64_t shift_us, const std::string& source) {
+      std::visit(
+          [&](auto& e) {
+            if constexpr (std::is_same_v<std::decay_t<decltype(e)>, common::price_update>) {
+              e.source_time_us += shift_us;
+              e.recv_time_us += shift_us;
+            } else {
+              e.header.time_us += shift_us;
+              e.header.recv_time_us += shift_us;
+            }
+          },
+          ev);
+      publisher.publish(ev);
+      events_family.Add({{"source", source}, {"kind", common::event_type_name(ev)}}).Increment();
       ++good;
     };
     while (!stopping_.load()) {
@@ -143,29 +158,21 @@ int app::run() {
         if (!pace(raw->recv_us)) break;
         auto* source = sources.find(raw->source);
         if (source == nullptr) {
-          reject(item->line_no, raw->source, {"unknown_source", "no normalizer for source '" + raw->source + "'"});
+          reject(item->line_no, raw->source,
+                 {"unknown_source", "no normalizer for source '" + raw->source +
+                                        "' (known: finnhub, alpaca, and alpaca-trading with --trading-user)"});
           continue;
         }
         auto out = source->normalize(raw->text, raw->recv_us);
         for (const auto& problem : out.problems) reject(item->line_no, raw->source, problem);
         const auto shift = common::now_us() - raw->recv_us;
-        for (auto& ev : out.events) {
-          if (auto* tick = std::get_if<common::price_update>(&ev)) {
-            publish(*tick, shift);
-            events_family.Add({{"source", raw->source}, {"kind", "price_update"}}).Increment();
-          }
-        }
+        for (auto& ev : out.events) publish(ev, shift, raw->source);
         continue;
       }
-      auto* tick = std::get_if<common::price_update>(&std::get<common::event>(rec));
-      if (tick == nullptr) {
-        reject(item->line_no, "replay",
-               {"unsupported_kind", "private events are not published by this ingest version yet"});
-        continue;
-      }
-      if (!pace(tick->recv_time_us)) break;
-      publish(*tick, common::now_us() - tick->recv_time_us);
-      ticks_counter.Increment();
+      auto& ev = std::get<common::event>(rec);
+      const auto recv_us = common::recv_time_of(ev);
+      if (!pace(recv_us)) break;
+      publish(ev, common::now_us() - recv_us, "replay");
     }
     if (!config_.loop) break;
   }
@@ -174,7 +181,8 @@ int app::run() {
   publish_errors.Increment(static_cast<double>(c.failed));
   redis.stop();
   common::log_info("replay finished", {{"input", config_.input}, {"events", good}, {"invalid_lines", bad},
-                                       {"published", c.published}, {"publish_failures", c.failed}});
+                                       {"published", c.published}, {"duplicates", c.duplicates},
+                                       {"publish_failures", c.failed}});
   return c.failed == 0 ? 0 : 1;
 }
 

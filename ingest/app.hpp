@@ -19,7 +19,9 @@ struct app_config {
   std::string input;                     // capture file, or "-" for stdin
   replay_speed speed{};                  // 1 = real time
   bool loop = false;                     // replay the file again and again (not with stdin)
-  std::int64_t max_in_flight = 10'000;   // ticks queued or awaiting Redis before the reader waits
+  std::int64_t max_in_flight = 10'000;   // events queued or awaiting Redis before the reader waits
+  std::int64_t history_len = 1000;
+  std::string trading_user;              // user id the Alpaca trading account maps to       // private events kept per user (approximately, MAXLEN ~)
   std::string metrics_listen;            // "host:port" for /metrics; empty = off
   std::string log_level = "info";
 

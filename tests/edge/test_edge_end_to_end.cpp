@@ -49,10 +49,12 @@ std::string write_capture(const std::vector<std::string>& symbols, int n, const 
   return path;
 }
 
-int run_ingest(int redis_port, const std::string& capture, const std::string& log) {
-  test::child_process ingest({TICKSTREAM_INGEST_BIN, "--input", capture, "--speed", "max", "--redis-port",
-                              std::to_string(redis_port)},
-                             log);
+int run_ingest(int redis_port, const std::string& capture, const std::string& log,
+               const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> args = {TICKSTREAM_INGEST_BIN, "--input", capture, "--speed", "max", "--redis-port",
+                                   std::to_string(redis_port)};
+  args.insert(args.end(), extra.begin(), extra.end());
+  test::child_process ingest(args, log);
   const auto status = ingest.wait(30s);
   REQUIRE(status);
   return *status;
@@ -180,6 +182,40 @@ TEST_CASE("a capture of raw Finnhub and Alpaca messages replays through their no
   auto pong = c->next(5s);
   REQUIRE(pong);
   CHECK(type_of(*pong) == "pong");  // nothing else arrived
+  std::remove(path);
+  std::remove(log.c_str());
+}
+
+TEST_CASE("an Alpaca trading capture becomes the user's sequenced history and snapshot", "[e2e]") {
+  edge_fixture fx;
+  char path[] = "/tmp/tickstream-trading-XXXXXX";
+  const int fd = ::mkstemp(path);
+  REQUIRE(fd >= 0);
+  ::close(fd);
+  const std::string order =
+      R"({\"id\":\"b-1\",\"client_order_id\":\"o-1\",\"symbol\":\"AAPL\",\"side\":\"buy\",\"order_type\":\"limit\",)"
+      R"(\"qty\":\"10\",\"submitted_at\":\"2026-11-20T14:30:00Z\",)";
+  {
+    std::ofstream out(path);
+    out << R"({"recv_us":1795185000000000,"source":"alpaca-trading","raw":"{\"stream\":\"trade_updates\",\"data\":{\"event\":\"new\",\"order\":)"
+        << order << R"(\"status\":\"new\",\"filled_qty\":\"0\"}}}"})" << "\n";
+    for (int dup = 0; dup < 2; ++dup) {  // the fill arrives twice, as after a reconnect
+      out << R"({"recv_us":1795185000100000,"source":"alpaca-trading","raw":"{\"stream\":\"trade_updates\",\"data\":{\"event\":\"fill\",\"execution_id\":\"x-1\",\"price\":\"189.25\",\"qty\":\"10\",\"position_qty\":\"10\",\"timestamp\":\"2026-11-20T14:30:00.1Z\",\"order\":)"
+          << order << R"(\"status\":\"filled\",\"filled_qty\":\"10\",\"filled_avg_price\":\"189.25\"}}}"})" << "\n";
+    }
+  }
+  const std::string log = std::string(path) + ".log";
+  CHECK(run_ingest(fx.redis.port(), path, log, {"--trading-user", "u-77"}) == 0);
+  const auto ingest_log = slurp(log);
+  INFO(ingest_log);
+  CHECK(ingest_log.find("duplicates=3") != std::string::npos);
+  // new -> order_update (1); fill -> order_update (2), trade_executed (3), position_update (4);
+  // the duplicate fill stores nothing.
+  CHECK(fx.redis.cli({"GET", "ts:{u:u-77}:seq"}) == "4\n");
+  CHECK(fx.redis.cli({"XLEN", "ts:{u:u-77}:hist"}) == "4\n");
+  CHECK(fx.redis.cli({"HLEN", "ts:{u:u-77}:orders"}) == "0\n");  // filled: not open
+  CHECK(fx.redis.cli({"HGET", "ts:{u:u-77}:pos", "AAPL"}).find(R"("quantity":"10")") != std::string::npos);
+  CHECK(fx.redis.cli({"ZCARD", "ts:{u:u-77}:execs"}) == "4\n");  // new + the fill's three
   std::remove(path);
   std::remove(log.c_str());
 }

@@ -1,4 +1,4 @@
-#include "ingest/tick_publisher.hpp"
+#include "ingest/event_publisher.hpp"
 
 #include "common/event_codec.hpp"
 #include "common/log.hpp"
@@ -6,15 +6,25 @@
 
 namespace tickstream::ingest {
 
-tick_publisher::tick_publisher(common::redis_client& redis, std::size_t max_in_flight)
-    : redis_(redis), max_in_flight_(max_in_flight) {}
+event_publisher::event_publisher(common::redis_client& redis, std::size_t max_in_flight, std::int64_t history_len)
+    : redis_(redis), store_(redis, history_len), max_in_flight_(max_in_flight) {}
 
-void tick_publisher::publish(const common::price_update& tick) {
-  {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return in_flight_ < max_in_flight_; });
-    ++in_flight_;
-  }
+void event_publisher::acquire() {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return in_flight_ < max_in_flight_; });
+  ++in_flight_;
+}
+
+void event_publisher::publish(const common::event& ev) {
+  acquire();
+  if (const auto* tick = std::get_if<common::price_update>(&ev)) return publish_tick(*tick);
+  store_.store(ev, [this](common::result<std::int64_t> r) {
+    if (!r) common::log_warn("storing a private event failed", {{"code", r.err().code}, {"reason", r.err().message}});
+    on_done(r.ok(), r.ok() && r.value() == 0);
+  });
+}
+
+void event_publisher::publish_tick(const common::price_update& tick) {
   std::string payload = common::encode_event(tick);
   // SET before PUBLISH: whoever hears the message and then reads the key sees this tick or newer.
   redis_.command({"SET", common::market_last_key(tick.symbol), payload, "EX", std::to_string(last_tick_ttl_s)});
@@ -28,21 +38,21 @@ void tick_publisher::publish(const common::price_update& tick) {
                  });
 }
 
-void tick_publisher::on_done(bool ok) {
+void event_publisher::on_done(bool ok, bool duplicate) {
   {
     std::lock_guard lock(mu_);
     --in_flight_;
-    ++(ok ? counters_.published : counters_.failed);
+    ++(duplicate ? counters_.duplicates : ok ? counters_.published : counters_.failed);
   }
   cv_.notify_all();
 }
 
-void tick_publisher::flush() {
+void event_publisher::flush() {
   std::unique_lock lock(mu_);
   cv_.wait(lock, [&] { return in_flight_ == 0; });
 }
 
-tick_publisher::counters tick_publisher::snapshot() const {
+event_publisher::counters event_publisher::snapshot() const {
   std::lock_guard lock(mu_);
   return counters_;
 }

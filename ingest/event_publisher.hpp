@@ -1,0 +1,54 @@
+#pragma once
+// Publishes events through the Redis thread.
+//   - A tick is serialized once and, in one pipeline, stored as its symbol's last tick (5-minute
+//     TTL) and published on its symbol channel.
+//   - A private event goes through private_store (sequence number, history, snapshot, publish,
+//     de-duplication), one atomic script per event.
+//
+// Flow control: at most max_in_flight events are queued or awaiting Redis's reply; publish()
+// blocks beyond that, so a replay at --speed max cannot outrun Redis or grow memory.
+
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+
+#include "common/event.hpp"
+#include "common/redis_client.hpp"
+#include "ingest/private_store.hpp"
+
+namespace tickstream::ingest {
+
+class event_publisher {
+ public:
+  struct counters {
+    std::uint64_t published = 0;   // Redis confirmed the PUBLISH (or the store script)
+    std::uint64_t duplicates = 0;  // private events already stored (same execution id)
+    std::uint64_t failed = 0;      // gave up after retries (see the log)
+  };
+
+  event_publisher(common::redis_client& redis, std::size_t max_in_flight, std::int64_t history_len);
+
+  // Queues one event. Blocks while max_in_flight events are outstanding.
+  void publish(const common::event& ev);
+  // Waits until every queued tick has completed.
+  void flush();
+  counters snapshot() const;
+
+  // Seconds a tick's last-tick key lives (seed 000: a 5-minute price cache).
+  static constexpr int last_tick_ttl_s = 300;
+
+ private:
+  void publish_tick(const common::price_update& tick);
+  void acquire();
+  void on_done(bool ok, bool duplicate = false);
+
+  common::redis_client& redis_;
+  private_store store_;
+  const std::size_t max_in_flight_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::size_t in_flight_ = 0;  // guarded by mu_
+  counters counters_;          // guarded by mu_
+};
+
+}  // namespace tickstream::ingest
