@@ -113,8 +113,10 @@ int app::run() {
     capture_reader reader(in);
     clock.begin_pass(common::now_us());
     // A problem with one line (or one part of a raw message): counted, logged on the first pass.
-    const auto reject = [&](std::size_t line, const std::string& source, const common::error& e) {
+    const auto reject = [&](std::size_t line, const std::string& source, const common::error& e,
+                            std::string_view input, std::int64_t recv_us) {
       ++bad;
+      publisher.dead_letter(source, e, input, recv_us);
       invalid_family.Add({{"source", source}, {"reason", e.code}}).Increment();
       if (pass == 0) {
         common::log_warn("skipping bad input", {{"input", config_.input}, {"line", line}, {"source", source},
@@ -150,7 +152,7 @@ int app::run() {
       auto item = reader.next();
       if (!item) break;
       if (!item->event) {
-        reject(item->line_no, "replay", item->event.err());
+        reject(item->line_no, "replay", item->event.err(), item->text, common::now_us());
         continue;
       }
       auto& rec = item->event.value();
@@ -160,11 +162,12 @@ int app::run() {
         if (source == nullptr) {
           reject(item->line_no, raw->source,
                  {"unknown_source", "no normalizer for source '" + raw->source +
-                                        "' (known: finnhub, alpaca, and alpaca-trading with --trading-user)"});
+                                        "' (known: finnhub, alpaca, and alpaca-trading with --trading-user)"},
+                 raw->text, raw->recv_us);
           continue;
         }
         auto out = source->normalize(raw->text, raw->recv_us);
-        for (const auto& problem : out.problems) reject(item->line_no, raw->source, problem);
+        for (const auto& problem : out.problems) reject(item->line_no, raw->source, problem, raw->text, raw->recv_us);
         const auto shift = common::now_us() - raw->recv_us;
         for (auto& ev : out.events) publish(ev, shift, raw->source);
         continue;

@@ -46,18 +46,21 @@ std::optional<capture_reader::item> capture_reader::next() {
     ++line_no_;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (too_long) {
-      return item{line_no_, common::error{"line_too_long", "line is longer than " +
-                                                               std::to_string(max_line_bytes) + " bytes"}};
+      return item{line_no_,
+                  common::error{"line_too_long", "line is longer than " + std::to_string(max_line_bytes) + " bytes"},
+                  std::move(line)};
     }
     const auto first = line.find_first_not_of(" \t");
     if (first == std::string::npos || line[first] == '#') continue;
     // A normalized event never has a "raw" key (no field value can hold a quote unescaped).
     if (line.find("\"raw\":") == std::string::npos) {
       auto ev = common::decode_event(line);
-      if (!ev) return item{line_no_, std::move(ev).err()};
-      return item{line_no_, record{std::move(ev).value()}};
+      if (!ev) return item{line_no_, std::move(ev).err(), std::move(line)};
+      return item{line_no_, record{std::move(ev).value()}, {}};
     }
-    return item{line_no_, decode_raw(line)};
+    auto raw = decode_raw(line);
+    if (!raw) return item{line_no_, std::move(raw).err(), std::move(line)};
+    return item{line_no_, std::move(raw), {}};
   }
 }
 

@@ -33,6 +33,7 @@ class capture_reader {
   struct item {
     std::size_t line_no = 0;  // 1-based
     common::result<record> event;
+    std::string text;  // the line itself when it could not be read (for the dead-letter stream)
   };
 
   explicit capture_reader(std::istream& in) : in_(in) {}

@@ -38,6 +38,13 @@ void event_publisher::publish_tick(const common::price_update& tick) {
                  });
 }
 
+void event_publisher::dead_letter(const std::string& source, const common::error& problem, std::string_view input,
+                                  std::int64_t recv_us) {
+  redis_.command({"XADD", "ts:dead", "MAXLEN", "~", std::to_string(dead_letter_len), "*", "source", source, "code",
+                  problem.code, "reason", problem.message, "excerpt", common::excerpt(input, 512), "recv_us",
+                  std::to_string(recv_us)});
+}
+
 void event_publisher::on_done(bool ok, bool duplicate) {
   {
     std::lock_guard lock(mu_);

@@ -30,7 +30,14 @@ class event_publisher {
 
   // Queues one event. Blocks while max_in_flight events are outstanding.
   void publish(const common::event& ev);
-  // Waits until every queued tick has completed.
+  // Records input that could not be used in the capped dead-letter stream ts:dead (fields:
+  // source, code, reason, excerpt, recv_us), for later inspection. Fire and forget.
+  void dead_letter(const std::string& source, const common::error& problem, std::string_view input,
+                   std::int64_t recv_us);
+  // Entries kept in ts:dead (approximately).
+  static constexpr int dead_letter_len = 10'000;
+
+  // Waits until every queued event has completed.
   void flush();
   counters snapshot() const;
 

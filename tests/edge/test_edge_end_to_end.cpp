@@ -164,6 +164,9 @@ TEST_CASE("a capture of raw Finnhub and Alpaca messages replays through their no
   CHECK(ingest_log.find("invalid_lines=2") != std::string::npos);
   CHECK(ingest_log.find("code=unknown_source") != std::string::npos);
   CHECK(ingest_log.find("code=invalid_trade") != std::string::npos);
+  // Both unusable messages are kept in the dead-letter stream with their reason.
+  CHECK(fx.redis.cli({"XLEN", "ts:dead"}) == "2\n");
+  CHECK(fx.redis.cli({"XRANGE", "ts:dead", "-", "+"}).find("data[0]: field 'p': must be a number") != std::string::npos);
 
   auto first = c->next(5s);
   auto second = c->next(5s);
