@@ -2,18 +2,28 @@
 
 #include <prometheus/counter.h>
 #include <prometheus/exposer.h>
+#include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
 #include <chrono>
+#include <functional>
 #include <fstream>
 #include <iostream>
+#include <cstdio>
 #include <memory>
 
 #include "common/clock.hpp"
 #include "common/event_codec.hpp"
 #include "common/log.hpp"
 #include "common/redis_client.hpp"
+#include "common/symbol.hpp"
 #include "ingest/capture_reader.hpp"
+#include "ingest/capture_writer.hpp"
+#include "ingest/source_protocol.hpp"
+#include "ingest/ws_source.hpp"
 #include "ingest/source_normalizers.hpp"
 #include "ingest/event_publisher.hpp"
 
@@ -23,8 +33,23 @@ void app_config::bind(common::config_parser& p) {
   p.add_string("redis-host", "TS_REDIS_HOST", redis_host, "Redis host name or address.");
   p.add_int("redis-port", "TS_REDIS_PORT", redis_port, 1, 65535, "Redis TCP port.");
   p.add_secret("redis-password", "TS_REDIS_PASSWORD", redis_password, "Redis AUTH password (empty: none).");
-  p.add_string("input", "TS_INPUT", input, "JSONL capture to replay, or '-' for standard input.");
-  p.require("input");
+  p.add_string("input", "TS_INPUT", input,
+               "JSONL capture to replay, or '-' for standard input (empty: run the live sources).");
+  p.add_secret("finnhub-url", "TS_FINNHUB_URL", finnhub_url,
+               "Finnhub WebSocket URL with its token, e.g. wss://ws.finnhub.io?token=... (empty: off).");
+  p.add_string("finnhub-symbols", "TS_FINNHUB_SYMBOLS", finnhub_symbols, "Comma-separated symbols for Finnhub.");
+  p.add_string("alpaca-data-url", "TS_ALPACA_DATA_URL", alpaca_data_url,
+               "Alpaca market data v2 URL, e.g. wss://stream.data.alpaca.markets/v2/iex (empty: off).");
+  p.add_string("alpaca-symbols", "TS_ALPACA_SYMBOLS", alpaca_symbols, "Comma-separated symbols for Alpaca data.");
+  p.add_string("alpaca-trading-url", "TS_ALPACA_TRADING_URL", alpaca_trading_url,
+               "Alpaca trading stream URL, e.g. wss://paper-api.alpaca.markets/stream (empty: off; needs "
+               "--trading-user).");
+  p.add_secret("alpaca-key", "TS_ALPACA_KEY", alpaca_key, "Alpaca API key id.");
+  p.add_secret("alpaca-secret", "TS_ALPACA_SECRET", alpaca_secret, "Alpaca API secret.");
+  p.add_string("capture", "TS_CAPTURE", capture,
+               "Append every raw upstream message, with its receive time, to this file (replayable with --input).");
+  p.add_int("heartbeat-ms", "TS_HEARTBEAT_MS", heartbeat_ms, 100, 600'000,
+            "How often each live source's liveness (connected, last message age) is published on ts:sys.");
   p.add_custom(
       "speed", "TS_SPEED",
       [this](std::string_view v) -> std::optional<std::string> {
@@ -57,37 +82,82 @@ void app::stop() {
   cv_.notify_all();
 }
 
+// What both modes share: metrics, Redis, the publisher, and the handling of unusable input.
+struct app::context {
+  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  prometheus::Family<prometheus::Counter>& events = prometheus::BuildCounter()
+                                                        .Name("tickstream_ingest_events_total")
+                                                        .Help("Events read and published, by source and kind")
+                                                        .Register(*registry);
+  prometheus::Family<prometheus::Counter>& invalid = prometheus::BuildCounter()
+                                                         .Name("tickstream_ingest_invalid_total")
+                                                         .Help("Input rejected as invalid, by source and reason")
+                                                         .Register(*registry);
+  prometheus::Counter& publish_errors = prometheus::BuildCounter()
+                                            .Name("tickstream_ingest_publish_errors_total")
+                                            .Help("Events that could not be published after retries")
+                                            .Register(*registry)
+                                            .Add({});
+  prometheus::Family<prometheus::Gauge>& source_up = prometheus::BuildGauge()
+                                                         .Name("tickstream_ingest_source_connected")
+                                                         .Help("1 while a live source is connected")
+                                                         .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& source_age = prometheus::BuildGauge()
+                                                          .Name("tickstream_ingest_source_last_message_age_seconds")
+                                                          .Help("Seconds since a live source's last message")
+                                                          .Register(*registry);
+  common::redis_client* redis = nullptr;
+  event_publisher* publisher = nullptr;
+  std::uint64_t good = 0;
+  std::uint64_t bad = 0;
+  bool log_rejects = true;
+
+  // Publishes an event and counts it.
+  void publish(const common::event& ev, const std::string& source) {
+    publisher->publish(ev);
+    events.Add({{"source", source}, {"kind", common::event_type_name(ev)}}).Increment();
+    ++good;
+  }
+  // Input that cannot be used: counted by source and reason, logged, kept in the dead letters.
+  void reject(std::size_t line, const std::string& source, const common::error& e, std::string_view input,
+              std::int64_t recv_us) {
+    ++bad;
+    publisher->dead_letter(source, e, input, recv_us);
+    invalid.Add({{"source", source}, {"reason", e.code}}).Increment();
+    if (log_rejects) {
+      common::log_warn("skipping bad input", {{"line", line}, {"source", source}, {"code", e.code},
+                                              {"reason", e.message}, {"excerpt", common::excerpt(input, 120)}});
+    }
+  }
+};
+
 int app::run() {
   if (config_.loop && config_.input == "-") {
     common::log_error("--loop needs a file: standard input cannot be replayed twice");
     return 2;
   }
-  auto registry = std::make_shared<prometheus::Registry>();
-  auto& events_family = prometheus::BuildCounter()
-                            .Name("tickstream_ingest_events_total")
-                            .Help("Events read and published, by source and kind")
-                            .Register(*registry);
-  auto& invalid_family = prometheus::BuildCounter()
-                             .Name("tickstream_ingest_invalid_total")
-                             .Help("Input rejected as invalid, by source and reason")
-                             .Register(*registry);
-  auto& publish_errors = prometheus::BuildCounter()
-                             .Name("tickstream_ingest_publish_errors_total")
-                             .Help("Events that could not be published after retries")
-                             .Register(*registry)
-                             .Add({});
-
+  const bool live = !config_.finnhub_url.empty() || !config_.alpaca_data_url.empty() ||
+                    !config_.alpaca_trading_url.empty();
+  if (config_.input.empty() && !live) {
+    std::fprintf(stderr, "tickstream-ingest: give --input (a capture to replay) or at least one of --finnhub-url, "
+                         "--alpaca-data-url, --alpaca-trading-url\n");
+    return 2;
+  }
+  if (!config_.input.empty() && live) {
+    std::fprintf(stderr, "tickstream-ingest: --input replays a capture; it cannot be combined with live source URLs\n");
+    return 2;
+  }
+  context ctx;
   std::unique_ptr<prometheus::Exposer> exposer;
   if (!config_.metrics_listen.empty()) {
     try {
       exposer = std::make_unique<prometheus::Exposer>(config_.metrics_listen);
-      exposer->RegisterCollectable(registry);
+      exposer->RegisterCollectable(ctx.registry);
     } catch (const std::exception& e) {
       common::log_error("cannot serve metrics", {{"listen", config_.metrics_listen}, {"reason", e.what()}});
       return 2;
     }
   }
-
   common::redis_options ropts;
   ropts.host = config_.redis_host;
   ropts.port = static_cast<int>(config_.redis_port);
@@ -96,8 +166,22 @@ int app::run() {
   common::redis_client redis(ropts);
   redis.start();
   event_publisher publisher(redis, static_cast<std::size_t>(config_.max_in_flight), config_.history_len);
+  ctx.redis = &redis;
+  ctx.publisher = &publisher;
 
-  std::uint64_t good = 0, bad = 0;
+  const int status = config_.input.empty() ? run_live(ctx) : run_replay(ctx);
+  publisher.flush();
+  const auto c = publisher.snapshot();
+  ctx.publish_errors.Increment(static_cast<double>(c.failed));
+  redis.stop();
+  common::log_info(config_.input.empty() ? "ingest stopped" : "replay finished",
+                   {{"input", config_.input}, {"events", ctx.good}, {"invalid_lines", ctx.bad},
+                    {"published", c.published}, {"duplicates", c.duplicates}, {"publish_failures", c.failed}});
+  if (status != 0) return status;
+  return c.failed == 0 ? 0 : 1;
+}
+
+int app::run_replay(context& ctx) {
   replay_clock clock(config_.speed);
   source_normalizers sources(config_.trading_user);
   for (int pass = 0; !stopping_.load(); ++pass) {
@@ -112,17 +196,7 @@ int app::run() {
     std::istream& in = config_.input == "-" ? std::cin : file;
     capture_reader reader(in);
     clock.begin_pass(common::now_us());
-    // A problem with one line (or one part of a raw message): counted, logged on the first pass.
-    const auto reject = [&](std::size_t line, const std::string& source, const common::error& e,
-                            std::string_view input, std::int64_t recv_us) {
-      ++bad;
-      publisher.dead_letter(source, e, input, recv_us);
-      invalid_family.Add({{"source", source}, {"reason", e.code}}).Increment();
-      if (pass == 0) {
-        common::log_warn("skipping bad input", {{"input", config_.input}, {"line", line}, {"source", source},
-                                                {"code", e.code}, {"reason", e.message}});
-      }
-    };
+    ctx.log_rejects = pass == 0;  // a looping replay repeats its bad lines: log them once
     // Waits until an event received at recv_us is due; false if stopping.
     const auto pace = [&](std::int64_t recv_us) {
       const auto due = clock.due_us(recv_us);
@@ -131,28 +205,11 @@ int app::run() {
       cv_.wait_for(lock, std::chrono::microseconds(due - common::now_us()), [&] { return stopping_.load(); });
       return !stopping_.load();
     };
-    // Moves an event to the present by shift_us and publishes it.
-    const auto publish = [&](common::event& ev, std::int64_t shift_us, const std::string& source) {
-      std::visit(
-          [&](auto& e) {
-            if constexpr (std::is_same_v<std::decay_t<decltype(e)>, common::price_update>) {
-              e.source_time_us += shift_us;
-              e.recv_time_us += shift_us;
-            } else {
-              e.header.time_us += shift_us;
-              e.header.recv_time_us += shift_us;
-            }
-          },
-          ev);
-      publisher.publish(ev);
-      events_family.Add({{"source", source}, {"kind", common::event_type_name(ev)}}).Increment();
-      ++good;
-    };
     while (!stopping_.load()) {
       auto item = reader.next();
       if (!item) break;
       if (!item->event) {
-        reject(item->line_no, "replay", item->event.err(), item->text, common::now_us());
+        ctx.reject(item->line_no, "replay", item->event.err(), item->text, common::now_us());
         continue;
       }
       auto& rec = item->event.value();
@@ -160,33 +217,142 @@ int app::run() {
         if (!pace(raw->recv_us)) break;
         auto* source = sources.find(raw->source);
         if (source == nullptr) {
-          reject(item->line_no, raw->source,
-                 {"unknown_source", "no normalizer for source '" + raw->source +
-                                        "' (known: finnhub, alpaca, and alpaca-trading with --trading-user)"},
-                 raw->text, raw->recv_us);
+          ctx.reject(item->line_no, raw->source,
+                     {"unknown_source", "no normalizer for source '" + raw->source +
+                                            "' (known: finnhub, alpaca, and alpaca-trading with --trading-user)"},
+                     raw->text, raw->recv_us);
           continue;
         }
         auto out = source->normalize(raw->text, raw->recv_us);
-        for (const auto& problem : out.problems) reject(item->line_no, raw->source, problem, raw->text, raw->recv_us);
+        for (const auto& problem : out.problems) ctx.reject(item->line_no, raw->source, problem, raw->text, raw->recv_us);
         const auto shift = common::now_us() - raw->recv_us;
-        for (auto& ev : out.events) publish(ev, shift, raw->source);
+        for (auto& ev : out.events) {
+          time_shift(ev, shift);
+          ctx.publish(ev, raw->source);
+        }
         continue;
       }
       auto& ev = std::get<common::event>(rec);
       const auto recv_us = common::recv_time_of(ev);
       if (!pace(recv_us)) break;
-      publish(ev, common::now_us() - recv_us, "replay");
+      time_shift(ev, common::now_us() - recv_us);
+      ctx.publish(ev, "replay");
     }
     if (!config_.loop) break;
   }
-  publisher.flush();
-  const auto c = publisher.snapshot();
-  publish_errors.Increment(static_cast<double>(c.failed));
-  redis.stop();
-  common::log_info("replay finished", {{"input", config_.input}, {"events", good}, {"invalid_lines", bad},
-                                       {"published", c.published}, {"duplicates", c.duplicates},
-                                       {"publish_failures", c.failed}});
-  return c.failed == 0 ? 0 : 1;
+  return 0;
+}
+
+namespace {
+
+std::vector<std::string> split_symbols(const std::string& list) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    auto end = list.find(',', start);
+    if (end == std::string::npos) end = list.size();
+    if (end > start) {
+      if (auto sym = common::normalize_symbol(std::string_view(list).substr(start, end - start))) {
+        out.push_back(std::move(sym).value());
+      } else {
+        throw std::invalid_argument(sym.err().message + ": '" + list.substr(start, end - start) + "'");
+      }
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
+// {"type":"source_status","source":...,"connected":...,"last_message_us":...,"age_ms":...,"ts_us":...}
+std::string source_status(const ws_source& s, std::int64_t now) {
+  const auto last = s.last_message_us();
+  return std::string(R"({"type":"source_status","source":")") + s.name() + R"(","connected":)" +
+         (s.connected() ? "true" : "false") + R"(,"last_message_us":)" + std::to_string(last) + R"(,"age_ms":)" +
+         (last == 0 ? std::string("null") : std::to_string((now - last) / 1000)) + R"(,"ts_us":)" +
+         std::to_string(now) + "}";
+}
+
+}  // namespace
+
+int app::run_live(context& ctx) {
+  std::unique_ptr<capture_writer> capture;
+  if (!config_.capture.empty()) {
+    try {
+      capture = std::make_unique<capture_writer>(config_.capture);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "tickstream-ingest: --capture: %s\n", e.what());
+      return 2;
+    }
+  }
+  boost::asio::io_context ioc;
+  // Every message: recorded raw, then its events published and its problems rejected.
+  const ws_source::sink sink = [&](const std::string& source, std::int64_t recv_us, std::string_view raw,
+                                   normalized&& n) {
+    if (capture) capture->write(source, recv_us, raw);
+    for (const auto& p : n.problems) ctx.reject(0, source, p, raw, recv_us);
+    for (const auto& ev : n.events) ctx.publish(ev, source);
+  };
+  std::vector<std::unique_ptr<ws_source>> sources;
+  try {
+    if (!config_.finnhub_url.empty()) {
+      sources.push_back(std::make_unique<ws_source>(ioc, source_options{config_.finnhub_url},
+                                                    make_finnhub_protocol(split_symbols(config_.finnhub_symbols)),
+                                                    sink));
+    }
+    if (!config_.alpaca_data_url.empty()) {
+      sources.push_back(std::make_unique<ws_source>(
+          ioc, source_options{config_.alpaca_data_url},
+          make_alpaca_market_protocol(config_.alpaca_key, config_.alpaca_secret, split_symbols(config_.alpaca_symbols)),
+          sink));
+    }
+    if (!config_.alpaca_trading_url.empty()) {
+      if (!common::is_valid_user_id(config_.trading_user)) {
+        throw std::invalid_argument("--alpaca-trading-url needs --trading-user (the user the account belongs to)");
+      }
+      sources.push_back(std::make_unique<ws_source>(
+          ioc, source_options{config_.alpaca_trading_url},
+          make_alpaca_trading_protocol(config_.alpaca_key, config_.alpaca_secret, config_.trading_user), sink));
+    }
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "tickstream-ingest: %s\n", e.what());
+    return 2;
+  }
+  for (auto& s : sources) s->start();
+
+  // Every heartbeat_ms: each source's liveness on ts:sys (and in a key that outlives a missed beat
+  // briefly), so edges can tell clients when a source goes stale; the capture file is flushed.
+  // The timer itself ticks every 100 ms so that stop() is noticed quickly.
+  boost::asio::steady_timer timer(ioc);
+  std::int64_t last_beat = 0;
+  std::function<void()> tick = [&] {
+    const auto now = common::now_us();
+    if (stopping_.load() || now - last_beat >= config_.heartbeat_ms * 1000) {
+      last_beat = now;
+      for (const auto& s : sources) {
+        const auto status = source_status(*s, now);
+        ctx.redis->command({"SET", "ts:sys:source:" + s->name(), status, "PX", std::to_string(3 * config_.heartbeat_ms)});
+        ctx.redis->command({"PUBLISH", "ts:sys", status});
+        ctx.source_up.Add({{"source", s->name()}}).Set(s->connected() ? 1 : 0);
+        if (s->last_message_us() > 0) {
+          ctx.source_age.Add({{"source", s->name()}}).Set(static_cast<double>(now - s->last_message_us()) / 1e6);
+        }
+      }
+      if (capture) capture->flush();
+    }
+    if (stopping_.load()) {
+      for (auto& s : sources) s->stop();
+      ioc.stop();
+      return;
+    }
+    timer.expires_after(std::chrono::milliseconds(100));
+    timer.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) tick();
+    });
+  };
+  tick();
+  ioc.run();
+  if (capture) capture->flush();
+  return 0;
 }
 
 }  // namespace tickstream::ingest

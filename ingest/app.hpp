@@ -16,12 +16,22 @@ struct app_config {
   std::string redis_host = "127.0.0.1";  // Redis to publish to
   std::int64_t redis_port = 6379;
   std::string redis_password;            // AUTH password; never logged
-  std::string input;                     // capture file, or "-" for stdin
+  std::string input;                     // capture file, or "-" for stdin; empty: live sources
   replay_speed speed{};                  // 1 = real time
   bool loop = false;                     // replay the file again and again (not with stdin)
   std::int64_t max_in_flight = 10'000;   // events queued or awaiting Redis before the reader waits
   std::int64_t history_len = 1000;
-  std::string trading_user;              // user id the Alpaca trading account maps to       // private events kept per user (approximately, MAXLEN ~)
+  std::string trading_user;              // user id the Alpaca trading account maps to
+  // Live sources (each off while its URL is empty).
+  std::string finnhub_url;               // wss://ws.finnhub.io?token=... (secret: holds the token)
+  std::string finnhub_symbols;           // comma-separated
+  std::string alpaca_data_url;           // wss://stream.data.alpaca.markets/v2/iex
+  std::string alpaca_symbols;            // comma-separated
+  std::string alpaca_trading_url;        // wss://paper-api.alpaca.markets/stream
+  std::string alpaca_key;                // secret
+  std::string alpaca_secret;             // secret
+  std::string capture;                   // file to append every raw upstream message to
+  std::int64_t heartbeat_ms = 5000;      // how often each source's liveness goes to ts:sys       // private events kept per user (approximately, MAXLEN ~)
   std::string metrics_listen;            // "host:port" for /metrics; empty = off
   std::string log_level = "info";
 
@@ -33,14 +43,19 @@ class app {
  public:
   explicit app(app_config config);
 
-  // Replays until the input ends (or forever with loop) or stop() is called. Returns the process
-  // exit status: 0 when every good line was published, 1 when some publishes failed, 2 when the
-  // input cannot be opened.
+  // Replays --input until it ends (or forever with --loop), or runs the live sources, until
+  // stop() is called. Returns the process exit status: 0 when every good event was published, 1
+  // when some publishes failed, 2 for configuration errors (no input and no source, an unreadable
+  // input or capture file, a bad source URL).
   int run();
   // Thread-safe; interrupts pacing waits.
   void stop();
 
  private:
+  struct context;
+  int run_replay(context& ctx);
+  int run_live(context& ctx);
+
   app_config config_;
   std::atomic<bool> stopping_{false};
   std::mutex mu_;

@@ -28,4 +28,18 @@ void time_shift(common::price_update& tick, std::int64_t now_us) noexcept {
   tick.recv_time_us = now_us;
 }
 
+void time_shift(common::event& ev, std::int64_t shift_us) noexcept {
+  std::visit(
+      [shift_us](auto& e) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(e)>, common::price_update>) {
+          e.source_time_us += shift_us;
+          e.recv_time_us += shift_us;
+        } else {
+          e.header.time_us += shift_us;
+          e.header.recv_time_us += shift_us;
+        }
+      },
+      ev);
+}
+
 }  // namespace tickstream::ingest

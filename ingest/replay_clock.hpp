@@ -39,5 +39,7 @@ class replay_clock {
 // Moves an event to the present: recv time becomes now_us and the source time moves by the same
 // amount, keeping the original source-to-receive lag.
 void time_shift(common::price_update& tick, std::int64_t now_us) noexcept;
+// Moves any event's source and receive times by shift_us.
+void time_shift(common::event& ev, std::int64_t shift_us) noexcept;
 
 }  // namespace tickstream::ingest
