@@ -23,6 +23,7 @@
 #include "ingest/capture_reader.hpp"
 #include "ingest/capture_writer.hpp"
 #include "ingest/source_protocol.hpp"
+#include "ingest/webhook_server.hpp"
 #include "ingest/ws_source.hpp"
 #include "ingest/source_normalizers.hpp"
 #include "ingest/event_publisher.hpp"
@@ -46,8 +47,22 @@ void app_config::bind(common::config_parser& p) {
                "--trading-user).");
   p.add_secret("alpaca-key", "TS_ALPACA_KEY", alpaca_key, "Alpaca API key id.");
   p.add_secret("alpaca-secret", "TS_ALPACA_SECRET", alpaca_secret, "Alpaca API secret.");
+  p.add_string("webhook-listen", "TS_WEBHOOK_LISTEN", webhook_listen,
+               "host:port to accept POST /v1/events on (empty: off; needs --webhook-secret).");
+  p.add_secret("webhook-secret", "TS_WEBHOOK_SECRET", webhook_secret,
+               "Shared secret the webhook's HMAC-SHA256 signatures are made with.");
   p.add_string("capture", "TS_CAPTURE", capture,
                "Append every raw upstream message, with its receive time, to this file (replayable with --input).");
+  p.add_custom(
+      "shard", "TS_SHARD",
+      [this](std::string_view v) -> std::optional<std::string> {
+        auto sh = shard::parse(v);
+        if (!sh) return "must be i/n with 0 <= i < n <= 1024, e.g. 0/2";
+        market_shard = *sh;
+        return std::nullopt;
+      },
+      [this] { return std::to_string(market_shard.index) + "/" + std::to_string(market_shard.count); },
+      "Market symbols this worker takes: i/n takes those whose hash is i mod n (private streams are not split).");
   p.add_int("heartbeat-ms", "TS_HEARTBEAT_MS", heartbeat_ms, 100, 600'000,
             "How often each live source's liveness (connected, last message age) is published on ts:sys.");
   p.add_custom(
@@ -112,8 +127,11 @@ struct app::context {
   std::uint64_t bad = 0;
   bool log_rejects = true;
 
-  // Publishes an event and counts it.
+  shard market_shard;
+
+  // Publishes an event and counts it; a tick of a symbol another worker owns is skipped.
   void publish(const common::event& ev, const std::string& source) {
+    if (const auto* t = std::get_if<common::price_update>(&ev); t != nullptr && !market_shard.owns(t->symbol)) return;
     publisher->publish(ev);
     events.Add({{"source", source}, {"kind", common::event_type_name(ev)}}).Increment();
     ++good;
@@ -137,10 +155,10 @@ int app::run() {
     return 2;
   }
   const bool live = !config_.finnhub_url.empty() || !config_.alpaca_data_url.empty() ||
-                    !config_.alpaca_trading_url.empty();
+                    !config_.alpaca_trading_url.empty() || !config_.webhook_listen.empty();
   if (config_.input.empty() && !live) {
     std::fprintf(stderr, "tickstream-ingest: give --input (a capture to replay) or at least one of --finnhub-url, "
-                         "--alpaca-data-url, --alpaca-trading-url\n");
+                         "--alpaca-data-url, --alpaca-trading-url, --webhook-listen\n");
     return 2;
   }
   if (!config_.input.empty() && live) {
@@ -168,6 +186,7 @@ int app::run() {
   event_publisher publisher(redis, static_cast<std::size_t>(config_.max_in_flight), config_.history_len);
   ctx.redis = &redis;
   ctx.publisher = &publisher;
+  ctx.market_shard = config_.market_shard;
 
   const int status = config_.input.empty() ? run_live(ctx) : run_replay(ctx);
   publisher.flush();
@@ -245,7 +264,7 @@ int app::run_replay(context& ctx) {
 
 namespace {
 
-std::vector<std::string> split_symbols(const std::string& list) {
+std::vector<std::string> split_symbols(const std::string& list, const shard& mine) {
   std::vector<std::string> out;
   std::size_t start = 0;
   while (start <= list.size()) {
@@ -253,7 +272,7 @@ std::vector<std::string> split_symbols(const std::string& list) {
     if (end == std::string::npos) end = list.size();
     if (end > start) {
       if (auto sym = common::normalize_symbol(std::string_view(list).substr(start, end - start))) {
-        out.push_back(std::move(sym).value());
+        if (mine.owns(sym.value())) out.push_back(std::move(sym).value());
       } else {
         throw std::invalid_argument(sym.err().message + ": '" + list.substr(start, end - start) + "'");
       }
@@ -296,13 +315,13 @@ int app::run_live(context& ctx) {
   try {
     if (!config_.finnhub_url.empty()) {
       sources.push_back(std::make_unique<ws_source>(ioc, source_options{config_.finnhub_url},
-                                                    make_finnhub_protocol(split_symbols(config_.finnhub_symbols)),
+                                                    make_finnhub_protocol(split_symbols(config_.finnhub_symbols, config_.market_shard)),
                                                     sink));
     }
     if (!config_.alpaca_data_url.empty()) {
       sources.push_back(std::make_unique<ws_source>(
           ioc, source_options{config_.alpaca_data_url},
-          make_alpaca_market_protocol(config_.alpaca_key, config_.alpaca_secret, split_symbols(config_.alpaca_symbols)),
+          make_alpaca_market_protocol(config_.alpaca_key, config_.alpaca_secret, split_symbols(config_.alpaca_symbols, config_.market_shard)),
           sink));
     }
     if (!config_.alpaca_trading_url.empty()) {
@@ -318,6 +337,24 @@ int app::run_live(context& ctx) {
     return 2;
   }
   for (auto& s : sources) s->start();
+  std::unique_ptr<webhook_server> webhook;
+  if (!config_.webhook_listen.empty()) {
+    if (config_.webhook_secret.size() < 16) {
+      std::fprintf(stderr, "tickstream-ingest: --webhook-secret: at least 16 characters are required with --webhook-listen\n");
+      return 2;
+    }
+    try {
+      webhook = std::make_unique<webhook_server>(ioc, config_.webhook_listen, config_.webhook_secret, *ctx.publisher,
+                                                 [&](const common::error& e, std::string_view body) {
+                                                   ctx.reject(0, "webhook", e, body, common::now_us());
+                                                 });
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "tickstream-ingest: --webhook-listen: cannot listen on %s: %s\n",
+                   config_.webhook_listen.c_str(), e.what());
+      return 2;
+    }
+    common::log_info("webhook listening", {{"listen", config_.webhook_listen}, {"port", webhook->port()}});
+  }
 
   // Every heartbeat_ms: each source's liveness on ts:sys (and in a key that outlives a missed beat
   // briefly), so edges can tell clients when a source goes stale; the capture file is flushed.
@@ -341,6 +378,7 @@ int app::run_live(context& ctx) {
     }
     if (stopping_.load()) {
       for (auto& s : sources) s->stop();
+      if (webhook) webhook->stop();
       ioc.stop();
       return;
     }

@@ -9,6 +9,7 @@
 
 #include "common/config_parser.hpp"
 #include "ingest/replay_clock.hpp"
+#include "ingest/shard.hpp"
 
 namespace tickstream::ingest {
 
@@ -31,7 +32,10 @@ struct app_config {
   std::string alpaca_key;                // secret
   std::string alpaca_secret;             // secret
   std::string capture;                   // file to append every raw upstream message to
-  std::int64_t heartbeat_ms = 5000;      // how often each source's liveness goes to ts:sys       // private events kept per user (approximately, MAXLEN ~)
+  std::string webhook_listen;            // host:port for POST /v1/events; empty: off
+  std::string webhook_secret;            // HMAC key of the webhook; required with it
+  std::int64_t heartbeat_ms = 5000;      // how often each source's liveness goes to ts:sys
+  shard market_shard{};                  // which market symbols this worker takes ("i/n")       // private events kept per user (approximately, MAXLEN ~)
   std::string metrics_listen;            // "host:port" for /metrics; empty = off
   std::string log_level = "info";
 

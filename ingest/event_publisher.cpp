@@ -15,26 +15,26 @@ void event_publisher::acquire() {
   ++in_flight_;
 }
 
-void event_publisher::publish(const common::event& ev) {
+void event_publisher::publish(const common::event& ev, done_handler done) {
   acquire();
-  if (const auto* tick = std::get_if<common::price_update>(&ev)) return publish_tick(*tick);
-  store_.store(ev, [this](common::result<std::int64_t> r) {
+  if (const auto* tick = std::get_if<common::price_update>(&ev)) return publish_tick(*tick, std::move(done));
+  store_.store(ev, [this, done = std::move(done)](common::result<std::int64_t> r) {
     if (!r) common::log_warn("storing a private event failed", {{"code", r.err().code}, {"reason", r.err().message}});
-    on_done(r.ok(), r.ok() && r.value() == 0);
+    on_done(!r ? outcome::failed : r.value() == 0 ? outcome::duplicate : outcome::published, done);
   });
 }
 
-void event_publisher::publish_tick(const common::price_update& tick) {
+void event_publisher::publish_tick(const common::price_update& tick, done_handler done) {
   std::string payload = common::encode_event(tick);
   // SET before PUBLISH: whoever hears the message and then reads the key sees this tick or newer.
   redis_.command({"SET", common::market_last_key(tick.symbol), payload, "EX", std::to_string(last_tick_ttl_s)});
   redis_.command({"PUBLISH", common::market_channel(tick.symbol), std::move(payload)},
-                 [this, symbol = tick.symbol](common::result<common::redis_reply> r) {
+                 [this, symbol = tick.symbol, done = std::move(done)](common::result<common::redis_reply> r) {
                    if (!r) {
                      common::log_warn("publish failed", {{"symbol", symbol}, {"code", r.err().code},
                                                          {"reason", r.err().message}});
                    }
-                   on_done(r.ok());
+                   on_done(r.ok() ? outcome::published : outcome::failed, done);
                  });
 }
 
@@ -45,13 +45,14 @@ void event_publisher::dead_letter(const std::string& source, const common::error
                   std::to_string(recv_us)});
 }
 
-void event_publisher::on_done(bool ok, bool duplicate) {
+void event_publisher::on_done(outcome o, const done_handler& done) {
   {
     std::lock_guard lock(mu_);
     --in_flight_;
-    ++(duplicate ? counters_.duplicates : ok ? counters_.published : counters_.failed);
+    ++(o == outcome::duplicate ? counters_.duplicates : o == outcome::published ? counters_.published : counters_.failed);
   }
   cv_.notify_all();
+  if (done) done(o);
 }
 
 void event_publisher::flush() {

@@ -10,6 +10,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 
 #include "common/event.hpp"
@@ -28,8 +29,13 @@ class event_publisher {
 
   event_publisher(common::redis_client& redis, std::size_t max_in_flight, std::int64_t history_len);
 
-  // Queues one event. Blocks while max_in_flight events are outstanding.
-  void publish(const common::event& ev);
+  // The outcome of one publish, on the Redis thread: published, a duplicate, or failed.
+  enum class outcome { published, duplicate, failed };
+  using done_handler = std::function<void(outcome)>;
+
+  // Queues one event. Blocks while max_in_flight events are outstanding. done, if set, runs on
+  // the Redis thread once Redis has the event (or gave up).
+  void publish(const common::event& ev, done_handler done = {});
   // Records input that could not be used in the capped dead-letter stream ts:dead (fields:
   // source, code, reason, excerpt, recv_us), for later inspection. Fire and forget.
   void dead_letter(const std::string& source, const common::error& problem, std::string_view input,
@@ -45,9 +51,9 @@ class event_publisher {
   static constexpr int last_tick_ttl_s = 300;
 
  private:
-  void publish_tick(const common::price_update& tick);
+  void publish_tick(const common::price_update& tick, done_handler done);
   void acquire();
-  void on_done(bool ok, bool duplicate = false);
+  void on_done(outcome o, const done_handler& done);
 
   common::redis_client& redis_;
   private_store store_;

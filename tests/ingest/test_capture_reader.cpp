@@ -5,6 +5,7 @@
 
 #include "ingest/capture_reader.hpp"
 #include "ingest/replay_clock.hpp"
+#include "ingest/shard.hpp"
 
 using namespace tickstream;
 
@@ -108,4 +109,23 @@ TEST_CASE("time shifting moves an event to now and keeps its source-to-receive l
   ingest::time_shift(t, 9'000'000);
   CHECK(t.recv_time_us == 9'000'000);
   CHECK(t.source_time_us == 8'975'000);
+}
+
+TEST_CASE("shards split symbols disjointly and completely", "[shard]") {
+  CHECK_FALSE(ingest::shard::parse("2/2"));
+  CHECK_FALSE(ingest::shard::parse("1"));
+  CHECK_FALSE(ingest::shard::parse("/2"));
+  CHECK_FALSE(ingest::shard::parse("0/0"));
+  const auto a = *ingest::shard::parse("0/3");
+  const auto b = *ingest::shard::parse("1/3");
+  const auto c = *ingest::shard::parse("2/3");
+  int counts[3] = {0, 0, 0};
+  for (int i = 0; i < 3000; ++i) {
+    const auto sym = "S" + std::to_string(i);
+    const int owners = (a.owns(sym) ? 1 : 0) + (b.owns(sym) ? 1 : 0) + (c.owns(sym) ? 1 : 0);
+    REQUIRE(owners == 1);
+    counts[a.owns(sym) ? 0 : b.owns(sym) ? 1 : 2]++;
+  }
+  for (const int n : counts) CHECK(n > 800);  // roughly even
+  CHECK(ingest::shard{}.owns("ANYTHING"));     // the default 0/1 owns all
 }
