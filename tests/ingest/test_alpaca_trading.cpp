@@ -109,3 +109,19 @@ TEST_CASE("broken trade updates are reported with the field", "[normalize][alpac
   CHECK(n.normalize("[]", 1).problems.at(0).code == "invalid_message");
   CHECK(n.normalize(R"({"stream":"account_updates","data":{}})", 1).problems.at(0).code == "unknown_type");
 }
+
+TEST_CASE("every other trade_updates event becomes the order's transition", "[normalize][alpaca-trading]") {
+  ingest::alpaca_trading_normalizer n("user-7");
+  for (const std::string event : {"canceled", "expired", "replaced", "rejected", "done_for_day", "pending_new",
+                                  "pending_cancel", "pending_replace", "calculated", "suspended", "stopped",
+                                  "order_replace_rejected", "order_cancel_rejected"}) {
+    INFO(event);
+    const auto out = n.normalize(R"({"stream":"trade_updates","data":{"event":")" + event + R"(","order":)" +
+                                     order_json(event == "pending_new" ? "pending_new" : event, "0", "") +
+                                     R"(,"timestamp":"2026-11-20T14:52:40Z"}})",
+                                 1'795'186'360'000'000);
+    REQUIRE(out.problems.empty());
+    REQUIRE(out.events.size() == 1);
+    CHECK(std::get<common::order_update>(out.events[0]).status == (event == "pending_new" ? "pending_new" : event));
+  }
+}

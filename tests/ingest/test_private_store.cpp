@@ -1,7 +1,10 @@
 // The private-event store against a real redis-server.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <memory>
+#include <thread>
 #include <mutex>
 #include <vector>
 
@@ -134,4 +137,41 @@ TEST_CASE("each private event gets the next seq, history, snapshot and one publi
         },
         ev.value());
   }
+}
+
+TEST_CASE("sequence numbers stay gap-free per user with several workers storing at once", "[store]") {
+  test::redis_server server;
+  constexpr int workers = 3;
+  constexpr int per_worker = 400;
+  std::mutex mu;
+  std::vector<std::int64_t> seqs;
+  std::vector<std::unique_ptr<common::redis_client>> clients;
+  std::vector<std::unique_ptr<ingest::private_store>> stores;
+  for (int w = 0; w < workers; ++w) {
+    common::redis_options o;
+    o.port = server.port();
+    clients.push_back(std::make_unique<common::redis_client>(o));
+    clients.back()->start();
+    stores.push_back(std::make_unique<ingest::private_store>(*clients.back(), 100'000));
+  }
+  std::vector<std::thread> threads;
+  for (int w = 0; w < workers; ++w) {
+    threads.emplace_back([&, w] {
+      for (int i = 0; i < per_worker; ++i) {
+        auto t = trade("w" + std::to_string(w) + "-" + std::to_string(i));
+        stores[static_cast<std::size_t>(w)]->store(t, [&](common::result<std::int64_t> r) {
+          std::lock_guard lock(mu);
+          seqs.push_back(r.ok() ? r.value() : -1);
+        });
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  REQUIRE(wait_until([&] {
+    std::lock_guard lock(mu);
+    return seqs.size() == workers * per_worker;
+  }));
+  std::sort(seqs.begin(), seqs.end());
+  for (std::size_t i = 0; i < seqs.size(); ++i) REQUIRE(seqs[i] == static_cast<std::int64_t>(i + 1));
+  CHECK(server.cli({"XLEN", "ts:{u:u1}:hist"}) == std::to_string(workers * per_worker) + "\n");
 }

@@ -136,3 +136,31 @@ TEST_CASE("an Alpaca trading source authenticates and listens; a refused auth ba
   }
   CHECK(refused == 2);
 }
+
+TEST_CASE("an Alpaca market data source waits for 'connected', authenticates, then subscribes", "[source]") {
+  std::mutex mu;
+  std::vector<std::string> got;
+  fake_upstream upstream([&](websocket::stream<tcp::socket>& ws, int) {
+    ws.text(true);
+    ws.write(net::buffer(std::string(R"([{"T":"success","msg":"connected"}])")));
+    {
+      std::lock_guard lock(mu);
+      got.push_back(read_text(ws));
+    }
+    ws.write(net::buffer(std::string(R"([{"T":"success","msg":"authenticated"}])")));
+    {
+      std::lock_guard lock(mu);
+      got.push_back(read_text(ws));
+    }
+    ws.write(net::buffer(std::string(R"([{"T":"subscription","trades":["AAPL"],"quotes":["AAPL"],"bars":[]}])")));
+    ws.write(net::buffer(std::string(
+        R"([{"T":"q","S":"AAPL","bp":150.20,"bs":1,"ap":150.30,"as":4,"t":"2026-11-20T14:30:00.1Z"},)"
+        R"({"T":"t","S":"AAPL","p":150.25,"s":100,"t":"2026-11-20T14:30:00.2Z"}])")));
+    read_text(ws);
+  });
+  source_runner runner(upstream.url("/v2/iex"), ingest::make_alpaca_market_protocol("k", "s", {"AAPL"}));
+  REQUIRE(wait_until([&] { return runner.event_count() == 1; }));
+  std::lock_guard lock(mu);
+  CHECK(got == std::vector<std::string>{R"({"action":"auth","key":"k","secret":"s"})",
+                                        R"({"action":"subscribe","trades":["AAPL"],"quotes":["AAPL"]})"});
+}
