@@ -9,14 +9,7 @@ namespace tickstream::ingest {
 normalized alpaca_market_normalizer::normalize(std::string_view raw, std::int64_t recv_us) {
   normalized out;
   rapidjson::Document doc;
-  if (auto err = common::parse_json(doc, raw)) {
-    out.problems.push_back(std::move(*err));
-    return out;
-  }
-  if (!doc.IsArray()) {
-    out.problems.push_back({"invalid_message", "an Alpaca market data message must be a JSON array"});
-    return out;
-  }
+  if (!parse_upstream(doc, raw, out, true, "Alpaca market data")) return out;
   std::size_t index = 0;
   for (const auto& item : doc.GetArray()) {
     const auto where = "[" + std::to_string(index++) + "]";

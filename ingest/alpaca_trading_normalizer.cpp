@@ -24,14 +24,7 @@ common::private_header header_for(const std::string& user, std::int64_t time_us,
 normalized alpaca_trading_normalizer::normalize(std::string_view raw, std::int64_t recv_us) {
   normalized out;
   rapidjson::Document doc;
-  if (auto err = common::parse_json(doc, raw)) {
-    out.problems.push_back(std::move(*err));
-    return out;
-  }
-  if (!doc.IsObject()) {
-    out.problems.push_back({"invalid_message", "an Alpaca trading message must be a JSON object"});
-    return out;
-  }
+  if (!parse_upstream(doc, raw, out, false, "Alpaca trading")) return out;
   common::json_reader r(doc, "invalid_message");
   const auto stream = r.string("stream", true, 64);
   const auto data_it = doc.FindMember("data");

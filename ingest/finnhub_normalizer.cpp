@@ -9,14 +9,7 @@ namespace tickstream::ingest {
 normalized finnhub_normalizer::normalize(std::string_view raw, std::int64_t recv_us) {
   normalized out;
   rapidjson::Document doc;
-  if (auto err = common::parse_json(doc, raw)) {
-    out.problems.push_back(std::move(*err));
-    return out;
-  }
-  if (!doc.IsObject()) {
-    out.problems.push_back({"invalid_message", "a Finnhub message must be a JSON object"});
-    return out;
-  }
+  if (!parse_upstream(doc, raw, out, false, "Finnhub")) return out;
   common::json_reader r(doc, "invalid_message");
   const auto type = r.string("type", true, 32);
   if (!type) {

@@ -6,11 +6,30 @@
 #include <optional>
 #include <string>
 
+#include <rapidjson/document.h>
+
 #include "common/json_reader.hpp"
 #include "common/symbol.hpp"
+#include "ingest/normalized.hpp"
 #include "ingest/tick_merger.hpp"
 
 namespace tickstream::ingest {
+
+// Parses one upstream message that must be a JSON object (or, with want_array, an array). On
+// failure the problem is recorded in out and false returned.
+inline bool parse_upstream(rapidjson::Document& doc, std::string_view raw, normalized& out, bool want_array,
+                           const char* provider) {
+  if (auto err = common::parse_json(doc, raw)) {
+    out.problems.push_back(std::move(*err));
+    return false;
+  }
+  if (want_array ? !doc.IsArray() : !doc.IsObject()) {
+    out.problems.push_back({"invalid_message", std::string(provider) + " messages must be JSON " +
+                                                   (want_array ? "arrays" : "objects")});
+    return false;
+  }
+  return true;
+}
 
 // A number (or numeric string) as a plain decimal; positive/non_negative as constraints.
 inline std::optional<std::string> upstream_decimal(common::json_reader& r, const char* name, bool required,

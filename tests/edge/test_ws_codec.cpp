@@ -4,31 +4,18 @@
 #include <utility>
 #include <vector>
 
+#include "bench/ws_frame_reader.hpp"
 #include "edge/ws_codec.hpp"
 
 using namespace tickstream::edge;
 
 namespace {
 
-// A masked client frame, as a browser would send it.
+// A masked client frame, as a browser would send it (first_byte: FIN, RSV bits and opcode).
 std::string client_frame(std::uint8_t first_byte, std::string_view payload, std::uint32_t key = 0x37fa213d) {
-  std::string out;
-  out.push_back(static_cast<char>(first_byte));
-  if (payload.size() < 126) {
-    out.push_back(static_cast<char>(0x80 | payload.size()));
-  } else if (payload.size() <= 0xffff) {
-    out.push_back(static_cast<char>(0x80 | 126));
-    out.push_back(static_cast<char>(payload.size() >> 8));
-    out.push_back(static_cast<char>(payload.size() & 0xff));
-  } else {
-    out.push_back(static_cast<char>(0x80 | 127));
-    for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>((payload.size() >> (8 * i)) & 0xff));
-  }
-  const char mask[4] = {static_cast<char>(key >> 24), static_cast<char>(key >> 16), static_cast<char>(key >> 8),
-                        static_cast<char>(key)};
-  out.append(mask, 4);
-  for (std::size_t i = 0; i < payload.size(); ++i) out.push_back(static_cast<char>(payload[i] ^ mask[i % 4]));
-  return out;
+  auto frame = tickstream::bench::make_client_frame(tickstream::bench::ws_frame_reader::opcode::text, payload, key);
+  frame[0] = static_cast<char>(first_byte);
+  return frame;
 }
 
 using messages = std::vector<std::pair<ws_opcode, std::string>>;

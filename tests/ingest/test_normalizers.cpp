@@ -126,5 +126,5 @@ TEST_CASE("Alpaca market data: errors, bars and broken items", "[normalize][alpa
   CHECK(mixed.problems[0].message == "[1]: field 'p': must be a number");
   CHECK(mixed.problems[1].code == "unknown_type");
   CHECK(n.normalize(R"({"T":"t"})", 1).problems.at(0).message ==
-        "an Alpaca market data message must be a JSON array");
+        "Alpaca market data messages must be JSON arrays");
 }
