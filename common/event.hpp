@@ -92,6 +92,14 @@ struct position_update {
   std::optional<std::string> unrealized_pnl_percent;
   std::optional<std::string> strategy_id;
   std::optional<std::int64_t> opened_at_us;
+  // Not on the wire: the fill that produced this position, so that where the position is stored
+  // the average entry price can be computed (exactly) from the previous one.
+  struct fill_info {
+    std::string signed_qty;  // + for a buy, - for a sell
+    std::string price;
+    bool operator==(const fill_info&) const = default;
+  };
+  std::optional<fill_info> fill;
 
   bool operator==(const position_update&) const = default;
 };

@@ -151,6 +151,7 @@ normalized alpaca_trading_normalizer::normalize(std::string_view raw, std::int64
   p.quantity = short_position ? position->substr(1) : *position;
   p.side = short_position ? "short" : "long";
   p.entry_price = t.price;  // replaced by the average entry price where the position is stored
+  p.fill = common::position_update::fill_info{(t.side == "sell" ? "-" : "") + t.qty, t.price};
   p.header.dedupe_id = "x:" + t.execution_id + ":position";
   out.events.emplace_back(std::move(p));
   return out;

@@ -175,3 +175,52 @@ TEST_CASE("sequence numbers stay gap-free per user with several workers storing 
   for (std::size_t i = 0; i < seqs.size(); ++i) REQUIRE(seqs[i] == static_cast<std::int64_t>(i + 1));
   CHECK(server.cli({"XLEN", "ts:{u:u1}:hist"}) == std::to_string(workers * per_worker) + "\n");
 }
+
+TEST_CASE("the average entry price follows fills exactly", "[store]") {
+  test::redis_server server;
+  common::redis_options o;
+  o.port = server.port();
+  common::redis_client redis(o);
+  redis.start();
+  ingest::private_store store(redis, 1000);
+  // Each step: the fill (signed quantity, price) and the position after it.
+  struct step {
+    std::string fill_qty, price, position, expected_entry;
+  };
+  const std::vector<step> steps = {
+      {"10", "100.10", "10", "100.1"},             // opened
+      {"5", "100.25", "15", "100.15"},             // (1001.00 + 501.25) / 15
+      {"3", "99.99", "18", "100.1233333333"},      // 1802.22 / 18, to 10 places
+      {"-8", "101", "10", "100.1233333333"},       // reduced: the average stays
+      {"-15", "100.5", "-5", "100.5"},             // flipped short: the fill price
+      {"-7", "100.8", "-12", "100.675"},           // added to the short: (502.5 + 705.6) / 12
+  };
+  for (const auto& s : steps) {
+    INFO(s.fill_qty << " @ " << s.price);
+    common::position_update p;
+    p.header = header(5);
+    p.symbol = "AAPL";
+    p.side = s.position.front() == '-' ? "short" : "long";
+    p.quantity = s.position.front() == '-' ? s.position.substr(1) : s.position;
+    p.entry_price = s.price;
+    p.fill = common::position_update::fill_info{s.fill_qty, s.price};
+    std::atomic<int> done{0};
+    store.store(p, [&](common::result<std::int64_t> r) { done = r.ok() ? 1 : 2; });
+    REQUIRE(wait_until([&] { return done.load() != 0; }));
+    REQUIRE(done.load() == 1);
+    const auto stored = server.cli({"HGET", "ts:{u:u1}:pos", "AAPL"});
+    CHECK(stored.find(R"("entryPrice":")" + s.expected_entry + "\"") != std::string::npos);
+  }
+  // Closing the position removes it from the snapshot.
+  common::position_update flat;
+  flat.header = header(6);
+  flat.symbol = "AAPL";
+  flat.side = "long";
+  flat.quantity = "0";
+  flat.entry_price = "100.8";
+  flat.fill = common::position_update::fill_info{"12", "100.8"};
+  std::atomic<int> done{0};
+  store.store(flat, [&](common::result<std::int64_t> r) { done = r.ok() ? 1 : 2; });
+  REQUIRE(wait_until([&] { return done.load() != 0; }));
+  CHECK(server.cli({"HEXISTS", "ts:{u:u1}:pos", "AAPL"}) == "0\n");
+}
