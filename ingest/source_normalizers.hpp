@@ -1,56 +1,37 @@
 #pragma once
-// The normalizer of each source by name, as raw captures and source adapters refer to them.
+// The sources by name, for replaying raw captures: each name maps to the same source_protocol a
+// live connection uses, so a replayed message is read exactly as it was when it arrived.
 
-#include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
-#include <utility>
 
-#include "ingest/alpaca_market_normalizer.hpp"
-#include "ingest/alpaca_trading_normalizer.hpp"
-#include "ingest/finnhub_normalizer.hpp"
-#include "ingest/normalized.hpp"
+#include "ingest/source_protocol.hpp"
 
 namespace tickstream::ingest {
 
 class source_normalizers {
  public:
-  class entry {
-   public:
-    virtual ~entry() = default;
-    virtual normalized normalize(std::string_view raw, std::int64_t recv_us) = 0;
-  };
-
   // trading_user: the user the Alpaca trading stream's account maps to (empty: no such stream).
   explicit source_normalizers(std::string trading_user)
-      : trading_user_(trading_user), alpaca_trading_(std::move(trading_user)) {}
+      : finnhub_(make_finnhub_protocol({})),
+        alpaca_(make_alpaca_market_protocol({}, {}, {})),
+        alpaca_trading_(trading_user.empty() ? nullptr
+                                             : make_alpaca_trading_protocol({}, {}, std::move(trading_user))) {}
 
   // nullptr for an unknown source name. Known: "finnhub", "alpaca" (market data v2),
   // "alpaca-trading" (trade_updates; only with a trading user).
-  entry* find(std::string_view source);
+  source_protocol* find(std::string_view source) {
+    if (source == finnhub_->name()) return finnhub_.get();
+    if (source == alpaca_->name()) return alpaca_.get();
+    if (alpaca_trading_ && source == alpaca_trading_->name()) return alpaca_trading_.get();
+    return nullptr;
+  }
 
  private:
-  template <class N>
-  class holder final : public entry {
-   public:
-    template <class... Args>
-    explicit holder(Args&&... args) : n_(std::forward<Args>(args)...) {}
-    normalized normalize(std::string_view raw, std::int64_t recv_us) override { return n_.normalize(raw, recv_us); }
-
-   private:
-    N n_;
-  };
-  std::string trading_user_;
-  holder<finnhub_normalizer> finnhub_;
-  holder<alpaca_market_normalizer> alpaca_;
-  holder<alpaca_trading_normalizer> alpaca_trading_;
+  std::unique_ptr<source_protocol> finnhub_;
+  std::unique_ptr<source_protocol> alpaca_;
+  std::unique_ptr<source_protocol> alpaca_trading_;
 };
-
-inline source_normalizers::entry* source_normalizers::find(std::string_view source) {
-  if (source == "finnhub") return &finnhub_;
-  if (source == "alpaca") return &alpaca_;
-  if (source == "alpaca-trading" && !trading_user_.empty()) return &alpaca_trading_;
-  return nullptr;
-}
 
 }  // namespace tickstream::ingest
