@@ -4,6 +4,8 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include <fstream>
+#include <stdexcept>
 #include <thread>
 
 #include "common/log.hpp"
@@ -91,6 +93,67 @@ void app_config::bind(common::config_parser& p) {
   p.add_int("shutdown-grace-ms", "TS_SHUTDOWN_GRACE_MS", shutdown_grace_ms, 0, 600'000,
             "Milliseconds clients get to finish the close handshake at shutdown.");
   p.add_log_level(log_level);
+  p.add_string("jwt-algorithms", "TS_JWT_ALGORITHMS", jwt_algorithms,
+               "JWT algorithms accepted, pinned: any of HS256, RS256, ES256, comma-separated (empty: no JWTs).");
+  p.add_secret("jwt-hs-secret", "TS_JWT_HS_SECRET", jwt_hs_secret, "HS256 key (at least 32 bytes).");
+  p.add_string("jwt-public-key-file", "TS_JWT_PUBLIC_KEY_FILE", jwt_public_key_file,
+               "PEM public key that verifies RS256/ES256 tokens.");
+  p.add_string("jwt-issuer", "TS_JWT_ISSUER", jwt_issuer, "Required token issuer, \"iss\" (empty: not checked).");
+  p.add_string("jwt-audience", "TS_JWT_AUDIENCE", jwt_audience, "Required token audience, \"aud\" (empty: not checked).");
+  p.add_int("jwt-leeway-s", "TS_JWT_LEEWAY_S", jwt_leeway_s, 0, 300, "Clock skew allowed on exp and nbf, in seconds.");
+  p.add_string("jwt-cookie", "TS_JWT_COOKIE", jwt_cookie, "Cookie that may carry the JWT (empty: none).");
+  p.add_string("session-cookie", "TS_SESSION_COOKIE", session_cookie,
+               "Cookie carrying an opaque session id looked up in Redis as ts:sess:<id> (empty: none).");
+  p.add_bool("allow-query-token", "TS_ALLOW_QUERY_TOKEN", allow_query_token,
+             "Also accept ?token=<JWT> in the URL (it lands in proxy logs: off unless needed).");
+  p.add_string("allowed-origins", "TS_ALLOWED_ORIGINS", allowed_origins,
+               "Comma-separated Origins allowed to connect with cookie credentials (required with cookies).");
+}
+
+auth_config app_config::auth() const {
+  const auto split = [](const std::string& list) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (start <= list.size()) {
+      auto end = list.find(',', start);
+      if (end == std::string::npos) end = list.size();
+      if (end > start) out.push_back(list.substr(start, end - start));
+      start = end + 1;
+    }
+    return out;
+  };
+  auth_config a;
+  a.session_cookie = session_cookie;
+  a.allow_query_token = allow_query_token;
+  a.allowed_origins = split(allowed_origins);
+  if (!jwt_algorithms.empty()) {
+    jwt_config j;
+    for (const auto& name : split(jwt_algorithms)) {
+      if (name == "HS256") j.accepted.push_back(jwt_alg::hs256);
+      else if (name == "RS256") j.accepted.push_back(jwt_alg::rs256);
+      else if (name == "ES256") j.accepted.push_back(jwt_alg::es256);
+      else throw std::invalid_argument("--jwt-algorithms: unknown algorithm '" + name + "' (HS256, RS256, ES256)");
+    }
+    j.hs_secret = jwt_hs_secret;
+    if (!jwt_public_key_file.empty()) {
+      std::ifstream in(jwt_public_key_file);
+      if (!in) throw std::invalid_argument("--jwt-public-key-file: cannot read " + jwt_public_key_file);
+      j.public_key_pem.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    j.leeway = std::chrono::seconds(jwt_leeway_s);
+    if (!jwt_issuer.empty()) j.issuer = jwt_issuer;
+    if (!jwt_audience.empty()) j.audience = jwt_audience;
+    auto v = jwt_verifier::make(std::move(j));
+    if (!v) throw std::invalid_argument("--jwt-algorithms/--jwt-hs-secret/--jwt-public-key-file: " + v.err().message);
+    a.jwt = v.value();
+    a.jwt_cookie = jwt_cookie;
+  } else if (!jwt_cookie.empty() || allow_query_token) {
+    throw std::invalid_argument("--jwt-cookie and --allow-query-token need --jwt-algorithms");
+  }
+  if ((!a.jwt_cookie.empty() || !a.session_cookie.empty()) && a.allowed_origins.empty()) {
+    throw std::invalid_argument("--allowed-origins is required when cookies carry credentials");
+  }
+  return a;
 }
 
 app::app(app_config config)
@@ -98,7 +161,7 @@ app::app(app_config config)
       fanout_(metrics_, "ts:edge:" + config_.node_id),
       redis_(with_after_io(redis_options_of(config_), [this] { fanout_.flush(); }),
              [this](std::string_view channel, std::string_view payload) { fanout_.on_message(channel, payload); }),
-      services_{config_.node_id, limits_of(config_), metrics_, redis_} {
+      services_{config_.node_id, limits_of(config_), config_.auth(), metrics_, redis_} {
   std::vector<worker*> raw;
   for (std::int64_t i = 0; i < config_.threads; ++i) {
     // Heartbeat checks at a quarter of the idle timeout, at most once a second.

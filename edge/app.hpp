@@ -10,6 +10,7 @@
 
 #include "common/config_parser.hpp"
 #include "common/redis_client.hpp"
+#include "edge/authenticator.hpp"
 #include "edge/edge_metrics.hpp"
 #include "edge/fanout.hpp"
 #include "edge/services.hpp"
@@ -40,8 +41,21 @@ struct app_config {
   std::int64_t handshake_timeout_s = 10;
   std::int64_t shutdown_grace_ms = 5000;  // how long closing clients get at shutdown
   std::string log_level = "info";
+  // Authentication (all off: an open edge serving public data to anyone, for development).
+  std::string jwt_algorithms;        // pinned, e.g. "RS256" or "HS256,ES256"
+  std::string jwt_hs_secret;         // HS256 key; never logged
+  std::string jwt_public_key_file;   // PEM public key for RS256/ES256
+  std::string jwt_issuer;            // required "iss" (empty: not checked)
+  std::string jwt_audience;          // required "aud" (empty: not checked)
+  std::int64_t jwt_leeway_s = 30;
+  std::string jwt_cookie;            // cookie carrying a JWT
+  std::string session_cookie;        // cookie carrying a session id (ts:sess:<id>)
+  bool allow_query_token = false;    // accept ?token=<JWT>
+  std::string allowed_origins;       // comma-separated; required with cookie credentials
 
   void bind(common::config_parser& parser);
+  // The authentication settings, built and checked; throws std::invalid_argument naming the flag.
+  auth_config auth() const;
 };
 
 class app {

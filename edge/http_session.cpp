@@ -1,11 +1,14 @@
 #include "edge/http_session.hpp"
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include "common/clock.hpp"
+#include "common/log.hpp"
 #include "edge/client_protocol.hpp"
 #include "edge/worker.hpp"
 #include "edge/ws_codec.hpp"
@@ -101,14 +104,51 @@ void http_session::upgrade(const http::request<http::string_body>& req) {
     respond(400, "application/json", json_error("bad_request", accept.err().message), false);
     return;
   }
+  accept_key_ = std::move(accept).value();
+  const auto now_s = common::now_us() / 1'000'000;
+  auto step = authenticate(svc_.auth,
+                           {req[http::field::authorization], req[http::field::cookie], req[http::field::origin],
+                            req.target()},
+                           now_s);
+  if (!step) return refuse(step.err());
+  if (step->who) return finish_upgrade(std::move(*step->who));
+  // A session cookie: look the session up in Redis, then continue on this session's thread.
+  stream_.expires_after(svc_.limits.handshake_timeout);
+  svc_.redis.command({"HMGET", "ts:sess:" + step->session_id, "user", "roles", "expires"},
+                     [self = shared_from_this(), now_s](common::result<common::redis_reply> r) {
+                       common::result<identity> who = common::error{"unavailable", "sessions cannot be checked now"};
+                       if (r && r->elements.size() == 3) {
+                         const auto field = [&](std::size_t i) -> std::optional<std::string> {
+                           const auto& e = r->elements[i];
+                           if (e.type != common::redis_reply::kind::string) return std::nullopt;
+                           return e.str;
+                         };
+                         who = identity_from_session(field(0), field(1), field(2), now_s);
+                       }
+                       boost::asio::post(self->stream_.get_executor(), [self, who = std::move(who)]() mutable {
+                         if (!who) return self->refuse(who.err());
+                         self->finish_upgrade(std::move(who).value());
+                       });
+                     });
+}
+
+void http_session::refuse(const common::error& why) {
+  svc_.metrics.rejected_upgrade(why.code);
+  common::log_info("upgrade refused", {{"reason", why.code}});  // never the credential itself
+  const unsigned status = why.code == "forbidden_origin" ? 403 : why.code == "unavailable" ? 503 : 401;
+  respond(status, "application/json", json_error(why.code, why.message), false);
+}
+
+void http_session::finish_upgrade(identity who) {
   std::string response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                         "Sec-WebSocket-Accept: " + accept.value() + "\r\nServer: tickstream-edge\r\n"
+                         "Sec-WebSocket-Accept: " + accept_key_ + "\r\nServer: tickstream-edge\r\n"
                          "X-Tickstream-Node: " + svc_.node_id + "\r\n\r\n";
   // Bytes the client sent after its request belong to the WebSocket stream.
   const auto rest = buffer_.cdata();
   const std::string leftover(static_cast<const char*>(rest.data()), rest.size());
   stream_.expires_never();
-  std::make_shared<ws_session>(stream_.release_socket(), worker_, svc_)->start(std::move(response), leftover);
+  std::make_shared<ws_session>(stream_.release_socket(), worker_, svc_, std::move(who))
+      ->start(std::move(response), leftover);
 }
 
 void http_session::respond(unsigned status, std::string content_type, std::string body, bool keep_alive,

@@ -13,6 +13,8 @@
 #include <utility>
 #include <optional>
 
+#include "common/result.hpp"
+#include "edge/authenticator.hpp"
 #include "edge/services.hpp"
 
 namespace tickstream::edge {
@@ -29,6 +31,9 @@ class http_session : public std::enable_shared_from_this<http_session> {
   void do_read();
   void on_read(boost::beast::error_code ec, std::size_t bytes);
   void upgrade(const boost::beast::http::request<boost::beast::http::string_body>& req);
+  // Accepts the WebSocket for an authenticated (or, on an open edge, anonymous) client.
+  void finish_upgrade(identity who);
+  void refuse(const common::error& why);
   void respond(unsigned status, std::string content_type, std::string body, bool keep_alive,
                std::initializer_list<std::pair<const char*, const char*>> headers = {});
   void on_write(bool keep_alive, boost::beast::error_code ec, std::size_t bytes);
@@ -38,6 +43,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   worker& worker_;
   services& svc_;
+  std::string accept_key_;
 };
 
 }  // namespace tickstream::edge

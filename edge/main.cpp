@@ -1,7 +1,9 @@
 // tickstream-edge: holds client WebSocket connections and fans Redis pub/sub out to them.
 #include <condition_variable>
 #include <cstdio>
+#include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <system_error>
 
 #include "common/config_parser.hpp"
@@ -18,7 +20,14 @@ int main(int argc, char** argv) {
   parser.parse_or_exit(argc, argv);
   common::start_logging(parser, "edge", config.log_level);
 
-  edge::app app(config);
+  std::unique_ptr<edge::app> app_ptr;
+  try {
+    app_ptr = std::make_unique<edge::app>(config);
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "tickstream-edge: %s\n", e.what());
+    return 2;
+  }
+  auto& app = *app_ptr;
   try {
     app.start();
   } catch (const std::system_error& e) {

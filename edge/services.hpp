@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/redis_client.hpp"
+#include "edge/authenticator.hpp"
 #include "edge/edge_metrics.hpp"
 #include "edge/session_limits.hpp"
 
@@ -13,6 +14,7 @@ namespace tickstream::edge {
 struct services {
   std::string node_id;  // sent to clients as X-Tickstream-Node
   session_limits limits;
+  auth_config auth;
   edge_metrics& metrics;
   common::redis_client& redis;
 };

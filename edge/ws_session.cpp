@@ -30,10 +30,11 @@ const frame_ptr& empty_ping() {
 
 }  // namespace
 
-ws_session::ws_session(net::ip::tcp::socket&& socket, worker& w, services& svc)
+ws_session::ws_session(net::ip::tcp::socket&& socket, worker& w, services& svc, identity who)
     : socket_(std::move(socket)),
       worker_(w),
       svc_(svc),
+      who_(std::move(who)),
       limits_(svc.limits),
       parser_(svc.limits.max_message_bytes),
       window_(svc.limits.batch_window),

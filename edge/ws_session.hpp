@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "edge/authenticator.hpp"
 #include "edge/client_protocol.hpp"
 #include "edge/conflation_buffer.hpp"
 #include "edge/frame_sink.hpp"
@@ -30,7 +31,7 @@ class ws_session final : public frame_sink, public std::enable_shared_from_this<
  public:
   using clock = std::chrono::steady_clock;
 
-  ws_session(boost::asio::ip::tcp::socket&& socket, worker& w, services& svc);
+  ws_session(boost::asio::ip::tcp::socket&& socket, worker& w, services& svc, identity who);
   ~ws_session();
 
   // Sends the 101 response, then serves the connection. leftover: bytes the client sent after its
@@ -71,6 +72,7 @@ class ws_session final : public frame_sink, public std::enable_shared_from_this<
   boost::asio::ip::tcp::socket socket_;
   worker& worker_;
   services& svc_;
+  const identity who_;  // fixed at the upgrade
   const session_limits& limits_;
 
   std::vector<char> rbuf_;

@@ -10,6 +10,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "bench/ws_client.hpp"
 #include "edge/app.hpp"
@@ -40,10 +42,16 @@ struct edge_fixture {
     edge->start();
   }
 
-  std::unique_ptr<client::ws_client> connect() {
-    auto c = client::ws_client::connect({"127.0.0.1", std::to_string(edge->port()), "/ws"}, 5s);
+  std::unique_ptr<client::ws_client> connect(const std::vector<std::pair<std::string, std::string>>& headers = {},
+                                             const std::string& target = "/ws") {
+    auto c = try_connect(headers, target);
     REQUIRE(c.ok());
     return std::move(c).value();
+  }
+
+  common::result<std::unique_ptr<client::ws_client>> try_connect(
+      const std::vector<std::pair<std::string, std::string>>& headers = {}, const std::string& target = "/ws") {
+    return client::ws_client::connect({"127.0.0.1", std::to_string(edge->port()), target}, 5s, headers);
   }
 
   client::http_reply get(const std::string& target) {
