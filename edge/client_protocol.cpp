@@ -35,6 +35,8 @@ std::optional<std::vector<std::string>> read_string_list(common::json_reader& r,
   return out;
 }
 
+void write_list(json_writer& w, const char* key, const std::vector<std::string>& items);
+
 }  // namespace
 
 common::result<client_message> parse_client_message(std::string_view text) {
@@ -86,17 +88,24 @@ common::result<client_message> parse_client_message(std::string_view text) {
                                            "' (expected subscribe, unsubscribe or ping)"};
 }
 
-std::string render_subscribed(const std::vector<std::string>& symbols, const std::vector<rejection>& rejected,
-                              std::int64_t batch_ms) {
+namespace {
+void write_list(json_writer& w, const char* key, const std::vector<std::string>& items) {
+  w.Key(key);
+  w.StartArray();
+  for (const auto& s : items) write_string(w, s);
+  w.EndArray();
+}
+}  // namespace
+
+std::string render_subscribed(const std::vector<std::string>& symbols, const std::vector<std::string>& channels,
+                              const std::vector<rejection>& rejected, std::int64_t batch_ms) {
   rapidjson::StringBuffer buf;
   json_writer w(buf);
   w.StartObject();
   w.Key("type");
   w.String("subscribed");
-  w.Key("symbols");
-  w.StartArray();
-  for (const auto& s : symbols) write_string(w, s);
-  w.EndArray();
+  write_list(w, "symbols", symbols);
+  write_list(w, "channels", channels);
   w.Key("rejected");
   w.StartArray();
   for (const auto& r : rejected) {
@@ -116,16 +125,14 @@ std::string render_subscribed(const std::vector<std::string>& symbols, const std
   return std::string(buf.GetString(), buf.GetSize());
 }
 
-std::string render_unsubscribed(const std::vector<std::string>& symbols) {
+std::string render_unsubscribed(const std::vector<std::string>& symbols, const std::vector<std::string>& channels) {
   rapidjson::StringBuffer buf;
   json_writer w(buf);
   w.StartObject();
   w.Key("type");
   w.String("unsubscribed");
-  w.Key("symbols");
-  w.StartArray();
-  for (const auto& s : symbols) write_string(w, s);
-  w.EndArray();
+  write_list(w, "symbols", symbols);
+  write_list(w, "channels", channels);
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
 }

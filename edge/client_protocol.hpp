@@ -42,9 +42,9 @@ struct rejection {
 };
 
 // batch_ms: the connection's batching window now in force (0 = off).
-std::string render_subscribed(const std::vector<std::string>& symbols, const std::vector<rejection>& rejected,
-                              std::int64_t batch_ms);
-std::string render_unsubscribed(const std::vector<std::string>& symbols);
+std::string render_subscribed(const std::vector<std::string>& symbols, const std::vector<std::string>& channels,
+                              const std::vector<rejection>& rejected, std::int64_t batch_ms);
+std::string render_unsubscribed(const std::vector<std::string>& symbols, const std::vector<std::string>& channels);
 std::string render_pong(const std::optional<std::string>& id_json, std::int64_t server_time_us);
 std::string render_error(std::string_view code, std::string_view message);
 

@@ -2,9 +2,10 @@
 
 namespace tickstream::edge {
 
-frame_ptr make_text_frame(frame_kind kind, std::string key, std::string_view payload) {
+frame_ptr make_text_frame(frame_kind kind, std::string key, std::string_view payload, std::string route) {
   auto f = std::make_shared<frame>();
   f->kind = kind;
+  f->route = route.empty() ? key : std::move(route);
   f->key = std::move(key);
   f->wire.reserve(payload.size() + 10);
   append_frame_header(f->wire, ws_opcode::text, payload.size());

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "edge/ws_codec.hpp"
 
@@ -27,9 +28,15 @@ constexpr bool conflates(frame_kind k) noexcept {
   return k == frame_kind::tick || k == frame_kind::position || k == frame_kind::account;
 }
 
+// Worker index keys ("routes"): a symbol for its ticks, or user_route(id) for a user's private
+// events. '{' never appears in a symbol, so the two cannot collide.
+inline std::string user_route(std::string_view user_id) { return "{u}" + std::string(user_id); }
+inline bool is_user_route(std::string_view route) noexcept { return route.starts_with("{u}"); }
+
 struct frame {
   frame_kind kind = frame_kind::control;
-  std::string key;          // the symbol for ticks; empty for control frames
+  std::string key;          // conflation key: the symbol for ticks and positions; empty for control frames
+  std::string route;        // which subscribers get it (see user_route); empty for control frames
   std::string wire;         // the complete WebSocket frame: header, then payload
   std::uint8_t header_size = 0;
 
@@ -39,8 +46,8 @@ struct frame {
 // Immutable once built: sessions on any worker thread may hold and send it concurrently.
 using frame_ptr = std::shared_ptr<const frame>;
 
-// A text frame (FIN set) carrying payload.
-frame_ptr make_text_frame(frame_kind kind, std::string key, std::string_view payload);
+// A text frame (FIN set) carrying payload. route defaults to key (ticks: the symbol).
+frame_ptr make_text_frame(frame_kind kind, std::string key, std::string_view payload, std::string route = {});
 // A control frame (ping, pong, close).
 frame_ptr make_control_frame(ws_opcode op, std::string_view payload);
 

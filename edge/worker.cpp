@@ -144,7 +144,7 @@ void worker::activate(const std::string& symbol, std::uint64_t generation) {
 }
 
 void worker::deliver(const frame_ptr& f) {
-  index_.for_each(f->key, [&f](frame_sink* s) { s->send(f); });
+  index_.for_each(f->route, [&f](frame_sink* s) { s->send(f); });
 }
 
 }  // namespace tickstream::edge

@@ -23,6 +23,25 @@ constexpr std::size_t max_gather_bytes = 512 * 1024;
 // Idle connections keep a small read buffer; a large message grows it, and it shrinks back after.
 constexpr std::size_t small_read_buffer = 512;
 
+// The private channels a client may hold, as bits.
+std::uint8_t channel_bit(std::string_view name) noexcept {
+  if (name == "positions") return 1;
+  if (name == "orders") return 2;
+  if (name == "account") return 4;
+  if (name == "trades") return 8;
+  return 0;
+}
+
+std::uint8_t channel_bit(frame_kind kind) noexcept {
+  switch (kind) {
+    case frame_kind::position: return 1;
+    case frame_kind::order: return 2;
+    case frame_kind::account: return 4;
+    case frame_kind::trade: return 8;
+    default: return 0;
+  }
+}
+
 const frame_ptr& empty_ping() {
   static const frame_ptr ping = make_control_frame(ws_opcode::ping, {});
   return ping;
@@ -172,8 +191,18 @@ void ws_session::handle_message(std::string_view text) {
 
 void ws_session::handle_subscription(subscription_request& req) {
   std::vector<rejection> rejected;
+  std::vector<std::string> channels;
+  std::uint8_t bits = 0;
   for (auto& ch : req.channels) {
-    rejected.push_back({std::move(ch), "channel_unavailable", "private channels are not served by this edge version"});
+    const auto bit = channel_bit(ch);
+    if (bit == 0) {
+      rejected.push_back({std::move(ch), "unknown_channel", "channels are positions, orders, account and trades"});
+    } else if (who_.anonymous()) {
+      rejected.push_back({std::move(ch), "unauthenticated", "private channels need an authenticated connection"});
+    } else if ((bits & bit) == 0) {
+      bits |= bit;
+      channels.push_back(std::move(ch));
+    }
   }
   std::vector<std::string> symbols;
   std::unordered_set<std::string> seen;
@@ -192,7 +221,14 @@ void ws_session::handle_subscription(subscription_request& req) {
     for (auto& s : symbols) {
       if (worker_.unsubscribe(this, s)) removed.push_back(std::move(s));
     }
-    reply(render_unsubscribed(removed));
+    std::vector<std::string> removed_channels;
+    for (auto& ch : channels) {
+      if ((channels_ & channel_bit(ch)) != 0) removed_channels.push_back(std::move(ch));
+    }
+    const bool held = channels_ != 0;
+    channels_ &= static_cast<std::uint8_t>(~bits);
+    if (held && channels_ == 0) worker_.unsubscribe(this, user_route(who_.user_id));
+    reply(render_unsubscribed(removed, removed_channels));
     return;
   }
   if (req.batch_ms) {
@@ -204,18 +240,27 @@ void ws_session::handle_subscription(subscription_request& req) {
   // rely on receiving every tick published after it reads "subscribed".
   struct confirmation {
     std::vector<std::string> accepted;
+    std::vector<std::string> channels;
     std::vector<rejection> rejected;
     std::size_t remaining = 1;  // +1 guard until every symbol has been handed to the worker
   };
   auto pending = std::make_shared<confirmation>();
   pending->rejected = std::move(rejected);
+  pending->channels = std::move(channels);
   std::weak_ptr<ws_session> weak = shared_from_this();
   auto done = [weak, pending] {
     if (--pending->remaining != 0) return;
     if (auto self = weak.lock()) {
-      self->reply(render_subscribed(pending->accepted, pending->rejected, self->window_.count()));
+      self->reply(render_subscribed(pending->accepted, pending->channels, pending->rejected, self->window_.count()));
     }
   };
+  // Private channels share one subscription: the user's own route (no other can be named).
+  // (Subscribing to a route already held changes nothing and confirms once it is active.)
+  if (bits != 0) {
+    channels_ |= bits;
+    ++pending->remaining;
+    worker_.subscribe(this, user_route(who_.user_id), done);
+  }
   for (auto& s : symbols) {
     if (worker_.subscription_count(this) >= limits_.max_subscriptions && !worker_.is_subscribed(this, s)) {
       svc_.metrics.client_error("too_many_subscriptions");
@@ -242,6 +287,8 @@ void ws_session::fail(std::string code, std::string message) {
 
 void ws_session::send(const frame_ptr& f) {
   if (closing_ || dead_) return;
+  // A user's route carries all four private kinds: pass on only the channels this client holds.
+  if (const auto bit = channel_bit(f->kind); bit != 0 && (channels_ & bit) == 0) return;
   if (window_.count() == 0) {
     if (held_.empty() && !over_soft_bound()) return enqueue(f);
     if (held_.add(f)) worker_.count_conflated();  // behind: conflate instead of queueing

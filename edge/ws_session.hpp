@@ -99,6 +99,7 @@ class ws_session final : public frame_sink, public std::enable_shared_from_this<
   bool peer_closed_ = false;  // the client's close frame arrived
   bool dead_ = false;         // the socket is closed
   const char* end_reason_ = "closed_by_client";  // label for the disconnect metric
+  std::uint8_t channels_ = 0;  // private channels held (bits of channel_bit()); they share one route
 };
 
 }  // namespace tickstream::edge

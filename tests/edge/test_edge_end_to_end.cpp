@@ -232,7 +232,7 @@ TEST_CASE("unsubscribing stops delivery and releases the Redis subscription", "[
   REQUIRE(a->send(R"({"type":"unsubscribe","symbols":["AAPL","NEVER"]})"));
   auto reply = a->next(5s);
   REQUIRE(reply);
-  CHECK(*reply == R"({"type":"unsubscribed","symbols":["AAPL"]})");
+  CHECK(*reply == R"({"type":"unsubscribed","symbols":["AAPL"],"channels":[]})");
   CHECK(fx.redis.cli({"PUBSUB", "NUMSUB", "ts:{md:AAPL}"}) == "ts:{md:AAPL}\n1\n");  // b still holds it
 
   b->close();
@@ -277,7 +277,7 @@ TEST_CASE("bad client messages get error frames and the connection keeps working
   // Still usable: symbols are validated one by one and the good ones subscribed.
   const auto confirm = subscribe(*c, R"(["AAPL","not a symbol","AAPL"])");
   CHECK(confirm ==
-        R"({"type":"subscribed","symbols":["AAPL"],"rejected":[{"name":"not a symbol","code":"invalid_symbol",)"
+        R"({"type":"subscribed","symbols":["AAPL"],"channels":[],"rejected":[{"name":"not a symbol","code":"invalid_symbol",)"
         R"("reason":"symbol may only contain letters, digits and . - / : _"}],"batch_ms":0})");
   REQUIRE(c->send(R"({"type":"ping","id":7})"));
   auto pong = c->next(5s);
