@@ -106,6 +106,10 @@ void app_config::bind(common::config_parser& p) {
                "Cookie carrying an opaque session id looked up in Redis as ts:sess:<id> (empty: none).");
   p.add_bool("allow-query-token", "TS_ALLOW_QUERY_TOKEN", allow_query_token,
              "Also accept ?token=<JWT> in the URL (it lands in proxy logs: off unless needed).");
+  p.add_int("max-connections-per-user", "TS_MAX_CONNECTIONS_PER_USER", max_connections_per_user, 0, 100'000,
+            "Connections one user may hold across the whole tier (0: no limit).");
+  p.add_int("lease-ttl-ms", "TS_LEASE_TTL_MS", lease_ttl_ms, 1000, 600'000,
+            "Lifetime of a connection lease without refresh: a dead edge's slots free up within this.");
   p.add_string("allowed-origins", "TS_ALLOWED_ORIGINS", allowed_origins,
                "Comma-separated Origins allowed to connect with cookie credentials (required with cookies).");
 }
@@ -161,7 +165,11 @@ app::app(app_config config)
       fanout_(metrics_, "ts:edge:" + config_.node_id),
       redis_(with_after_io(redis_options_of(config_), [this] { fanout_.flush(); }),
              [this](std::string_view channel, std::string_view payload) { fanout_.on_message(channel, payload); }),
-      services_{config_.node_id, limits_of(config_), config_.auth(), metrics_, redis_} {
+      leases_(config_.max_connections_per_user > 0
+                  ? std::make_unique<connection_leases>(redis_, config_.node_id, config_.max_connections_per_user,
+                                                        std::chrono::milliseconds(config_.lease_ttl_ms))
+                  : nullptr),
+      services_{config_.node_id, limits_of(config_), config_.auth(), metrics_, redis_, leases_.get()} {
   std::vector<worker*> raw;
   for (std::int64_t i = 0; i < config_.threads; ++i) {
     // Heartbeat checks at a quarter of the idle timeout, at most once a second.

@@ -52,6 +52,8 @@ struct app_config {
   std::string session_cookie;        // cookie carrying a session id (ts:sess:<id>)
   bool allow_query_token = false;    // accept ?token=<JWT>
   std::string allowed_origins;       // comma-separated; required with cookie credentials
+  std::int64_t max_connections_per_user = 5;  // tier-wide (seed REQ-3); 0 = no limit
+  std::int64_t lease_ttl_ms = 30'000;         // a dead edge's leases lapse within this
 
   void bind(common::config_parser& parser);
   // The authentication settings, built and checked; throws std::invalid_argument naming the flag.
@@ -79,6 +81,7 @@ class app {
   fanout fanout_;
   common::redis_client redis_;
   std::vector<std::unique_ptr<worker>> workers_;
+  std::unique_ptr<connection_leases> leases_;
   services services_;
   std::shared_ptr<listener> listener_;
   bool stopped_ = false;

@@ -140,6 +140,21 @@ void http_session::refuse(const common::error& why) {
 }
 
 void http_session::finish_upgrade(identity who) {
+  if (who.anonymous() || svc_.leases == nullptr) return accept_websocket(std::move(who), {}, false);
+  // Take a connection lease for the user first (tier-wide limit), then continue here.
+  const auto user = who.user_id;
+  svc_.leases->acquire(user, [self = shared_from_this(), who = std::move(who)](common::result<std::string> lease) mutable {
+    boost::asio::post(self->stream_.get_executor(), [self, who = std::move(who), lease = std::move(lease)]() mutable {
+      if (lease) return self->accept_websocket(std::move(who), std::move(lease).value(), false);
+      if (lease.err().code == "max_connections") return self->accept_websocket(std::move(who), {}, true);
+      // Redis did not answer: the limit cannot be checked now. Serve rather than lock everyone out.
+      common::log_warn("connection lease unavailable; accepting without one", {{"reason", lease.err().message}});
+      self->accept_websocket(std::move(who), {}, false);
+    });
+  });
+}
+
+void http_session::accept_websocket(identity who, std::string lease, bool over_limit) {
   std::string response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                          "Sec-WebSocket-Accept: " + accept_key_ + "\r\nServer: tickstream-edge\r\n"
                          "X-Tickstream-Node: " + svc_.node_id + "\r\n\r\n";
@@ -147,8 +162,9 @@ void http_session::finish_upgrade(identity who) {
   const auto rest = buffer_.cdata();
   const std::string leftover(static_cast<const char*>(rest.data()), rest.size());
   stream_.expires_never();
-  std::make_shared<ws_session>(stream_.release_socket(), worker_, svc_, std::move(who))
-      ->start(std::move(response), leftover);
+  auto session = std::make_shared<ws_session>(stream_.release_socket(), worker_, svc_, std::move(who), std::move(lease));
+  session->start(std::move(response), leftover);
+  if (over_limit) session->refuse_over_limit();
 }
 
 void http_session::respond(unsigned status, std::string content_type, std::string body, bool keep_alive,

@@ -33,6 +33,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
   void upgrade(const boost::beast::http::request<boost::beast::http::string_body>& req);
   // Accepts the WebSocket for an authenticated (or, on an open edge, anonymous) client.
   void finish_upgrade(identity who);
+  // Sends the 101 and hands the socket to a ws_session (which, over the limit, is told so and closed).
+  void accept_websocket(identity who, std::string lease, bool over_limit);
   void refuse(const common::error& why);
   void respond(unsigned status, std::string content_type, std::string body, bool keep_alive,
                std::initializer_list<std::pair<const char*, const char*>> headers = {});

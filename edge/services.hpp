@@ -6,6 +6,7 @@
 
 #include "common/redis_client.hpp"
 #include "edge/authenticator.hpp"
+#include "edge/connection_leases.hpp"
 #include "edge/edge_metrics.hpp"
 #include "edge/session_limits.hpp"
 
@@ -17,6 +18,7 @@ struct services {
   auth_config auth;
   edge_metrics& metrics;
   common::redis_client& redis;
+  connection_leases* leases = nullptr;  // null: no per-user limit
 };
 
 }  // namespace tickstream::edge

@@ -49,17 +49,21 @@ const frame_ptr& empty_ping() {
 
 }  // namespace
 
-ws_session::ws_session(net::ip::tcp::socket&& socket, worker& w, services& svc, identity who)
+ws_session::ws_session(net::ip::tcp::socket&& socket, worker& w, services& svc, identity who, std::string lease)
     : socket_(std::move(socket)),
       worker_(w),
       svc_(svc),
       who_(std::move(who)),
+      lease_(std::move(lease)),
+      lease_refreshed_(clock::now()),
       limits_(svc.limits),
       parser_(svc.limits.max_message_bytes),
       window_(svc.limits.batch_window),
       last_rx_(clock::now()) {}
 
 ws_session::~ws_session() {
+  // The slot is free the moment the connection is gone.
+  if (!lease_.empty() && svc_.leases != nullptr) svc_.leases->release(who_.user_id, lease_);
   if (!registered_) return;
   worker_.remove_session(this);
   svc_.metrics.connections.Decrement();
@@ -416,22 +420,35 @@ void ws_session::tick(clock::time_point now) {
                      {{"worker", worker_.id()}, {"idle_timeout_ms", limits_.idle_timeout.count()}});
     return kill("timeout");
   }
+  if (!lease_.empty() && svc_.leases != nullptr && now - lease_refreshed_ >= svc_.leases->ttl() / 3) {
+    lease_refreshed_ = now;
+    svc_.leases->refresh(who_.user_id, lease_);
+  }
   if (!ping_sent_ && idle * 2 >= limits_.idle_timeout) {
     ping_sent_ = true;
     enqueue_urgent(empty_ping());
   }
 }
 
+void ws_session::refuse_over_limit() {
+  svc_.metrics.rejected_upgrade("max_connections");
+  reply(render_error("max_connections", "Maximum connections exceeded"));
+  close(close_code::max_connections, "maximum connections exceeded", "max_connections", true);
+}
+
 void ws_session::shutdown() { close(close_code::going_away, "edge shutting down", "edge_shutdown"); }
 
-void ws_session::close(std::uint16_t code, std::string_view reason, const char* end_reason) {
+void ws_session::close(std::uint16_t code, std::string_view reason, const char* end_reason, bool keep_queued) {
   if (closing_ || dead_) return;
   closing_ = true;
   end_reason_ = end_reason;
-  // Nothing queued or held will be sent any more; only the frames already being written finish.
-  for (std::size_t i = queue_head_; i < queue_.size(); ++i) queued_bytes_ -= queue_[i]->wire.size();
-  queue_.clear();
-  queue_head_ = 0;
+  // Nothing held will be sent any more, nor (unless asked) anything queued: only the frames
+  // already being written finish.
+  if (!keep_queued) {
+    for (std::size_t i = queue_head_; i < queue_.size(); ++i) queued_bytes_ -= queue_[i]->wire.size();
+    queue_.clear();
+    queue_head_ = 0;
+  }
   held_.clear();
   if (batch_timer_) batch_timer_->cancel();
   close_deadline_ = clock::now() + limits_.close_timeout;

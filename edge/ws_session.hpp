@@ -31,12 +31,16 @@ class ws_session final : public frame_sink, public std::enable_shared_from_this<
  public:
   using clock = std::chrono::steady_clock;
 
-  ws_session(boost::asio::ip::tcp::socket&& socket, worker& w, services& svc, identity who);
+  // lease: the connection lease held for an authenticated user (empty: none).
+  ws_session(boost::asio::ip::tcp::socket&& socket, worker& w, services& svc, identity who, std::string lease = {});
   ~ws_session();
 
   // Sends the 101 response, then serves the connection. leftover: bytes the client sent after its
   // upgrade request.
   void start(std::string response, std::string_view leftover);
+
+  // The user is at the tier-wide connection limit: an error frame, then close 4009.
+  void refuse_over_limit();
 
   void send(const frame_ptr& f) override;
   void shutdown() override;
@@ -65,7 +69,8 @@ class ws_session final : public frame_sink, public std::enable_shared_from_this<
   void on_write(const boost::system::error_code& ec);
 
   // Starts a close handshake; the socket closes when the client answers or after close_timeout.
-  void close(std::uint16_t code, std::string_view reason, const char* end_reason);
+  // keep_queued: send what is already queued first (an error explaining the close).
+  void close(std::uint16_t code, std::string_view reason, const char* end_reason, bool keep_queued = false);
   // Closes the socket at once; pending operations end and the session is destroyed.
   void kill(const char* end_reason);
 
@@ -73,6 +78,8 @@ class ws_session final : public frame_sink, public std::enable_shared_from_this<
   worker& worker_;
   services& svc_;
   const identity who_;  // fixed at the upgrade
+  const std::string lease_;
+  clock::time_point lease_refreshed_;
   const session_limits& limits_;
 
   std::vector<char> rbuf_;
