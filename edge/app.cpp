@@ -44,6 +44,7 @@ session_limits limits_of(const app_config& c) {
   l.batch_window = std::chrono::milliseconds(c.batch_window_ms);
   l.idle_timeout = std::chrono::milliseconds(c.idle_timeout_ms);
   l.handshake_timeout = std::chrono::seconds(c.handshake_timeout_s);
+  l.token_expiry_warning = std::chrono::seconds(c.token_expiry_warning_s);
   return l;
 }
 
@@ -108,6 +109,8 @@ void app_config::bind(common::config_parser& p) {
              "Also accept ?token=<JWT> in the URL (it lands in proxy logs: off unless needed).");
   p.add_int("max-connections-per-user", "TS_MAX_CONNECTIONS_PER_USER", max_connections_per_user, 0, 100'000,
             "Connections one user may hold across the whole tier (0: no limit).");
+  p.add_int("token-expiry-warning-s", "TS_TOKEN_EXPIRY_WARNING_S", token_expiry_warning_s, 1, 3600,
+            "Seconds before a token or session expires that the client is sent token_expiring.");
   p.add_int("lease-ttl-ms", "TS_LEASE_TTL_MS", lease_ttl_ms, 1000, 600'000,
             "Lifetime of a connection lease without refresh: a dead edge's slots free up within this.");
   p.add_string("allowed-origins", "TS_ALLOWED_ORIGINS", allowed_origins,

@@ -54,6 +54,7 @@ struct app_config {
   std::string allowed_origins;       // comma-separated; required with cookie credentials
   std::int64_t max_connections_per_user = 5;  // tier-wide (seed REQ-3); 0 = no limit
   std::int64_t lease_ttl_ms = 30'000;         // a dead edge's leases lapse within this
+  std::int64_t token_expiry_warning_s = 60;   // token_expiring this long before expiry
 
   void bind(common::config_parser& parser);
   // The authentication settings, built and checked; throws std::invalid_argument naming the flag.

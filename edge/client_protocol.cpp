@@ -84,8 +84,13 @@ common::result<client_message> parse_client_message(std::string_view text) {
     }
     return client_message{std::move(ping)};
   }
+  if (*type == "refresh") {
+    const auto token = r.string("token", true, 8192);
+    if (!token) return *r.failure();
+    return client_message{refresh_request{std::string(*token)}};
+  }
   return common::error{"unknown_type", "unknown message type '" + std::string(*type) +
-                                           "' (expected subscribe, unsubscribe or ping)"};
+                                           "' (expected subscribe, unsubscribe, ping or refresh)"};
 }
 
 namespace {
@@ -168,5 +173,24 @@ std::string render_error(std::string_view code, std::string_view message) {
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
 }
+
+namespace {
+std::string render_expiry(const char* type, std::int64_t expires_at_s) {
+  rapidjson::StringBuffer buf;
+  json_writer w(buf);
+  w.StartObject();
+  w.Key("type");
+  w.String(type);
+  w.Key("expires_at");
+  write_string(w, common::format_iso8601(expires_at_s * 1'000'000));
+  w.Key("expires_at_s");
+  w.Int64(expires_at_s);
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+}  // namespace
+
+std::string render_token_expiring(std::int64_t expires_at_s) { return render_expiry("token_expiring", expires_at_s); }
+std::string render_refreshed(std::int64_t expires_at_s) { return render_expiry("refreshed", expires_at_s); }
 
 }  // namespace tickstream::edge

@@ -26,7 +26,12 @@ struct ping_request {
   std::optional<std::string> id_json;  // the id's JSON text
 };
 
-using client_message = std::variant<subscription_request, ping_request>;
+// {"type":"refresh","token":"<JWT>"}: a fresh token before the current one expires.
+struct refresh_request {
+  std::string token;
+};
+
+using client_message = std::variant<subscription_request, ping_request, refresh_request>;
 
 // Longest symbols/channels list accepted in one message.
 inline constexpr std::size_t max_list_entries = 1000;
@@ -47,5 +52,9 @@ std::string render_subscribed(const std::vector<std::string>& symbols, const std
 std::string render_unsubscribed(const std::vector<std::string>& symbols, const std::vector<std::string>& channels);
 std::string render_pong(const std::optional<std::string>& id_json, std::int64_t server_time_us);
 std::string render_error(std::string_view code, std::string_view message);
+// {"type":"token_expiring","expires_at":"<ISO>","expires_at_s":N}
+std::string render_token_expiring(std::int64_t expires_at_s);
+// {"type":"refreshed","expires_at":"<ISO>","expires_at_s":N}
+std::string render_refreshed(std::int64_t expires_at_s);
 
 }  // namespace tickstream::edge

@@ -28,6 +28,9 @@ struct session_limits {
   std::chrono::seconds handshake_timeout{10};
   // Seed REQ: ping after 15 s of silence, close after 30 s without traffic or pong.
   std::chrono::milliseconds idle_timeout{30'000};
+  // A client whose token (or session) expires in less than this is told so (token_expiring), so it
+  // can send a fresh token with "refresh" before the edge closes at expiry with 4001.
+  std::chrono::seconds token_expiry_warning{60};
   // A close handshake the client does not finish within this ends with a plain TCP close.
   std::chrono::seconds close_timeout{5};
 };

@@ -23,6 +23,7 @@ inline constexpr std::uint16_t protocol_error = 1002;
 inline constexpr std::uint16_t too_big = 1009;
 inline constexpr std::uint16_t slow_consumer = 4008;
 inline constexpr std::uint16_t max_connections = 4009;
+inline constexpr std::uint16_t token_expired = 4001;
 }  // namespace close_code
 
 // Whether a close frame may carry code (RFC 6455 §7.4): 1000–1003, 1007–1011, 3000–4999.

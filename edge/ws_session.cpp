@@ -54,6 +54,7 @@ ws_session::ws_session(net::ip::tcp::socket&& socket, worker& w, services& svc, 
       worker_(w),
       svc_(svc),
       who_(std::move(who)),
+      expires_at_s_(who_.expires_at_s),
       lease_(std::move(lease)),
       lease_refreshed_(clock::now()),
       limits_(svc.limits),
@@ -190,6 +191,8 @@ void ws_session::handle_message(std::string_view text) {
     handle_subscription(*sub);
   } else if (auto* ping = std::get_if<ping_request>(&msg.value())) {
     reply(render_pong(ping->id_json, common::now_us()));
+  } else if (auto* refresh = std::get_if<refresh_request>(&msg.value())) {
+    handle_refresh(*refresh);
   }
 }
 
@@ -278,6 +281,18 @@ void ws_session::handle_subscription(subscription_request& req) {
     worker_.subscribe(this, s, done);
   }
   done();  // drop the guard
+}
+
+void ws_session::handle_refresh(const refresh_request& req) {
+  if (svc_.auth.jwt == nullptr || who_.anonymous()) {
+    return fail("refresh_not_supported", "this connection is not authenticated with a JWT");
+  }
+  auto id = svc_.auth.jwt->verify(req.token, common::now_us() / 1'000'000);
+  if (!id) return fail(id.err().code, id.err().message);  // the connection keeps its old expiry
+  if (id->user_id != who_.user_id) return fail("wrong_subject", "a refreshed token must be for the same user");
+  expires_at_s_ = id->expires_at_s;
+  expiry_warned_ = false;
+  reply(render_refreshed(expires_at_s_.value_or(0)));
 }
 
 void ws_session::reply(std::string_view json) { enqueue(make_text_frame(frame_kind::control, {}, json)); }
@@ -413,6 +428,17 @@ void ws_session::tick(clock::time_point now) {
   if (closing_) {
     if (now >= close_deadline_) kill(nullptr);
     return;
+  }
+  if (expires_at_s_) {
+    const auto now_s = common::now_us() / 1'000'000;
+    if (now_s >= *expires_at_s_) {
+      svc_.metrics.client_error("token_expired");
+      return close(close_code::token_expired, "token expired", "token_expired");
+    }
+    if (!expiry_warned_ && now_s + limits_.token_expiry_warning.count() >= *expires_at_s_) {
+      expiry_warned_ = true;
+      enqueue(make_text_frame(frame_kind::control, {}, render_token_expiring(*expires_at_s_)));
+    }
   }
   const auto idle = now - last_rx_;
   if (idle >= limits_.idle_timeout) {

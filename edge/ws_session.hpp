@@ -52,6 +52,7 @@ class ws_session final : public frame_sink, public std::enable_shared_from_this<
   void on_frame(ws_opcode op, std::string_view payload);
   void handle_message(std::string_view text);
   void handle_subscription(subscription_request& req);
+  void handle_refresh(const refresh_request& req);
   void reply(std::string_view json);
   void fail(std::string code, std::string message);
 
@@ -77,7 +78,9 @@ class ws_session final : public frame_sink, public std::enable_shared_from_this<
   boost::asio::ip::tcp::socket socket_;
   worker& worker_;
   services& svc_;
-  const identity who_;  // fixed at the upgrade
+  const identity who_;  // fixed at the upgrade (expiry moves with "refresh")
+  std::optional<std::int64_t> expires_at_s_;
+  bool expiry_warned_ = false;
   const std::string lease_;
   clock::time_point lease_refreshed_;
   const session_limits& limits_;

@@ -9,6 +9,7 @@
 #include "common/clock.hpp"
 #include "tests/edge/edge_fixture.hpp"
 #include "tests/edge/jwt_test_tokens.hpp"
+#include "tests/support/wait.hpp"
 
 using namespace tickstream;
 using namespace std::chrono_literals;
@@ -112,4 +113,52 @@ TEST_CASE("bad authentication settings are refused at start-up, naming the flag"
   e.jwt_algorithms = "HS256";
   e.jwt_hs_secret = "short";
   CHECK_THROWS_WITH(e.auth(), Catch::Contains("at least 32 bytes"));
+}
+
+TEST_CASE("a token expiring while connected: warned, then closed with 4001 unless refreshed", "[auth]") {
+  edge_fixture fx([](edge::app_config& c) {
+    c.jwt_algorithms = "HS256";
+    c.jwt_hs_secret = secret;
+    c.jwt_leeway_s = 0;
+    c.token_expiry_warning_s = 2;
+    c.idle_timeout_ms = 2000;  // heartbeat sweeps every 500 ms
+  });
+  const auto short_lived = [] {
+    return std::vector<std::pair<std::string, std::string>>{
+        {"Authorization", "Bearer " + hs_token(R"({"sub":"u-1","exp":)" + std::to_string(now_s() + 3) + "}")}};
+  };
+  auto lapsing = fx.connect(short_lived());
+  auto refreshing = fx.connect(short_lived());
+
+  // The warning comes before the expiry.
+  auto warn = refreshing->next(4s);
+  REQUIRE(warn);
+  CHECK(test::type_of(*warn) == "token_expiring");
+  // A token for someone else is refused; a fresh one for the same user is taken.
+  REQUIRE(refreshing->send(R"({"type":"refresh","token":")" +
+                           hs_token(R"({"sub":"u-2","exp":)" + std::to_string(now_s() + 600) + "}") + "\"}"));
+  CHECK(test::parse(*refreshing->next(4s))["code"].GetString() == std::string("wrong_subject"));
+  REQUIRE(refreshing->send(R"({"type":"refresh","token":")" +
+                           hs_token(R"({"sub":"u-1","exp":)" + std::to_string(now_s() + 600) + "}") + "\"}"));
+  auto refreshed = refreshing->next(4s);
+  REQUIRE(refreshed);
+  CHECK(test::type_of(*refreshed) == "refreshed");
+
+  // The other one is warned, then closed at expiry.
+  auto other_warn = lapsing->next(4s);
+  REQUIRE(other_warn);
+  CHECK(test::type_of(*other_warn) == "token_expiring");
+  REQUIRE(test::wait_until([&] {
+    lapsing->next(20ms);
+    return lapsing->closed();
+  }, 6s));
+  CHECK(lapsing->close_code() == 4001);
+
+  // Past the first token's expiry the refreshed connection still works.
+  REQUIRE(refreshing->send(R"({"type":"ping"})"));
+  std::optional<std::string> pong;
+  while ((pong = refreshing->next(3s)) && test::type_of(*pong) != "pong") {
+  }
+  CHECK(pong);
+  CHECK_FALSE(refreshing->closed());
 }
