@@ -54,7 +54,7 @@ TEST_CASE("malformed and unknown client messages get precise errors", "[protocol
   CHECK(error_of("{}") == "invalid_message: field 'type': is required");
   CHECK(error_of(R"({"type":7})") == "invalid_message: field 'type': must be a string");
   CHECK(error_of(R"({"type":"dance"})") ==
-        "unknown_type: unknown message type 'dance' (expected subscribe, unsubscribe or ping)");
+        "unknown_type: unknown message type 'dance' (expected subscribe, unsubscribe, ping or refresh)");
   CHECK(error_of(R"({"type":"subscribe"})") ==
         "invalid_message: field 'symbols': give at least one symbol (or channel)");
   CHECK(error_of(R"({"type":"subscribe","symbols":"AAPL"})") == "invalid_message: field 'symbols': must be an array");
