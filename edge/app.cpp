@@ -45,6 +45,7 @@ session_limits limits_of(const app_config& c) {
   l.idle_timeout = std::chrono::milliseconds(c.idle_timeout_ms);
   l.handshake_timeout = std::chrono::seconds(c.handshake_timeout_s);
   l.token_expiry_warning = std::chrono::seconds(c.token_expiry_warning_s);
+  l.max_messages_per_second = static_cast<double>(c.max_messages_per_second);
   return l;
 }
 
@@ -111,6 +112,10 @@ void app_config::bind(common::config_parser& p) {
             "Connections one user may hold across the whole tier (0: no limit).");
   p.add_int("token-expiry-warning-s", "TS_TOKEN_EXPIRY_WARNING_S", token_expiry_warning_s, 1, 3600,
             "Seconds before a token or session expires that the client is sent token_expiring.");
+  p.add_int("max-messages-per-second", "TS_MAX_MESSAGES_PER_SECOND", max_messages_per_second, 1, 100'000,
+            "Client messages per second per connection (bursts of twice this); more are dropped with rate_limited.");
+  p.add_int("max-connects-per-ip", "TS_MAX_CONNECTS_PER_IP", max_connects_per_ip, 0, 1'000'000,
+            "New connections per second from one address before 429 (0: no limit).");
   p.add_int("lease-ttl-ms", "TS_LEASE_TTL_MS", lease_ttl_ms, 1000, 600'000,
             "Lifetime of a connection lease without refresh: a dead edge's slots free up within this.");
   p.add_string("allowed-origins", "TS_ALLOWED_ORIGINS", allowed_origins,
@@ -207,7 +212,8 @@ void app::start() {
   for (auto& w : workers_) raw.push_back(w.get());
   const boost::asio::ip::tcp::endpoint endpoint(boost::asio::ip::make_address(config_.listen_host),
                                                 static_cast<unsigned short>(config_.port));
-  listener_ = std::make_shared<listener>(workers_.front()->context(), endpoint, raw, services_);
+  listener_ = std::make_shared<listener>(workers_.front()->context(), endpoint, raw, services_,
+                                         static_cast<std::size_t>(config_.max_connects_per_ip));
   listener_->run();
   common::log_info("edge listening", {{"host", config_.listen_host}, {"port", port()},
                                       {"threads", config_.threads}, {"node_id", config_.node_id}});

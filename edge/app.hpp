@@ -55,6 +55,8 @@ struct app_config {
   std::int64_t max_connections_per_user = 5;  // tier-wide (seed REQ-3); 0 = no limit
   std::int64_t lease_ttl_ms = 30'000;         // a dead edge's leases lapse within this
   std::int64_t token_expiry_warning_s = 60;   // token_expiring this long before expiry
+  std::int64_t max_messages_per_second = 20;  // per connection (bursts of twice this)
+  std::int64_t max_connects_per_ip = 100;     // new connections per second from one address; 0 = off
 
   void bind(common::config_parser& parser);
   // The authentication settings, built and checked; throws std::invalid_argument naming the flag.

@@ -34,8 +34,8 @@ std::string json_error(std::string_view code, std::string_view message) { return
 
 }  // namespace
 
-http_session::http_session(boost::asio::ip::tcp::socket&& socket, worker& w, services& svc)
-    : stream_(std::move(socket)), worker_(w), svc_(svc) {}
+http_session::http_session(boost::asio::ip::tcp::socket&& socket, worker& w, services& svc, bool over_rate)
+    : stream_(std::move(socket)), worker_(w), svc_(svc), over_rate_(over_rate) {}
 
 void http_session::run() {
   boost::asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&http_session::do_read, shared_from_this()));
@@ -60,6 +60,13 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
     return;
   }
   auto& req = parser_->get();
+  if (over_rate_) {
+    svc_.metrics.rejected_upgrade("too_many_connections");
+    respond(429, "application/json",
+            json_error("too_many_connections", "too many new connections from this address; retry in a second"), false,
+            {{"Retry-After", "1"}});
+    return;
+  }
   const auto path = path_of(req.target());
   const bool keep_alive = req.keep_alive();
 

@@ -23,7 +23,8 @@ class worker;
 
 class http_session : public std::enable_shared_from_this<http_session> {
  public:
-  http_session(boost::asio::ip::tcp::socket&& socket, worker& w, services& svc);
+  // over_rate: its address opened too many connections this second; it is answered 429.
+  http_session(boost::asio::ip::tcp::socket&& socket, worker& w, services& svc, bool over_rate = false);
   // Starts reading on the socket's own worker thread.
   void run();
 
@@ -46,6 +47,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   worker& worker_;
   services& svc_;
   std::string accept_key_;
+  bool over_rate_ = false;
 };
 
 }  // namespace tickstream::edge

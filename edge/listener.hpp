@@ -7,6 +7,8 @@
 #include <boost/beast/core/error.hpp>
 
 #include <memory>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "edge/services.hpp"
@@ -19,8 +21,10 @@ class listener : public std::enable_shared_from_this<listener> {
  public:
   // Binds and listens at once; throws std::system_error if the address cannot be bound (a
   // start-up configuration error).
+  // max_per_ip: new connections per second from one address (0: no limit); beyond it the
+  // request is answered 429 and closed.
   listener(boost::asio::io_context& ioc, const boost::asio::ip::tcp::endpoint& endpoint,
-           std::vector<worker*> workers, services& svc);
+           std::vector<worker*> workers, services& svc, std::size_t max_per_ip = 0);
 
   unsigned short port() const;
   void run();
@@ -39,6 +43,11 @@ class listener : public std::enable_shared_from_this<listener> {
   std::vector<worker*> workers_;
   services& svc_;
   std::size_t next_ = 0;
+  // Connections per address in the current second (cleared each second, so bounded by the
+  // addresses seen in one second). Touched only on the listener's thread.
+  const std::size_t max_per_ip_;
+  std::int64_t rate_second_ = 0;
+  std::unordered_map<std::string, std::size_t> per_ip_;
 };
 
 }  // namespace tickstream::edge

@@ -24,6 +24,12 @@ struct session_limits {
   // later ones within the window are coalesced into one frame. 250 ms keeps a screen live while
   // cutting frames ~20x for busy symbols. Clients may ask for more, never less.
   std::chrono::milliseconds batch_window{250};
+  // Client messages per second per connection (token bucket, bursts up to twice this). A client
+  // sends a handful of subscribes and pings; more is a bug or abuse. Over the rate a message is
+  // dropped with a rate_limited error (at most one error a second); a client that keeps it up for
+  // many messages is closed with 1008.
+  double max_messages_per_second = 20;
+  std::size_t max_rate_violations = 200;
   // WebSocket handshake (and HTTP request) must complete within this.
   std::chrono::seconds handshake_timeout{10};
   // Seed REQ: ping after 15 s of silence, close after 30 s without traffic or pong.

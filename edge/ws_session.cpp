@@ -55,6 +55,8 @@ ws_session::ws_session(net::ip::tcp::socket&& socket, worker& w, services& svc, 
       svc_(svc),
       who_(std::move(who)),
       expires_at_s_(who_.expires_at_s),
+      tokens_(2 * svc.limits.max_messages_per_second),
+      tokens_at_(clock::now()),
       lease_(std::move(lease)),
       lease_refreshed_(clock::now()),
       limits_(svc.limits),
@@ -179,7 +181,29 @@ void ws_session::on_frame(ws_opcode op, std::string_view payload) {
   }
 }
 
+bool ws_session::take_message_token(clock::time_point now) {
+  const double burst = 2 * limits_.max_messages_per_second;
+  tokens_ = std::min(burst, tokens_ + std::chrono::duration<double>(now - tokens_at_).count() *
+                                          limits_.max_messages_per_second);
+  tokens_at_ = now;
+  if (tokens_ >= 1) {
+    tokens_ -= 1;
+    return true;
+  }
+  svc_.metrics.client_error("rate_limited");
+  if (++rate_violations_ > limits_.max_rate_violations) {
+    common::log_warn("client exceeds its message rate persistently; closing with 1008", {{"worker", worker_.id()}});
+    close(close_code::policy_violation, "message rate exceeded", "rate_limited", true);
+  } else if (now - last_rate_error_ >= std::chrono::seconds(1)) {
+    last_rate_error_ = now;  // one error a second at most: a flood must not be answered by a flood
+    reply(render_error("rate_limited", "more than " + std::to_string(static_cast<int>(limits_.max_messages_per_second)) +
+                                           " messages a second; this one was dropped"));
+  }
+  return false;
+}
+
 void ws_session::handle_message(std::string_view text) {
+  if (!take_message_token(clock::now())) return;
   auto msg = parse_client_message(text);
   if (!msg) {
     common::log_info("bad client message", {{"worker", worker_.id()}, {"code", msg.err().code},

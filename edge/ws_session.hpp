@@ -50,6 +50,8 @@ class ws_session final : public frame_sink, public std::enable_shared_from_this<
   void do_read();
   void on_read(const boost::system::error_code& ec, std::size_t n);
   void on_frame(ws_opcode op, std::string_view payload);
+  // False when the message is over the client's rate (it is then dropped).
+  bool take_message_token(clock::time_point now);
   void handle_message(std::string_view text);
   void handle_subscription(subscription_request& req);
   void handle_refresh(const refresh_request& req);
@@ -80,6 +82,11 @@ class ws_session final : public frame_sink, public std::enable_shared_from_this<
   services& svc_;
   const identity who_;  // fixed at the upgrade (expiry moves with "refresh")
   std::optional<std::int64_t> expires_at_s_;
+  // Client message rate (token bucket).
+  double tokens_;
+  clock::time_point tokens_at_;
+  std::size_t rate_violations_ = 0;
+  clock::time_point last_rate_error_{};
   bool expiry_warned_ = false;
   const std::string lease_;
   clock::time_point lease_refreshed_;

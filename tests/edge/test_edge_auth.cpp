@@ -121,7 +121,7 @@ TEST_CASE("a token expiring while connected: warned, then closed with 4001 unles
     c.jwt_hs_secret = secret;
     c.jwt_leeway_s = 0;
     c.token_expiry_warning_s = 2;
-    c.idle_timeout_ms = 2000;  // heartbeat sweeps every 500 ms
+    c.idle_timeout_ms = 8000;  // heartbeat sweeps every second; neither client is idle for long
   });
   const auto short_lived = [] {
     return std::vector<std::pair<std::string, std::string>>{

@@ -245,6 +245,7 @@ TEST_CASE("a client that sends but never reads is closed at the hard bound, not 
   edge_fixture fx([](edge::app_config& c) {
     c.threads = 1;
     c.max_queued_bytes = 64 * 1024;
+    c.max_messages_per_second = 100'000;  // this test is about the queue bound, not the rate limit
   });
   // A raw socket: the WebSocket handshake by hand, then ping messages as fast as the socket takes
   // them, and never a read, so the pongs pile up on the edge's side.
@@ -275,4 +276,69 @@ TEST_CASE("a client that sends but never reads is closed at the hard bound, not 
     return fx.get("/metrics").body.find(R"(tickstream_edge_disconnects_total{reason="slow_consumer"} 1)") !=
            std::string::npos;
   }));
+}
+
+TEST_CASE("abuse limits: message rate, subscriptions, connection rate, handshake time", "[abuse]") {
+  edge_fixture fx([](edge::app_config& c) {
+    c.max_messages_per_second = 5;
+    c.max_subscriptions = 3;
+    c.max_connects_per_ip = 20;
+    c.handshake_timeout_s = 1;
+  });
+  // Message rate: a burst of 40 pings against a budget of 5/s (bursts of 10): some are dropped
+  // with one rate_limited error, the rest answered, and the connection stays usable.
+  auto c = fx.connect();
+  for (int i = 0; i < 40; ++i) REQUIRE(c->send(R"({"type":"ping"})"));
+  int pongs = 0, limited = 0;
+  while (auto f = c->next(500ms)) {
+    const auto type = test::type_of(*f);
+    if (type == "pong") ++pongs;
+    if (type == "error" && f->find("rate_limited") != std::string::npos) ++limited;
+  }
+  CHECK(pongs >= 10);
+  CHECK(pongs < 40);
+  CHECK(limited == 1);
+  std::this_thread::sleep_for(1200ms);  // the budget refills with time (waiting is the point here)
+  REQUIRE(c->send(R"({"type":"ping"})"));
+  auto pong = c->next(2s);
+  REQUIRE(pong);
+  CHECK(test::type_of(*pong) == "pong");
+
+  // Subscriptions per connection.
+  REQUIRE(c->send(R"({"type":"subscribe","symbols":["A1","A2","A3","A4"]})"));
+  auto sub = c->next(5s);
+  REQUIRE(sub);
+  CHECK(sub->find(R"("symbols":["A1","A2","A3"])") != std::string::npos);
+  CHECK(sub->find(R"({"name":"A4","code":"too_many_subscriptions")") != std::string::npos);
+
+  // New connections per second from one address: past 20 this second, 429.
+  int refused = 0;
+  std::vector<std::unique_ptr<client::ws_client>> burst;
+  for (int i = 0; i < 30; ++i) {
+    auto r = fx.try_connect();
+    if (r.ok()) {
+      burst.push_back(std::move(r).value());
+    } else if (r.err().message.find("(HTTP 429)") != std::string::npos) {
+      ++refused;
+    }
+  }
+  CHECK(refused >= 9);
+  CHECK(burst.size() >= 1);
+
+  // Handshake time: a client that opens a socket and says nothing is dropped.
+  std::this_thread::sleep_for(1100ms);  // a new second for the connection-rate counter
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::socket idle(ioc);
+  idle.connect({boost::asio::ip::make_address("127.0.0.1"), fx.edge->port()});
+  char byte = 0;
+  boost::system::error_code ec;
+  idle.read_some(boost::asio::buffer(&byte, 1), ec);  // returns when the edge closes it
+  CHECK(ec == boost::asio::error::eof);
+
+  // Everyone else is still served.
+  REQUIRE(c->send(R"({"type":"ping"})"));
+  std::optional<std::string> last;
+  while ((last = c->next(2s)) && test::type_of(*last) != "pong") {
+  }
+  CHECK(last);
 }
