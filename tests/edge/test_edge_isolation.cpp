@@ -12,6 +12,7 @@
 #include "ingest/private_store.hpp"
 #include "tests/edge/edge_fixture.hpp"
 #include "tests/edge/jwt_test_tokens.hpp"
+#include "tests/support/child_process.hpp"
 #include "tests/support/wait.hpp"
 
 using namespace tickstream;
@@ -38,11 +39,11 @@ std::unique_ptr<edge::app> start_edge(int redis_port, const std::string& node) {
   return e;
 }
 
-std::unique_ptr<client::ws_client> connect_as(const edge::app& e, const std::string& user) {
+std::unique_ptr<client::ws_client> connect_as(int port, const std::string& user) {
   const auto token = test::token("HS256",
                                  R"({"sub":")" + user + R"(","exp":)" + std::to_string(common::now_us() / 1'000'000 + 600) + "}",
                                  [](std::string_view in) { return test::hmac(secret, in); });
-  auto c = client::ws_client::connect({"127.0.0.1", std::to_string(e.port()), "/ws"}, 5s,
+  auto c = client::ws_client::connect({"127.0.0.1", std::to_string(port), "/ws"}, 5s,
                                       {{"Authorization", "Bearer " + token}});
   REQUIRE(c.ok());
   return std::move(c).value();
@@ -108,10 +109,16 @@ common::event random_event(const std::string& user, int n, std::mt19937& rng) {
 
 }  // namespace
 
-TEST_CASE("every connection receives exactly its own user's events, in sequence, on any edge", "[isolation]") {
+TEST_CASE("every connection receives exactly its own user's events, in sequence, on either of two edge processes", "[isolation]") {
   test::redis_server redis;
+  // Edge A in this process, edge B a real tickstream-edge process.
   auto edge_a = start_edge(redis.port(), "edge-a");
-  auto edge_b = start_edge(redis.port(), "edge-b");
+  const int a_port = edge_a->port();
+  const int b_port = test::free_port();
+  test::child_process edge_b({TICKSTREAM_EDGE_BIN, "--listen-host", "127.0.0.1", "--port", std::to_string(b_port),
+                              "--redis-port", std::to_string(redis.port()), "--threads", "2", "--batch-window-ms", "0",
+                              "--jwt-algorithms", "HS256", "--jwt-hs-secret", secret, "--node-id", "edge-b"});
+  REQUIRE(wait_until([&] { return client::http_get("127.0.0.1", std::to_string(b_port), "/healthz", 1s).ok(); }));
   constexpr int users = 20;
   struct conn {
     std::string user;
@@ -120,9 +127,9 @@ TEST_CASE("every connection receives exactly its own user's events, in sequence,
   std::vector<conn> conns;
   for (int u = 0; u < users; ++u) {
     const auto user = "user-" + std::to_string(u);
-    conns.push_back({user, connect_as(*edge_a, user)});
-    conns.push_back({user, connect_as(*edge_b, user)});
-    if (u % 4 == 0) conns.push_back({user, connect_as(u % 8 == 0 ? *edge_a : *edge_b, user)});
+    conns.push_back({user, connect_as(a_port, user)});
+    conns.push_back({user, connect_as(b_port, user)});
+    if (u % 4 == 0) conns.push_back({user, connect_as(u % 8 == 0 ? a_port : b_port, user)});
   }
   for (auto& c : conns) {
     REQUIRE(c.ws->send(R"({"type":"subscribe","channels":["positions","orders","account","trades"]})"));
