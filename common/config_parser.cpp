@@ -88,6 +88,12 @@ void config_parser::add_log_level(std::string& target) {
       [&target] { return target; }, "Log level: debug, info, warn or error.");
 }
 
+void config_parser::add_redis(std::string& host, std::int64_t& port, std::string& password) {
+  add_string("redis-host", "TS_REDIS_HOST", host, "Redis host name or address.");
+  add_int("redis-port", "TS_REDIS_PORT", port, 1, 65535, "Redis TCP port.");
+  add_secret("redis-password", "TS_REDIS_PASSWORD", password, "Redis AUTH password (empty: none).");
+}
+
 void config_parser::require(std::string_view name) {
   for (auto& o : options_) {
     if (o.name == name) {

@@ -33,6 +33,8 @@ class config_parser {
   void add_bool(std::string name, std::string env, bool& target, std::string help);
   // --log-level / TS_LOG_LEVEL: one of debug, info, warn, error.
   void add_log_level(std::string& target);
+  // --redis-host, --redis-port, --redis-password (TS_REDIS_*), as every binary takes them.
+  void add_redis(std::string& host, std::int64_t& port, std::string& password);
   // Any other type: the caller supplies parsing and rendering.
   void add_custom(std::string name, std::string env, setter set, renderer render, std::string help);
   // The named option must be given (by flag or environment).

@@ -67,9 +67,7 @@ void app_config::bind(common::config_parser& p) {
   p.add_string("listen-host", "TS_EDGE_HOST", listen_host, "Address to listen on for clients.");
   p.add_int("port", "TS_EDGE_PORT", port, 0, 65535, "Port for WebSocket (/ws) and HTTP (/healthz, /metrics).");
   p.add_int("threads", "TS_EDGE_THREADS", threads, 0, 64, "Worker threads (0 = one per core).");
-  p.add_string("redis-host", "TS_REDIS_HOST", redis_host, "Redis host name or address.");
-  p.add_int("redis-port", "TS_REDIS_PORT", redis_port, 1, 65535, "Redis TCP port.");
-  p.add_secret("redis-password", "TS_REDIS_PASSWORD", redis_password, "Redis AUTH password (empty: none).");
+  p.add_redis(redis_host, redis_port, redis_password);
   p.add_string("node-id", "TS_NODE_ID", node_id, "Name of this edge in Redis and logs (empty: host name and PID).");
   p.add_int("max-message-bytes", "TS_MAX_MESSAGE_BYTES", max_message_bytes, 256, 16 * 1024 * 1024,
             "Largest client message; larger ones close the connection with 1009.");

@@ -31,9 +31,7 @@
 namespace tickstream::ingest {
 
 void app_config::bind(common::config_parser& p) {
-  p.add_string("redis-host", "TS_REDIS_HOST", redis_host, "Redis host name or address.");
-  p.add_int("redis-port", "TS_REDIS_PORT", redis_port, 1, 65535, "Redis TCP port.");
-  p.add_secret("redis-password", "TS_REDIS_PASSWORD", redis_password, "Redis AUTH password (empty: none).");
+  p.add_redis(redis_host, redis_port, redis_password);
   p.add_string("input", "TS_INPUT", input,
                "JSONL capture to replay, or '-' for standard input (empty: run the live sources).");
   p.add_secret("finnhub-url", "TS_FINNHUB_URL", finnhub_url,
