@@ -129,6 +129,7 @@ void ws_session::on_read(const boost::system::error_code& ec, std::size_t n) {
     std::memmove(rbuf_.data(), rbuf_.data() + used, rlen_ - used);
     rlen_ -= used;
     if (err != client_frame_parser::status::ok) rlen_ = 0;  // the rest of the input is not trusted
+    if (err != client_frame_parser::status::ok) input_failed_ = true;
     if (err == client_frame_parser::status::too_big) {
       svc_.metrics.client_error("message_too_big");
       common::log_warn("client message too big; closing with 1009",
@@ -430,8 +431,9 @@ void ws_session::on_write(const boost::system::error_code& ec) {
   if (dead_) return;
   if (ec) return kill("network_error");
   if (closing_ && queue_head_ == queue_.size()) {
-    // Our close frame is written: done if the client's has arrived, else wait for it (tick()).
-    if (peer_closed_) kill(nullptr);
+    // Our close frame is written: done if the client's has arrived, or if the client broke the
+    // protocol (its input is no longer read, RFC 6455 §7.1.7); else wait for its close (tick()).
+    if (peer_closed_ || input_failed_) kill(nullptr);
     return;
   }
   if (!held_.empty()) {

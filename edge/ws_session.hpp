@@ -114,6 +114,7 @@ class ws_session final : public frame_sink, public std::enable_shared_from_this<
   bool registered_ = false;
   bool closing_ = false;      // a close frame is queued; nothing else will be sent
   bool peer_closed_ = false;  // the client's close frame arrived
+  bool input_failed_ = false; // the client broke the protocol: close the TCP connection once our close is out
   bool dead_ = false;         // the socket is closed
   const char* end_reason_ = "closed_by_client";  // label for the disconnect metric
   std::uint8_t channels_ = 0;  // private channels held (bits of channel_bit()); they share one route

@@ -342,3 +342,27 @@ TEST_CASE("abuse limits: message rate, subscriptions, connection rate, handshake
   }
   CHECK(last);
 }
+
+TEST_CASE("a client that breaks the framing gets close 1002 and its socket closed at once", "[ws]") {
+  edge_fixture fx;
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::socket s(ioc);
+  s.connect({boost::asio::ip::make_address("127.0.0.1"), fx.edge->port()});
+  const std::string upgrade =
+      "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  boost::asio::write(s, boost::asio::buffer(upgrade));
+  boost::asio::write(s, boost::asio::buffer(std::string("\x81\x02hi", 4)));  // unmasked: not allowed from a client
+  const auto start = std::chrono::steady_clock::now();
+  std::string received;
+  boost::system::error_code ec;
+  char buf[512];
+  while (!ec) {
+    const auto n = s.read_some(boost::asio::buffer(buf), ec);
+    received.append(buf, n);
+  }
+  CHECK(ec == boost::asio::error::eof);
+  CHECK(std::chrono::steady_clock::now() - start < 2s);  // not the 5 s close timeout
+  CHECK(received.find(std::string("\x88", 1)) != std::string::npos);
+  CHECK(received.find(std::string("\x03\xea", 2)) != std::string::npos);  // 1002
+}
