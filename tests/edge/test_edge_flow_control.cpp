@@ -61,6 +61,18 @@ class publisher {
   std::atomic<int> done_{0};
 };
 
+// A raw TCP connection that has sent a WebSocket upgrade request and nothing else, for clients
+// that misbehave in ways the WebSocket client library will not.
+boost::asio::ip::tcp::socket raw_upgrade(boost::asio::io_context& ioc, unsigned short port) {
+  boost::asio::ip::tcp::socket s(ioc);
+  s.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+  const std::string upgrade =
+      "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  boost::asio::write(s, boost::asio::buffer(upgrade));
+  return s;
+}
+
 struct received {
   std::chrono::steady_clock::time_point at;
   std::int64_t at_us;  // wall clock, comparable with recv_us
@@ -250,12 +262,7 @@ TEST_CASE("a client that sends but never reads is closed at the hard bound, not 
   // A raw socket: the WebSocket handshake by hand, then ping messages as fast as the socket takes
   // them, and never a read, so the pongs pile up on the edge's side.
   boost::asio::io_context ioc;
-  boost::asio::ip::tcp::socket s(ioc);
-  s.connect({boost::asio::ip::make_address("127.0.0.1"), fx.edge->port()});
-  const std::string upgrade =
-      "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-  boost::asio::write(s, boost::asio::buffer(upgrade));
+  auto s = raw_upgrade(ioc, fx.edge->port());
   std::string ping_burst;
   for (int i = 0; i < 1000; ++i) {
     ping_burst += bench::make_client_frame(bench::ws_frame_reader::opcode::text, R"({"type":"ping","id":")" +
@@ -346,12 +353,7 @@ TEST_CASE("abuse limits: message rate, subscriptions, connection rate, handshake
 TEST_CASE("a client that breaks the framing gets close 1002 and its socket closed at once", "[ws]") {
   edge_fixture fx;
   boost::asio::io_context ioc;
-  boost::asio::ip::tcp::socket s(ioc);
-  s.connect({boost::asio::ip::make_address("127.0.0.1"), fx.edge->port()});
-  const std::string upgrade =
-      "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-  boost::asio::write(s, boost::asio::buffer(upgrade));
+  auto s = raw_upgrade(ioc, fx.edge->port());
   boost::asio::write(s, boost::asio::buffer(std::string("\x81\x02hi", 4)));  // unmasked: not allowed from a client
   const auto start = std::chrono::steady_clock::now();
   std::string received;
