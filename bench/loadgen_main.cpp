@@ -203,7 +203,7 @@ class runner {
     } else {  // all: symbol_count symbols sharing the prefix
       for (std::int64_t i = 0; i < opt_.symbol_count; ++i) add(opt_.symbols + std::to_string(i));
     }
-    std::string msg = R"({"type":"subscribe","symbols":[)" + list + "]";
+    std::string msg = R"({"type":"subscribe","snapshot":false,"symbols":[)" + list + "]";
     if (opt_.batch_ms >= 0) msg += R"(,"batch_ms":)" + std::to_string(opt_.batch_ms);
     return msg + "}";
   }

@@ -116,6 +116,8 @@ void app_config::bind(common::config_parser& p) {
             "New connections per second from one address before 429 (0: no limit).");
   p.add_int("lease-ttl-ms", "TS_LEASE_TTL_MS", lease_ttl_ms, 1000, 600'000,
             "Lifetime of a connection lease without refresh: a dead edge's slots free up within this.");
+  p.add_int("stale-after-ms", "TS_STALE_AFTER_MS", stale_after_ms, 100, 3'600'000,
+            "A source without a good heartbeat on ts:sys for this long is stale: its clients get 'stale'.");
   p.add_string("allowed-origins", "TS_ALLOWED_ORIGINS", allowed_origins,
                "Comma-separated Origins allowed to connect with cookie credentials (required with cookies).");
 }
@@ -180,7 +182,8 @@ app::app(app_config config)
   for (std::int64_t i = 0; i < config_.threads; ++i) {
     // Heartbeat checks at a quarter of the idle timeout, at most once a second.
     const auto tick = std::min(std::chrono::milliseconds(1000), std::chrono::milliseconds(config_.idle_timeout_ms / 4));
-    workers_.push_back(std::make_unique<worker>(static_cast<std::size_t>(i), fanout_, tick));
+    workers_.push_back(std::make_unique<worker>(static_cast<std::size_t>(i), fanout_, tick,
+                                                std::chrono::milliseconds(config_.stale_after_ms)));
     raw.push_back(workers_.back().get());
   }
   fanout_.attach(redis_, raw);
@@ -205,6 +208,8 @@ app::~app() { stop(); }
 
 void app::start() {
   redis_.start();
+  // Source heartbeats, for stale/fresh notices: held for the edge's whole life.
+  redis_.subscribe(std::string(source_status_channel));
   for (auto& w : workers_) w->start();
   std::vector<worker*> raw;
   for (auto& w : workers_) raw.push_back(w.get());

@@ -57,6 +57,7 @@ struct app_config {
   std::int64_t token_expiry_warning_s = 60;   // token_expiring this long before expiry
   std::int64_t max_messages_per_second = 20;  // per connection (bursts of twice this)
   std::int64_t max_connects_per_ip = 100;     // new connections per second from one address; 0 = off
+  std::int64_t stale_after_ms = 30'000;       // a source silent this long is stale (seed: 30 s)
 
   void bind(common::config_parser& parser);
   // The authentication settings, built and checked; throws std::invalid_argument naming the flag.

@@ -65,6 +65,16 @@ common::result<client_message> parse_client_message(std::string_view text) {
       }
       req.batch_ms = it->value.GetInt64();
     }
+    if (const auto since = doc.FindMember("since"); since != doc.MemberEnd() && !since->value.IsNull()) {
+      if (!since->value.IsInt64() || since->value.GetInt64() < 0) {
+        return common::error{"invalid_message", "field 'since': must be a non-negative integer (the last seq applied)"};
+      }
+      req.since = since->value.GetInt64();
+    }
+    if (const auto snap = doc.FindMember("snapshot"); snap != doc.MemberEnd() && !snap->value.IsNull()) {
+      if (!snap->value.IsBool()) return common::error{"invalid_message", "field 'snapshot': must be true or false"};
+      req.snapshot = snap->value.GetBool();
+    }
     return client_message{std::move(req)};
   }
   if (*type == "ping") {
@@ -192,5 +202,67 @@ std::string render_expiry(const char* type, std::int64_t expires_at_s) {
 
 std::string render_token_expiring(std::int64_t expires_at_s) { return render_expiry("token_expiring", expires_at_s); }
 std::string render_refreshed(std::int64_t expires_at_s) { return render_expiry("refreshed", expires_at_s); }
+
+namespace {
+
+void append_list(std::string& out, std::string_view key, const std::vector<std::string>& items) {
+  out += ",\"";
+  out += key;
+  out += "\":[";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += ',';
+    out += items[i];
+  }
+  out += ']';
+}
+
+}  // namespace
+
+std::string render_snapshot(const snapshot_parts& p) {
+  // The sections are complete messages already serialized: concatenated, not re-encoded.
+  std::string out = "{\"type\":\"";
+  out += p.type;
+  out += '"';
+  if (!p.reason.empty()) {
+    out += ",\"reason\":\"";
+    out += p.reason;
+    out += '"';
+  }
+  if (p.seq) out += ",\"seq\":" + std::to_string(*p.seq);
+  if (p.positions != nullptr) append_list(out, "positions", *p.positions);
+  if (p.orders != nullptr) append_list(out, "orders", *p.orders);
+  if (p.with_account) out += ",\"account\":" + (p.account != nullptr ? *p.account : std::string("null"));
+  if (p.prices != nullptr) append_list(out, "prices", *p.prices);
+  out += '}';
+  return out;
+}
+
+std::string render_stale(std::string_view source, std::int64_t since_us) {
+  rapidjson::StringBuffer buf;
+  json_writer w(buf);
+  w.StartObject();
+  w.Key("type");
+  w.String("stale");
+  w.Key("source");
+  write_string(w, source);
+  w.Key("since");
+  write_string(w, common::format_iso8601(since_us));
+  w.Key("since_us");
+  w.Int64(since_us);
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::string render_fresh(std::string_view source) {
+  rapidjson::StringBuffer buf;
+  json_writer w(buf);
+  w.StartObject();
+  w.Key("type");
+  w.String("fresh");
+  w.Key("source");
+  write_string(w, source);
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
 
 }  // namespace tickstream::edge

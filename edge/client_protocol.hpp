@@ -17,8 +17,11 @@ namespace tickstream::edge {
 struct subscription_request {
   bool subscribe = true;
   std::vector<std::string> symbols;   // as sent; each is validated by the caller
-  std::vector<std::string> channels;  // private channels (not served by this version)
+  std::vector<std::string> channels;  // the user's private channels
   std::optional<std::int64_t> batch_ms;  // batching window the client asks for (0..60000)
+  // Resume: the last seq the client has applied; the missed private events are replayed.
+  std::optional<std::int64_t> since;
+  bool snapshot = true;  // "snapshot": false skips the snapshot frame after "subscribed"
 };
 
 // {"type":"ping","id":...}: id (string or number) is echoed in the pong.
@@ -56,5 +59,22 @@ std::string render_error(std::string_view code, std::string_view message);
 std::string render_token_expiring(std::int64_t expires_at_s);
 // {"type":"refreshed","expires_at":"<ISO>","expires_at_s":N}
 std::string render_refreshed(std::int64_t expires_at_s);
+
+// The state a client starts from (docs/PROTOCOL.md, "snapshot"). Each section is written only when
+// set; the lists hold complete event messages (JSON), each as it would be sent alone.
+struct snapshot_parts {
+  std::string_view type = "snapshot";  // or "resync"
+  std::string_view reason;             // resync: history_truncated, sequence_reset
+  std::optional<std::int64_t> seq;
+  const std::vector<std::string>* positions = nullptr;
+  const std::vector<std::string>* orders = nullptr;
+  bool with_account = false;
+  const std::string* account = nullptr;  // null with with_account: "account":null
+  const std::vector<std::string>* prices = nullptr;
+};
+std::string render_snapshot(const snapshot_parts& parts);
+// {"type":"stale","source":...,"since":"<ISO>","since_us":N} / {"type":"fresh","source":...}
+std::string render_stale(std::string_view source, std::int64_t since_us);
+std::string render_fresh(std::string_view source);
 
 }  // namespace tickstream::edge

@@ -16,6 +16,7 @@
 
 #include "common/redis_client.hpp"
 #include "common/result.hpp"
+#include "common/user_keys.hpp"
 
 namespace tickstream::edge {
 
@@ -32,7 +33,7 @@ class connection_leases {
 
   std::int64_t limit() const noexcept { return limit_; }
   std::chrono::milliseconds ttl() const noexcept { return ttl_; }
-  static std::string key_of(const std::string& user) { return "ts:{u:" + user + "}:conns"; }
+  static std::string key_of(const std::string& user) { return common::user_key(user, "conns"); }
 
  private:
   common::redis_client& redis_;

@@ -34,7 +34,14 @@ edge_metrics::edge_metrics()
                                        "Messages from Redis dropped as unusable, by reason")),
       disconnects_(counter_family(*registry_, "tickstream_edge_disconnects_total", "Connections closed, by reason")),
       rejected_upgrades_(counter_family(*registry_, "tickstream_edge_rejected_upgrades_total",
-                                        "HTTP requests refused instead of upgraded, by reason")) {}
+                                        "HTTP requests refused instead of upgraded, by reason")),
+      private_stream_(counter_family(*registry_, "tickstream_edge_private_stream_events_total",
+                                     "Private-stream bookkeeping: snapshots, replayed events, gaps filled, "
+                                     "duplicates dropped, resyncs")),
+      source_transitions_(counter_family(*registry_, "tickstream_edge_source_transitions_total",
+                                         "Sources seen going stale or fresh again")),
+      rest_requests_(counter_family(*registry_, "tickstream_edge_rest_requests_total",
+                                    "REST fallback requests, by endpoint and status code")) {}
 
 void edge_metrics::add_external_counter(external_counter c) { external_.push_back(std::move(c)); }
 
@@ -60,6 +67,16 @@ void edge_metrics::upstream_invalid(const std::string& reason) {
 void edge_metrics::disconnect(const std::string& reason) { disconnects_.Add({{"reason", reason}}).Increment(); }
 void edge_metrics::rejected_upgrade(const std::string& reason) {
   rejected_upgrades_.Add({{"reason", reason}}).Increment();
+}
+
+void edge_metrics::private_stream(const std::string& what, double n) {
+  private_stream_.Add({{"event", what}}).Increment(n);
+}
+void edge_metrics::source_transition(const std::string& source, bool stale) {
+  source_transitions_.Add({{"source", source}, {"to", stale ? "stale" : "fresh"}}).Increment();
+}
+void edge_metrics::rest_request(const std::string& endpoint, int status) {
+  rest_requests_.Add({{"endpoint", endpoint}, {"code", std::to_string(status)}}).Increment();
 }
 
 }  // namespace tickstream::edge

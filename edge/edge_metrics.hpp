@@ -42,6 +42,13 @@ class edge_metrics {
   void disconnect(const std::string& reason);
   // A request was refused before/at the upgrade, by reason.
   void rejected_upgrade(const std::string& reason);
+  // Private-stream bookkeeping, by what happened: snapshot, replayed (an event from the history),
+  // gap (a seq missing on the Redis side), duplicate, resync_truncated, resync_reset.
+  void private_stream(const std::string& what, double n = 1);
+  // A source went stale (or fresh again).
+  void source_transition(const std::string& source, bool stale);
+  // A REST request answered, by endpoint and status code.
+  void rest_request(const std::string& endpoint, int status);
 
   prometheus::Gauge& connections;              // open WebSocket connections
   prometheus::Counter& connections_accepted;   // WebSocket handshakes completed
@@ -53,6 +60,9 @@ class edge_metrics {
   prometheus::Family<prometheus::Counter>& upstream_invalid_;
   prometheus::Family<prometheus::Counter>& disconnects_;
   prometheus::Family<prometheus::Counter>& rejected_upgrades_;
+  prometheus::Family<prometheus::Counter>& private_stream_;
+  prometheus::Family<prometheus::Counter>& source_transitions_;
+  prometheus::Family<prometheus::Counter>& rest_requests_;
   std::vector<external_counter> external_;
 };
 

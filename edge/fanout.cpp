@@ -7,6 +7,9 @@
 #include "common/event_codec.hpp"
 #include "common/log.hpp"
 #include "common/symbol.hpp"
+#include "common/user_keys.hpp"
+#include "common/json_reader.hpp"
+#include "edge/private_frame.hpp"
 #include "edge/worker.hpp"
 
 namespace tickstream::edge {
@@ -24,7 +27,7 @@ namespace {
 
 // The Redis channel of a worker route: a symbol's market channel, or a user's channel.
 std::string channel_of(const std::string& route) {
-  if (is_user_route(route)) return "ts:{u:" + route.substr(3) + "}";
+  if (is_user_route(route)) return common::user_channel(std::string_view(route).substr(3));
   return common::market_channel(route);
 }
 
@@ -32,32 +35,6 @@ std::optional<std::string_view> user_of_channel(std::string_view channel) noexce
   constexpr std::string_view prefix = "ts:{u:";
   if (channel.size() <= prefix.size() + 1 || !channel.starts_with(prefix) || channel.back() != '}') return std::nullopt;
   return channel.substr(prefix.size(), channel.size() - prefix.size() - 1);
-}
-
-// How a private event travels: its frame kind and conflation key.
-std::pair<frame_kind, std::string> private_frame_of(const common::event& ev) {
-  return std::visit(
-      [](const auto& e) -> std::pair<frame_kind, std::string> {
-        using T = std::decay_t<decltype(e)>;
-        if constexpr (std::is_same_v<T, common::order_update>) return {frame_kind::order, e.order_id};
-        if constexpr (std::is_same_v<T, common::trade_executed>) return {frame_kind::trade, e.execution_id};
-        if constexpr (std::is_same_v<T, common::position_update>) return {frame_kind::position, e.symbol};
-        if constexpr (std::is_same_v<T, common::account_update>) return {frame_kind::account, {}};
-        return {frame_kind::tick, {}};
-      },
-      ev);
-}
-
-const std::string* user_id_of(const common::event& ev) {
-  return std::visit(
-      [](const auto& e) -> const std::string* {
-        if constexpr (std::is_same_v<std::decay_t<decltype(e)>, common::price_update>) {
-          return nullptr;
-        } else {
-          return &e.header.user_id;
-        }
-      },
-      ev);
 }
 
 }  // namespace
@@ -93,44 +70,57 @@ void fanout::release(const std::string& symbol, std::size_t worker_id) {
 
 void fanout::on_message(std::string_view channel, std::string_view payload) {
   if (channel == control_channel_) return;
+  if (channel == source_status_channel) return on_source_status(payload);
   metrics_.redis_messages.Increment();
   const auto route = routes_.find(channel);
   if (route == routes_.end()) return;  // arrived after the last worker let go of the channel
 
-  auto decoded = common::decode_event(payload);
-  std::string reason;
-  const auto user = user_of_channel(channel);
-  if (!decoded) {
-    reason = decoded.err().code;
-  } else if (user) {
+  // Serialize once, share the bytes: ingest's canonical encoding is forwarded unchanged.
+  frame_ptr f;
+  common::error problem;
+  if (const auto user = user_of_channel(channel)) {
     // A user's channel carries only that user's private events: anything else is dropped, so a
     // misrouted event can never reach another user's connections.
-    const auto* owner = user_id_of(decoded.value());
-    if (owner == nullptr || *owner != *user) reason = "channel_mismatch";
+    auto decoded = decode_private_frame(payload, *user);
+    if (decoded) f = std::move(decoded->first);
+    else problem = std::move(decoded).err();
+  } else if (auto decoded = common::decode_event(payload); !decoded) {
+    problem = std::move(decoded).err();
   } else if (const auto* tick = std::get_if<common::price_update>(&decoded.value());
              tick == nullptr || common::symbol_of_market_channel(channel) != tick->symbol) {
-    reason = "channel_mismatch";
+    problem = {"channel_mismatch", "event does not match its channel"};
+  } else {
+    auto t = make_text_frame_mutable(frame_kind::tick, tick->symbol, payload);
+    t->price = tick->price;
+    t->source = tick->source;
+    t->time_us = tick->source_time_us;
+    t->recv_time_us = tick->recv_time_us;
+    f = std::move(t);
   }
-  if (!reason.empty()) {
-    metrics_.upstream_invalid(reason);
+  if (!f) {
+    metrics_.upstream_invalid(problem.code);
     // Bounded logging: a flood of bad messages must not become a flood of log lines.
     if (++invalid_seen_ <= 20 || invalid_seen_ % 1000 == 0) {
       common::log_warn("dropping unusable message from Redis",
-                       {{"channel", channel}, {"reason", reason},
-                        {"detail", decoded ? std::string("event does not match its channel") : decoded.err().message},
+                       {{"channel", channel}, {"reason", problem.code}, {"detail", problem.message},
                         {"excerpt", common::excerpt(payload)}, {"seen", invalid_seen_}});
     }
     return;
   }
-  // Serialize once, share the bytes: ingest's canonical encoding is forwarded unchanged.
-  frame_ptr f;
-  if (user) {
-    auto [kind, key] = private_frame_of(decoded.value());
-    f = make_text_frame(kind, std::move(key), payload, user_route(*user));
-  } else {
-    f = make_text_frame(frame_kind::tick, std::get<common::price_update>(decoded.value()).symbol, payload);
-  }
   for (const auto id : route->second) gathered_[id].push_back(f);
+}
+
+void fanout::on_source_status(std::string_view payload) {
+  rapidjson::Document doc;
+  if (common::parse_json(doc, payload) || !doc.IsObject()) return;
+  common::json_reader r(doc, "invalid_status");
+  const auto source = r.string("source", true, 64);
+  const auto connected = doc.FindMember("connected");
+  if (!source || connected == doc.MemberEnd() || !connected->value.IsBool()) {
+    metrics_.upstream_invalid("bad_source_status");
+    return;
+  }
+  for (auto* w : workers_) w->post_source_status(std::string(*source), connected->value.GetBool());
 }
 
 void fanout::flush() {

@@ -22,6 +22,9 @@ namespace tickstream::edge {
 
 class worker;
 
+// Ingest publishes each live source's liveness here (ingest/app.cpp, source_status).
+inline constexpr std::string_view source_status_channel = "ts:sys";
+
 class fanout {
  public:
   fanout(edge_metrics& metrics, std::string control_channel);
@@ -40,6 +43,9 @@ class fanout {
   void flush();
 
  private:
+  // A source_status heartbeat: handed to every worker, which tracks staleness itself.
+  void on_source_status(std::string_view payload);
+
   edge_metrics& metrics_;
   const std::string control_channel_;
   common::redis_client* redis_ = nullptr;

@@ -3,6 +3,11 @@
 namespace tickstream::edge {
 
 frame_ptr make_text_frame(frame_kind kind, std::string key, std::string_view payload, std::string route) {
+  return make_text_frame_mutable(kind, std::move(key), payload, std::move(route));
+}
+
+std::shared_ptr<frame> make_text_frame_mutable(frame_kind kind, std::string key, std::string_view payload,
+                                               std::string route) {
   auto f = std::make_shared<frame>();
   f->kind = kind;
   f->route = route.empty() ? key : std::move(route);

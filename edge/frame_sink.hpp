@@ -2,6 +2,8 @@
 // What a worker delivers to: a WebSocket session in production, a recorder in tests.
 
 #include <chrono>
+#include <cstdint>
+#include <string>
 
 #include "edge/frame.hpp"
 
@@ -15,6 +17,11 @@ class frame_sink {
   virtual void shutdown() = 0;
   // Called by the worker about once a second: heartbeats and timeouts.
   virtual void tick(std::chrono::steady_clock::time_point now) = 0;
+  // Redis confirmed the subscription to route again after a reconnect: messages published while
+  // the connection was down are lost from pub/sub (the private history still has them).
+  virtual void resubscribed(const std::string& /*route*/) {}
+  // A source went stale (no heartbeat for the stale period; since_us: its last good one) or fresh.
+  virtual void source_changed(const std::string& /*source*/, bool /*stale*/, std::int64_t /*since_us*/) {}
 
  protected:
   ~frame_sink() = default;

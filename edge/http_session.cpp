@@ -10,6 +10,7 @@
 #include "common/clock.hpp"
 #include "common/log.hpp"
 #include "edge/client_protocol.hpp"
+#include "edge/private_state_reader.hpp"
 #include "edge/worker.hpp"
 #include "edge/ws_codec.hpp"
 #include "edge/ws_session.hpp"
@@ -88,7 +89,44 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
     respond(200, "text/plain; version=0.0.4", svc_.metrics.render(), keep_alive);
     return;
   }
-  respond(404, "application/json", json_error("not_found", "no such path; try /ws, /healthz or /metrics"), keep_alive);
+  if (const auto endpoint = rest_endpoint_of(path)) {
+    std::string target(req.target());
+    identify(req, [self = shared_from_this(), e = *endpoint, target = std::move(target),
+                   keep_alive](common::result<identity> who) {
+      if (!who) {
+        self->svc_.metrics.rest_request(std::string(rest_endpoint_name(e)), 401);
+        return self->refuse(who.err(), keep_alive);
+      }
+      if (is_private_endpoint(e) && who->anonymous()) {
+        self->svc_.metrics.rest_request(std::string(rest_endpoint_name(e)), 401);
+        return self->respond(401, "application/json",
+                             json_error("missing_credentials", "this endpoint serves a user's own data: authenticate"),
+                             keep_alive);
+      }
+      self->stream_.expires_after(self->svc_.limits.handshake_timeout);
+      auto wanted = rest_state_request(e, who->user_id, target);
+      if (!wanted) {
+        self->svc_.metrics.rest_request(std::string(rest_endpoint_name(e)), 400);
+        return self->respond(400, "application/json", json_error(wanted.err().code, wanted.err().message), keep_alive);
+      }
+      read_private_state(self->svc_.redis, wanted.value(),
+                         [self, e, sreq = wanted.value(), keep_alive](common::result<private_state> st) {
+                           auto body = st ? std::optional<std::string>(render_rest(e, sreq, st.value())) : std::nullopt;
+                           boost::asio::post(self->stream_.get_executor(), [self, e, keep_alive, body = std::move(body)] {
+                             const int status = body ? 200 : 503;
+                             self->svc_.metrics.rest_request(std::string(rest_endpoint_name(e)), status);
+                             if (!body) {
+                               return self->respond(503, "application/json",
+                                                    json_error("unavailable", "Redis cannot be reached; retry shortly"),
+                                                    keep_alive, {{"Retry-After", "1"}});
+                             }
+                             self->respond(200, "application/json", *body, keep_alive, {{"Cache-Control", "no-store"}});
+                           });
+                         });
+    });
+    return;
+  }
+  respond(404, "application/json", json_error("not_found", "no such path; try /ws, /healthz, /metrics or /api/positions"), keep_alive);
 }
 
 void http_session::upgrade(const http::request<http::string_body>& req) {
@@ -112,17 +150,25 @@ void http_session::upgrade(const http::request<http::string_body>& req) {
     return;
   }
   accept_key_ = std::move(accept).value();
+  identify(req, [self = shared_from_this()](common::result<identity> who) {
+    if (!who) return self->refuse(who.err());
+    self->finish_upgrade(std::move(who).value());
+  });
+}
+
+void http_session::identify(const http::request<http::string_body>& req,
+                            std::function<void(common::result<identity>)> then) {
   const auto now_s = common::now_us() / 1'000'000;
   auto step = authenticate(svc_.auth,
                            {req[http::field::authorization], req[http::field::cookie], req[http::field::origin],
                             req.target()},
                            now_s);
-  if (!step) return refuse(step.err());
-  if (step->who) return finish_upgrade(std::move(*step->who));
+  if (!step) return then(std::move(step).err());
+  if (step->who) return then(std::move(*step->who));
   // A session cookie: look the session up in Redis, then continue on this session's thread.
   stream_.expires_after(svc_.limits.handshake_timeout);
   svc_.redis.command({"HMGET", "ts:sess:" + step->session_id, "user", "roles", "expires"},
-                     [self = shared_from_this(), now_s](common::result<common::redis_reply> r) {
+                     [self = shared_from_this(), now_s, then = std::move(then)](common::result<common::redis_reply> r) {
                        common::result<identity> who = common::error{"unavailable", "sessions cannot be checked now"};
                        if (r && r->elements.size() == 3) {
                          const auto field = [&](std::size_t i) -> std::optional<std::string> {
@@ -132,18 +178,16 @@ void http_session::upgrade(const http::request<http::string_body>& req) {
                          };
                          who = identity_from_session(field(0), field(1), field(2), now_s);
                        }
-                       boost::asio::post(self->stream_.get_executor(), [self, who = std::move(who)]() mutable {
-                         if (!who) return self->refuse(who.err());
-                         self->finish_upgrade(std::move(who).value());
-                       });
+                       boost::asio::post(self->stream_.get_executor(),
+                                         [then, who = std::move(who)]() mutable { then(std::move(who)); });
                      });
 }
 
-void http_session::refuse(const common::error& why) {
+void http_session::refuse(const common::error& why, bool keep_alive) {
   svc_.metrics.rejected_upgrade(why.code);
-  common::log_info("upgrade refused", {{"reason", why.code}});  // never the credential itself
+  common::log_info("request refused", {{"reason", why.code}});  // never the credential itself
   const unsigned status = why.code == "forbidden_origin" ? 403 : why.code == "unavailable" ? 503 : 401;
-  respond(status, "application/json", json_error(why.code, why.message), false);
+  respond(status, "application/json", json_error(why.code, why.message), keep_alive);
 }
 
 void http_session::finish_upgrade(identity who) {

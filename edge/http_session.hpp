@@ -8,13 +8,16 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include <functional>
 #include <initializer_list>
+#include <string>
 #include <memory>
 #include <utility>
 #include <optional>
 
 #include "common/result.hpp"
 #include "edge/authenticator.hpp"
+#include "edge/rest_api.hpp"
 #include "edge/services.hpp"
 
 namespace tickstream::edge {
@@ -32,11 +35,17 @@ class http_session : public std::enable_shared_from_this<http_session> {
   void do_read();
   void on_read(boost::beast::error_code ec, std::size_t bytes);
   void upgrade(const boost::beast::http::request<boost::beast::http::string_body>& req);
+  // Authenticates req as the WebSocket upgrade does (token, cookie, session in Redis); then runs
+  // on this session's thread with the identity or the reason it was refused.
+  void identify(const boost::beast::http::request<boost::beast::http::string_body>& req,
+                std::function<void(common::result<identity>)> then);
+  // GET /api/...: the REST fallback (edge/rest_api.hpp).
+  void serve_rest(rest_endpoint e, std::string target, bool keep_alive);
   // Accepts the WebSocket for an authenticated (or, on an open edge, anonymous) client.
   void finish_upgrade(identity who);
   // Sends the 101 and hands the socket to a ws_session (which, over the limit, is told so and closed).
   void accept_websocket(identity who, std::string lease, bool over_limit);
-  void refuse(const common::error& why);
+  void refuse(const common::error& why, bool keep_alive = false);
   void respond(unsigned status, std::string content_type, std::string body, bool keep_alive,
                std::initializer_list<std::pair<const char*, const char*>> headers = {});
   void on_write(bool keep_alive, boost::beast::error_code ec, std::size_t bytes);

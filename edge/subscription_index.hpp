@@ -66,6 +66,12 @@ class subscription_index {
     for (const auto& sub : it->second) fn(sub);
   }
 
+  template <class Fn>
+  void for_each_key_of(Subscriber sub, Fn&& fn) const {
+    const auto it = by_sub_.find(sub);
+    if (it == by_sub_.end()) return;
+    for (const auto& key : it->second) fn(key);
+  }
   std::size_t subscriber_count(std::string_view key) const {
     const auto it = by_key_.find(key);
     return it == by_key_.end() ? 0 : it->second.size();

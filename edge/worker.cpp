@@ -2,13 +2,15 @@
 
 #include <boost/asio/post.hpp>
 
+#include "common/clock.hpp"
 #include "common/log.hpp"
 #include "edge/fanout.hpp"
 #include "edge/frame_sink.hpp"
 
 namespace tickstream::edge {
 
-worker::worker(std::size_t id, fanout& fan, std::chrono::milliseconds tick) : id_(id), fan_(fan), tick_(tick) {}
+worker::worker(std::size_t id, fanout& fan, std::chrono::milliseconds tick, std::chrono::milliseconds stale_after)
+    : id_(id), fan_(fan), tick_(tick), stale_after_(stale_after) {}
 
 worker::~worker() {
   guard_.reset();
@@ -58,6 +60,7 @@ void worker::schedule_tick() {
     // A session may close itself in tick(); it leaves sessions_ later, from its destructor.
     const std::vector<frame_sink*> open(sessions_.begin(), sessions_.end());
     for (auto* s : open) s->tick(now);
+    check_sources(now);
     schedule_tick();
   });
 }
@@ -76,6 +79,57 @@ void worker::post_activate(std::string symbol, std::uint64_t generation) {
   boost::asio::post(ioc_, [this, symbol = std::move(symbol), generation] { activate(symbol, generation); });
 }
 
+void worker::post_source_status(std::string source, bool connected) {
+  boost::asio::post(ioc_, [this, source = std::move(source), connected] { source_status(source, connected); });
+}
+
+void worker::source_status(const std::string& source, bool connected) {
+  const auto now = std::chrono::steady_clock::now();
+  auto [it, added] = sources_.try_emplace(source);
+  auto& h = it->second;
+  // A source first heard of while down starts its stale clock now.
+  if (added) {
+    h.last_good = now;
+    h.last_good_us = common::now_us();
+  }
+  if (!connected) return;
+  h.last_good = now;
+  h.last_good_us = common::now_us();
+  if (h.stale) {
+    h.stale = false;
+    common::log_info("source fresh again", {{"worker", id_}, {"source", source}});
+    notify_sources(source, false, h.last_good_us);
+  }
+}
+
+void worker::check_sources(std::chrono::steady_clock::time_point now) {
+  for (auto& [source, h] : sources_) {
+    if (h.stale || now - h.last_good < stale_after_) continue;
+    h.stale = true;
+    common::log_warn("source stale: no good heartbeat",
+                     {{"worker", id_}, {"source", source}, {"stale_after_ms", stale_after_.count()}});
+    notify_sources(source, true, h.last_good_us);
+  }
+}
+
+void worker::notify_sources(const std::string& source, bool stale, std::int64_t since_us) {
+  const std::vector<frame_sink*> open(sessions_.begin(), sessions_.end());
+  for (auto* s : open) s->source_changed(source, stale, since_us);
+}
+
+const std::string* worker::tick_source(std::string_view symbol) const {
+  const auto it = symbols_.find(symbol);
+  return it == symbols_.end() || it->second.source.empty() ? nullptr : &it->second.source;
+}
+
+std::vector<std::pair<std::string, std::int64_t>> worker::stale_sources() const {
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  for (const auto& [source, h] : sources_) {
+    if (h.stale) out.emplace_back(source, h.last_good_us);
+  }
+  return out;
+}
+
 void worker::add_session(frame_sink* s) {
   sessions_.insert(s);
   session_count_.store(sessions_.size(), std::memory_order_relaxed);
@@ -91,7 +145,7 @@ void worker::remove_session(frame_sink* s) {
 void worker::subscribe(frame_sink* s, const std::string& symbol, std::function<void()> on_active) {
   const bool first = index_.add(symbol, s);
   auto it = symbols_.find(symbol);
-  if (it == symbols_.end()) it = symbols_.emplace(symbol, symbol_state{next_generation_++, false, {}}).first;
+  if (it == symbols_.end()) it = symbols_.emplace(symbol, symbol_state{next_generation_++, false, {}, {}}).first;
   if (first) fan_.acquire(symbol, id_, it->second.generation);
   if (!on_active) return;
   if (it->second.active) {
@@ -135,8 +189,13 @@ void worker::release(const std::string& symbol) {
 
 void worker::activate(const std::string& symbol, std::uint64_t generation) {
   const auto it = symbols_.find(symbol);
-  // Released meanwhile, confirmed for an earlier acquisition, or confirmed again after a reconnect.
-  if (it == symbols_.end() || it->second.generation != generation || it->second.active) return;
+  // Released meanwhile, or confirmed for an earlier acquisition.
+  if (it == symbols_.end() || it->second.generation != generation) return;
+  if (it->second.active) {
+    // Confirmed again after a reconnect: a user's sessions check their stream for a gap.
+    if (is_user_route(symbol)) index_.for_each(symbol, [&symbol](frame_sink* s) { s->resubscribed(symbol); });
+    return;
+  }
   it->second.active = true;
   auto waiters = std::move(it->second.waiters);
   it->second.waiters.clear();
@@ -144,6 +203,11 @@ void worker::activate(const std::string& symbol, std::uint64_t generation) {
 }
 
 void worker::deliver(const frame_ptr& f) {
+  if (f->kind == frame_kind::tick && !f->source.empty()) {
+    if (const auto it = symbols_.find(f->key); it != symbols_.end() && it->second.source != f->source) {
+      it->second.source = f->source;
+    }
+  }
   index_.for_each(f->route, [&f](frame_sink* s) { s->send(f); });
 }
 

@@ -30,8 +30,10 @@ class frame_sink;
 
 class worker {
  public:
-  // tick: how often sessions are checked for heartbeats and timeouts.
-  worker(std::size_t id, fanout& fan, std::chrono::milliseconds tick);
+  // tick: how often sessions are checked for heartbeats and timeouts; stale_after: a source
+  // without a good heartbeat for this long is stale.
+  worker(std::size_t id, fanout& fan, std::chrono::milliseconds tick,
+         std::chrono::milliseconds stale_after = std::chrono::seconds(30));
   ~worker();
   worker(const worker&) = delete;
   worker& operator=(const worker&) = delete;
@@ -50,6 +52,8 @@ class worker {
   // From the Redis thread: Redis confirmed the subscription to symbol that this worker acquired
   // as `generation` (a stale confirmation of an earlier acquisition is ignored).
   void post_activate(std::string symbol, std::uint64_t generation);
+  // From the Redis thread: a source's heartbeat (ingest's source_status on ts:sys).
+  void post_source_status(std::string source, bool connected);
 
   // --- on this worker's thread --------------------------------------------------------------
   void add_session(frame_sink* s);
@@ -62,6 +66,12 @@ class worker {
   bool unsubscribe(frame_sink* s, const std::string& symbol);
   std::size_t subscription_count(frame_sink* s) const { return index_.key_count(s); }
   bool is_subscribed(frame_sink* s, const std::string& symbol) const { return index_.contains(symbol, s); }
+  template <class Fn>
+  void for_each_subscription(frame_sink* s, Fn&& fn) const { index_.for_each_key_of(s, fn); }
+  // The source of the latest tick of symbol this worker delivered (null: none yet).
+  const std::string* tick_source(std::string_view symbol) const;
+  // Sources stale right now, with the time (µs) of their last good heartbeat.
+  std::vector<std::pair<std::string, std::int64_t>> stale_sources() const;
   // Sessions report what they wrote; read from any thread for metrics.
   void count_sent(std::size_t frames, std::size_t bytes) noexcept {
     frames_sent_.fetch_add(frames, std::memory_order_relaxed);
@@ -80,12 +90,21 @@ class worker {
     std::uint64_t generation = 0;
     bool active = false;
     std::vector<std::pair<frame_sink*, std::function<void()>>> waiters;
+    std::string source;  // of the latest tick delivered
+  };
+  struct source_health {
+    std::chrono::steady_clock::time_point last_good;
+    std::int64_t last_good_us = 0;
+    bool stale = false;
   };
 
   void deliver(const frame_ptr& f);
   void activate(const std::string& symbol, std::uint64_t generation);
   void release(const std::string& symbol);
   void schedule_tick();
+  void source_status(const std::string& source, bool connected);
+  void check_sources(std::chrono::steady_clock::time_point now);
+  void notify_sources(const std::string& source, bool stale, std::int64_t since_us);
 
   const std::size_t id_;
   fanout& fan_;
@@ -98,6 +117,8 @@ class worker {
   std::atomic<std::uint64_t> bytes_sent_{0};
   std::atomic<std::uint64_t> conflated_{0};
   const std::chrono::milliseconds tick_;
+  const std::chrono::milliseconds stale_after_;
+  std::unordered_map<std::string, source_health, string_hash, std::equal_to<>> sources_;
   std::thread thread_;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guard_;
   std::optional<boost::asio::steady_timer> stop_timer_;

@@ -20,6 +20,7 @@
 #include "edge/client_protocol.hpp"
 #include "edge/conflation_buffer.hpp"
 #include "edge/frame_sink.hpp"
+#include "edge/private_feed.hpp"
 #include "edge/services.hpp"
 #include "edge/ws_codec.hpp"
 
@@ -27,7 +28,9 @@ namespace tickstream::edge {
 
 class worker;
 
-class ws_session final : public frame_sink, public std::enable_shared_from_this<ws_session> {
+class ws_session final : public frame_sink,
+                         private private_feed::host,
+                         public std::enable_shared_from_this<ws_session> {
  public:
   using clock = std::chrono::steady_clock;
 
@@ -45,6 +48,8 @@ class ws_session final : public frame_sink, public std::enable_shared_from_this<
   void send(const frame_ptr& f) override;
   void shutdown() override;
   void tick(clock::time_point now) override;
+  void resubscribed(const std::string& route) override;
+  void source_changed(const std::string& source, bool stale, std::int64_t since_us) override;
 
  private:
   void do_read();
@@ -57,8 +62,21 @@ class ws_session final : public frame_sink, public std::enable_shared_from_this<
   void handle_refresh(const refresh_request& req);
   void reply(std::string_view json);
   void fail(std::string code, std::string message);
+  // The last ticks of symbols, as a snapshot frame (a subscribe without private channels).
+  void send_price_snapshot(std::vector<std::string> symbols);
+  // Whether anything this connection receives comes from source.
+  bool depends_on(const std::string& source) const;
+  void report_stale_sources();
 
-  // The outbound path.
+  // private_feed::host
+  void feed_deliver(frame_ptr f) override { send_out(f); }
+  void feed_reply(std::string json) override;
+  void feed_follow(const std::string& symbol, bool follow) override;
+  std::function<void(std::function<void()>)> feed_poster() override;
+  void feed_filter_prices(std::vector<std::pair<std::string, std::string>>& prices) override;
+
+  // The outbound path: batching and conflation, then the queue.
+  void send_out(const frame_ptr& f);
   void enqueue(frame_ptr f);
   // Control frames (ping, pong, close) go ahead of queued data, so a heartbeat is never stuck
   // behind a backlog of ticks.
@@ -117,7 +135,14 @@ class ws_session final : public frame_sink, public std::enable_shared_from_this<
   bool input_failed_ = false; // the client broke the protocol: close the TCP connection once our close is out
   bool dead_ = false;         // the socket is closed
   const char* end_reason_ = "closed_by_client";  // label for the disconnect metric
-  std::uint8_t channels_ = 0;  // private channels held (bits of channel_bit()); they share one route
+  // The user's private stream; created by the first subscribe to a private channel.
+  std::unique_ptr<private_feed> feed_;
+  // Symbols subscribed only to follow a position's price (the client did not ask for their ticks).
+  std::vector<std::string> follow_only_;
+  // Snapshots with prices asked for and not yet rendered, and the symbols whose ticks went out
+  // meanwhile (a snapshot must not hand the client an older price than one it already has).
+  std::uint32_t price_snapshots_pending_ = 0;
+  std::vector<std::string> ticked_;
 };
 
 }  // namespace tickstream::edge

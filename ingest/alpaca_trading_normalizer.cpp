@@ -8,7 +8,7 @@
 namespace tickstream::ingest {
 namespace {
 
-constexpr std::string_view source_name = "alpaca";
+constexpr std::string_view source_name = "alpaca-trading";  // = the source's name in heartbeats
 
 common::private_header header_for(const std::string& user, std::int64_t time_us, std::int64_t recv_us) {
   common::private_header h;

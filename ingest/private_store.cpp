@@ -1,8 +1,13 @@
 #include "ingest/private_store.hpp"
 
 #include "common/event_codec.hpp"
+#include "common/user_keys.hpp"
 
 namespace tickstream::ingest {
+
+using common::user_channel;
+using common::user_key;
+
 namespace {
 
 // KEYS: seq hist pos acct orders execs
@@ -155,14 +160,6 @@ struct script_args {
 bool private_store::is_terminal_status(std::string_view s) noexcept {
   return s == "filled" || s == "canceled" || s == "expired" || s == "rejected" || s == "replaced" ||
          s == "done_for_day" || s == "stopped" || s == "suspended";
-}
-
-std::string private_store::user_channel(std::string_view user_id) {
-  return "ts:{u:" + std::string(user_id) + "}";
-}
-
-std::string private_store::user_key(std::string_view user_id, std::string_view suffix) {
-  return user_channel(user_id) + ":" + std::string(suffix);
 }
 
 void private_store::store(common::event ev, done_handler done) {

@@ -34,8 +34,6 @@ class private_store {
   // Order statuses after which an order is no longer open.
   static bool is_terminal_status(std::string_view status) noexcept;
   // Redis names of a user.
-  static std::string user_channel(std::string_view user_id);
-  static std::string user_key(std::string_view user_id, std::string_view suffix);
 
  private:
   common::redis_client& redis_;

@@ -76,9 +76,10 @@ inline rapidjson::Document parse(const std::string& text) {
 
 inline std::string type_of(const std::string& frame) { return parse(frame)["type"].GetString(); }
 
-// Sends a subscribe and returns the confirmation frame.
+// Sends a subscribe (without the snapshot of last ticks: these tests count ticks) and returns the
+// confirmation frame.
 inline std::string subscribe(client::ws_client& c, const std::string& symbols_json) {
-  REQUIRE(c.send(R"({"type":"subscribe","symbols":)" + symbols_json + "}"));
+  REQUIRE(c.send(R"({"type":"subscribe","snapshot":false,"symbols":)" + symbols_json + "}"));
   auto reply = c.next(5s);
   REQUIRE(reply);
   REQUIRE(type_of(*reply) == "subscribed");

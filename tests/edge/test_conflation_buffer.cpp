@@ -21,7 +21,7 @@ std::string payload_of(const frame_ptr& f) { return std::string(f->payload()); }
 
 }  // namespace
 
-TEST_CASE("an empty buffer yields nothing; one event yields that very frame", "[conflation]") {
+TEST_CASE("an empty buffer yields nothing, one event yields that very frame", "[conflation]") {
   conflation_buffer b;
   CHECK(b.empty());
   CHECK(b.take() == nullptr);
@@ -81,19 +81,23 @@ TEST_CASE("private kinds follow their own rules and never replace another kind",
   };
   conflation_buffer b;
   b.add(of(frame_kind::tick, "AAPL", R"({"t":1})"));
-  b.add(of(frame_kind::position, "AAPL", R"({"p":1})"));  // same key, other kind: both kept
+  b.add(of(frame_kind::position_mark, "AAPL", R"({"pm":1})"));  // same key, other kind: both kept
+  b.add(of(frame_kind::position, "AAPL", R"({"p":1})"));  // stored events carry a seq: all kept
   b.add(of(frame_kind::order, "o-1", R"({"o":"new"})"));
   b.add(of(frame_kind::trade, "x-1", R"({"x":1})"));
   b.add(of(frame_kind::order, "o-1", R"({"o":"partially_filled"})"));  // every transition kept
   b.add(of(frame_kind::account, "", R"({"a":1})"));
+  b.add(of(frame_kind::account_mark, "", R"({"am":1})"));
   b.add(of(frame_kind::trade, "x-2", R"({"x":2})"));
   b.add(of(frame_kind::order, "o-1", R"({"o":"filled"})"));
-  b.add(of(frame_kind::position, "AAPL", R"({"p":2})"));  // latest position per symbol
-  b.add(of(frame_kind::account, "", R"({"a":2})"));        // latest account
+  b.add(of(frame_kind::position, "AAPL", R"({"p":2})"));
+  b.add(of(frame_kind::account, "", R"({"a":2})"));
+  b.add(of(frame_kind::position_mark, "AAPL", R"({"pm":2})"));  // latest mark per symbol
+  b.add(of(frame_kind::account_mark, "", R"({"am":2})"));        // latest account mark
   b.add(of(frame_kind::tick, "AAPL", R"({"t":2})"));
   CHECK(payload_of(b.take()) ==
-        R"({"type":"batch","events":[{"o":"new"},{"x":1},{"o":"partially_filled"},{"x":2},{"o":"filled"},)"
-        R"({"p":2},{"a":2},{"t":2}]})");
+        R"({"type":"batch","events":[{"p":1},{"o":"new"},{"x":1},{"o":"partially_filled"},{"a":1},{"x":2},)"
+        R"({"o":"filled"},{"p":2},{"a":2},{"pm":2},{"am":2},{"t":2}]})");
 }
 
 TEST_CASE("replaced events do not accumulate while frames are held", "[conflation]") {

@@ -178,17 +178,17 @@ TEST_CASE("batching: no event waits longer than one window", "[batching]") {
 TEST_CASE("a client may widen its batching window but not narrow it", "[batching]") {
   edge_fixture fx([](edge::app_config& c) { c.batch_window_ms = 100; });
   auto c = fx.connect();
-  REQUIRE(c->send(R"({"type":"subscribe","symbols":["AAPL"],"batch_ms":20})"));
+  REQUIRE(c->send(R"({"type":"subscribe","snapshot":false,"symbols":["AAPL"],"batch_ms":20})"));
   auto narrow = c->next(5s);
   REQUIRE(narrow);
   CHECK(parse(*narrow)["batch_ms"].GetInt() == 100);
-  REQUIRE(c->send(R"({"type":"subscribe","symbols":["AAPL"],"batch_ms":1000})"));
+  REQUIRE(c->send(R"({"type":"subscribe","snapshot":false,"symbols":["AAPL"],"batch_ms":1000})"));
   auto wide = c->next(5s);
   REQUIRE(wide);
   CHECK(parse(*wide)["batch_ms"].GetInt() == 1000);
 }
 
-TEST_CASE("a never-reading client is conflated, then closed; a healthy one beside it is not slowed", "[slow]") {
+TEST_CASE("a never-reading client is conflated, then closed, and a healthy one beside it is not slowed", "[slow]") {
   edge_fixture fx([](edge::app_config& c) {
     c.threads = 1;  // both clients on one worker: the slow one must not hold up the other
     c.idle_timeout_ms = 3000;
@@ -312,7 +312,7 @@ TEST_CASE("abuse limits: message rate, subscriptions, connection rate, handshake
   CHECK(test::type_of(*pong) == "pong");
 
   // Subscriptions per connection.
-  REQUIRE(c->send(R"({"type":"subscribe","symbols":["A1","A2","A3","A4"]})"));
+  REQUIRE(c->send(R"({"type":"subscribe","snapshot":false,"symbols":["A1","A2","A3","A4"]})"));
   auto sub = c->next(5s);
   REQUIRE(sub);
   CHECK(sub->find(R"("symbols":["A1","A2","A3"])") != std::string::npos);

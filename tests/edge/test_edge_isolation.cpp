@@ -136,6 +136,10 @@ TEST_CASE("every connection receives exactly its own user's events, in sequence,
     auto reply = c.ws->next(5s);
     REQUIRE(reply);
     REQUIRE(reply->find(R"("channels":["positions","orders","account","trades"])") != std::string::npos);
+    // Then the state to start from: nothing stored yet.
+    auto snapshot = c.ws->next(5s);
+    REQUIRE(snapshot);
+    CHECK(*snapshot == R"({"type":"snapshot","seq":0,"positions":[],"orders":[],"account":null})");
   }
   // Trying to reach another user's stream is not even expressible: unknown names are refused.
   REQUIRE(conns[0].ws->send(R"({"type":"subscribe","channels":["ts:{u:user-1}"]})"));

@@ -100,7 +100,7 @@ TEST_CASE("a Finnhub source subscribes, receives trades, and re-subscribes after
   CHECK(runner.source->reconnects() >= 1);
 }
 
-TEST_CASE("an Alpaca trading source authenticates and listens; a refused auth backs off instead of spinning",
+TEST_CASE("an Alpaca trading source authenticates and listens, and a refused auth backs off instead of spinning",
           "[source]") {
   std::atomic<int> auths{0};
   fake_upstream upstream([&](websocket::stream<tcp::socket>& ws, int index) {

@@ -1,0 +1,120 @@
+{{/*
+Named templates shared by the manifests. The chart keeps to the part of Helm that
+tests/deploy/helm-render implements (see the comment at the top of its main.go).
+*/}}
+
+{{/* Chart name, or nameOverride. */}}
+{{- define "tickstream.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* "<release>-<chart>" (or just the release when it already contains the chart name), at most
+63 characters less room for the longest component suffix ("-ingest"). */}}
+{{- define "tickstream.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 55 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 55 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 55 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Labels on every object. */}}
+{{- define "tickstream.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+app.kubernetes.io/name: {{ include "tickstream.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: tickstream
+{{- end -}}
+
+{{/* Selector labels of one component; call with (dict "root" $ "component" "edge"). */}}
+{{- define "tickstream.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "tickstream.name" .root }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{/* The Tickstream image reference. */}}
+{{- define "tickstream.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+
+{{/* Name of the Secret holding keys: the user's existing one, or the chart's. */}}
+{{- define "tickstream.secretName" -}}
+{{- default (printf "%s-secrets" (include "tickstream.fullname" .)) .Values.secrets.existingSecret -}}
+{{- end -}}
+
+{{/* Redis host for the binaries: the in-chart Service, or the external URL's or host value. */}}
+{{- define "tickstream.redisHost" -}}
+{{- if .Values.redis.enabled -}}
+{{- printf "%s-redis" (include "tickstream.fullname" .) -}}
+{{- else if .Values.redis.external.url -}}
+{{- $u := urlParse .Values.redis.external.url -}}
+{{- if ne $u.scheme "redis" -}}
+{{- fail "redis.external.url must look like redis://host:port" -}}
+{{- end -}}
+{{- if $u.userinfo -}}
+{{- fail "redis.external.url must not carry a password: set secrets.redisPassword (or the existing Secret's redis-password)" -}}
+{{- end -}}
+{{- $u.hostname -}}
+{{- else -}}
+{{- required "redis.external.host (or redis.external.url) is required when redis.enabled is false" .Values.redis.external.host -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Redis port for the binaries. */}}
+{{- define "tickstream.redisPort" -}}
+{{- if .Values.redis.enabled -}}
+6379
+{{- else if .Values.redis.external.url -}}
+{{- $u := urlParse .Values.redis.external.url -}}
+{{- $parts := splitList ":" $u.host -}}
+{{- if eq (len $parts) 2 -}}{{ last $parts }}{{- else -}}6379{{- end -}}
+{{- else -}}
+{{- .Values.redis.external.port | int -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Whether the chart's Secret holds anything (an empty Secret is not created). */}}
+{{- define "tickstream.secretHasData" -}}
+{{- $s := .Values.secrets -}}
+{{- if or $s.redisPassword $s.jwtHsSecret $s.jwtPublicKey $s.alpacaKey $s.alpacaSecret $s.finnhubUrl $s.webhookSecret -}}true{{- end -}}
+{{- end -}}
+
+{{/* One env entry read from the Secret, skipped by the kubelet when the key is absent; call with
+(dict "root" $ "env" "TS_X" "key" "x"). Empty unless the Secret can hold the key. */}}
+{{- define "tickstream.secretEnv" -}}
+{{- if or .root.Values.secrets.existingSecret (include "tickstream.secretHasData" .root) -}}
+- name: {{ .env }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "tickstream.secretName" .root }}
+      key: {{ .key }}
+      optional: true
+{{- end -}}
+{{- end -}}
+
+{{/* terminationGracePeriodSeconds of an edge pod: preStop sleep + drain + close grace (rounded
+up to whole seconds) + margin, so the kubelet's SIGKILL never lands inside a drain. */}}
+{{- define "tickstream.edge.terminationGracePeriodSeconds" -}}
+{{- $e := .Values.edge -}}
+{{- $drainAndCloseMs := add (int $e.drainMs) (int $e.shutdownGraceMs) -}}
+{{- add (int $e.preStopSleepSeconds) (div (add $drainAndCloseMs 999) 1000) (int $e.terminationMarginSeconds) -}}
+{{- end -}}
+
+{{/* Autoscaler behavior of the edge: scale-down one pod at a time, after a calm window, because
+each removed edge disconnects (and so reconnects) its clients. */}}
+{{- define "tickstream.edge.scaleDownBehavior" -}}
+scaleDown:
+  stabilizationWindowSeconds: {{ .Values.edge.autoscaling.scaleDown.stabilizationWindowSeconds | int }}
+  policies:
+    - type: Pods
+      value: {{ .Values.edge.autoscaling.scaleDown.podsPerMinute | int }}
+      periodSeconds: 60
+{{- end -}}
