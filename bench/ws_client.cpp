@@ -151,7 +151,8 @@ void ws_client::close() {
 }
 
 common::result<http_reply> http_get(const std::string& host, const std::string& port, const std::string& target,
-                                    std::chrono::milliseconds timeout) {
+                                    std::chrono::milliseconds timeout,
+                                    const std::vector<std::pair<std::string, std::string>>& headers) {
   net::io_context ioc;
   beast::tcp_stream stream(ioc);
   tcp::resolver resolver(ioc);
@@ -163,6 +164,7 @@ common::result<http_reply> http_get(const std::string& host, const std::string& 
   if (ec) return common::error{"connect_failed", ec.message()};
   http::request<http::empty_body> req{http::verb::get, target, 11};
   req.set(http::field::host, host);
+  for (const auto& [name, value] : headers) req.set(name, value);
   req.keep_alive(false);
   http::write(stream, req, ec);
   if (ec) return common::error{"write_failed", ec.message()};

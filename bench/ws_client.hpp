@@ -58,6 +58,7 @@ struct http_reply {
 
 // One HTTP/1.1 GET (closing the connection after it).
 common::result<http_reply> http_get(const std::string& host, const std::string& port, const std::string& target,
-                                    std::chrono::milliseconds timeout);
+                                    std::chrono::milliseconds timeout,
+                                    const std::vector<std::pair<std::string, std::string>>& headers = {});
 
 }  // namespace tickstream::client

@@ -34,6 +34,7 @@ class portfolio {
 
   bool holds(std::string_view symbol) const { return positions_.find(symbol) != positions_.end(); }
   bool has_account() const noexcept { return account_.has_value(); }
+  const std::optional<common::account_update>& account() const noexcept { return account_; }
   std::vector<std::string> symbols() const;
   const std::string* price_of(std::string_view symbol) const;
 

@@ -279,11 +279,13 @@ void private_feed::deliver(const frame_ptr& f, const common::event* decoded, std
       auto marked = portfolio_.price_of(p->symbol) != nullptr ? portfolio_.marked_position(p->symbol) : std::nullopt;
       host_.feed_deliver(marked ? encode_private_frame(*marked, false) : f);
     }
-    // The account's equity moves with the position.
+    // The account's equity moves with the position (once every position has a price).
     if ((bits_ & channel_bits::account) != 0 && portfolio_.has_account()) {
       auto a = portfolio_.marked_account();
-      a->header.seq = 0;
-      host_.feed_deliver(encode_private_frame(*a, true));
+      if (a->equity != portfolio_.account()->equity) {
+        a->header.seq = 0;
+        host_.feed_deliver(encode_private_frame(*a, true));
+      }
     }
   } else if ((filter & channel_bits::account) != 0) {
     host_.feed_deliver(encode_private_frame(*portfolio_.marked_account(), false));

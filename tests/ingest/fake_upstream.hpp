@@ -23,7 +23,9 @@ class fake_upstream {
  public:
   using script = std::function<void(websocket::stream<tcp::socket>&, int index)>;
 
-  explicit fake_upstream(script s) : script_(std::move(s)), acceptor_(ioc_, {net::ip::make_address("127.0.0.1"), 0}) {
+  // port: 0 picks a free one; a given port lets a test bring an upstream back where it was.
+  explicit fake_upstream(script s, unsigned short port = 0)
+      : script_(std::move(s)), acceptor_(ioc_, {net::ip::make_address("127.0.0.1"), port}) {
     thread_ = std::thread([this] {
       for (int i = 0; !stop_; ++i) {
         tcp::socket sock(ioc_);
@@ -54,6 +56,7 @@ class fake_upstream {
     port_ = acceptor_.local_endpoint().port();
     return "ws://127.0.0.1:" + std::to_string(port_) + path;
   }
+  unsigned short port() const { return acceptor_.local_endpoint().port(); }
   int connections() const { return connections_.load(); }
 
  private:

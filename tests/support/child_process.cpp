@@ -34,6 +34,10 @@ child_process::child_process(std::vector<std::string> argv, const std::string& l
     ::dup2(in, STDIN_FILENO);
     ::dup2(out, STDOUT_FILENO);
     ::dup2(out, STDERR_FILENO);
+    // Nothing else of the test process may leak into the child: Asio's sockets are not
+    // close-on-exec, and a child holding a test's listening socket would take its connections.
+    const long max_fd = ::sysconf(_SC_OPEN_MAX);
+    for (int fd = 3; fd < (max_fd > 0 ? max_fd : 1024); ++fd) ::close(fd);
     ::execvp(args[0], args.data());
     ::_exit(127);
   }

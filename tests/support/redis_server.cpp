@@ -1,13 +1,20 @@
 #include "tests/support/redis_server.hpp"
 
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <stdexcept>
 
 #include "tests/support/wait.hpp"
 
 namespace tickstream::test {
 
-redis_server::redis_server() {
+redis_server::redis_server(bool persistent) {
+  if (persistent) {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "tickstream-redis-XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    dir_ = tmpl;
+  }
   // A free port can be taken between the check and redis-server's bind: retry a few times.
   for (int attempt = 0; attempt < 5; ++attempt) {
     port_ = free_port();
@@ -18,12 +25,23 @@ redis_server::redis_server() {
   throw std::runtime_error("redis-server did not start");
 }
 
-redis_server::~redis_server() = default;
+redis_server::~redis_server() {
+  proc_.reset();
+  if (!dir_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+}
 
 void redis_server::start() {
-  proc_ = std::make_unique<child_process>(std::vector<std::string>{
-      "redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-      "--daemonize", "no", "--loglevel", "warning"});
+  std::vector<std::string> args{"redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
+                                "--save", "", "--daemonize", "no", "--loglevel", "warning"};
+  if (dir_.empty()) {
+    args.insert(args.end(), {"--appendonly", "no"});
+  } else {
+    args.insert(args.end(), {"--appendonly", "yes", "--appendfsync", "always", "--dir", dir_});
+  }
+  proc_ = std::make_unique<child_process>(args);
 }
 
 void redis_server::kill() { proc_.reset(); }

@@ -12,7 +12,9 @@ namespace tickstream::test {
 
 class redis_server {
  public:
-  redis_server();  // starts it and waits until it answers PING
+  // Starts it and waits until it answers PING. persistent: an append-only file fsynced on every
+  // write, in a temporary directory, so a killed and restarted server keeps every acknowledged write.
+  explicit redis_server(bool persistent = false);
   ~redis_server();
 
   int port() const noexcept { return port_; }
@@ -25,6 +27,7 @@ class redis_server {
   void start();
 
   int port_ = 0;
+  std::string dir_;  // persistent: where the append-only file lives
   std::unique_ptr<child_process> proc_;
 };
 
