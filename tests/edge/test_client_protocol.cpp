@@ -74,3 +74,17 @@ TEST_CASE("server replies render as documented", "[protocol]") {
   CHECK(render_error("invalid_json", "say \"why\"") ==
         R"({"type":"error","code":"invalid_json","message":"say \"why\""})");
 }
+
+TEST_CASE("subscribe takes since and snapshot, and refuses bad values naming the field", "[protocol]") {
+  auto r = parse_client_message(R"({"type":"subscribe","channels":["orders"],"since":41,"snapshot":false})");
+  REQUIRE(r);
+  const auto& sub = std::get<subscription_request>(r.value());
+  CHECK(sub.since == 41);
+  CHECK_FALSE(sub.snapshot);
+  CHECK(error_of(R"({"type":"subscribe","channels":["orders"],"since":-1})") ==
+        "invalid_message: field 'since': must be a non-negative integer (the last seq applied)");
+  CHECK(error_of(R"({"type":"subscribe","channels":["orders"],"since":"41"})") ==
+        "invalid_message: field 'since': must be a non-negative integer (the last seq applied)");
+  CHECK(error_of(R"({"type":"subscribe","symbols":["A"],"snapshot":1})") ==
+        "invalid_message: field 'snapshot': must be true or false");
+}
