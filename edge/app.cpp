@@ -3,14 +3,17 @@
 #include <unistd.h>
 
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
 
 #include <fstream>
 #include <stdexcept>
 #include <thread>
 
+#include "common/clock.hpp"
 #include "common/log.hpp"
 #include "edge/listener.hpp"
 #include "edge/worker.hpp"
+#include "edge/worker_histogram.hpp"
 
 namespace tickstream::edge {
 namespace {
@@ -118,6 +121,12 @@ void app_config::bind(common::config_parser& p) {
             "Lifetime of a connection lease without refresh: a dead edge's slots free up within this.");
   p.add_int("stale-after-ms", "TS_STALE_AFTER_MS", stale_after_ms, 100, 3'600'000,
             "A source without a good heartbeat on ts:sys for this long is stale: its clients get 'stale'.");
+  p.add_int("drain-ms", "TS_DRAIN_MS", drain_ms, 0, 600'000,
+            "On SIGTERM, clients get a reconnect hint and are closed (1001) at random moments within this "
+            "window, so they do not all reconnect at once; the process exits once they are gone.");
+  p.add_int("probe-interval-ms", "TS_PROBE_INTERVAL_MS", probe_interval_ms, 100, 60'000,
+            "How often a probe is published on the edge's own channel; /readyz fails when none came back "
+            "through the subscriber connection for three intervals.");
   p.add_string("allowed-origins", "TS_ALLOWED_ORIGINS", allowed_origins,
                "Comma-separated Origins allowed to connect with cookie credentials (required with cookies).");
 }
@@ -177,7 +186,12 @@ app::app(app_config config)
                   ? std::make_unique<connection_leases>(redis_, config_.node_id, config_.max_connections_per_user,
                                                         std::chrono::milliseconds(config_.lease_ttl_ms))
                   : nullptr),
-      services_{config_.node_id, limits_of(config_), config_.auth(), metrics_, redis_, leases_.get()} {
+      services_{config_.node_id, limits_of(config_), config_.auth(), metrics_, redis_, leases_.get(), nullptr, nullptr,
+                {}, {}} {
+  services_.census = &census_;
+  services_.draining = &draining_;
+  services_.ready = [this](std::string& why) { return ready(why); };
+  services_.admin_stats = [this] { return admin_stats(); };
   std::vector<worker*> raw;
   for (std::int64_t i = 0; i < config_.threads; ++i) {
     // Heartbeat checks at a quarter of the idle timeout, at most once a second.
@@ -186,7 +200,17 @@ app::app(app_config config)
                                                 std::chrono::milliseconds(config_.stale_after_ms)));
     raw.push_back(workers_.back().get());
   }
-  fanout_.attach(redis_, raw);
+  fanout_.attach(redis_, raw, [this](std::string_view payload) {
+    // A probe came back through the subscriber connection: it is provably delivering.
+    const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+                         std::chrono::steady_clock::now().time_since_epoch()).count();
+    probe_seen_ms_.store(now / 1000);
+    try {
+      probe_rtt_us_.store(now - std::stoll(std::string(payload)));
+    } catch (const std::exception&) {
+      // Not one of ours (someone published on our channel): it still proves delivery.
+    }
+  });
   const auto sum = [this](std::uint64_t (worker::*read)() const noexcept) {
     return [this, read] {
       double total = 0;
@@ -198,6 +222,36 @@ app::app(app_config config)
                                  sum(&worker::frames_sent)});
   metrics_.add_external_counter({"tickstream_edge_bytes_sent_total", "Bytes of WebSocket frames written to clients",
                                  sum(&worker::bytes_sent)});
+  metrics_.add_external_histogram({"tickstream_edge_delivery_latency_seconds",
+                                   "Ingest receive time to the write to the client's socket completing",
+                                   workers_.front()->latency().bounds(), [this](auto& buckets, auto& total, auto& count) {
+                                     for (const auto& w : workers_) w->latency().add_totals(buckets, total, count);
+                                   }});
+  metrics_.add_external_histogram({"tickstream_edge_batch_events", "Events per batch frame (batching or conflation)",
+                                   workers_.front()->batch_sizes().bounds(),
+                                   [this](auto& buckets, auto& total, auto& count) {
+                                     for (const auto& w : workers_) w->batch_sizes().add_totals(buckets, total, count);
+                                   }});
+  metrics_.add_external_gauge({"tickstream_edge_subscriptions", "Subscriptions held by connections (symbols and "
+                               "private streams, including symbols followed for P&L)", [this] {
+                                 double total = 0;
+                                 for (const auto& w : workers_) total += static_cast<double>(w->subscription_total());
+                                 return total;
+                               }});
+  metrics_.add_external_gauge({"tickstream_edge_redis_command_connected", "1 while the Redis command connection is up",
+                               [this] { return redis_.command_connected() ? 1.0 : 0.0; }});
+  metrics_.add_external_gauge({"tickstream_edge_redis_subscriber_connected",
+                               "1 while the Redis pub/sub connection is up",
+                               [this] { return redis_.subscriber_connected() ? 1.0 : 0.0; }});
+  metrics_.add_external_gauge({"tickstream_edge_ready", "1 while /readyz answers 200", [this] {
+                                 std::string why;
+                                 return !draining_.load() && ready(why) ? 1.0 : 0.0;
+                               }});
+  metrics_.add_external_gauge({"tickstream_edge_probe_round_trip_seconds",
+                               "Last readiness probe's round trip through Redis pub/sub",
+                               [this] { return static_cast<double>(probe_rtt_us_.load()) / 1e6; }});
+  metrics_.add_external_counter({"tickstream_edge_redis_reconnects_total", "Reconnections to Redis",
+                                 [this] { return static_cast<double>(redis_.reconnects()); }});
   metrics_.add_external_counter({"tickstream_edge_conflated_total",
                                  "Events replaced by a newer one for the same key before being sent "
                                  "(batching window or slow consumer)",
@@ -218,20 +272,95 @@ void app::start() {
   listener_ = std::make_shared<listener>(workers_.front()->context(), endpoint, raw, services_,
                                          static_cast<std::size_t>(config_.max_connects_per_ip));
   listener_->run();
+  probe_timer_.emplace(workers_.front()->context());
+  boost::asio::post(workers_.front()->context(), [this] { send_probe(); });
   common::log_info("edge listening", {{"host", config_.listen_host}, {"port", port()},
                                       {"threads", config_.threads}, {"node_id", config_.node_id}});
 }
 
 unsigned short app::port() const { return listener_ ? listener_->port() : 0; }
 
+void app::send_probe() {
+  const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+                       std::chrono::steady_clock::now().time_since_epoch()).count();
+  redis_.command({"PUBLISH", "ts:edge:" + config_.node_id, std::to_string(now)});
+  probe_timer_->expires_after(std::chrono::milliseconds(config_.probe_interval_ms));
+  probe_timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) send_probe();
+  });
+}
+
+bool app::ready(std::string& why) const {
+  if (!redis_.command_connected()) {
+    why = "redis_command_down";
+  } else if (!redis_.subscriber_connected()) {
+    why = "redis_subscriber_down";
+  } else {
+    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now().time_since_epoch()).count();
+    const auto seen = probe_seen_ms_.load();
+    if (seen == 0 || now_ms - seen > 3 * config_.probe_interval_ms) why = "probe_not_returning";
+  }
+  return why.empty();
+}
+
+std::size_t app::connection_count() const {
+  std::size_t n = 0;
+  for (const auto& w : workers_) n += w->session_count();
+  return n;
+}
+
+void app::drain() {
+  if (draining_.exchange(true)) return;
+  common::log_info("draining", {{"connections", connection_count()}, {"drain_ms", config_.drain_ms}});
+  for (auto& w : workers_) w->post_drain(std::chrono::milliseconds(config_.drain_ms));
+}
+
+std::string app::admin_stats() const {
+  std::string out = R"({"node":")" + config_.node_id + R"(","draining":)" + (draining_.load() ? "true" : "false");
+  std::size_t total = 0;
+  std::string per_worker;
+  std::size_t subscriptions = 0;
+  std::vector<std::uint64_t> window;
+  for (const auto& w : workers_) {
+    total += w->session_count();
+    per_worker += (per_worker.empty() ? "" : ",") + std::to_string(w->session_count());
+    subscriptions += w->subscription_total();
+  }
+  const auto now_s = common::now_us() / 1'000'000;
+  for (const auto& w : workers_) w->latency().add_window(window, now_s);
+  std::uint64_t samples = 0;
+  for (const auto c : window) samples += c;
+  const auto& bounds = workers_.front()->latency().bounds();
+  const auto q = [&](double p) { return std::to_string(worker_histogram::quantile(bounds, window, p)); };
+  out += R"(,"connections":{"total":)" + std::to_string(total) + R"(,"per_worker":[)" + per_worker + R"(],"top_users":[)";
+  bool first = true;
+  for (const auto& [user, n] : census_.top_users(10)) {
+    out += std::string(first ? "" : ",") + R"({"user":")" + user + R"(","connections":)" + std::to_string(n) + "}";
+    first = false;
+  }
+  const auto ended = census_.disconnects_last_minute();
+  out += R"(]},"subscriptions":{"total":)" + std::to_string(subscriptions) + R"(,"redis_channels":)" +
+         std::to_string(redis_.channel_count()) + "}";
+  out += R"(,"delivery_latency_seconds":{"window_seconds":60,"samples":)" + std::to_string(samples) +
+         R"(,"p50":)" + q(0.50) + R"(,"p95":)" + q(0.95) + R"(,"p99":)" + q(0.99) + "}";
+  out += R"(,"disconnects":{"last_minute":)" + std::to_string(ended) + R"(,"per_second":)" +
+         std::to_string(static_cast<double>(ended) / 60.0) + "}}";
+  return out;
+}
+
 void app::stop() {
   if (stopped_) return;
   stopped_ = true;
+  if (probe_timer_) {
+    boost::asio::post(workers_.front()->context(), [this] { probe_timer_->cancel(); });
+  }
   if (listener_) listener_->stop();
   for (auto& w : workers_) w->stop(std::chrono::milliseconds(config_.shutdown_grace_ms));
   for (auto& w : workers_) w->join();
   listener_.reset();
   redis_.stop();
+  probe_timer_.reset();  // before the io_context it was made with
   // Destroying the io_contexts destroys the handlers they still hold, and with them any session
   // that did not finish its close handshake in time: its socket closes here.
   workers_.clear();

@@ -2,9 +2,13 @@
 // Edge wiring: metrics, the Redis thread and its fan-out, the workers and the listener, started
 // in that order and stopped in reverse.
 
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,6 +62,8 @@ struct app_config {
   std::int64_t max_messages_per_second = 20;  // per connection (bursts of twice this)
   std::int64_t max_connects_per_ip = 100;     // new connections per second from one address; 0 = off
   std::int64_t stale_after_ms = 30'000;       // a source silent this long is stale (seed: 30 s)
+  std::int64_t drain_ms = 20'000;             // SIGTERM: clients are closed spread over this window
+  std::int64_t probe_interval_ms = 2'000;     // readiness probe through the own pub/sub channel
 
   void bind(common::config_parser& parser);
   // The authentication settings, built and checked; throws std::invalid_argument naming the flag.
@@ -78,6 +84,12 @@ class app {
   unsigned short port() const;
   // Stops accepting, closes every client with 1001, and joins all threads. Idempotent.
   void stop();
+  // Graceful drain (SIGTERM): /readyz turns 503, new upgrades are refused, and every client gets a
+  // "reconnect" hint and a 1001 close at a random moment within --drain-ms. Returns at once.
+  void drain();
+  // Open WebSocket connections on every worker.
+  std::size_t connection_count() const;
+  std::chrono::milliseconds drain_window() const { return std::chrono::milliseconds(config_.drain_ms); }
 
  private:
   app_config config_;
@@ -89,6 +101,15 @@ class app {
   services services_;
   std::shared_ptr<listener> listener_;
   bool stopped_ = false;
+  connection_census census_;
+  std::atomic<bool> draining_{false};
+  // Readiness probe: last time (steady ms) a probe came back through the subscriber connection.
+  std::atomic<std::int64_t> probe_seen_ms_{0};
+  std::atomic<std::int64_t> probe_rtt_us_{-1};
+  std::optional<boost::asio::steady_timer> probe_timer_;
+  void send_probe();
+  bool ready(std::string& why) const;
+  std::string admin_stats() const;
 };
 
 }  // namespace tickstream::edge

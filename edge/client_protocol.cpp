@@ -265,4 +265,8 @@ std::string render_fresh(std::string_view source) {
   return std::string(buf.GetString(), buf.GetSize());
 }
 
+std::string render_reconnect(std::int64_t delay_ms) {
+  return R"({"type":"reconnect","reason":"draining","delay_ms":)" + std::to_string(delay_ms) + "}";
+}
+
 }  // namespace tickstream::edge

@@ -76,5 +76,8 @@ std::string render_snapshot(const snapshot_parts& parts);
 // {"type":"stale","source":...,"since":"<ISO>","since_us":N} / {"type":"fresh","source":...}
 std::string render_stale(std::string_view source, std::int64_t since_us);
 std::string render_fresh(std::string_view source);
+// {"type":"reconnect","reason":"draining","delay_ms":N}: this edge is going away and closes the
+// connection (1001) in N ms; reconnect through the load balancer then (or at once).
+std::string render_reconnect(std::int64_t delay_ms);
 
 }  // namespace tickstream::edge

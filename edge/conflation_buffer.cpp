@@ -56,6 +56,10 @@ frame_ptr conflation_buffer::take() {
       if (!first) f->wire.push_back(',');
       f->wire.append(s->payload());
       first = false;
+      // The batch's age for the latency histogram is its oldest event's.
+      if (s->recv_time_us > 0 && (f->recv_time_us == 0 || s->recv_time_us < f->recv_time_us)) {
+        f->recv_time_us = s->recv_time_us;
+      }
     }
     f->wire.append(tail);
     out = std::move(f);

@@ -2,6 +2,8 @@
 
 #include <prometheus/text_serializer.h>
 
+#include <limits>
+
 namespace tickstream::edge {
 namespace {
 
@@ -44,6 +46,8 @@ edge_metrics::edge_metrics()
                                     "REST fallback requests, by endpoint and status code")) {}
 
 void edge_metrics::add_external_counter(external_counter c) { external_.push_back(std::move(c)); }
+void edge_metrics::add_external_gauge(external_counter g) { external_gauges_.push_back(std::move(g)); }
+void edge_metrics::add_external_histogram(external_histogram h) { external_histograms_.push_back(std::move(h)); }
 
 std::string edge_metrics::render() const {
   auto families = registry_->Collect();
@@ -54,6 +58,40 @@ std::string edge_metrics::render() const {
     f.type = prometheus::MetricType::Counter;
     prometheus::ClientMetric m;
     m.counter.value = c.read();
+    f.metric.push_back(std::move(m));
+    families.push_back(std::move(f));
+  }
+  for (const auto& g : external_gauges_) {
+    prometheus::MetricFamily f;
+    f.name = g.name;
+    f.help = g.help;
+    f.type = prometheus::MetricType::Gauge;
+    prometheus::ClientMetric m;
+    m.gauge.value = g.read();
+    f.metric.push_back(std::move(m));
+    families.push_back(std::move(f));
+  }
+  for (const auto& h : external_histograms_) {
+    std::vector<std::uint64_t> buckets;
+    double sum = 0;
+    std::uint64_t count = 0;
+    h.read(buckets, sum, count);
+    buckets.resize(h.bounds.size() + 1, 0);
+    prometheus::MetricFamily f;
+    f.name = h.name;
+    f.help = h.help;
+    f.type = prometheus::MetricType::Histogram;
+    prometheus::ClientMetric m;
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i <= h.bounds.size(); ++i) {
+      cumulative += buckets[i];
+      prometheus::ClientMetric::Bucket b;
+      b.cumulative_count = cumulative;
+      b.upper_bound = i < h.bounds.size() ? h.bounds[i] : std::numeric_limits<double>::infinity();
+      m.histogram.bucket.push_back(b);
+    }
+    m.histogram.sample_count = cumulative;  // consistent with the buckets read just now
+    m.histogram.sample_sum = sum;
     f.metric.push_back(std::move(m));
     families.push_back(std::move(f));
   }

@@ -10,6 +10,7 @@
 
 #include <prometheus/collectable.h>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -31,6 +32,17 @@ class edge_metrics {
     std::function<double()> read;
   };
   void add_external_counter(external_counter c);
+  // The same for gauges read at scrape time.
+  void add_external_gauge(external_counter g);
+  // Histograms kept elsewhere: read adds per-bucket counts (size bounds + 1, not cumulative), sum
+  // and count.
+  struct external_histogram {
+    std::string name;
+    std::string help;
+    std::vector<double> bounds;
+    std::function<void(std::vector<std::uint64_t>& buckets, double& sum, std::uint64_t& count)> read;
+  };
+  void add_external_histogram(external_histogram h);
   // The Prometheus text exposition of everything.
   std::string render() const;
 
@@ -64,6 +76,8 @@ class edge_metrics {
   prometheus::Family<prometheus::Counter>& source_transitions_;
   prometheus::Family<prometheus::Counter>& rest_requests_;
   std::vector<external_counter> external_;
+  std::vector<external_counter> external_gauges_;
+  std::vector<external_histogram> external_histograms_;
 };
 
 }  // namespace tickstream::edge

@@ -17,8 +17,10 @@ namespace tickstream::edge {
 fanout::fanout(edge_metrics& metrics, std::string control_channel)
     : metrics_(metrics), control_channel_(std::move(control_channel)) {}
 
-void fanout::attach(common::redis_client& redis, std::vector<worker*> workers) {
+void fanout::attach(common::redis_client& redis, std::vector<worker*> workers,
+                    std::function<void(std::string_view)> on_control) {
   redis_ = &redis;
+  on_control_ = std::move(on_control);
   workers_ = std::move(workers);
   gathered_.resize(workers_.size());
 }
@@ -69,7 +71,10 @@ void fanout::release(const std::string& symbol, std::size_t worker_id) {
 }
 
 void fanout::on_message(std::string_view channel, std::string_view payload) {
-  if (channel == control_channel_) return;
+  if (channel == control_channel_) {
+    if (on_control_) on_control_(payload);
+    return;
+  }
   if (channel == source_status_channel) return on_source_status(payload);
   metrics_.redis_messages.Increment();
   const auto route = routes_.find(channel);

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -29,8 +30,10 @@ class fanout {
  public:
   fanout(edge_metrics& metrics, std::string control_channel);
 
-  // Wiring, before any traffic: the Redis client and the workers.
-  void attach(common::redis_client& redis, std::vector<worker*> workers);
+  // Wiring, before any traffic: the Redis client and the workers; on_control runs (on the Redis
+  // thread) for each message on the edge's own control channel (readiness probes).
+  void attach(common::redis_client& redis, std::vector<worker*> workers,
+              std::function<void(std::string_view)> on_control = {});
 
   // Worker worker_id wants symbol's ticks; it is told through worker::post_activate() when Redis
   // has confirmed. Each acquire() must be matched by one release().
@@ -49,6 +52,7 @@ class fanout {
   edge_metrics& metrics_;
   const std::string control_channel_;
   common::redis_client* redis_ = nullptr;
+  std::function<void(std::string_view)> on_control_;
   std::vector<worker*> workers_;
   // channel -> ids of the workers holding a reference (Redis thread only).
   std::unordered_map<std::string, std::vector<std::size_t>, string_hash, std::equal_to<>> routes_;

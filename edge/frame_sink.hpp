@@ -17,6 +17,8 @@ class frame_sink {
   virtual void shutdown() = 0;
   // Called by the worker about once a second: heartbeats and timeouts.
   virtual void tick(std::chrono::steady_clock::time_point now) = 0;
+  // The edge is draining: tell the client to reconnect, and close with 1001 after delay.
+  virtual void drain(std::chrono::milliseconds /*delay*/) {}
   // Redis confirmed the subscription to route again after a reconnect: messages published while
   // the connection was down are lost from pub/sub (the private history still has them).
   virtual void resubscribed(const std::string& /*route*/) {}

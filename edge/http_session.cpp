@@ -72,6 +72,13 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
   const bool keep_alive = req.keep_alive();
 
   if (path == "/ws") {
+    if (svc_.draining != nullptr && svc_.draining->load()) {
+      svc_.metrics.rejected_upgrade("draining");
+      respond(503, "application/json",
+              json_error("draining", "this edge is shutting down; reconnect through the load balancer"), false,
+              {{"Retry-After", "1"}});
+      return;
+    }
     upgrade(req);
     return;
   }
@@ -83,6 +90,33 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
     const bool redis_up = svc_.redis.command_connected() && svc_.redis.subscriber_connected();
     respond(200, "application/json",
             std::string("{\"status\":\"ok\",\"redis\":\"") + (redis_up ? "up" : "down") + "\"}", keep_alive);
+    return;
+  }
+  if (path == "/readyz") {
+    std::string why;
+    if (svc_.draining != nullptr && svc_.draining->load()) {
+      why = "draining";
+    } else if (svc_.ready && !svc_.ready(why)) {
+      // why says which check failed
+    }
+    if (why.empty()) {
+      respond(200, "application/json", R"({"status":"ready"})", keep_alive);
+    } else {
+      respond(503, "application/json", R"({"status":"not_ready","reason":")" + why + R"("})", keep_alive);
+    }
+    return;
+  }
+  if (path == "/api/admin/websocket-stats") {
+    identify(req, [self = shared_from_this(), keep_alive](common::result<identity> who) {
+      if (!who) return self->refuse(who.err(), keep_alive);
+      if (!who->has_role("admin")) {
+        self->svc_.metrics.rejected_upgrade("forbidden_role");
+        return self->respond(403, "application/json", json_error("forbidden", "the admin role is required"),
+                             keep_alive);
+      }
+      self->respond(200, "application/json", self->svc_.admin_stats ? self->svc_.admin_stats() : "{}", keep_alive,
+                    {{"Cache-Control", "no-store"}});
+    });
     return;
   }
   if (path == "/metrics") {

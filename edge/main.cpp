@@ -1,4 +1,5 @@
 // tickstream-edge: holds client WebSocket connections and fans Redis pub/sub out to them.
+#include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <memory>
@@ -36,21 +37,33 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  // SIGTERM or SIGINT: drain (clients are told to reconnect and closed over --drain-ms), then
+  // stop once they are gone. A second signal stops at once.
   std::mutex mu;
   std::condition_variable cv;
-  bool stop = false;
+  int signals_seen = 0;
   signals.start([&](int signo) {
-    common::log_info("stopping", {{"signal", signo}});
+    common::log_info(signals_seen == 0 ? "draining on signal" : "stopping now on second signal", {{"signal", signo}});
     {
       std::lock_guard lock(mu);
-      stop = true;
+      ++signals_seen;
     }
     cv.notify_all();
   });
   {
     std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return stop; });
+    cv.wait(lock, [&] { return signals_seen > 0; });
   }
+  app.drain();
+  // The last clients close at the end of the window; their close handshakes take a moment more.
+  const auto deadline = std::chrono::steady_clock::now() + app.drain_window() + std::chrono::seconds(2);
+  {
+    std::unique_lock lock(mu);
+    while (signals_seen < 2 && app.connection_count() > 0 && std::chrono::steady_clock::now() < deadline) {
+      cv.wait_for(lock, std::chrono::milliseconds(50));
+    }
+  }
+  common::log_info("drained", {{"connections_left", app.connection_count()}});
   app.stop();
   common::log_info("stopped");
   return 0;

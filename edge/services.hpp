@@ -2,10 +2,13 @@
 // What every session of an edge shares: limits, metrics and the Redis client. Owned by the app,
 // which outlives all sessions; read-only after start except for the thread-safe members.
 
+#include <atomic>
+#include <functional>
 #include <string>
 
 #include "common/redis_client.hpp"
 #include "edge/authenticator.hpp"
+#include "edge/connection_census.hpp"
 #include "edge/connection_leases.hpp"
 #include "edge/edge_metrics.hpp"
 #include "edge/session_limits.hpp"
@@ -19,6 +22,13 @@ struct services {
   edge_metrics& metrics;
   common::redis_client& redis;
   connection_leases* leases = nullptr;  // null: no per-user limit
+  connection_census* census = nullptr;   // null: not kept (tests that build sessions directly)
+  // Set when the edge starts draining: /readyz answers 503 and new WebSocket upgrades are refused.
+  std::atomic<bool>* draining = nullptr;
+  // Readiness beyond draining (Redis provably live), evaluated per /readyz request.
+  std::function<bool(std::string& why)> ready;
+  // The admin stats document (GET /api/admin/websocket-stats).
+  std::function<std::string()> admin_stats;
 };
 
 }  // namespace tickstream::edge

@@ -27,6 +27,7 @@ class subscription_index {
     auto& keys = by_sub_[sub];
     if (std::find(keys.begin(), keys.end(), key) != keys.end()) return false;
     keys.emplace_back(key);
+    ++pairs_;
     auto it = by_key_.find(key);
     if (it == by_key_.end()) it = by_key_.emplace(std::string(key), std::vector<Subscriber>{}).first;
     it->second.push_back(sub);
@@ -42,6 +43,7 @@ class subscription_index {
     const auto k = std::find(keys.begin(), keys.end(), key);
     if (k == keys.end()) return false;
     keys.erase(k);
+    --pairs_;
     if (keys.empty()) by_sub_.erase(s);
     return erase_from_key(key, sub);
   }
@@ -53,6 +55,7 @@ class subscription_index {
     if (s == by_sub_.end()) return;
     const auto keys = std::move(s->second);
     by_sub_.erase(s);
+    pairs_ -= keys.size();
     for (const auto& key : keys) {
       if (erase_from_key(key, sub)) on_last(key);
     }
@@ -86,6 +89,8 @@ class subscription_index {
   }
   std::size_t key_count() const noexcept { return by_key_.size(); }
   std::size_t subscriber_total() const noexcept { return by_sub_.size(); }
+  // (subscriber, key) pairs held.
+  std::size_t pair_count() const noexcept { return pairs_; }
 
  private:
   bool erase_from_key(std::string_view key, Subscriber sub) {
@@ -105,6 +110,7 @@ class subscription_index {
 
   std::unordered_map<std::string, std::vector<Subscriber>, string_hash, std::equal_to<>> by_key_;
   std::unordered_map<Subscriber, std::vector<std::string>> by_sub_;
+  std::size_t pairs_ = 0;
 };
 
 }  // namespace tickstream::edge

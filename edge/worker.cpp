@@ -2,6 +2,9 @@
 
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
+#include <random>
+
 #include "common/clock.hpp"
 #include "common/log.hpp"
 #include "edge/fanout.hpp"
@@ -10,7 +13,23 @@
 namespace tickstream::edge {
 
 worker::worker(std::size_t id, fanout& fan, std::chrono::milliseconds tick, std::chrono::milliseconds stale_after)
-    : id_(id), fan_(fan), tick_(tick), stale_after_(stale_after) {}
+    : id_(id),
+      fan_(fan),
+      latency_({0.00025, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1,
+                0.15, 0.2, 0.3, 0.5, 0.75, 1, 2, 5, 10},
+               true),
+      batch_sizes_({1, 2, 5, 10, 20, 50, 100, 200, 500, 1000}, false),
+      tick_(tick),
+      stale_after_(stale_after) {}
+
+void worker::post_drain(std::chrono::milliseconds window) {
+  boost::asio::post(ioc_, [this, window] {
+    std::mt19937_64 rng(std::random_device{}() ^ id_);
+    std::uniform_int_distribution<std::int64_t> spread(0, std::max<std::int64_t>(0, window.count() - 1));
+    const std::vector<frame_sink*> open(sessions_.begin(), sessions_.end());
+    for (auto* s : open) s->drain(std::chrono::milliseconds(spread(rng)));
+  });
+}
 
 worker::~worker() {
   guard_.reset();
@@ -137,6 +156,7 @@ void worker::add_session(frame_sink* s) {
 
 void worker::remove_session(frame_sink* s) {
   index_.remove_all(s, [this](const std::string& symbol) { release(symbol); });
+  subscriptions_.store(index_.pair_count(), std::memory_order_relaxed);
   sessions_.erase(s);
   session_count_.store(sessions_.size(), std::memory_order_relaxed);
   if (stop_timer_ && sessions_.empty()) stop_timer_->cancel();  // stopping, and the last one is gone
@@ -144,6 +164,7 @@ void worker::remove_session(frame_sink* s) {
 
 void worker::subscribe(frame_sink* s, const std::string& symbol, std::function<void()> on_active) {
   const bool first = index_.add(symbol, s);
+  subscriptions_.store(index_.pair_count(), std::memory_order_relaxed);
   auto it = symbols_.find(symbol);
   if (it == symbols_.end()) it = symbols_.emplace(symbol, symbol_state{next_generation_++, false, {}, {}}).first;
   if (first) fan_.acquire(symbol, id_, it->second.generation);
@@ -173,6 +194,7 @@ bool worker::unsubscribe(frame_sink* s, const std::string& symbol) {
     for (auto& fn : mine) fn();
   }
   if (index_.remove(symbol, s)) release(symbol);
+  subscriptions_.store(index_.pair_count(), std::memory_order_relaxed);
   return true;
 }
 

@@ -22,6 +22,7 @@
 
 #include "edge/frame.hpp"
 #include "edge/subscription_index.hpp"
+#include "edge/worker_histogram.hpp"
 
 namespace tickstream::edge {
 
@@ -83,6 +84,18 @@ class worker {
   std::uint64_t bytes_sent() const noexcept { return bytes_sent_.load(std::memory_order_relaxed); }
 
   std::size_t session_count() const noexcept { return session_count_.load(std::memory_order_relaxed); }
+  // (session, symbol or user route) subscriptions held; read from any thread.
+  std::size_t subscription_total() const noexcept { return subscriptions_.load(std::memory_order_relaxed); }
+
+  // Delivery latency (ingest receive -> written to the client's socket), in seconds, and events
+  // per batch frame: observed on this worker's thread, read by scrapes.
+  void observe_latency(double seconds, std::int64_t now_s) noexcept { latency_.observe(seconds, now_s); }
+  void observe_batch(std::size_t events) noexcept { batch_sizes_.observe(static_cast<double>(events)); }
+  const worker_histogram& latency() const noexcept { return latency_; }
+  const worker_histogram& batch_sizes() const noexcept { return batch_sizes_; }
+  // The drain started: each session gets a reconnect hint and closes at a random moment within
+  // window (on this worker's thread).
+  void post_drain(std::chrono::milliseconds window);
 
  private:
   // Per symbol on this worker: whether Redis has confirmed it, and who waits for that.
@@ -113,6 +126,9 @@ class worker {
   std::unordered_set<frame_sink*> sessions_;
   std::uint64_t next_generation_ = 1;
   std::atomic<std::size_t> session_count_{0};
+  std::atomic<std::size_t> subscriptions_{0};
+  worker_histogram latency_;
+  worker_histogram batch_sizes_;
   std::atomic<std::uint64_t> frames_sent_{0};
   std::atomic<std::uint64_t> bytes_sent_{0};
   std::atomic<std::uint64_t> conflated_{0};

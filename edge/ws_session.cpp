@@ -53,11 +53,13 @@ ws_session::~ws_session() {
   worker_.remove_session(this);
   svc_.metrics.connections.Decrement();
   svc_.metrics.disconnect(end_reason_);
+  if (svc_.census != nullptr) svc_.census->disconnected(who_.user_id);
 }
 
 void ws_session::start(std::string response, std::string_view leftover) {
   registered_ = true;
   worker_.add_session(this);
+  if (svc_.census != nullptr) svc_.census->connected(who_.user_id);
   svc_.metrics.connections.Increment();
   svc_.metrics.connections_accepted.Increment();
   rbuf_.resize(std::max(small_read_buffer, leftover.size() * 2));
@@ -460,6 +462,7 @@ bool ws_session::over_soft_bound() const noexcept {
 void ws_session::flush_held(clock::time_point now) {
   if (held_.empty() || over_soft_bound() || closing_) return;
   last_flush_ = now;
+  worker_.observe_batch(held_.size());
   enqueue(held_.take());
 }
 
@@ -530,7 +533,14 @@ void ws_session::do_write() {
 void ws_session::on_write(const boost::system::error_code& ec) {
   writing_ = false;
   std::size_t bytes = 0;
-  for (const auto& f : inflight_) bytes += f->wire.size();
+  std::int64_t now_us = 0;
+  for (const auto& f : inflight_) {
+    bytes += f->wire.size();
+    if (f->recv_time_us <= 0 || ec) continue;
+    if (now_us == 0) now_us = common::now_us();  // one clock read per write
+    worker_.observe_latency(static_cast<double>(std::max<std::int64_t>(0, now_us - f->recv_time_us)) / 1e6,
+                            now_us / 1'000'000);
+  }
   worker_.count_sent(inflight_.size(), bytes);
   inflight_.clear();
   if (dead_) return;
@@ -578,6 +588,9 @@ void ws_session::tick(clock::time_point now) {
     return kill("timeout");
   }
   if (feed_) feed_->tick(now);
+  if (drain_close_at_ && now >= *drain_close_at_) {
+    return close(close_code::going_away, "edge draining: reconnect", "drain", true);
+  }
   if (!lease_.empty() && svc_.leases != nullptr && now - lease_refreshed_ >= svc_.leases->ttl() / 3) {
     lease_refreshed_ = now;
     svc_.leases->refresh(who_.user_id, lease_);
@@ -592,6 +605,12 @@ void ws_session::refuse_over_limit() {
   svc_.metrics.rejected_upgrade("max_connections");
   reply(render_error("max_connections", "Maximum connections exceeded"));
   close(close_code::max_connections, "maximum connections exceeded", "max_connections", true);
+}
+
+void ws_session::drain(std::chrono::milliseconds delay) {
+  if (closing_ || dead_ || drain_close_at_) return;
+  drain_close_at_ = clock::now() + delay;
+  reply(render_reconnect(delay.count()));
 }
 
 void ws_session::shutdown() { close(close_code::going_away, "edge shutting down", "edge_shutdown"); }

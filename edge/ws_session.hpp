@@ -49,6 +49,7 @@ class ws_session final : public frame_sink,
   void shutdown() override;
   void tick(clock::time_point now) override;
   void resubscribed(const std::string& route) override;
+  void drain(std::chrono::milliseconds delay) override;
   void source_changed(const std::string& source, bool stale, std::int64_t since_us) override;
 
  private:
@@ -143,6 +144,7 @@ class ws_session final : public frame_sink,
   // meanwhile (a snapshot must not hand the client an older price than one it already has).
   std::uint32_t price_snapshots_pending_ = 0;
   std::vector<std::string> ticked_;
+  std::optional<clock::time_point> drain_close_at_;  // draining: close with 1001 then
 };
 
 }  // namespace tickstream::edge

@@ -78,8 +78,18 @@ function tokenize(src) {
   src = src.replace(/\/\*[\s\S]*?\*\//g, " ").replace(/\/\/[^\n]*/g, " ");
   const tokens = [];
   const re = /\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[A-Za-z_$][\w$.]*|-?\d+(?:\.\d+)?|=>|[{}[\]<>|&:;?,()=*])/y;
-  let m;
-  while ((m = re.exec(src)) !== null) tokens.push(m[1]);
+  let pos = 0;
+  while (pos < src.length) {
+    re.lastIndex = pos;
+    const m = re.exec(src);
+    if (m === null) {
+      // Trailing blanks, or a character no declaration here needs (skipped).
+      pos = /^\s*$/.test(src.slice(pos)) ? src.length : pos + 1;
+      continue;
+    }
+    tokens.push(m[1]);
+    pos = re.lastIndex;
+  }
   return tokens;
 }
 
@@ -166,7 +176,10 @@ function stream(tokens) {
   let i = 0;
   return {
     peek: (k = 0) => tokens[i + k],
-    next: () => tokens[i++],
+    next() {
+      if (i >= tokens.length) throw new Error("declaration parser: unexpected end of file");
+      return tokens[i++];
+    },
     expect(tok) {
       const got = tokens[i++];
       if (got !== tok) throw new Error(`declaration parser: expected ${tok}, got ${got}`);

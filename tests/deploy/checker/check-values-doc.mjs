@@ -1,0 +1,31 @@
+// Checks that helm/tickstream/values.yaml documents every key: each setting (a key whose value is a
+// scalar, a list or an empty map) has a comment above it, or sits inside a block whose key has a
+// "-- " comment describing the block as a whole (resources, security contexts).
+//
+//   node check-values-doc.mjs --values helm/tickstream/values.yaml
+import { isMap, parseDocument } from "yaml";
+import { parseArgs, readText, Report } from "./lib.mjs";
+
+const opts = parseArgs(process.argv.slice(2));
+const report = new Report("values.yaml documentation");
+const doc = parseDocument(readText(opts.values));
+for (const e of doc.errors) report.fail(`values.yaml does not parse: ${e.message}`);
+
+function walk(map, path, documentedBlock) {
+  map.items.forEach((pair, i) => {
+    // The first key's comment is kept on the map itself by the parser.
+    const comment = (pair.key.commentBefore ?? (i === 0 ? map.commentBefore : "") ?? "").trim();
+    const name = `${path}${pair.key.value}`;
+    const lastLine = comment.split("\n").pop() ?? "";
+    const isBlockDoc = /^-- /.test(comment.split("\n").find((l) => l.trim().startsWith("--"))?.trim() ?? "") || /^-- /.test(lastLine);
+    const value = pair.value;
+    if (isMap(value) && value.items.length > 0) {
+      walk(value, `${name}.`, documentedBlock || (comment !== "" && isBlockDoc));
+      return;
+    }
+    report.check(documentedBlock || comment !== "", `${name} has no comment saying what it is`);
+  });
+}
+if (isMap(doc.contents)) walk(doc.contents, "", false);
+else report.fail("values.yaml is not a map");
+report.finish();
