@@ -169,6 +169,9 @@ void private_feed::apply_state(const order& o, private_state& st) {
     // The missed events, in order, through the same path as live ones.
     const std::uint8_t filter = resume ? bits_ : o.old_bits;
     last_seq_ = after;
+    // On a resume the portfolio is not loaded yet: the missed events go out as stored, and marks
+    // for every position follow once it is.
+    raw_replay_ = resume;
     for (const auto& json : st.history) {
       auto d = decode_private_frame(json, user_id_);
       if (!d || d->first->seq != last_seq_ + 1) {
@@ -178,6 +181,7 @@ void private_feed::apply_state(const order& o, private_state& st) {
       deliver(d->first, &d->second, filter);
       svc_.metrics.private_stream("replayed");
     }
+    raw_replay_ = false;
   }
   last_seq_ = st.seq;
   reset_portfolio();
@@ -257,7 +261,7 @@ void private_feed::deliver(const frame_ptr& f, const common::event* decoded, std
   last_seq_ = f->seq;
   note_source(f->source);
   const bool stateful = f->kind == frame_kind::position || f->kind == frame_kind::account;
-  if (!stateful || !tracks_portfolio()) {
+  if (!stateful || !tracks_portfolio() || raw_replay_) {
     if ((filter & channel_bit_of(f->kind)) != 0) host_.feed_deliver(f);
     return;
   }

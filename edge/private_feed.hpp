@@ -127,6 +127,7 @@ class private_feed {
   std::uint64_t epoch_ = 0;     // bumped when every channel is dropped: late replies are ignored
   std::vector<frame_ptr> held_;  // live events arriving while syncing, in order
   bool held_overflow_ = false;
+  bool raw_replay_ = false;     // replaying a resume's history before the portfolio is loaded
   portfolio portfolio_;
   std::vector<std::string> followed_;
   std::vector<std::string> sources_;

@@ -47,8 +47,7 @@ ws_session::ws_session(net::ip::tcp::socket&& socket, worker& w, services& svc, 
       last_rx_(clock::now()) {}
 
 ws_session::~ws_session() {
-  // The slot is free the moment the connection is gone.
-  if (!lease_.empty() && svc_.leases != nullptr) svc_.leases->release(who_.user_id, lease_);
+  release_lease();
   if (!registered_) return;
   worker_.remove_session(this);
   svc_.metrics.connections.Decrement();
@@ -615,9 +614,18 @@ void ws_session::drain(std::chrono::milliseconds delay) {
 
 void ws_session::shutdown() { close(close_code::going_away, "edge shutting down", "edge_shutdown"); }
 
+void ws_session::release_lease() {
+  if (lease_.empty() || svc_.leases == nullptr) return;
+  svc_.leases->release(who_.user_id, lease_);
+  lease_.clear();
+}
+
 void ws_session::close(std::uint16_t code, std::string_view reason, const char* end_reason, bool keep_queued) {
   if (closing_ || dead_) return;
   closing_ = true;
+  // The slot is free as soon as the connection is ending: a client told to reconnect (drain) may
+  // be back on another edge before this one's close handshake has finished.
+  release_lease();
   end_reason_ = end_reason;
   // Nothing held will be sent any more, nor (unless asked) anything queued: only the frames
   // already being written finish.

@@ -107,7 +107,8 @@ class ws_session final : public frame_sink,
   std::size_t rate_violations_ = 0;
   clock::time_point last_rate_error_{};
   bool expiry_warned_ = false;
-  const std::string lease_;
+  std::string lease_;  // emptied once released
+  void release_lease();
   clock::time_point lease_refreshed_;
   const session_limits& limits_;
 

@@ -1,7 +1,7 @@
 #include "ingest/app.hpp"
 
 #include <prometheus/counter.h>
-#include <prometheus/exposer.h>
+#include <prometheus/histogram.h>
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
@@ -21,6 +21,7 @@
 #include "common/redis_client.hpp"
 #include "common/symbol.hpp"
 #include "ingest/capture_reader.hpp"
+#include "ingest/ops_server.hpp"
 #include "ingest/capture_writer.hpp"
 #include "ingest/source_protocol.hpp"
 #include "ingest/webhook_server.hpp"
@@ -119,6 +120,18 @@ struct app::context {
                                                           .Name("tickstream_ingest_source_last_message_age_seconds")
                                                           .Help("Seconds since a live source's last message")
                                                           .Register(*registry);
+  prometheus::Histogram& publish_latency =
+      prometheus::BuildHistogram()
+          .Name("tickstream_ingest_publish_latency_seconds")
+          .Help("Receive time to Redis confirming the event stored and published")
+          .Register(*registry)
+          .Add({}, prometheus::Histogram::BucketBoundaries{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                            0.05, 0.1, 0.25, 0.5, 1, 2.5, 5});
+  prometheus::Gauge& redis_connected = prometheus::BuildGauge()
+                                           .Name("tickstream_ingest_redis_connected")
+                                           .Help("1 while the Redis connection is up")
+                                           .Register(*registry)
+                                           .Add({});
   common::redis_client* redis = nullptr;
   event_publisher* publisher = nullptr;
   std::uint64_t good = 0;
@@ -130,7 +143,11 @@ struct app::context {
   // Publishes an event and counts it; a tick of a symbol another worker owns is skipped.
   void publish(const common::event& ev, const std::string& source) {
     if (const auto* t = std::get_if<common::price_update>(&ev); t != nullptr && !market_shard.owns(t->symbol)) return;
-    publisher->publish(ev);
+    publisher->publish(ev, [this, recv_us = common::recv_time_of(ev)](event_publisher::outcome o) {
+      if (o == event_publisher::outcome::published) {
+        publish_latency.Observe(static_cast<double>(common::now_us() - recv_us) / 1e6);
+      }
+    });
     events.Add({{"source", source}, {"kind", common::event_type_name(ev)}}).Increment();
     ++good;
   }
@@ -164,22 +181,29 @@ int app::run() {
     return 2;
   }
   context ctx;
-  std::unique_ptr<prometheus::Exposer> exposer;
-  if (!config_.metrics_listen.empty()) {
-    try {
-      exposer = std::make_unique<prometheus::Exposer>(config_.metrics_listen);
-      exposer->RegisterCollectable(ctx.registry);
-    } catch (const std::exception& e) {
-      common::log_error("cannot serve metrics", {{"listen", config_.metrics_listen}, {"reason", e.what()}});
-      return 2;
-    }
-  }
   common::redis_options ropts;
   ropts.host = config_.redis_host;
   ropts.port = static_cast<int>(config_.redis_port);
   ropts.password = config_.redis_password;
   ropts.name = "ingest";
   common::redis_client redis(ropts);
+  std::unique_ptr<ops_server> ops;
+  if (!config_.metrics_listen.empty()) {
+    try {
+      ops = std::make_unique<ops_server>(
+          config_.metrics_listen, ctx.registry,
+          [this, &redis](std::string& why) {
+            if (stopping_.load()) why = "stopping";
+            else if (!redis.command_connected()) why = "redis_down";
+            return why.empty();
+          },
+          [&redis, &ctx] { ctx.redis_connected.Set(redis.command_connected() ? 1 : 0); });
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "tickstream-ingest: --metrics-listen: cannot listen on %s: %s\n",
+                   config_.metrics_listen.c_str(), e.what());
+      return 2;
+    }
+  }
   redis.start();
   event_publisher publisher(redis, static_cast<std::size_t>(config_.max_in_flight), config_.history_len);
   ctx.redis = &redis;

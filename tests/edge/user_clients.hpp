@@ -39,8 +39,10 @@ inline std::unique_ptr<client::ws_client> connect_as(int port, const std::string
 struct edge_process {
   int port = free_port();
   child_process proc;
+  // Logs go to <node>.log in the test's working directory.
   edge_process(int redis_port, const std::string& node, std::vector<std::string> extra = {})
-      : proc([&] {
+      : proc(
+            [&] {
           std::vector<std::string> args{TICKSTREAM_EDGE_BIN, "--listen-host", "127.0.0.1", "--port", std::to_string(port),
                                         "--redis-port", std::to_string(redis_port), "--threads", "2",
                                         "--batch-window-ms", "0", "--jwt-algorithms", "HS256",
@@ -48,7 +50,8 @@ struct edge_process {
                                         "--max-connects-per-ip", "0"};
           args.insert(args.end(), extra.begin(), extra.end());
           return args;
-        }()) {
+            }(),
+            node + ".log") {
     REQUIRE(wait_until([&] { return client::http_get("127.0.0.1", std::to_string(port), "/healthz", 1s).ok(); }));
   }
 };

@@ -1,7 +1,7 @@
 // Checks the Dockerfile and .dockerignore without building the image (no Docker engine here):
 //   - Debian 12 (bookworm) stages: a build stage, and a runtime stage that runs as a numeric
 //     non-root user and carries both binaries and the bundled capture;
-//   - the build stage installs the build packages scripts/install-deps installs;
+//   - the build stage installs the build packages (-dev and toolchain) scripts/install-deps installs;
 //   - the runtime stage installs the Debian package of every shared library the binaries built
 //     here link (ldd + dpkg -S), and no -dev package;
 //   - every COPY source exists and .dockerignore does not hide it, while it does hide build trees.
@@ -17,8 +17,9 @@ const report = new Report("Dockerfile");
 
 // Packages of debian:bookworm-slim itself (priority required), which need no install line.
 const BASE_IMAGE_PACKAGES = new Set(["libc6", "libgcc-s1", "libstdc++6", "zlib1g", "libzstd1", "liblzma5", "libcrypt1"]);
-// scripts/install-deps packages that are for running tests and the local tier, not for building.
-const NOT_FOR_BUILDING = new Set(["redis-server", "haproxy", "python3", "procps", "curl"]);
+// Which scripts/install-deps packages the image's build stage needs: libraries' -dev packages and
+// the toolchain. The rest (redis-server, haproxy, curl...) run tests and the local tier.
+const isBuildPackage = (p) => /-dev$/.test(p) || ["build-essential", "cmake", "ninja-build", "pkg-config", "catch2"].includes(p);
 
 // Joins continuation lines and drops comments: one instruction per entry.
 function instructions(text) {
@@ -56,7 +57,7 @@ const runtime = stages[stages.length - 1];
 // ---- Build stage: what scripts/install-deps builds with. ----
 const depsText = readText(join(root, "scripts/install-deps"));
 const depsList = /packages=\(([\s\S]*?)\)/.exec(depsText)?.[1] ?? "";
-const buildDeps = depsList.split(/\s+/).filter((p) => p && !NOT_FOR_BUILDING.has(p));
+const buildDeps = depsList.split(/\s+/).filter((p) => p && isBuildPackage(p));
 report.check(buildDeps.length > 5, "could not read the package list of scripts/install-deps");
 const buildPkgs = new Set(aptPackages(build));
 for (const p of buildDeps) report.check(buildPkgs.has(p), `build stage does not install ${p} (scripts/install-deps does)`);

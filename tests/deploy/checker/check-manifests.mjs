@@ -4,7 +4,7 @@
 // context, drain timing, and that names referenced between objects exist.
 //
 //   node check-manifests.mjs --renderer BIN --chart DIR [--values FILE]... --edge BIN --ingest BIN
-//                            [--expect Kind,Kind...] [--output FILE]
+//                            [--expect Kind,...] [--absent Kind,...] [--output FILE]
 import { readFileSync, writeFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
 import { validate } from "./k8s.mjs";
@@ -53,10 +53,9 @@ for (const o of objects) {
   seen.add(key(o));
   report.check(o.metadata?.labels?.["app.kubernetes.io/instance"] !== undefined, `${key(o)}: no app.kubernetes.io/instance label`);
 }
-if (opts.expect) {
-  const kinds = new Set(objects.map((o) => o.kind));
-  for (const k of opts.expect.split(",")) report.check(kinds.has(k), `expected a ${k} in this rendering`);
-}
+const kinds = new Set(objects.map((o) => o.kind));
+for (const k of opts.expect?.split(",") ?? []) report.check(kinds.has(k), `expected a ${k} in this rendering`);
+for (const k of opts.absent?.split(",") ?? []) report.check(!kinds.has(k), `expected no ${k} in this rendering`);
 
 // ---- Workloads. ----
 const matches = (selector, labels) => Object.entries(selector ?? {}).every(([k, v]) => labels?.[k] === v);

@@ -16,8 +16,7 @@ function walk(map, path, documentedBlock) {
     // The first key's comment is kept on the map itself by the parser.
     const comment = (pair.key.commentBefore ?? (i === 0 ? map.commentBefore : "") ?? "").trim();
     const name = `${path}${pair.key.value}`;
-    const lastLine = comment.split("\n").pop() ?? "";
-    const isBlockDoc = /^-- /.test(comment.split("\n").find((l) => l.trim().startsWith("--"))?.trim() ?? "") || /^-- /.test(lastLine);
+    const isBlockDoc = comment.split("\n").some((l) => l.trim().startsWith("-- "));
     const value = pair.value;
     if (isMap(value) && value.items.length > 0) {
       walk(value, `${name}.`, documentedBlock || (comment !== "" && isBlockDoc));

@@ -5,13 +5,11 @@
 //     default field validation is strict), but the packaged JSON-schema validators let them through,
 //     so this walks the object along the TypeScript declarations the same packages ship.
 import { existsSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const nodeModules = join(here, "node_modules");
-const require = createRequire(import.meta.url);
 
 // apiVersion group -> package holding its models.
 const PACKAGES = [
@@ -335,14 +333,5 @@ export function unknownFields(value, node, decl, path, errors) {
     }
     default:
       return;
-  }
-}
-
-export function installed() {
-  try {
-    require.resolve("yaml");
-    return existsSync(join(nodeModules, "kubernetes-models"));
-  } catch {
-    return false;
   }
 }

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 // tests/deploy). Tolerated only while absent from --help; once a binary lists one, it is checked
 // like any other. Remove an entry when the binary ships it.
 export const PENDING = {
-  "tickstream-edge": { flags: ["drain-ms"], env: ["TS_DRAIN_MS"] },
+  "tickstream-edge": { flags: [], env: [] },
   "tickstream-ingest": { flags: [], env: [] },
 };
 
