@@ -51,26 +51,18 @@ void edge_metrics::add_external_histogram(external_histogram h) { external_histo
 
 std::string edge_metrics::render() const {
   auto families = registry_->Collect();
-  for (const auto& c : external_) {
+  const auto scalar = [&families](const external_counter& c, prometheus::MetricType type) {
     prometheus::MetricFamily f;
     f.name = c.name;
     f.help = c.help;
-    f.type = prometheus::MetricType::Counter;
+    f.type = type;
     prometheus::ClientMetric m;
-    m.counter.value = c.read();
+    (type == prometheus::MetricType::Counter ? m.counter.value : m.gauge.value) = c.read();
     f.metric.push_back(std::move(m));
     families.push_back(std::move(f));
-  }
-  for (const auto& g : external_gauges_) {
-    prometheus::MetricFamily f;
-    f.name = g.name;
-    f.help = g.help;
-    f.type = prometheus::MetricType::Gauge;
-    prometheus::ClientMetric m;
-    m.gauge.value = g.read();
-    f.metric.push_back(std::move(m));
-    families.push_back(std::move(f));
-  }
+  };
+  for (const auto& c : external_) scalar(c, prometheus::MetricType::Counter);
+  for (const auto& g : external_gauges_) scalar(g, prometheus::MetricType::Gauge);
   for (const auto& h : external_histograms_) {
     std::vector<std::uint64_t> buckets;
     double sum = 0;

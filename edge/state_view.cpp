@@ -14,33 +14,23 @@ decoded_state decode_state(const private_state& st, std::string_view user_id) {
       out.sources.push_back(source);
     }
   };
-  for (const auto& json : st.positions) {
+  // Each stored entry must decode as a private event of kind T for this user; others are counted.
+  const auto decode = [&]<class T>(const std::string& json) -> std::optional<T> {
     auto d = decode_private_frame(json, user_id);
-    if (!d || !std::holds_alternative<common::position_update>(d->second)) {
+    if (!d || !std::holds_alternative<T>(d->second)) {
       ++out.invalid;
-      continue;
+      return std::nullopt;
     }
     note(d->first->source);
-    out.positions.push_back(std::get<common::position_update>(std::move(d->second)));
+    return std::get<T>(std::move(d->second));
+  };
+  for (const auto& json : st.positions) {
+    if (auto p = decode.template operator()<common::position_update>(json)) out.positions.push_back(std::move(*p));
   }
   for (const auto& json : st.orders) {
-    auto d = decode_private_frame(json, user_id);
-    if (!d || !std::holds_alternative<common::order_update>(d->second)) {
-      ++out.invalid;
-      continue;
-    }
-    note(d->first->source);
-    out.orders.push_back(json);
+    if (decode.template operator()<common::order_update>(json)) out.orders.push_back(json);
   }
-  if (st.account) {
-    auto d = decode_private_frame(*st.account, user_id);
-    if (d && std::holds_alternative<common::account_update>(d->second)) {
-      note(d->first->source);
-      out.account = std::get<common::account_update>(std::move(d->second));
-    } else {
-      ++out.invalid;
-    }
-  }
+  if (st.account) out.account = decode.template operator()<common::account_update>(*st.account);
   return out;
 }
 
