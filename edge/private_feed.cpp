@@ -186,7 +186,7 @@ void private_feed::apply_state(const order& o, private_state& st) {
   last_seq_ = st.seq;
   reset_portfolio();
 
-  if (!o.symbols.empty()) host_.feed_filter_prices(st.prices);
+  if (!o.symbols.empty() && o.snapshot) host_.feed_filter_prices(st.prices);
   std::vector<std::string> prices;
   for (auto& [symbol, tick] : st.prices) {
     if (std::find(o.symbols.begin(), o.symbols.end(), symbol) != o.symbols.end()) prices.push_back(std::move(tick));

@@ -57,7 +57,7 @@ class private_feed {
     // by then. It may be called from any thread and may outlive the session.
     virtual std::function<void(std::function<void()>)> feed_poster() = 0;
     // Drops prices of symbols whose ticks the client already received since the snapshot was asked
-    // (called once for each sync() with symbols).
+    // (called once for each sync() with symbols and a snapshot).
     virtual void feed_filter_prices(std::vector<std::pair<std::string, std::string>>& prices) = 0;
 
    protected:
