@@ -46,11 +46,13 @@ class fake_upstream {
   ~fake_upstream() {
     stop_ = true;
     boost::system::error_code ec;
-    acceptor_.close(ec);
-    // Wake a blocked accept by connecting once.
+    // Wake a blocked accept by connecting once, before closing: closing the socket from this
+    // thread would not interrupt an accept() already blocked in the kernel.
+    const auto port = acceptor_.local_endpoint(ec).port();
     tcp::socket poke(ioc_);
-    poke.connect({net::ip::make_address("127.0.0.1"), port_}, ec);
+    poke.connect({net::ip::make_address("127.0.0.1"), port}, ec);
     thread_.join();
+    acceptor_.close(ec);
   }
   std::string url(const std::string& path) {
     port_ = acceptor_.local_endpoint().port();
