@@ -90,13 +90,17 @@ std::string data_field(const rapidjson::Document& d, const char* name) {
 }
 
 // Subscribes to every private channel (and symbols) and returns the snapshot (or resync) frame.
-rapidjson::Document subscribe_portfolio(client::ws_client& ws, const std::string& extra = {}) {
-  REQUIRE(ws.send(R"({"type":"subscribe","channels":["positions","orders","account","trades"])" + extra + "}"));
+// record: where the two frames are kept, if anywhere.
+rapidjson::Document subscribe_portfolio(client::ws_client& ws, const std::string& extra = {},
+                                        std::vector<std::string>* record = nullptr) {
+  const auto msg = R"({"type":"subscribe","channels":["positions","orders","account","trades"])" + extra + "}";
+  REQUIRE(ws.send(msg));
   auto sub = ws.next(5s);
   REQUIRE(sub);
   REQUIRE(test::type_of(*sub) == "subscribed");
   auto snap = ws.next(5s);
   REQUIRE(snap);
+  if (record != nullptr) record->insert(record->end(), {"-> " + msg, "<- " + *sub, "<- " + *snap});
   return test::parse(*snap);
 }
 
@@ -214,8 +218,9 @@ TEST_CASE("the trading story: an order fills, the position and account follow, t
   // Two screens: one on each edge.
   auto c1 = test::connect_as(a_port, "trader");
   auto c2 = test::connect_as(b.port, "trader");
+  std::vector<std::string> opening;  // c1's
   for (auto* c : {c1.get(), c2.get()}) {
-    auto snap = subscribe_portfolio(*c);
+    auto snap = subscribe_portfolio(*c, {}, c == c1.get() ? &opening : nullptr);
     CHECK(type_of(snap) == "snapshot");
     CHECK(snap["seq"].GetInt64() == 1);
     CHECK(snap["positions"].Size() == 0);
@@ -272,6 +277,7 @@ TEST_CASE("the trading story: an order fills, the position and account follow, t
   }
   {
     std::ofstream out("trading-story-transcript.txt");
+    for (const auto& m : opening) out << m << "\n";
     for (const auto& m : screens[0].messages) out << "<- " << m << "\n";
   }
 
