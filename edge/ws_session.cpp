@@ -19,7 +19,7 @@ namespace {
 constexpr std::size_t max_gather_frames = 64;
 constexpr std::size_t max_gather_bytes = 512 * 1024;
 // Idle connections keep a small read buffer; a large message grows it, and it shrinks back after.
-constexpr std::size_t small_read_buffer = 512;
+constexpr std::size_t small_read_buffer = 256;
 
 const frame_ptr& empty_ping() {
   static const frame_ptr ping = make_control_frame(ws_opcode::ping, {});
@@ -231,11 +231,12 @@ void ws_session::send(const frame_ptr& f) {
   }
   if (f->kind == frame_kind::tick) {
     if (feed_ && feed_->follows(f->key)) feed_->on_tick(*f);
-    if (!follow_only_.empty() && std::find(follow_only_.begin(), follow_only_.end(), f->key) != follow_only_.end()) {
-      return;
-    }
-    if (price_snapshots_pending_ > 0 && std::find(ticked_.begin(), ticked_.end(), f->key) == ticked_.end()) {
-      ticked_.push_back(f->key);
+    if (extras_) {
+      auto& x = *extras_;
+      if (std::find(x.follow_only.begin(), x.follow_only.end(), f->key) != x.follow_only.end()) return;
+      if (x.price_snapshots_pending > 0 && std::find(x.ticked.begin(), x.ticked.end(), f->key) == x.ticked.end()) {
+        x.ticked.push_back(f->key);
+      }
     }
   }
   send_out(f);
@@ -391,7 +392,7 @@ void ws_session::tick(clock::time_point now) {
     return kill("timeout");
   }
   if (feed_) feed_->tick(now);
-  if (drain_close_at_ && now >= *drain_close_at_) {
+  if (now >= drain_close_at_) {
     return close(close_code::going_away, "edge draining: reconnect", "drain", true);
   }
   if (!lease_.empty() && svc_.leases != nullptr && now - lease_refreshed_ >= svc_.leases->ttl() / 3) {
@@ -411,7 +412,7 @@ void ws_session::refuse_over_limit() {
 }
 
 void ws_session::drain(std::chrono::milliseconds delay) {
-  if (closing_ || dead_ || drain_close_at_) return;
+  if (closing_ || dead_ || drain_close_at_ != clock::time_point::max()) return;
   drain_close_at_ = clock::now() + delay;
   reply(render_reconnect(delay.count()));
 }

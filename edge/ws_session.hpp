@@ -139,13 +139,21 @@ class ws_session final : public frame_sink,
   const char* end_reason_ = "closed_by_client";  // label for the disconnect metric
   // The user's private stream; created by the first subscribe to a private channel.
   std::unique_ptr<private_feed> feed_;
-  // Symbols subscribed only to follow a position's price (the client did not ask for their ticks).
-  std::vector<std::string> follow_only_;
-  // Snapshots with prices asked for and not yet rendered, and the symbols whose ticks went out
-  // meanwhile (a snapshot must not hand the client an older price than one it already has).
-  std::uint32_t price_snapshots_pending_ = 0;
-  std::vector<std::string> ticked_;
-  std::optional<clock::time_point> drain_close_at_;  // draining: close with 1001 then
+  // State most connections never need, allocated on first use (idle connections stay small).
+  struct extras {
+    // Symbols subscribed only to follow a position's price (the client did not ask for their ticks).
+    std::vector<std::string> follow_only;
+    // Snapshots with prices asked for and not yet rendered, and the symbols whose ticks went out
+    // meanwhile (a snapshot must not hand the client an older price than one it already has).
+    std::uint32_t price_snapshots_pending = 0;
+    std::vector<std::string> ticked;
+  };
+  std::unique_ptr<extras> extras_;
+  extras& more() {
+    if (!extras_) extras_ = std::make_unique<extras>();
+    return *extras_;
+  }
+  clock::time_point drain_close_at_ = clock::time_point::max();  // draining: close with 1001 then
 };
 
 }  // namespace tickstream::edge

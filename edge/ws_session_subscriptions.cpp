@@ -39,16 +39,22 @@ void ws_session::handle_subscription(subscription_request& req) {
     if (!seen.insert(sym.value()).second) continue;
     symbols.push_back(std::move(sym).value());
   }
-  const auto follow_only = [this](const std::string& s) {
-    return std::find(follow_only_.begin(), follow_only_.end(), s);
+  // Whether s is subscribed for P&L only; take_over removes it from that list (the client's now).
+  const auto follow_only = [this](const std::string& s, bool take_over = false) {
+    if (!extras_) return false;
+    auto& list = extras_->follow_only;
+    const auto it = std::find(list.begin(), list.end(), s);
+    if (it == list.end()) return false;
+    if (take_over) list.erase(it);
+    return true;
   };
 
   if (!req.subscribe) {
     std::vector<std::string> removed;
     for (auto& s : symbols) {
-      if (follow_only(s) != follow_only_.end()) continue;  // not the client's
+      if (follow_only(s)) continue;  // not the client's
       if (feed_ && feed_->follows(s) && worker_.is_subscribed(this, s)) {
-        follow_only_.push_back(s);  // the ticks keep coming for P&L, no longer to the client
+        more().follow_only.push_back(s);  // the ticks keep coming for P&L, no longer to the client
         removed.push_back(std::move(s));
       } else if (worker_.unsubscribe(this, s)) {
         removed.push_back(std::move(s));
@@ -106,9 +112,10 @@ void ws_session::handle_subscription(subscription_request& req) {
     worker_.subscribe(this, user_route(who_.user_id), done);
   }
   for (auto& s : symbols) {
-    if (const auto it = follow_only(s); it != follow_only_.end()) {
-      follow_only_.erase(it);  // already followed for P&L: now the client's too
-    } else if (worker_.subscription_count(this) - follow_only_.size() >= limits_.max_subscriptions &&
+    if (follow_only(s, true)) {
+      // already followed for P&L: now the client's too
+    } else if (worker_.subscription_count(this) - (extras_ ? extras_->follow_only.size() : 0) >=
+                   limits_.max_subscriptions &&
                !worker_.is_subscribed(this, s)) {
       svc_.metrics.client_error("too_many_subscriptions");
       pending->rejected.push_back({s, "too_many_subscriptions",
@@ -121,7 +128,7 @@ void ws_session::handle_subscription(subscription_request& req) {
     worker_.subscribe(this, s, done);
   }
   // (Ticks reach this session only through posted handlers, so none can slip in before this.)
-  if (req.snapshot && !pending->accepted.empty()) ++price_snapshots_pending_;
+  if (req.snapshot && !pending->accepted.empty()) ++more().price_snapshots_pending;
   done();  // drop the guard
 }
 
@@ -156,13 +163,14 @@ void ws_session::feed_reply(std::string json) {
 }
 
 void ws_session::feed_follow(const std::string& symbol, bool follow) {
-  const auto it = std::find(follow_only_.begin(), follow_only_.end(), symbol);
+  auto& list = more().follow_only;
+  const auto it = std::find(list.begin(), list.end(), symbol);
   if (follow) {
     if (worker_.is_subscribed(this, symbol)) return;  // the client's own subscription carries it
-    follow_only_.push_back(symbol);
+    list.push_back(symbol);
     worker_.subscribe(this, symbol, nullptr);
-  } else if (it != follow_only_.end()) {
-    follow_only_.erase(it);
+  } else if (it != list.end()) {
+    list.erase(it);
     worker_.unsubscribe(this, symbol);
   }
 }
@@ -176,8 +184,9 @@ std::function<void(std::function<void()>)> ws_session::feed_poster() {
 }
 
 void ws_session::feed_filter_prices(std::vector<std::pair<std::string, std::string>>& prices) {
-  std::erase_if(prices, [this](const auto& p) { return std::find(ticked_.begin(), ticked_.end(), p.first) != ticked_.end(); });
-  if (price_snapshots_pending_ > 0 && --price_snapshots_pending_ == 0) ticked_.clear();
+  auto& x = more();
+  std::erase_if(prices, [&x](const auto& p) { return std::find(x.ticked.begin(), x.ticked.end(), p.first) != x.ticked.end(); });
+  if (x.price_snapshots_pending > 0 && --x.price_snapshots_pending == 0) x.ticked.clear();
 }
 
 bool ws_session::depends_on(const std::string& source) const {
