@@ -108,12 +108,13 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
   }
   if (path == "/api/admin/websocket-stats") {
     identify(req, [self = shared_from_this(), keep_alive](common::result<identity> who) {
-      if (!who) return self->refuse(who.err(), keep_alive);
+      if (!who) return self->refuse(who.err(), keep_alive, "admin");
       if (!who->has_role("admin")) {
-        self->svc_.metrics.rejected_upgrade("forbidden_role");
+        self->svc_.metrics.rest_request("admin", 403);
         return self->respond(403, "application/json", json_error("forbidden", "the admin role is required"),
                              keep_alive);
       }
+      self->svc_.metrics.rest_request("admin", 200);
       self->respond(200, "application/json", self->svc_.admin_stats ? self->svc_.admin_stats() : "{}", keep_alive,
                     {{"Cache-Control", "no-store"}});
     });
@@ -127,10 +128,7 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
     std::string target(req.target());
     identify(req, [self = shared_from_this(), e = *endpoint, target = std::move(target),
                    keep_alive](common::result<identity> who) {
-      if (!who) {
-        self->svc_.metrics.rest_request(std::string(rest_endpoint_name(e)), 401);
-        return self->refuse(who.err(), keep_alive);
-      }
+      if (!who) return self->refuse(who.err(), keep_alive, rest_endpoint_name(e));
       if (is_private_endpoint(e) && who->anonymous()) {
         self->svc_.metrics.rest_request(std::string(rest_endpoint_name(e)), 401);
         return self->respond(401, "application/json",
@@ -217,10 +215,16 @@ void http_session::identify(const http::request<http::string_body>& req,
                      });
 }
 
-void http_session::refuse(const common::error& why, bool keep_alive) {
-  svc_.metrics.rejected_upgrade(why.code);
-  common::log_info("request refused", {{"reason", why.code}});  // never the credential itself
+void http_session::refuse(const common::error& why, bool keep_alive, std::string_view rest_endpoint) {
   const unsigned status = why.code == "forbidden_origin" ? 403 : why.code == "unavailable" ? 503 : 401;
+  // Counted where the request belongs: a refused upgrade, or a REST request answered with an error.
+  if (rest_endpoint.empty()) {
+    svc_.metrics.rejected_upgrade(why.code);
+  } else {
+    svc_.metrics.rest_request(std::string(rest_endpoint), static_cast<int>(status));
+  }
+  common::log_info("request refused", {{"reason", why.code}, {"request", rest_endpoint.empty() ? "upgrade" : rest_endpoint}});
+  // (never the credential itself)
   respond(status, "application/json", json_error(why.code, why.message), keep_alive);
 }
 

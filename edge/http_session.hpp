@@ -11,6 +11,7 @@
 #include <functional>
 #include <initializer_list>
 #include <string>
+#include <string_view>
 #include <memory>
 #include <utility>
 #include <optional>
@@ -45,7 +46,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
   void finish_upgrade(identity who);
   // Sends the 101 and hands the socket to a ws_session (which, over the limit, is told so and closed).
   void accept_websocket(identity who, std::string lease, bool over_limit);
-  void refuse(const common::error& why, bool keep_alive = false);
+  // rest_endpoint: the REST endpoint refused (counted there), or empty for the WebSocket upgrade.
+  void refuse(const common::error& why, bool keep_alive = false, std::string_view rest_endpoint = {});
   void respond(unsigned status, std::string content_type, std::string body, bool keep_alive,
                std::initializer_list<std::pair<const char*, const char*>> headers = {});
   void on_write(bool keep_alive, boost::beast::error_code ec, std::size_t bytes);

@@ -309,6 +309,12 @@ TEST_CASE("the trading story: an order fills, the position and account follow, t
     CHECK(get(port, "/api/positions", false).status == 401);
     CHECK(get(port, "/api/prices?symbols=not%20a%20symbol").status == 400);
   }
+  // Refused REST requests are counted as REST requests, not as refused WebSocket upgrades.
+  const auto metrics = a.get("/metrics").body;
+  CHECK(test::metric_value(metrics, R"(tickstream_edge_rest_requests_total{code="401",endpoint="positions"})") == 1);
+  CHECK(test::metric_value(metrics, R"(tickstream_edge_rest_requests_total{code="400",endpoint="prices"})") == 1);
+  CHECK(test::metric_value(metrics, R"(tickstream_edge_rest_requests_total{code="200",endpoint="positions"})") == 1);
+  CHECK(metrics.find("tickstream_edge_rejected_upgrades_total{reason=\"missing_credentials\"}") == std::string::npos);
 }
 
 TEST_CASE("resume on the other edge with since: exactly the missed events, then live ones", "[portfolio]") {
