@@ -102,30 +102,34 @@ void fanout::on_message(std::string_view channel, std::string_view payload) {
     t->recv_time_us = tick->recv_time_us;
     f = std::move(t);
   }
-  if (!f) {
-    metrics_.upstream_invalid(problem.code);
-    // Bounded logging: a flood of bad messages must not become a flood of log lines.
-    if (++invalid_seen_ <= 20 || invalid_seen_ % 1000 == 0) {
-      common::log_warn("dropping unusable message from Redis",
-                       {{"channel", channel}, {"reason", problem.code}, {"detail", problem.message},
-                        {"excerpt", common::excerpt(payload)}, {"seen", invalid_seen_}});
-    }
-    return;
-  }
+  if (!f) return drop(channel, problem, payload);
   for (const auto id : route->second) gathered_[id].push_back(f);
+}
+
+void fanout::drop(std::string_view channel, const common::error& problem, std::string_view payload) {
+  metrics_.upstream_invalid(problem.code);
+  // Bounded logging: a flood of bad messages must not become a flood of log lines.
+  if (++invalid_seen_ <= 20 || invalid_seen_ % 1000 == 0) {
+    common::log_warn("dropping unusable message from Redis",
+                     {{"channel", channel}, {"reason", problem.code}, {"detail", problem.message},
+                      {"excerpt", common::excerpt(payload)}, {"seen", invalid_seen_}});
+  }
 }
 
 void fanout::on_source_status(std::string_view payload) {
   rapidjson::Document doc;
-  if (common::parse_json(doc, payload) || !doc.IsObject()) return;
-  common::json_reader r(doc, "invalid_status");
-  const auto source = r.string("source", true, 64);
-  const auto connected = doc.FindMember("connected");
-  if (!source || connected == doc.MemberEnd() || !connected->value.IsBool()) {
-    metrics_.upstream_invalid("bad_source_status");
-    return;
+  const bool parsed = !common::parse_json(doc, payload) && doc.IsObject();
+  const auto source = parsed && doc.HasMember("source") && doc["source"].IsString() &&
+                              doc["source"].GetStringLength() > 0 && doc["source"].GetStringLength() <= 64
+                          ? std::optional<std::string>(doc["source"].GetString())
+                          : std::nullopt;
+  if (!source || !doc.HasMember("connected") || !doc["connected"].IsBool()) {
+    return drop(source_status_channel,
+                {"bad_source_status", "a source_status needs a 'source' (1-64 characters) and a boolean 'connected'"},
+                payload);
   }
-  for (auto* w : workers_) w->post_source_status(std::string(*source), connected->value.GetBool());
+  const bool connected = doc["connected"].GetBool();
+  for (auto* w : workers_) w->post_source_status(*source, connected);
 }
 
 void fanout::flush() {

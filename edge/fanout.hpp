@@ -48,6 +48,8 @@ class fanout {
  private:
   // A source_status heartbeat: handed to every worker, which tracks staleness itself.
   void on_source_status(std::string_view payload);
+  // An unusable message: counted by reason and logged at a bounded rate, then dropped.
+  void drop(std::string_view channel, const common::error& problem, std::string_view payload);
 
   edge_metrics& metrics_;
   const std::string control_channel_;

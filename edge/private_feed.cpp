@@ -155,7 +155,11 @@ void private_feed::apply_state(const order& o, private_state& st) {
 
   // The state as of st.seq, for P&L and for a snapshot.
   auto state = decode_state(st, user_id_);
-  if (state.invalid > 0) svc_.metrics.upstream_invalid("bad_stored_state");
+  if (state.invalid > 0) {
+    svc_.metrics.upstream_invalid("bad_stored_state");
+    common::log_warn("skipping stored private state that does not decode",
+                     {{"user", user_id_}, {"entries", state.invalid}, {"seq", st.seq}});
+  }
   for (const auto& source : state.sources) note_source(source);
   const auto reset_portfolio = [&] {
     if (!tracks_portfolio()) return;

@@ -554,3 +554,31 @@ TEST_CASE("a pub/sub message lost on the way is filled from the history before a
   // 2, and 3 too if it was stored by the time the history was read (the live 3 is then a duplicate).
   CHECK(test::metric_value(metrics, R"(tickstream_edge_private_stream_events_total{event="replayed"})") >= 1);
 }
+
+TEST_CASE("stored state that does not decode is skipped and counted, the rest still served", "[portfolio]") {
+  auto a = user_edge();
+  store_client store(a.redis.port());
+  common::position_update p;
+  p.header = test::header_for("u-bad");
+  p.symbol = "MSFT";
+  p.quantity = "3";
+  p.entry_price = "400";
+  p.side = "long";
+  store.put(p);
+  a.redis.cli({"HSET", "ts:{u:u-bad}:pos", "AAPL", "{not json"});
+  a.redis.cli({"HSET", "ts:{u:u-bad}:orders", "o-9", R"({"type":"order_update","userId":"someone-else"})"});
+  auto c = test::connect_as(a.edge->port(), "u-bad");
+  auto snap = subscribe_portfolio(*c);
+  REQUIRE(snap["positions"].Size() == 1);
+  CHECK(std::string(snap["positions"][0]["data"]["symbol"].GetString()) == "MSFT");
+  CHECK(snap["orders"].Size() == 0);
+  CHECK(test::metric_value(a.get("/metrics").body, R"(tickstream_edge_upstream_invalid_total{reason="bad_stored_state"})") == 1);
+
+  // Bad heartbeats on ts:sys are counted too, and change nothing.
+  a.redis.cli({"PUBLISH", "ts:sys", "not json"});
+  a.redis.cli({"PUBLISH", "ts:sys", R"({"type":"source_status","source":"finnhub"})"});
+  REQUIRE(wait_until([&] {
+    return test::metric_value(a.get("/metrics").body,
+                              R"(tickstream_edge_upstream_invalid_total{reason="bad_source_status"})") == 2;
+  }));
+}
