@@ -12,6 +12,7 @@
 #include "ingest/private_store.hpp"
 #include "tests/edge/edge_fixture.hpp"
 #include "tests/edge/jwt_test_tokens.hpp"
+#include "tests/edge/user_clients.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/wait.hpp"
 
@@ -21,7 +22,9 @@ using test::wait_until;
 
 namespace {
 
-const std::string secret = "an-hs256-secret-of-at-least-32-bytes!";
+using test::connect_as;
+using test::header_for;
+using test::user_secret;
 
 std::unique_ptr<edge::app> start_edge(int redis_port, const std::string& node) {
   edge::app_config c;
@@ -33,29 +36,10 @@ std::unique_ptr<edge::app> start_edge(int redis_port, const std::string& node) {
   c.node_id = node;
   c.shutdown_grace_ms = 1000;
   c.jwt_algorithms = "HS256";
-  c.jwt_hs_secret = secret;
+  c.jwt_hs_secret = user_secret;
   auto e = std::make_unique<edge::app>(c);
   e->start();
   return e;
-}
-
-std::unique_ptr<client::ws_client> connect_as(int port, const std::string& user) {
-  const auto token = test::token("HS256",
-                                 R"({"sub":")" + user + R"(","exp":)" + std::to_string(common::now_us() / 1'000'000 + 600) + "}",
-                                 [](std::string_view in) { return test::hmac(secret, in); });
-  auto c = client::ws_client::connect({"127.0.0.1", std::to_string(port), "/ws"}, 5s,
-                                      {{"Authorization", "Bearer " + token}});
-  REQUIRE(c.ok());
-  return std::move(c).value();
-}
-
-common::private_header header_for(const std::string& user) {
-  common::private_header h;
-  h.user_id = user;
-  h.time_us = common::now_us();
-  h.recv_time_us = h.time_us;
-  h.source = "test";
-  return h;
 }
 
 common::event random_event(const std::string& user, int n, std::mt19937& rng) {
@@ -117,7 +101,7 @@ TEST_CASE("every connection receives exactly its own user's events, in sequence,
   const int b_port = test::free_port();
   test::child_process edge_b({TICKSTREAM_EDGE_BIN, "--listen-host", "127.0.0.1", "--port", std::to_string(b_port),
                               "--redis-port", std::to_string(redis.port()), "--threads", "2", "--batch-window-ms", "0",
-                              "--jwt-algorithms", "HS256", "--jwt-hs-secret", secret, "--node-id", "edge-b"});
+                              "--jwt-algorithms", "HS256", "--jwt-hs-secret", user_secret, "--node-id", "edge-b"});
   REQUIRE(wait_until([&] { return client::http_get("127.0.0.1", std::to_string(b_port), "/healthz", 1s).ok(); }));
   constexpr int users = 20;
   struct conn {

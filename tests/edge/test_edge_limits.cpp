@@ -10,7 +10,7 @@
 
 #include "common/clock.hpp"
 #include "tests/edge/edge_fixture.hpp"
-#include "tests/edge/jwt_test_tokens.hpp"
+#include "tests/edge/user_clients.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/wait.hpp"
 
@@ -20,20 +20,9 @@ using test::wait_until;
 
 namespace {
 
-const std::string secret = "an-hs256-secret-of-at-least-32-bytes!";
+using test::user_secret;
 
-std::vector<std::pair<std::string, std::string>> as_user(const std::string& user) {
-  const auto token = test::token(
-      "HS256", R"({"sub":")" + user + R"(","exp":)" + std::to_string(common::now_us() / 1'000'000 + 600) + "}",
-      [](std::string_view in) { return test::hmac(secret, in); });
-  return {{"Authorization", "Bearer " + token}};
-}
-
-std::unique_ptr<client::ws_client> open(int port, const std::string& user) {
-  auto c = client::ws_client::connect({"127.0.0.1", std::to_string(port), "/ws"}, 5s, as_user(user));
-  REQUIRE(c.ok());
-  return std::move(c).value();
-}
+std::unique_ptr<client::ws_client> open(int port, const std::string& user) { return test::connect_as(port, user); }
 
 // True when the connection is served: a ping gets its pong.
 bool served(client::ws_client& c) {
@@ -61,7 +50,7 @@ TEST_CASE("five connections per user across two edges: the sixth is refused on e
           "[limits]") {
   test::edge_fixture a([](edge::app_config& c) {
     c.jwt_algorithms = "HS256";
-    c.jwt_hs_secret = secret;
+    c.jwt_hs_secret = user_secret;
     c.max_connections_per_user = 5;
     c.lease_ttl_ms = 2000;
     c.max_connects_per_ip = 0;  // the wait below retries quickly; the rate limit is tested elsewhere
@@ -69,7 +58,7 @@ TEST_CASE("five connections per user across two edges: the sixth is refused on e
   const int b_port = test::free_port();
   test::child_process b({TICKSTREAM_EDGE_BIN, "--listen-host", "127.0.0.1", "--port", std::to_string(b_port),
                          "--redis-port", std::to_string(a.redis.port()), "--threads", "1", "--jwt-algorithms", "HS256",
-                         "--jwt-hs-secret", secret, "--lease-ttl-ms", "2000", "--node-id", "edge-b"});
+                         "--jwt-hs-secret", user_secret, "--lease-ttl-ms", "2000", "--node-id", "edge-b"});
   REQUIRE(wait_until([&] { return client::http_get("127.0.0.1", std::to_string(b_port), "/healthz", 1s).ok(); }));
   const int a_port = a.edge->port();
 
