@@ -143,7 +143,14 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
       }
       read_private_state(self->svc_.redis, wanted.value(),
                          [self, e, sreq = wanted.value(), keep_alive](common::result<private_state> st) {
-                           auto body = st ? std::optional<std::string>(render_rest(e, sreq, st.value())) : std::nullopt;
+                           std::size_t invalid = 0;
+                           auto body = st ? std::optional<std::string>(render_rest(e, sreq, st.value(), invalid))
+                                          : std::nullopt;
+                           if (invalid > 0) {  // as the stream does (private_feed)
+                             self->svc_.metrics.upstream_invalid("bad_stored_state");
+                             common::log_warn("skipping stored private state that does not decode",
+                                              {{"user", sreq.user_id}, {"entries", invalid}});
+                           }
                            boost::asio::post(self->stream_.get_executor(), [self, e, keep_alive, body = std::move(body)] {
                              const int status = body ? 200 : 503;
                              self->svc_.metrics.rest_request(std::string(rest_endpoint_name(e)), status);

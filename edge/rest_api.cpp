@@ -93,12 +93,13 @@ common::result<state_request> rest_state_request(rest_endpoint e, const std::str
   return req;
 }
 
-std::string render_rest(rest_endpoint e, const state_request& req, const private_state& st) {
+std::string render_rest(rest_endpoint e, const state_request& req, const private_state& st, std::size_t& invalid) {
   snapshot_parts parts;
   std::vector<std::string> positions;
   std::vector<std::string> prices;
   std::optional<std::string> account;
   auto state = decode_state(st, req.user_id);
+  invalid = state.invalid;
   if (e == rest_endpoint::prices) {
     std::vector<std::string> missing;
     for (const auto& symbol : req.symbols) {

@@ -7,6 +7,7 @@
 //   GET /api/account     {"type":"snapshot","seq":N,"account":{...}|null}
 //   GET /api/prices?symbols=A,B   {"type":"snapshot","prices":[...],"missing":[...]}
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,7 +30,7 @@ inline bool is_private_endpoint(rest_endpoint e) { return e != rest_endpoint::pr
 // "bad_request" naming the parameter, "invalid_symbol".
 common::result<state_request> rest_state_request(rest_endpoint e, const std::string& user_id, std::string_view target);
 
-// The response body for the state read.
-std::string render_rest(rest_endpoint e, const state_request& req, const private_state& st);
+// The response body for the state read. invalid: stored entries skipped because they do not decode.
+std::string render_rest(rest_endpoint e, const state_request& req, const private_state& st, std::size_t& invalid);
 
 }  // namespace tickstream::edge

@@ -573,6 +573,12 @@ TEST_CASE("stored state that does not decode is skipped and counted, the rest st
   CHECK(std::string(snap["positions"][0]["data"]["symbol"].GetString()) == "MSFT");
   CHECK(snap["orders"].Size() == 0);
   CHECK(test::metric_value(a.get("/metrics").body, R"(tickstream_edge_upstream_invalid_total{reason="bad_stored_state"})") == 1);
+  // The REST answer skips and counts them the same way.
+  auto rest = client::http_get("127.0.0.1", std::to_string(a.edge->port()), "/api/positions", 5s,
+                               {test::bearer_for("u-bad")});
+  REQUIRE(rest.ok());
+  CHECK(test::parse(rest->body)["positions"].Size() == 1);
+  CHECK(test::metric_value(a.get("/metrics").body, R"(tickstream_edge_upstream_invalid_total{reason="bad_stored_state"})") == 2);
 
   // Bad heartbeats on ts:sys are counted too, and change nothing.
   a.redis.cli({"PUBLISH", "ts:sys", "not json"});
