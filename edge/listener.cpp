@@ -6,7 +6,6 @@
 
 #include <chrono>
 
-#include "common/clock.hpp"
 #include "common/log.hpp"
 #include "edge/http_session.hpp"
 #include "edge/worker.hpp"
@@ -17,7 +16,7 @@ namespace net = boost::asio;
 
 listener::listener(net::io_context& ioc, const net::ip::tcp::endpoint& endpoint, std::vector<worker*> workers,
                    services& svc, std::size_t max_per_ip)
-    : acceptor_(ioc), retry_timer_(ioc), workers_(std::move(workers)), svc_(svc), max_per_ip_(max_per_ip) {
+    : acceptor_(ioc), retry_timer_(ioc), workers_(std::move(workers)), svc_(svc), per_ip_(static_cast<std::uint32_t>(max_per_ip)) {
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(net::socket_base::reuse_address(true));
   acceptor_.bind(endpoint);
@@ -47,15 +46,10 @@ void listener::serve(net::ip::tcp::socket socket, worker& target) {
   boost::system::error_code ec;
   socket.set_option(net::ip::tcp::no_delay(true), ec);
   bool over_rate = false;
-  if (max_per_ip_ > 0) {
-    const auto second = common::now_us() / 1'000'000;
-    if (second != rate_second_) {
-      rate_second_ = second;
-      per_ip_.clear();
-    }
-    const auto remote = socket.remote_endpoint(ec);
-    if (!ec) over_rate = ++per_ip_[remote.address().to_string()] > max_per_ip_;
-  }
+  const auto remote = socket.remote_endpoint(ec);
+  const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch()).count();
+  if (!ec) over_rate = !per_ip_.admit(remote.address().to_string(), now_us);
   std::make_shared<http_session>(std::move(socket), target, svc_, over_rate)->run();
 }
 

@@ -7,10 +7,9 @@
 #include <boost/beast/core/error.hpp>
 
 #include <memory>
-#include <string>
-#include <unordered_map>
 #include <vector>
 
+#include "edge/connect_rate_limiter.hpp"
 #include "edge/services.hpp"
 
 namespace tickstream::edge {
@@ -43,11 +42,8 @@ class listener : public std::enable_shared_from_this<listener> {
   std::vector<worker*> workers_;
   services& svc_;
   std::size_t next_ = 0;
-  // Connections per address in the current second (cleared each second, so bounded by the
-  // addresses seen in one second). Touched only on the listener's thread.
-  const std::size_t max_per_ip_;
-  std::int64_t rate_second_ = 0;
-  std::unordered_map<std::string, std::size_t> per_ip_;
+  // New connections per address; touched only on the listener's thread.
+  connect_rate_limiter per_ip_;
 };
 
 }  // namespace tickstream::edge
