@@ -111,7 +111,7 @@ std::vector<rapidjson::Document> events_of(const std::string& frame) {
 
 }  // namespace
 
-TEST_CASE("batching: the first event goes out at once, later ones coalesce, one frame per window", "[batching]") {
+TEST_CASE("batching: the first event goes out at once, later ones coalesce, one frame per window", "[batching][timing]") {
   constexpr auto window = 200ms;
   edge_fixture fx([&](edge::app_config& c) { c.batch_window_ms = window.count(); });
   auto c = fx.connect();
@@ -158,7 +158,7 @@ TEST_CASE("batching: the first event goes out at once, later ones coalesce, one 
   CHECK(last_msft == 149);
 }
 
-TEST_CASE("batching: no event waits longer than one window", "[batching]") {
+TEST_CASE("batching: no event waits longer than one window", "[batching][timing]") {
   constexpr auto window = 300ms;
   edge_fixture fx([&](edge::app_config& c) { c.batch_window_ms = window.count(); });
   auto c = fx.connect();
@@ -239,7 +239,7 @@ TEST_CASE("a never-reading client is conflated, then closed, and a healthy one b
   CHECK(worst_age_us.load() < 2'000'000);
 }
 
-TEST_CASE("heartbeats keep a responsive client open and close a silent one", "[heartbeat]") {
+TEST_CASE("heartbeats keep a responsive client open and close a silent one", "[heartbeat][timing]") {
   edge_fixture fx([](edge::app_config& c) { c.idle_timeout_ms = 800; });
   auto responsive = fx.connect();
   auto silent = fx.connect();
@@ -288,7 +288,7 @@ TEST_CASE("a client that sends but never reads is closed at the hard bound, not 
   }));
 }
 
-TEST_CASE("abuse limits: message rate, subscriptions, connection rate, handshake time", "[abuse]") {
+TEST_CASE("abuse limits: message rate, subscriptions, connection rate, handshake time", "[abuse][timing]") {
   edge_fixture fx([](edge::app_config& c) {
     c.max_messages_per_second = 5;
     c.max_subscriptions = 3;

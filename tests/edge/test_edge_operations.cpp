@@ -181,7 +181,7 @@ TEST_CASE("admin stats are for admins: connections, top users, latency percentil
 
 TEST_CASE("drain: every client gets reconnect then 1001, the edge exits in time, clients resume on the other edge "
           "through the load balancer without losing a private event",
-          "[ops][drain]") {
+          "[ops][drain][timing]") {
   test::redis_server redis;
   test::edge_process a(redis.port(), "edge-a", {"--drain-ms", "3000", "--probe-interval-ms", "500"});
   test::edge_process b(redis.port(), "edge-b", {"--drain-ms", "3000", "--probe-interval-ms", "500"});
