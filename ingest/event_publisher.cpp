@@ -40,9 +40,25 @@ void event_publisher::publish_tick(const common::price_update& tick, done_handle
 
 void event_publisher::dead_letter(const std::string& source, const common::error& problem, std::string_view input,
                                   std::int64_t recv_us) {
+  acquire();
   redis_.command({"XADD", "ts:dead", "MAXLEN", "~", std::to_string(dead_letter_len), "*", "source", source, "code",
                   problem.code, "reason", problem.message, "excerpt", common::excerpt(input, 512), "recv_us",
-                  std::to_string(recv_us)});
+                  std::to_string(recv_us)},
+                 [this, source](common::result<common::redis_reply> r) {
+                   if (!r) {
+                     common::log_warn("keeping a dead letter failed", {{"source", source}, {"code", r.err().code},
+                                                                       {"reason", r.err().message}});
+                   }
+                   release();
+                 });
+}
+
+void event_publisher::release() {
+  {
+    std::lock_guard lock(mu_);
+    --in_flight_;
+  }
+  cv_.notify_all();
 }
 
 void event_publisher::on_done(outcome o, const done_handler& done) {

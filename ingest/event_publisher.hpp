@@ -37,13 +37,14 @@ class event_publisher {
   // the Redis thread once Redis has the event (or gave up).
   void publish(const common::event& ev, done_handler done = {});
   // Records input that could not be used in the capped dead-letter stream ts:dead (fields:
-  // source, code, reason, excerpt, recv_us), for later inspection. Fire and forget.
+  // source, code, reason, excerpt, recv_us), for later inspection. Counts against max_in_flight
+  // like an event, so flush() also waits for it: a replay ending right after bad input keeps it.
   void dead_letter(const std::string& source, const common::error& problem, std::string_view input,
                    std::int64_t recv_us);
   // Entries kept in ts:dead (approximately).
   static constexpr int dead_letter_len = 10'000;
 
-  // Waits until every queued event has completed.
+  // Waits until every queued event and dead letter has completed.
   void flush();
   counters snapshot() const;
 
@@ -53,6 +54,7 @@ class event_publisher {
  private:
   void publish_tick(const common::price_update& tick, done_handler done);
   void acquire();
+  void release();
   void on_done(outcome o, const done_handler& done);
 
   common::redis_client& redis_;
