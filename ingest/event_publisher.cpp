@@ -53,21 +53,19 @@ void event_publisher::dead_letter(const std::string& source, const common::error
                  });
 }
 
-void event_publisher::release() {
+void event_publisher::release(std::uint64_t* counted) {
   {
     std::lock_guard lock(mu_);
     --in_flight_;
+    if (counted != nullptr) ++*counted;
   }
   cv_.notify_all();
 }
 
 void event_publisher::on_done(outcome o, const done_handler& done) {
-  {
-    std::lock_guard lock(mu_);
-    --in_flight_;
-    ++(o == outcome::duplicate ? counters_.duplicates : o == outcome::published ? counters_.published : counters_.failed);
-  }
-  cv_.notify_all();
+  release(o == outcome::duplicate   ? &counters_.duplicates
+          : o == outcome::published ? &counters_.published
+                                    : &counters_.failed);
   if (done) done(o);
 }
 

@@ -5,8 +5,9 @@
 //   - A private event goes through private_store (sequence number, history, snapshot, publish,
 //     de-duplication), one atomic script per event.
 //
-// Flow control: at most max_in_flight events are queued or awaiting Redis's reply; publish()
-// blocks beyond that, so a replay at --speed max cannot outrun Redis or grow memory.
+// Flow control: at most max_in_flight events and dead letters are queued or awaiting Redis's
+// reply; publish() and dead_letter() block beyond that, so a replay at --speed max cannot outrun
+// Redis or grow memory.
 
 #include <condition_variable>
 #include <cstdint>
@@ -54,7 +55,8 @@ class event_publisher {
  private:
   void publish_tick(const common::price_update& tick, done_handler done);
   void acquire();
-  void release();
+  // Ends one acquire(): frees its slot and, under the same lock, bumps counted if given.
+  void release(std::uint64_t* counted = nullptr);
   void on_done(outcome o, const done_handler& done);
 
   common::redis_client& redis_;
