@@ -4,7 +4,6 @@
 
 #include <rapidjson/document.h>
 
-#include <cstdio>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -14,8 +13,9 @@
 
 #include "bench/ws_client.hpp"
 #include "edge/app.hpp"
-#include "tests/support/child_process.hpp"
+#include "tests/support/ingest_replay.hpp"
 #include "tests/support/redis_server.hpp"
+#include "tests/support/temp_file.hpp"
 #include "tests/support/wait.hpp"
 #include "tests/edge/edge_fixture.hpp"
 
@@ -30,12 +30,10 @@ using test::type_of;
 namespace {
 
 // Writes a capture of n ticks cycling over symbols; tick i has size i so order can be checked.
-std::string write_capture(const std::vector<std::string>& symbols, int n, const std::vector<std::string>& bad_lines) {
-  char path[] = "/tmp/tickstream-capture-XXXXXX";
-  const int fd = ::mkstemp(path);
-  REQUIRE(fd >= 0);
-  ::close(fd);
-  std::ofstream out(path);
+test::temp_file write_capture(const std::vector<std::string>& symbols, int n,
+                              const std::vector<std::string>& bad_lines) {
+  test::temp_file capture("tickstream-capture");
+  std::ofstream out(capture.path());
   for (int i = 0; i < n; ++i) {
     const auto& sym = symbols[static_cast<std::size_t>(i) % symbols.size()];
     out << R"({"type":"price_update","symbol":")" << sym << R"(","price":)" << 100 + i << R"(.25,"bid":)" << 100 + i
@@ -46,23 +44,7 @@ std::string write_capture(const std::vector<std::string>& symbols, int n, const 
       for (const auto& b : bad_lines) out << b << "\n";
     }
   }
-  return path;
-}
-
-int run_ingest(int redis_port, const std::string& capture, const std::string& log,
-               const std::vector<std::string>& extra = {}) {
-  std::vector<std::string> args = {TICKSTREAM_INGEST_BIN, "--input", capture, "--speed", "max", "--redis-port",
-                                   std::to_string(redis_port)};
-  args.insert(args.end(), extra.begin(), extra.end());
-  test::child_process ingest(args, log);
-  const auto status = ingest.wait(30s);
-  REQUIRE(status);
-  return *status;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
+  return capture;
 }
 
 // Reads price_update frames until `count` have arrived (or 10 s pass); returns symbol -> sizes.
@@ -107,9 +89,9 @@ TEST_CASE("ticks replayed by ingest reach exactly the clients subscribed to them
   const auto capture = write_capture(symbols, n,
                                      {"{broken json", R"({"type":"price_update","symbol":"AAPL","price":-1})",
                                       R"({"type":"mystery"})"});
-  const std::string log = capture + ".log";
-  CHECK(run_ingest(fx.redis.port(), capture, log) == 0);
-  const auto ingest_log = slurp(log);
+  const test::temp_file log("tickstream-ingest-log");
+  CHECK(test::replay_capture(fx.redis.port(), capture.path(), log.path()) == 0);
+  const auto ingest_log = log.text();
   CHECK(ingest_log.find("invalid_lines=3") != std::string::npos);
   CHECK(ingest_log.find("published=400") != std::string::npos);
   CHECK(ingest_log.find("line=202") != std::string::npos);  // the bad line is reported by number
@@ -136,20 +118,15 @@ TEST_CASE("ticks replayed by ingest reach exactly the clients subscribed to them
   const auto ttl = std::stoi(fx.redis.cli({"TTL", "ts:{md:TSLA}:last"}));
   CHECK(ttl > 290);
   CHECK(ttl <= 300);
-  std::remove(capture.c_str());
-  std::remove(log.c_str());
 }
 
 TEST_CASE("a capture of raw Finnhub and Alpaca messages replays through their normalizers", "[e2e]") {
   edge_fixture fx;
   auto c = fx.connect();
   subscribe(*c, R"(["AAPL","TSLA"])");
-  char path[] = "/tmp/tickstream-raw-XXXXXX";
-  const int fd = ::mkstemp(path);
-  REQUIRE(fd >= 0);
-  ::close(fd);
+  const test::temp_file capture("tickstream-raw");
   {
-    std::ofstream out(path);
+    std::ofstream out(capture.path());
     // JSON-escaped raw messages, as a source adapter records them.
     out << R"({"recv_us":1795185000000000,"source":"alpaca","raw":"[{\"T\":\"success\",\"msg\":\"authenticated\"}]"})" << "\n"
         << R"({"recv_us":1795185000001000,"source":"alpaca","raw":"[{\"T\":\"q\",\"S\":\"AAPL\",\"bp\":150.20,\"bs\":1,\"ap\":150.30,\"as\":4,\"t\":\"2026-11-20T14:30:00.000900Z\"}]"})" << "\n"
@@ -158,9 +135,9 @@ TEST_CASE("a capture of raw Finnhub and Alpaca messages replays through their no
         << R"({"recv_us":1795185000004000,"source":"finnhub","raw":"{\"type\":\"trade\",\"data\":[{\"s\":\"TSLA\",\"p\":\"bad\",\"t\":1795185000003,\"v\":1}]}"})" << "\n"
         << R"({"recv_us":1795185000005000,"source":"nowhere","raw":"{}"})" << "\n";
   }
-  const std::string log = std::string(path) + ".log";
-  CHECK(run_ingest(fx.redis.port(), path, log) == 0);
-  const auto ingest_log = slurp(log);
+  const test::temp_file log("tickstream-ingest-log");
+  CHECK(test::replay_capture(fx.redis.port(), capture.path(), log.path()) == 0);
+  const auto ingest_log = log.text();
   CHECK(ingest_log.find("invalid_lines=2") != std::string::npos);
   CHECK(ingest_log.find("code=unknown_source") != std::string::npos);
   CHECK(ingest_log.find("code=invalid_trade") != std::string::npos);
@@ -185,21 +162,16 @@ TEST_CASE("a capture of raw Finnhub and Alpaca messages replays through their no
   auto pong = c->next(5s);
   REQUIRE(pong);
   CHECK(type_of(*pong) == "pong");  // nothing else arrived
-  std::remove(path);
-  std::remove(log.c_str());
 }
 
 TEST_CASE("an Alpaca trading capture becomes the user's sequenced history and snapshot", "[e2e]") {
   edge_fixture fx;
-  char path[] = "/tmp/tickstream-trading-XXXXXX";
-  const int fd = ::mkstemp(path);
-  REQUIRE(fd >= 0);
-  ::close(fd);
+  const test::temp_file capture("tickstream-trading");
   const std::string order =
       R"({\"id\":\"b-1\",\"client_order_id\":\"o-1\",\"symbol\":\"AAPL\",\"side\":\"buy\",\"order_type\":\"limit\",)"
       R"(\"qty\":\"10\",\"submitted_at\":\"2026-11-20T14:30:00Z\",)";
   {
-    std::ofstream out(path);
+    std::ofstream out(capture.path());
     out << R"({"recv_us":1795185000000000,"source":"alpaca-trading","raw":"{\"stream\":\"trade_updates\",\"data\":{\"event\":\"new\",\"order\":)"
         << order << R"(\"status\":\"new\",\"filled_qty\":\"0\"}}}"})" << "\n";
     for (int dup = 0; dup < 2; ++dup) {  // the fill arrives twice, as after a reconnect
@@ -207,9 +179,9 @@ TEST_CASE("an Alpaca trading capture becomes the user's sequenced history and sn
           << order << R"(\"status\":\"filled\",\"filled_qty\":\"10\",\"filled_avg_price\":\"189.25\"}}}"})" << "\n";
     }
   }
-  const std::string log = std::string(path) + ".log";
-  CHECK(run_ingest(fx.redis.port(), path, log, {"--trading-user", "u-77"}) == 0);
-  const auto ingest_log = slurp(log);
+  const test::temp_file log("tickstream-ingest-log");
+  CHECK(test::replay_capture(fx.redis.port(), capture.path(), log.path(), {"--trading-user", "u-77"}) == 0);
+  const auto ingest_log = log.text();
   INFO(ingest_log);
   CHECK(ingest_log.find("duplicates=3") != std::string::npos);
   // new -> order_update (1); fill -> order_update (2), trade_executed (3), position_update (4);
@@ -219,8 +191,6 @@ TEST_CASE("an Alpaca trading capture becomes the user's sequenced history and sn
   CHECK(fx.redis.cli({"HLEN", "ts:{u:u-77}:orders"}) == "0\n");  // filled: not open
   CHECK(fx.redis.cli({"HGET", "ts:{u:u-77}:pos", "AAPL"}).find(R"("quantity":"10")") != std::string::npos);
   CHECK(fx.redis.cli({"ZCARD", "ts:{u:u-77}:execs"}) == "4\n");  // new + the fill's three
-  std::remove(path);
-  std::remove(log.c_str());
 }
 
 TEST_CASE("unsubscribing stops delivery and releases the Redis subscription", "[e2e]") {
@@ -240,12 +210,11 @@ TEST_CASE("unsubscribing stops delivery and releases the Redis subscription", "[
 
   const std::vector<std::string> symbols = {"AAPL"};
   const auto capture = write_capture(symbols, 5, {});
-  CHECK(run_ingest(fx.redis.port(), capture, "/dev/null") == 0);
+  CHECK(test::replay_capture(fx.redis.port(), capture.path(), "/dev/null") == 0);
   REQUIRE(a->send(R"({"type":"ping"})"));
   auto f = a->next(5s);
   REQUIRE(f);
   CHECK(type_of(*f) == "pong");  // no AAPL tick came first
-  std::remove(capture.c_str());
 }
 
 TEST_CASE("bad client messages get error frames and the connection keeps working", "[e2e]") {

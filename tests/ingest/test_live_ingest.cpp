@@ -5,7 +5,6 @@
 #include <signal.h>
 
 #include <algorithm>
-#include <fstream>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -14,21 +13,14 @@
 #include "common/redis_client.hpp"
 #include "tests/ingest/fake_upstream.hpp"
 #include "tests/support/child_process.hpp"
+#include "tests/support/ingest_replay.hpp"
 #include "tests/support/redis_server.hpp"
+#include "tests/support/temp_file.hpp"
 #include "tests/support/wait.hpp"
 
 using namespace tickstream;
 using namespace std::chrono_literals;
 using test::wait_until;
-
-namespace {
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-}  // namespace
 
 TEST_CASE("live Finnhub ticks are published, captured, and replay to the same ticks", "[live]") {
   test::redis_server redis;
@@ -58,14 +50,14 @@ TEST_CASE("live Finnhub ticks are published, captured, and replay to the same ti
     ws.write(test::net::buffer(std::string(R"({"type":"trade","data":[{"s":"AAPL","p":"x"}]})")));
     test::read_text(ws);  // until the client goes
   });
-  const std::string capture = "/tmp/tickstream-live-capture-" + std::to_string(::getpid()) + ".jsonl";
-  const std::string log = capture + ".log";
-  std::remove(capture.c_str());
+  const test::temp_file capture("tickstream-live-capture");  // ingest appends to it
+  const test::temp_file log("tickstream-ingest-log");
+  const test::temp_file replay_log("tickstream-replay-log");
   {
     test::child_process ingest({TICKSTREAM_INGEST_BIN, "--finnhub-url", upstream.url("/?token=sekrit"),
-                                "--finnhub-symbols", "aapl", "--capture", capture, "--redis-port",
+                                "--finnhub-symbols", "aapl", "--capture", capture.path(), "--redis-port",
                                 std::to_string(redis.port()), "--heartbeat-ms", "200"},
-                               log);
+                               log.path());
     REQUIRE(wait_until([&] {
       std::lock_guard lock(mu);
       return ticks.size() == 3;
@@ -76,21 +68,16 @@ TEST_CASE("live Finnhub ticks are published, captured, and replay to the same ti
     REQUIRE(status);
     CHECK(*status == 0);
   }
-  const auto ingest_log = slurp(log);
+  const auto ingest_log = log.text();
   CHECK(ingest_log.find("sekrit") == std::string::npos);  // the token never reaches a log
   CHECK(ingest_log.find("code=invalid_trade") != std::string::npos);
   CHECK(redis.cli({"XLEN", "ts:dead"}) == "1\n");
   // The capture holds every raw message, the broken one included.
-  const auto recorded = slurp(capture);
+  const auto recorded = capture.text();
   CHECK(std::count(recorded.begin(), recorded.end(), '\n') == 4);
 
   // Replaying the capture goes through the same normalizer and gives the same ticks.
-  test::child_process replay({TICKSTREAM_INGEST_BIN, "--input", capture, "--speed", "max", "--redis-port",
-                              std::to_string(redis.port())},
-                             log + ".replay");
-  const auto status = replay.wait(30s);
-  REQUIRE(status);
-  CHECK(*status == 0);
+  CHECK(test::replay_capture(redis.port(), capture.path(), replay_log.path()) == 0);
   REQUIRE(wait_until([&] {
     std::lock_guard lock(mu);
     return ticks.size() == 6;
@@ -107,7 +94,4 @@ TEST_CASE("live Finnhub ticks are published, captured, and replay to the same ti
     CHECK(again.recv_time_us - again.source_time_us == live.recv_time_us - live.source_time_us);
   }
   CHECK(ticks[2].price == "150.23");
-  std::remove(capture.c_str());
-  std::remove(log.c_str());
-  std::remove((log + ".replay").c_str());
 }

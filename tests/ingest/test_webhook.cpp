@@ -9,13 +9,13 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-#include <fstream>
 #include <string>
 
 #include "common/clock.hpp"
 #include "ingest/webhook_signature.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/redis_server.hpp"
+#include "tests/support/temp_file.hpp"
 #include "tests/support/wait.hpp"
 
 using namespace tickstream;
@@ -78,10 +78,10 @@ TEST_CASE("webhook signatures bind the body and the time", "[webhook]") {
 TEST_CASE("the webhook stores signed events before answering and refuses bad requests", "[webhook]") {
   test::redis_server redis;
   const int port = test::free_port();
-  const std::string log = "/tmp/tickstream-webhook-" + std::to_string(::getpid()) + ".log";
+  const test::temp_file log("tickstream-webhook-log");
   test::child_process ingest({TICKSTREAM_INGEST_BIN, "--webhook-listen", "127.0.0.1:" + std::to_string(port),
                               "--webhook-secret", std::string(secret), "--redis-port", std::to_string(redis.port())},
-                             log);
+                             log.path());
   const auto ts = std::to_string(common::now_us() / 1'000'000);
   REQUIRE(test::wait_until([&] {
     boost::asio::io_context ioc;
@@ -115,8 +115,5 @@ TEST_CASE("the webhook stores signed events before answering and refuses bad req
   const auto status = ingest.wait(10s);
   REQUIRE(status);
   CHECK(*status == 0);
-  std::ifstream in(log);
-  const std::string text((std::istreambuf_iterator<char>(in)), {});
-  CHECK(text.find(std::string(secret)) == std::string::npos);  // the secret is never logged
-  std::remove(log.c_str());
+  CHECK(log.text().find(std::string(secret)) == std::string::npos);  // the secret is never logged
 }
