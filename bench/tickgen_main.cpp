@@ -10,7 +10,7 @@
 #include "common/clock.hpp"
 #include "common/config_parser.hpp"
 #include "common/event_codec.hpp"
-#include "common/redis_client.hpp"
+#include "common/redis/redis_client.hpp"
 #include "common/symbol.hpp"
 
 int main(int argc, char** argv) {

@@ -11,9 +11,9 @@
 
 #include "common/clock.hpp"
 #include "common/log.hpp"
-#include "edge/listener.hpp"
-#include "edge/worker.hpp"
-#include "edge/worker_histogram.hpp"
+#include "edge/net/listener.hpp"
+#include "edge/fanout/worker.hpp"
+#include "edge/ops/worker_histogram.hpp"
 
 namespace tickstream::edge {
 namespace {

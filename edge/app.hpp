@@ -13,12 +13,12 @@
 #include <vector>
 
 #include "common/config_parser.hpp"
-#include "common/redis_client.hpp"
-#include "edge/authenticator.hpp"
-#include "edge/edge_metrics.hpp"
-#include "edge/fanout.hpp"
+#include "common/redis/redis_client.hpp"
+#include "edge/auth/authenticator.hpp"
+#include "edge/ops/edge_metrics.hpp"
+#include "edge/fanout/fanout.hpp"
 #include "edge/services.hpp"
-#include "edge/session_limits.hpp"
+#include "edge/net/session_limits.hpp"
 
 namespace tickstream::edge {
 

@@ -6,12 +6,12 @@
 #include <functional>
 #include <string>
 
-#include "common/redis_client.hpp"
-#include "edge/authenticator.hpp"
-#include "edge/connection_census.hpp"
-#include "edge/connection_leases.hpp"
-#include "edge/edge_metrics.hpp"
-#include "edge/session_limits.hpp"
+#include "common/redis/redis_client.hpp"
+#include "edge/auth/authenticator.hpp"
+#include "edge/ops/connection_census.hpp"
+#include "edge/auth/connection_leases.hpp"
+#include "edge/ops/edge_metrics.hpp"
+#include "edge/net/session_limits.hpp"
 
 namespace tickstream::edge {
 

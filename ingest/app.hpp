@@ -8,8 +8,8 @@
 #include <string>
 
 #include "common/config_parser.hpp"
-#include "ingest/replay_clock.hpp"
-#include "ingest/shard.hpp"
+#include "ingest/sources/replay_clock.hpp"
+#include "ingest/publish/shard.hpp"
 
 namespace tickstream::ingest {
 

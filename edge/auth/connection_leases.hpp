@@ -1,0 +1,46 @@
+#pragma once
+// The tier-wide per-user connection limit. Each authenticated connection holds a lease in Redis,
+// ts:{u:<id>}:conns, a sorted set of lease id -> expiry (Redis's own clock, so edges with skewed
+// clocks agree). A Lua script checks and adds atomically; the owning edge refreshes its leases
+// while the connections live, and removes one the moment its connection closes. An edge that dies
+// without cleaning up stops refreshing, and its leases lapse by themselves within the TTL.
+//
+// Threading: every member is thread-safe (it only queues Redis commands); callbacks run on the
+// Redis thread.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "common/redis/redis_client.hpp"
+#include "common/result.hpp"
+#include "common/user_keys.hpp"
+
+namespace tickstream::edge {
+
+class connection_leases {
+ public:
+  connection_leases(common::redis_client& redis, std::string node_id, std::int64_t limit,
+                    std::chrono::milliseconds ttl);
+
+  // done gets the lease id, or an error: "max_connections" (the user is at the limit) or
+  // "unavailable" (Redis did not answer; the caller decides).
+  void acquire(const std::string& user, std::function<void(common::result<std::string>)> done);
+  void refresh(const std::string& user, const std::string& lease);
+  void release(const std::string& user, const std::string& lease);
+
+  std::int64_t limit() const noexcept { return limit_; }
+  std::chrono::milliseconds ttl() const noexcept { return ttl_; }
+  static std::string key_of(const std::string& user) { return common::user_key(user, "conns"); }
+
+ private:
+  common::redis_client& redis_;
+  const std::string node_id_;
+  const std::int64_t limit_;
+  const std::chrono::milliseconds ttl_;
+  std::atomic<std::uint64_t> next_{1};
+};
+
+}  // namespace tickstream::edge

@@ -1,0 +1,142 @@
+#include "edge/fanout/fanout.hpp"
+
+#include <algorithm>
+#include <optional>
+#include <utility>
+
+#include "common/event_codec.hpp"
+#include "common/log.hpp"
+#include "common/symbol.hpp"
+#include "common/user_keys.hpp"
+#include "common/json_reader.hpp"
+#include "edge/portfolio/private_frame.hpp"
+#include "edge/fanout/worker.hpp"
+
+namespace tickstream::edge {
+
+fanout::fanout(edge_metrics& metrics, std::string control_channel)
+    : metrics_(metrics), control_channel_(std::move(control_channel)) {}
+
+void fanout::attach(common::redis_client& redis, std::vector<worker*> workers,
+                    std::function<void(std::string_view)> on_control) {
+  redis_ = &redis;
+  on_control_ = std::move(on_control);
+  workers_ = std::move(workers);
+  gathered_.resize(workers_.size());
+}
+
+namespace {
+
+// The Redis channel of a worker route: a symbol's market channel, or a user's channel.
+std::string channel_of(const std::string& route) {
+  if (is_user_route(route)) return common::user_channel(std::string_view(route).substr(3));
+  return common::market_channel(route);
+}
+
+std::optional<std::string_view> user_of_channel(std::string_view channel) noexcept {
+  constexpr std::string_view prefix = "ts:{u:";
+  if (channel.size() <= prefix.size() + 1 || !channel.starts_with(prefix) || channel.back() != '}') return std::nullopt;
+  return channel.substr(prefix.size(), channel.size() - prefix.size() - 1);
+}
+
+}  // namespace
+
+void fanout::acquire(const std::string& symbol, std::size_t worker_id, std::uint64_t generation) {
+  redis_->post([this, symbol, worker_id, generation] {
+    auto channel = channel_of(symbol);
+    auto& route = routes_[channel];
+    route.push_back(worker_id);
+    metrics_.redis_channels.Set(static_cast<double>(routes_.size()));
+    // The route exists before the subscription can confirm, so no message after the
+    // confirmation can miss this worker.
+    redis_->subscribe(std::move(channel), [this, symbol, worker_id, generation] {
+      workers_[worker_id]->post_activate(symbol, generation);
+    });
+  });
+}
+
+void fanout::release(const std::string& symbol, std::size_t worker_id) {
+  redis_->post([this, symbol, worker_id] {
+    auto channel = channel_of(symbol);
+    const auto it = routes_.find(channel);
+    if (it == routes_.end()) return;
+    auto& route = it->second;
+    const auto pos = std::find(route.begin(), route.end(), worker_id);
+    if (pos == route.end()) return;
+    route.erase(pos);
+    if (route.empty()) routes_.erase(it);
+    metrics_.redis_channels.Set(static_cast<double>(routes_.size()));
+    redis_->unsubscribe(std::move(channel));
+  });
+}
+
+void fanout::on_message(std::string_view channel, std::string_view payload) {
+  if (channel == control_channel_) {
+    if (on_control_) on_control_(payload);
+    return;
+  }
+  if (channel == source_status_channel) return on_source_status(payload);
+  metrics_.redis_messages.Increment();
+  const auto route = routes_.find(channel);
+  if (route == routes_.end()) return;  // arrived after the last worker let go of the channel
+
+  // Serialize once, share the bytes: ingest's canonical encoding is forwarded unchanged.
+  frame_ptr f;
+  common::error problem;
+  if (const auto user = user_of_channel(channel)) {
+    // A user's channel carries only that user's private events: anything else is dropped, so a
+    // misrouted event can never reach another user's connections.
+    auto decoded = decode_private_frame(payload, *user);
+    if (decoded) f = std::move(decoded->first);
+    else problem = std::move(decoded).err();
+  } else if (auto decoded = common::decode_event(payload); !decoded) {
+    problem = std::move(decoded).err();
+  } else if (const auto* tick = std::get_if<common::price_update>(&decoded.value());
+             tick == nullptr || common::symbol_of_market_channel(channel) != tick->symbol) {
+    problem = {"channel_mismatch", "event does not match its channel"};
+  } else {
+    auto t = make_text_frame_mutable(frame_kind::tick, tick->symbol, payload);
+    t->price = tick->price;
+    t->source = tick->source;
+    t->time_us = tick->source_time_us;
+    t->recv_time_us = tick->recv_time_us;
+    f = std::move(t);
+  }
+  if (!f) return drop(channel, problem, payload);
+  for (const auto id : route->second) gathered_[id].push_back(f);
+}
+
+void fanout::drop(std::string_view channel, const common::error& problem, std::string_view payload) {
+  metrics_.upstream_invalid(problem.code);
+  // Bounded logging: a flood of bad messages must not become a flood of log lines.
+  if (++invalid_seen_ <= 20 || invalid_seen_ % 1000 == 0) {
+    common::log_warn("dropping unusable message from Redis",
+                     {{"channel", channel}, {"reason", problem.code}, {"detail", problem.message},
+                      {"excerpt", common::excerpt(payload)}, {"seen", invalid_seen_}});
+  }
+}
+
+void fanout::on_source_status(std::string_view payload) {
+  rapidjson::Document doc;
+  const bool parsed = !common::parse_json(doc, payload) && doc.IsObject();
+  const auto source = parsed && doc.HasMember("source") && doc["source"].IsString() &&
+                              doc["source"].GetStringLength() > 0 && doc["source"].GetStringLength() <= 64
+                          ? std::optional<std::string>(doc["source"].GetString())
+                          : std::nullopt;
+  if (!source || !doc.HasMember("connected") || !doc["connected"].IsBool()) {
+    return drop(source_status_channel,
+                {"bad_source_status", "a source_status needs a 'source' (1-64 characters) and a boolean 'connected'"},
+                payload);
+  }
+  const bool connected = doc["connected"].GetBool();
+  for (auto* w : workers_) w->post_source_status(*source, connected);
+}
+
+void fanout::flush() {
+  // One post (one wake-up of the worker thread) per worker per round, however many messages.
+  for (std::size_t id = 0; id < gathered_.size(); ++id) {
+    if (!gathered_[id].empty()) workers_[id]->post_deliver(std::exchange(gathered_[id], {}));
+  }
+}
+
+}  // namespace tickstream::edge

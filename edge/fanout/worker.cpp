@@ -1,0 +1,236 @@
+#include "edge/fanout/worker.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include <algorithm>
+#include <random>
+
+#include "common/clock.hpp"
+#include "common/log.hpp"
+#include "edge/fanout/fanout.hpp"
+#include "edge/fanout/frame_sink.hpp"
+
+namespace tickstream::edge {
+
+worker::worker(std::size_t id, fanout& fan, std::chrono::milliseconds tick, std::chrono::milliseconds stale_after)
+    : id_(id),
+      fan_(fan),
+      latency_({0.00025, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1,
+                0.15, 0.2, 0.3, 0.5, 0.75, 1, 2, 5, 10},
+               true),
+      batch_sizes_({1, 2, 5, 10, 20, 50, 100, 200, 500, 1000}, false),
+      tick_(tick),
+      stale_after_(stale_after) {}
+
+void worker::post_drain(std::chrono::milliseconds window) {
+  boost::asio::post(ioc_, [this, window] {
+    std::mt19937_64 rng(std::random_device{}() ^ id_);
+    std::uniform_int_distribution<std::int64_t> spread(0, std::max<std::int64_t>(0, window.count() - 1));
+    const std::vector<frame_sink*> open(sessions_.begin(), sessions_.end());
+    for (auto* s : open) s->drain(std::chrono::milliseconds(spread(rng)));
+  });
+}
+
+worker::~worker() {
+  guard_.reset();
+  ioc_.stop();
+  join();
+  // I/O objects must go before their io_context, which is destroyed first.
+  stop_timer_.reset();
+  tick_timer_.reset();
+}
+
+void worker::start() {
+  guard_.emplace(ioc_.get_executor());
+  tick_timer_.emplace(ioc_);
+  schedule_tick();
+  thread_ = std::thread([this] {
+    for (;;) {
+      try {
+        ioc_.run();
+        return;
+      } catch (const std::exception& e) {
+        // Handlers do not throw by design; if one does, log it and keep serving the others.
+        common::log_error("worker handler threw", {{"worker", id_}, {"what", e.what()}});
+      }
+    }
+  });
+}
+
+void worker::stop(std::chrono::milliseconds grace) {
+  boost::asio::post(ioc_, [this, grace] {
+    stop_timer_.emplace(ioc_, grace);
+    // Fires after grace, or when cancelled because the last session has closed.
+    stop_timer_->async_wait([this](const boost::system::error_code&) { ioc_.stop(); });
+    // Sessions remove themselves as they close; iterate over a copy.
+    const std::vector<frame_sink*> open(sessions_.begin(), sessions_.end());
+    for (auto* s : open) s->shutdown();
+    guard_.reset();
+    tick_timer_->cancel();  // close handshakes still time out: stop_timer_ bounds the wait
+    if (open.empty()) stop_timer_->cancel();
+  });
+}
+
+void worker::schedule_tick() {
+  tick_timer_->expires_after(tick_);
+  tick_timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    const auto now = std::chrono::steady_clock::now();
+    // A session may close itself in tick(); it leaves sessions_ later, from its destructor.
+    const std::vector<frame_sink*> open(sessions_.begin(), sessions_.end());
+    for (auto* s : open) s->tick(now);
+    check_sources(now);
+    schedule_tick();
+  });
+}
+
+void worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void worker::post_deliver(std::vector<frame_ptr> frames) {
+  boost::asio::post(ioc_, [this, frames = std::move(frames)] {
+    for (const auto& f : frames) deliver(f);
+  });
+}
+
+void worker::post_activate(std::string symbol, std::uint64_t generation) {
+  boost::asio::post(ioc_, [this, symbol = std::move(symbol), generation] { activate(symbol, generation); });
+}
+
+void worker::post_source_status(std::string source, bool connected) {
+  boost::asio::post(ioc_, [this, source = std::move(source), connected] { source_status(source, connected); });
+}
+
+void worker::source_status(const std::string& source, bool connected) {
+  const auto now = std::chrono::steady_clock::now();
+  auto [it, added] = sources_.try_emplace(source);
+  auto& h = it->second;
+  // A source first heard of while down starts its stale clock now.
+  if (added) {
+    h.last_good = now;
+    h.last_good_us = common::now_us();
+  }
+  if (!connected) return;
+  h.last_good = now;
+  h.last_good_us = common::now_us();
+  if (h.stale) {
+    h.stale = false;
+    common::log_info("source fresh again", {{"worker", id_}, {"source", source}});
+    notify_sources(source, false, h.last_good_us);
+  }
+}
+
+void worker::check_sources(std::chrono::steady_clock::time_point now) {
+  for (auto& [source, h] : sources_) {
+    if (h.stale || now - h.last_good < stale_after_) continue;
+    h.stale = true;
+    common::log_warn("source stale: no good heartbeat",
+                     {{"worker", id_}, {"source", source}, {"stale_after_ms", stale_after_.count()}});
+    notify_sources(source, true, h.last_good_us);
+  }
+}
+
+void worker::notify_sources(const std::string& source, bool stale, std::int64_t since_us) {
+  const std::vector<frame_sink*> open(sessions_.begin(), sessions_.end());
+  for (auto* s : open) s->source_changed(source, stale, since_us);
+}
+
+const std::string* worker::tick_source(std::string_view symbol) const {
+  const auto it = symbols_.find(symbol);
+  return it == symbols_.end() || it->second.source.empty() ? nullptr : &it->second.source;
+}
+
+std::vector<std::pair<std::string, std::int64_t>> worker::stale_sources() const {
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  for (const auto& [source, h] : sources_) {
+    if (h.stale) out.emplace_back(source, h.last_good_us);
+  }
+  return out;
+}
+
+void worker::add_session(frame_sink* s) {
+  sessions_.insert(s);
+  session_count_.store(sessions_.size(), std::memory_order_relaxed);
+}
+
+void worker::remove_session(frame_sink* s) {
+  index_.remove_all(s, [this](const std::string& symbol) { release(symbol); });
+  subscriptions_.store(index_.pair_count(), std::memory_order_relaxed);
+  sessions_.erase(s);
+  session_count_.store(sessions_.size(), std::memory_order_relaxed);
+  if (stop_timer_ && sessions_.empty()) stop_timer_->cancel();  // stopping, and the last one is gone
+}
+
+void worker::subscribe(frame_sink* s, const std::string& symbol, std::function<void()> on_active) {
+  const bool first = index_.add(symbol, s);
+  subscriptions_.store(index_.pair_count(), std::memory_order_relaxed);
+  auto it = symbols_.find(symbol);
+  if (it == symbols_.end()) it = symbols_.emplace(symbol, symbol_state{next_generation_++, false, {}, {}}).first;
+  if (first) fan_.acquire(symbol, id_, it->second.generation);
+  if (!on_active) return;
+  if (it->second.active) {
+    on_active();
+  } else {
+    it->second.waiters.emplace_back(s, std::move(on_active));
+  }
+}
+
+bool worker::unsubscribe(frame_sink* s, const std::string& symbol) {
+  if (!index_.contains(symbol, s)) return false;
+  // s stops waiting for this symbol: answer its pending subscribe now, so that its "subscribed"
+  // never follows its "unsubscribed".
+  if (const auto it = symbols_.find(symbol); it != symbols_.end()) {
+    auto& waiters = it->second.waiters;
+    std::vector<std::function<void()>> mine;
+    for (auto w = waiters.begin(); w != waiters.end();) {
+      if (w->first == s) {
+        mine.push_back(std::move(w->second));
+        w = waiters.erase(w);
+      } else {
+        ++w;
+      }
+    }
+    for (auto& fn : mine) fn();
+  }
+  if (index_.remove(symbol, s)) release(symbol);
+  subscriptions_.store(index_.pair_count(), std::memory_order_relaxed);
+  return true;
+}
+
+void worker::release(const std::string& symbol) {
+  const auto it = symbols_.find(symbol);
+  if (it == symbols_.end()) return;
+  // Anyone still waiting gave up the symbol before Redis confirmed it: let them proceed, so every
+  // subscribe request is answered.
+  auto waiters = std::move(it->second.waiters);
+  symbols_.erase(it);
+  fan_.release(symbol, id_);
+  for (auto& w : waiters) w.second();
+}
+
+void worker::activate(const std::string& symbol, std::uint64_t generation) {
+  const auto it = symbols_.find(symbol);
+  // Released meanwhile, or confirmed for an earlier acquisition.
+  if (it == symbols_.end() || it->second.generation != generation) return;
+  if (it->second.active) {
+    // Confirmed again after a reconnect: a user's sessions check their stream for a gap.
+    if (is_user_route(symbol)) index_.for_each(symbol, [&symbol](frame_sink* s) { s->resubscribed(symbol); });
+    return;
+  }
+  it->second.active = true;
+  auto waiters = std::move(it->second.waiters);
+  it->second.waiters.clear();
+  for (auto& w : waiters) w.second();
+}
+
+void worker::deliver(const frame_ptr& f) {
+  if (f->kind == frame_kind::tick && !f->source.empty()) {
+    if (const auto it = symbols_.find(f->key); it != symbols_.end() && it->second.source != f->source) {
+      it->second.source = f->source;
+    }
+  }
+  index_.for_each(f->route, [&f](frame_sink* s) { s->send(f); });
+}
+
+}  // namespace tickstream::edge

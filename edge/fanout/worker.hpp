@@ -1,0 +1,147 @@
+#pragma once
+// One edge worker: an io_context on its own thread, the sessions pinned to it for life, and its
+// own subscription index. Threading: everything except context(), start(), stop(), join() and
+// post_*() runs on this worker's thread only, so none of it takes a lock.
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "edge/protocol/frame.hpp"
+#include "edge/fanout/subscription_index.hpp"
+#include "edge/ops/worker_histogram.hpp"
+
+namespace tickstream::edge {
+
+class fanout;
+class frame_sink;
+
+class worker {
+ public:
+  // tick: how often sessions are checked for heartbeats and timeouts; stale_after: a source
+  // without a good heartbeat for this long is stale.
+  worker(std::size_t id, fanout& fan, std::chrono::milliseconds tick,
+         std::chrono::milliseconds stale_after = std::chrono::seconds(30));
+  ~worker();
+  worker(const worker&) = delete;
+  worker& operator=(const worker&) = delete;
+
+  std::size_t id() const noexcept { return id_; }
+  boost::asio::io_context& context() noexcept { return ioc_; }
+
+  void start();
+  // Closes every session with 1001 (going away) and lets the thread finish once they are gone,
+  // or after grace at the latest.
+  void stop(std::chrono::milliseconds grace);
+  void join();
+
+  // From the Redis thread: frames (in order) for the sessions subscribed to their keys.
+  void post_deliver(std::vector<frame_ptr> frames);
+  // From the Redis thread: Redis confirmed the subscription to symbol that this worker acquired
+  // as `generation` (a stale confirmation of an earlier acquisition is ignored).
+  void post_activate(std::string symbol, std::uint64_t generation);
+  // From the Redis thread: a source's heartbeat (ingest's source_status on ts:sys).
+  void post_source_status(std::string source, bool connected);
+
+  // --- on this worker's thread --------------------------------------------------------------
+  void add_session(frame_sink* s);
+  // Removes s from every subscription; called by the session's destructor.
+  void remove_session(frame_sink* s);
+  // Subscribes s to symbol; on_active runs (on this thread) once ticks of symbol are flowing to
+  // this worker, which may be at once.
+  void subscribe(frame_sink* s, const std::string& symbol, std::function<void()> on_active);
+  // Returns false if s was not subscribed to symbol.
+  bool unsubscribe(frame_sink* s, const std::string& symbol);
+  std::size_t subscription_count(frame_sink* s) const { return index_.key_count(s); }
+  bool is_subscribed(frame_sink* s, const std::string& symbol) const { return index_.contains(symbol, s); }
+  template <class Fn>
+  void for_each_subscription(frame_sink* s, Fn&& fn) const { index_.for_each_key_of(s, fn); }
+  // The source of the latest tick of symbol this worker delivered (null: none yet).
+  const std::string* tick_source(std::string_view symbol) const;
+  // Sources stale right now, with the time (µs) of their last good heartbeat.
+  std::vector<std::pair<std::string, std::int64_t>> stale_sources() const;
+  // Sessions report what they wrote; read from any thread for metrics.
+  void count_sent(std::size_t frames, std::size_t bytes) noexcept {
+    frames_sent_.fetch_add(frames, std::memory_order_relaxed);
+    bytes_sent_.fetch_add(bytes, std::memory_order_relaxed);
+  }
+  void count_conflated() noexcept { conflated_.fetch_add(1, std::memory_order_relaxed); }
+  std::uint64_t frames_sent() const noexcept { return frames_sent_.load(std::memory_order_relaxed); }
+  std::uint64_t conflated() const noexcept { return conflated_.load(std::memory_order_relaxed); }
+  std::uint64_t bytes_sent() const noexcept { return bytes_sent_.load(std::memory_order_relaxed); }
+
+  std::size_t session_count() const noexcept { return session_count_.load(std::memory_order_relaxed); }
+  // (session, symbol or user route) subscriptions held; read from any thread.
+  std::size_t subscription_total() const noexcept { return subscriptions_.load(std::memory_order_relaxed); }
+
+  // Delivery latency (ingest receive -> written to the client's socket), in seconds, and events
+  // per batch frame: observed on this worker's thread, read by scrapes.
+  void observe_latency(double seconds, std::int64_t now_s) noexcept { latency_.observe(seconds, now_s); }
+  void observe_batch(std::size_t events) noexcept { batch_sizes_.observe(static_cast<double>(events)); }
+  const worker_histogram& latency() const noexcept { return latency_; }
+  const worker_histogram& batch_sizes() const noexcept { return batch_sizes_; }
+  // The drain started: each session gets a reconnect hint and closes at a random moment within
+  // window (on this worker's thread).
+  void post_drain(std::chrono::milliseconds window);
+
+ private:
+  // Per symbol on this worker: whether Redis has confirmed it, and who waits for that.
+  struct symbol_state {
+    std::uint64_t generation = 0;
+    bool active = false;
+    std::vector<std::pair<frame_sink*, std::function<void()>>> waiters;
+    std::string source;  // of the latest tick delivered
+  };
+  struct source_health {
+    std::chrono::steady_clock::time_point last_good;
+    std::int64_t last_good_us = 0;
+    bool stale = false;
+  };
+
+  void deliver(const frame_ptr& f);
+  void activate(const std::string& symbol, std::uint64_t generation);
+  void release(const std::string& symbol);
+  void schedule_tick();
+  void source_status(const std::string& source, bool connected);
+  void check_sources(std::chrono::steady_clock::time_point now);
+  void notify_sources(const std::string& source, bool stale, std::int64_t since_us);
+
+  const std::size_t id_;
+  fanout& fan_;
+  subscription_index<frame_sink*> index_;
+  std::unordered_map<std::string, symbol_state, string_hash, std::equal_to<>> symbols_;
+  std::unordered_set<frame_sink*> sessions_;
+  std::uint64_t next_generation_ = 1;
+  std::atomic<std::size_t> session_count_{0};
+  std::atomic<std::size_t> subscriptions_{0};
+  worker_histogram latency_;
+  worker_histogram batch_sizes_;
+  std::atomic<std::uint64_t> frames_sent_{0};
+  std::atomic<std::uint64_t> bytes_sent_{0};
+  std::atomic<std::uint64_t> conflated_{0};
+  const std::chrono::milliseconds tick_;
+  const std::chrono::milliseconds stale_after_;
+  std::unordered_map<std::string, source_health, string_hash, std::equal_to<>> sources_;
+  std::thread thread_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guard_;
+  std::optional<boost::asio::steady_timer> stop_timer_;
+  std::optional<boost::asio::steady_timer> tick_timer_;
+  // Declared last so it is destroyed first: handlers it still holds may own sessions, whose
+  // destructors use the index above.
+  boost::asio::io_context ioc_{1};
+};
+
+}  // namespace tickstream::edge

@@ -1,0 +1,290 @@
+#include "edge/net/http_session.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+
+#include "common/clock.hpp"
+#include "common/log.hpp"
+#include "edge/protocol/client_protocol.hpp"
+#include "edge/portfolio/private_state_reader.hpp"
+#include "edge/fanout/worker.hpp"
+#include "edge/protocol/ws_codec.hpp"
+#include "edge/net/ws_session.hpp"
+
+namespace tickstream::edge {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+namespace {
+
+// Request headers beyond this are refused: no legitimate upgrade or probe needs more.
+constexpr std::uint32_t max_header_bytes = 8 * 1024;
+constexpr std::uint64_t max_body_bytes = 4 * 1024;
+
+std::string_view path_of(std::string_view target) {
+  const auto q = target.find('?');
+  return q == std::string_view::npos ? target : target.substr(0, q);
+}
+
+std::string json_error(std::string_view code, std::string_view message) { return render_error(code, message); }
+
+}  // namespace
+
+http_session::http_session(boost::asio::ip::tcp::socket&& socket, worker& w, services& svc, bool over_rate)
+    : stream_(std::move(socket)), worker_(w), svc_(svc), over_rate_(over_rate) {}
+
+void http_session::run() {
+  boost::asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&http_session::do_read, shared_from_this()));
+}
+
+void http_session::do_read() {
+  parser_.emplace();
+  parser_->header_limit(max_header_bytes);
+  parser_->body_limit(max_body_bytes);
+  stream_.expires_after(svc_.limits.handshake_timeout);
+  http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&http_session::on_read, shared_from_this()));
+}
+
+void http_session::on_read(beast::error_code ec, std::size_t) {
+  if (ec == http::error::end_of_stream || ec == beast::error::timeout) {
+    stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
+    return;
+  }
+  if (ec) {
+    svc_.metrics.rejected_upgrade("bad_request");
+    respond(400, "application/json", json_error("bad_request", "malformed HTTP request: " + ec.message()), false);
+    return;
+  }
+  auto& req = parser_->get();
+  if (over_rate_) {
+    svc_.metrics.rejected_upgrade("too_many_connections");
+    respond(429, "application/json",
+            json_error("too_many_connections", "too many new connections from this address; retry in a second"), false,
+            {{"Retry-After", "1"}});
+    return;
+  }
+  const auto path = path_of(req.target());
+  const bool keep_alive = req.keep_alive();
+
+  if (path == "/ws") {
+    if (svc_.draining != nullptr && svc_.draining->load()) {
+      svc_.metrics.rejected_upgrade("draining");
+      respond(503, "application/json",
+              json_error("draining", "this edge is shutting down; reconnect through the load balancer"), false,
+              {{"Retry-After", "1"}});
+      return;
+    }
+    upgrade(req);
+    return;
+  }
+  if (req.method() != http::verb::get && req.method() != http::verb::head) {
+    respond(405, "application/json", json_error("method_not_allowed", "only GET is served"), keep_alive);
+    return;
+  }
+  if (path == "/healthz") {
+    const bool redis_up = svc_.redis.command_connected() && svc_.redis.subscriber_connected();
+    respond(200, "application/json",
+            std::string("{\"status\":\"ok\",\"redis\":\"") + (redis_up ? "up" : "down") + "\"}", keep_alive);
+    return;
+  }
+  if (path == "/readyz") {
+    std::string why;
+    if (svc_.draining != nullptr && svc_.draining->load()) {
+      why = "draining";
+    } else if (svc_.ready && !svc_.ready(why)) {
+      // why says which check failed
+    }
+    if (why.empty()) {
+      respond(200, "application/json", R"({"status":"ready"})", keep_alive);
+    } else {
+      respond(503, "application/json", R"({"status":"not_ready","reason":")" + why + R"("})", keep_alive);
+    }
+    return;
+  }
+  if (path == "/api/admin/websocket-stats") {
+    identify(req, [self = shared_from_this(), keep_alive](common::result<identity> who) {
+      if (!who) return self->refuse(who.err(), keep_alive, "admin");
+      if (!who->has_role("admin")) {
+        self->svc_.metrics.rest_request("admin", 403);
+        return self->respond(403, "application/json", json_error("forbidden", "the admin role is required"),
+                             keep_alive);
+      }
+      self->svc_.metrics.rest_request("admin", 200);
+      self->respond(200, "application/json", self->svc_.admin_stats ? self->svc_.admin_stats() : "{}", keep_alive,
+                    {{"Cache-Control", "no-store"}});
+    });
+    return;
+  }
+  if (path == "/metrics") {
+    respond(200, "text/plain; version=0.0.4", svc_.metrics.render(), keep_alive);
+    return;
+  }
+  if (const auto endpoint = rest_endpoint_of(path)) {
+    std::string target(req.target());
+    identify(req, [self = shared_from_this(), e = *endpoint, target = std::move(target),
+                   keep_alive](common::result<identity> who) {
+      if (!who) return self->refuse(who.err(), keep_alive, rest_endpoint_name(e));
+      if (is_private_endpoint(e) && who->anonymous()) {
+        self->svc_.metrics.rest_request(std::string(rest_endpoint_name(e)), 401);
+        return self->respond(401, "application/json",
+                             json_error("missing_credentials", "this endpoint serves a user's own data: authenticate"),
+                             keep_alive);
+      }
+      self->stream_.expires_after(self->svc_.limits.handshake_timeout);
+      auto wanted = rest_state_request(e, who->user_id, target);
+      if (!wanted) {
+        self->svc_.metrics.rest_request(std::string(rest_endpoint_name(e)), 400);
+        return self->respond(400, "application/json", json_error(wanted.err().code, wanted.err().message), keep_alive);
+      }
+      read_private_state(self->svc_.redis, wanted.value(),
+                         [self, e, sreq = wanted.value(), keep_alive](common::result<private_state> st) {
+                           std::size_t invalid = 0;
+                           auto body = st ? std::optional<std::string>(render_rest(e, sreq, st.value(), invalid))
+                                          : std::nullopt;
+                           if (invalid > 0) {  // as the stream does (private_feed)
+                             self->svc_.metrics.upstream_invalid("bad_stored_state");
+                             common::log_warn("skipping stored private state that does not decode",
+                                              {{"user", sreq.user_id}, {"entries", invalid}});
+                           }
+                           boost::asio::post(self->stream_.get_executor(), [self, e, keep_alive, body = std::move(body)] {
+                             const int status = body ? 200 : 503;
+                             self->svc_.metrics.rest_request(std::string(rest_endpoint_name(e)), status);
+                             if (!body) {
+                               return self->respond(503, "application/json",
+                                                    json_error("unavailable", "Redis cannot be reached; retry shortly"),
+                                                    keep_alive, {{"Retry-After", "1"}});
+                             }
+                             self->respond(200, "application/json", *body, keep_alive, {{"Cache-Control", "no-store"}});
+                           });
+                         });
+    });
+    return;
+  }
+  respond(404, "application/json", json_error("not_found", "no such path; try /ws, /healthz, /metrics or /api/positions"), keep_alive);
+}
+
+void http_session::upgrade(const http::request<http::string_body>& req) {
+  if (!beast::websocket::is_upgrade(req)) {
+    svc_.metrics.rejected_upgrade("not_websocket");
+    respond(426, "application/json", json_error("upgrade_required", "GET /ws must be a WebSocket upgrade request"),
+            false);
+    return;
+  }
+  if (req[http::field::sec_websocket_version] != "13") {
+    svc_.metrics.rejected_upgrade("bad_version");
+    respond(426, "application/json",
+            json_error("unsupported_version", "only WebSocket version 13 (RFC 6455) is supported"), false,
+            {{"Sec-WebSocket-Version", "13"}});
+    return;
+  }
+  auto accept = websocket_accept_key(req[http::field::sec_websocket_key]);
+  if (!accept) {
+    svc_.metrics.rejected_upgrade("bad_key");
+    respond(400, "application/json", json_error("bad_request", accept.err().message), false);
+    return;
+  }
+  accept_key_ = std::move(accept).value();
+  identify(req, [self = shared_from_this()](common::result<identity> who) {
+    if (!who) return self->refuse(who.err());
+    self->finish_upgrade(std::move(who).value());
+  });
+}
+
+void http_session::identify(const http::request<http::string_body>& req,
+                            std::function<void(common::result<identity>)> then) {
+  const auto now_s = common::now_us() / 1'000'000;
+  auto step = authenticate(svc_.auth,
+                           {req[http::field::authorization], req[http::field::cookie], req[http::field::origin],
+                            req.target()},
+                           now_s);
+  if (!step) return then(std::move(step).err());
+  if (step->who) return then(std::move(*step->who));
+  // A session cookie: look the session up in Redis, then continue on this session's thread.
+  stream_.expires_after(svc_.limits.handshake_timeout);
+  svc_.redis.command({"HMGET", "ts:sess:" + step->session_id, "user", "roles", "expires"},
+                     [self = shared_from_this(), now_s, then = std::move(then)](common::result<common::redis_reply> r) {
+                       common::result<identity> who = common::error{"unavailable", "sessions cannot be checked now"};
+                       if (r && r->elements.size() == 3) {
+                         const auto field = [&](std::size_t i) -> std::optional<std::string> {
+                           const auto& e = r->elements[i];
+                           if (e.type != common::redis_reply::kind::string) return std::nullopt;
+                           return e.str;
+                         };
+                         who = identity_from_session(field(0), field(1), field(2), now_s);
+                       }
+                       boost::asio::post(self->stream_.get_executor(),
+                                         [then, who = std::move(who)]() mutable { then(std::move(who)); });
+                     });
+}
+
+void http_session::refuse(const common::error& why, bool keep_alive, std::string_view rest_endpoint) {
+  const unsigned status = why.code == "forbidden_origin" ? 403 : why.code == "unavailable" ? 503 : 401;
+  // Counted where the request belongs: a refused upgrade, or a REST request answered with an error.
+  if (rest_endpoint.empty()) {
+    svc_.metrics.rejected_upgrade(why.code);
+  } else {
+    svc_.metrics.rest_request(std::string(rest_endpoint), static_cast<int>(status));
+  }
+  common::log_info("request refused", {{"reason", why.code}, {"request", rest_endpoint.empty() ? "upgrade" : rest_endpoint}});
+  // (never the credential itself)
+  respond(status, "application/json", json_error(why.code, why.message), keep_alive);
+}
+
+void http_session::finish_upgrade(identity who) {
+  if (who.anonymous() || svc_.leases == nullptr) return accept_websocket(std::move(who), {}, false);
+  // Take a connection lease for the user first (tier-wide limit), then continue here.
+  const auto user = who.user_id;
+  svc_.leases->acquire(user, [self = shared_from_this(), who = std::move(who)](common::result<std::string> lease) mutable {
+    boost::asio::post(self->stream_.get_executor(), [self, who = std::move(who), lease = std::move(lease)]() mutable {
+      if (lease) return self->accept_websocket(std::move(who), std::move(lease).value(), false);
+      if (lease.err().code == "max_connections") return self->accept_websocket(std::move(who), {}, true);
+      // Redis did not answer: the limit cannot be checked now. Serve rather than lock everyone out.
+      common::log_warn("connection lease unavailable; accepting without one", {{"reason", lease.err().message}});
+      self->accept_websocket(std::move(who), {}, false);
+    });
+  });
+}
+
+void http_session::accept_websocket(identity who, std::string lease, bool over_limit) {
+  std::string response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                         "Sec-WebSocket-Accept: " + accept_key_ + "\r\nServer: tickstream-edge\r\n"
+                         "X-Tickstream-Node: " + svc_.node_id + "\r\n\r\n";
+  // Bytes the client sent after its request belong to the WebSocket stream.
+  const auto rest = buffer_.cdata();
+  const std::string leftover(static_cast<const char*>(rest.data()), rest.size());
+  stream_.expires_never();
+  auto session = std::make_shared<ws_session>(stream_.release_socket(), worker_, svc_, std::move(who), std::move(lease));
+  session->start(std::move(response), leftover);
+  if (over_limit) session->refuse_over_limit();
+}
+
+void http_session::respond(unsigned status, std::string content_type, std::string body, bool keep_alive,
+                           std::initializer_list<std::pair<const char*, const char*>> headers) {
+  auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(status), 11);
+  for (const auto& [k, v] : headers) res->set(k, v);
+  res->set(http::field::server, "tickstream-edge");
+  res->set(http::field::content_type, content_type);
+  res->keep_alive(keep_alive);
+  res->body() = std::move(body);
+  res->prepare_payload();
+  http::async_write(stream_, *res,
+                    [self = shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t n) {
+                      self->on_write(keep_alive, ec, n);
+                    });
+}
+
+void http_session::on_write(bool keep_alive, beast::error_code ec, std::size_t) {
+  if (ec) return;
+  if (!keep_alive) {
+    stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
+    return;
+  }
+  do_read();
+}
+
+}  // namespace tickstream::edge

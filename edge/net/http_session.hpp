@@ -1,0 +1,64 @@
+#pragma once
+// A plain HTTP connection: answers /healthz and /metrics, and hands a GET /ws upgrade to a new
+// ws_session on the same worker. Every request must arrive within the handshake timeout.
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <functional>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <memory>
+#include <utility>
+#include <optional>
+
+#include "common/result.hpp"
+#include "edge/auth/authenticator.hpp"
+#include "edge/portfolio/rest_api.hpp"
+#include "edge/services.hpp"
+
+namespace tickstream::edge {
+
+class worker;
+
+class http_session : public std::enable_shared_from_this<http_session> {
+ public:
+  // over_rate: its address opened too many connections this second; it is answered 429.
+  http_session(boost::asio::ip::tcp::socket&& socket, worker& w, services& svc, bool over_rate = false);
+  // Starts reading on the socket's own worker thread.
+  void run();
+
+ private:
+  void do_read();
+  void on_read(boost::beast::error_code ec, std::size_t bytes);
+  void upgrade(const boost::beast::http::request<boost::beast::http::string_body>& req);
+  // Authenticates req as the WebSocket upgrade does (token, cookie, session in Redis); then runs
+  // on this session's thread with the identity or the reason it was refused.
+  void identify(const boost::beast::http::request<boost::beast::http::string_body>& req,
+                std::function<void(common::result<identity>)> then);
+  // GET /api/...: the REST fallback (edge/rest_api.hpp).
+  void serve_rest(rest_endpoint e, std::string target, bool keep_alive);
+  // Accepts the WebSocket for an authenticated (or, on an open edge, anonymous) client.
+  void finish_upgrade(identity who);
+  // Sends the 101 and hands the socket to a ws_session (which, over the limit, is told so and closed).
+  void accept_websocket(identity who, std::string lease, bool over_limit);
+  // rest_endpoint: the REST endpoint refused (counted there), or empty for the WebSocket upgrade.
+  void refuse(const common::error& why, bool keep_alive = false, std::string_view rest_endpoint = {});
+  void respond(unsigned status, std::string content_type, std::string body, bool keep_alive,
+               std::initializer_list<std::pair<const char*, const char*>> headers = {});
+  void on_write(bool keep_alive, boost::beast::error_code ec, std::size_t bytes);
+
+  boost::beast::tcp_stream stream_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  worker& worker_;
+  services& svc_;
+  std::string accept_key_;
+  bool over_rate_ = false;
+};
+
+}  // namespace tickstream::edge

@@ -1,0 +1,68 @@
+#include "edge/portfolio/private_frame.hpp"
+
+#include "common/event_codec.hpp"
+
+namespace tickstream::edge {
+namespace {
+
+// How a private event travels: its frame kind and conflation key.
+std::pair<frame_kind, std::string> kind_of(const common::event& ev, bool mark) {
+  return std::visit(
+      [mark](const auto& e) -> std::pair<frame_kind, std::string> {
+        using T = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<T, common::order_update>) return {frame_kind::order, e.order_id};
+        if constexpr (std::is_same_v<T, common::trade_executed>) return {frame_kind::trade, e.execution_id};
+        if constexpr (std::is_same_v<T, common::position_update>) {
+          return {mark ? frame_kind::position_mark : frame_kind::position, e.symbol};
+        }
+        if constexpr (std::is_same_v<T, common::account_update>) {
+          return {mark ? frame_kind::account_mark : frame_kind::account, {}};
+        }
+        return {frame_kind::tick, {}};
+      },
+      ev);
+}
+
+const common::private_header* header_of(const common::event& ev) {
+  return std::visit(
+      [](const auto& e) -> const common::private_header* {
+        if constexpr (std::is_same_v<std::decay_t<decltype(e)>, common::price_update>) {
+          return nullptr;
+        } else {
+          return &e.header;
+        }
+      },
+      ev);
+}
+
+frame_ptr build(const common::event& ev, std::string_view payload, bool mark) {
+  const auto* h = header_of(ev);
+  auto [kind, key] = kind_of(ev, mark);
+  auto f = make_text_frame_mutable(kind, std::move(key), payload, user_route(h->user_id));
+  f->seq = h->seq;
+  f->source = h->source;
+  f->time_us = h->time_us;
+  f->recv_time_us = h->recv_time_us;
+  return f;
+}
+
+}  // namespace
+
+common::result<std::pair<frame_ptr, common::event>> decode_private_frame(std::string_view payload,
+                                                                         std::string_view user_id) {
+  auto decoded = common::decode_event(payload);
+  if (!decoded) return std::move(decoded).err();
+  const auto* h = header_of(decoded.value());
+  if (h == nullptr || h->user_id != user_id) {
+    return common::error{"channel_mismatch", "event does not belong to this user's channel"};
+  }
+  if (h->seq <= 0) return common::error{"missing_seq", "a stored private event must carry its seq"};
+  auto f = build(decoded.value(), payload, false);
+  return std::pair{std::move(f), std::move(decoded).value()};
+}
+
+frame_ptr encode_private_frame(const common::event& ev, bool mark) {
+  return build(ev, common::encode_event(ev), mark);
+}
+
+}  // namespace tickstream::edge

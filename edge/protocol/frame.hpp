@@ -1,0 +1,71 @@
+#pragma once
+// One outbound WebSocket frame, built once (header and payload, ready for the socket) and shared
+// by every session that sends it.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "edge/protocol/ws_codec.hpp"
+
+namespace tickstream::edge {
+
+// What a frame carries, which decides how it may be conflated (docs/PROTOCOL.md, "Batching";
+// DESIGN.md, "One event schema").
+enum class frame_kind : std::uint8_t {
+  control,   // the edge's own replies and WebSocket control frames: never conflated
+  tick,      // price_update: only the latest per symbol matters (key: symbol)
+  position,  // position_update as stored by ingest (carries seq): never conflated, never dropped
+  account,   // account_update as stored by ingest (carries seq): never conflated, never dropped
+  order,     // order_update: every status transition matters, never conflated
+  trade,     // trade_executed: never conflated, never dropped
+  position_mark,  // a position re-marked by the edge at a new price (no seq; key: symbol)
+  account_mark,   // the account re-marked by the edge at new prices (no seq; key: empty)
+};
+
+// True for kinds where a newer frame of the same kind and key makes an older one worthless.
+// Events carrying a seq never are: a client must be able to see every seq.
+constexpr bool conflates(frame_kind k) noexcept {
+  return k == frame_kind::tick || k == frame_kind::position_mark || k == frame_kind::account_mark;
+}
+
+// True for a user's stored events, which carry the user's seq.
+constexpr bool is_private(frame_kind k) noexcept {
+  return k == frame_kind::position || k == frame_kind::account || k == frame_kind::order || k == frame_kind::trade;
+}
+
+// Worker index keys ("routes"): a symbol for its ticks, or user_route(id) for a user's private
+// events. '{' never appears in a symbol, so the two cannot collide.
+inline std::string user_route(std::string_view user_id) { return "{u}" + std::string(user_id); }
+inline bool is_user_route(std::string_view route) noexcept { return route.starts_with("{u}"); }
+
+struct frame {
+  frame_kind kind = frame_kind::control;
+  std::string key;          // conflation key: the symbol for ticks and positions; empty for control frames
+  std::string route;        // which subscribers get it (see user_route); empty for control frames
+  std::string wire;         // the complete WebSocket frame: header, then payload
+  std::uint8_t header_size = 0;
+  // What the fan-out learnt decoding the event, so sessions need not parse it again.
+  std::int64_t seq = 0;            // private events: the user's sequence number
+  std::string source;              // ticks and private events: the source that produced it
+  std::string price;               // ticks: the last trade price (for live P&L)
+  std::int64_t time_us = 0;        // ticks and private events: source time
+  std::int64_t recv_time_us = 0;   // ticks and private events: when ingest received it
+
+  std::string_view payload() const noexcept { return std::string_view(wire).substr(header_size); }
+};
+
+// Immutable once built: sessions on any worker thread may hold and send it concurrently.
+using frame_ptr = std::shared_ptr<const frame>;
+
+// A text frame (FIN set) carrying payload. route defaults to key (ticks: the symbol).
+frame_ptr make_text_frame(frame_kind kind, std::string key, std::string_view payload, std::string route = {});
+// The same, still mutable, for a builder that fills in the metadata above.
+std::shared_ptr<frame> make_text_frame_mutable(frame_kind kind, std::string key, std::string_view payload,
+                                               std::string route = {});
+// A control frame (ping, pong, close).
+frame_ptr make_control_frame(ws_opcode op, std::string_view payload);
+
+}  // namespace tickstream::edge

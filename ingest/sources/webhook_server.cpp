@@ -1,0 +1,208 @@
+#include "ingest/sources/webhook_server.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "common/clock.hpp"
+#include "common/event_codec.hpp"
+#include "common/json_reader.hpp"
+#include "common/log.hpp"
+#include "ingest/sources/webhook_signature.hpp"
+
+namespace tickstream::ingest {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+
+namespace {
+
+constexpr std::uint64_t max_body_bytes = 1024 * 1024;  // a generous batch of events
+constexpr std::size_t max_events = 10'000;
+
+std::string json_reply(std::string_view code, std::string_view message) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("error");
+  w.String(code.data(), static_cast<rapidjson::SizeType>(code.size()));
+  w.Key("message");
+  w.String(message.data(), static_cast<rapidjson::SizeType>(message.size()));
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+// Decodes a body of one event or an array of events; on error, names the index.
+common::result<std::vector<common::event>> decode_body(const std::string& body) {
+  rapidjson::Document doc;
+  if (auto err = common::parse_json(doc, body)) return std::move(*err);
+  std::vector<common::event> out;
+  const auto decode_one = [&](const rapidjson::Value& v, const std::string& where) -> std::optional<common::error> {
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    v.Accept(w);  // numbers were kept as text: written back unchanged
+    auto ev = common::decode_event(std::string_view(buf.GetString(), buf.GetSize()));
+    if (!ev) {
+      auto e = std::move(ev).err();
+      e.message = where + e.message;
+      return e;
+    }
+    out.push_back(std::move(ev).value());
+    return std::nullopt;
+  };
+  if (doc.IsArray()) {
+    if (doc.Size() > max_events) return common::error{"too_many_events", "at most 10000 events per request"};
+    std::size_t i = 0;
+    for (const auto& v : doc.GetArray()) {
+      if (auto e = decode_one(v, "event " + std::to_string(i++) + ": ")) return std::move(*e);
+    }
+  } else if (auto e = decode_one(doc, "")) {
+    return std::move(*e);
+  }
+  if (out.empty()) return common::error{"invalid_event", "the request holds no event"};
+  return out;
+}
+
+}  // namespace
+
+struct webhook_server::impl : std::enable_shared_from_this<webhook_server::impl> {
+  struct session : std::enable_shared_from_this<session> {
+    std::shared_ptr<impl> server;
+    beast::tcp_stream stream;
+    beast::flat_buffer buffer;
+    std::optional<http::request_parser<http::string_body>> parser;
+
+    session(std::shared_ptr<impl> s, tcp::socket sock) : server(std::move(s)), stream(std::move(sock)) {}
+
+    void read() {
+      parser.emplace();
+      parser->body_limit(max_body_bytes);
+      parser->header_limit(16 * 1024);
+      stream.expires_after(std::chrono::seconds(30));
+      http::async_read(stream, buffer, *parser, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        if (ec == http::error::end_of_stream || ec == beast::error::timeout) return;
+        if (ec == http::error::body_limit) {
+          return self->respond(413, json_reply("too_large", "the body is over 1 MiB"), false);
+        }
+        if (ec) return self->respond(400, json_reply("bad_request", ec.message()), false);
+        self->handle();
+      });
+    }
+
+    void handle() {
+      auto& req = parser->get();
+      const bool keep = req.keep_alive();
+      const auto target = std::string_view(req.target());
+      if (target != "/v1/events") return respond(404, json_reply("not_found", "POST /v1/events"), keep);
+      if (req.method() != http::verb::post) return respond(405, json_reply("method_not_allowed", "use POST"), keep);
+      const auto& body = req.body();
+      auto signed_ok = verify_webhook(server->secret, req["X-Tickstream-Timestamp"], req["X-Tickstream-Signature"],
+                                      body, common::now_us() / 1'000'000);
+      if (!signed_ok) {
+        server->reject(signed_ok.err(), body);
+        return respond(401, json_reply(signed_ok.err().code, signed_ok.err().message), keep);
+      }
+      auto events = decode_body(body);
+      if (!events) {
+        server->reject(events.err(), body);
+        return respond(400, json_reply(events.err().code, events.err().message), keep);
+      }
+      // Answer once Redis has every event: count completions on the Redis thread, reply on ours.
+      struct tally {
+        std::atomic<std::size_t> left;
+        std::atomic<std::size_t> duplicates{0};
+        std::atomic<bool> failed{false};
+      };
+      auto t = std::make_shared<tally>();
+      t->left = events->size();
+      const auto now = common::now_us();
+      for (auto& ev : events.value()) {
+        // The application's own time is kept; ingest's receive time is now.
+        std::visit(
+            [now](auto& e) {
+              if constexpr (std::is_same_v<std::decay_t<decltype(e)>, common::price_update>) {
+                e.recv_time_us = now;
+              } else {
+                e.header.recv_time_us = now;
+              }
+            },
+            ev);
+        server->publisher.publish(ev, [self = shared_from_this(), t, keep, n = events->size()](event_publisher::outcome o) {
+          if (o == event_publisher::outcome::failed) t->failed = true;
+          if (o == event_publisher::outcome::duplicate) ++t->duplicates;
+          if (--t->left != 0) return;
+          net::post(self->stream.get_executor(), [self, t, keep, n] {
+            if (t->failed) {
+              return self->respond(503, json_reply("unavailable", "Redis did not take every event; retry"), keep);
+            }
+            self->respond(200,
+                          R"({"accepted":)" + std::to_string(n - t->duplicates) + R"(,"duplicates":)" +
+                              std::to_string(t->duplicates.load()) + "}",
+                          keep);
+          });
+        });
+      }
+    }
+
+    void respond(unsigned status, std::string body, bool keep) {
+      auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(status), 11);
+      res->set(http::field::content_type, "application/json");
+      res->keep_alive(keep);
+      res->body() = std::move(body);
+      res->prepare_payload();
+      http::async_write(stream, *res, [self = shared_from_this(), res, keep](beast::error_code ec, std::size_t) {
+        if (ec || !keep) {
+          beast::error_code ignored;
+          self->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+          return;
+        }
+        self->read();
+      });
+    }
+  };
+
+  net::io_context& ioc;
+  tcp::acceptor acceptor;
+  std::string secret;
+  event_publisher& publisher;
+  reject_fn reject;
+
+  impl(net::io_context& io, const tcp::endpoint& ep, std::string s, event_publisher& p, reject_fn r)
+      : ioc(io), acceptor(io, ep), secret(std::move(s)), publisher(p), reject(std::move(r)) {}
+
+  void accept() {
+    acceptor.async_accept([self = shared_from_this()](beast::error_code ec, tcp::socket sock) {
+      if (!self->acceptor.is_open()) return;
+      if (!ec) std::make_shared<session>(self, std::move(sock))->read();
+      self->accept();
+    });
+  }
+};
+
+webhook_server::webhook_server(net::io_context& ioc, const std::string& listen, std::string secret,
+                               event_publisher& publisher, reject_fn reject) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos) throw std::invalid_argument("--webhook-listen must be host:port");
+  const tcp::endpoint ep(net::ip::make_address(listen.substr(0, colon)),
+                         static_cast<unsigned short>(std::stoi(listen.substr(colon + 1))));
+  impl_ = std::make_shared<impl>(ioc, ep, std::move(secret), publisher, std::move(reject));
+  impl_->accept();
+}
+
+webhook_server::~webhook_server() { stop(); }
+
+unsigned short webhook_server::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+void webhook_server::stop() {
+  beast::error_code ignored;
+  impl_->acceptor.close(ignored);
+}
+
+}  // namespace tickstream::ingest

@@ -1,0 +1,38 @@
+#pragma once
+// The HTTP webhook source: POST /v1/events with one normalized event or an array of them, from an
+// application's own back end (account balances and anything else no broker stream carries).
+// Signed with a shared secret (webhook_signature.hpp). The answer is 200 only once every event of
+// the request is in Redis; a request with any invalid event is refused whole (400), so a client
+// can simply retry a failed request.
+//
+// Threading: runs on the ingest's io_context; publishing completes on the Redis thread and the
+// answer is posted back.
+
+#include <boost/asio/io_context.hpp>
+
+#include <memory>
+#include <string>
+
+#include "ingest/publish/event_publisher.hpp"
+
+namespace tickstream::ingest {
+
+class webhook_server {
+ public:
+  // Counts and dead-letters a refused request (source "webhook").
+  using reject_fn = std::function<void(const common::error&, std::string_view body)>;
+
+  // Binds at once; throws std::system_error if the address cannot be bound.
+  webhook_server(boost::asio::io_context& ioc, const std::string& listen, std::string secret,
+                 event_publisher& publisher, reject_fn reject);
+  ~webhook_server();
+  unsigned short port() const;
+  void stop();
+
+  struct impl;
+
+ private:
+  std::shared_ptr<impl> impl_;
+};
+
+}  // namespace tickstream::ingest

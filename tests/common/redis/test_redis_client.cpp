@@ -1,0 +1,247 @@
+// Integration tests of the Redis thread against a real redis-server started by each test.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/redis/redis_client.hpp"
+#include "tests/support/redis_server.hpp"
+#include "tests/support/wait.hpp"
+
+using namespace tickstream;
+using test::wait_until;
+
+namespace {
+
+// Collects the messages a client receives, from the Redis thread.
+struct inbox {
+  std::mutex mu;
+  std::vector<std::pair<std::string, std::string>> messages;
+
+  common::redis_client::message_handler handler() {
+    return [this](std::string_view ch, std::string_view payload) {
+      std::lock_guard lock(mu);
+      messages.emplace_back(ch, payload);
+    };
+  }
+  std::size_t count(const std::string& channel) {
+    std::lock_guard lock(mu);
+    std::size_t n = 0;
+    for (const auto& m : messages) n += m.first == channel ? 1 : 0;
+    return n;
+  }
+  std::vector<std::string> payloads(const std::string& channel) {
+    std::lock_guard lock(mu);
+    std::vector<std::string> out;
+    for (const auto& m : messages) {
+      if (m.first == channel) out.push_back(m.second);
+    }
+    return out;
+  }
+};
+
+common::redis_options options_for(const test::redis_server& server, bool subscriber) {
+  common::redis_options o;
+  o.port = server.port();
+  o.subscriber = subscriber;
+  o.reconnect_min = std::chrono::milliseconds(20);
+  o.reconnect_max = std::chrono::milliseconds(200);
+  o.control_channel = "ts:test:ctl";
+  return o;
+}
+
+// A redis-server, a subscribing client with its inbox, and a publishing client, all started.
+struct pubsub_fixture {
+  test::redis_server server;
+  inbox box;
+  common::redis_client sub{options_for(server, true), box.handler()};
+  common::redis_client pub{options_for(server, false)};
+
+  pubsub_fixture() {
+    sub.start();
+    pub.start();
+  }
+};
+
+// Publishes through its own client and waits for Redis's reply; returns the receiver count.
+long long publish(common::redis_client& c, const std::string& channel, const std::string& payload) {
+  std::atomic<long long> receivers{-1};
+  c.command({"PUBLISH", channel, payload}, [&](common::result<common::redis_reply> r) {
+    receivers = r.ok() ? r->integer : -2;
+  });
+  REQUIRE(wait_until([&] { return receivers.load() != -1; }));
+  return receivers.load();
+}
+
+}  // namespace
+
+TEST_CASE("commands are pipelined and answered in order", "[redis]") {
+  test::redis_server server;
+  common::redis_client c(options_for(server, false));
+  c.start();
+  constexpr int n = 2000;
+  std::mutex mu;
+  std::vector<long long> replies;
+  for (int i = 0; i < n; ++i) {
+    c.command({"INCR", "counter"}, [&](common::result<common::redis_reply> r) {
+      std::lock_guard lock(mu);
+      replies.push_back(r.ok() ? r->integer : -1);
+    });
+  }
+  REQUIRE(wait_until([&] {
+    std::lock_guard lock(mu);
+    return replies.size() == n;
+  }));
+  for (int i = 0; i < n; ++i) CHECK(replies[static_cast<std::size_t>(i)] == i + 1);
+  CHECK(server.cli({"GET", "counter"}) == "2000\n");
+}
+
+TEST_CASE("a Redis error reply reaches the caller as redis_error", "[redis]") {
+  test::redis_server server;
+  common::redis_client c(options_for(server, false));
+  c.start();
+  std::atomic<int> state{0};
+  std::string message;
+  c.command({"INCR", "not", "a", "valid", "call"}, [&](common::result<common::redis_reply> r) {
+    if (!r.ok() && r.err().code == "redis_error") message = r.err().message;
+    state = r.ok() ? 1 : 2;
+  });
+  REQUIRE(wait_until([&] { return state.load() != 0; }));
+  CHECK(state.load() == 2);
+  CHECK(message.find("wrong number of arguments") != std::string::npos);
+}
+
+TEST_CASE("subscriptions are reference-counted and confirmed before on_active runs", "[redis]") {
+  pubsub_fixture fx;
+  auto& [server, box, sub, pub] = fx;
+
+  std::atomic<int> active{0};
+  sub.subscribe("ts:{md:AAPL}", [&] { ++active; });
+  sub.subscribe("ts:{md:AAPL}", [&] { ++active; });
+  REQUIRE(wait_until([&] { return active.load() == 2; }));
+  // Confirmed means subscribed in Redis: a publish now has exactly one receiver (this client).
+  CHECK(publish(pub, "ts:{md:AAPL}", "one") == 1);
+  CHECK(server.cli({"PUBSUB", "NUMSUB", "ts:{md:AAPL}"}) == "ts:{md:AAPL}\n1\n");
+  CHECK(sub.channel_count() == 1);
+
+  sub.unsubscribe("ts:{md:AAPL}");  // one reference left: still subscribed
+  CHECK(publish(pub, "ts:{md:AAPL}", "two") == 1);
+  sub.unsubscribe("ts:{md:AAPL}");  // last reference: unsubscribed
+  REQUIRE(wait_until([&] { return server.cli({"PUBSUB", "NUMSUB", "ts:{md:AAPL}"}) == "ts:{md:AAPL}\n0\n"; }));
+  CHECK(publish(pub, "ts:{md:AAPL}", "three") == 0);
+  REQUIRE(wait_until([&] { return box.count("ts:{md:AAPL}") == 2; }));
+  CHECK(box.payloads("ts:{md:AAPL}") == std::vector<std::string>{"one", "two"});
+  CHECK(sub.channel_count() == 0);
+}
+
+TEST_CASE("the last reference lingers before the channel is unsubscribed", "[redis][timing]") {
+  test::redis_server server;
+  inbox box;
+  auto opts = options_for(server, true);
+  opts.unsubscribe_linger = std::chrono::milliseconds(1000);
+  common::redis_client sub(opts, box.handler());
+  sub.start();
+  std::atomic<int> active{0};
+  sub.subscribe("ts:linger", [&] { ++active; });
+  REQUIRE(wait_until([&] { return active.load() == 1; }));
+  const auto released = std::chrono::steady_clock::now();
+  sub.unsubscribe("ts:linger");
+  // Taken up again within the linger: confirmed at once, no UNSUBSCRIBE in between.
+  sub.subscribe("ts:linger", [&] { ++active; });
+  REQUIRE(wait_until([&] { return active.load() == 2; }));
+  CHECK(std::chrono::steady_clock::now() - released < std::chrono::milliseconds(1000));
+  sub.unsubscribe("ts:linger");
+  CHECK(server.cli({"PUBSUB", "NUMSUB", "ts:linger"}) == "ts:linger\n1\n");
+  REQUIRE(wait_until([&] { return server.cli({"PUBSUB", "NUMSUB", "ts:linger"}) == "ts:linger\n0\n"; }));
+  CHECK(std::chrono::steady_clock::now() - released >= std::chrono::milliseconds(1000));
+}
+
+TEST_CASE("rapid subscribe/unsubscribe churn on one channel ends in the right state", "[redis]") {
+  pubsub_fixture fx;
+  auto& [server, box, sub, pub] = fx;
+  // Unsubscribe and subscribe again before Redis has answered: hiredis 0.14 forgets a channel's
+  // callback on the UNSUBSCRIBE reply, so the client must re-subscribe after it.
+  for (int i = 0; i < 50; ++i) {
+    sub.subscribe("ts:churn");
+    sub.unsubscribe("ts:churn");
+  }
+  std::atomic<bool> active{false};
+  sub.subscribe("ts:churn", [&] { active = true; });
+  REQUIRE(wait_until([&] { return active.load(); }));
+  REQUIRE(wait_until([&] { return publish(pub, "ts:churn", "after") == 1; }));
+  REQUIRE(wait_until([&] { return box.count("ts:churn") >= 1; }));
+  CHECK(server.cli({"PUBSUB", "NUMSUB", "ts:churn"}) == "ts:churn\n1\n");
+}
+
+TEST_CASE("after redis-server is killed and restarted the client reconnects and re-subscribes", "[redis]") {
+  pubsub_fixture fx;
+  auto& [server, box, sub, pub] = fx;
+  std::atomic<int> active{0};
+  sub.subscribe("ts:{md:MSFT}", [&] { ++active; });
+  sub.subscribe("ts:{md:NVDA}", [&] { ++active; });
+  REQUIRE(wait_until([&] { return active.load() == 2; }));
+  CHECK(publish(pub, "ts:{md:MSFT}", "before") == 1);
+
+  server.kill();
+  REQUIRE(wait_until([&] { return !sub.subscriber_connected() && !pub.command_connected(); }));
+  // A command issued during the outage is held and sent after the reconnect.
+  std::atomic<int> held{0};
+  pub.command({"SET", "during-outage", "kept"}, [&](common::result<common::redis_reply> r) { held = r.ok() ? 1 : 2; });
+  server.restart();
+
+  REQUIRE(wait_until([&] { return sub.subscriber_connected() && pub.command_connected(); }));
+  REQUIRE(wait_until([&] { return held.load() != 0; }));
+  CHECK(held.load() == 1);
+  CHECK(server.cli({"GET", "during-outage"}) == "kept\n");
+  // Re-subscription is asynchronous: wait until Redis counts this subscriber again.
+  REQUIRE(wait_until([&] {
+    return server.cli({"PUBSUB", "NUMSUB", "ts:{md:MSFT}", "ts:{md:NVDA}"}) == "ts:{md:MSFT}\n1\nts:{md:NVDA}\n1\n";
+  }));
+  CHECK(publish(pub, "ts:{md:MSFT}", "after") == 1);
+  CHECK(publish(pub, "ts:{md:NVDA}", "after") == 1);
+  REQUIRE(wait_until([&] { return box.count("ts:{md:MSFT}") == 2 && box.count("ts:{md:NVDA}") == 1; }));
+  CHECK(box.payloads("ts:{md:MSFT}") == std::vector<std::string>{"before", "after"});
+  CHECK(sub.reconnects() >= 1);
+  CHECK(pub.reconnects() >= 1);
+}
+
+TEST_CASE("commands still pending at stop() complete with shutting_down", "[redis]") {
+  common::redis_options o;
+  o.port = test::free_port();  // nothing listens here: everything stays in the backlog
+  o.reconnect_min = std::chrono::milliseconds(20);
+  o.reconnect_max = std::chrono::milliseconds(50);
+  std::atomic<int> shutting_down{0};
+  {
+    common::redis_client c(o);
+    c.start();
+    for (int i = 0; i < 10; ++i) {
+      c.command({"PING"}, [&](common::result<common::redis_reply> r) {
+        if (!r.ok() && r.err().code == "shutting_down") ++shutting_down;
+      });
+    }
+    c.stop();
+  }
+  CHECK(shutting_down.load() == 10);
+}
+
+TEST_CASE("the backlog is bounded while Redis is unreachable", "[redis]") {
+  common::redis_options o;
+  o.port = test::free_port();
+  o.max_backlog = 5;
+  common::redis_client c(o);
+  c.start();
+  std::atomic<int> full{0};
+  for (int i = 0; i < 8; ++i) {
+    c.command({"PING"}, [&](common::result<common::redis_reply> r) {
+      if (!r.ok() && r.err().code == "queue_full") ++full;
+    });
+  }
+  REQUIRE(wait_until([&] { return full.load() == 3; }));
+}
+
+TEST_CASE("RESP encoding of a command", "[redis]") {
+  CHECK(common::format_redis_command({"SET", "k", "a b"}) == "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$3\r\na b\r\n");
+  CHECK(common::format_redis_command({"X", ""}) == "*2\r\n$1\r\nX\r\n$0\r\n\r\n");
+}

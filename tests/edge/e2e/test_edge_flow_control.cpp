@@ -1,0 +1,394 @@
+// Batching, slow consumers and heartbeats, against a real redis-server and real WebSocket
+// clients over loopback.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/buffers_iterator.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
+
+#include "bench/ws_frame_reader.hpp"
+#include "common/clock.hpp"
+#include "common/event_codec.hpp"
+#include "common/redis/redis_client.hpp"
+#include "common/symbol.hpp"
+#include "tests/edge/support/edge_fixture.hpp"
+#include "tests/support/wait.hpp"
+
+using namespace tickstream;
+using namespace std::chrono_literals;
+using test::edge_fixture;
+using test::parse;
+using test::subscribe;
+using test::wait_until;
+
+namespace {
+
+// Publishes ticks to the fixture's Redis the way ingest does; size carries a sequence number.
+class publisher {
+ public:
+  explicit publisher(int port) : redis_(options(port)) { redis_.start(); }
+
+  void tick(const std::string& symbol, int seq, std::size_t padding = 0) {
+    common::price_update t;
+    t.symbol = symbol;
+    t.price = "100.25";
+    t.size = std::to_string(seq);
+    t.source = padding > 0 ? std::string(std::min<std::size_t>(padding, 32), 'p') : "test";
+    t.recv_time_us = common::now_us();
+    t.source_time_us = t.recv_time_us;
+    ++sent_;
+    redis_.command({"PUBLISH", common::market_channel(symbol), common::encode_event(t)},
+                   [this](auto) { ++done_; });
+  }
+  // Waits until Redis has taken every publish.
+  void flush() { REQUIRE(wait_until([&] { return done_.load() == sent_; })); }
+
+ private:
+  static common::redis_options options(int port) {
+    common::redis_options o;
+    o.port = port;
+    o.name = "test-publisher";
+    return o;
+  }
+  common::redis_client redis_;
+  int sent_ = 0;
+  std::atomic<int> done_{0};
+};
+
+// A raw TCP connection that has sent a WebSocket upgrade request and nothing else, for clients
+// that misbehave in ways the WebSocket client library will not.
+boost::asio::ip::tcp::socket raw_upgrade(boost::asio::io_context& ioc, unsigned short port) {
+  boost::asio::ip::tcp::socket s(ioc);
+  s.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+  const std::string upgrade =
+      "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  boost::asio::write(s, boost::asio::buffer(upgrade));
+  return s;
+}
+
+struct received {
+  std::chrono::steady_clock::time_point at;
+  std::int64_t at_us;  // wall clock, comparable with recv_us
+  std::string text;
+};
+
+// Reads frames until `until` holds for the list so far or timeout passes.
+template <class Pred>
+std::vector<received> read_frames(client::ws_client& c, std::chrono::milliseconds timeout, Pred until) {
+  std::vector<received> out;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!until(out) && std::chrono::steady_clock::now() < deadline) {
+    if (auto f = c.next(20ms)) out.push_back({std::chrono::steady_clock::now(), common::now_us(), std::move(*f)});
+  }
+  return out;
+}
+
+// The events of a frame: itself, or the members of a batch.
+std::vector<rapidjson::Document> events_of(const std::string& frame) {
+  std::vector<rapidjson::Document> out;
+  auto d = parse(frame);
+  if (std::string(d["type"].GetString()) != "batch") {
+    out.push_back(std::move(d));
+    return out;
+  }
+  for (const auto& e : d["events"].GetArray()) {
+    rapidjson::Document one;
+    one.CopyFrom(e, one.GetAllocator());
+    out.push_back(std::move(one));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("batching: the first event goes out at once, later ones coalesce, one frame per window", "[batching][timing]") {
+  constexpr auto window = 200ms;
+  edge_fixture fx([&](edge::app_config& c) { c.batch_window_ms = window.count(); });
+  auto c = fx.connect();
+  CHECK(parse(subscribe(*c, R"(["AAPL","MSFT"])"))["batch_ms"].GetInt() == 200);
+  publisher pub(fx.redis.port());
+
+  // 1.5 s of ticks every 10 ms, alternating symbols.
+  std::jthread feed([&] {
+    for (int i = 0; i < 150; ++i) {
+      pub.tick(i % 2 ? "MSFT" : "AAPL", i);
+      std::this_thread::sleep_for(10ms);
+    }
+  });
+  const auto frames = read_frames(*c, 5s, [](const std::vector<received>& got) {
+    for (const auto& f : got) {
+      for (const auto& e : events_of(f.text)) {
+        if (e["size"].GetInt() == 149) return true;
+      }
+    }
+    return false;
+  });
+  feed.join();
+  REQUIRE(frames.size() >= 2);
+  // The first tick found an idle connection: sent alone, not as a batch.
+  CHECK(parse(frames.front().text)["type"].GetString() == std::string("price_update"));
+  // Frames are spaced by at least a window (less a little timer slack)...
+  for (std::size_t i = 1; i < frames.size(); ++i) {
+    CHECK(frames[i].at - frames[i - 1].at >= window - 25ms);
+  }
+  // ...so 1.5 s of ticks took about 1.5 s / 200 ms frames instead of 150.
+  CHECK(frames.size() <= 10);
+  // Conflation keeps the latest per symbol; nothing waited longer than a window (plus slack).
+  int last_aapl = -1, last_msft = -1;
+  for (const auto& f : frames) {
+    for (const auto& e : events_of(f.text)) {
+      const int seq = e["size"].GetInt();
+      auto& last = std::string(e["symbol"].GetString()) == "AAPL" ? last_aapl : last_msft;
+      CHECK(seq > last);  // per symbol, in order
+      last = seq;
+      CHECK(f.at_us - e["recv_us"].GetInt64() <= 200'000 + 60'000);
+    }
+  }
+  CHECK(last_aapl == 148);
+  CHECK(last_msft == 149);
+}
+
+TEST_CASE("batching: no event waits longer than one window", "[batching][timing]") {
+  constexpr auto window = 300ms;
+  edge_fixture fx([&](edge::app_config& c) { c.batch_window_ms = window.count(); });
+  auto c = fx.connect();
+  subscribe(*c, R"(["AAPL"])");
+  publisher pub(fx.redis.port());
+  pub.tick("AAPL", 0);  // opens a window
+  auto first = c->next(2s);
+  REQUIRE(first);
+  const auto t0 = std::chrono::steady_clock::now();
+  pub.tick("AAPL", 1);  // arrives within the window: held until it ends
+  pub.flush();
+  auto second = c->next(2s);
+  REQUIRE(second);
+  const auto waited = std::chrono::steady_clock::now() - t0;
+  CHECK(waited <= window + 100ms);
+  CHECK(waited >= window - 100ms);
+  CHECK(parse(*second)["size"].GetInt() == 1);
+}
+
+TEST_CASE("a client may widen its batching window but not narrow it", "[batching]") {
+  edge_fixture fx([](edge::app_config& c) { c.batch_window_ms = 100; });
+  auto c = fx.connect();
+  REQUIRE(c->send(R"({"type":"subscribe","snapshot":false,"symbols":["AAPL"],"batch_ms":20})"));
+  auto narrow = c->next(5s);
+  REQUIRE(narrow);
+  CHECK(parse(*narrow)["batch_ms"].GetInt() == 100);
+  REQUIRE(c->send(R"({"type":"subscribe","snapshot":false,"symbols":["AAPL"],"batch_ms":1000})"));
+  auto wide = c->next(5s);
+  REQUIRE(wide);
+  CHECK(parse(*wide)["batch_ms"].GetInt() == 1000);
+}
+
+TEST_CASE("a never-reading client is conflated, then closed, and a healthy one beside it is not slowed",
+          "[slow][timing]") {
+  edge_fixture fx([](edge::app_config& c) {
+    c.threads = 1;  // both clients on one worker: the slow one must not hold up the other
+    c.idle_timeout_ms = 3000;
+  });
+  auto healthy = fx.connect();
+  auto slow = fx.connect();
+  subscribe(*healthy, R"(["AAPL"])");
+  subscribe(*slow, R"(["AAPL"])");  // ...and never reads again
+  publisher pub(fx.redis.port());
+
+  // Far more than the socket buffers hold, so the slow client's queue passes its soft bound. They
+  // go out in rounds, each once the healthy client has seen the last: a tick's age then measures
+  // the edge's delay (at most one round's worth of work) rather than the test's own publish
+  // backlog, and an edge held up by the slow client shows as one round taking seconds.
+  constexpr int n = 40'000;
+  constexpr int round = 1'000;
+  std::atomic<bool> done{false};
+  std::atomic<std::int64_t> worst_age_us{0};
+  std::atomic<int> last_seen{-1};
+  std::jthread reader([&] {
+    while (!done.load()) {
+      auto f = healthy->next(50ms);
+      if (!f) continue;
+      for (const auto& e : events_of(*f)) {
+        last_seen = e["size"].GetInt();
+        worst_age_us = std::max(worst_age_us.load(), common::now_us() - e["recv_us"].GetInt64());
+      }
+    }
+  });
+  for (int i = 0; i < n; ++i) {
+    pub.tick("AAPL", i, 32);
+    if ((i + 1) % round != 0) continue;
+    pub.flush();
+    INFO("round ending at tick " << i);
+    REQUIRE(wait_until([&] { return last_seen >= i; }, 20s));
+  }
+  // The slow client was conflated rather than queued without bound...
+  const auto conflated = test::metric_value(fx.get("/metrics").body, "tickstream_edge_conflated_total");
+  INFO("conflated: " << conflated);
+  CHECK(conflated > 1000);
+  // ...and, as it answers no heartbeat, closed after the idle timeout; the healthy one stays.
+  REQUIRE(wait_until([&] {
+    return fx.get("/metrics").body.find(R"(tickstream_edge_disconnects_total{reason="timeout"} 1)") != std::string::npos;
+  }, 10s));
+  // The healthy client kept reading (and so answering pings) all along: still open.
+  done = true;
+  reader.join();
+  CHECK_FALSE(healthy->closed());
+  REQUIRE(healthy->send(R"({"type":"ping"})"));
+  std::optional<std::string> pong;
+  while ((pong = healthy->next(2s)) && parse(*pong)["type"].GetString() != std::string("pong")) {
+  }
+  CHECK(pong);
+  INFO("worst tick age seen by the healthy client: " << worst_age_us.load() << " us");
+  CHECK(worst_age_us.load() < 2'000'000);
+}
+
+TEST_CASE("heartbeats keep a responsive client open and close a silent one", "[heartbeat][timing]") {
+  edge_fixture fx([](edge::app_config& c) { c.idle_timeout_ms = 800; });
+  auto responsive = fx.connect();
+  auto silent = fx.connect();
+  // The responsive client sends nothing, but its WebSocket layer answers the edge's pings while
+  // we read; the silent one never reads, so it never answers.
+  const auto until = std::chrono::steady_clock::now() + 2500ms;
+  while (std::chrono::steady_clock::now() < until) responsive->next(50ms);
+  CHECK_FALSE(responsive->closed());
+  REQUIRE(wait_until([&] { silent->next(10ms); return silent->closed(); }, 2s));
+  CHECK(fx.get("/metrics").body.find(R"(tickstream_edge_disconnects_total{reason="timeout"} 1)") != std::string::npos);
+  REQUIRE(responsive->send(R"({"type":"ping"})"));
+  auto pong = responsive->next(2s);
+  REQUIRE(pong);
+  CHECK(parse(*pong)["type"].GetString() == std::string("pong"));
+}
+
+TEST_CASE("a client that sends but never reads is closed at the hard bound, not buffered", "[slow]") {
+  edge_fixture fx([](edge::app_config& c) {
+    c.threads = 1;
+    c.max_queued_bytes = 64 * 1024;
+    c.max_messages_per_second = 100'000;  // this test is about the queue bound, not the rate limit
+  });
+  // A raw socket: the WebSocket handshake by hand, then ping messages as fast as the socket takes
+  // them, and never a read, so the pongs pile up on the edge's side.
+  boost::asio::io_context ioc;
+  auto s = raw_upgrade(ioc, fx.edge->port());
+  std::string ping_burst;
+  for (int i = 0; i < 1000; ++i) {
+    ping_burst += bench::make_client_frame(bench::ws_frame_reader::opcode::text, R"({"type":"ping","id":")" +
+                                                                                   std::string(100, 'x') + "\"}",
+                                           0x12345678);
+  }
+  boost::system::error_code ec;
+  s.non_blocking(true);
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  bool closed = false;
+  while (!closed && std::chrono::steady_clock::now() < deadline) {
+    boost::asio::write(s, boost::asio::buffer(ping_burst), ec);
+    if (ec && ec != boost::asio::error::would_block) break;
+    closed = test::metric_value(fx.get("/metrics").body, "tickstream_edge_connections") == 0;
+    if (ec == boost::asio::error::would_block) std::this_thread::sleep_for(10ms);
+  }
+  REQUIRE(wait_until([&] {
+    return fx.get("/metrics").body.find(R"(tickstream_edge_disconnects_total{reason="slow_consumer"} 1)") !=
+           std::string::npos;
+  }));
+}
+
+TEST_CASE("abuse limits: message rate, subscriptions, connection rate, handshake time", "[abuse][timing]") {
+  edge_fixture fx([](edge::app_config& c) {
+    c.max_messages_per_second = 5;
+    c.max_subscriptions = 3;
+    c.max_connects_per_ip = 20;
+    c.handshake_timeout_s = 1;
+  });
+  // Message rate: a burst of 40 pings against a budget of 5/s (bursts of 10): some are dropped
+  // with one rate_limited error, the rest answered, and the connection stays usable.
+  auto c = fx.connect();
+  for (int i = 0; i < 40; ++i) REQUIRE(c->send(R"({"type":"ping"})"));
+  int pongs = 0, limited = 0;
+  while (auto f = c->next(500ms)) {
+    const auto type = test::type_of(*f);
+    if (type == "pong") ++pongs;
+    if (type == "error" && f->find("rate_limited") != std::string::npos) ++limited;
+  }
+  CHECK(pongs >= 10);
+  CHECK(pongs < 40);
+  CHECK(limited == 1);
+  std::this_thread::sleep_for(1200ms);  // the budget refills with time (waiting is the point here)
+  REQUIRE(c->send(R"({"type":"ping"})"));
+  auto pong = c->next(2s);
+  REQUIRE(pong);
+  CHECK(test::type_of(*pong) == "pong");
+
+  // Subscriptions per connection.
+  REQUIRE(c->send(R"({"type":"subscribe","snapshot":false,"symbols":["A1","A2","A3","A4"]})"));
+  auto sub = c->next(5s);
+  REQUIRE(sub);
+  CHECK(sub->find(R"("symbols":["A1","A2","A3"])") != std::string::npos);
+  CHECK(sub->find(R"({"name":"A4","code":"too_many_subscriptions")") != std::string::npos);
+
+  // New connections per second from one address: a burst of 30 upgrades, all sent before any
+  // answer is read, so the edge takes them within milliseconds. The first 20 are served; past
+  // that only what the bucket refilled (20 a second) while the burst was being accepted.
+  const auto burst_start = std::chrono::steady_clock::now();
+  boost::asio::io_context burst_ioc;
+  std::vector<boost::asio::ip::tcp::socket> burst;
+  for (int i = 0; i < 30; ++i) burst.push_back(raw_upgrade(burst_ioc, fx.edge->port()));
+  int switched = 0, refused = 0;
+  for (auto& s : burst) {
+    boost::asio::streambuf head;
+    boost::system::error_code ec;
+    boost::asio::read_until(s, head, "\r\n", ec);
+    const std::string status_line{boost::asio::buffers_begin(head.data()), boost::asio::buffers_end(head.data())};
+    if (status_line.starts_with("HTTP/1.1 101")) ++switched;
+    if (status_line.starts_with("HTTP/1.1 429")) ++refused;
+  }
+  const double burst_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - burst_start).count();
+  INFO("burst took " << burst_s << " s");
+  CHECK(switched + refused == 30);
+  CHECK(switched >= 20);
+  CHECK(switched <= 20 + static_cast<int>(20 * burst_s) + 1);
+  CHECK(refused >= 1);
+  burst.clear();
+
+  // Handshake time: a client that opens a socket and says nothing is dropped.
+  std::this_thread::sleep_for(1100ms);  // the connection-rate bucket refills
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::socket idle(ioc);
+  idle.connect({boost::asio::ip::make_address("127.0.0.1"), fx.edge->port()});
+  char byte = 0;
+  boost::system::error_code ec;
+  idle.read_some(boost::asio::buffer(&byte, 1), ec);  // returns when the edge closes it
+  CHECK(ec == boost::asio::error::eof);
+
+  // Everyone else is still served.
+  REQUIRE(c->send(R"({"type":"ping"})"));
+  std::optional<std::string> last;
+  while ((last = c->next(2s)) && test::type_of(*last) != "pong") {
+  }
+  CHECK(last);
+}
+
+TEST_CASE("a client that breaks the framing gets close 1002 and its socket closed at once", "[ws][timing]") {
+  edge_fixture fx;
+  boost::asio::io_context ioc;
+  auto s = raw_upgrade(ioc, fx.edge->port());
+  boost::asio::write(s, boost::asio::buffer(std::string("\x81\x02hi", 4)));  // unmasked: not allowed from a client
+  const auto start = std::chrono::steady_clock::now();
+  std::string received;
+  boost::system::error_code ec;
+  char buf[512];
+  while (!ec) {
+    const auto n = s.read_some(boost::asio::buffer(buf), ec);
+    received.append(buf, n);
+  }
+  CHECK(ec == boost::asio::error::eof);
+  CHECK(std::chrono::steady_clock::now() - start < 2s);  // not the 5 s close timeout
+  CHECK(received.find(std::string("\x88", 1)) != std::string::npos);
+  CHECK(received.find(std::string("\x03\xea", 2)) != std::string::npos);  // 1002
+}

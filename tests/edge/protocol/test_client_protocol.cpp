@@ -1,0 +1,90 @@
+#include <catch2/catch.hpp>
+
+#include "edge/protocol/client_protocol.hpp"
+
+using namespace tickstream::edge;
+
+namespace {
+
+std::string error_of(std::string_view text) {
+  auto r = parse_client_message(text);
+  REQUIRE_FALSE(r.ok());
+  return r.err().code + ": " + r.err().message;
+}
+
+}  // namespace
+
+TEST_CASE("subscribe and unsubscribe carry symbols and channels", "[protocol]") {
+  auto r = parse_client_message(R"({"type":"subscribe","symbols":["AAPL","msft"]})");
+  REQUIRE(r.ok());
+  const auto& sub = std::get<subscription_request>(r.value());
+  CHECK(sub.subscribe);
+  CHECK(sub.symbols == std::vector<std::string>{"AAPL", "msft"});
+
+  auto u = parse_client_message(R"({"type":"unsubscribe","symbols":["AAPL"],"channels":["positions"]})");
+  REQUIRE(u.ok());
+  CHECK_FALSE(std::get<subscription_request>(u.value()).subscribe);
+  CHECK(std::get<subscription_request>(u.value()).channels == std::vector<std::string>{"positions"});
+}
+
+TEST_CASE("subscribe may ask for a batching window", "[protocol]") {
+  auto r = parse_client_message(R"({"type":"subscribe","symbols":["AAPL"],"batch_ms":1000})");
+  REQUIRE(r.ok());
+  CHECK(std::get<subscription_request>(r.value()).batch_ms == 1000);
+  CHECK(error_of(R"({"type":"subscribe","symbols":["AAPL"],"batch_ms":-1})") ==
+        "invalid_message: field 'batch_ms': must be an integer from 0 to 60000");
+  CHECK(error_of(R"({"type":"subscribe","symbols":["AAPL"],"batch_ms":"fast"})") ==
+        "invalid_message: field 'batch_ms': must be an integer from 0 to 60000");
+}
+
+TEST_CASE("ping echoes a string or numeric id", "[protocol]") {
+  auto p = parse_client_message(R"({"type":"ping","id":42})");
+  REQUIRE(p.ok());
+  CHECK(std::get<ping_request>(p.value()).id_json == "42");
+  auto q = parse_client_message(R"({"type":"ping","id":"a\"b"})");
+  CHECK(std::get<ping_request>(q.value()).id_json == R"("a\"b")");
+  CHECK_FALSE(std::get<ping_request>(parse_client_message(R"({"type":"ping"})").value()).id_json);
+  CHECK(render_pong(std::string("42"), 1'795'185'000'000'000) ==
+        R"({"type":"pong","id":42,"server_time":"2026-11-20T14:30:00.000000Z","server_time_us":1795185000000000})");
+}
+
+TEST_CASE("malformed and unknown client messages get precise errors", "[protocol]") {
+  CHECK(error_of("hello").find("invalid_json: malformed JSON at offset 0") == 0);
+  CHECK(error_of("[]") == "invalid_message: a message must be a JSON object");
+  CHECK(error_of("{}") == "invalid_message: field 'type': is required");
+  CHECK(error_of(R"({"type":7})") == "invalid_message: field 'type': must be a string");
+  CHECK(error_of(R"({"type":"dance"})") ==
+        "unknown_type: unknown message type 'dance' (expected subscribe, unsubscribe, ping or refresh)");
+  CHECK(error_of(R"({"type":"subscribe"})") ==
+        "invalid_message: field 'symbols': give at least one symbol (or channel)");
+  CHECK(error_of(R"({"type":"subscribe","symbols":"AAPL"})") == "invalid_message: field 'symbols': must be an array");
+  CHECK(error_of(R"({"type":"subscribe","symbols":[1]})") ==
+        "invalid_message: field 'symbols': must be an array of strings (each at most 256 characters)");
+  CHECK(error_of(R"({"type":"ping","id":{}})") == "invalid_message: field 'id': must be a string or a number");
+  std::string many = R"({"type":"subscribe","symbols":[)";
+  for (int i = 0; i <= 1000; ++i) many += (i ? ",\"S" : "\"S") + std::to_string(i) + "\"";
+  CHECK(error_of(many + "]}") == "invalid_message: field 'symbols': has more than 1000 entries");
+}
+
+TEST_CASE("server replies render as documented", "[protocol]") {
+  CHECK(render_subscribed({"AAPL"}, {"orders"}, {{"x y", "invalid_symbol", "bad"}}, 250) ==
+        R"({"type":"subscribed","symbols":["AAPL"],"channels":["orders"],)"
+        R"("rejected":[{"name":"x y","code":"invalid_symbol","reason":"bad"}],"batch_ms":250})");
+  CHECK(render_unsubscribed({"AAPL", "MSFT"}, {}) == R"({"type":"unsubscribed","symbols":["AAPL","MSFT"],"channels":[]})");
+  CHECK(render_error("invalid_json", "say \"why\"") ==
+        R"({"type":"error","code":"invalid_json","message":"say \"why\""})");
+}
+
+TEST_CASE("subscribe takes since and snapshot, and refuses bad values naming the field", "[protocol]") {
+  auto r = parse_client_message(R"({"type":"subscribe","channels":["orders"],"since":41,"snapshot":false})");
+  REQUIRE(r);
+  const auto& sub = std::get<subscription_request>(r.value());
+  CHECK(sub.since == 41);
+  CHECK_FALSE(sub.snapshot);
+  CHECK(error_of(R"({"type":"subscribe","channels":["orders"],"since":-1})") ==
+        "invalid_message: field 'since': must be a non-negative integer (the last seq applied)");
+  CHECK(error_of(R"({"type":"subscribe","channels":["orders"],"since":"41"})") ==
+        "invalid_message: field 'since': must be a non-negative integer (the last seq applied)");
+  CHECK(error_of(R"({"type":"subscribe","symbols":["A"],"snapshot":1})") ==
+        "invalid_message: field 'snapshot': must be true or false");
+}
