@@ -87,7 +87,7 @@ void fanout::on_message(std::string_view channel, std::string_view payload) {
     // A user's channel carries only that user's private events: anything else is dropped, so a
     // misrouted event can never reach another user's connections.
     auto decoded = decode_private_frame(payload, *user);
-    if (decoded) f = std::move(decoded->first);
+    if (decoded) f = std::move(decoded).value();
     else problem = std::move(decoded).err();
   } else if (auto decoded = common::decode_event(payload); !decoded) {
     problem = std::move(decoded).err();

@@ -1,6 +1,7 @@
 #include "edge/portfolio/private_feed.hpp"
 
 #include <algorithm>
+#include <cassert>
 
 #include "common/event_codec.hpp"
 #include "common/log.hpp"
@@ -178,11 +179,11 @@ void private_feed::apply_state(const order& o, private_state& st) {
     raw_replay_ = resume;
     for (const auto& json : st.history) {
       auto d = decode_private_frame(json, user_id_);
-      if (!d || d->first->seq != last_seq_ + 1) {
+      if (!d || d.value()->seq != last_seq_ + 1) {
         svc_.metrics.upstream_invalid("bad_history_entry");
         continue;
       }
-      deliver(d->first, &d->second, filter);
+      deliver(d.value(), filter);
       svc_.metrics.private_stream("replayed");
     }
     raw_replay_ = false;
@@ -258,10 +259,10 @@ void private_feed::on_event(const frame_ptr& f) {
     held_.push_back(f);
     return;
   }
-  deliver(f, nullptr, bits_);
+  deliver(f, bits_);
 }
 
-void private_feed::deliver(const frame_ptr& f, const common::event* decoded, std::uint8_t filter) {
+void private_feed::deliver(const frame_ptr& f, std::uint8_t filter) {
   last_seq_ = f->seq;
   note_source(f->source);
   const bool stateful = f->kind == frame_kind::position || f->kind == frame_kind::account;
@@ -269,16 +270,9 @@ void private_feed::deliver(const frame_ptr& f, const common::event* decoded, std
     if ((filter & channel_bit_of(f->kind)) != 0) host_.feed_deliver(f);
     return;
   }
-  std::optional<common::event> local;
-  if (decoded == nullptr) {
-    auto d = common::decode_event(f->payload());
-    if (!d) {  // the fan-out decoded it once already: cannot happen, but never crash on it
-      if ((filter & channel_bit_of(f->kind)) != 0) host_.feed_deliver(f);
-      return;
-    }
-    local = std::move(d).value();
-    decoded = &*local;
-  }
+  // Every stored event's frame carries its decoded event (decode_private_frame).
+  assert(f->event != nullptr);
+  const common::event* decoded = f->event.get();
   portfolio_.apply(*decoded);
   sync_follows();
   if (const auto* p = std::get_if<common::position_update>(decoded)) {

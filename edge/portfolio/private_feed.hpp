@@ -108,7 +108,7 @@ class private_feed {
   void on_state(std::uint64_t epoch, common::result<private_state> st);
   void apply_state(const order& o, private_state& st);
   // Delivers one stored event whose seq follows the last one (filtered by channel bits).
-  void deliver(const frame_ptr& f, const common::event* decoded, std::uint8_t filter);
+  void deliver(const frame_ptr& f, std::uint8_t filter);
   void deliver_marks(std::string_view symbol, const frame* tick);
   void sync_follows();
   void note_source(const std::string& source);

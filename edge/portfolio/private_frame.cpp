@@ -35,7 +35,7 @@ const common::private_header* header_of(const common::event& ev) {
       ev);
 }
 
-frame_ptr build(const common::event& ev, std::string_view payload, bool mark) {
+std::shared_ptr<frame> build(const common::event& ev, std::string_view payload, bool mark) {
   const auto* h = header_of(ev);
   auto [kind, key] = kind_of(ev, mark);
   auto f = make_text_frame_mutable(kind, std::move(key), payload, user_route(h->user_id));
@@ -48,8 +48,7 @@ frame_ptr build(const common::event& ev, std::string_view payload, bool mark) {
 
 }  // namespace
 
-common::result<std::pair<frame_ptr, common::event>> decode_private_frame(std::string_view payload,
-                                                                         std::string_view user_id) {
+common::result<frame_ptr> decode_private_frame(std::string_view payload, std::string_view user_id) {
   auto decoded = common::decode_event(payload);
   if (!decoded) return std::move(decoded).err();
   const auto* h = header_of(decoded.value());
@@ -58,7 +57,8 @@ common::result<std::pair<frame_ptr, common::event>> decode_private_frame(std::st
   }
   if (h->seq <= 0) return common::error{"missing_seq", "a stored private event must carry its seq"};
   auto f = build(decoded.value(), payload, false);
-  return std::pair{std::move(f), std::move(decoded).value()};
+  f->event = std::make_shared<const common::event>(std::move(decoded).value());
+  return frame_ptr(std::move(f));
 }
 
 frame_ptr encode_private_frame(const common::event& ev, bool mark) {

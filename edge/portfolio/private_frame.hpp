@@ -11,10 +11,10 @@
 
 namespace tickstream::edge {
 
-// Decodes and checks payload: a private event with a seq, belonging to user_id. Errors: the codec's
-// codes, "channel_mismatch" (another user's event, or a price_update) and "missing_seq".
-common::result<std::pair<frame_ptr, common::event>> decode_private_frame(std::string_view payload,
-                                                                         std::string_view user_id);
+// Decodes and checks payload: a private event with a seq, belonging to user_id; the frame carries
+// the decoded event. Errors: the codec's codes, "channel_mismatch" (another user's event, or a
+// price_update) and "missing_seq".
+common::result<frame_ptr> decode_private_frame(std::string_view payload, std::string_view user_id);
 
 // The frame of an event the edge re-encoded (a stored position or account marked to market, or a
 // mark with seq 0): kind and key follow from the event.

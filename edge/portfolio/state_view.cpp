@@ -17,12 +17,12 @@ decoded_state decode_state(const private_state& st, std::string_view user_id) {
   // Each stored entry must decode as a private event of kind T for this user; others are counted.
   const auto decode = [&]<class T>(const std::string& json) -> std::optional<T> {
     auto d = decode_private_frame(json, user_id);
-    if (!d || !std::holds_alternative<T>(d->second)) {
+    if (!d || !std::holds_alternative<T>(*d.value()->event)) {
       ++out.invalid;
       return std::nullopt;
     }
-    note(d->first->source);
-    return std::get<T>(std::move(d->second));
+    note(d.value()->source);
+    return std::get<T>(*d.value()->event);
   };
   for (const auto& json : st.positions) {
     if (auto p = decode.template operator()<common::position_update>(json)) out.positions.push_back(std::move(*p));

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <utility>
 
+#include "common/event.hpp"
 #include "edge/protocol/ws_codec.hpp"
 
 namespace tickstream::edge {
@@ -53,6 +54,9 @@ struct frame {
   std::string price;               // ticks: the last trade price (for live P&L)
   std::int64_t time_us = 0;        // ticks and private events: source time
   std::int64_t recv_time_us = 0;   // ticks and private events: when ingest received it
+  // Private events: the event itself, decoded once by the fan-out and shared by every session of
+  // the user (the P&L needs its fields; nobody parses the payload again).
+  std::shared_ptr<const common::event> event;
 
   std::string_view payload() const noexcept { return std::string_view(wire).substr(header_size); }
 };
