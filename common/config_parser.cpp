@@ -36,23 +36,21 @@ void config_parser::add_secret(std::string name, std::string env, std::string& t
   options_.back().render = [&target] { return std::string(target.empty() ? "<unset>" : "<redacted>"); };
 }
 
+std::pair<std::optional<std::int64_t>, std::string> config_parser::parse_bounded(std::string_view v, std::int64_t min,
+                                                                                 std::int64_t max) {
+  std::int64_t parsed = 0;
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), parsed);
+  if (ec != std::errc{} || end != v.data() + v.size()) return {std::nullopt, "must be an integer, got '" + std::string(v) + "'"};
+  if (parsed < min || parsed > max) {
+    return {std::nullopt,
+            "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " + std::string(v)};
+  }
+  return {parsed, {}};
+}
+
 void config_parser::add_int(std::string name, std::string env, std::int64_t& target, std::int64_t min,
                             std::int64_t max, std::string help) {
-  add({std::move(name), std::move(env), std::move(help),
-       [&target, min, max](std::string_view v) -> std::optional<std::string> {
-         std::int64_t parsed = 0;
-         const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), parsed);
-         if (ec != std::errc{} || end != v.data() + v.size()) {
-           return "must be an integer, got '" + std::string(v) + "'";
-         }
-         if (parsed < min || parsed > max) {
-           return "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " +
-                  std::string(v);
-         }
-         target = parsed;
-         return std::nullopt;
-       },
-       [&target] { return std::to_string(target); }});
+  add_count(std::move(name), std::move(env), target, min, max, std::move(help));
 }
 
 void config_parser::add_bool(std::string name, std::string env, bool& target, std::string help) {

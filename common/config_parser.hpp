@@ -6,6 +6,9 @@
 // missing value is a start-up configuration error: parse_or_exit() prints which flag and why and
 // exits with status 2.
 
+#include <charconv>
+#include <chrono>
+#include <concepts>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -35,6 +38,31 @@ class config_parser {
   void add_log_level(std::string& target);
   // --redis-host, --redis-port, --redis-password (TS_REDIS_*), as every binary takes them.
   void add_redis(std::string& host, std::int64_t& port, std::string& password);
+  // Any integer type, bounded.
+  template <std::integral T>
+  void add_count(std::string name, std::string env, T& target, T min, T max, std::string help) {
+    add_custom(std::move(name), std::move(env),
+               [&target, min, max](std::string_view v) -> std::optional<std::string> {
+                 auto parsed = parse_bounded(v, static_cast<std::int64_t>(min), static_cast<std::int64_t>(max));
+                 if (!parsed.first) return parsed.second;
+                 target = static_cast<T>(*parsed.first);
+                 return std::nullopt;
+               },
+               [&target] { return std::to_string(target); }, std::move(help));
+  }
+  // A duration given as an integer count of its own unit (milliseconds for a milliseconds field).
+  template <class Rep, class Period>
+  void add_duration(std::string name, std::string env, std::chrono::duration<Rep, Period>& target, Rep min, Rep max,
+                    std::string help) {
+    add_custom(std::move(name), std::move(env),
+               [&target, min, max](std::string_view v) -> std::optional<std::string> {
+                 auto parsed = parse_bounded(v, static_cast<std::int64_t>(min), static_cast<std::int64_t>(max));
+                 if (!parsed.first) return parsed.second;
+                 target = std::chrono::duration<Rep, Period>(static_cast<Rep>(*parsed.first));
+                 return std::nullopt;
+               },
+               [&target] { return std::to_string(target.count()); }, std::move(help));
+  }
   // Any other type: the caller supplies parsing and rendering.
   void add_custom(std::string name, std::string env, setter set, renderer render, std::string help);
   // The named option must be given (by flag or environment).
@@ -50,6 +78,9 @@ class config_parser {
   void parse_or_exit(int argc, const char* const* argv) const;
 
   std::string help_text() const;
+  // An integer in [min, max], or the error text ("must be ...").
+  static std::pair<std::optional<std::int64_t>, std::string> parse_bounded(std::string_view v, std::int64_t min,
+                                                                           std::int64_t max);
   // name=value for every option, secrets shown as "<redacted>" (or "<unset>").
   std::vector<std::pair<std::string, std::string>> effective() const;
 

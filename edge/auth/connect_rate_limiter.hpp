@@ -10,6 +10,8 @@
 #include <string>
 #include <unordered_map>
 
+#include "common/token_bucket.hpp"
+
 namespace tickstream::edge {
 
 class connect_rate_limiter {
@@ -24,16 +26,11 @@ class connect_rate_limiter {
   std::size_t tracked_addresses() const { return buckets_.size(); }
 
  private:
-  struct bucket {
-    double tokens;
-    std::int64_t at_us;
-  };
-  double refilled(const bucket& b, std::int64_t now_us) const;
   void sweep(std::int64_t now_us);
 
   const std::uint32_t per_second_;
   std::int64_t last_sweep_us_ = 0;
-  std::unordered_map<std::string, bucket> buckets_;
+  std::unordered_map<std::string, common::token_bucket> buckets_;
 };
 
 }  // namespace tickstream::edge

@@ -19,7 +19,7 @@
 #include "common/result.hpp"
 #include "edge/auth/authenticator.hpp"
 #include "edge/portfolio/rest_api.hpp"
-#include "edge/services.hpp"
+#include "edge/net/services.hpp"
 
 namespace tickstream::edge {
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "edge/auth/connect_rate_limiter.hpp"
-#include "edge/services.hpp"
+#include "edge/net/services.hpp"
 
 namespace tickstream::edge {
 

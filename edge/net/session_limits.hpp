@@ -1,8 +1,11 @@
 #pragma once
-// Per-connection limits and timings, each with the reason for its default.
+// Per-connection limits and timings: each default is written here once, with its reason, and
+// bound to its flag in edge/config.cpp.
 
 #include <chrono>
 #include <cstddef>
+
+#include "edge/fanout/outbound_queue.hpp"
 
 namespace tickstream::edge {
 
@@ -12,14 +15,12 @@ struct session_limits {
   std::size_t max_message_bytes = 64 * 1024;
   // Symbols one connection may hold; a trading screen watches tens to hundreds.
   std::size_t max_subscriptions = 1000;
-  // Outbound queue, soft bound: past it, ticks for this connection are conflated (latest per
-  // symbol) instead of queued, so a client that falls behind gets fresh prices, not old ones.
-  std::size_t soft_queued_frames = 256;
-  std::size_t soft_queued_bytes = 256 * 1024;
-  // Outbound queue, hard bound (queued plus held back): past it the connection is closed with
-  // 4008 so the client reconnects and resynchronizes instead of growing our memory.
-  std::size_t max_queued_frames = 4096;
-  std::size_t max_queued_bytes = 4 * 1024 * 1024;
+  // Outbound queue (outbound_queue.hpp). Soft bound, 256 frames / 256 KiB: past it, ticks are
+  // conflated (latest per symbol) instead of queued, so a client that falls behind gets fresh
+  // prices, not old ones. Hard bound, 4,096 frames / 4 MiB queued plus held: past it the
+  // connection is closed with 4008 so the client reconnects and resynchronizes instead of growing
+  // our memory.
+  queue_bounds queue{};
   // Batching window (0 = off): an event for a connection idle for a window goes out at once;
   // later ones within the window are coalesced into one frame. 250 ms keeps a screen live while
   // cutting frames ~20x for busy symbols. Clients may ask for more, never less.
@@ -28,11 +29,13 @@ struct session_limits {
   // sends a handful of subscribes and pings; more is a bug or abuse. Over the rate a message is
   // dropped with a rate_limited error (at most one error a second); a client that keeps it up for
   // many messages is closed with 1008.
-  double max_messages_per_second = 20;
+  std::size_t max_messages_per_second = 20;
   std::size_t max_rate_violations = 200;
-  // WebSocket handshake (and HTTP request) must complete within this.
+  // WebSocket handshake (and HTTP request) must complete within this: a client that opens a
+  // socket and sends nothing must not hold it.
   std::chrono::seconds handshake_timeout{10};
-  // Seed REQ: ping after 15 s of silence, close after 30 s without traffic or pong.
+  // Ping after 15 s of silence, close after 30 s without traffic or pong: the seed systems'
+  // heartbeat, and short enough for a load balancer's idle timeout (usually 60 s).
   std::chrono::milliseconds idle_timeout{30'000};
   // A client whose token (or session) expires in less than this is told so (token_expiring), so it
   // can send a fresh token with "refresh" before the edge closes at expiry with 4001.

@@ -22,28 +22,8 @@ constexpr std::size_t max_sources = 8;
 
 }  // namespace
 
-std::uint8_t channel_bit_of(frame_kind kind) noexcept {
-  switch (kind) {
-    case frame_kind::position:
-    case frame_kind::position_mark: return channel_bits::positions;
-    case frame_kind::order: return channel_bits::orders;
-    case frame_kind::account:
-    case frame_kind::account_mark: return channel_bits::account;
-    case frame_kind::trade: return channel_bits::trades;
-    default: return 0;
-  }
-}
-
-std::uint8_t channel_bit_of(std::string_view name) noexcept {
-  if (name == "positions") return channel_bits::positions;
-  if (name == "orders") return channel_bits::orders;
-  if (name == "account") return channel_bits::account;
-  if (name == "trades") return channel_bits::trades;
-  return 0;
-}
-
-private_feed::private_feed(host& h, services& svc, std::string user_id)
-    : host_(h), svc_(svc), user_id_(std::move(user_id)) {}
+private_feed::private_feed(host& h, context ctx, std::string user_id)
+    : host_(h), ctx_(std::move(ctx)), user_id_(std::move(user_id)) {}
 
 std::uint64_t private_feed::hold(std::uint8_t bits) {
   order o;
@@ -119,11 +99,10 @@ void private_feed::start_next() {
   req.account = (bits_ & channel_bits::account) != 0;
   req.symbols = o.symbols;
   in_flight_ = true;
-  read_private_state(svc_.redis, std::move(req),
-                     [post = host_.feed_poster(), this, epoch = epoch_](common::result<private_state> r) {
-                       // On the Redis thread: hand the result to the session's thread.
-                       post([this, epoch, r = std::move(r)]() mutable { on_state(epoch, std::move(r)); });
-                     });
+  ctx_.read(std::move(req), [post = host_.feed_poster(), this, epoch = epoch_](common::result<private_state> r) {
+    // On the reader's thread (Redis): hand the result to the session's thread.
+    post([this, epoch, r = std::move(r)]() mutable { on_state(epoch, std::move(r)); });
+  });
 }
 
 void private_feed::on_state(std::uint64_t epoch, common::result<private_state> r) {
@@ -132,9 +111,9 @@ void private_feed::on_state(std::uint64_t epoch, common::result<private_state> r
   if (!r) {
     common::log_warn("could not read the user's private state; retrying",
                      {{"user", user_id_}, {"code", r.err().code}, {"reason", r.err().message}});
-    svc_.metrics.private_stream("read_failed");
+    ctx_.metrics.private_stream("read_failed");
     retry_ = true;
-    retry_at_ = clock::now() + retry_delay;
+    retry_at_ = ctx_.now() + retry_delay;
     return;
   }
   const order o = std::move(orders_.front());
@@ -157,7 +136,7 @@ void private_feed::apply_state(const order& o, private_state& st) {
   // The state as of st.seq, for P&L and for a snapshot.
   auto state = decode_state(st, user_id_);
   if (state.invalid > 0) {
-    svc_.metrics.upstream_invalid("bad_stored_state");
+    ctx_.metrics.upstream_invalid("bad_stored_state");
     common::log_warn("skipping stored private state that does not decode",
                      {{"user", user_id_}, {"entries", state.invalid}, {"seq", st.seq}});
   }
@@ -180,11 +159,11 @@ void private_feed::apply_state(const order& o, private_state& st) {
     for (const auto& json : st.history) {
       auto d = decode_private_frame(json, user_id_);
       if (!d || d.value()->seq != last_seq_ + 1) {
-        svc_.metrics.upstream_invalid("bad_history_entry");
+        ctx_.metrics.upstream_invalid("bad_history_entry");
         continue;
       }
       deliver(d.value(), filter);
-      svc_.metrics.private_stream("replayed");
+      ctx_.metrics.private_stream("replayed");
     }
     raw_replay_ = false;
   }
@@ -217,13 +196,13 @@ void private_feed::apply_state(const order& o, private_state& st) {
 
   if (resync) {
     const char* reason = after > st.seq ? "sequence_reset" : "history_truncated";
-    svc_.metrics.private_stream(std::string("resync_") + reason);
+    ctx_.metrics.private_stream(std::string("resync_") + reason);
     common::log_info("private stream resync", {{"user", user_id_}, {"reason", reason}, {"after", after}, {"seq", st.seq}});
     render("resync", reason, bits_);
     return;
   }
   if (o.snap_bits != 0 && o.snapshot && !resume) {
-    svc_.metrics.private_stream("snapshot");
+    ctx_.metrics.private_stream("snapshot");
     render("snapshot", {}, o.snap_bits);
   } else if (resume) {
     if (o.snapshot && !o.symbols.empty()) {
@@ -248,11 +227,11 @@ void private_feed::on_event(const frame_ptr& f) {
     return;
   }
   if (f->seq <= last_seq_) {
-    svc_.metrics.private_stream("duplicate");
+    ctx_.metrics.private_stream("duplicate");
     return;
   }
   if (f->seq > last_seq_ + 1) {
-    svc_.metrics.private_stream("gap");
+    ctx_.metrics.private_stream("gap");
     common::log_info("gap in a user's private stream; filling it from the history",
                      {{"user", user_id_}, {"last_seq", last_seq_}, {"seq", f->seq}});
     gap_check();

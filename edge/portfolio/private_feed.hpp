@@ -8,8 +8,10 @@
 // before anything later goes out — or, if the history no longer reaches back, answered with a
 // `resync` carrying a fresh snapshot. While the state is being read, live events are held.
 //
-// Threading: everything runs on the session's worker thread; Redis replies come back through
+// Threading: everything runs on the session's worker thread; state reads come back through
 // host::feed_poster(). Owned by the session, which outlives every posted callback it lets run.
+// The state read, the clock and the metrics are injected: tests drive the machine with scripted
+// replies (a gap, a resync, a failed read, a reconnect) and no Redis.
 
 #include <chrono>
 #include <cstdint>
@@ -22,24 +24,12 @@
 
 #include "common/result.hpp"
 #include "edge/protocol/frame.hpp"
+#include "edge/protocol/private_channels.hpp"
 #include "edge/portfolio/portfolio.hpp"
 #include "edge/portfolio/private_state_reader.hpp"
-#include "edge/services.hpp"
+#include "edge/ops/edge_metrics.hpp"
 
 namespace tickstream::edge {
-
-// The private channels a client may hold, as bits.
-namespace channel_bits {
-inline constexpr std::uint8_t positions = 1;
-inline constexpr std::uint8_t orders = 2;
-inline constexpr std::uint8_t account = 4;
-inline constexpr std::uint8_t trades = 8;
-}  // namespace channel_bits
-
-// The channel bit a frame of this kind needs (0: not a private kind).
-std::uint8_t channel_bit_of(frame_kind kind) noexcept;
-// The bit of a channel name (0: not a channel).
-std::uint8_t channel_bit_of(std::string_view name) noexcept;
 
 class private_feed {
  public:
@@ -64,7 +54,17 @@ class private_feed {
     ~host() = default;
   };
 
-  private_feed(host& h, services& svc, std::string user_id);
+  // Reads a user's state (read_private_state in production); done may run on any thread.
+  using state_reader =
+      std::function<void(state_request, std::function<void(common::result<private_state>)>)>;
+
+  struct context {
+    state_reader read;
+    edge_metrics& metrics;
+    std::function<clock::time_point()> now = [] { return clock::now(); };
+  };
+
+  private_feed(host& h, context ctx, std::string user_id);
 
   // A subscribe adds channels `bits`: live events are held from now on. Returns a ticket for sync().
   std::uint64_t hold(std::uint8_t bits);
@@ -114,7 +114,7 @@ class private_feed {
   void note_source(const std::string& source);
 
   host& host_;
-  services& svc_;
+  context ctx_;
   const std::string user_id_;
   std::uint8_t bits_ = 0;
   std::int64_t last_seq_ = -1;  // last seq delivered (-1: none yet)

@@ -43,6 +43,16 @@ std::string server_frame(ws_opcode op, std::string_view payload);
 // A close frame's payload: the code, big-endian, then the reason (cut to fit 125 bytes).
 std::string close_payload(std::uint16_t code, std::string_view reason);
 
+// The code to echo for a client's close frame payload (RFC 6455 §5.5.1): its own code, 1000 when
+// it sent none, 1002 for a 1-byte payload or a code that may not appear on the wire.
+constexpr std::uint16_t close_echo_code(std::string_view payload) noexcept {
+  if (payload.empty()) return close_code::normal;
+  if (payload.size() == 1) return close_code::protocol_error;
+  const auto code = static_cast<std::uint16_t>((static_cast<std::uint8_t>(payload[0]) << 8) |
+                                               static_cast<std::uint8_t>(payload[1]));
+  return valid_close_code(code) ? code : close_code::protocol_error;
+}
+
 // Parses client frames: masked (or it is a protocol error), possibly fragmented, interleaved with
 // control frames. Feed it bytes in any split; it unmasks in place and reports each complete
 // message. Bounded: a message longer than max_message_bytes is an error, not a buffer.

@@ -113,7 +113,7 @@ std::vector<rapidjson::Document> events_of(const std::string& frame) {
 
 TEST_CASE("batching: the first event goes out at once, later ones coalesce, one frame per window", "[batching][timing]") {
   constexpr auto window = 200ms;
-  edge_fixture fx([&](edge::app_config& c) { c.batch_window_ms = window.count(); });
+  edge_fixture fx([&](edge::app_config& c) { c.limits.batch_window = std::chrono::milliseconds(window.count()); });
   auto c = fx.connect();
   CHECK(parse(subscribe(*c, R"(["AAPL","MSFT"])"))["batch_ms"].GetInt() == 200);
   publisher pub(fx.redis.port());
@@ -160,7 +160,7 @@ TEST_CASE("batching: the first event goes out at once, later ones coalesce, one 
 
 TEST_CASE("batching: no event waits longer than one window", "[batching][timing]") {
   constexpr auto window = 300ms;
-  edge_fixture fx([&](edge::app_config& c) { c.batch_window_ms = window.count(); });
+  edge_fixture fx([&](edge::app_config& c) { c.limits.batch_window = std::chrono::milliseconds(window.count()); });
   auto c = fx.connect();
   subscribe(*c, R"(["AAPL"])");
   publisher pub(fx.redis.port());
@@ -179,7 +179,7 @@ TEST_CASE("batching: no event waits longer than one window", "[batching][timing]
 }
 
 TEST_CASE("a client may widen its batching window but not narrow it", "[batching]") {
-  edge_fixture fx([](edge::app_config& c) { c.batch_window_ms = 100; });
+  edge_fixture fx([](edge::app_config& c) { c.limits.batch_window = std::chrono::milliseconds(100); });
   auto c = fx.connect();
   REQUIRE(c->send(R"({"type":"subscribe","snapshot":false,"symbols":["AAPL"],"batch_ms":20})"));
   auto narrow = c->next(5s);
@@ -195,7 +195,7 @@ TEST_CASE("a never-reading client is conflated, then closed, and a healthy one b
           "[slow][timing]") {
   edge_fixture fx([](edge::app_config& c) {
     c.threads = 1;  // both clients on one worker: the slow one must not hold up the other
-    c.idle_timeout_ms = 3000;
+    c.limits.idle_timeout = std::chrono::milliseconds(3000);
   });
   auto healthy = fx.connect();
   auto slow = fx.connect();
@@ -251,7 +251,7 @@ TEST_CASE("a never-reading client is conflated, then closed, and a healthy one b
 }
 
 TEST_CASE("heartbeats keep a responsive client open and close a silent one", "[heartbeat][timing]") {
-  edge_fixture fx([](edge::app_config& c) { c.idle_timeout_ms = 800; });
+  edge_fixture fx([](edge::app_config& c) { c.limits.idle_timeout = std::chrono::milliseconds(800); });
   auto responsive = fx.connect();
   auto silent = fx.connect();
   // The responsive client sends nothing, but its WebSocket layer answers the edge's pings while
@@ -270,8 +270,8 @@ TEST_CASE("heartbeats keep a responsive client open and close a silent one", "[h
 TEST_CASE("a client that sends but never reads is closed at the hard bound, not buffered", "[slow]") {
   edge_fixture fx([](edge::app_config& c) {
     c.threads = 1;
-    c.max_queued_bytes = 64 * 1024;
-    c.max_messages_per_second = 100'000;  // this test is about the queue bound, not the rate limit
+    c.limits.queue.max_bytes = 64 * 1024;
+    c.limits.max_messages_per_second = 100'000;  // this test is about the queue bound, not the rate limit
   });
   // A raw socket: the WebSocket handshake by hand, then ping messages as fast as the socket takes
   // them, and never a read, so the pongs pile up on the edge's side.
@@ -301,10 +301,10 @@ TEST_CASE("a client that sends but never reads is closed at the hard bound, not 
 
 TEST_CASE("abuse limits: message rate, subscriptions, connection rate, handshake time", "[abuse][timing]") {
   edge_fixture fx([](edge::app_config& c) {
-    c.max_messages_per_second = 5;
-    c.max_subscriptions = 3;
+    c.limits.max_messages_per_second = 5;
+    c.limits.max_subscriptions = 3;
     c.max_connects_per_ip = 20;
-    c.handshake_timeout_s = 1;
+    c.limits.handshake_timeout = std::chrono::seconds(1);
   });
   // Message rate: a burst of 40 pings against a budget of 5/s (bursts of 10): some are dropped
   // with one rate_limited error, the rest answered, and the connection stays usable.

@@ -31,13 +31,13 @@ std::unique_ptr<edge::app> start_edge(int redis_port, const std::string& node) {
   c.listen_host = "127.0.0.1";
   c.port = 0;
   c.threads = 2;
-  c.batch_window_ms = 0;
+  c.limits.batch_window = std::chrono::milliseconds(0);
   c.redis_port = redis_port;
   c.node_id = node;
   c.shutdown_grace_ms = 1000;
   c.jwt_algorithms = "HS256";
   c.jwt_hs_secret = user_secret;
-  auto e = std::make_unique<edge::app>(c);
+  auto e = test::make_edge(c);
   e->start();
   return e;
 }

@@ -119,7 +119,8 @@ TEST_CASE("readiness follows Redis: lost, wedged subscriber, back", "[ops]") {
   c.node_id = "ready-edge";
   c.probe_interval_ms = 200;
   c.shutdown_grace_ms = 500;
-  edge::app e(c);
+  auto app = test::make_edge(c);
+  auto& e = *app;
   e.start();
   const int port = e.port();
   REQUIRE(wait_until([&] { return readyz(port) == 200; }));

@@ -417,11 +417,11 @@ TEST_CASE("Redis killed and restarted mid-stream: every client ends gap-free or 
           "[portfolio][restart]") {
   test::redis_server redis(true);  // append-only file, fsync on every write
   edge::app_config ca;
-  auto a = std::make_unique<edge::app>([&] {
+  auto a = test::make_edge([&] {
     ca.listen_host = "127.0.0.1";
     ca.port = 0;
     ca.threads = 2;
-    ca.batch_window_ms = 0;
+    ca.limits.batch_window = std::chrono::milliseconds(0);
     ca.redis_port = redis.port();
     ca.node_id = "edge-a";
     ca.jwt_algorithms = "HS256";

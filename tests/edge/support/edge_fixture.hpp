@@ -21,6 +21,13 @@ namespace tickstream::test {
 
 using namespace std::chrono_literals;
 
+// An edge app for config; the test fails if config is refused.
+inline std::unique_ptr<edge::app> make_edge(const edge::app_config& config) {
+  auto made = edge::app::make(config);
+  REQUIRE(made);
+  return std::move(made).value();
+}
+
 struct edge_fixture {
   test::redis_server redis;
   std::unique_ptr<edge::app> edge;
@@ -31,14 +38,14 @@ struct edge_fixture {
     c.listen_host = "127.0.0.1";
     c.port = 0;
     c.threads = 2;
-    c.batch_window_ms = 0;
+    c.limits.batch_window = std::chrono::milliseconds(0);
     c.unsubscribe_linger_ms = 200;
     c.redis_port = redis.port();
     c.shutdown_grace_ms = 1000;
-    c.max_message_bytes = 4096;
+    c.limits.max_message_bytes = 4096;
     c.node_id = "test-edge";
     if (tweak) tweak(c);
-    edge = std::make_unique<edge::app>(c);
+    edge = make_edge(c);
     edge->start();
   }
 

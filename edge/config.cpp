@@ -1,0 +1,129 @@
+#include "edge/config.hpp"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <iterator>
+
+namespace tickstream::edge {
+
+std::string default_node_id() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  return std::string(host[0] != '\0' ? host : "edge") + "-" + std::to_string(::getpid());
+}
+
+void app_config::bind(common::config_parser& p) {
+  if (node_id.empty()) node_id = default_node_id();  // shown as the default in --help and the log
+  p.add_string("listen-host", "TS_EDGE_HOST", listen_host, "Address to listen on for clients.");
+  p.add_int("port", "TS_EDGE_PORT", port, 0, 65535, "Port for WebSocket (/ws) and HTTP (/healthz, /metrics).");
+  p.add_int("threads", "TS_EDGE_THREADS", threads, 0, 64, "Worker threads (0 = one per core).");
+  p.add_redis(redis_host, redis_port, redis_password);
+  p.add_string("node-id", "TS_NODE_ID", node_id, "Name of this edge in Redis and logs (empty: host name and PID).");
+  auto& l = limits;
+  p.add_count<std::size_t>("max-message-bytes", "TS_MAX_MESSAGE_BYTES", l.max_message_bytes, 256, 16 * 1024 * 1024,
+            "Largest client message; larger ones close the connection with 1009.");
+  p.add_count<std::size_t>("max-subscriptions", "TS_MAX_SUBSCRIPTIONS", l.max_subscriptions, 1, 1'000'000,
+            "Symbols one connection may subscribe to.");
+  p.add_count<std::size_t>("soft-queued-frames", "TS_SOFT_QUEUED_FRAMES", l.queue.soft_frames, 1, 10'000'000,
+            "Outbound frames queued per connection past which its ticks are conflated (latest per symbol).");
+  p.add_count<std::size_t>("soft-queued-bytes", "TS_SOFT_QUEUED_BYTES", l.queue.soft_bytes, 1024, 1ULL << 32,
+            "Outbound bytes queued per connection past which its ticks are conflated.");
+  p.add_count<std::size_t>("max-queued-frames", "TS_MAX_QUEUED_FRAMES", l.queue.max_frames, 16, 10'000'000,
+            "Outbound frames queued or held per connection before it is closed as a slow consumer (4008).");
+  p.add_count<std::size_t>("max-queued-bytes", "TS_MAX_QUEUED_BYTES", l.queue.max_bytes, 64 * 1024, 1ULL << 32,
+            "Outbound bytes queued or held per connection before it is closed as a slow consumer (4008).");
+  p.add_duration<std::int64_t>("batch-window-ms", "TS_BATCH_WINDOW_MS", l.batch_window, 0, 60'000,
+            "Batching window in ms (0 = off); clients may ask for a larger one, never a smaller one.");
+  p.add_int("unsubscribe-linger-ms", "TS_UNSUBSCRIBE_LINGER_MS", unsubscribe_linger_ms, 0, 600'000,
+            "How long a channel nobody here wants any more stays subscribed in Redis, so clients that "
+            "reconnect or flip symbols cost no UNSUBSCRIBE/SUBSCRIBE round trip.");
+  p.add_duration<std::int64_t>("idle-timeout-ms", "TS_IDLE_TIMEOUT_MS", l.idle_timeout, 200, 3'600'000,
+            "Milliseconds without client traffic or pong before closing; a ping goes out at half of it.");
+  p.add_duration<std::int64_t>("handshake-timeout", "TS_HANDSHAKE_TIMEOUT", l.handshake_timeout, 1, 300,
+            "Seconds a client has to complete the HTTP request and WebSocket handshake.");
+  p.add_int("shutdown-grace-ms", "TS_SHUTDOWN_GRACE_MS", shutdown_grace_ms, 0, 600'000,
+            "Milliseconds clients get to finish the close handshake at shutdown.");
+  p.add_log_level(log_level);
+  p.add_string("jwt-algorithms", "TS_JWT_ALGORITHMS", jwt_algorithms,
+               "JWT algorithms accepted, pinned: any of HS256, RS256, ES256, comma-separated (empty: no JWTs).");
+  p.add_secret("jwt-hs-secret", "TS_JWT_HS_SECRET", jwt_hs_secret, "HS256 key (at least 32 bytes).");
+  p.add_string("jwt-public-key-file", "TS_JWT_PUBLIC_KEY_FILE", jwt_public_key_file,
+               "PEM public key that verifies RS256/ES256 tokens.");
+  p.add_string("jwt-issuer", "TS_JWT_ISSUER", jwt_issuer, "Required token issuer, \"iss\" (empty: not checked).");
+  p.add_string("jwt-audience", "TS_JWT_AUDIENCE", jwt_audience, "Required token audience, \"aud\" (empty: not checked).");
+  p.add_int("jwt-leeway-s", "TS_JWT_LEEWAY_S", jwt_leeway_s, 0, 300, "Clock skew allowed on exp and nbf, in seconds.");
+  p.add_string("jwt-cookie", "TS_JWT_COOKIE", jwt_cookie, "Cookie that may carry the JWT (empty: none).");
+  p.add_string("session-cookie", "TS_SESSION_COOKIE", session_cookie,
+               "Cookie carrying an opaque session id looked up in Redis as ts:sess:<id> (empty: none).");
+  p.add_bool("allow-query-token", "TS_ALLOW_QUERY_TOKEN", allow_query_token,
+             "Also accept ?token=<JWT> in the URL (it lands in proxy logs: off unless needed).");
+  p.add_int("max-connections-per-user", "TS_MAX_CONNECTIONS_PER_USER", max_connections_per_user, 0, 100'000,
+            "Connections one user may hold across the whole tier (0: no limit).");
+  p.add_duration<std::int64_t>("token-expiry-warning-s", "TS_TOKEN_EXPIRY_WARNING_S", l.token_expiry_warning, 1, 3600,
+            "Seconds before a token or session expires that the client is sent token_expiring.");
+  p.add_count<std::size_t>("max-messages-per-second", "TS_MAX_MESSAGES_PER_SECOND", l.max_messages_per_second, 1, 100'000,
+            "Client messages per second per connection (bursts of twice this); more are dropped with rate_limited.");
+  p.add_int("max-connects-per-ip", "TS_MAX_CONNECTS_PER_IP", max_connects_per_ip, 0, 1'000'000,
+            "New connections per second from one address before 429 (0: no limit).");
+  p.add_int("lease-ttl-ms", "TS_LEASE_TTL_MS", lease_ttl_ms, 1000, 600'000,
+            "Lifetime of a connection lease without refresh: a dead edge's slots free up within this.");
+  p.add_int("stale-after-ms", "TS_STALE_AFTER_MS", stale_after_ms, 100, 3'600'000,
+            "A source without a good heartbeat on ts:sys for this long is stale: its clients get 'stale'.");
+  p.add_int("drain-ms", "TS_DRAIN_MS", drain_ms, 0, 600'000,
+            "On SIGTERM, clients get a reconnect hint and are closed (1001) at random moments within this "
+            "window, so they do not all reconnect at once; the process exits once they are gone.");
+  p.add_int("probe-interval-ms", "TS_PROBE_INTERVAL_MS", probe_interval_ms, 100, 60'000,
+            "How often a probe is published on the edge's own channel; /readyz fails when none came back "
+            "through the subscriber connection for three intervals.");
+  p.add_string("allowed-origins", "TS_ALLOWED_ORIGINS", allowed_origins,
+               "Comma-separated Origins allowed to connect with cookie credentials (required with cookies).");
+}
+
+common::result<auth_config> app_config::auth() const {
+  const auto split = [](const std::string& list) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (start <= list.size()) {
+      auto end = list.find(',', start);
+      if (end == std::string::npos) end = list.size();
+      if (end > start) out.push_back(list.substr(start, end - start));
+      start = end + 1;
+    }
+    return out;
+  };
+  auth_config a;
+  a.session_cookie = session_cookie;
+  a.allow_query_token = allow_query_token;
+  a.allowed_origins = split(allowed_origins);
+  if (!jwt_algorithms.empty()) {
+    jwt_config j;
+    for (const auto& name : split(jwt_algorithms)) {
+      if (name == "HS256") j.accepted.push_back(jwt_alg::hs256);
+      else if (name == "RS256") j.accepted.push_back(jwt_alg::rs256);
+      else if (name == "ES256") j.accepted.push_back(jwt_alg::es256);
+      else return common::error{"jwt-algorithms", "unknown algorithm '" + name + "' (HS256, RS256, ES256)"};
+    }
+    j.hs_secret = jwt_hs_secret;
+    if (!jwt_public_key_file.empty()) {
+      std::ifstream in(jwt_public_key_file);
+      if (!in) return common::error{"jwt-public-key-file", "cannot read " + jwt_public_key_file};
+      j.public_key_pem.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    j.leeway = std::chrono::seconds(jwt_leeway_s);
+    if (!jwt_issuer.empty()) j.issuer = jwt_issuer;
+    if (!jwt_audience.empty()) j.audience = jwt_audience;
+    auto v = jwt_verifier::make(std::move(j));
+    if (!v) return common::error{"jwt-algorithms/--jwt-hs-secret/--jwt-public-key-file", v.err().message};
+    a.jwt = v.value();
+    a.jwt_cookie = jwt_cookie;
+  } else if (!jwt_cookie.empty() || allow_query_token) {
+    return common::error{"jwt-cookie/--allow-query-token", "they need --jwt-algorithms"};
+  }
+  if ((!a.jwt_cookie.empty() || !a.session_cookie.empty()) && a.allowed_origins.empty()) {
+    return common::error{"allowed-origins", "it is required when cookies carry credentials"};
+  }
+  return a;
+}
+
+}  // namespace tickstream::edge

@@ -1,0 +1,55 @@
+#pragma once
+// The edge's configuration: every flag and environment variable (docs/OPERATIONS.md), each
+// default written once with its reason (per-connection limits in net/session_limits.hpp).
+
+#include <cstdint>
+#include <string>
+
+#include "common/config_parser.hpp"
+#include "common/result.hpp"
+#include "edge/auth/authenticator.hpp"
+#include "edge/net/session_limits.hpp"
+
+namespace tickstream::edge {
+
+// The default --node-id: host name and PID.
+std::string default_node_id();
+
+struct app_config {
+  std::string listen_host = "0.0.0.0";  // address for WebSocket and HTTP clients
+  std::int64_t port = 8080;             // 0 picks a free port (tests)
+  std::int64_t threads = 0;             // worker threads; 0 = one per core (a connection lives on one)
+  std::string redis_host = "127.0.0.1";
+  std::int64_t redis_port = 6379;
+  std::string redis_password;           // never logged
+  std::string node_id;                  // names this edge in Redis and logs; default: host name and PID
+  session_limits limits;                // per connection
+  // A channel nobody here wants any more stays subscribed this long, so clients that reconnect or
+  // flip symbols cost no UNSUBSCRIBE/SUBSCRIBE round trip; 5 s covers a reconnect with backoff.
+  std::int64_t unsubscribe_linger_ms = 5000;
+  std::int64_t shutdown_grace_ms = 5000;  // how long closing clients get at shutdown
+  std::string log_level = "info";
+  // Authentication (all off: an open edge serving public data to anyone, for development).
+  std::string jwt_algorithms;        // pinned, e.g. "RS256" or "HS256,ES256"
+  std::string jwt_hs_secret;         // HS256 key; never logged
+  std::string jwt_public_key_file;   // PEM public key for RS256/ES256
+  std::string jwt_issuer;            // required "iss" (empty: not checked)
+  std::string jwt_audience;          // required "aud" (empty: not checked)
+  std::int64_t jwt_leeway_s = 30;    // clock skew between the token issuer and us
+  std::string jwt_cookie;            // cookie carrying a JWT
+  std::string session_cookie;        // cookie carrying a session id (ts:sess:<id>)
+  bool allow_query_token = false;    // accept ?token=<JWT> (it lands in proxy logs)
+  std::string allowed_origins;       // comma-separated; required with cookie credentials
+  std::int64_t max_connections_per_user = 5;  // tier-wide, as the seed systems allowed; 0 = no limit
+  std::int64_t lease_ttl_ms = 30'000;         // a dead edge's leases lapse within this
+  std::int64_t max_connects_per_ip = 100;     // new connections per second from one address; 0 = off
+  std::int64_t stale_after_ms = 30'000;       // a source silent this long is stale (the seeds' 30 s)
+  std::int64_t drain_ms = 20'000;             // SIGTERM: clients are closed spread over this window
+  std::int64_t probe_interval_ms = 2'000;     // readiness probe through the own pub/sub channel
+
+  void bind(common::config_parser& parser);
+  // The authentication settings, built and checked. The error's code names the flag at fault.
+  common::result<auth_config> auth() const;
+};
+
+}  // namespace tickstream::edge

@@ -1,0 +1,285 @@
+#include "edge/net/session_handler.hpp"
+
+#include <algorithm>
+
+#include "common/clock.hpp"
+#include "common/log.hpp"
+#include "edge/fanout/frame_sink.hpp"
+#include "edge/fanout/worker.hpp"
+#include "edge/net/subscription_plan.hpp"
+#include "edge/portfolio/private_state_reader.hpp"
+#include "edge/protocol/private_channels.hpp"
+#include "edge/protocol/ws_codec.hpp"
+
+namespace tickstream::edge {
+namespace {
+
+std::int64_t steady_us(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+
+}  // namespace
+
+session_handler::session_handler(session_output& out, frame_sink& sink, worker& w, services& svc, identity who)
+    : out_(out),
+      sink_(sink),
+      worker_(w),
+      svc_(svc),
+      who_(std::move(who)),
+      // Bursts of twice the rate: a client's opening subscribes and pings arrive together.
+      messages_(2 * svc.limits.max_messages_per_second, svc.limits.max_messages_per_second,
+                steady_us(clock::now())) {}
+
+// --- messages -------------------------------------------------------------------------------
+
+void session_handler::on_text(std::string_view text, clock::time_point now) {
+  if (!take_message_token(now)) return;
+  auto msg = parse_client_message(text);
+  if (!msg) {
+    common::log_info("bad client message", {{"worker", worker_.id()}, {"code", msg.err().code},
+                                            {"reason", msg.err().message}, {"excerpt", common::excerpt(text, 80)}});
+    return fail(msg.err().code, msg.err().message);
+  }
+  if (auto* sub = std::get_if<subscription_request>(&msg.value())) {
+    sub->subscribe ? handle_subscribe(*sub) : handle_unsubscribe(*sub);
+  } else if (auto* ping = std::get_if<ping_request>(&msg.value())) {
+    out_.reply(render_pong(ping->id_json, common::now_us()));
+  } else if (auto* refresh = std::get_if<refresh_request>(&msg.value())) {
+    handle_refresh(*refresh);
+  }
+}
+
+bool session_handler::take_message_token(clock::time_point now) {
+  if (messages_.take(steady_us(now))) return true;
+  svc_.metrics.client_error("rate_limited");
+  if (++rate_violations_ > svc_.limits.max_rate_violations) {
+    common::log_warn("client exceeds its message rate persistently; closing with 1008", {{"worker", worker_.id()}});
+    out_.close(close_code::policy_violation, "message rate exceeded", "rate_limited", true);
+  } else if (now - last_rate_error_ >= std::chrono::seconds(1)) {
+    last_rate_error_ = now;  // one error a second at most: a flood must not be answered by a flood
+    const auto rate = static_cast<int>(svc_.limits.max_messages_per_second);
+    out_.reply(render_error("rate_limited", "more than " + std::to_string(rate) + " messages a second; this one was dropped"));
+  }
+  return false;
+}
+
+void session_handler::handle_refresh(const refresh_request& req) {
+  if (svc_.auth.jwt == nullptr || who_.anonymous()) {
+    return fail("refresh_not_supported", "this connection is not authenticated with a JWT");
+  }
+  auto id = svc_.auth.jwt->verify(req.token, common::now_us() / 1'000'000);
+  if (!id) return fail(id.err().code, id.err().message);  // the connection keeps its old expiry
+  if (id->user_id != who_.user_id) return fail("wrong_subject", "a refreshed token must be for the same user");
+  out_.credential_refreshed(id->expires_at_s);
+  out_.reply(render_refreshed(id->expires_at_s.value_or(0)));
+}
+
+void session_handler::fail(const std::string& code, std::string_view message) {
+  svc_.metrics.client_error(code);
+  out_.reply(render_error(code, message));
+}
+
+// --- subscriptions --------------------------------------------------------------------------
+
+namespace {
+
+subscription_holdings holdings_of(const worker& w, frame_sink* sink, const identity& who, std::uint8_t bits,
+                                  const std::vector<std::string>* follow_only, const private_feed* feed,
+                                  const services& svc) {
+  subscription_holdings h;
+  h.anonymous = who.anonymous();
+  h.channel_bits = bits;
+  w.for_each_subscription(sink, [&h](const std::string& key) { h.keys.push_back(key); });
+  if (follow_only != nullptr) h.follow_only = *follow_only;
+  if (feed != nullptr) {
+    for (const auto& key : h.keys) {
+      if (feed->follows(key)) h.followed.push_back(key);
+    }
+  }
+  h.max_subscriptions = svc.limits.max_subscriptions;
+  h.server_window = svc.limits.batch_window;
+  return h;
+}
+
+}  // namespace
+
+bool session_handler::is_follow_only(const std::string& symbol) const {
+  return extras_ && std::find(extras_->follow_only.begin(), extras_->follow_only.end(), symbol) !=
+                        extras_->follow_only.end();
+}
+
+void session_handler::handle_unsubscribe(subscription_request& req) {
+  const std::uint8_t held = feed_ ? feed_->bits() : 0;
+  const auto plan = plan_unsubscribe(
+      req, holdings_of(worker_, &sink_, who_, held, extras_ ? &extras_->follow_only : nullptr, feed_.get(), svc_));
+  for (const auto& s : plan.to_follow) more().follow_only.push_back(s);
+  for (const auto& s : plan.to_release) worker_.unsubscribe(&sink_, s);
+  if (held != 0 && feed_->drop(plan.channel_bits) == 0) worker_.unsubscribe(&sink_, user_route(who_.user_id));
+  out_.reply(render_unsubscribed(plan.symbols, plan.channels));
+}
+
+void session_handler::handle_subscribe(subscription_request& req) {
+  const auto route = user_route(who_.user_id);
+  auto plan = plan_subscribe(req, holdings_of(worker_, &sink_, who_, feed_ ? feed_->bits() : 0,
+                                              extras_ ? &extras_->follow_only : nullptr, feed_.get(), svc_),
+                             route);
+  if (plan.window) out_.set_batch_window(*plan.window);
+  for (const auto& s : plan.taken_over) std::erase(more().follow_only, s);
+
+  // The confirmation goes out once Redis has confirmed every accepted symbol, so a client may
+  // rely on receiving every tick published after it reads "subscribed". Then the snapshot.
+  struct confirmation {
+    subscribe_plan plan;
+    std::size_t remaining = 1;  // +1 guard until every symbol has been handed to the worker
+    std::uint64_t ticket = 0;   // the private feed's, when channels were subscribed
+    std::optional<std::int64_t> since;
+    bool snapshot = true;
+  };
+  auto pending = std::make_shared<confirmation>();
+  pending->since = req.since;
+  pending->snapshot = req.snapshot;
+  const auto bits = plan.channel_bits;
+  pending->plan = std::move(plan);
+  // The worker may run this after the connection is gone (a waiter of a symbol others still hold).
+  auto done = [this, pending, alive = out_.lifetime()] {
+    if (--pending->remaining != 0) return;
+    const auto keep = alive.lock();
+    if (!keep || out_.ending()) return;
+    auto& p = pending->plan;
+    out_.reply(render_subscribed(p.symbols, p.channels, p.rejected, out_.batch_window().count()));
+    if (pending->ticket != 0) {
+      feed_->sync(pending->ticket, pending->since, p.symbols, pending->snapshot);
+    } else if (pending->snapshot && !p.symbols.empty()) {
+      send_price_snapshot(p.symbols);
+    }
+    report_stale_sources();
+  };
+  // Private channels share one subscription: the user's own route (no other can be named).
+  // (Subscribing to a route already held changes nothing and confirms once it is active.)
+  if (bits != 0) {
+    if (!feed_) {
+      feed_ = std::make_unique<private_feed>(
+          static_cast<private_feed::host&>(*this),
+          private_feed::context{[&redis = svc_.redis](state_request r, auto cb) {
+                                  read_private_state(redis, std::move(r), std::move(cb));
+                                },
+                                svc_.metrics},
+          who_.user_id);
+    }
+    pending->ticket = feed_->hold(bits);
+    ++pending->remaining;
+    worker_.subscribe(&sink_, route, done);
+  }
+  const auto& symbols = pending->plan.symbols;
+  for (const auto& s : symbols) {
+    ++pending->remaining;
+    worker_.subscribe(&sink_, s, done);
+  }
+  if (!pending->plan.rejected.empty()) {
+    for (const auto& r : pending->plan.rejected) {
+      if (r.code == "too_many_subscriptions") svc_.metrics.client_error(r.code);
+    }
+  }
+  // (Ticks reach this session only through posted handlers, so none can slip in before this.)
+  if (req.snapshot && !symbols.empty()) ++more().price_snapshots_pending;
+  done();  // drop the guard
+}
+
+void session_handler::send_price_snapshot(std::vector<std::string> symbols) {
+  state_request req;
+  req.symbols = std::move(symbols);
+  read_private_state(svc_.redis, std::move(req), [post = out_.poster(), this](common::result<private_state> r) {
+    post([this, r = std::move(r)]() mutable {
+      if (!r) {
+        // The ticks themselves are flowing; only the starting prices are missing.
+        common::log_warn("could not read last ticks for a snapshot",
+                         {{"worker", worker_.id()}, {"reason", r.err().message}});
+        std::vector<std::pair<std::string, std::string>> none;
+        feed_filter_prices(none);  // keeps the count of pending snapshots
+        return;
+      }
+      feed_filter_prices(r->prices);
+      std::vector<std::string> prices;
+      for (auto& [symbol, tick] : r->prices) prices.push_back(std::move(tick));
+      snapshot_parts parts;
+      parts.prices = &prices;
+      feed_reply(render_snapshot(parts));
+    });
+  });
+}
+
+// --- events ---------------------------------------------------------------------------------
+
+void session_handler::on_event(const frame_ptr& f) {
+  // The user's stored events go through the feed: sequence checks, channel filter, P&L.
+  if (is_private(f->kind)) {
+    if (feed_) feed_->on_event(f);
+    return;
+  }
+  if (f->kind == frame_kind::tick) {
+    if (feed_ && feed_->follows(f->key)) feed_->on_tick(*f);
+    if (extras_) {
+      auto& x = *extras_;
+      if (is_follow_only(f->key)) return;
+      if (x.price_snapshots_pending > 0 && std::find(x.ticked.begin(), x.ticked.end(), f->key) == x.ticked.end()) {
+        x.ticked.push_back(f->key);
+      }
+    }
+  }
+  out_.deliver(f);
+}
+
+void session_handler::tick(clock::time_point now) {
+  if (feed_) feed_->tick(now);
+}
+
+void session_handler::resubscribed() {
+  if (feed_) feed_->on_resubscribed();
+}
+
+void session_handler::feed_follow(const std::string& symbol, bool follow) {
+  auto& list = more().follow_only;
+  const auto it = std::find(list.begin(), list.end(), symbol);
+  if (follow) {
+    if (worker_.is_subscribed(&sink_, symbol)) return;  // the client's own subscription carries it
+    list.push_back(symbol);
+    worker_.subscribe(&sink_, symbol, nullptr);
+  } else if (it != list.end()) {
+    list.erase(it);
+    worker_.unsubscribe(&sink_, symbol);
+  }
+}
+
+void session_handler::feed_filter_prices(std::vector<std::pair<std::string, std::string>>& prices) {
+  auto& x = more();
+  std::erase_if(prices, [&x](const auto& p) {
+    return std::find(x.ticked.begin(), x.ticked.end(), p.first) != x.ticked.end();
+  });
+  if (x.price_snapshots_pending > 0 && --x.price_snapshots_pending == 0) x.ticked.clear();
+}
+
+// --- sources --------------------------------------------------------------------------------
+
+bool session_handler::depends_on(const std::string& source) const {
+  if (feed_ && feed_->depends_on(source)) return true;
+  bool found = false;
+  worker_.for_each_subscription(&sink_, [&](const std::string& key) {
+    if (found || is_user_route(key)) return;
+    if (const auto* src = worker_.tick_source(key); src != nullptr && *src == source) found = true;
+  });
+  return found;
+}
+
+void session_handler::report_stale_sources() {
+  for (const auto& [source, since_us] : worker_.stale_sources()) {
+    if (depends_on(source)) out_.reply(render_stale(source, since_us));
+  }
+}
+
+void session_handler::source_changed(const std::string& source, bool stale, std::int64_t since_us) {
+  if (out_.ending() || !depends_on(source)) return;
+  svc_.metrics.source_transition(source, stale);
+  out_.reply(stale ? render_stale(source, since_us) : render_fresh(source));
+}
+
+}  // namespace tickstream::edge

@@ -1,0 +1,96 @@
+#pragma once
+// The protocol side of one client connection: what its messages mean (subscribe, unsubscribe,
+// refresh, ping), its subscriptions on the worker, its private stream, snapshots, and the source
+// notices it depends on. It never touches the socket: it talks to its ws_session through
+// session_output, and the session hands it what arrives.
+//
+// Threading: owned by its ws_session and used on that session's worker thread only.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/token_bucket.hpp"
+#include "edge/auth/authenticator.hpp"
+#include "edge/net/services.hpp"
+#include "edge/net/session_output.hpp"
+#include "edge/portfolio/private_feed.hpp"
+#include "edge/protocol/client_protocol.hpp"
+#include "edge/protocol/frame.hpp"
+
+namespace tickstream::edge {
+
+class frame_sink;
+class worker;
+
+class session_handler final : private private_feed::host {
+ public:
+  using clock = std::chrono::steady_clock;
+
+  // sink: the connection as the worker knows it (its subscriptions are held under it).
+  session_handler(session_output& out, frame_sink& sink, worker& w, services& svc, identity who);
+
+  const identity& who() const noexcept { return who_; }
+
+  // A text message from the client.
+  void on_text(std::string_view text, clock::time_point now);
+  // A frame from the fan-out for this connection.
+  void on_event(const frame_ptr& f);
+  // About once a second: the private stream's retries.
+  void tick(clock::time_point now);
+  // Redis confirmed the user's channel again after a reconnect.
+  void resubscribed();
+  void source_changed(const std::string& source, bool stale, std::int64_t since_us);
+
+ private:
+  // False when the message is over the client's rate (it is then dropped).
+  bool take_message_token(clock::time_point now);
+  void handle_subscribe(subscription_request& req);
+  void handle_unsubscribe(subscription_request& req);
+  void handle_refresh(const refresh_request& req);
+  void fail(const std::string& code, std::string_view message);
+  // The last ticks of symbols, as a snapshot frame (a subscribe without private channels).
+  void send_price_snapshot(std::vector<std::string> symbols);
+  // Whether anything this connection receives comes from source.
+  bool depends_on(const std::string& source) const;
+  void report_stale_sources();
+  bool is_follow_only(const std::string& symbol) const;
+
+  // private_feed::host
+  void feed_deliver(frame_ptr f) override { out_.deliver(f); }
+  void feed_reply(std::string json) override { out_.reply(json, true); }
+  void feed_follow(const std::string& symbol, bool follow) override;
+  std::function<void(std::function<void()>)> feed_poster() override { return out_.poster(); }
+  void feed_filter_prices(std::vector<std::pair<std::string, std::string>>& prices) override;
+
+  session_output& out_;
+  frame_sink& sink_;
+  worker& worker_;
+  services& svc_;
+  const identity who_;  // fixed at the upgrade (expiry moves with "refresh")
+  common::token_bucket messages_;  // the client's message rate
+  std::size_t rate_violations_ = 0;
+  clock::time_point last_rate_error_{};
+  // The user's private stream; created by the first subscribe to a private channel.
+  std::unique_ptr<private_feed> feed_;
+  // State most connections never need, allocated on first use (idle connections stay small).
+  struct extras {
+    // Symbols subscribed only to follow a position's price (the client did not ask for their ticks).
+    std::vector<std::string> follow_only;
+    // Snapshots with prices asked for and not yet rendered, and the symbols whose ticks went out
+    // meanwhile (a snapshot must not hand the client an older price than one it already has).
+    std::uint32_t price_snapshots_pending = 0;
+    std::vector<std::string> ticked;
+  };
+  std::unique_ptr<extras> extras_;
+  extras& more() {
+    if (!extras_) extras_ = std::make_unique<extras>();
+    return *extras_;
+  }
+};
+
+}  // namespace tickstream::edge

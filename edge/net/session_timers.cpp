@@ -1,0 +1,44 @@
+#include "edge/net/session_timers.hpp"
+
+namespace tickstream::edge {
+
+session_timers::decision session_timers::decide(clock::time_point now, std::int64_t now_s) noexcept {
+  using end_kind = decision::end_kind;
+  decision d;
+  if (closing_) {
+    if (now >= close_deadline_) d.end = end_kind::close_timeout;
+    return d;
+  }
+  if (expires_at_s_) {
+    if (now_s >= *expires_at_s_) {
+      d.end = end_kind::token_expired;
+      return d;
+    }
+    if (!expiry_warned_ && now_s + settings_.token_expiry_warning.count() >= *expires_at_s_) {
+      expiry_warned_ = true;
+      d.warn_expiry = true;
+    }
+  }
+  const auto idle = now - last_rx_;
+  if (idle >= settings_.idle_timeout) {
+    d.end = end_kind::idle;
+    return d;
+  }
+  d.tick_feed = true;
+  if (now >= drain_close_at_) {
+    d.end = end_kind::drain;
+    return d;
+  }
+  if (settings_.lease_refresh.count() > 0 && now - lease_refreshed_ >= settings_.lease_refresh) {
+    lease_refreshed_ = now;
+    d.refresh_lease = true;
+  }
+  // Seed behaviour: a ping after half the idle timeout of silence; the close at the whole of it.
+  if (!ping_sent_ && idle * 2 >= settings_.idle_timeout) {
+    ping_sent_ = true;
+    d.ping = true;
+  }
+  return d;
+}
+
+}  // namespace tickstream::edge

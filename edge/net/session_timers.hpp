@@ -1,0 +1,84 @@
+#pragma once
+// The timed decisions of one connection — close-handshake timeout, token expiry and its warning,
+// idle timeout, drain close, lease refresh, heartbeat ping — as a pure function of the time.
+// The session feeds it what happens (traffic, refresh, close, drain) and acts on what decide()
+// returns; tests drive it with made-up times.
+//
+// Threading: owned by one session, used on its worker thread only.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+
+namespace tickstream::edge {
+
+class session_timers {
+ public:
+  using clock = std::chrono::steady_clock;
+
+  struct settings {
+    std::chrono::milliseconds idle_timeout{30'000};    // no traffic for this long: closed
+    std::chrono::seconds token_expiry_warning{60};     // token_expiring this long before expiry
+    std::chrono::milliseconds lease_refresh{0};        // refresh the connection lease this often (0: none)
+  };
+
+  // What the heartbeat sweep must do, in this order: warn, then end the connection if `end` says
+  // so; otherwise run the feed's timers, then refresh the lease and ping as flagged.
+  struct decision {
+    enum class end_kind {
+      none,
+      close_timeout,  // our close frame went unanswered: close the socket
+      token_expired,  // close 4001
+      idle,           // no traffic within the idle timeout: close the socket
+      drain,          // close 1001 (after the reconnect hint)
+    };
+    end_kind end = end_kind::none;
+    bool warn_expiry = false;  // send token_expiring (once per credential)
+    bool tick_feed = false;
+    bool refresh_lease = false;
+    bool ping = false;  // once per silence
+  };
+
+  session_timers(settings s, clock::time_point now, std::optional<std::int64_t> expires_at_s)
+      : settings_(s), expires_at_s_(expires_at_s), last_rx_(now), lease_refreshed_(now) {}
+
+  // Any bytes from the client are a sign of life.
+  void on_traffic(clock::time_point now) noexcept {
+    last_rx_ = now;
+    ping_sent_ = false;
+  }
+  // A refresh moved the credential's expiry (nullopt: it no longer expires).
+  void on_refreshed(std::optional<std::int64_t> expires_at_s) noexcept {
+    expires_at_s_ = expires_at_s;
+    expiry_warned_ = false;
+  }
+  // Our close frame is out: past deadline the socket is closed whatever the client does.
+  void on_closing(clock::time_point deadline) noexcept {
+    closing_ = true;
+    close_deadline_ = deadline;
+  }
+  // Draining: close at `at`. False if a drain close was already set.
+  bool drain_at(clock::time_point at) noexcept {
+    if (drain_close_at_ != clock::time_point::max()) return false;
+    drain_close_at_ = at;
+    return true;
+  }
+
+  // now: steady time; now_s: wall-clock seconds since the epoch (token expiry is wall-clock).
+  decision decide(clock::time_point now, std::int64_t now_s) noexcept;
+
+  std::optional<std::int64_t> expires_at_s() const noexcept { return expires_at_s_; }
+
+ private:
+  const settings settings_;
+  std::optional<std::int64_t> expires_at_s_;
+  clock::time_point last_rx_;
+  clock::time_point lease_refreshed_;
+  clock::time_point close_deadline_{};
+  clock::time_point drain_close_at_ = clock::time_point::max();
+  bool expiry_warned_ = false;
+  bool ping_sent_ = false;
+  bool closing_ = false;
+};
+
+}  // namespace tickstream::edge
