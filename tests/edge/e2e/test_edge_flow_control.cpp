@@ -111,21 +111,17 @@ std::vector<rapidjson::Document> events_of(const std::string& frame) {
 
 }  // namespace
 
-TEST_CASE("batching: the first event goes out at once, later ones coalesce, one frame per window", "[batching][timing]") {
-  constexpr auto window = 200ms;
-  edge_fixture fx([&](edge::app_config& c) { c.limits.batch_window = std::chrono::milliseconds(window.count()); });
+// The batching rules themselves (first event at once, one frame per window, no event waits longer
+// than a window, conflation) are the outbound queue's, unit-tested with a made-up clock in
+// tests/edge/fanout/test_outbound_queue.cpp. This checks the wiring: a real edge batches a burst.
+TEST_CASE("batching: a burst leaves as the first tick alone, then batches, latest per symbol", "[batching]") {
+  edge_fixture fx([&](edge::app_config& c) { c.limits.batch_window = std::chrono::milliseconds(200); });
   auto c = fx.connect();
   CHECK(parse(subscribe(*c, R"(["AAPL","MSFT"])"))["batch_ms"].GetInt() == 200);
   publisher pub(fx.redis.port());
-
-  // 1.5 s of ticks every 10 ms, alternating symbols.
-  std::jthread feed([&] {
-    for (int i = 0; i < 150; ++i) {
-      pub.tick(i % 2 ? "MSFT" : "AAPL", i);
-      std::this_thread::sleep_for(10ms);
-    }
-  });
-  const auto frames = read_frames(*c, 5s, [](const std::vector<received>& got) {
+  for (int i = 0; i < 150; ++i) pub.tick(i % 2 ? "MSFT" : "AAPL", i);  // one pipeline: a burst
+  pub.flush();
+  const auto frames = read_frames(*c, 10s, [](const std::vector<received>& got) {
     for (const auto& f : got) {
       for (const auto& e : events_of(f.text)) {
         if (e["size"].GetInt() == 149) return true;
@@ -133,49 +129,25 @@ TEST_CASE("batching: the first event goes out at once, later ones coalesce, one 
     }
     return false;
   });
-  feed.join();
   REQUIRE(frames.size() >= 2);
   // The first tick found an idle connection: sent alone, not as a batch.
   CHECK(parse(frames.front().text)["type"].GetString() == std::string("price_update"));
-  // Frames are spaced by at least a window (less a little timer slack)...
-  for (std::size_t i = 1; i < frames.size(); ++i) {
-    CHECK(frames[i].at - frames[i - 1].at >= window - 25ms);
-  }
-  // ...so 1.5 s of ticks took about 1.5 s / 200 ms frames instead of 150.
-  CHECK(frames.size() <= 10);
-  // Conflation keeps the latest per symbol; nothing waited longer than a window (plus slack).
-  int last_aapl = -1, last_msft = -1;
+  bool batched = false;
+  int last_aapl = -1, last_msft = -1, events = 0;
   for (const auto& f : frames) {
+    batched = batched || parse(f.text)["type"].GetString() == std::string("batch");
     for (const auto& e : events_of(f.text)) {
-      const int seq = e["size"].GetInt();
+      ++events;
+      const int n = e["size"].GetInt();
       auto& last = std::string(e["symbol"].GetString()) == "AAPL" ? last_aapl : last_msft;
-      CHECK(seq > last);  // per symbol, in order
-      last = seq;
-      CHECK(f.at_us - e["recv_us"].GetInt64() <= 200'000 + 60'000);
+      CHECK(n > last);  // per symbol, in order
+      last = n;
     }
   }
+  CHECK(batched);
+  CHECK(events < 150);  // conflated within the window: latest per symbol
   CHECK(last_aapl == 148);
   CHECK(last_msft == 149);
-}
-
-TEST_CASE("batching: no event waits longer than one window", "[batching][timing]") {
-  constexpr auto window = 300ms;
-  edge_fixture fx([&](edge::app_config& c) { c.limits.batch_window = std::chrono::milliseconds(window.count()); });
-  auto c = fx.connect();
-  subscribe(*c, R"(["AAPL"])");
-  publisher pub(fx.redis.port());
-  pub.tick("AAPL", 0);  // opens a window
-  auto first = c->next(2s);
-  REQUIRE(first);
-  const auto t0 = std::chrono::steady_clock::now();
-  pub.tick("AAPL", 1);  // arrives within the window: held until it ends
-  pub.flush();
-  auto second = c->next(2s);
-  REQUIRE(second);
-  const auto waited = std::chrono::steady_clock::now() - t0;
-  CHECK(waited <= window + 100ms);
-  CHECK(waited >= window - 100ms);
-  CHECK(parse(*second)["size"].GetInt() == 1);
 }
 
 TEST_CASE("a client may widen its batching window but not narrow it", "[batching]") {
@@ -250,17 +222,22 @@ TEST_CASE("a never-reading client is conflated, then closed, and a healthy one b
   CHECK(worst_age_us.load() < 2'000'000);
 }
 
-TEST_CASE("heartbeats keep a responsive client open and close a silent one", "[heartbeat][timing]") {
-  edge_fixture fx([](edge::app_config& c) { c.limits.idle_timeout = std::chrono::milliseconds(800); });
+// When to ping and when to give up is session_timers' (unit-tested in
+// tests/edge/net/test_session_timers.cpp); this checks the wiring with a real client.
+TEST_CASE("heartbeats keep a responsive client open and close a silent one", "[heartbeat]") {
+  edge_fixture fx([](edge::app_config& c) { c.limits.idle_timeout = std::chrono::milliseconds(3000); });
   auto responsive = fx.connect();
   auto silent = fx.connect();
   // The responsive client sends nothing, but its WebSocket layer answers the edge's pings while
-  // we read; the silent one never reads, so it never answers.
-  const auto until = std::chrono::steady_clock::now() + 2500ms;
-  while (std::chrono::steady_clock::now() < until) responsive->next(50ms);
+  // we read; the silent one never reads, so it never answers. (The idle timeout is long enough
+  // that a busy test machine still reads within half of it.)
+  REQUIRE(wait_until([&] {
+    responsive->next(50ms);
+    return fx.get("/metrics").body.find(R"(tickstream_edge_disconnects_total{reason="timeout"} 1)") !=
+           std::string::npos;
+  }, 15s));
   CHECK_FALSE(responsive->closed());
-  REQUIRE(wait_until([&] { silent->next(10ms); return silent->closed(); }, 2s));
-  CHECK(fx.get("/metrics").body.find(R"(tickstream_edge_disconnects_total{reason="timeout"} 1)") != std::string::npos);
+  REQUIRE(wait_until([&] { silent->next(10ms); return silent->closed(); }, 2s));  // it was the silent one
   REQUIRE(responsive->send(R"({"type":"ping"})"));
   auto pong = responsive->next(2s);
   REQUIRE(pong);

@@ -1,0 +1,93 @@
+#include <catch2/catch.hpp>
+
+#include "edge/net/session_timers.hpp"
+
+using namespace tickstream::edge;
+using namespace std::chrono_literals;
+using end_kind = session_timers::decision::end_kind;
+
+namespace {
+
+const session_timers::clock::time_point t0 = session_timers::clock::time_point(1000s);
+constexpr std::int64_t wall0 = 1'800'000'000;  // wall-clock seconds at t0
+
+session_timers::settings settings(std::chrono::milliseconds lease_refresh = 0ms) {
+  session_timers::settings s;
+  s.idle_timeout = 30s;
+  s.token_expiry_warning = 60s;
+  s.lease_refresh = lease_refresh;
+  return s;
+}
+
+// decide() at t0 + dt.
+session_timers::decision at(session_timers& t, std::chrono::milliseconds dt) {
+  return t.decide(t0 + dt, wall0 + std::chrono::duration_cast<std::chrono::seconds>(dt).count());
+}
+
+}  // namespace
+
+TEST_CASE("session timers: one ping after half the idle timeout of silence, closed at all of it", "[heartbeat]") {
+  session_timers t(settings(), t0, std::nullopt);
+  CHECK_FALSE(at(t, 14'999ms).ping);
+  CHECK(at(t, 15s).ping);
+  CHECK_FALSE(at(t, 16s).ping);  // once per silence
+  CHECK(at(t, 29'999ms).end == end_kind::none);
+  CHECK(at(t, 30s).end == end_kind::idle);
+  // Traffic (a pong is traffic) starts the silence again.
+  session_timers u(settings(), t0, std::nullopt);
+  CHECK(at(u, 15s).ping);
+  u.on_traffic(t0 + 20s);
+  CHECK(at(u, 34s).end == end_kind::none);
+  CHECK_FALSE(at(u, 34s).ping);
+  CHECK(at(u, 35s).ping);
+  CHECK(at(u, 50s).end == end_kind::idle);
+  CHECK(at(u, 20s).tick_feed);
+}
+
+TEST_CASE("session timers: a token is warned once before it expires, and the connection ends at expiry",
+          "[heartbeat][auth]") {
+  session_timers t(settings(), t0, wall0 + 100);
+  CHECK_FALSE(at(t, 39s).warn_expiry);
+  CHECK(at(t, 40s).warn_expiry);  // 60 s before
+  CHECK_FALSE(at(t, 41s).warn_expiry);
+  t.on_traffic(t0 + 90s);
+  CHECK(at(t, 99s).end == end_kind::none);
+  CHECK(at(t, 100s).end == end_kind::token_expired);
+  // A refresh moves the expiry and warns again before the new one.
+  session_timers r(settings(), t0, wall0 + 100);
+  CHECK(at(r, 40s).warn_expiry);
+  r.on_refreshed(wall0 + 200);
+  r.on_traffic(t0 + 100s);
+  CHECK(at(r, 100s).end == end_kind::none);
+  CHECK(at(r, 140s).warn_expiry);
+  CHECK(r.expires_at_s() == wall0 + 200);
+}
+
+TEST_CASE("session timers: leases refresh on their cadence, a drain closes at its time", "[heartbeat]") {
+  session_timers t(settings(10s), t0, std::nullopt);
+  CHECK_FALSE(at(t, 9s).refresh_lease);
+  CHECK(at(t, 10s).refresh_lease);
+  CHECK_FALSE(at(t, 19s).refresh_lease);
+  CHECK(at(t, 20s).refresh_lease);
+  session_timers none(settings(), t0, std::nullopt);
+  CHECK_FALSE(at(none, 20s).refresh_lease);  // no lease held
+
+  CHECK(t.drain_at(t0 + 25s));
+  CHECK_FALSE(t.drain_at(t0 + 21s));  // the first drain time stands
+  CHECK(at(t, 24s).end == end_kind::none);
+  const auto d = at(t, 25s);
+  CHECK(d.end == end_kind::drain);
+  CHECK(d.tick_feed);
+  CHECK_FALSE(d.ping);
+}
+
+TEST_CASE("session timers: once closing, only the close handshake's deadline counts", "[heartbeat]") {
+  session_timers t(settings(10s), t0, wall0 + 5);
+  t.on_closing(t0 + 5s);
+  const auto before = at(t, 4s);
+  CHECK(before.end == end_kind::none);
+  CHECK_FALSE(before.warn_expiry);
+  CHECK_FALSE(before.ping);
+  CHECK_FALSE(before.tick_feed);
+  CHECK(at(t, 5s).end == end_kind::close_timeout);
+}

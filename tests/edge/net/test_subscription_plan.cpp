@@ -1,0 +1,102 @@
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "edge/net/subscription_plan.hpp"
+#include "edge/protocol/private_channels.hpp"
+
+using namespace tickstream::edge;
+using strings = std::vector<std::string>;
+
+namespace {
+
+subscription_request request(strings symbols, strings channels = {}, bool subscribe = true) {
+  subscription_request r;
+  r.subscribe = subscribe;
+  r.symbols = std::move(symbols);
+  r.channels = std::move(channels);
+  return r;
+}
+
+strings codes(const std::vector<rejection>& rejected) {
+  strings out;
+  for (const auto& r : rejected) out.push_back(r.name + ":" + r.code);
+  return out;
+}
+
+const std::string route = "{u}u-1";
+
+}  // namespace
+
+TEST_CASE("subscription plan: symbols normalized and deduplicated, bad entries rejected with a reason",
+          "[subscriptions]") {
+  subscription_holdings held;
+  auto req = request({"aapl", "AAPL", "brk.b", "not a symbol", ""}, {"positions", "positions", "news"});
+  const auto plan = plan_subscribe(req, held, route);
+  CHECK(plan.symbols == strings{"AAPL", "BRK.B"});
+  CHECK(plan.channels == strings{"positions"});
+  CHECK(plan.channel_bits == channel_bits::positions);
+  CHECK(codes(plan.rejected) == strings{"news:unknown_channel", "not a symbol:invalid_symbol", ":invalid_symbol"});
+  CHECK_FALSE(plan.window);
+}
+
+TEST_CASE("subscription plan: anonymous connections get no private channel", "[subscriptions]") {
+  subscription_holdings held;
+  held.anonymous = true;
+  auto req = request({"AAPL"}, {"orders", "account"});
+  const auto plan = plan_subscribe(req, held, route);
+  CHECK(plan.channel_bits == 0);
+  CHECK(plan.channels.empty());
+  CHECK(codes(plan.rejected) == strings{"orders:unauthenticated", "account:unauthenticated"});
+  CHECK(plan.symbols == strings{"AAPL"});
+}
+
+TEST_CASE("subscription plan: the per-connection limit counts the user's route, not symbols held for P&L",
+          "[subscriptions]") {
+  subscription_holdings held;
+  held.max_subscriptions = 3;
+  held.keys = {"AAPL", "TSLA"};   // the client's AAPL, and TSLA followed for a position
+  held.follow_only = {"TSLA"};
+  // The route (new) counts: AAPL + route + one more symbol reach 3.
+  auto req = request({"MSFT", "NVDA", "AAPL"}, {"positions"});
+  auto plan = plan_subscribe(req, held, route);
+  CHECK(plan.symbols == strings{"MSFT", "AAPL"});  // AAPL is already held: no new slot needed
+  CHECK(codes(plan.rejected) == strings{"NVDA:too_many_subscriptions"});
+  // A symbol held for P&L is taken over without a limit check (it already has its slot).
+  subscription_holdings full = held;
+  full.keys = {"AAPL", "MSFT", "NVDA", "TSLA"};
+  full.follow_only = {"TSLA"};
+  auto take = request({"TSLA", "AMD"});
+  plan = plan_subscribe(take, full, route);
+  CHECK(plan.symbols == strings{"TSLA"});
+  CHECK(plan.taken_over == strings{"TSLA"});
+  CHECK(codes(plan.rejected) == strings{"AMD:too_many_subscriptions"});
+}
+
+TEST_CASE("subscription plan: a client may widen its batching window, never narrow it", "[subscriptions][batching]") {
+  subscription_holdings held;
+  held.server_window = std::chrono::milliseconds(100);
+  auto narrow = request({"AAPL"});
+  narrow.batch_ms = 20;
+  CHECK(plan_subscribe(narrow, held, route).window == std::chrono::milliseconds(100));
+  auto wide = request({"AAPL"});
+  wide.batch_ms = 1000;
+  CHECK(plan_subscribe(wide, held, route).window == std::chrono::milliseconds(1000));
+}
+
+TEST_CASE("subscription plan: an unsubscribe releases what the client holds, keeps what P&L needs",
+          "[subscriptions]") {
+  subscription_holdings held;
+  held.channel_bits = channel_bits::positions | channel_bits::orders;
+  held.keys = {"AAPL", "MSFT", "TSLA", route};
+  held.follow_only = {"TSLA"};  // followed only: not the client's to release
+  held.followed = {"MSFT", "TSLA"};  // the user holds MSFT and TSLA positions
+  auto req = request({"aapl", "MSFT", "TSLA", "NVDA"}, {"orders", "trades", "bogus"}, false);
+  const auto plan = plan_unsubscribe(req, held);
+  CHECK(plan.symbols == strings{"AAPL", "MSFT"});
+  CHECK(plan.to_release == strings{"AAPL"});
+  CHECK(plan.to_follow == strings{"MSFT"});  // ticks keep coming for P&L, no longer to the client
+  CHECK(plan.channels == strings{"orders"});  // trades was not held
+  CHECK(plan.channel_bits == channel_bits::orders);
+}
