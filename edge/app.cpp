@@ -12,6 +12,7 @@
 #include "common/clock.hpp"
 #include "common/log.hpp"
 #include "edge/net/listener.hpp"
+#include "edge/ops/admin_stats.hpp"
 #include "edge/fanout/worker.hpp"
 #include "edge/ops/worker_histogram.hpp"
 
@@ -28,6 +29,11 @@ common::redis_options redis_options_of(const app_config& c) {
   o.control_channel = "ts:edge:" + c.node_id;
   o.name = "edge";
   return o;
+}
+
+std::int64_t steady_now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 common::redis_options with_after_io(common::redis_options o, std::function<void()> after_io) {
@@ -74,14 +80,7 @@ app::app(app_config config, auth_config auth)
   }
   fanout_.attach(redis_, raw, [this](std::string_view payload) {
     // A probe came back through the subscriber connection: it is provably delivering.
-    const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
-                         std::chrono::steady_clock::now().time_since_epoch()).count();
-    probe_seen_ms_.store(now / 1000);
-    try {
-      probe_rtt_us_.store(now - std::stoll(std::string(payload)));
-    } catch (const std::exception&) {
-      // Not one of ours (someone published on our channel): it still proves delivery.
-    }
+    readiness_.on_probe(payload, steady_now_us());
   });
   const auto sum = [this](std::uint64_t (worker::*read)() const noexcept) {
     return [this, read] {
@@ -121,7 +120,7 @@ app::app(app_config config, auth_config auth)
                                }});
   metrics_.add_external_gauge({"tickstream_edge_probe_round_trip_seconds",
                                "Last readiness probe's round trip through Redis pub/sub",
-                               [this] { return static_cast<double>(probe_rtt_us_.load()) / 1e6; }});
+                               [this] { return readiness_.round_trip_seconds(); }});
   metrics_.add_external_counter({"tickstream_edge_redis_reconnects_total", "Reconnections to Redis",
                                  [this] { return static_cast<double>(redis_.reconnects()); }});
   metrics_.add_external_counter({"tickstream_edge_conflated_total",
@@ -194,9 +193,7 @@ void app::start() {
 unsigned short app::port() const { return listener_ ? listener_->port() : 0; }
 
 void app::send_probe() {
-  const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
-                       std::chrono::steady_clock::now().time_since_epoch()).count();
-  redis_.command({"PUBLISH", "ts:edge:" + config_.node_id, std::to_string(now)});
+  redis_.command({"PUBLISH", "ts:edge:" + config_.node_id, readiness::probe_payload(steady_now_us())});
   probe_timer_->expires_after(std::chrono::milliseconds(config_.probe_interval_ms));
   probe_timer_->async_wait([this](const boost::system::error_code& ec) {
     if (!ec) send_probe();
@@ -204,16 +201,7 @@ void app::send_probe() {
 }
 
 bool app::ready(std::string& why) const {
-  if (!redis_.command_connected()) {
-    why = "redis_command_down";
-  } else if (!redis_.subscriber_connected()) {
-    why = "redis_subscriber_down";
-  } else {
-    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::steady_clock::now().time_since_epoch()).count();
-    const auto seen = probe_seen_ms_.load();
-    if (seen == 0 || now_ms - seen > 3 * config_.probe_interval_ms) why = "probe_not_returning";
-  }
+  why = readiness_.check(redis_.command_connected(), redis_.subscriber_connected(), steady_now_us());
   return why.empty();
 }
 
@@ -230,36 +218,19 @@ void app::drain() {
 }
 
 std::string app::admin_stats() const {
-  std::string out = R"({"node":")" + config_.node_id + R"(","draining":)" + (draining_.load() ? "true" : "false");
-  std::size_t total = 0;
-  std::string per_worker;
-  std::size_t subscriptions = 0;
-  std::vector<std::uint64_t> window;
+  edge::admin_stats s;
+  s.node = config_.node_id;
+  s.draining = draining_.load();
   for (const auto& w : workers_) {
-    total += w->session_count();
-    per_worker += (per_worker.empty() ? "" : ",") + std::to_string(w->session_count());
-    subscriptions += w->subscription_total();
+    s.connections_per_worker.push_back(w->session_count());
+    s.subscriptions += w->subscription_total();
+    w->latency().add_window(s.latency_window, common::now_us() / 1'000'000);
   }
-  const auto now_s = common::now_us() / 1'000'000;
-  for (const auto& w : workers_) w->latency().add_window(window, now_s);
-  std::uint64_t samples = 0;
-  for (const auto c : window) samples += c;
-  const auto& bounds = workers_.front()->latency().bounds();
-  const auto q = [&](double p) { return std::to_string(worker_histogram::quantile(bounds, window, p)); };
-  out += R"(,"connections":{"total":)" + std::to_string(total) + R"(,"per_worker":[)" + per_worker + R"(],"top_users":[)";
-  bool first = true;
-  for (const auto& [user, n] : census_.top_users(10)) {
-    out += std::string(first ? "" : ",") + R"({"user":")" + user + R"(","connections":)" + std::to_string(n) + "}";
-    first = false;
-  }
-  const auto ended = census_.disconnects_last_minute();
-  out += R"(]},"subscriptions":{"total":)" + std::to_string(subscriptions) + R"(,"redis_channels":)" +
-         std::to_string(redis_.channel_count()) + "}";
-  out += R"(,"delivery_latency_seconds":{"window_seconds":60,"samples":)" + std::to_string(samples) +
-         R"(,"p50":)" + q(0.50) + R"(,"p95":)" + q(0.95) + R"(,"p99":)" + q(0.99) + "}";
-  out += R"(,"disconnects":{"last_minute":)" + std::to_string(ended) + R"(,"per_second":)" +
-         std::to_string(static_cast<double>(ended) / 60.0) + "}}";
-  return out;
+  s.latency_bounds = workers_.front()->latency().bounds();
+  s.top_users = census_.top_users(10);
+  s.redis_channels = redis_.channel_count();
+  s.disconnects_last_minute = census_.disconnects_last_minute();
+  return render_admin_stats(s);
 }
 
 void app::stop() {

@@ -17,6 +17,7 @@
 #include "common/stop_signal.hpp"
 #include "edge/config.hpp"
 #include "edge/ops/edge_metrics.hpp"
+#include "edge/ops/readiness.hpp"
 #include "edge/fanout/fanout.hpp"
 #include "edge/net/services.hpp"
 #include "edge/net/session_limits.hpp"
@@ -64,9 +65,7 @@ class app {
   bool stopped_ = false;
   connection_census census_;
   std::atomic<bool> draining_{false};
-  // Readiness probe: last time (steady ms) a probe came back through the subscriber connection.
-  std::atomic<std::int64_t> probe_seen_ms_{0};
-  std::atomic<std::int64_t> probe_rtt_us_{-1};
+  readiness readiness_{std::chrono::milliseconds(config_.probe_interval_ms)};
   std::optional<boost::asio::steady_timer> probe_timer_;
   void send_probe();
   bool ready(std::string& why) const;

@@ -4,7 +4,6 @@
 #include <boost/asio/write.hpp>
 
 #include <algorithm>
-#include <cstring>
 
 #include "common/clock.hpp"
 #include "common/log.hpp"
@@ -20,7 +19,7 @@ namespace {
 // Frames per gathered write: Asio hands at most 64 buffers to one writev().
 constexpr std::size_t max_gather_frames = 64;
 constexpr std::size_t max_gather_bytes = 512 * 1024;
-// Idle connections keep a small read buffer; a large message grows it, and it shrinks back after.
+// Idle connections keep a small read buffer (most connections are idle).
 constexpr std::size_t small_read_buffer = 256;
 
 const frame_ptr& empty_ping() {
@@ -45,6 +44,7 @@ ws_session::ws_session(net::ip::tcp::socket&& socket, worker& w, services& svc, 
       lease_(std::move(lease)),
       timers_(timer_settings(svc, !lease_.empty()), clock::now(), who.expires_at_s),
       queue_(svc.limits.queue, svc.limits.batch_window),
+      rbuf_(small_read_buffer, svc.limits.max_message_bytes + 14),  // + the longest frame header
       parser_(svc.limits.max_message_bytes),
       handler_(*this, *this, w, svc, std::move(who)) {}
 
@@ -63,9 +63,7 @@ void ws_session::start(std::string response, std::string_view leftover) {
   if (svc_.census != nullptr) svc_.census->connected(handler_.who().user_id);
   svc_.metrics.connections.Increment();
   svc_.metrics.connections_accepted.Increment();
-  rbuf_.resize(std::max(small_read_buffer, leftover.size() * 2));
-  std::memcpy(rbuf_.data(), leftover.data(), leftover.size());
-  rlen_ = leftover.size();
+  rbuf_.assign(leftover);
   // The 101 goes out before any frame: hold the write path until it is written.
   writing_ = true;
   auto res = std::make_shared<std::string>(std::move(response));
@@ -81,14 +79,8 @@ void ws_session::start(std::string response, std::string_view leftover) {
 // --- input ----------------------------------------------------------------------------------
 
 void ws_session::do_read() {
-  if (rlen_ == rbuf_.size()) {
-    // A frame is bigger than the buffer: grow, up to the largest frame the parser accepts. (A
-    // full buffer at that size cannot happen: the parser refuses longer frames from the header.)
-    const auto limit = svc_.limits.max_message_bytes + 14;
-    rbuf_.resize(std::max(rbuf_.size(), std::min(rbuf_.size() * 2, limit)));
-    if (rlen_ == rbuf_.size()) return kill("protocol_error");
-  }
-  socket_.async_read_some(net::buffer(rbuf_.data() + rlen_, rbuf_.size() - rlen_),
+  if (!rbuf_.make_room()) return kill("protocol_error");
+  socket_.async_read_some(net::buffer(rbuf_.space(), rbuf_.space_size()),
                           [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
                             self->on_read(ec, n);
                           });
@@ -98,34 +90,27 @@ void ws_session::on_read(const boost::system::error_code& ec, std::size_t n) {
   if (dead_) return;
   if (ec) return kill(ec == net::error::eof ? (closing_ ? nullptr : "closed_by_client") : "network_error");
   if (n > 0) timers_.on_traffic(clock::now());  // any traffic counts as a sign of life
-  rlen_ += n;
+  rbuf_.commit(n);
   using status = client_frame_parser::status;
-  if (parser_.last_error() != status::ok) {
-    rlen_ = 0;  // the input already failed: discard until the client closes or the timeout
-  } else {
-    status err{};
-    const auto used = parser_.parse(rbuf_.data(), rlen_, err, [this](ws_opcode op, std::string_view payload) {
+  status err = parser_.last_error();
+  if (err == status::ok) {
+    rbuf_.consume(parser_.parse(rbuf_.data(), rbuf_.size(), err, [this](ws_opcode op, std::string_view payload) {
       if (!dead_) on_frame(op, payload);
-    });
-    std::memmove(rbuf_.data(), rbuf_.data() + used, rlen_ - used);
-    rlen_ -= used;
-    if (err != status::ok) {
-      rlen_ = 0;  // the rest of the input is not trusted
-      input_failed_ = true;
-    }
-    if (err == status::too_big) {
-      svc_.metrics.client_error("message_too_big");
-      common::log_warn("client message too big; closing with 1009",
-                       {{"worker", worker_.id()}, {"limit_bytes", svc_.limits.max_message_bytes}});
-      close(close_code::too_big, "message too big", "message_too_big", false);
-    } else if (err == status::protocol_error) {
-      svc_.metrics.client_error("protocol_error");
-      common::log_warn("WebSocket protocol error from client; closing with 1002", {{"worker", worker_.id()}});
-      close(close_code::protocol_error, "protocol error", "protocol_error", false);
-    }
+    }));
+    if (err == status::too_big) refuse_input(close_code::too_big, "message_too_big");
+    if (err == status::protocol_error) refuse_input(close_code::protocol_error, "protocol_error");
   }
-  if (rlen_ == 0 && rbuf_.size() > 8 * small_read_buffer) std::vector<char>(small_read_buffer).swap(rbuf_);
+  if (err != status::ok) rbuf_.clear();  // the rest of the input is not trusted: discard it
   if (!dead_) do_read();
+}
+
+void ws_session::refuse_input(std::uint16_t code, const char* what) {
+  input_failed_ = true;  // its input is no longer read (RFC 6455 §7.1.7)
+  svc_.metrics.client_error(what);
+  common::log_warn("client broke the WebSocket protocol; closing",
+                   {{"worker", worker_.id()}, {"reason", what}, {"close_code", code},
+                    {"limit_bytes", svc_.limits.max_message_bytes}});
+  close(code, code == close_code::too_big ? "message too big" : "protocol error", what, false);
 }
 
 void ws_session::on_frame(ws_opcode op, std::string_view payload) {
@@ -189,12 +174,17 @@ void ws_session::arm_batch_timer(clock::time_point due) {
 
 void ws_session::on_batch_timer(const boost::system::error_code& ec) {
   batch_timer_armed_ = false;
-  if (ec || ending()) return;
-  // If still behind, the write completion flushes once the queue drains.
-  const auto flushed = queue_.flush(clock::now());
-  if (flushed.events == 0) return;
-  worker_.observe_batch(flushed.events);
-  after_push(flushed.status);
+  if (!ec && !ending()) flush_held(clock::now());
+}
+
+void ws_session::flush_held(clock::time_point now) {
+  const auto flushed = queue_.flush(now);
+  if (flushed.events > 0) {
+    worker_.observe_batch(flushed.events);
+    return after_push(flushed.status);
+  }
+  // Still in the window: the timer waits for its end. (Still behind: the next write completion.)
+  if (const auto due = queue_.flush_at(); due && *due > now && !batch_timer_armed_) arm_batch_timer(*due);
 }
 
 void ws_session::do_write() {
@@ -229,16 +219,7 @@ void ws_session::on_write(const boost::system::error_code& ec) {
     if (peer_closed_ || input_failed_) kill(nullptr);
     return;
   }
-  if (!closing_) {
-    // Held events go out as soon as the queue has room and their window has passed.
-    const auto flushed = queue_.flush(clock::now());
-    if (flushed.events > 0) {
-      worker_.observe_batch(flushed.events);
-      if (flushed.status == push_status::over_bound) return after_push(flushed.status);
-    } else if (const auto due = queue_.flush_at(); due && !batch_timer_armed_ && queue_.window().count() > 0) {
-      arm_batch_timer(*due);
-    }
-  }
+  if (!closing_) flush_held(clock::now());  // the queue has room again
   do_write();
 }
 

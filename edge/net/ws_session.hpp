@@ -21,6 +21,7 @@
 #include "edge/auth/authenticator.hpp"
 #include "edge/fanout/frame_sink.hpp"
 #include "edge/fanout/outbound_queue.hpp"
+#include "edge/net/read_buffer.hpp"
 #include "edge/net/services.hpp"
 #include "edge/net/session_handler.hpp"
 #include "edge/net/session_output.hpp"
@@ -65,8 +66,12 @@ class ws_session final : public frame_sink,
   void on_write(const boost::system::error_code& ec);
   void arm_batch_timer(clock::time_point due);
   void on_batch_timer(const boost::system::error_code& ec);
+  // Held events go out once the queue has room and their window has passed.
+  void flush_held(clock::time_point now);
   // Acts on what the queue did with a frame: write it, wait for the window, or close (4008).
   void after_push(push_status s);
+  // The client broke the protocol (1002) or sent too much (1009): counted, logged, closed.
+  void refuse_input(std::uint16_t code, const char* what);
 
   // session_output
   void deliver(const frame_ptr& f) override;
@@ -93,8 +98,7 @@ class ws_session final : public frame_sink,
   std::vector<frame_ptr> inflight_;  // being written
   std::vector<boost::asio::const_buffer> iov_;
   std::optional<boost::asio::steady_timer> batch_timer_;  // created on first use
-  std::vector<char> rbuf_;
-  std::size_t rlen_ = 0;
+  read_buffer rbuf_;
   client_frame_parser parser_;
   bool batch_timer_armed_ = false;
   bool writing_ = false;
