@@ -20,7 +20,6 @@ import {
   type SnapshotMessage,
   type StaleMessage,
   type StreamEvent,
-  type SubscribeMessage,
   type SubscribedMessage,
   type TokenExpiringMessage,
   type TopicMessage,
@@ -28,6 +27,7 @@ import {
 import { reconcileSection, type Reconciliation, type StateSection } from './reconcile.js';
 import { restBaseFromStreamUrl, RestClient, type CredentialsMode, type FetchLike, type RestResult } from './rest.js';
 import { isStateSection, PortfolioStore, type Section } from './store.js';
+import { MAX_LIST_ENTRIES, normalizeSpec, SubscriptionBook, type SubscriptionSpec } from './subscriptions.js';
 import { systemTimers, Timer, type Timers } from './timers.js';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'backup' | 'offline';
@@ -130,11 +130,7 @@ export interface TokenRequest {
   readonly reason: string;
 }
 
-export interface SubscriptionSpec {
-  readonly symbols?: readonly string[];
-  readonly channels?: readonly Channel[];
-  readonly topics?: readonly string[];
-}
+export type { SubscriptionSpec };
 
 export interface Subscription {
   /** Releases this subscription; the edge is told once nothing else holds the symbol/channel. */
@@ -201,22 +197,7 @@ export interface ClientOptions {
   batchMs?: number;
 }
 
-/** Entries per subscribe message the edge accepts. */
-const MAX_LIST_ENTRIES = 1000;
-
 type Phase = 'idle' | 'opening' | 'authenticating' | 'open';
-
-interface SentSets {
-  symbols: Set<string>;
-  channels: Set<Channel>;
-  topics: Set<string>;
-}
-
-interface Counts {
-  symbols: Map<string, number>;
-  channels: Map<Channel, number>;
-  topics: Map<string, number>;
-}
 
 export class TickstreamClient {
   readonly store: PortfolioStore;
@@ -243,11 +224,7 @@ export class TickstreamClient {
 
   private status_: ConnectionStatus;
 
-  // Wanted subscriptions (reference-counted), what the last flush put in force, and what the
-  // current connection was asked for.
-  private readonly want_: Counts = { symbols: new Map(), channels: new Map(), topics: new Map() };
-  private effective_: SentSets = emptySets();
-  private sent_: SentSets = emptySets();
+  private readonly book_ = new SubscriptionBook();
   private readonly accepted_ = new Set<Channel>();
   private flushQueued_ = false;
 
@@ -332,8 +309,8 @@ export class TickstreamClient {
       lastPollAt: null,
       stateSince: t.now(),
     };
-    this.addCounts(normalizeSpec({ symbols: options.symbols ?? [], channels: options.channels ?? [], topics: options.topics ?? [] }));
-    this.effective_ = this.wantedSets();
+    this.book_.add(normalizeSpec({ symbols: options.symbols ?? [], channels: options.channels ?? [], topics: options.topics ?? [] }));
+    this.book_.settle();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -391,14 +368,14 @@ export class TickstreamClient {
   /** Adds symbols, channels and topics; they are kept across reconnects until released. */
   subscribe(spec: SubscriptionSpec): Subscription {
     const normalized = normalizeSpec(spec);
-    this.addCounts(normalized);
+    this.book_.add(normalized);
     this.queueFlush();
     let released = false;
     return {
       unsubscribe: () => {
         if (released) return;
         released = true;
-        this.removeCounts(normalized);
+        this.book_.remove(normalized);
         this.queueFlush();
       },
     };
@@ -406,11 +383,8 @@ export class TickstreamClient {
 
   /** What the client keeps subscribed. */
   subscriptions(): { symbols: string[]; channels: Channel[]; topics: string[] } {
-    return {
-      symbols: [...this.want_.symbols.keys()],
-      channels: [...this.want_.channels.keys()],
-      topics: [...this.want_.topics.keys()],
-    };
+    const w = this.book_.wanted();
+    return { symbols: [...w.symbols], channels: [...w.channels], topics: [...w.topics] };
   }
 
   /** Runs a REST reconciliation now (it also runs every `reconcileMs` while connected). */
@@ -509,6 +483,7 @@ export class TickstreamClient {
     this.phase_ = 'open';
     this.authTimer_.cancel();
     this.everConnected_ = true;
+    this.probed_ = false;
     this.stopPolling();
     this.accepted_.clear();
     this.store.detectGaps = false;
@@ -572,7 +547,7 @@ export class TickstreamClient {
     this.probed_ = true;
     const gen = this.gen_;
     this.setState(this.state === 'backup' ? 'backup' : this.everConnected_ ? 'reconnecting' : 'connecting', reason);
-    const symbol = this.want_.symbols.keys().next().value ?? 'SPY';
+    const symbol = this.book_.wanted().symbols.values().next().value ?? 'SPY';
     void this.rest_.prices([symbol]).then((res) => {
       if (gen !== this.gen_ || !this.started_ || this.phase_ !== 'idle') return;
       if (res.ok || res.status === 0 || res.status === 400 || res.status === 404) {
@@ -676,7 +651,6 @@ export class TickstreamClient {
   private dropSocket(reason: string): void {
     const ws = this.ws_;
     this.releaseSocket();
-    this.gen_ += 1;
     if (!ws) return;
     try {
       ws.close(1000, reason);
@@ -685,7 +659,9 @@ export class TickstreamClient {
     }
   }
 
+  /** Forgets the current socket and its timers; pending work of that connection (a reconciliation, a token refresh) is void from now on. */
   private releaseSocket(): void {
+    this.gen_ += 1;
     const ws = this.ws_;
     if (ws) {
       ws.onopen = null;
@@ -736,12 +712,13 @@ export class TickstreamClient {
 
   private poll(gen: number): void {
     const requests: Promise<RestResult>[] = [];
-    for (const c of this.want_.channels.keys()) {
+    const wanted = this.book_.wanted();
+    for (const c of wanted.channels) {
       if (c === 'positions') requests.push(this.rest_.positions());
       if (c === 'orders') requests.push(this.rest_.orders());
       if (c === 'account') requests.push(this.rest_.account());
     }
-    const symbols = [...this.want_.symbols.keys()];
+    const symbols = [...wanted.symbols];
     for (let i = 0; i < symbols.length; i += MAX_LIST_ENTRIES) {
       requests.push(this.rest_.prices(symbols.slice(i, i + MAX_LIST_ENTRIES)));
     }
@@ -750,8 +727,11 @@ export class TickstreamClient {
       if (gen !== this.pollGen_) return;
       let ok = results.length > 0;
       for (const res of results) {
-        if (res.ok) this.store.applyRest(res.body);
-        else {
+        if (res.ok) {
+          // A read older than what the stream already applied would step the state back.
+          const held = this.store.getState().held;
+          if (typeof res.body.seq !== 'number' || held === null || res.body.seq >= held) this.store.applyRest(res.body);
+        } else {
           ok = false;
           this.reportRestError(res);
         }
@@ -981,34 +961,7 @@ export class TickstreamClient {
   // Subscriptions
 
   private sendInitialSubscribes(): void {
-    const wanted = this.wantedSets();
-    this.effective_ = wanted;
-    this.sent_ = { symbols: new Set(wanted.symbols), channels: new Set(wanted.channels), topics: new Set(wanted.topics) };
-    const state = this.store.getState();
-    const channels = [...wanted.channels];
-    // Resume the channels whose state the store holds; the others need their snapshot, which a
-    // second subscribe on the same connection brings (after the events the first one is due).
-    const resumable = state.held !== null && !this.needsSnapshot_;
-    const resumed = resumable ? channels.filter((c) => c === 'trades' || state.loaded.has(c)) : [];
-    const fresh = channels.filter((c) => !resumed.includes(c));
-    const symbols = [...wanted.symbols];
-    const topics = [...wanted.topics];
-    const first: SubscribeMessage = { type: 'subscribe' };
-    const firstSymbols = symbols.slice(0, MAX_LIST_ENTRIES);
-    if (firstSymbols.length > 0) first.symbols = firstSymbols;
-    if (resumed.length > 0) {
-      first.channels = resumed;
-      first.since = state.held ?? 0;
-    } else if (fresh.length > 0) {
-      first.channels = fresh;
-    }
-    if (topics.length > 0) first.topics = topics.slice(0, MAX_LIST_ENTRIES);
-    if (this.options_.batchMs !== undefined) first.batch_ms = this.options_.batchMs;
-    if (first.symbols || first.channels || first.topics) this.send(first);
-    for (let i = MAX_LIST_ENTRIES; i < symbols.length; i += MAX_LIST_ENTRIES) {
-      this.send({ type: 'subscribe', symbols: symbols.slice(i, i + MAX_LIST_ENTRIES) });
-    }
-    if (resumed.length > 0 && fresh.length > 0) this.send({ type: 'subscribe', channels: fresh });
+    for (const msg of this.book_.openingMessages(this.store.getState(), this.needsSnapshot_, this.options_.batchMs)) this.send(msg);
   }
 
   private queueFlush(): void {
@@ -1020,47 +973,10 @@ export class TickstreamClient {
 
   private flush(): void {
     this.flushQueued_ = false;
-    const wanted = this.wantedSets();
-    const removedSymbols = [...this.effective_.symbols].filter((s) => !wanted.symbols.has(s));
-    const removedChannels = [...this.effective_.channels].filter((c) => !wanted.channels.has(c));
-    this.effective_ = wanted;
+    const { removedSymbols, removedChannels, messages } = this.book_.flush(this.phase_ === 'open');
     if (removedSymbols.length > 0) this.store.removePrices(removedSymbols);
     if (removedChannels.length > 0) this.store.clear(removedChannels);
-    if (this.phase_ !== 'open') return;
-    const sent = this.sent_;
-    const unsub = {
-      symbols: [...sent.symbols].filter((s) => !wanted.symbols.has(s)),
-      channels: [...sent.channels].filter((c) => !wanted.channels.has(c)),
-      topics: [...sent.topics].filter((t) => !wanted.topics.has(t)),
-    };
-    const sub = {
-      symbols: [...wanted.symbols].filter((s) => !sent.symbols.has(s)),
-      channels: [...wanted.channels].filter((c) => !sent.channels.has(c)),
-      topics: [...wanted.topics].filter((t) => !sent.topics.has(t)),
-    };
-    this.sent_ = { symbols: new Set(wanted.symbols), channels: new Set(wanted.channels), topics: new Set(wanted.topics) };
-    for (const msg of listMessages('unsubscribe', unsub)) this.send(msg);
-    for (const msg of listMessages('subscribe', sub)) this.send(msg);
-  }
-
-  private wantedSets(): SentSets {
-    return {
-      symbols: new Set(this.want_.symbols.keys()),
-      channels: new Set(this.want_.channels.keys()),
-      topics: new Set(this.want_.topics.keys()),
-    };
-  }
-
-  private addCounts(spec: SubscriptionSpec): void {
-    for (const s of spec.symbols ?? []) bump(this.want_.symbols, s, 1);
-    for (const c of spec.channels ?? []) bump(this.want_.channels, c, 1);
-    for (const t of spec.topics ?? []) bump(this.want_.topics, t, 1);
-  }
-
-  private removeCounts(spec: SubscriptionSpec): void {
-    for (const s of spec.symbols ?? []) bump(this.want_.symbols, s, -1);
-    for (const c of spec.channels ?? []) bump(this.want_.channels, c, -1);
-    for (const t of spec.topics ?? []) bump(this.want_.topics, t, -1);
+    for (const msg of messages) this.send(msg);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -1108,42 +1024,6 @@ export class TickstreamClient {
     this.patchStatus({ lastError: { code: err.code, message: err.message } });
     this.emitter_.emit('error', err);
   }
-}
-
-function emptySets(): SentSets {
-  return { symbols: new Set(), channels: new Set(), topics: new Set() };
-}
-
-function bump<K>(map: Map<K, number>, key: K, by: number): void {
-  const n = (map.get(key) ?? 0) + by;
-  if (n > 0) map.set(key, n);
-  else map.delete(key);
-}
-
-function normalizeSpec(spec: SubscriptionSpec): SubscriptionSpec {
-  return {
-    symbols: [...new Set((spec.symbols ?? []).map((s) => s.trim().toUpperCase()).filter((s) => s !== ''))],
-    channels: [...new Set(spec.channels ?? [])],
-    topics: [...new Set((spec.topics ?? []).filter((t) => t !== ''))],
-  };
-}
-
-function listMessages(
-  type: 'subscribe' | 'unsubscribe',
-  lists: { symbols: string[]; channels: Channel[]; topics: string[] },
-): ClientMessage[] {
-  const out: ClientMessage[] = [];
-  const n = Math.max(lists.symbols.length, lists.topics.length, lists.channels.length > 0 ? 1 : 0);
-  for (let i = 0; i < n; i += MAX_LIST_ENTRIES) {
-    const msg: SubscribeMessage | { type: 'unsubscribe'; symbols?: string[]; channels?: Channel[]; topics?: string[] } = { type };
-    const symbols = lists.symbols.slice(i, i + MAX_LIST_ENTRIES);
-    const topics = lists.topics.slice(i, i + MAX_LIST_ENTRIES);
-    if (symbols.length > 0) msg.symbols = symbols;
-    if (i === 0 && lists.channels.length > 0) msg.channels = lists.channels;
-    if (topics.length > 0) msg.topics = topics;
-    out.push(msg as ClientMessage);
-  }
-  return out;
 }
 
 function onlySection(body: SnapshotMessage, section: StateSection): SnapshotMessage {

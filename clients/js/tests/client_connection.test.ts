@@ -431,5 +431,13 @@ describe('why an upgrade failed (REST probe)', () => {
     await h.clock.advance(1000);
     assert.equal(h.sockets.count, 3);
     assert.equal(h.fetch.calls.length, 1);
+    // Once connected, the next run of failures probes again.
+    await accept(h, { symbols: ['AAPL'] });
+    await h.clock.advance(6_000);
+    h.sockets.last.serverClose(1006);
+    await h.clock.advance(500);
+    h.sockets.last.serverClose(1006);
+    await settle();
+    assert.equal(h.fetch.calls.length, 2);
   });
 });

@@ -233,6 +233,18 @@ describe('backup (REST polling) and back', () => {
     assert.equal(h.fetch.calls.length, polls, 'no polling while connected');
   });
 
+  it('a REST read older than the last applied seq does not step the state back', async () => {
+    const h = harness({ channels: ['positions'], maxReconnectAttempts: 1 });
+    h.fetch.handler = () => ({ status: 200, body: { type: 'snapshot', seq: 4, positions: [] } });
+    const ws = await connected(h, { seq: 6, channels: ['positions'], sections: { positions: [position(6, 'AAPL', '10')] } });
+    await h.clock.advance(6_000);
+    await failAttempts(h, 2);
+    assert.equal(h.client.state, 'backup');
+    assert.ok(h.fetch.calls.length >= 1);
+    assert.equal(h.client.store.getState().positions.get('AAPL')?.data.quantity, '10');
+    void ws;
+  });
+
   it('a connection that drops soon after leaving backup goes back to backup at once', async () => {
     const h = harness({ channels: ['positions'], maxReconnectAttempts: 2 });
     h.fetch.handler = () => ({ status: 200, body: { type: 'snapshot', seq: 1, positions: [] } });
