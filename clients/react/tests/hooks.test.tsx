@@ -13,6 +13,7 @@ import {
   useRealtimeAccount,
   useRealtimeOrders,
   useRealtimePositions,
+  useTickstreamEvent,
   useWebSocket,
   type QueryClientLike,
 } from '../src/index.js';
@@ -215,6 +216,50 @@ describe('usePortfolioStream', () => {
     assert.equal(r.account?.equity, '5.00');
     assert.equal(r.trades[0]?.executionId, 'x');
     assert.equal(r.held, 2);
+  });
+});
+
+describe('events and per-hook options', () => {
+  it('useTickstreamEvent delivers raw events while mounted, with the latest handler', async () => {
+    const f = fakeClient();
+    const seen: string[] = [];
+    let label = 'a';
+    const h = await renderHook(
+      () => useTickstreamEvent('event', (e) => seen.push(`${label}:${e.type}`)),
+      (c) => <TickstreamProvider client={f.client}>{c}</TickstreamProvider>,
+    );
+    await step(() => {
+      f.last().onopen?.({});
+      f.last().receive({ type: 'batch', events: [JSON.parse(tick('AAPL', '1')), JSON.parse(tick('MSFT', '2'))] });
+    });
+    label = 'b';
+    await step(() => f.last().receive(tick('AAPL', '3')));
+    await h.unmount();
+    f.last().receive(tick('AAPL', '4'));
+    assert.deepEqual(seen, ['a:price_update', 'a:price_update', 'b:price_update']);
+  });
+
+  it('useRealtimePositions({ queryClient, userId }) writes its own key without a provider-level client', async () => {
+    const f = fakeClient();
+    const qc = new RecordingQueryClient();
+    await renderHook(() => useRealtimePositions({ queryClient: qc, userId: 'u-7' }), (c) => <TickstreamProvider client={f.client}>{c}</TickstreamProvider>);
+    await step(() => {
+      f.last().onopen?.({});
+      f.last().receive({ type: 'snapshot', seq: 1, positions: [position(1, 'AAPL', '2')] });
+    });
+    assert.deepEqual([...qc.data.keys()], ['["positions","u-7"]']);
+  });
+
+  it('usePortfolioStream subscribe/unsubscribe change the channels held', async () => {
+    const f = fakeClient();
+    const h = await renderHook(() => usePortfolioStream(['positions']), (c) => <TickstreamProvider client={f.client}>{c}</TickstreamProvider>);
+    const ws = f.last();
+    await step(() => ws.onopen?.({}));
+    await step(() => h.result().subscribe(['orders']));
+    assert.deepEqual(ws.sent.filter((m) => m.type === 'subscribe').at(-1), { type: 'subscribe', channels: ['orders'] });
+    await step(() => h.result().unsubscribe(['positions']));
+    assert.deepEqual(ws.sent.filter((m) => m.type === 'unsubscribe').at(-1), { type: 'unsubscribe', channels: ['positions'] });
+    assert.deepEqual(f.client.subscriptions().channels, ['orders']);
   });
 });
 
