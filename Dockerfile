@@ -2,11 +2,14 @@
 #
 #   docker build -t tickstream:local .
 #   docker run --rm tickstream:local tickstream-edge --help
+#   docker build -t <registry>/tickstream:<version> . && docker push <registry>/tickstream:<version>
+#     (for the Helm chart: image.repository=<registry>/tickstream, image.tag=<version>)
 #
 # Two stages on Debian 12 (bookworm), the distribution the project builds and tests on: the build
 # stage has the -dev packages (the build half of scripts/install-deps), the runtime stage only the
 # shared libraries the two binaries link (tests/deploy/check-dockerfile compares this list with
-# what `ldd` says of the binaries built here) and runs as an unprivileged user.
+# what `ldd` says of the binaries built here, both ways: nothing missing, nothing unused) and runs
+# as an unprivileged user.
 
 FROM debian:bookworm-slim AS build
 ARG DEBIAN_FRONTEND=noninteractive
@@ -37,8 +40,7 @@ ARG DEBIAN_FRONTEND=noninteractive
 # Runtime libraries of both binaries; ca-certificates for the live sources' wss:// connections.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libhiredis0.14 libuv1 libssl3 \
-      libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 libcivetweb1 \
+      libhiredis0.14 libuv1 libssl3 libprometheus-cpp-core1.0 \
       ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 # A fixed numeric uid, so Kubernetes' runAsNonRoot can verify it (the Helm chart sets 10001 too).

@@ -3,7 +3,8 @@
 //     non-root user and carries both binaries and the bundled capture;
 //   - the build stage installs the build packages (-dev and toolchain) scripts/install-deps installs;
 //   - the runtime stage installs the Debian package of every shared library the binaries built
-//     here link (ldd + dpkg -S), and no -dev package;
+//     here link (ldd + dpkg -S), no -dev package, and nothing else: a runtime package that provides
+//     no library either binary loads is an unused one (RUNTIME_EXTRAS lists the exceptions);
 //   - every COPY source exists and .dockerignore does not hide it, while it does hide build trees.
 //
 //   node check-dockerfile.mjs --root DIR --edge BIN --ingest BIN
@@ -17,6 +18,8 @@ const report = new Report("Dockerfile");
 
 // Packages of debian:bookworm-slim itself (priority required), which need no install line.
 const BASE_IMAGE_PACKAGES = new Set(["libc6", "libgcc-s1", "libstdc++6", "zlib1g", "libzstd1", "liblzma5", "libcrypt1"]);
+// Runtime packages the binaries need without linking them, each with its reason.
+const RUNTIME_EXTRAS = new Map([["ca-certificates", "trust roots for the live sources' wss:// connections"]]);
 // Which scripts/install-deps packages the image's build stage needs: libraries' -dev packages and
 // the toolchain. The rest (redis-server, haproxy, curl...) run tests and the local tier.
 const isBuildPackage = (p) => /-dev$/.test(p) || ["build-essential", "cmake", "ninja-build", "pkg-config", "catch2"].includes(p);
@@ -66,6 +69,8 @@ report.check(build.ins.some((i) => i.op === "RUN" && /cmake --build/.test(i.args
 // ---- Runtime stage. ----
 const runtimePkgs = new Set(aptPackages(runtime));
 for (const p of runtimePkgs) report.check(!p.endsWith("-dev"), `runtime stage installs the build package ${p}`);
+// Debian packages providing a library some binary loads (directly or through another library).
+const linkedPkgs = new Set();
 for (const bin of [opts.edge, opts.ingest]) {
   const ldd = run("ldd", [bin]);
   report.check(ldd.status === 0, `ldd ${bin} failed: ${ldd.stderr}`);
@@ -82,9 +87,14 @@ for (const bin of [opts.edge, opts.ingest]) {
     }
     if (lib.includes("libasan") || lib.includes("libubsan") || lib.includes("libtsan")) continue; // sanitizer builds
     if (!report.check(pkg !== null, `no Debian package owns ${lib}, which ${bin} links`)) continue;
+    linkedPkgs.add(pkg);
     if (BASE_IMAGE_PACKAGES.has(pkg)) continue;
     report.check(runtimePkgs.has(pkg), `runtime stage does not install ${pkg}, which provides ${lib} for ${bin.split("/").pop()}`);
   }
+}
+for (const p of runtimePkgs) {
+  if (RUNTIME_EXTRAS.has(p)) continue;
+  report.check(linkedPkgs.has(p), `runtime stage installs ${p}, which provides no library tickstream-edge or tickstream-ingest loads (ldd); drop it`);
 }
 const user = runtime.ins.filter((i) => i.op === "USER").pop()?.args;
 report.check(user !== undefined && /^[1-9]\d*(:\d+)?$/.test(user), `runtime stage USER is ${user}, not a numeric non-root uid (runAsNonRoot needs a number)`);
