@@ -150,9 +150,23 @@ void ws_client::close() {
   impl_->run_until(std::chrono::seconds(2), [&] { return done && impl_->is_closed; });
 }
 
+std::string http_reply::header(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (beast::iequals(k, name)) return v;
+  }
+  return {};
+}
+
 common::result<http_reply> http_get(const std::string& host, const std::string& port, const std::string& target,
                                     std::chrono::milliseconds timeout,
                                     const std::vector<std::pair<std::string, std::string>>& headers) {
+  return http_request(host, port, "GET", target, timeout, headers);
+}
+
+common::result<http_reply> http_request(const std::string& host, const std::string& port, std::string_view method,
+                                        const std::string& target, std::chrono::milliseconds timeout,
+                                        const std::vector<std::pair<std::string, std::string>>& headers,
+                                        const std::string& body) {
   net::io_context ioc;
   beast::tcp_stream stream(ioc);
   tcp::resolver resolver(ioc);
@@ -162,17 +176,21 @@ common::result<http_reply> http_get(const std::string& host, const std::string& 
   stream.expires_after(timeout);
   stream.connect(endpoints, ec);
   if (ec) return common::error{"connect_failed", ec.message()};
-  http::request<http::empty_body> req{http::verb::get, target, 11};
+  http::request<http::string_body> req{http::string_to_verb(method), target, 11};
   req.set(http::field::host, host);
   for (const auto& [name, value] : headers) req.set(name, value);
   req.keep_alive(false);
+  req.body() = body;
+  if (!body.empty() || req.method() == http::verb::post) req.prepare_payload();
   http::write(stream, req, ec);
   if (ec) return common::error{"write_failed", ec.message()};
   beast::flat_buffer buf;
   http::response<http::string_body> res;
   http::read(stream, buf, res, ec);
   if (ec && ec != http::error::end_of_stream) return common::error{"read_failed", ec.message()};
-  return http_reply{res.result_int(), res.body()};
+  http_reply out{res.result_int(), res.body(), {}};
+  for (const auto& f : res) out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+  return out;
 }
 
 }  // namespace tickstream::client

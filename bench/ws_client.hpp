@@ -54,9 +54,17 @@ class ws_client {
 struct http_reply {
   unsigned status = 0;
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  // The value of a response header (case-insensitive name), or empty.
+  std::string header(std::string_view name) const;
 };
 
-// One HTTP/1.1 GET (closing the connection after it).
+// One HTTP/1.1 request (closing the connection after it): method "GET", "POST", "OPTIONS", ...
+common::result<http_reply> http_request(const std::string& host, const std::string& port, std::string_view method,
+                                        const std::string& target, std::chrono::milliseconds timeout,
+                                        const std::vector<std::pair<std::string, std::string>>& headers = {},
+                                        const std::string& body = {});
+// One HTTP/1.1 GET.
 common::result<http_reply> http_get(const std::string& host, const std::string& port, const std::string& target,
                                     std::chrono::milliseconds timeout,
                                     const std::vector<std::pair<std::string, std::string>>& headers = {});

@@ -70,6 +70,8 @@ app::app(app_config config, auth_config auth)
   services_.draining = &draining_;
   services_.ready = [this](std::string& why) { return ready(why); };
   services_.admin_stats = [this] { return admin_stats(); };
+  services_.dev_login = config_.dev_login;
+  services_.dev_login_ttl = std::chrono::seconds(config_.dev_login_ttl_s);
   std::vector<worker*> raw;
   for (std::int64_t i = 0; i < config_.threads; ++i) {
     // Heartbeat checks at a quarter of the idle timeout, at most once a second.
@@ -186,6 +188,10 @@ void app::start() {
   listener_->run();
   probe_timer_.emplace(workers_.front()->context());
   boost::asio::post(workers_.front()->context(), [this] { send_probe(); });
+  if (config_.dev_login) {
+    common::log_warn("DEVELOPMENT SIGN-IN IS ON: POST /api/dev/login lets anyone act as any user; "
+                     "never run this where real users connect");
+  }
   common::log_info("edge listening", {{"host", config_.listen_host}, {"port", port()},
                                       {"threads", config_.threads}, {"node_id", config_.node_id}});
 }

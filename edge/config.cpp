@@ -58,6 +58,16 @@ void app_config::bind(common::config_parser& p) {
                "Cookie carrying an opaque session id looked up in Redis as ts:sess:<id> (empty: none).");
   p.add_bool("allow-query-token", "TS_ALLOW_QUERY_TOKEN", allow_query_token,
              "Also accept ?token=<JWT> in the URL (it lands in proxy logs: off unless needed).");
+  p.add_bool("allow-in-band-auth", "TS_ALLOW_IN_BAND_AUTH", allow_in_band_auth,
+             "Accept a connection without credentials that authenticates with its first message, "
+             "{\"type\":\"auth\",\"token\":\"<JWT>\"} (for browsers, which cannot set headers on a WebSocket).");
+  p.add_duration<std::int64_t>("auth-timeout-ms", "TS_AUTH_TIMEOUT_MS", l.auth_timeout, 100, 60'000,
+                               "Milliseconds a connection has to authenticate in-band before it is closed with 4003.");
+  p.add_bool("dev-login", "TS_DEV_LOGIN", dev_login,
+             "DEVELOPMENT ONLY: POST /api/dev/login {\"user\":\"<id>\"} signs anyone in as any user "
+             "(sets the session cookie). Never enable where real users connect.");
+  p.add_int("dev-login-ttl-s", "TS_DEV_LOGIN_TTL_S", dev_login_ttl_s, 60, 7 * 24 * 3600,
+            "Lifetime of a development sign-in's session, in seconds.");
   p.add_int("max-connections-per-user", "TS_MAX_CONNECTIONS_PER_USER", max_connections_per_user, 0, 100'000,
             "Connections one user may hold across the whole tier (0: no limit).");
   p.add_duration<std::int64_t>("token-expiry-warning-s", "TS_TOKEN_EXPIRY_WARNING_S", l.token_expiry_warning, 1, 3600,
@@ -122,6 +132,11 @@ common::result<auth_config> app_config::auth() const {
   }
   if ((!a.jwt_cookie.empty() || !a.session_cookie.empty()) && a.allowed_origins.empty()) {
     return common::error{"allowed-origins", "it is required when cookies carry credentials"};
+  }
+  if (allow_in_band_auth && !a.jwt) return common::error{"allow-in-band-auth", "it needs --jwt-algorithms"};
+  a.in_band = allow_in_band_auth;
+  if (dev_login && a.session_cookie.empty()) {
+    return common::error{"dev-login", "it needs --session-cookie (the sign-in sets that cookie)"};
   }
   return a;
 }

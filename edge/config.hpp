@@ -39,6 +39,10 @@ struct app_config {
   std::string jwt_cookie;            // cookie carrying a JWT
   std::string session_cookie;        // cookie carrying a session id (ts:sess:<id>)
   bool allow_query_token = false;    // accept ?token=<JWT> (it lands in proxy logs)
+  bool allow_in_band_auth = false;   // accept {"type":"auth"} first on a connection without credentials
+  // POST /api/dev/login signs anyone in as any user: development tiers only, never by default.
+  bool dev_login = false;
+  std::int64_t dev_login_ttl_s = 8 * 3600;  // a working day
   std::string allowed_origins;       // comma-separated; required with cookie credentials
   std::int64_t max_connections_per_user = 5;  // tier-wide, as the seed systems allowed; 0 = no limit
   std::int64_t lease_ttl_ms = 30'000;         // a dead edge's leases lapse within this

@@ -60,12 +60,18 @@ std::optional<std::string_view> cookie_value(std::string_view header, std::strin
   return std::nullopt;
 }
 
+bool origin_allowed(const auth_config& config, std::string_view origin, std::string_view sec_fetch_site) noexcept {
+  // No Origin at all: only a browser's same-origin request, as it says itself (a cross-site page
+  // cannot make the browser claim same-origin; a non-browser client can, but it could also send
+  // any Origin: cookie checks guard browsers against other pages, not clients against lying).
+  if (origin.empty()) return sec_fetch_site == "same-origin";
+  return std::find(config.allowed_origins.begin(), config.allowed_origins.end(), origin) !=
+         config.allowed_origins.end();
+}
+
 common::result<auth_step> authenticate(const auth_config& config, const auth_request& req, std::int64_t now_s) {
   if (!config.required()) return auth_step{identity{}, {}};  // an open (development) edge
-  const auto origin_ok = [&] {
-    return std::find(config.allowed_origins.begin(), config.allowed_origins.end(), req.origin) !=
-           config.allowed_origins.end();
-  };
+  const auto origin_ok = [&] { return origin_allowed(config, req.origin, req.sec_fetch_site); };
   // 1. Authorization: Bearer <JWT>
   if (config.jwt && !req.authorization.empty()) {
     constexpr std::string_view bearer = "Bearer ";

@@ -36,7 +36,10 @@ struct auth_config {
   std::string jwt_cookie;                      // cookie carrying a JWT ("" = none)
   std::string session_cookie;                  // cookie carrying a session id ("" = none)
   bool allow_query_token = false;              // ?token=<JWT>
-  std::vector<std::string> allowed_origins;    // for cookie credentials
+  std::vector<std::string> allowed_origins;    // for cookie credentials (and CORS on REST)
+  // A connection opened without credentials may authenticate with its first message,
+  // {"type":"auth","token":"<JWT>"} (browsers cannot set headers on a WebSocket).
+  bool in_band = false;
 
   bool required() const noexcept { return jwt != nullptr || !session_cookie.empty(); }
 };
@@ -47,7 +50,13 @@ struct auth_request {
   std::string_view cookie;
   std::string_view origin;
   std::string_view target;  // path and query
+  // The browser's own statement of where a request comes from; "same-origin" stands in for an
+  // Origin header, which browsers leave out of same-origin GET requests.
+  std::string_view sec_fetch_site = {};
 };
+
+// Whether a request from origin (and Sec-Fetch-Site) may use cookie credentials.
+bool origin_allowed(const auth_config& config, std::string_view origin, std::string_view sec_fetch_site) noexcept;
 
 // The outcome of the synchronous step: an identity, or a session id to look up in Redis.
 struct auth_step {

@@ -13,6 +13,7 @@
 #include "edge/portfolio/private_state_reader.hpp"
 #include "edge/fanout/worker.hpp"
 #include "edge/protocol/ws_codec.hpp"
+#include "edge/auth/dev_login.hpp"
 #include "edge/net/ws_session.hpp"
 
 namespace tickstream::edge {
@@ -70,6 +71,9 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
   }
   const auto path = path_of(req.target());
   const bool keep_alive = req.keep_alive();
+  const auto origin = req[http::field::origin];
+  cors_origin_.clear();
+  if (!origin.empty() && origin_allowed(svc_.auth, origin, {})) cors_origin_ = std::string(origin);
 
   if (path == "/ws") {
     if (svc_.draining != nullptr && svc_.draining->load()) {
@@ -81,6 +85,11 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
     }
     upgrade(req);
     return;
+  }
+  if (req.method() == http::verb::options && path.starts_with("/api/")) return serve_preflight(keep_alive);
+  if (req.method() == http::verb::post && path == "/api/dev/login") {
+    if (svc_.dev_login) return serve_dev_login(req, keep_alive);
+    return respond(404, "application/json", json_error("not_found", "development sign-in is off"), keep_alive);
   }
   if (req.method() != http::verb::get && req.method() != http::verb::head) {
     respond(405, "application/json", json_error("method_not_allowed", "only GET is served"), keep_alive);
@@ -190,6 +199,10 @@ void http_session::upgrade(const http::request<http::string_body>& req) {
   }
   accept_key_ = std::move(accept).value();
   identify(req, [self = shared_from_this()](common::result<identity> who) {
+    // No credentials at all: a browser may still authenticate with its first message.
+    if (!who && who.err().code == "missing_credentials" && self->svc_.auth.in_band) {
+      return self->accept_websocket(identity{}, {}, false, true);
+    }
     if (!who) return self->refuse(who.err());
     self->finish_upgrade(std::move(who).value());
   });
@@ -200,7 +213,7 @@ void http_session::identify(const http::request<http::string_body>& req,
   const auto now_s = common::now_us() / 1'000'000;
   auto step = authenticate(svc_.auth,
                            {req[http::field::authorization], req[http::field::cookie], req[http::field::origin],
-                            req.target()},
+                            req.target(), req["Sec-Fetch-Site"]},
                            now_s);
   if (!step) return then(std::move(step).err());
   if (step->who) return then(std::move(*step->who));
@@ -250,7 +263,7 @@ void http_session::finish_upgrade(identity who) {
   });
 }
 
-void http_session::accept_websocket(identity who, std::string lease, bool over_limit) {
+void http_session::accept_websocket(identity who, std::string lease, bool over_limit, bool awaiting_auth) {
   std::string response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                          "Sec-WebSocket-Accept: " + accept_key_ + "\r\nServer: tickstream-edge\r\n"
                          "X-Tickstream-Node: " + svc_.node_id + "\r\n\r\n";
@@ -258,9 +271,64 @@ void http_session::accept_websocket(identity who, std::string lease, bool over_l
   const auto rest = buffer_.cdata();
   const std::string leftover(static_cast<const char*>(rest.data()), rest.size());
   stream_.expires_never();
-  auto session = std::make_shared<ws_session>(stream_.release_socket(), worker_, svc_, std::move(who), std::move(lease));
+  auto session = std::make_shared<ws_session>(stream_.release_socket(), worker_, svc_, std::move(who), std::move(lease),
+                                              awaiting_auth);
   session->start(std::move(response), leftover);
   if (over_limit) session->refuse_over_limit();
+}
+
+void http_session::serve_preflight(bool keep_alive) {
+  if (cors_origin_.empty()) {
+    svc_.metrics.rest_request("preflight", 403);
+    return respond(403, "application/json",
+                   json_error("forbidden_origin", "this origin is not allowed to use the API from a browser"),
+                   keep_alive);
+  }
+  svc_.metrics.rest_request("preflight", 204);
+  respond(204, "text/plain", {}, keep_alive,
+          {{"Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS"},
+           {"Access-Control-Allow-Headers", "Authorization, Content-Type"},
+           {"Access-Control-Max-Age", "600"}});
+}
+
+void http_session::serve_dev_login(const http::request<http::string_body>& req, bool keep_alive) {
+  const auto origin = req[http::field::origin];
+  if (!origin_allowed(svc_.auth, origin, req["Sec-Fetch-Site"]) && !origin.empty()) {
+    svc_.metrics.rest_request("dev_login", 403);
+    return respond(403, "application/json", json_error("forbidden_origin", "sign in from an allowed origin"),
+                   keep_alive);
+  }
+  auto user = parse_dev_login(req.body());
+  auto id = new_session_id();
+  if (!user || id.empty()) {
+    const int status = user ? 503 : 400;
+    svc_.metrics.rest_request("dev_login", status);
+    return respond(status, "application/json",
+                   user ? json_error("unavailable", "no random session id") : json_error(user.err().code, user.err().message),
+                   keep_alive);
+  }
+  const auto ttl = svc_.dev_login_ttl;
+  const auto expires = common::now_us() / 1'000'000 + ttl.count();
+  const auto key = "ts:sess:" + id;
+  // (Two commands in one pipeline: the record and its expiry.)
+  svc_.redis.command({"HSET", key, "user", user.value(), "roles", "", "expires", std::to_string(expires)});
+  svc_.redis.command({"EXPIRE", key, std::to_string(ttl.count())},
+                     [self = shared_from_this(), user = user.value(), id, expires, keep_alive](
+                         common::result<common::redis_reply> r) {
+                       boost::asio::post(self->stream_.get_executor(), [self, ok = r.ok(), user, id, expires, keep_alive] {
+                         self->svc_.metrics.rest_request("dev_login", ok ? 200 : 503);
+                         if (!ok) {
+                           return self->respond(503, "application/json",
+                                                json_error("unavailable", "Redis cannot be reached; retry shortly"),
+                                                keep_alive, {{"Retry-After", "1"}});
+                         }
+                         common::log_warn("development sign-in", {{"user", user}});
+                         self->set_cookie_ = session_cookie_header(self->svc_.auth.session_cookie, id, self->svc_.dev_login_ttl);
+                         self->respond(200, "application/json",
+                                       render_authenticated(user, expires, self->svc_.node_id), keep_alive,
+                                       {{"Cache-Control", "no-store"}});
+                       });
+                     });
 }
 
 void http_session::respond(unsigned status, std::string content_type, std::string body, bool keep_alive,
@@ -269,6 +337,13 @@ void http_session::respond(unsigned status, std::string content_type, std::strin
   for (const auto& [k, v] : headers) res->set(k, v);
   res->set(http::field::server, "tickstream-edge");
   res->set(http::field::content_type, content_type);
+  if (!cors_origin_.empty()) {
+    // The allow-list's origins may read answers with the user's cookie (a page elsewhere may not).
+    res->set(http::field::access_control_allow_origin, cors_origin_);
+    res->set(http::field::access_control_allow_credentials, "true");
+    res->set(http::field::vary, "Origin");
+  }
+  if (!set_cookie_.empty()) res->set(http::field::set_cookie, std::exchange(set_cookie_, {}));
   res->keep_alive(keep_alive);
   res->body() = std::move(body);
   res->prepare_payload();

@@ -45,7 +45,12 @@ class http_session : public std::enable_shared_from_this<http_session> {
   // Accepts the WebSocket for an authenticated (or, on an open edge, anonymous) client.
   void finish_upgrade(identity who);
   // Sends the 101 and hands the socket to a ws_session (which, over the limit, is told so and closed).
-  void accept_websocket(identity who, std::string lease, bool over_limit);
+  // awaiting_auth: no credentials, in-band authentication to come.
+  void accept_websocket(identity who, std::string lease, bool over_limit, bool awaiting_auth = false);
+  // OPTIONS /api/...: a browser's CORS pre-flight.
+  void serve_preflight(bool keep_alive);
+  // POST /api/dev/login (--dev-login only).
+  void serve_dev_login(const boost::beast::http::request<boost::beast::http::string_body>& req, bool keep_alive);
   // rest_endpoint: the REST endpoint refused (counted there), or empty for the WebSocket upgrade.
   void refuse(const common::error& why, bool keep_alive = false, std::string_view rest_endpoint = {});
   void respond(unsigned status, std::string content_type, std::string body, bool keep_alive,
@@ -58,6 +63,9 @@ class http_session : public std::enable_shared_from_this<http_session> {
   worker& worker_;
   services& svc_;
   std::string accept_key_;
+  // The request's Origin when it is on the allow-list: REST answers carry CORS headers for it.
+  std::string cors_origin_;
+  std::string set_cookie_;  // a Set-Cookie for the next response (dev login)
   bool over_rate_ = false;
 };
 

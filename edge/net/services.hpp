@@ -3,6 +3,7 @@
 // which outlives all sessions; read-only after start except for the thread-safe members.
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <string>
 
@@ -29,6 +30,9 @@ struct services {
   std::function<bool(std::string& why)> ready;
   // The admin stats document (GET /api/admin/websocket-stats).
   std::function<std::string()> admin_stats;
+  // POST /api/dev/login (development only): sessions it creates last this long.
+  bool dev_login = false;
+  std::chrono::seconds dev_login_ttl{8 * 3600};
 };
 
 }  // namespace tickstream::edge

@@ -20,12 +20,14 @@ std::int64_t steady_us(std::chrono::steady_clock::time_point t) {
 
 }  // namespace
 
-session_handler::session_handler(session_output& out, frame_sink& sink, worker& w, services& svc, identity who)
+session_handler::session_handler(session_output& out, frame_sink& sink, worker& w, services& svc, identity who,
+                                 bool awaiting_auth)
     : out_(out),
       sink_(sink),
       worker_(w),
       svc_(svc),
       who_(std::move(who)),
+      awaiting_auth_(awaiting_auth),
       // Bursts of twice the rate: a client's opening subscribes and pings arrive together.
       messages_(2 * svc.limits.max_messages_per_second, svc.limits.max_messages_per_second,
                 steady_us(clock::now())) {}
@@ -40,13 +42,35 @@ void session_handler::on_text(std::string_view text, clock::time_point now) {
                                             {"reason", msg.err().message}, {"excerpt", common::excerpt(text, 80)}});
     return fail(msg.err().code, msg.err().message);
   }
-  if (auto* sub = std::get_if<subscription_request>(&msg.value())) {
+  if (auto* ping = std::get_if<ping_request>(&msg.value())) {
+    out_.reply(render_pong(ping->id_json, common::now_us(), svc_.node_id));
+  } else if (auto* auth = std::get_if<auth_message>(&msg.value())) {
+    handle_auth(*auth);
+  } else if (awaiting_auth_) {
+    fail("auth_required", R"(authenticate first: send {"type":"auth","token":"<JWT>"})");
+  } else if (auto* sub = std::get_if<subscription_request>(&msg.value())) {
     sub->subscribe ? handle_subscribe(*sub) : handle_unsubscribe(*sub);
-  } else if (auto* ping = std::get_if<ping_request>(&msg.value())) {
-    out_.reply(render_pong(ping->id_json, common::now_us()));
   } else if (auto* refresh = std::get_if<refresh_request>(&msg.value())) {
     handle_refresh(*refresh);
   }
+}
+
+void session_handler::handle_auth(const auth_message& msg) {
+  if (!awaiting_auth_) return fail("already_authenticated", "this connection is already authenticated");
+  awaiting_auth_ = false;  // one attempt: a connection does not get to guess tokens
+  auto id = svc_.auth.jwt->verify(msg.token, common::now_us() / 1'000'000);
+  if (!id) {
+    common::log_info("in-band authentication refused", {{"worker", worker_.id()}, {"reason", id.err().code}});
+    fail(id.err().code, id.err().message);
+    return out_.close(close_code::auth_failed, "authentication failed", "auth_failed", true);
+  }
+  out_.authenticate_as(identity{id->user_id, id->roles, id->expires_at_s});
+}
+
+void session_handler::on_authenticated(identity who) {
+  who_ = std::move(who);
+  out_.credential_refreshed(who_.expires_at_s);
+  out_.reply(render_authenticated(who_.user_id, who_.expires_at_s, svc_.node_id));
 }
 
 bool session_handler::take_message_token(clock::time_point now) {

@@ -32,12 +32,16 @@ class session_handler final : private private_feed::host {
   using clock = std::chrono::steady_clock;
 
   // sink: the connection as the worker knows it (its subscriptions are held under it).
-  session_handler(session_output& out, frame_sink& sink, worker& w, services& svc, identity who);
+  // awaiting_auth: opened without credentials; the first message must be an in-band "auth".
+  session_handler(session_output& out, frame_sink& sink, worker& w, services& svc, identity who,
+                  bool awaiting_auth = false);
 
   const identity& who() const noexcept { return who_; }
 
   // A text message from the client.
   void on_text(std::string_view text, clock::time_point now);
+  // In-band authentication is complete (the session holds the user's slot).
+  void on_authenticated(identity who);
   // A frame from the fan-out for this connection.
   void on_event(const frame_ptr& f);
   // About once a second: the private stream's retries.
@@ -52,6 +56,7 @@ class session_handler final : private private_feed::host {
   void handle_subscribe(subscription_request& req);
   void handle_unsubscribe(subscription_request& req);
   void handle_refresh(const refresh_request& req);
+  void handle_auth(const auth_message& msg);
   void fail(const std::string& code, std::string_view message);
   // The last ticks of symbols, as a snapshot frame (a subscribe without private channels).
   void send_price_snapshot(std::vector<std::string> symbols);
@@ -71,7 +76,8 @@ class session_handler final : private private_feed::host {
   frame_sink& sink_;
   worker& worker_;
   services& svc_;
-  const identity who_;  // fixed at the upgrade (expiry moves with "refresh")
+  identity who_;  // fixed at the upgrade or by in-band auth (expiry moves with "refresh")
+  bool awaiting_auth_;  // only "auth" and "ping" are taken until it succeeds
   common::token_bucket messages_;  // the client's message rate
   std::size_t rate_violations_ = 0;
   clock::time_point last_rate_error_{};

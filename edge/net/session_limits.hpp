@@ -40,6 +40,9 @@ struct session_limits {
   // A client whose token (or session) expires in less than this is told so (token_expiring), so it
   // can send a fresh token with "refresh" before the edge closes at expiry with 4001.
   std::chrono::seconds token_expiry_warning{60};
+  // A connection opened without credentials must send its in-band "auth" within this, or it is
+  // closed with 4003: enough for a browser to fetch a token, too short to idle on a slot.
+  std::chrono::milliseconds auth_timeout{5000};
   // A close handshake the client does not finish within this ends with a plain TCP close.
   std::chrono::seconds close_timeout{5};
 };

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string_view>
 
+#include "edge/auth/authenticator.hpp"
 #include "edge/protocol/frame.hpp"
 
 namespace tickstream::edge {
@@ -25,6 +26,9 @@ class session_output {
   virtual void close(std::uint16_t code, std::string_view reason, const char* end_reason, bool keep_queued) = 0;
   // The credential's expiry moved (a refresh).
   virtual void credential_refreshed(std::optional<std::int64_t> expires_at_s) = 0;
+  // In-band authentication verified who: take the user's connection slot (the tier-wide limit),
+  // then tell the handler (session_handler::on_authenticated) or close over the limit (4009).
+  virtual void authenticate_as(identity who) = 0;
   // A function that runs its argument later on the connection's thread, unless the connection is
   // gone by then. It may be called from any thread and may outlive the connection.
   virtual std::function<void(std::function<void()>)> poster() = 0;

@@ -19,6 +19,10 @@ session_timers::decision session_timers::decide(clock::time_point now, std::int6
       d.warn_expiry = true;
     }
   }
+  if (now >= auth_deadline_) {
+    d.end = end_kind::auth_timeout;
+    return d;
+  }
   const auto idle = now - last_rx_;
   if (idle >= settings_.idle_timeout) {
     d.end = end_kind::idle;
@@ -29,7 +33,7 @@ session_timers::decision session_timers::decide(clock::time_point now, std::int6
     d.end = end_kind::drain;
     return d;
   }
-  if (settings_.lease_refresh.count() > 0 && now - lease_refreshed_ >= settings_.lease_refresh) {
+  if (lease_refresh_.count() > 0 && now - lease_refreshed_ >= lease_refresh_) {
     lease_refreshed_ = now;
     d.refresh_lease = true;
   }

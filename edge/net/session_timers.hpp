@@ -30,6 +30,7 @@ class session_timers {
       close_timeout,  // our close frame went unanswered: close the socket
       token_expired,  // close 4001
       idle,           // no traffic within the idle timeout: close the socket
+      auth_timeout,   // no in-band authentication in time: close 4003
       drain,          // close 1001 (after the reconnect hint)
     };
     end_kind end = end_kind::none;
@@ -40,7 +41,8 @@ class session_timers {
   };
 
   session_timers(settings s, clock::time_point now, std::optional<std::int64_t> expires_at_s)
-      : settings_(s), expires_at_s_(expires_at_s), last_rx_(now), lease_refreshed_(now) {}
+      : settings_(s), expires_at_s_(expires_at_s), last_rx_(now), lease_refreshed_(now),
+        lease_refresh_(s.lease_refresh) {}
 
   // Any bytes from the client are a sign of life.
   void on_traffic(clock::time_point now) noexcept {
@@ -51,11 +53,19 @@ class session_timers {
   void on_refreshed(std::optional<std::int64_t> expires_at_s) noexcept {
     expires_at_s_ = expires_at_s;
     expiry_warned_ = false;
+    auth_deadline_ = clock::time_point::max();
   }
   // Our close frame is out: past deadline the socket is closed whatever the client does.
   void on_closing(clock::time_point deadline) noexcept {
     closing_ = true;
     close_deadline_ = deadline;
+  }
+  // The connection must authenticate in-band before `at` (cleared by on_refreshed()).
+  void auth_by(clock::time_point at) noexcept { auth_deadline_ = at; }
+  // A lease is held from now on: refresh it every `every`.
+  void lease_from(clock::time_point now, std::chrono::milliseconds every) noexcept {
+    lease_refreshed_ = now;
+    lease_refresh_ = every;
   }
   // Draining: close at `at`. False if a drain close was already set.
   bool drain_at(clock::time_point at) noexcept {
@@ -76,6 +86,8 @@ class session_timers {
   clock::time_point lease_refreshed_;
   clock::time_point close_deadline_{};
   clock::time_point drain_close_at_ = clock::time_point::max();
+  clock::time_point auth_deadline_ = clock::time_point::max();
+  std::chrono::milliseconds lease_refresh_;
   bool expiry_warned_ = false;
   bool ping_sent_ = false;
   bool closing_ = false;

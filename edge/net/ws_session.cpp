@@ -37,7 +37,8 @@ session_timers::settings timer_settings(const services& svc, bool leased) {
 
 }  // namespace
 
-ws_session::ws_session(net::ip::tcp::socket&& socket, worker& w, services& svc, identity who, std::string lease)
+ws_session::ws_session(net::ip::tcp::socket&& socket, worker& w, services& svc, identity who, std::string lease,
+                       bool awaiting_auth)
     : socket_(std::move(socket)),
       worker_(w),
       svc_(svc),
@@ -46,7 +47,9 @@ ws_session::ws_session(net::ip::tcp::socket&& socket, worker& w, services& svc, 
       queue_(svc.limits.queue, svc.limits.batch_window),
       rbuf_(small_read_buffer, svc.limits.max_message_bytes + 14),  // + the longest frame header
       parser_(svc.limits.max_message_bytes),
-      handler_(*this, *this, w, svc, std::move(who)) {}
+      handler_(*this, *this, w, svc, std::move(who), awaiting_auth) {
+  if (awaiting_auth) timers_.auth_by(clock::now() + svc.limits.auth_timeout);
+}
 
 ws_session::~ws_session() {
   release_lease();
@@ -235,6 +238,10 @@ void ws_session::tick(clock::time_point now) {
     case end_kind::token_expired:
       svc_.metrics.client_error("token_expired");
       return close(close_code::token_expired, "token expired", "token_expired", false);
+    case end_kind::auth_timeout:
+      svc_.metrics.client_error("auth_timeout");
+      reply(render_error("auth_timeout", "no auth message within the deadline"));
+      return close(close_code::auth_failed, "authentication timed out", "auth_timeout", true);
     case end_kind::idle:
       common::log_info("client silent past the idle timeout; closing",
                        {{"worker", worker_.id()}, {"idle_timeout_ms", svc_.limits.idle_timeout.count()}});
@@ -245,6 +252,32 @@ void ws_session::tick(clock::time_point now) {
   if (d.end == end_kind::drain) return close(close_code::going_away, "edge draining: reconnect", "drain", true);
   if (d.refresh_lease && !lease_.empty()) svc_.leases->refresh(handler_.who().user_id, lease_);
   if (d.ping) after_push(queue_.push_urgent(empty_ping()));
+}
+
+void ws_session::authenticate_as(identity who) {
+  const auto adopt = [this](identity id) {
+    if (svc_.census != nullptr) svc_.census->connected(id.user_id);
+    handler_.on_authenticated(std::move(id));
+  };
+  if (svc_.leases == nullptr) return adopt(std::move(who));
+  // The tier-wide limit, as at the upgrade; the answer comes back on this connection's thread.
+  // (If the connection is gone by then, a lease taken meanwhile lapses within its TTL.)
+  svc_.leases->acquire(who.user_id, [post = poster(), this, adopt, who](common::result<std::string> lease) mutable {
+    post([this, adopt, who = std::move(who), lease = std::move(lease)]() mutable {
+      if (ending()) {
+        if (lease) svc_.leases->release(who.user_id, lease.value());
+        return;
+      }
+      if (!lease && lease.err().code == "max_connections") return refuse_over_limit();
+      if (lease) {
+        lease_ = std::move(lease).value();
+        timers_.lease_from(clock::now(), svc_.leases->ttl() / 3);
+      } else {
+        common::log_warn("connection lease unavailable; accepting without one", {{"reason", lease.err().message}});
+      }
+      adopt(std::move(who));
+    });
+  });
 }
 
 void ws_session::refuse_over_limit() {

@@ -38,8 +38,10 @@ class ws_session final : public frame_sink,
  public:
   using clock = std::chrono::steady_clock;
 
-  // lease: the connection lease held for an authenticated user (empty: none).
-  ws_session(boost::asio::ip::tcp::socket&& socket, worker& w, services& svc, identity who, std::string lease = {});
+  // lease: the connection lease held for an authenticated user (empty: none). awaiting_auth: opened
+  // without credentials on an edge that takes in-band authentication.
+  ws_session(boost::asio::ip::tcp::socket&& socket, worker& w, services& svc, identity who, std::string lease = {},
+             bool awaiting_auth = false);
   ~ws_session();
 
   // Sends the 101 response, then serves the connection. leftover: bytes the client sent after its
@@ -79,6 +81,7 @@ class ws_session final : public frame_sink,
   // Starts a close handshake; the socket closes when the client answers or after close_timeout.
   void close(std::uint16_t code, std::string_view reason, const char* end_reason, bool keep_queued) override;
   void credential_refreshed(std::optional<std::int64_t> expires_at_s) override { timers_.on_refreshed(expires_at_s); }
+  void authenticate_as(identity who) override;
   std::function<void(std::function<void()>)> poster() override;
   bool ending() const noexcept override { return closing_ || dead_; }
   std::weak_ptr<const void> lifetime() const override { return weak_from_this(); }

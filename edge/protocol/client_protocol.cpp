@@ -94,13 +94,14 @@ common::result<client_message> parse_client_message(std::string_view text) {
     }
     return client_message{std::move(ping)};
   }
-  if (*type == "refresh") {
+  if (*type == "refresh" || *type == "auth") {
     const auto token = r.string("token", true, 8192);
     if (!token) return *r.failure();
+    if (*type == "auth") return client_message{auth_message{std::string(*token)}};
     return client_message{refresh_request{std::string(*token)}};
   }
   return common::error{"unknown_type", "unknown message type '" + std::string(*type) +
-                                           "' (expected subscribe, unsubscribe, ping or refresh)"};
+                                           "' (expected subscribe, unsubscribe, ping, refresh or auth)"};
 }
 
 namespace {
@@ -152,7 +153,7 @@ std::string render_unsubscribed(const std::vector<std::string>& symbols, const s
   return std::string(buf.GetString(), buf.GetSize());
 }
 
-std::string render_pong(const std::optional<std::string>& id_json, std::int64_t server_time_us) {
+std::string render_pong(const std::optional<std::string>& id_json, std::int64_t server_time_us, std::string_view node) {
   rapidjson::StringBuffer buf;
   json_writer w(buf);
   w.StartObject();
@@ -166,8 +167,31 @@ std::string render_pong(const std::optional<std::string>& id_json, std::int64_t 
   write_string(w, common::format_iso8601(server_time_us));
   w.Key("server_time_us");
   w.Int64(server_time_us);
+  w.Key("node");
+  write_string(w, node);
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::string render_authenticated(std::string_view user_id, std::optional<std::int64_t> expires_at_s,
+                                 std::string_view node) {
+  rapidjson::StringBuffer buf;
+  json_writer w(buf);
+  w.StartObject();
+  w.Key("type");
+  w.String("authenticated");
+  w.Key("user_id");
+  write_string(w, user_id);
+  w.Key("expires_at_s");
+  if (expires_at_s) {
+    w.Int64(*expires_at_s);
+  } else {
+    w.Null();
+  }
+  w.Key("node");
+  write_string(w, node);
+  w.EndObject();
+  return {buf.GetString(), buf.GetSize()};
 }
 
 std::string render_error(std::string_view code, std::string_view message) {

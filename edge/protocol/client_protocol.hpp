@@ -34,7 +34,13 @@ struct refresh_request {
   std::string token;
 };
 
-using client_message = std::variant<subscription_request, ping_request, refresh_request>;
+// {"type":"auth","token":"<JWT>"}: in-band authentication, the first message of a connection
+// opened without credentials (browsers cannot set headers on a WebSocket).
+struct auth_message {
+  std::string token;
+};
+
+using client_message = std::variant<subscription_request, ping_request, refresh_request, auth_message>;
 
 // Longest symbols/channels list accepted in one message.
 inline constexpr std::size_t max_list_entries = 1000;
@@ -53,7 +59,11 @@ struct rejection {
 std::string render_subscribed(const std::vector<std::string>& symbols, const std::vector<std::string>& channels,
                               const std::vector<rejection>& rejected, std::int64_t batch_ms);
 std::string render_unsubscribed(const std::vector<std::string>& symbols, const std::vector<std::string>& channels);
-std::string render_pong(const std::optional<std::string>& id_json, std::int64_t server_time_us);
+// node: the edge answering (browsers cannot read the upgrade's X-Tickstream-Node header).
+std::string render_pong(const std::optional<std::string>& id_json, std::int64_t server_time_us, std::string_view node);
+// {"type":"authenticated","user_id":...,"expires_at_s":N|null,"node":...}
+std::string render_authenticated(std::string_view user_id, std::optional<std::int64_t> expires_at_s,
+                                 std::string_view node);
 std::string render_error(std::string_view code, std::string_view message);
 // {"type":"token_expiring","expires_at":"<ISO>","expires_at_s":N}
 std::string render_token_expiring(std::int64_t expires_at_s);

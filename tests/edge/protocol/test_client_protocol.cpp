@@ -44,8 +44,20 @@ TEST_CASE("ping echoes a string or numeric id", "[protocol]") {
   auto q = parse_client_message(R"({"type":"ping","id":"a\"b"})");
   CHECK(std::get<ping_request>(q.value()).id_json == R"("a\"b")");
   CHECK_FALSE(std::get<ping_request>(parse_client_message(R"({"type":"ping"})").value()).id_json);
-  CHECK(render_pong(std::string("42"), 1'795'185'000'000'000) ==
-        R"({"type":"pong","id":42,"server_time":"2026-11-20T14:30:00.000000Z","server_time_us":1795185000000000})");
+  CHECK(render_pong(std::string("42"), 1'795'185'000'000'000, "edge-1") ==
+        R"({"type":"pong","id":42,"server_time":"2026-11-20T14:30:00.000000Z","server_time_us":1795185000000000,)"
+        R"("node":"edge-1"})");
+}
+
+TEST_CASE("in-band auth carries a token, and its answer names the user, the expiry and the node", "[protocol]") {
+  auto a = parse_client_message(R"({"type":"auth","token":"abc.def.ghi"})");
+  REQUIRE(a.ok());
+  CHECK(std::get<auth_message>(a.value()).token == "abc.def.ghi");
+  CHECK(error_of(R"({"type":"auth"})") == "invalid_message: field 'token': is required");
+  CHECK(render_authenticated("u-1", 1'795'188'600, "edge-2") ==
+        R"({"type":"authenticated","user_id":"u-1","expires_at_s":1795188600,"node":"edge-2"})");
+  CHECK(render_authenticated("u-1", std::nullopt, "edge-2") ==
+        R"({"type":"authenticated","user_id":"u-1","expires_at_s":null,"node":"edge-2"})");
 }
 
 TEST_CASE("malformed and unknown client messages get precise errors", "[protocol]") {
@@ -54,7 +66,7 @@ TEST_CASE("malformed and unknown client messages get precise errors", "[protocol
   CHECK(error_of("{}") == "invalid_message: field 'type': is required");
   CHECK(error_of(R"({"type":7})") == "invalid_message: field 'type': must be a string");
   CHECK(error_of(R"({"type":"dance"})") ==
-        "unknown_type: unknown message type 'dance' (expected subscribe, unsubscribe, ping or refresh)");
+        "unknown_type: unknown message type 'dance' (expected subscribe, unsubscribe, ping, refresh or auth)");
   CHECK(error_of(R"({"type":"subscribe"})") ==
         "invalid_message: field 'symbols': give at least one symbol (or channel)");
   CHECK(error_of(R"({"type":"subscribe","symbols":"AAPL"})") == "invalid_message: field 'symbols': must be an array");
