@@ -1,5 +1,11 @@
 #include "bench/ws_client.hpp"
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -35,6 +41,42 @@ common::result<ws_url> ws_url::parse(std::string_view url) {
   return out;
 }
 
+namespace {
+
+// With TICKSTREAM_FRAME_LOG_DIR set, every text frame any client of this process receives is
+// appended to <dir>/frames-<pid>.txt as "<- <json>", so a test run can check every frame the edge
+// sent against the protocol's schemas (clients/contract/validate-frames.mjs).
+class frame_log {
+ public:
+  static frame_log& instance() {
+    static frame_log log;
+    return log;
+  }
+  void record(std::string_view text) {
+    if (!out_) return;
+    std::lock_guard lock(mu_);
+    std::fputs("<- ", out_);
+    std::fwrite(text.data(), 1, text.size(), out_);
+    std::fputc('\n', out_);
+    std::fflush(out_);
+  }
+
+ private:
+  frame_log() {
+    const char* dir = std::getenv("TICKSTREAM_FRAME_LOG_DIR");
+    if (dir == nullptr || *dir == '\0') return;
+    const auto path = std::string(dir) + "/frames-" + std::to_string(::getpid()) + ".txt";
+    out_ = std::fopen(path.c_str(), "a");
+  }
+  ~frame_log() {
+    if (out_) std::fclose(out_);
+  }
+  std::mutex mu_;
+  std::FILE* out_ = nullptr;
+};
+
+}  // namespace
+
 struct ws_client::impl {
   net::io_context ioc;
   websocket::stream<beast::tcp_stream> ws{ioc};
@@ -52,6 +94,7 @@ struct ws_client::impl {
         return;
       }
       received.push_back(beast::buffers_to_string(buffer.data()));
+      if (ws.got_text()) frame_log::instance().record(received.back());
       buffer.consume(buffer.size());
       start_read();
     });
