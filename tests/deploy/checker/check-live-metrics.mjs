@@ -1,31 +1,47 @@
-// Runs the real tier on loopback (redis-server, tickstream-ingest replaying the capture,
-// tickstream-edge with one WebSocket client), then:
-//   - scrapes /metrics from the edge and from ingest and passes each to `promtool check metrics`,
-//     which must accept it without a single lint message (missing HELP, counter not ending in
-//     _total, non-base units...), and which must hold the metrics the deployment files use;
+// Runs the real tier on loopback: redis-server; tickstream-edge with HS256 authentication;
+// tickstream-ingest replaying the capture (with one bad line first); a second tickstream-ingest in
+// live mode, connected to a stand-in Finnhub WebSocket server and serving the signed webhook. Then
+// it drives traffic that gives every metric family series (ticks, a private snapshot, a bad client
+// message, REST with and without a token, an unusable pub/sub message, a webhook event), and:
+//   - passes each process' /metrics to `promtool check metrics`, which must accept it without a
+//     single lint message, and which must hold the metrics the deployment files depend on;
+//   - requires every metric that the alert rules and dashboards (--promql) name to be one of those
+//     the binaries export;
 //   - asks every HTTP path the chart's and compose's probes use (/healthz, /readyz) and requires
-//     200 within a deadline.
+//     200 within a deadline, and runs compose's own health-check commands (--compose) against the
+//     real processes, which must pass (and fail against a closed port);
+//   - runs the README's checked recipes (--readme: blocks after a `<!-- checked: NAME -->` line)
+//     against this tier, configured with compose's development secrets: the token recipe's token
+//     opens a private stream, and the webhook recipe's event arrives on it.
 // Every wait is on a condition with a deadline; every process started is stopped by its pid.
 //
 //   node check-live-metrics.mjs --edge BIN --ingest BIN --capture samples/ticks.jsonl --workdir DIR
+//        [--promql deploy/alerts.yml]... [--compose docker-compose.yml] [--readme README.md]
 import { spawn, spawnSync } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { createHash, createHmac, randomBytes } from "node:crypto";
+import { extname } from "node:path";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import { join } from "node:path";
+import { parse } from "yaml";
 import { parseArgs, Report } from "./lib.mjs";
+import { dashboardExpressions, grafanaToPromQL, metricNames, ruleExpressions } from "./promql.mjs";
 
 // Probe paths the deployment files use that a binary does not serve yet (404 tolerated until it
-// does; see the report that added tests/deploy). Remove an entry when the binary serves the path.
+// does). Remove an entry when the binary serves the path.
 const PENDING_PATHS = { edge: [], ingest: [] };
-// Metrics the deployment files depend on (autoscaling on connections, dashboards in docs/DEPLOY.md).
+// Metrics the deployment files depend on (autoscaling on connections).
 const REQUIRED = {
   edge: ["tickstream_edge_connections", "tickstream_edge_connections_accepted_total"],
   ingest: ["tickstream_ingest_events_total"],
 };
+// Series Prometheus itself adds to every scrape; queries may use them.
+const PROMETHEUS_SERIES = new Set(["up", "scrape_duration_seconds", "scrape_samples_scraped", "scrape_samples_post_metric_relabeling", "scrape_series_added"]);
+// Secrets when no --compose is given (with it, compose's development defaults are used instead).
+const FALLBACK = { jwt: "deploy-check-hs256-secret-0123456789abcdef", webhook: "deploy-check-webhook-secret" };
 
-const opts = parseArgs(process.argv.slice(2));
+const opts = parseArgs(process.argv.slice(2), ["promql"]);
 const report = new Report("live /metrics and probes");
 mkdirSync(opts.workdir, { recursive: true });
 const children = [];
@@ -55,8 +71,10 @@ function start(name, cmd, args) {
   return entry;
 }
 
+// Stops the processes in reverse start order, Redis last.
 async function stopAll() {
-  for (const e of [...children].reverse()) {
+  const order = [...children].reverse().sort((a, b) => a.name.startsWith("redis") - b.name.startsWith("redis"));
+  for (const e of order) {
     if (e.exited) continue;
     e.child.kill("SIGTERM");
     try {
@@ -80,65 +98,80 @@ function freePort() {
   });
 }
 
-function get(port, path) {
+function request(port, path, { method = "GET", headers = {}, body } = {}) {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: "127.0.0.1", port, path, timeout: 3000 }, (res) => {
-      let body = "";
+    const req = http.request({ host: "127.0.0.1", port, path, method, headers, timeout: 3000 }, (res) => {
+      let text = "";
       res.setEncoding("utf8");
-      res.on("data", (d) => (body += d));
-      res.on("end", () => resolve({ status: res.statusCode, body }));
+      res.on("data", (d) => (text += d));
+      res.on("end", () => resolve({ status: res.statusCode, body: text }));
     });
     req.on("timeout", () => req.destroy(new Error("timeout")));
     req.on("error", reject);
+    req.end(body);
   });
 }
+const get = (port, path, headers) => request(port, path, { headers });
 
-// A minimal WebSocket client: upgrade, send one masked text frame, collect text until `until`.
-function webSocketSession(port, message, until, deadlineMs) {
+const b64url = (buf) => Buffer.from(buf).toString("base64url");
+function hs256(secret, claims) {
+  const head = b64url(JSON.stringify({ alg: "HS256", typ: "JWT" }));
+  const body = b64url(JSON.stringify(claims));
+  return `${head}.${body}.${b64url(createHmac("sha256", secret).update(`${head}.${body}`).digest())}`;
+}
+
+// One text frame (masked when a client sends it).
+function frame(text, masked) {
+  const payload = Buffer.from(text);
+  const len = payload.length;
+  const head = len < 126 ? Buffer.from([0x81, (masked ? 0x80 : 0) | len]) : Buffer.from([0x81, (masked ? 0x80 : 0) | 126, len >> 8, len & 255]);
+  if (!masked) return Buffer.concat([head, payload]);
+  const mask = randomBytes(4);
+  return Buffer.concat([head, mask, Buffer.from(payload.map((b, i) => b ^ mask[i % 4]))]);
+}
+const acceptKey = (key) => createHash("sha1").update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest("base64");
+
+// A minimal WebSocket client: send(text), until(regex, ms) over everything received, close().
+function openWebSocket(port, headers = {}) {
   return new Promise((resolve, reject) => {
     const key = randomBytes(16).toString("base64");
     const req = http.request({
       host: "127.0.0.1",
       port,
       path: "/ws",
-      headers: { Connection: "Upgrade", Upgrade: "websocket", "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": key },
+      headers: { Connection: "Upgrade", Upgrade: "websocket", "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": key, ...headers },
     });
-    const timer = setTimeout(() => {
-      req.destroy();
-      reject(new Error(`no reply matching ${until} within ${deadlineMs} ms`));
-    }, deadlineMs);
-    req.on("response", (res) => {
-      clearTimeout(timer);
-      reject(new Error(`upgrade refused with ${res.statusCode}`));
-    });
-    req.on("error", (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
+    req.on("response", (res) => reject(new Error(`upgrade refused with ${res.statusCode}`)));
+    req.on("error", reject);
     req.on("upgrade", (res, socket) => {
-      const accept = createHash("sha1").update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest("base64");
-      if (res.headers["sec-websocket-accept"] !== accept) reject(new Error("bad Sec-WebSocket-Accept"));
-      const payload = Buffer.from(message);
-      const mask = randomBytes(4);
-      const header = payload.length < 126 ? Buffer.from([0x81, 0x80 | payload.length]) : Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 255]);
-      const masked = Buffer.from(payload.map((b, i) => b ^ mask[i % 4]));
-      socket.write(Buffer.concat([header, mask, masked]));
+      if (res.headers["sec-websocket-accept"] !== acceptKey(key)) reject(new Error("bad Sec-WebSocket-Accept"));
       let text = "";
-      let done = false;
       socket.on("error", () => {});
-      socket.on("data", (d) => {
-        text += d.toString("latin1");
-        if (!done && until.test(text)) {
-          done = true;
-          clearTimeout(timer);
+      socket.on("data", (d) => (text += d.toString("latin1")));
+      resolve({
+        send: (msg) => socket.write(frame(msg, true)),
+        until: (re, ms) => waitFor(`a frame matching ${re}`, ms, async () => re.test(text)).then(() => text),
+        close: () => {
           // Close frame 1000, masked, then let the edge close the TCP connection.
           const m = randomBytes(4);
           socket.end(Buffer.concat([Buffer.from([0x88, 0x82]), m, Buffer.from([0x03 ^ m[0], 0xe8 ^ m[1]])]));
-          resolve(text);
-        }
+        },
       });
     });
     req.end();
+  });
+}
+
+// A stand-in Finnhub: accepts the upgrade and sends one trade, so a live source connects and counts.
+function fakeFinnhub() {
+  return new Promise((resolve) => {
+    const srv = http.createServer((_, res) => res.writeHead(404).end());
+    srv.on("upgrade", (req, socket) => {
+      socket.on("error", () => {});
+      socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptKey(req.headers["sec-websocket-key"])}\r\n\r\n`);
+      socket.write(frame(JSON.stringify({ type: "trade", data: [{ s: "AAPL", p: 190.25, t: Date.now(), v: 10 }] }), false));
+    });
+    srv.listen(0, "127.0.0.1", () => resolve({ port: srv.address().port, close: () => srv.close() }));
   });
 }
 
@@ -148,26 +181,57 @@ function promtool(name, text) {
   const r = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8", timeout: 30000 });
   const out = `${r.stdout ?? ""}${r.stderr ?? ""}`.trim();
   report.check(r.status === 0 && out === "", `promtool check metrics on ${name}'s /metrics (saved as ${file}): exit ${r.status}: ${out || r.error}`);
-  for (const m of REQUIRED[name]) report.check(new RegExp(`^${m}(\\{| )`, "m").test(text), `${name}'s /metrics has no ${m}`);
+  for (const m of REQUIRED[name.replace(/-.*/, "")] ?? []) report.check(new RegExp(`^${m}(\\{| )`, "m").test(text), `${name}'s /metrics has no ${m}`);
 }
 
 async function probe(name, port, path) {
+  const kind = name.replace(/-.*/, "");
   let last = null;
   try {
     await waitFor(`${name} ${path}`, 15000, async () => {
       last = await get(port, path);
-      return last.status === 200 || (last.status === 404 && PENDING_PATHS[name].includes(path));
+      return last.status === 200 || (last.status === 404 && PENDING_PATHS[kind].includes(path));
     });
   } catch {
     // reported below with the last answer
   }
-  if (last?.status === 404 && PENDING_PATHS[name].includes(path)) {
+  if (last?.status === 404 && PENDING_PATHS[kind].includes(path)) {
     report.note(`${name} does not serve ${path} yet (404); tolerated (PENDING_PATHS in tests/deploy/checker/check-live-metrics.mjs)`);
     return;
   }
   report.check(last?.status === 200, `${name} GET ${path}: ${last ? last.status : "no answer"} (the deployment files probe it and expect 200)`);
 }
 
+// Compose's raw services (its development defaults and health checks), when given.
+const composeServices = opts.compose ? parse(readFileSync(opts.compose, "utf8")).services ?? {} : null;
+const composeDefault = (service, variable) => {
+  const v = String(composeServices?.[service]?.environment?.[variable] ?? "");
+  return /^\$\{\w+:-(.*)\}$/.exec(v)?.[1] ?? (v || null);
+};
+const jwtSecret = composeDefault("edge", "TS_JWT_HS_SECRET") ?? FALLBACK.jwt;
+const webhookSecret = composeDefault("webhook", "TS_WEBHOOK_SECRET") ?? FALLBACK.webhook;
+if (opts.compose) report.check(jwtSecret !== FALLBACK.jwt && webhookSecret !== FALLBACK.webhook, `${opts.compose}: could not read the development secrets (edge TS_JWT_HS_SECRET, webhook TS_WEBHOOK_SECRET)`);
+
+// A compose health check (CMD form) run here, its container port replaced with the live one.
+function healthcheck(service, containerPort, livePort) {
+  const test = composeServices?.[service]?.healthcheck?.test;
+  if (!Array.isArray(test) || test[0] !== "CMD") return report.fail(`compose service ${service}: no CMD health check to run`);
+  const argv = test.slice(1).map((a) => String(a).replaceAll(`127.0.0.1/${containerPort}`, `127.0.0.1/${livePort}`));
+  report.check(argv.join(" ") !== test.slice(1).join(" "), `compose service ${service}: health check does not name 127.0.0.1/${containerPort}`);
+  return spawnSync(argv[0], argv.slice(1), { encoding: "utf8", timeout: 10000 }).status;
+}
+
+// The README's blocks marked `<!-- checked: NAME -->`, by name.
+function readmeRecipes() {
+  if (!opts.readme) return {};
+  const text = readFileSync(opts.readme, "utf8");
+  const out = {};
+  for (const m of text.matchAll(/<!-- checked: ([\w-]+) -->\s*\n```(?:sh|bash)\n([\s\S]*?)\n```/g)) out[m[1]] = m[2];
+  return out;
+}
+const sh = (script, timeout = 15000) => spawnSync("bash", ["-euo", "pipefail", "-c", script], { encoding: "utf8", timeout });
+
+const scraped = {};
 try {
   const redisPort = await freePort();
   start("redis", "redis-server", ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"]);
@@ -179,39 +243,123 @@ try {
     s.on("error", () => resolve(false));
   }));
 
-  const edge = start("edge", opts.edge, ["--listen-host", "127.0.0.1", "--port", "0", "--redis-port", String(redisPort), "--node-id", "deploy-check", "--shutdown-grace-ms", "0"]);
+  const edge = start("edge", opts.edge, ["--listen-host", "127.0.0.1", "--port", "0", "--redis-port", String(redisPort), "--node-id", "deploy-check",
+    "--shutdown-grace-ms", "0", "--jwt-algorithms", "HS256", "--jwt-hs-secret", jwtSecret]);
   const edgePort = Number(await waitFor("edge listening", 15000, async () => {
     if (edge.exited) throw new Error(`edge exited: ${edge.log}`);
     return /msg="edge listening".* port=(\d+)/.exec(edge.log)?.[1];
   }));
+  // The capture with one bad line first, so the rejected-input counter has a series.
+  const capture = join(opts.workdir, "capture.jsonl");
+  writeFileSync(capture, Buffer.concat([Buffer.from("this line is not json\n"), readFileSync(opts.capture)]));
   const ingestPort = await freePort();
-  const ingest = start("ingest", opts.ingest, ["--input", opts.capture, "--loop", "--speed", "50", "--redis-port", String(redisPort), "--metrics-listen", `127.0.0.1:${ingestPort}`]);
-  await waitFor("ingest /metrics", 15000, async () => {
-    if (ingest.exited) throw new Error(`ingest exited: ${ingest.log}`);
-    return (await get(ingestPort, "/metrics")).status === 200;
-  });
+  const ingest = start("ingest", opts.ingest, ["--input", capture, "--loop", "--speed", "50", "--redis-port", String(redisPort), "--metrics-listen", `127.0.0.1:${ingestPort}`]);
+  const finnhub = await fakeFinnhub();
+  const liveMetricsPort = await freePort();
+  const webhookPort = await freePort();
+  const live = start("ingest-live", opts.ingest, ["--finnhub-url", `ws://127.0.0.1:${finnhub.port}`, "--finnhub-symbols", "AAPL", "--webhook-listen", `127.0.0.1:${webhookPort}`,
+    "--webhook-secret", webhookSecret, "--heartbeat-ms", "200", "--redis-port", String(redisPort), "--metrics-listen", `127.0.0.1:${liveMetricsPort}`]);
+  for (const [e, port] of [[ingest, ingestPort], [live, liveMetricsPort]]) {
+    await waitFor(`${e.name} /metrics`, 15000, async () => {
+      if (e.exited) throw new Error(`${e.name} exited: ${e.log}`);
+      return (await get(port, "/metrics")).status === 200;
+    });
+  }
 
-  // Traffic, so labelled families (disconnect reasons, latency histograms) have series to lint.
-  const got = await webSocketSession(edgePort, JSON.stringify({ type: "subscribe", symbols: ["AAPL", "MSFT", "NVDA"] }), /"symbol":"(AAPL|MSFT|NVDA)".*"price"/s, 20000);
+  // Traffic, so labelled families have series to lint and to match the queries against.
+  const token = hs256(jwtSecret, { sub: "deploy-check", exp: Math.floor(Date.now() / 1000) + 600 });
+  const auth = { Authorization: `Bearer ${token}` };
+  const ws = await openWebSocket(edgePort, auth);
+  ws.send(JSON.stringify({ type: "subscribe", symbols: ["AAPL", "MSFT", "NVDA"], channels: ["positions", "account"] }));
+  ws.send(JSON.stringify({ type: "no_such_message" }));
+  const got = await ws.until(/^(?=[\s\S]*"symbol":"(AAPL|MSFT|NVDA)".*"price")(?=[\s\S]*"snapshot")(?=[\s\S]*unknown_type)/, 20000);
   report.check(got.includes("subscribed"), "the WebSocket client was not subscribed");
-  const rejected = await get(edgePort, "/ws");
-  report.check(rejected.status === 426, `plain GET /ws answered ${rejected.status}, not 426`);
-  await waitFor("edge counting the closed connection", 5000, async () => /^tickstream_edge_connections 0/m.test((await get(edgePort, "/metrics")).body));
+  ws.close();
+  const plain = await get(edgePort, "/ws");
+  report.check(plain.status === 426, `plain GET /ws answered ${plain.status}, not 426`);
+  const anonymous = await openWebSocket(edgePort).then(() => "upgraded", (e) => e.message);
+  report.check(/refused with 401/.test(anonymous), `an upgrade without a credential was not refused with 401: ${anonymous}`);
+  report.check((await get(edgePort, "/api/prices?symbols=AAPL", auth)).status === 200, "GET /api/prices with a token did not answer 200");
+  report.check((await get(edgePort, "/api/prices?symbols=AAPL")).status === 401, "GET /api/prices without a token did not answer 401");
+  // Every edge holds ts:sys (source liveness): an unusable message there counts.
+  const pub = spawnSync("redis-cli", ["-p", String(redisPort), "PUBLISH", "ts:sys", "not json"], { encoding: "utf8", timeout: 5000 });
+  report.check(pub.status === 0, `redis-cli PUBLISH failed: ${pub.stderr}`);
+  await waitFor("edge counting the closed connection and the unusable message", 5000, async () => {
+    const m = (await get(edgePort, "/metrics")).body;
+    return /^tickstream_edge_connections 0/m.test(m) && /^tickstream_edge_upstream_invalid_total\{/m.test(m);
+  });
+  await waitFor("the live source connected", 10000, async () => /^tickstream_ingest_source_connected\{source="finnhub"\} 1/m.test((await get(liveMetricsPort, "/metrics")).body));
 
-  const edgeMetrics = await get(edgePort, "/metrics");
-  report.check(edgeMetrics.status === 200, `edge /metrics answered ${edgeMetrics.status}`);
-  promtool("edge", edgeMetrics.body);
-  const ingestMetrics = await get(ingestPort, "/metrics");
-  report.check(ingestMetrics.status === 200, `ingest /metrics answered ${ingestMetrics.status}`);
-  promtool("ingest", ingestMetrics.body);
+  // ---- The README's recipes, against this tier. ----
+  const recipes = readmeRecipes();
+  if (opts.readme) {
+    for (const name of ["token", "webhook"]) report.check(recipes[name] !== undefined, `${opts.readme}: no block marked <!-- checked: ${name} -->`);
+  }
+  if (recipes.token && recipes.webhook) {
+    const t = sh(`${recipes.token}\nprintf '%s' "$TOKEN"`);
+    report.check(t.status === 0 && /^[\w-]+\.[\w-]+\.[\w-]+$/.test(t.stdout), `the README's token recipe failed (exit ${t.status}): ${t.stderr}${t.stdout}`);
+    const user = JSON.parse(Buffer.from(t.stdout.split(".")[1] ?? "", "base64url").toString() || "{}").sub;
+    const demo = await openWebSocket(edgePort, { Authorization: `Bearer ${t.stdout}` }).catch((e) => report.fail(`the README's token does not open a WebSocket: ${e.message}`));
+    if (demo) {
+      demo.send(JSON.stringify({ type: "subscribe", channels: ["account"] }));
+      await demo.until(/"type":"subscribed"/, 5000);
+      const script = recipes.webhook.replaceAll("http://127.0.0.1:8090", `http://127.0.0.1:${webhookPort}`);
+      report.check(script !== recipes.webhook, "the README's webhook recipe does not post to http://127.0.0.1:8090 (compose's webhook)");
+      const w = sh(script);
+      report.check(w.status === 0 && /"accepted":1/.test(w.stdout), `the README's webhook recipe was not accepted (exit ${w.status}): ${w.stdout}${w.stderr}`);
+      const userId = /"userId":"([^"]+)"/.exec(recipes.webhook)?.[1];
+      report.check(userId === user, `the README's webhook event is for user ${userId}, its token for ${user}`);
+      await demo.until(/"type":"account_update"[^\n]*"seq":1/, 5000).catch(() => report.fail("the README's webhook event did not reach the README token's WebSocket"));
+      demo.close();
+    }
+  }
+
+  for (const [name, port] of [["edge", edgePort], ["ingest", ingestPort], ["ingest-live", liveMetricsPort]]) {
+    const m = await get(port, "/metrics");
+    report.check(m.status === 200, `${name} /metrics answered ${m.status}`);
+    scraped[name] = m.body;
+    promtool(name, m.body);
+  }
 
   await probe("edge", edgePort, "/healthz");
   await probe("edge", edgePort, "/readyz");
   await probe("ingest", ingestPort, "/healthz");
   await probe("ingest", ingestPort, "/readyz");
+  await probe("ingest-live", liveMetricsPort, "/readyz");
+
+  // ---- Compose's health checks, run against the real processes. ----
+  if (composeServices) {
+    report.check(healthcheck("edge", 8080, edgePort) === 0, "compose's edge health check fails against a ready edge");
+    report.check(healthcheck("ingest", 9102, ingestPort) === 0, "compose's ingest health check fails against a ready ingest");
+    report.check(healthcheck("webhook", 9102, liveMetricsPort) === 0, "compose's webhook health check fails against a ready ingest");
+    const closed = await freePort();
+    report.check(healthcheck("edge", 8080, closed) !== 0, "compose's edge health check passes against a closed port");
+    // Ready only while Redis is up: stop it and the ingest check must fail.
+    children.find((c) => c.name === "redis").child.kill("SIGTERM");
+    await waitFor("ingest /readyz failing without Redis", 10000, async () => (await get(ingestPort, "/readyz")).status === 503);
+    report.check(healthcheck("ingest", 9102, ingestPort) !== 0, "compose's ingest health check passes while its /readyz answers 503");
+    // Redis back on its port, so the processes stop cleanly instead of retrying their publishes.
+    start("redis-again", "redis-server", ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"]);
+    await waitFor("ingest ready again", 10000, async () => (await get(ingestPort, "/readyz")).status === 200);
+  }
+  finnhub.close();
 } catch (e) {
   report.fail(String(e.message ?? e));
 } finally {
   await stopAll();
+}
+
+// ---- Every metric the alert rules and dashboards name is one the binaries export. ----
+const exported = new Set(PROMETHEUS_SERIES);
+for (const text of Object.values(scraped)) for (const m of text.matchAll(/^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]/gm)) exported.add(m[1]);
+for (const file of opts.promql ?? []) {
+  const text = readFileSync(file, "utf8");
+  const exprs = extname(file) === ".json" ? dashboardExpressions(JSON.parse(text), file) : ruleExpressions(text, file);
+  report.check(exprs.length > 0, `${file}: no PromQL expression found`);
+  for (const { where, expr } of exprs) {
+    for (const name of metricNames(grafanaToPromQL(expr))) {
+      report.check(exported.has(name), `${where}: metric ${name} is not exported by tickstream-edge or tickstream-ingest (their /metrics after traffic are in ${opts.workdir})`);
+    }
+  }
 }
 report.finish();
