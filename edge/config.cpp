@@ -53,6 +53,8 @@ void app_config::bind(common::config_parser& p) {
   p.add_string("jwt-issuer", "TS_JWT_ISSUER", jwt_issuer, "Required token issuer, \"iss\" (empty: not checked).");
   p.add_string("jwt-audience", "TS_JWT_AUDIENCE", jwt_audience, "Required token audience, \"aud\" (empty: not checked).");
   p.add_int("jwt-leeway-s", "TS_JWT_LEEWAY_S", jwt_leeway_s, 0, 300, "Clock skew allowed on exp and nbf, in seconds.");
+  p.add_bool("jwt-require-exp", "TS_JWT_REQUIRE_EXP", jwt_require_exp,
+             "Refuse tokens without an \"exp\" claim (missing_expiry): a token must not be valid forever.");
   p.add_string("jwt-cookie", "TS_JWT_COOKIE", jwt_cookie, "Cookie that may carry the JWT (empty: none).");
   p.add_string("session-cookie", "TS_SESSION_COOKIE", session_cookie,
                "Cookie carrying an opaque session id looked up in Redis as ts:sess:<id> (empty: none).");
@@ -121,6 +123,7 @@ common::result<auth_config> app_config::auth() const {
       j.public_key_pem.assign(std::istreambuf_iterator<char>(in), {});
     }
     j.leeway = std::chrono::seconds(jwt_leeway_s);
+    j.require_exp = jwt_require_exp;
     if (!jwt_issuer.empty()) j.issuer = jwt_issuer;
     if (!jwt_audience.empty()) j.audience = jwt_audience;
     auto v = jwt_verifier::make(std::move(j));

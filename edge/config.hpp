@@ -36,6 +36,7 @@ struct app_config {
   std::string jwt_issuer;            // required "iss" (empty: not checked)
   std::string jwt_audience;          // required "aud" (empty: not checked)
   std::int64_t jwt_leeway_s = 30;    // clock skew between the token issuer and us
+  bool jwt_require_exp = true;       // a token without "exp" would be valid forever
   std::string jwt_cookie;            // cookie carrying a JWT
   std::string session_cookie;        // cookie carrying a session id (ts:sess:<id>)
   bool allow_query_token = false;    // accept ?token=<JWT> (it lands in proxy logs)

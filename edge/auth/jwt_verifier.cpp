@@ -176,19 +176,30 @@ common::result<jwt_identity> jwt_verifier::verify(std::string_view token, std::i
   claims.Parse<rapidjson::kParseIterativeFlag>(payload_text->data(), payload_text->size());
   if (claims.HasParseError() || !claims.IsObject()) return fail("malformed_token", "the claims are not a JSON object");
   jwt_identity id;
-  const auto number = [&](const char* name) -> std::optional<std::int64_t> {
+  // A NumericDate (RFC 7519 §2): seconds, possibly fractional, within a sane range; anything
+  // else in exp/nbf makes the token malformed rather than silently never expiring.
+  bool bad_date = false;
+  const auto date = [&](const char* name) -> std::optional<std::int64_t> {
     const auto it = claims.FindMember(name);
-    if (it == claims.MemberEnd() || !it->value.IsNumber()) return std::nullopt;
-    return static_cast<std::int64_t>(it->value.GetDouble());
+    if (it == claims.MemberEnd()) return std::nullopt;
+    constexpr double max_date = 253'402'300'799.0;  // 9999-12-31T23:59:59Z
+    if (!it->value.IsNumber() || !(it->value.GetDouble() >= 0 && it->value.GetDouble() <= max_date)) {
+      bad_date = true;
+      return std::nullopt;
+    }
+    return it->value.IsInt64() ? it->value.GetInt64() : static_cast<std::int64_t>(it->value.GetDouble());
   };
   const auto leeway = config_.leeway.count();
-  if (const auto exp = number("exp")) {
-    if (now_s > *exp + leeway) return fail("expired", "the token expired");
-    id.expires_at_s = *exp;
+  const auto exp = date("exp");
+  const auto nbf = date("nbf");
+  if (bad_date) return fail("malformed_token", "\"exp\" and \"nbf\" must be numbers of seconds since the epoch");
+  if (exp) {
+    if (now_s >= *exp + leeway) return fail("expired", "the token expired");
+    id.expires_at_s = *exp + leeway;
+  } else if (config_.require_exp) {
+    return fail("missing_expiry", "the token has no \"exp\" (tokens must expire)");
   }
-  if (const auto nbf = number("nbf"); nbf && now_s + leeway < *nbf) {
-    return fail("not_yet_valid", "the token is not valid yet");
-  }
+  if (nbf && now_s + leeway < *nbf) return fail("not_yet_valid", "the token is not valid yet");
   if (config_.issuer) {
     const auto it = claims.FindMember("iss");
     if (it == claims.MemberEnd() || !it->value.IsString() || *config_.issuer != it->value.GetString()) {

@@ -25,6 +25,8 @@ struct jwt_config {
   std::string hs_secret;            // HS256 key (at least 32 bytes)
   std::string public_key_pem;       // RS256 / ES256 public key (PEM)
   std::chrono::seconds leeway{30};  // clock skew allowed on exp and nbf
+  // A token without "exp" would be valid forever: refused unless the operator says otherwise.
+  bool require_exp = true;
   std::optional<std::string> issuer;    // "iss" must equal this when set
   std::optional<std::string> audience;  // "aud" (string or array) must contain this when set
   std::string roles_claim = "roles";    // a string array of roles, e.g. ["admin"]
@@ -33,6 +35,8 @@ struct jwt_config {
 struct jwt_identity {
   std::string user_id;             // "sub"
   std::vector<std::string> roles;  // from roles_claim
+  // When the token stops being accepted: its "exp" plus the leeway, so a connection ends exactly
+  // when a new upgrade with the same token would be refused.
   std::optional<std::int64_t> expires_at_s;
 };
 
@@ -43,8 +47,8 @@ class jwt_verifier {
   ~jwt_verifier();
 
   // The identity in a valid token, or an error whose code names the reason: "malformed_token",
-  // "alg_not_allowed", "bad_signature", "expired", "not_yet_valid", "wrong_issuer",
-  // "wrong_audience", "missing_subject".
+  // "alg_not_allowed", "bad_signature", "expired", "missing_expiry", "not_yet_valid",
+  // "wrong_issuer", "wrong_audience", "missing_subject".
   common::result<jwt_identity> verify(std::string_view token, std::int64_t now_s) const;
 
   struct key;

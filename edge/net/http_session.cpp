@@ -71,6 +71,7 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
   }
   const auto path = path_of(req.target());
   const bool keep_alive = req.keep_alive();
+  head_ = req.method() == http::verb::head;
   const auto origin = req[http::field::origin];
   cors_origin_.clear();
   if (!origin.empty() && origin_allowed(svc_.auth, origin, {})) cors_origin_ = std::string(origin);
@@ -347,6 +348,8 @@ void http_session::respond(unsigned status, std::string content_type, std::strin
   res->keep_alive(keep_alive);
   res->body() = std::move(body);
   res->prepare_payload();
+  // HEAD: the same headers (Content-Length included), no body, so a keep-alive client stays in step.
+  if (head_) res->body().clear();
   http::async_write(stream_, *res,
                     [self = shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t n) {
                       self->on_write(keep_alive, ec, n);

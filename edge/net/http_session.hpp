@@ -67,6 +67,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   std::string cors_origin_;
   std::string set_cookie_;  // a Set-Cookie for the next response (dev login)
   bool over_rate_ = false;
+  bool head_ = false;  // the request is HEAD: answer with the headers of a GET and no body
 };
 
 }  // namespace tickstream::edge

@@ -38,8 +38,11 @@ void session_handler::on_text(std::string_view text, clock::time_point now) {
   if (!take_message_token(now)) return;
   auto msg = parse_client_message(text);
   if (!msg) {
-    common::log_info("bad client message", {{"worker", worker_.id()}, {"code", msg.err().code},
-                                            {"reason", msg.err().message}, {"excerpt", common::excerpt(text, 80)}});
+    // Credentials are never logged: a broken auth or refresh message may still carry a token.
+    const bool secret = text.find("token") != std::string_view::npos || text.find("eyJ") != std::string_view::npos;
+    common::log_info("bad client message",
+                     {{"worker", worker_.id()}, {"code", msg.err().code}, {"reason", msg.err().message},
+                      {"excerpt", secret ? std::string("(withheld: it may hold a credential)") : common::excerpt(text, 80)}});
     return fail(msg.err().code, msg.err().message);
   }
   if (auto* ping = std::get_if<ping_request>(&msg.value())) {

@@ -102,6 +102,7 @@ void ws_session::on_read(const boost::system::error_code& ec, std::size_t n) {
     }));
     if (err == status::too_big) refuse_input(close_code::too_big, "message_too_big");
     if (err == status::protocol_error) refuse_input(close_code::protocol_error, "protocol_error");
+    if (err == status::invalid_utf8) refuse_input(close_code::invalid_payload, "invalid_utf8");
   }
   if (err != status::ok) rbuf_.clear();  // the rest of the input is not trusted: discard it
   if (!dead_) do_read();
@@ -113,7 +114,10 @@ void ws_session::refuse_input(std::uint16_t code, const char* what) {
   common::log_warn("client broke the WebSocket protocol; closing",
                    {{"worker", worker_.id()}, {"reason", what}, {"close_code", code},
                     {"limit_bytes", svc_.limits.max_message_bytes}});
-  close(code, code == close_code::too_big ? "message too big" : "protocol error", what, false);
+  const char* reason = code == close_code::too_big         ? "message too big"
+                       : code == close_code::invalid_payload ? "text is not UTF-8"
+                                                             : "protocol error";
+  close(code, reason, what, false);
 }
 
 void ws_session::on_frame(ws_opcode op, std::string_view payload) {

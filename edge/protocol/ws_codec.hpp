@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "common/result.hpp"
+#include "edge/protocol/utf8.hpp"
 
 namespace tickstream::edge {
 
@@ -20,6 +21,7 @@ namespace close_code {
 inline constexpr std::uint16_t normal = 1000;
 inline constexpr std::uint16_t going_away = 1001;
 inline constexpr std::uint16_t protocol_error = 1002;
+inline constexpr std::uint16_t invalid_payload = 1007;  // a text message or close reason that is not UTF-8
 inline constexpr std::uint16_t policy_violation = 1008;
 inline constexpr std::uint16_t too_big = 1009;
 inline constexpr std::uint16_t slow_consumer = 4008;
@@ -59,7 +61,7 @@ constexpr std::uint16_t close_echo_code(std::string_view payload) noexcept {
 // message. Bounded: a message longer than max_message_bytes is an error, not a buffer.
 class client_frame_parser {
  public:
-  enum class status { ok, protocol_error, too_big };
+  enum class status { ok, protocol_error, too_big, invalid_utf8 };
 
   explicit client_frame_parser(std::size_t max_message_bytes) : max_message_(max_message_bytes) {}
 
@@ -123,6 +125,8 @@ std::size_t client_frame_parser::parse(char* data, std::size_t size, status& err
     const std::string_view body(payload, static_cast<std::size_t>(len));
     pos += header + 4 + static_cast<std::size_t>(len);
 
+    // Text must be UTF-8 (RFC 6455 §8.1), and so must a close frame's reason (§5.5.1).
+    if (op == ws_opcode::close && body.size() > 2 && !valid_utf8(body.substr(2))) return fail(status::invalid_utf8);
     if (control) {
       on_message(op, body);
     } else if (op == ws_opcode::continuation) {
@@ -130,12 +134,14 @@ std::size_t client_frame_parser::parse(char* data, std::size_t size, status& err
       fragments_.append(body);
       if (fin) {
         in_fragmented_ = false;
+        if (fragment_op_ == ws_opcode::text && !valid_utf8(fragments_)) return fail(status::invalid_utf8);
         on_message(fragment_op_, std::string_view(fragments_));
         fragments_.clear();
       }
     } else {
       if (in_fragmented_) return fail(status::protocol_error);
       if (fin) {
+        if (op == ws_opcode::text && !valid_utf8(body)) return fail(status::invalid_utf8);
         on_message(op, body);
       } else {
         in_fragmented_ = true;

@@ -1,5 +1,5 @@
-// Kubernetes schema checks of rendered objects, from npm's kubernetes-models (and its KEDA and
-// prometheus-operator packages):
+// Kubernetes schema checks of rendered objects, from npm's kubernetes-models (and its KEDA,
+// prometheus-operator and GKE packages):
 //   - validate(): the JSON schema of the object's apiVersion/kind (types, required fields, enums);
 //   - unknownFields(): fields the schema does not have. The API server rejects those (kubectl's
 //     default field validation is strict), but the packaged JSON-schema validators let them through,
@@ -15,6 +15,7 @@ const nodeModules = join(here, "node_modules");
 const PACKAGES = [
   { match: (group) => group === "keda.sh", pkg: "@kubernetes-models/keda" },
   { match: (group) => group === "monitoring.coreos.com", pkg: "@kubernetes-models/prometheus-operator" },
+  { match: (group) => group === "cloud.google.com", pkg: "@kubernetes-models/gke" },
   { match: () => true, pkg: "kubernetes-models" },
 ];
 

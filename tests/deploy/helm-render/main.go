@@ -12,12 +12,16 @@
 //     BasePath), .Capabilities.KubeVersion.
 //   - Functions: sprig's text functions without env/expandenv, plus Helm's include, tpl,
 //     required, toYaml, fromYaml, toJson, fromJson and lookup (always empty, as in `helm template`).
+//   - values.schema.json, when the chart has one: the coalesced values are validated against it
+//     before rendering, with the same library (gojsonschema) and the same message as Helm 3's
+//     chartutil.ValidateAgainstSchema, so bad values are refused as `helm install` refuses them.
 //   - Templates are named <chart>/templates/<path>; files starting with "_" only define templates;
-//     NOTES.txt is executed (so its errors count) but not printed; missing keys render as "".
+//     NOTES.txt is executed (so its errors count) but not printed; --notes FILE writes it, as
+//     `helm install` prints it. Missing keys render as "".
 //
-// Not implemented (the chart must not use them): subcharts and dependencies, .Files, values
-// schema files, --set, hooks' ordering, .Capabilities.APIVersions. Output: each non-empty
-// manifest file as "---\n# Source: <name>\n<text>", in file name order.
+// Not implemented (the chart must not use them): subcharts and dependencies, .Files, --set,
+// hooks' ordering, .Capabilities.APIVersions. Output: each non-empty manifest file as
+// "---\n# Source: <name>\n<text>", in file name order.
 package main
 
 import (
@@ -34,6 +38,7 @@ import (
 	"text/template"
 
 	"github.com/Masterminds/sprig"
+	"github.com/xeipuuv/gojsonschema"
 	"sigs.k8s.io/yaml"
 )
 
@@ -51,15 +56,22 @@ func main() {
 	namespace := flag.String("namespace", "default", "release namespace")
 	var overrides valueFiles
 	flag.Var(&overrides, "values", "values file coalesced over the chart's values.yaml (repeatable)")
+	notesFile := flag.String("notes", "", "write the rendered NOTES.txt to this file")
 	flag.Parse()
 	if *chartDir == "" || flag.NArg() != 0 {
-		fmt.Fprintln(os.Stderr, "usage: helm-render --chart DIR [--values FILE]... [--release NAME] [--namespace NS]")
+		fmt.Fprintln(os.Stderr, "usage: helm-render --chart DIR [--values FILE]... [--release NAME] [--namespace NS] [--notes FILE]")
 		os.Exit(2)
 	}
-	out, err := render(*chartDir, overrides, *release, *namespace)
+	out, notes, err := render(*chartDir, overrides, *release, *namespace)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "helm-render: %v\n", err)
 		os.Exit(1)
+	}
+	if *notesFile != "" {
+		if err := os.WriteFile(*notesFile, []byte(notes), 0o644); err != nil {
+			fmt.Fprintf(os.Stderr, "helm-render: %v\n", err)
+			os.Exit(1)
+		}
 	}
 	os.Stdout.WriteString(out)
 }
@@ -203,21 +215,60 @@ func funcMap(t **template.Template) template.FuncMap {
 	return f
 }
 
-func render(chartDir string, overrides []string, release, namespace string) (string, error) {
+// validateValues checks the coalesced values against the chart's values.schema.json, if any, as
+// Helm 3 does (pkg/chartutil/jsonschema.go): values through YAML to JSON, gojsonschema, one
+// "- <field>: <problem>" line per error under the chart's name.
+func validateValues(chartDir, chartName string, values map[string]interface{}) error {
+	schema, err := os.ReadFile(filepath.Join(chartDir, "values.schema.json"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	data, err := yaml.Marshal(values)
+	if err != nil {
+		return err
+	}
+	valuesJSON, err := yaml.YAMLToJSON(data)
+	if err != nil {
+		return err
+	}
+	if bytes.Equal(valuesJSON, []byte("null")) {
+		valuesJSON = []byte("{}")
+	}
+	result, err := gojsonschema.Validate(gojsonschema.NewBytesLoader(schema), gojsonschema.NewBytesLoader(valuesJSON))
+	if err != nil {
+		return fmt.Errorf("values.schema.json: %v", err)
+	}
+	if result.Valid() {
+		return nil
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "values don't meet the specifications of the schema(s) in the following chart(s):\n%s:\n", chartName)
+	for _, e := range result.Errors() {
+		fmt.Fprintf(&sb, "- %s\n", e)
+	}
+	return errors.New(sb.String())
+}
+
+func render(chartDir string, overrides []string, release, namespace string) (string, string, error) {
 	chart, chartName, err := chartMetadata(chartDir)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	values, err := readYAMLMap(filepath.Join(chartDir, "values.yaml"))
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	for _, o := range overrides {
 		ov, err := readYAMLMap(o)
 		if err != nil {
-			return "", err
+			return "", "", err
 		}
 		coalesce(values, ov)
+	}
+	if err := validateValues(chartDir, chartName, values); err != nil {
+		return "", "", err
 	}
 
 	templatesDir := filepath.Join(chartDir, "templates")
@@ -238,7 +289,7 @@ func render(chartDir string, overrides []string, release, namespace string) (str
 		return nil
 	})
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	sort.Strings(names)
 
@@ -246,7 +297,7 @@ func render(chartDir string, overrides []string, release, namespace string) (str
 	t = template.New("gotpl").Option("missingkey=zero").Funcs(funcMap(&t))
 	for _, name := range names {
 		if _, err := t.New(name).Parse(sources[name]); err != nil {
-			return "", err
+			return "", "", err
 		}
 	}
 
@@ -262,6 +313,7 @@ func render(chartDir string, overrides []string, release, namespace string) (str
 		},
 	}
 	var out strings.Builder
+	notes := ""
 	for _, name := range names {
 		base := filepath.Base(name)
 		if strings.HasPrefix(base, "_") {
@@ -274,13 +326,17 @@ func render(chartDir string, overrides []string, release, namespace string) (str
 		data["Template"] = map[string]interface{}{"Name": name, "BasePath": chartName + "/templates"}
 		var buf bytes.Buffer
 		if err := t.ExecuteTemplate(&buf, name, data); err != nil {
-			return "", err
+			return "", "", err
 		}
 		text := strings.ReplaceAll(buf.String(), "<no value>", "")
-		if base == "NOTES.txt" || strings.TrimSpace(text) == "" {
+		if base == "NOTES.txt" {
+			notes = text
+			continue
+		}
+		if strings.TrimSpace(text) == "" {
 			continue
 		}
 		fmt.Fprintf(&out, "---\n# Source: %s\n%s\n", name, strings.TrimRight(text, "\n"))
 	}
-	return out.String(), nil
+	return out.String(), notes, nil
 }

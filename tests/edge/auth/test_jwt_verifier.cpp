@@ -73,7 +73,7 @@ TEST_CASE("valid HS256, RS256 and ES256 tokens give the subject and roles", "[jw
   REQUIRE(id.ok());
   CHECK(id->user_id == "user-42");
   CHECK(id->roles == std::vector<std::string>{"admin", "trader"});
-  CHECK(id->expires_at_s == now + 60);
+  CHECK(id->expires_at_s == now + 60 + 30);  // exp plus the leeway: when a new upgrade would be refused
 
   const auto rs = verifier({jwt_alg::rs256}, public_pem(k.rsa.get()));
   CHECK(code_of(*rs, token("RS256", claims(now + 60), [&](std::string_view in) { return sign_with(k.rsa.get(), in); })) ==
@@ -102,6 +102,28 @@ TEST_CASE("every bad credential is refused with its reason", "[jwt]") {
   // Expired (past the leeway) and not yet valid; within the leeway both pass.
   CHECK(code_of(*rs, token("RS256", claims(now - 31), rs_sign)) == "expired");
   CHECK(code_of(*rs, token("RS256", claims(now - 29), rs_sign)) == "ok");
+  CHECK(code_of(*rs, token("RS256", claims(now - 30), rs_sign)) == "expired");  // exactly at exp + leeway
+  // exp and nbf must be dates: a string, a boolean or a date out of range is malformed, not eternal.
+  for (const auto* bad : {R"("tomorrow")", "true", "-5", "1e300"}) {
+    CHECK(code_of(*rs, token("RS256", std::string(R"({"sub":"u","exp":)") + bad + "}", rs_sign)) == "malformed_token");
+    CHECK(code_of(*rs, token("RS256", claims(now + 60, std::string(R"(,"nbf":)") + bad), rs_sign)) ==
+          "malformed_token");
+  }
+  // A fractional NumericDate is a date.
+  CHECK(code_of(*rs, token("RS256", R"({"sub":"u","exp":)" + std::to_string(now + 60) + ".5}", rs_sign)) == "ok");
+  // No exp at all: refused unless the operator allows tokens that never expire.
+  CHECK(code_of(*rs, token("RS256", R"({"sub":"u"})", rs_sign)) == "missing_expiry");
+  jwt_config lax;
+  lax.accepted = {jwt_alg::hs256};
+  lax.hs_secret = hs_secret;
+  lax.require_exp = false;
+  const auto forever = jwt_verifier::make(lax);
+  REQUIRE(forever.ok());
+  const auto eternal = forever.value()->verify(token("HS256", R"({"sub":"u"})", [](std::string_view in) {
+    return hmac(hs_secret, in);
+  }), now);
+  REQUIRE(eternal.ok());
+  CHECK_FALSE(eternal->expires_at_s);
   CHECK(code_of(*rs, token("RS256", claims(now + 600, R"(,"nbf":)" + std::to_string(now + 31)), rs_sign)) ==
         "not_yet_valid");
   // Audience and issuer, when configured.

@@ -55,6 +55,11 @@ TEST_CASE("bearer tokens, session cookies and origins at the upgrade", "[auth]")
   const auto bearer = [](const std::string& t) { return std::vector<std::pair<std::string, std::string>>{{"Authorization", "Bearer " + t}}; };
 
   CHECK(outcome(fx, bearer(hs_token(claims(60)))) == "101");
+  // The scheme is case-insensitive; anything but Bearer is not a credential we take.
+  CHECK(outcome(fx, {{"Authorization", "bearer " + hs_token(claims(60))}}) == "101");
+  CHECK(outcome(fx, {{"Authorization", "BEARER " + hs_token(claims(60))}}) == "101");
+  CHECK(outcome(fx, {{"Authorization", "Basic dXNlcjpwYXNz"}}) == "401 malformed_credentials");
+  CHECK(outcome(fx, bearer(hs_token(R"({"sub":"u-1","aud":"tickstream"})"))) == "401 missing_expiry");
   CHECK(outcome(fx, {}) == "401 missing_credentials");
   CHECK(outcome(fx, bearer(hs_token(claims(60), "another-secret-of-at-least-32-bytes"))) == "401 bad_signature");
   CHECK(outcome(fx, bearer(test::token("none", claims(60), [](std::string_view) { return std::string(); }))) ==

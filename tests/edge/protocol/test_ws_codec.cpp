@@ -125,3 +125,38 @@ TEST_CASE("only close codes allowed on the wire are echoed", "[ws]") {
   for (std::uint16_t ok : {1000, 1001, 1003, 1007, 1011, 3000, 4008, 4999}) CHECK(valid_close_code(ok));
   for (std::uint16_t bad : {0, 999, 1004, 1005, 1006, 1012, 1015, 2999, 5000}) CHECK_FALSE(valid_close_code(bad));
 }
+
+TEST_CASE("UTF-8 validation follows RFC 3629", "[ws][utf8]") {
+  for (const std::string ok : {"", "plain ascii", "caf\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x93\x88", "\xed\x9f\xbf",
+                               "\xf4\x8f\xbf\xbf"}) {
+    CHECK(valid_utf8(ok));
+  }
+  for (const std::string bad : {"\x80", "\xc3", "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+                                "\xf8\x88\x80\x80\x80", "caf\xc3", "\xe2\x82", "\xff"}) {
+    CHECK_FALSE(valid_utf8(bad));
+  }
+}
+
+TEST_CASE("text that is not UTF-8, whole or split across fragments or reads, is refused", "[ws][utf8]") {
+  client_frame_parser::status err{};
+  parse_in_pieces(client_frame(0x81, "caf\xc3"), {}, err);
+  CHECK(err == client_frame_parser::status::invalid_utf8);
+  // A code point split across two fragments is fine; a broken one is not, wherever the cut falls.
+  const auto good = client_frame(0x01, "caf\xc3") + client_frame(0x80, "\xa9!");
+  const auto broken = client_frame(0x01, "caf\xc3") + client_frame(0x80, "\x28!");
+  for (std::size_t cut = 1; cut < good.size(); ++cut) {
+    auto out = parse_in_pieces(good, {cut}, err);
+    CHECK(err == client_frame_parser::status::ok);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].second == "caf\xc3\xa9!");
+    parse_in_pieces(broken, {cut}, err);
+    CHECK(err == client_frame_parser::status::invalid_utf8);
+  }
+  // Binary messages carry any bytes; a close reason must be UTF-8 too.
+  parse_in_pieces(client_frame(0x82, "\xff\xfe"), {}, err);
+  CHECK(err == client_frame_parser::status::ok);
+  parse_in_pieces(client_frame(0x88, std::string("\x03\xe8", 2) + "bye\xff"), {}, err);
+  CHECK(err == client_frame_parser::status::invalid_utf8);
+  parse_in_pieces(client_frame(0x88, std::string("\x03\xe8", 2) + "bye"), {}, err);
+  CHECK(err == client_frame_parser::status::ok);
+}

@@ -1,0 +1,119 @@
+// Input a strict client or a hostile one sends that the edge must refuse precisely: text that is
+// not UTF-8, HEAD on a kept-alive connection, credentials that must never reach a log line.
+#include <catch2/catch.hpp>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
+
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include "bench/ws_frame_reader.hpp"
+#include "tests/edge/support/edge_fixture.hpp"
+#include "tests/edge/support/user_clients.hpp"
+#include "tests/support/wait.hpp"
+
+using namespace tickstream;
+using namespace std::chrono_literals;
+
+namespace {
+
+namespace net = boost::asio;
+
+net::ip::tcp::socket raw_connect(net::io_context& ioc, unsigned short port) {
+  net::ip::tcp::socket s(ioc);
+  s.connect({net::ip::make_address("127.0.0.1"), port});
+  return s;
+}
+
+// Upgrades s and returns once the 101 is read.
+void upgrade(net::ip::tcp::socket& s) {
+  net::write(s, net::buffer(std::string("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")));
+  net::streambuf head;
+  net::read_until(s, head, "\r\n\r\n");
+}
+
+// Everything the edge sends until it closes the connection.
+std::string read_to_end(net::ip::tcp::socket& s) {
+  std::string out;
+  boost::system::error_code ec;
+  char buf[4096];
+  while (!ec) out.append(buf, s.read_some(net::buffer(buf), ec));
+  return out;
+}
+
+std::string text_frame(std::string_view payload) {
+  return bench::make_client_frame(bench::ws_frame_reader::opcode::text, payload, 0x1234abcd);
+}
+
+}  // namespace
+
+TEST_CASE("text that is not UTF-8 closes the connection with 1007, others are still served", "[ws][hostile]") {
+  test::edge_fixture fx;
+  auto healthy = fx.connect();
+  net::io_context ioc;
+  for (const std::string& bad : {std::string("{\"type\":\"ping\",\"id\":\"caf\xc3\"}"), std::string("\xc0\xaf")}) {
+    auto s = raw_connect(ioc, fx.edge->port());
+    upgrade(s);
+    net::write(s, net::buffer(text_frame(bad)));
+    const auto got = read_to_end(s);
+    CHECK(got.find(std::string("\x88", 1)) != std::string::npos);         // a close frame...
+    CHECK(got.find(std::string("\x03\xef", 2)) != std::string::npos);     // ...with 1007
+  }
+  // A close frame whose reason is not UTF-8 is answered the same way.
+  auto s = raw_connect(ioc, fx.edge->port());
+  upgrade(s);
+  auto close = bench::make_client_frame(bench::ws_frame_reader::opcode::close, std::string("\x03\xe8") + "bye\xff", 7);
+  net::write(s, net::buffer(close));
+  CHECK(read_to_end(s).find(std::string("\x03\xef", 2)) != std::string::npos);
+  CHECK(test::metric_value(fx.get("/metrics").body, R"(tickstream_edge_client_errors_total{code="invalid_utf8"})") == 3);
+  REQUIRE(healthy->send(R"({"type":"ping","id":"caf\u00e9 ok"})"));
+  auto pong = healthy->next(5s);
+  REQUIRE(pong);
+  CHECK(test::type_of(*pong) == "pong");
+}
+
+TEST_CASE("HEAD gets a GET's headers and no body, so a kept-alive connection stays in step", "[http][hostile]") {
+  test::edge_fixture fx;
+  net::io_context ioc;
+  auto s = raw_connect(ioc, fx.edge->port());
+  net::write(s, net::buffer(std::string("HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n"
+                                        "Connection: close\r\n\r\n")));
+  const auto got = read_to_end(s);
+  const auto first_end = got.find("\r\n\r\n");
+  REQUIRE(first_end != std::string::npos);
+  const auto head = got.substr(0, first_end);
+  CHECK(head.starts_with("HTTP/1.1 200"));
+  CHECK(head.find("Content-Length: ") != std::string::npos);
+  // The next bytes are the GET's answer, not the HEAD's body.
+  CHECK(got.substr(first_end + 4).starts_with("HTTP/1.1 200"));
+  CHECK(got.find(R"({"status":"ok")") > first_end + 4);
+}
+
+TEST_CASE("a malformed auth or refresh message is answered, and its token never reaches the log", "[auth][hostile]") {
+  test::redis_server redis;
+  test::edge_process edge(redis.port(), "redact-edge");
+  auto c = test::connect_as(edge.port, "u-1");
+  const std::string jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1LTEiLCJleHAiOjF9.c2VjcmV0LXNpZ25hdHVyZQ";
+  for (const auto& bad : {R"({"type":"refresh","token":")" + jwt + R"(",})", R"({"type":"refresh","token":)" + jwt + "}",
+                          R"({"type":"auth","token":[")" + jwt + R"("]})"}) {
+    REQUIRE(c->send(bad));
+    auto reply = c->next(5s);
+    REQUIRE(reply);
+    CHECK(test::type_of(*reply) == "error");
+  }
+  const auto read_log = [] {
+    std::ifstream in("redact-edge.log");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  REQUIRE(test::wait_until([&] { return read_log().find("bad client message") != std::string::npos; }));
+  const auto log = read_log();
+  CHECK(log.find("eyJhbGciOiJIUzI1NiJ9") == std::string::npos);
+  CHECK(log.find("c2VjcmV0") == std::string::npos);
+  CHECK(log.find("withheld") != std::string::npos);
+}
