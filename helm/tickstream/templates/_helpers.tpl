@@ -118,3 +118,40 @@ scaleDown:
       value: {{ .Values.edge.autoscaling.scaleDown.podsPerMinute | int }}
       periodSeconds: 60
 {{- end -}}
+
+{{/* The container port name serving /metrics, /healthz and /readyz of a component: "ops" with
+the internal ops listener, else the edge's client port or ingest's metrics port; call with
+(dict "root" $ "component" "edge"). */}}
+{{- define "tickstream.probePort" -}}
+{{- if .root.Values.ops.enabled -}}ops{{- else if eq .component "edge" -}}http{{- else -}}metrics{{- end -}}
+{{- end -}}
+
+{{/* Its number. */}}
+{{- define "tickstream.probePortNumber" -}}
+{{- if .root.Values.ops.enabled -}}{{ .root.Values.ops.port | int }}{{- else if eq .component "edge" -}}{{ .root.Values.edge.port | int }}{{- else -}}{{ .root.Values.ingest.metricsPort | int }}{{- end -}}
+{{- end -}}
+
+{{/* "true" when the edge authenticates clients (JWTs or session cookies, from values or extraArgs). */}}
+{{- define "tickstream.edge.authConfigured" -}}
+{{- $e := .Values.edge -}}
+{{- if or $e.jwt.algorithms $e.sessionCookie (has "--jwt-algorithms" $e.extraArgs) (has "--session-cookie" $e.extraArgs) -}}true{{- end -}}
+{{- end -}}
+
+{{/* The WebSocket settings of the Ingress for ingress.controller, as YAML annotations. */}}
+{{- define "tickstream.ingress.controllerAnnotations" -}}
+{{- $i := .Values.ingress -}}
+{{- $timeout := $i.timeoutSeconds | int | toString -}}
+{{- if eq $i.controller "nginx" -}}
+nginx.ingress.kubernetes.io/proxy-read-timeout: {{ $timeout | quote }}
+nginx.ingress.kubernetes.io/proxy-send-timeout: {{ $timeout | quote }}
+{{- else if eq $i.controller "alb" -}}
+alb.ingress.kubernetes.io/target-type: ip
+alb.ingress.kubernetes.io/load-balancer-attributes: {{ printf "idle_timeout.timeout_seconds=%s" $timeout | quote }}
+alb.ingress.kubernetes.io/target-group-attributes: {{ printf "deregistration_delay.timeout_seconds=%s,stickiness.enabled=false" (include "tickstream.edge.terminationGracePeriodSeconds" .) | quote }}
+alb.ingress.kubernetes.io/healthcheck-path: /readyz
+alb.ingress.kubernetes.io/healthcheck-port: {{ include "tickstream.probePortNumber" (dict "root" . "component" "edge") | quote }}
+alb.ingress.kubernetes.io/success-codes: "200"
+{{- else if eq $i.controller "gce" -}}
+kubernetes.io/ingress.class: gce
+{{- end -}}
+{{- end -}}

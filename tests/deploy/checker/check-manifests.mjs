@@ -1,17 +1,26 @@
 // Renders helm/tickstream with one set of values (tests/deploy/helm-render) and checks every object:
 // Kubernetes schema and unknown fields (kubernetes-models), the binaries' flags and TS_* variables
 // (their --help, and the binaries parsing the whole configuration), probes, resources, security
-// context, drain timing, and that names referenced between objects exist.
+// context, drain timing, and that names referenced between objects exist; an Ingress routes to the
+// edge's client port with its controller's WebSocket timeout and no session affinity; a
+// PrometheusRule holds exactly the groups of deploy/alerts.yml (--rules); NOTES.txt warns exactly
+// as --notes-warnings says (image: the placeholder repository, auth: no client authentication).
 //
 //   node check-manifests.mjs --renderer BIN --chart DIR [--values FILE]... --edge BIN --ingest BIN
 //                            [--expect Kind,...] [--absent Kind,...] [--output FILE]
-import { readFileSync, writeFileSync } from "node:fs";
-import { parseAllDocuments } from "yaml";
+//                            [--rules deploy/alerts.yml] [--notes-warnings image,auth]
+import { isDeepStrictEqual } from "node:util";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse, parseAllDocuments } from "yaml";
 import { validate } from "./k8s.mjs";
 import { checkInvocation, effectiveSetting, loadHelp, parseArgs, readText, Report, run } from "./lib.mjs";
 
 // API versions the chart may use: current, not deprecated, on Kubernetes 1.23 and later.
-const ALLOWED_API_VERSIONS = new Set(["v1", "apps/v1", "autoscaling/v2", "policy/v1", "keda.sh/v1alpha1", "monitoring.coreos.com/v1"]);
+const ALLOWED_API_VERSIONS = new Set(["v1", "apps/v1", "autoscaling/v2", "policy/v1", "networking.k8s.io/v1", "keda.sh/v1alpha1", "monitoring.coreos.com/v1", "cloud.google.com/v1"]);
+// What NOTES.txt says for each warning --notes-warnings may name.
+const NOTES_WARNINGS = { image: /WARNING: image\.repository is still the placeholder/, auth: /WARNING: no client authentication is configured/ };
 // Values for settings only a cluster knows, so the binaries can parse the configuration here.
 const PLACEHOLDER_SECRET = "placeholder-secret-value-for-tests-0123456789";
 const PLACEHOLDER_FIELD = "pod-name-placeholder";
@@ -22,9 +31,13 @@ const opts = parseArgs(process.argv.slice(2), ["values"]);
 const valuesFiles = opts.values ?? [];
 const report = new Report(`helm ${valuesFiles.length ? valuesFiles.map((v) => v.split("/").pop()).join("+") : "default values"}`);
 
-const renderArgs = ["--chart", opts.chart];
+const notesDir = mkdtempSync(join(tmpdir(), "tickstream-notes-"));
+const notesFile = join(notesDir, "NOTES.txt");
+const renderArgs = ["--chart", opts.chart, "--notes", notesFile];
 for (const v of valuesFiles) renderArgs.push("--values", v);
 const rendered = run(opts.renderer, renderArgs);
+const notes = rendered.status === 0 ? readFileSync(notesFile, "utf8") : "";
+rmSync(notesDir, { recursive: true, force: true });
 if (rendered.status !== 0) {
   report.fail(`rendering failed: ${rendered.stderr.trim()}`);
   report.finish();
@@ -71,6 +84,8 @@ function secretValue(ref) {
   return ref.optional && s ? undefined : PLACEHOLDER_SECRET;
 }
 
+let edgeProbePort = null;
+let edgeIdleMs = 30000;
 for (const w of workloads) {
   const where = key(w);
   const pod = w.spec.template;
@@ -135,9 +150,18 @@ for (const w of workloads) {
     }
     checkInvocation(report, cw, help, args, env);
 
+    // The port of /metrics, /healthz and /readyz: the ops listener's when it is set.
+    const opsListen = effectiveSetting(help, args, env, "ops-listen", "");
+    if (opsListen) {
+      report.check(portNames.get("ops") === Number(opsListen.split(":").pop()), `${cw}: containerPort "ops" (${portNames.get("ops")}) is not --ops-listen (${opsListen})`);
+      for (const probe of ["readinessProbe", "livenessProbe"]) report.check(c[probe]?.httpGet?.port === "ops", `${cw}: ${probe} is not on the ops port, where the probes are served`);
+    }
     if (binary === "tickstream-edge") {
       const port = Number(effectiveSetting(help, args, env, "port"));
       report.check(portNames.get("http") === port, `${cw}: containerPort "http" (${portNames.get("http")}) is not the edge's --port (${port})`);
+      if (!opsListen) for (const probe of ["readinessProbe", "livenessProbe"]) report.check(c[probe]?.httpGet?.port === "http", `${cw}: ${probe} is not on the client port, where the probes are served`);
+      edgeProbePort = opsListen ? Number(opsListen.split(":").pop()) : port;
+      edgeIdleMs = Number(effectiveSetting(help, args, env, "idle-timeout-ms", "30000"));
       report.check(c.readinessProbe?.httpGet?.path === "/readyz", `${cw}: readinessProbe is not GET /readyz`);
       report.check(c.livenessProbe?.httpGet?.path === "/healthz", `${cw}: livenessProbe is not GET /healthz`);
       const drainMs = Number(effectiveSetting(help, args, env, "drain-ms", "20000"));
@@ -155,9 +179,11 @@ for (const w of workloads) {
       report.check(drainMs > 0, `${cw}: drain window is ${drainMs} ms`);
     }
     if (binary === "tickstream-ingest") {
-      const listen = effectiveSetting(help, args, env, "metrics-listen", "");
+      const listen = opsListen || effectiveSetting(help, args, env, "metrics-listen", "");
+      const portName = opsListen ? "ops" : "metrics";
       const port = Number(listen.split(":").pop());
-      report.check(listen !== "" && portNames.get("metrics") === port, `${cw}: containerPort "metrics" (${portNames.get("metrics")}) is not ingest's --metrics-listen (${listen})`);
+      report.check(listen.startsWith("0.0.0.0:") && portNames.get(portName) === port, `${cw}: containerPort "${portName}" (${portNames.get(portName)}) is not where ingest serves metrics and probes (${listen})`);
+      for (const probe of ["readinessProbe", "livenessProbe"]) report.check(c[probe]?.httpGet?.port === portName, `${cw}: ${probe} is not on port ${portName}`);
       report.check(c.readinessProbe?.httpGet?.path === "/readyz", `${cw}: readinessProbe is not GET /readyz`);
       report.check(c.livenessProbe?.httpGet?.path === "/healthz", `${cw}: livenessProbe is not GET /healthz`);
       report.check((w.spec.replicas ?? 1) === 1 && w.spec.strategy?.type === "Recreate", `${cw}: ingest must run as exactly one replica with the Recreate strategy`);
@@ -231,6 +257,81 @@ for (const sm of byKind("ServiceMonitor")) {
   for (const ep of sm.spec.endpoints ?? []) {
     report.check(svc?.spec.ports.some((p) => p.name === ep.port), `${key(sm)}: endpoint port ${ep.port} is not a port of ${svc?.metadata.name}`);
     report.check(ep.path === "/metrics", `${key(sm)}: endpoint path ${ep.path} is not /metrics`);
+    const job = (ep.relabelings ?? []).find((r) => r.targetLabel === "job" && (r.action ?? "replace") === "replace")?.replacement;
+    const component = sm.metadata.labels?.["app.kubernetes.io/component"];
+    report.check(job === `tickstream-${component}`, `${key(sm)}: targets get job ${job}, not tickstream-${component} (what deploy/alerts.yml and the dashboard select)`);
+  }
+}
+
+// ---- Services: the ops port stays off every Service that is not ClusterIP. ----
+for (const s of byKind("Service")) {
+  if ((s.spec.type ?? "ClusterIP") === "ClusterIP") continue;
+  report.check(!(s.spec.ports ?? []).some((p) => p.targetPort === "ops" || p.name === "ops"), `${key(s)}: a ${s.spec.type} Service exposes the internal ops port`);
+}
+
+// ---- Ingress: routes to the edge's client port, WebSocket timeouts, no affinity. ----
+const edgeService = byKind("Service").find((s) => edge && matches(s.spec.selector, edge.spec.template.metadata.labels) && (s.spec.ports ?? []).some((p) => p.targetPort === "http"));
+const minTimeoutS = edgeIdleMs / 2000;
+for (const ing of byKind("Ingress")) {
+  const where = key(ing);
+  const ann = ing.metadata.annotations ?? {};
+  const paths = [];
+  for (const rule of ing.spec.rules ?? []) {
+    for (const p of rule.http?.paths ?? []) {
+      paths.push(p.path);
+      const svc = byKind("Service").find((s) => s.metadata.name === p.backend?.service?.name);
+      report.check(svc !== undefined && svc === edgeService, `${where}: path ${p.path} goes to ${p.backend?.service?.name}, not the edge's client Service`);
+      const port = p.backend?.service?.port;
+      report.check((svc?.spec.ports ?? []).some((sp) => (port?.name ? sp.name === port.name : sp.port === port?.number) && sp.targetPort === "http"), `${where}: path ${p.path} goes to port ${JSON.stringify(port)}, not the edge's client port`);
+    }
+  }
+  report.check(paths.some((p) => "/ws".startsWith(p)), `${where}: no path routes /ws`);
+  const opsPortSeparate = edgeProbePort !== null && edgeProbePort !== Number(edge?.spec.template.spec.containers[0].ports?.find((p) => p.name === "http")?.containerPort);
+  if (!opsPortSeparate) for (const p of paths) report.check(!"/metrics".startsWith(p), `${where}: path ${p} routes the edge's /metrics to the outside (keep it inside, or set ops.enabled)`);
+  report.check(!Object.keys(ann).some((k) => /affinity|sticky|upstream-hash-by/.test(k)), `${where}: session affinity annotations; clients resume on any edge and need none`);
+  const cls = ing.spec.ingressClassName ?? ann["kubernetes.io/ingress.class"];
+  report.check(cls !== undefined, `${where}: neither ingressClassName nor kubernetes.io/ingress.class; no controller would pick it up`);
+  if (cls === "nginx") {
+    for (const a of ["proxy-read-timeout", "proxy-send-timeout"]) {
+      const v = Number(ann[`nginx.ingress.kubernetes.io/${a}`]);
+      report.check(v >= minTimeoutS, `${where}: nginx ${a} ${ann[`nginx.ingress.kubernetes.io/${a}`]} is under the edge's ping interval ${minTimeoutS} s (ingress-nginx defaults to 60 s)`);
+    }
+  } else if (cls === "alb") {
+    const idle = Number(/idle_timeout\.timeout_seconds=(\d+)/.exec(ann["alb.ingress.kubernetes.io/load-balancer-attributes"] ?? "")?.[1]);
+    report.check(idle >= minTimeoutS, `${where}: ALB idle timeout ${idle} s is under the edge's ping interval ${minTimeoutS} s`);
+    report.check(/stickiness\.enabled=false/.test(ann["alb.ingress.kubernetes.io/target-group-attributes"] ?? ""), `${where}: ALB stickiness is not turned off`);
+    report.check(ann["alb.ingress.kubernetes.io/target-type"] === "ip", `${where}: ALB targets are not the pods (target-type ip)`);
+    report.check(ann["alb.ingress.kubernetes.io/healthcheck-path"] === "/readyz" && Number(ann["alb.ingress.kubernetes.io/healthcheck-port"]) === edgeProbePort, `${where}: ALB health check is not /readyz on the edge's probe port ${edgeProbePort}`);
+  } else if (cls === "gce") {
+    const ref = edgeService?.metadata.annotations?.["cloud.google.com/backend-config"];
+    const name = ref ? JSON.parse(ref).default : undefined;
+    const bc = find("BackendConfig", name);
+    report.check(bc !== undefined, `${where}: the edge Service names no rendered BackendConfig (GKE's default backend timeout closes WebSockets after 30 s)`);
+    if (bc) {
+      report.check(bc.spec.timeoutSec >= 600, `${where}: BackendConfig timeoutSec ${bc.spec.timeoutSec} caps every WebSocket's life at that`);
+      report.check(bc.spec.sessionAffinity?.affinityType === "NONE", `${where}: BackendConfig has session affinity`);
+      report.check(bc.spec.healthCheck?.requestPath === "/readyz" && bc.spec.healthCheck?.port === edgeProbePort, `${where}: BackendConfig health check is not /readyz on the edge's probe port ${edgeProbePort}`);
+    }
+    report.check(/"ingress":\s*true/.test(edgeService?.metadata.annotations?.["cloud.google.com/neg"] ?? ""), `${where}: the edge Service has no cloud.google.com/neg annotation (container-native load balancing)`);
+  }
+}
+
+// ---- PrometheusRule: exactly deploy/alerts.yml's groups. ----
+for (const pr of byKind("PrometheusRule")) {
+  if (!opts.rules) {
+    report.fail(`${key(pr)}: rendered, but no --rules file to compare it with`);
+    continue;
+  }
+  const expected = parse(readText(opts.rules)).groups;
+  report.check(isDeepStrictEqual(pr.spec.groups, expected), `${key(pr)}: its groups differ from ${opts.rules}; change both together (the template escapes {{ }})`);
+}
+
+// ---- NOTES.txt: the warnings it must give, and only those. ----
+if (opts["notes-warnings"] !== undefined) {
+  const want = new Set(opts["notes-warnings"].split(",").filter(Boolean));
+  for (const w of want) report.check(w in NOTES_WARNINGS, `--notes-warnings: unknown warning ${w}`);
+  for (const [w, re] of Object.entries(NOTES_WARNINGS)) {
+    report.check(re.test(notes) === want.has(w), `NOTES.txt ${want.has(w) ? "does not warn" : "warns"} about ${w} (${re}):\n${notes}`);
   }
 }
 

@@ -1,8 +1,10 @@
 // Checks that helm/tickstream/values.yaml documents every key: each setting (a key whose value is a
 // scalar, a list or an empty map) has a comment above it, or sits inside a block whose key has a
-// "-- " comment describing the block as a whole (resources, security contexts).
+// "-- " comment describing the block as a whole (resources, security contexts); and, with --schema,
+// that values.schema.json describes no key values.yaml lacks (every setting has its default and
+// comment here, the schema requiring it; additionalProperties refuses the reverse at render).
 //
-//   node check-values-doc.mjs --values helm/tickstream/values.yaml
+//   node check-values-doc.mjs --values helm/tickstream/values.yaml [--schema values.schema.json]
 import { isMap, parseDocument } from "yaml";
 import { parseArgs, readText, Report } from "./lib.mjs";
 
@@ -27,4 +29,20 @@ function walk(map, path, documentedBlock) {
 }
 if (isMap(doc.contents)) walk(doc.contents, "", false);
 else report.fail("values.yaml is not a map");
+
+if (opts.schema) {
+  const schema = JSON.parse(readText(opts.schema));
+  const values = doc.toJS();
+  // Keys the schema requires must be in values.yaml (optional ones, such as ephemeral-storage in
+  // resources, need no default).
+  const compare = (node, value, path) => {
+    if (node?.type !== "object") return;
+    for (const k of node.required ?? []) {
+      const sub = node.properties?.[k];
+      const present = value !== null && typeof value === "object" && k in value;
+      if (report.check(present, `${opts.schema} declares ${path}${k}, which values.yaml does not set`)) compare(sub, value[k], `${path}${k}.`);
+    }
+  };
+  compare(schema, values, "");
+}
 report.finish();
