@@ -13,6 +13,7 @@ export type SignInState =
 export type DevLoginResult = { ok: true; userId: string } | { ok: false; off: boolean; status: number };
 
 const PRIVATE: Channel[] = ['positions', 'orders', 'account', 'trades'];
+const MAX_LOGINS = 3;
 
 /** POST /api/dev/login {"user":"demo"}: sets the session cookie (200), or 404 when the endpoint is off. */
 export async function devLogin(fetchImpl: FetchLike, restUrl: string): Promise<DevLoginResult> {
@@ -59,9 +60,10 @@ export interface DemoDeps {
 
 /**
  * The dashboard's client: the watchlist and every private channel, with cookies. A refused
- * credential (HTTP 401 at the upgrade, learned through REST) or private channels refused as
- * `unauthenticated` try the development login once; when it is off (404), the dashboard goes on
- * with public data and says "not signed in".
+ * credential (HTTP 401 at the upgrade, learned through REST, or `auth_required` from an edge that
+ * got no cookie) or private channels refused as `unauthenticated` try the development login (once
+ * per refusal, three times at most); when it is off (404), the dashboard goes on with public data
+ * and says "not signed in".
  */
 export function createDemoSession(config: DemoConfig, deps: DemoDeps): DemoSession {
   let signIn: SignInState = { kind: 'checking' };
@@ -70,12 +72,15 @@ export function createDemoSession(config: DemoConfig, deps: DemoDeps): DemoSessi
     signIn = s;
     for (const l of [...listeners]) l();
   };
-  let triedLogin = false;
+  let logins = 0;
   let privateSub: Subscription | null = null;
 
+  // One login per refusal, three at most: a browser may open the socket before it has stored the
+  // cookie of a login that just answered, and a session may expire; a login that never sticks is
+  // not tried again and again.
   const tryLogin = async (): Promise<'ok' | 'off' | 'failed'> => {
-    if (triedLogin) return 'failed';
-    triedLogin = true;
+    if (logins >= MAX_LOGINS) return 'failed';
+    logins += 1;
     const r = await devLogin(deps.fetch, config.restUrl);
     if (r.ok) {
       setSignIn({ kind: 'signed_in', userId: r.userId, via: 'dev_login' });

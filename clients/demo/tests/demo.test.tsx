@@ -132,6 +132,22 @@ describe('demo sign-in', () => {
     s.client.close();
   });
 
+  it('?login=dev whose cookie did not reach the first upgrade (auth_required): logs in again and reconnects', async () => {
+    Socket.all = [];
+    const f = fakeFetch(() => ({ status: 200, body: { user_id: 'demo', expires_at_s: 1 } }));
+    const s = createDemoSession(demoConfig({ ...page, search: '?login=dev' }), { fetch: f.fetch, WebSocket: Socket });
+    await s.start();
+    const first = lastSocket();
+    first.onopen?.({});
+    first.receive({ type: 'error', code: 'auth_required', message: 'authenticate first' });
+    for (let i = 0; i < 5; i++) await settle();
+    assert.equal(f.calls.filter((c) => c.url.endsWith('/api/dev/login')).length, 2);
+    assert.equal(Socket.all.length, 2, 'a second connection, with the cookie');
+    assert.equal(s.getSignIn().kind, 'signed_in');
+    assert.deepEqual(s.client.subscriptions().channels.sort(), ['account', 'orders', 'positions', 'trades']);
+    s.client.close();
+  });
+
   it('development login off (404): "not signed in" and public data only', async () => {
     Socket.all = [];
     const f = fakeFetch((url) => (url.includes('/api/dev/login') ? { status: 404 } : { status: 200, body: { type: 'snapshot', prices: [] } }));

@@ -842,6 +842,15 @@ export class TickstreamClient {
         return;
       case 'error':
         this.reportServerError(msg);
+        if (msg.code === 'auth_required' && !this.options_.getToken) {
+          // An edge that takes in-band authentication accepts an upgrade without a credential
+          // and refuses everything private until an `auth` message. A cookie client sends none:
+          // its cookie was missing (a browser may open the socket before it has stored the
+          // cookie of a login that just answered). Treat it as a refused credential now rather
+          // than at the edge's auth deadline (4003).
+          this.dropSocket('auth_required');
+          this.afterSocket({ action: 'reauthenticate', reason: 'unauthorized' }, true, 'unauthorized');
+        }
         return;
       case 'token_expiring':
         this.emitter_.emit('token_expiring', msg);

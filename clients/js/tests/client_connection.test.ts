@@ -275,6 +275,31 @@ describe('dead-link detection', () => {
 });
 
 describe('authentication in-band and token refresh', () => {
+  it('auth_required on a cookie connection (the cookie did not reach the edge): onAuthRequired, then a new connection at once', async () => {
+    let logins = 0;
+    const h = harness({ channels: ALL, onAuthRequired: () => (++logins, true) });
+    h.client.connect();
+    await settle();
+    const ws = h.sockets.last;
+    ws.open();
+    ws.receive({ type: 'error', code: 'auth_required', message: 'authenticate first' });
+    await settle();
+    assert.ok(ws.closed(), 'the socket without a credential is dropped');
+    assert.equal(logins, 1);
+    await h.clock.advance(0);
+    assert.equal(h.sockets.count, 2);
+    assert.equal(h.client.getStatus().lastError?.code, 'auth_required');
+  });
+
+  it('auth_required with no way to authenticate: offline unauthorized, not 5 s later at the edge deadline', async () => {
+    const h = harness({ channels: ALL });
+    const ws = await connected(h);
+    ws.receive({ type: 'error', code: 'auth_required', message: 'authenticate first' });
+    await settle();
+    assert.equal(h.client.state, 'offline');
+    assert.equal(h.client.getStatus().reason, 'unauthorized');
+  });
+
   it('sends auth first, is connected on `authenticated`, refreshes on token_expiring', async () => {
     const reasons: string[] = [];
     let n = 0;
