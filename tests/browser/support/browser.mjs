@@ -129,6 +129,20 @@ export async function installRecorder(page) {
   });
 }
 
+/** The page's connection and portfolio in one line, for failure messages. */
+export const describePage = (page) =>
+  page.evaluate(() => {
+    const q = (id) => document.querySelector(`[data-testid="${id}"]`);
+    const c = window.__tickstream;
+    return JSON.stringify({
+      badge: q('connection-badge')?.textContent,
+      node: q('node')?.textContent,
+      signin: q('signin-status')?.textContent,
+      positions: q('positions')?.textContent?.slice(0, 200),
+      status: c ? { ...c.getStatus(), staleSources: undefined } : null,
+    });
+  });
+
 export const badge = (page) =>
   page.evaluate(() => {
     const b = document.querySelector('[data-testid=connection-badge]');

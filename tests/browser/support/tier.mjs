@@ -48,10 +48,11 @@ export function mintToken(secret, sub, ttlS) {
 
 /** A process of the tier: its log file, its PID, its exit. */
 class Child {
-  constructor(name, cmd, args, { env, logDir }) {
+  constructor(name, cmd, args, { env, logDir, restart }) {
     this.name = name;
     this.log = path.join(logDir, `${name}.log`);
-    const out = createWriteStream(this.log, { flags: 'a' });
+    // A restarted process (an edge started again) appends to its log.
+    const out = createWriteStream(this.log, { flags: restart ? 'a' : 'w' });
     this.proc = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc.stdout.pipe(out);
     this.proc.stderr.pipe(out);
@@ -112,7 +113,8 @@ export class Tier {
   }
 
   spawn(name, cmd, args, env = {}) {
-    const c = new Child(name, cmd, args, { env, logDir: this.logDir });
+    const restart = this.children.some((c) => c.name === name);
+    const c = new Child(name, cmd, args, { env, logDir: this.logDir, restart });
     this.children.push(c);
     return c;
   }
