@@ -74,6 +74,7 @@ class outbound_queue {
   std::size_t queued_frames() const noexcept { return queue_.size() - head_; }
   std::size_t queued_bytes() const noexcept { return queued_bytes_; }
   std::size_t held_events() const noexcept { return held_.size(); }
+  std::size_t held_bytes() const noexcept { return held_.bytes(); }
 
   std::chrono::milliseconds window() const noexcept { return window_; }
   void set_window(std::chrono::milliseconds w) noexcept { window_ = w; }

@@ -2,7 +2,7 @@
 
 namespace tickstream::edge {
 
-session_timers::decision session_timers::decide(clock::time_point now, std::int64_t now_s) noexcept {
+session_timers::decision session_timers::decide(clock::time_point now, std::int64_t now_s, io_state io) noexcept {
   using end_kind = decision::end_kind;
   decision d;
   if (closing_) {
@@ -23,6 +23,14 @@ session_timers::decision session_timers::decide(clock::time_point now, std::int6
     d.end = end_kind::auth_timeout;
     return d;
   }
+  // Judged by what it reads, not by what it sends: a client that keeps pinging but reads nothing
+  // ends here, as does one that sends nothing (before the idle rule, so it gets a 4008 close).
+  if (io.unsent_bytes > settings_.max_unsent_bytes ||
+      (io.unsent_bytes > 0 && now - last_progress_ >= settings_.stall_timeout)) {
+    d.end = end_kind::slow_consumer;
+    return d;
+  }
+  if (io.unsent_bytes == 0) last_progress_ = now;  // nothing waiting: nothing to progress on
   const auto idle = now - last_rx_;
   if (idle >= settings_.idle_timeout) {
     d.end = end_kind::idle;

@@ -12,6 +12,11 @@
 
 namespace tickstream::edge {
 
+// What the socket side knows at the heartbeat sweep.
+struct session_io_state {
+  std::size_t unsent_bytes = 0;  // in the kernel's send queue, being written, and queued by us
+};
+
 class session_timers {
  public:
   using clock = std::chrono::steady_clock;
@@ -20,7 +25,13 @@ class session_timers {
     std::chrono::milliseconds idle_timeout{30'000};    // no traffic for this long: closed
     std::chrono::seconds token_expiry_warning{60};     // token_expiring this long before expiry
     std::chrono::milliseconds lease_refresh{0};        // refresh the connection lease this often (0: none)
+    // A slow consumer is judged by what it reads: more than this unsent (the kernel's send queue
+    // plus ours), or data waiting with no write progress for stall_timeout, closes with 4008.
+    std::size_t max_unsent_bytes = 4 * 1024 * 1024;
+    std::chrono::milliseconds stall_timeout{30'000};
   };
+
+  using io_state = session_io_state;
 
   // What the heartbeat sweep must do, in this order: warn, then end the connection if `end` says
   // so; otherwise run the feed's timers, then refresh the lease and ping as flagged.
@@ -31,6 +42,7 @@ class session_timers {
       token_expired,  // close 4001
       idle,           // no traffic within the idle timeout: close the socket
       auth_timeout,   // no in-band authentication in time: close 4003
+      slow_consumer,  // the client does not read what it is sent: close 4008
       drain,          // close 1001 (after the reconnect hint)
     };
     end_kind end = end_kind::none;
@@ -41,14 +53,16 @@ class session_timers {
   };
 
   session_timers(settings s, clock::time_point now, std::optional<std::int64_t> expires_at_s)
-      : settings_(s), expires_at_s_(expires_at_s), last_rx_(now), lease_refreshed_(now),
+      : settings_(s), expires_at_s_(expires_at_s), last_rx_(now), lease_refreshed_(now), last_progress_(now),
         lease_refresh_(s.lease_refresh) {}
 
-  // Any bytes from the client are a sign of life.
+  // A complete frame from the client is a sign of life (bytes of an unfinished one are not).
   void on_traffic(clock::time_point now) noexcept {
     last_rx_ = now;
     ping_sent_ = false;
   }
+  // The client took some of what it was sent (a write completed, or the kernel's queue shrank).
+  void on_write_progress(clock::time_point now) noexcept { last_progress_ = now; }
   // A refresh moved the credential's expiry (nullopt: it no longer expires).
   void on_refreshed(std::optional<std::int64_t> expires_at_s) noexcept {
     expires_at_s_ = expires_at_s;
@@ -75,7 +89,7 @@ class session_timers {
   }
 
   // now: steady time; now_s: wall-clock seconds since the epoch (token expiry is wall-clock).
-  decision decide(clock::time_point now, std::int64_t now_s) noexcept;
+  decision decide(clock::time_point now, std::int64_t now_s, io_state io = {}) noexcept;
 
   std::optional<std::int64_t> expires_at_s() const noexcept { return expires_at_s_; }
 
@@ -84,6 +98,7 @@ class session_timers {
   std::optional<std::int64_t> expires_at_s_;
   clock::time_point last_rx_;
   clock::time_point lease_refreshed_;
+  clock::time_point last_progress_;
   clock::time_point close_deadline_{};
   clock::time_point drain_close_at_ = clock::time_point::max();
   clock::time_point auth_deadline_ = clock::time_point::max();

@@ -1,5 +1,8 @@
 #include "edge/net/ws_session.hpp"
 
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
@@ -30,6 +33,8 @@ const frame_ptr& empty_ping() {
 session_timers::settings timer_settings(const services& svc, bool leased) {
   session_timers::settings s;
   s.idle_timeout = svc.limits.idle_timeout;
+  s.max_unsent_bytes = svc.limits.queue.max_bytes;
+  s.stall_timeout = svc.limits.idle_timeout;
   s.token_expiry_warning = svc.limits.token_expiry_warning;
   if (leased && svc.leases != nullptr) s.lease_refresh = svc.leases->ttl() / 3;
   return s;
@@ -92,14 +97,16 @@ void ws_session::do_read() {
 void ws_session::on_read(const boost::system::error_code& ec, std::size_t n) {
   if (dead_) return;
   if (ec) return kill(ec == net::error::eof ? (closing_ ? nullptr : "closed_by_client") : "network_error");
-  if (n > 0) timers_.on_traffic(clock::now());  // any traffic counts as a sign of life
   rbuf_.commit(n);
   using status = client_frame_parser::status;
   status err = parser_.last_error();
   if (err == status::ok) {
-    rbuf_.consume(parser_.parse(rbuf_.data(), rbuf_.size(), err, [this](ws_opcode op, std::string_view payload) {
+    bool complete = false;  // a complete frame is a sign of life; bytes of an unfinished one are not
+    rbuf_.consume(parser_.parse(rbuf_.data(), rbuf_.size(), err, [&](ws_opcode op, std::string_view payload) {
+      complete = true;
       if (!dead_) on_frame(op, payload);
     }));
+    if (complete) timers_.on_traffic(clock::now());
     if (err == status::too_big) refuse_input(close_code::too_big, "message_too_big");
     if (err == status::protocol_error) refuse_input(close_code::protocol_error, "protocol_error");
     if (err == status::invalid_utf8) refuse_input(close_code::invalid_payload, "invalid_utf8");
@@ -164,12 +171,25 @@ void ws_session::after_push(push_status s) {
     case push_status::conflated:
       if (!batch_timer_armed_ && queue_.window().count() > 0) arm_batch_timer(std::max(clock::now(), *queue_.flush_at()));
       return;
-    case push_status::over_bound:
-      common::log_warn("slow consumer: outbound queue over its hard bound, closing with 4008",
-                       {{"worker", worker_.id()}, {"queued_frames", queue_.queued_frames()},
-                        {"queued_bytes", queue_.queued_bytes()}, {"held_events", queue_.held_events()}});
-      return close(close_code::slow_consumer, "slow consumer: outbound queue full", "slow_consumer", false);
+    case push_status::over_bound: return close_slow_consumer();
   }
+}
+
+void ws_session::close_slow_consumer() {
+  common::log_warn("slow consumer: the client does not take what it is sent, closing with 4008",
+                   {{"worker", worker_.id()}, {"queued_frames", queue_.queued_frames()},
+                    {"queued_bytes", queue_.queued_bytes()}, {"held_events", queue_.held_events()},
+                    {"kernel_queue_bytes", last_kernel_queue_}});
+  close(close_code::slow_consumer, "slow consumer: not reading", "slow_consumer", false);
+}
+
+std::size_t ws_session::unsent_bytes(clock::time_point now) {
+  int kernel = 0;
+  if (::ioctl(socket_.native_handle(), SIOCOUTQ, &kernel) != 0 || kernel < 0) kernel = 0;
+  const auto queued = static_cast<std::size_t>(kernel);
+  if (queued < last_kernel_queue_) timers_.on_write_progress(now);  // the client took some
+  last_kernel_queue_ = queued;
+  return queued + (writing_ ? inflight_bytes_ : 0) + queue_.queued_bytes() + queue_.held_bytes();
 }
 
 void ws_session::arm_batch_timer(clock::time_point due) {
@@ -196,7 +216,7 @@ void ws_session::flush_held(clock::time_point now) {
 
 void ws_session::do_write() {
   if (writing_ || dead_ || !queue_.has_queued()) return;
-  queue_.take(inflight_, max_gather_frames, max_gather_bytes);
+  inflight_bytes_ = queue_.take(inflight_, max_gather_frames, max_gather_bytes);
   iov_.clear();
   for (const auto& f : inflight_) iov_.push_back(net::buffer(f->wire));
   writing_ = true;
@@ -220,6 +240,7 @@ void ws_session::on_write(const boost::system::error_code& ec) {
   inflight_.clear();
   if (dead_) return;
   if (ec) return kill("network_error");
+  timers_.on_write_progress(clock::now());
   if (closing_ && !queue_.has_queued()) {
     // Our close frame is written: done if the client's has arrived, or if the client broke the
     // protocol (its input is no longer read, RFC 6455 §7.1.7); else wait for its close (tick()).
@@ -235,13 +256,14 @@ void ws_session::on_write(const boost::system::error_code& ec) {
 void ws_session::tick(clock::time_point now) {
   if (dead_) return;
   using end_kind = session_timers::decision::end_kind;
-  const auto d = timers_.decide(now, common::now_us() / 1'000'000);
+  const auto d = timers_.decide(now, common::now_us() / 1'000'000, {closing_ ? 0 : unsent_bytes(now)});
   if (d.warn_expiry) reply(render_token_expiring(*timers_.expires_at_s()));
   switch (d.end) {
     case end_kind::close_timeout: return kill(nullptr);
     case end_kind::token_expired:
       svc_.metrics.client_error("token_expired");
       return close(close_code::token_expired, "token expired", "token_expired", false);
+    case end_kind::slow_consumer: return close_slow_consumer();
     case end_kind::auth_timeout:
       svc_.metrics.client_error("auth_timeout");
       reply(render_error("auth_timeout", "no auth message within the deadline"));

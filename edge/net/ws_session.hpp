@@ -72,6 +72,10 @@ class ws_session final : public frame_sink,
   void flush_held(clock::time_point now);
   // Acts on what the queue did with a frame: write it, wait for the window, or close (4008).
   void after_push(push_status s);
+  // Bytes sent to the client and not yet taken by it: the kernel's send queue, the write in
+  // flight and our queue (an upper bound: part of the write in flight is in the kernel's queue).
+  std::size_t unsent_bytes(clock::time_point now);
+  void close_slow_consumer();
   // The client broke the protocol (1002) or sent too much (1009): counted, logged, closed.
   void refuse_input(std::uint16_t code, const char* what);
 
@@ -99,6 +103,8 @@ class ws_session final : public frame_sink,
   session_timers timers_;
   outbound_queue queue_;
   std::vector<frame_ptr> inflight_;  // being written
+  std::size_t inflight_bytes_ = 0;
+  std::size_t last_kernel_queue_ = 0;  // the socket's send queue at the last sweep
   std::vector<boost::asio::const_buffer> iov_;
   std::optional<boost::asio::steady_timer> batch_timer_;  // created on first use
   read_buffer rbuf_;

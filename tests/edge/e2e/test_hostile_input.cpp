@@ -8,12 +8,15 @@
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
 
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <thread>
 
 #include "bench/ws_frame_reader.hpp"
 #include "tests/edge/support/edge_fixture.hpp"
+#include "tests/edge/support/publisher.hpp"
 #include "tests/edge/support/user_clients.hpp"
 #include "tests/support/wait.hpp"
 
@@ -97,6 +100,7 @@ TEST_CASE("HEAD gets a GET's headers and no body, so a kept-alive connection sta
 
 TEST_CASE("a malformed auth or refresh message is answered, and its token never reaches the log", "[auth][hostile]") {
   test::redis_server redis;
+  std::remove("redact-edge.log");  // its log is read below: only this run's lines
   test::edge_process edge(redis.port(), "redact-edge");
   auto c = test::connect_as(edge.port, "u-1");
   const std::string jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1LTEiLCJleHAiOjF9.c2VjcmV0LXNpZ25hdHVyZQ";
@@ -116,4 +120,69 @@ TEST_CASE("a malformed auth or refresh message is answered, and its token never 
   CHECK(log.find("eyJhbGciOiJIUzI1NiJ9") == std::string::npos);
   CHECK(log.find("c2VjcmV0") == std::string::npos);
   CHECK(log.find("withheld") != std::string::npos);
+}
+
+TEST_CASE("bytes of an unfinished frame are no sign of life: the idle timeout still closes", "[ws][hostile]") {
+  test::edge_fixture fx([](edge::app_config& c) { c.limits.idle_timeout = std::chrono::milliseconds(2000); });
+  net::io_context ioc;
+  auto s = raw_connect(ioc, fx.edge->port());
+  upgrade(s);
+  // A frame header announcing 100 bytes, then its body one byte at a time, far slower than the
+  // timeout: the frame never completes, so the connection must not live on.
+  const auto frame = text_frame(std::string(100, 'x'));
+  net::write(s, net::buffer(frame.substr(0, 6)));
+  s.non_blocking(true);
+  bool closed = false;
+  for (std::size_t i = 6; i < frame.size() && !closed; ++i) {
+    boost::system::error_code ec;
+    net::write(s, net::buffer(frame.substr(i, 1)), ec);
+    char buf[256];
+    s.read_some(net::buffer(buf), ec);  // pings arrive; EOF once closed
+    closed = ec == net::error::eof || ec == net::error::connection_reset || ec == net::error::broken_pipe;
+    if (!closed) std::this_thread::sleep_for(200ms);  // the slow trickle is the point of the test
+  }
+  CHECK(closed);
+  CHECK(test::metric_value(fx.get("/metrics").body, R"(tickstream_edge_disconnects_total{reason="timeout"})") == 1);
+}
+
+TEST_CASE("a client that keeps sending but never reads is closed with 4008, which it sees once it reads",
+          "[slow][hostile]") {
+  test::redis_server redis;
+  std::remove("slow-edge.log");  // its log is read below: only this run's lines
+  // A separate process, so its log tells when it decided (the disconnect is counted only once the
+  // close handshake is over, and a client that does not read cannot finish one).
+  test::edge_process edge(redis.port(), "slow-edge",
+                          {"--threads", "1", "--max-queued-bytes", "262144", "--max-messages-per-second", "100000",
+                           "--idle-timeout-ms", "3000"});
+  test::publisher pub(redis.port());
+  net::io_context ioc;
+  auto s = raw_connect(ioc, static_cast<unsigned short>(edge.port));
+  const auto auth = test::bearer_for("u-1");
+  net::write(s, net::buffer("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
+                            auth.first + ": " + auth.second + "\r\n\r\n"));
+  net::streambuf head;
+  net::read_until(s, head, "\r\n\r\n");
+  std::string symbols;
+  for (int i = 0; i < 500; ++i) symbols += (i ? ",\"S" : "\"S") + std::to_string(i) + "\"";
+  net::write(s, net::buffer(text_frame(R"({"type":"subscribe","snapshot":false,"symbols":[)" + symbols + "]}")));
+  const auto read_log = [] {
+    std::ifstream in("slow-edge.log");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  // Ticks flow; the client only writes pings (signs of life) and reads nothing.
+  bool decided = false;
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  for (int round = 0; !decided && std::chrono::steady_clock::now() < deadline; ++round) {
+    for (int i = 0; i < 500; ++i) pub.tick("S" + std::to_string(i), round * 500 + i, 32);
+    pub.flush();
+    boost::system::error_code ec;
+    net::write(s, net::buffer(text_frame(R"({"type":"ping"})")), ec);
+    decided = read_log().find("slow consumer") != std::string::npos;
+  }
+  REQUIRE(decided);
+  // Reading now drains what was in flight, and the stream ends with the close frame: 4008.
+  const auto got = read_to_end(s);
+  INFO("received " << got.size() << " bytes, ending " << got.substr(got.size() > 60 ? got.size() - 60 : 0));
+  CHECK(got.rfind(std::string("\x88\x1c\x0f\xa8", 4) + "slow consumer: not reading") != std::string::npos);  // 4008
 }

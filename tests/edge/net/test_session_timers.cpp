@@ -91,3 +91,36 @@ TEST_CASE("session timers: once closing, only the close handshake's deadline cou
   CHECK_FALSE(before.tick_feed);
   CHECK(at(t, 5s).end == end_kind::close_timeout);
 }
+
+TEST_CASE("session timers: a slow consumer is judged by what it takes, not by what it sends", "[heartbeat][slow]") {
+  auto s = settings();
+  s.max_unsent_bytes = 1000;
+  s.stall_timeout = 30s;
+  // Over the bound: at once.
+  session_timers over(s, t0, std::nullopt);
+  CHECK(over.decide(t0 + 1s, wall0, {1001}).end == end_kind::slow_consumer);
+  // Under the bound but nothing taken for the stall timeout, however much the client sends.
+  session_timers stalled(s, t0, std::nullopt);
+  for (int i = 1; i < 30; ++i) {
+    stalled.on_traffic(t0 + std::chrono::seconds(i));  // it keeps pinging
+    CHECK(stalled.decide(t0 + std::chrono::seconds(i), wall0, {500}).end == end_kind::none);
+  }
+  stalled.on_traffic(t0 + 30s);
+  CHECK(stalled.decide(t0 + 30s, wall0, {500}).end == end_kind::slow_consumer);
+  // Progress (a write completed, the kernel's queue shrank) starts the stall clock again.
+  session_timers reading(s, t0, std::nullopt);
+  reading.on_write_progress(t0 + 20s);
+  reading.on_traffic(t0 + 40s);
+  CHECK(reading.decide(t0 + 40s, wall0, {500}).end == end_kind::none);
+  CHECK(reading.decide(t0 + 50s, wall0, {500}).end == end_kind::slow_consumer);
+  // Nothing waiting: nothing to stall on; data arriving later gets a whole stall timeout.
+  session_timers idle_ok(s, t0, std::nullopt);
+  idle_ok.on_traffic(t0 + 25s);
+  CHECK(idle_ok.decide(t0 + 25s, wall0, {0}).end == end_kind::none);
+  CHECK(idle_ok.decide(t0 + 45s, wall0, {10}).end == end_kind::none);
+  // A silent client with data waiting ends as a slow consumer (4008), not by the idle rule.
+  session_timers silent(s, t0, std::nullopt);
+  CHECK(silent.decide(t0 + 30s, wall0, {10}).end == end_kind::slow_consumer);
+  session_timers silent_empty(s, t0, std::nullopt);
+  CHECK(silent_empty.decide(t0 + 30s, wall0, {0}).end == end_kind::idle);
+}
