@@ -71,6 +71,7 @@ app::app(app_config config, auth_config auth)
   services_.ready = [this](std::string& why) { return ready(why); };
   services_.admin_stats = [this] { return admin_stats(); };
   services_.dev_login = config_.dev_login;
+  services_.redis_timeout = std::chrono::milliseconds(config_.redis_timeout_ms);
   services_.dev_login_ttl = std::chrono::seconds(config_.dev_login_ttl_s);
   std::vector<worker*> raw;
   for (std::int64_t i = 0; i < config_.threads; ++i) {

@@ -88,6 +88,9 @@ void app_config::bind(common::config_parser& p) {
   p.add_int("probe-interval-ms", "TS_PROBE_INTERVAL_MS", probe_interval_ms, 100, 60'000,
             "How often a probe is published on the edge's own channel; /readyz fails when none came back "
             "through the subscriber connection for three intervals.");
+  p.add_int("redis-timeout-ms", "TS_REDIS_TIMEOUT_MS", redis_timeout_ms, 50, 60'000,
+            "A request waiting on Redis (a session lookup, a connection lease, a REST read) is answered within "
+            "this: 503 (or, for the lease, accepted without the limit check) when Redis does not answer.");
   p.add_string("allowed-origins", "TS_ALLOWED_ORIGINS", allowed_origins,
                "Comma-separated Origins allowed to connect with cookie credentials (required with cookies).");
 }

@@ -51,6 +51,9 @@ struct app_config {
   std::int64_t stale_after_ms = 30'000;       // a source silent this long is stale (the seeds' 30 s)
   std::int64_t drain_ms = 20'000;             // SIGTERM: clients are closed spread over this window
   std::int64_t probe_interval_ms = 2'000;     // readiness probe through the own pub/sub channel
+  // A request waiting on Redis (session lookup, lease, REST read) is answered by then: a second is
+  // far above a healthy round trip and short enough for a client's own timeout.
+  std::int64_t redis_timeout_ms = 1'000;
 
   void bind(common::config_parser& parser);
   // The authentication settings, built and checked. The error's code names the flag at fault.

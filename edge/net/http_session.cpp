@@ -14,6 +14,7 @@
 #include "edge/fanout/worker.hpp"
 #include "edge/protocol/ws_codec.hpp"
 #include "edge/auth/dev_login.hpp"
+#include "edge/net/deadline_call.hpp"
 #include "edge/net/ws_session.hpp"
 
 namespace tickstream::edge {
@@ -151,27 +152,30 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
         self->svc_.metrics.rest_request(std::string(rest_endpoint_name(e)), 400);
         return self->respond(400, "application/json", json_error(wanted.err().code, wanted.err().message), keep_alive);
       }
-      read_private_state(self->svc_.redis, wanted.value(),
-                         [self, e, sreq = wanted.value(), keep_alive](common::result<private_state> st) {
-                           std::size_t invalid = 0;
-                           auto body = st ? std::optional<std::string>(render_rest(e, sreq, st.value(), invalid))
-                                          : std::nullopt;
-                           if (invalid > 0) {  // as the stream does (private_feed)
-                             self->svc_.metrics.upstream_invalid("bad_stored_state");
-                             common::log_warn("skipping stored private state that does not decode",
-                                              {{"user", sreq.user_id}, {"entries", invalid}});
-                           }
-                           boost::asio::post(self->stream_.get_executor(), [self, e, keep_alive, body = std::move(body)] {
-                             const int status = body ? 200 : 503;
-                             self->svc_.metrics.rest_request(std::string(rest_endpoint_name(e)), status);
-                             if (!body) {
-                               return self->respond(503, "application/json",
-                                                    json_error("unavailable", "Redis cannot be reached; retry shortly"),
-                                                    keep_alive, {{"Retry-After", "1"}});
-                             }
-                             self->respond(200, "application/json", *body, keep_alive, {{"Cache-Control", "no-store"}});
-                           });
-                         });
+      using body = std::optional<std::string>;
+      const auto answer = [self, e, keep_alive](const body& b) {
+        self->svc_.metrics.rest_request(std::string(rest_endpoint_name(e)), b ? 200 : 503);
+        if (!b) {
+          return self->respond(503, "application/json", json_error("unavailable", "Redis cannot be reached; retry shortly"),
+                               keep_alive, {{"Retry-After", "1"}});
+        }
+        self->respond(200, "application/json", *b, keep_alive, {{"Cache-Control", "no-store"}});
+      };
+      call_with_deadline<body>(
+          self->stream_.get_executor(), self->svc_.redis_timeout,
+          [self, e, sreq = wanted.value()](std::function<void(body)> deliver) {
+            read_private_state(self->svc_.redis, sreq, [self, e, sreq, deliver](common::result<private_state> st) {
+              std::size_t invalid = 0;
+              body b = st ? body(render_rest(e, sreq, st.value(), invalid)) : std::nullopt;
+              if (invalid > 0) {  // as the stream does (private_feed)
+                self->svc_.metrics.upstream_invalid("bad_stored_state");
+                common::log_warn("skipping stored private state that does not decode",
+                                 {{"user", sreq.user_id}, {"entries", invalid}});
+              }
+              deliver(std::move(b));
+            });
+          },
+          answer, [answer] { answer(std::nullopt); });
     });
     return;
   }
@@ -220,20 +224,23 @@ void http_session::identify(const http::request<http::string_body>& req,
   if (step->who) return then(std::move(*step->who));
   // A session cookie: look the session up in Redis, then continue on this session's thread.
   stream_.expires_after(svc_.limits.handshake_timeout);
-  svc_.redis.command({"HMGET", "ts:sess:" + step->session_id, "user", "roles", "expires"},
-                     [self = shared_from_this(), now_s, then = std::move(then)](common::result<common::redis_reply> r) {
-                       common::result<identity> who = common::error{"unavailable", "sessions cannot be checked now"};
-                       if (r && r->elements.size() == 3) {
-                         const auto field = [&](std::size_t i) -> std::optional<std::string> {
-                           const auto& e = r->elements[i];
-                           if (e.type != common::redis_reply::kind::string) return std::nullopt;
-                           return e.str;
-                         };
-                         who = identity_from_session(field(0), field(1), field(2), now_s);
-                       }
-                       boost::asio::post(self->stream_.get_executor(),
-                                         [then, who = std::move(who)]() mutable { then(std::move(who)); });
-                     });
+  using answer = common::result<identity>;
+  const auto unavailable = [] { return answer(common::error{"unavailable", "sessions cannot be checked now"}); };
+  call_with_deadline<answer>(
+      stream_.get_executor(), svc_.redis_timeout,
+      [this, id = step->session_id, now_s, unavailable](std::function<void(answer)> deliver) {
+        svc_.redis.command({"HMGET", "ts:sess:" + id, "user", "roles", "expires"},
+                           [deliver, now_s, unavailable](common::result<common::redis_reply> r) {
+                             if (!r || r->elements.size() != 3) return deliver(unavailable());
+                             const auto field = [&](std::size_t i) -> std::optional<std::string> {
+                               const auto& e = r->elements[i];
+                               if (e.type != common::redis_reply::kind::string) return std::nullopt;
+                               return e.str;
+                             };
+                             deliver(identity_from_session(field(0), field(1), field(2), now_s));
+                           });
+      },
+      then, [then, unavailable] { then(unavailable()); });
 }
 
 void http_session::refuse(const common::error& why, bool keep_alive, std::string_view rest_endpoint) {
@@ -252,16 +259,26 @@ void http_session::refuse(const common::error& why, bool keep_alive, std::string
 void http_session::finish_upgrade(identity who) {
   if (who.anonymous() || svc_.leases == nullptr) return accept_websocket(std::move(who), {}, false);
   // Take a connection lease for the user first (tier-wide limit), then continue here.
+  using answer = common::result<std::string>;
   const auto user = who.user_id;
-  svc_.leases->acquire(user, [self = shared_from_this(), who = std::move(who)](common::result<std::string> lease) mutable {
-    boost::asio::post(self->stream_.get_executor(), [self, who = std::move(who), lease = std::move(lease)]() mutable {
-      if (lease) return self->accept_websocket(std::move(who), std::move(lease).value(), false);
-      if (lease.err().code == "max_connections") return self->accept_websocket(std::move(who), {}, true);
-      // Redis did not answer: the limit cannot be checked now. Serve rather than lock everyone out.
-      common::log_warn("connection lease unavailable; accepting without one", {{"reason", lease.err().message}});
-      self->accept_websocket(std::move(who), {}, false);
-    });
-  });
+  const auto self = shared_from_this();
+  // Redis did not answer (in time): the limit cannot be checked now. Serve rather than lock everyone out.
+  const auto unchecked = [self, who](const std::string& why) {
+    common::log_warn("connection lease unavailable; accepting without one", {{"reason", why}});
+    self->accept_websocket(who, {}, false);
+  };
+  call_with_deadline<answer>(
+      stream_.get_executor(), svc_.redis_timeout,
+      [self, user](std::function<void(answer)> deliver) { self->svc_.leases->acquire(user, deliver); },
+      [self, who, unchecked](answer lease) {
+        if (lease) return self->accept_websocket(who, std::move(lease).value(), false);
+        if (lease.err().code == "max_connections") return self->accept_websocket(who, {}, true);
+        unchecked(lease.err().message);
+      },
+      [unchecked] { unchecked("Redis did not answer within --redis-timeout-ms"); },
+      [self, user](answer late) {  // the connection went ahead without it: give the slot back
+        if (late) self->svc_.leases->release(user, late.value());
+      });
 }
 
 void http_session::accept_websocket(identity who, std::string lease, bool over_limit, bool awaiting_auth) {
@@ -311,25 +328,27 @@ void http_session::serve_dev_login(const http::request<http::string_body>& req, 
   const auto ttl = svc_.dev_login_ttl;
   const auto expires = common::now_us() / 1'000'000 + ttl.count();
   const auto key = "ts:sess:" + id;
-  // (Two commands in one pipeline: the record and its expiry.)
-  svc_.redis.command({"HSET", key, "user", user.value(), "roles", "", "expires", std::to_string(expires)});
-  svc_.redis.command({"EXPIRE", key, std::to_string(ttl.count())},
-                     [self = shared_from_this(), user = user.value(), id, expires, keep_alive](
-                         common::result<common::redis_reply> r) {
-                       boost::asio::post(self->stream_.get_executor(), [self, ok = r.ok(), user, id, expires, keep_alive] {
-                         self->svc_.metrics.rest_request("dev_login", ok ? 200 : 503);
-                         if (!ok) {
-                           return self->respond(503, "application/json",
-                                                json_error("unavailable", "Redis cannot be reached; retry shortly"),
-                                                keep_alive, {{"Retry-After", "1"}});
-                         }
-                         common::log_warn("development sign-in", {{"user", user}});
-                         self->set_cookie_ = session_cookie_header(self->svc_.auth.session_cookie, id, self->svc_.dev_login_ttl);
-                         self->respond(200, "application/json",
-                                       render_authenticated(user, expires, self->svc_.node_id), keep_alive,
-                                       {{"Cache-Control", "no-store"}});
-                       });
-                     });
+  const auto self = shared_from_this();
+  const auto answer = [self, user = user.value(), id, expires, keep_alive](bool ok) {
+    self->svc_.metrics.rest_request("dev_login", ok ? 200 : 503);
+    if (!ok) {
+      return self->respond(503, "application/json", json_error("unavailable", "Redis cannot be reached; retry shortly"),
+                           keep_alive, {{"Retry-After", "1"}});
+    }
+    common::log_warn("development sign-in", {{"user", user}});
+    self->set_cookie_ = session_cookie_header(self->svc_.auth.session_cookie, id, self->svc_.dev_login_ttl);
+    self->respond(200, "application/json", render_authenticated(user, expires, self->svc_.node_id), keep_alive,
+                  {{"Cache-Control", "no-store"}});
+  };
+  call_with_deadline<bool>(
+      stream_.get_executor(), svc_.redis_timeout,
+      [self, key, user = user.value(), expires, ttl](std::function<void(bool)> deliver) {
+        // Two commands in one pipeline: the record and its expiry.
+        self->svc_.redis.command({"HSET", key, "user", user, "roles", "", "expires", std::to_string(expires)});
+        self->svc_.redis.command({"EXPIRE", key, std::to_string(ttl.count())},
+                                 [deliver](common::result<common::redis_reply> r) { deliver(r.ok()); });
+      },
+      answer, [answer] { answer(false); });
 }
 
 void http_session::respond(unsigned status, std::string content_type, std::string body, bool keep_alive,

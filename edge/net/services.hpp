@@ -30,6 +30,10 @@ struct services {
   std::function<bool(std::string& why)> ready;
   // The admin stats document (GET /api/admin/websocket-stats).
   std::function<std::string()> admin_stats;
+  // Every Redis call on a request path (a session lookup, a lease, a REST read) is answered within
+  // this, with 503 or the documented degraded behaviour when Redis is not (a stall must not freeze
+  // every upgrade and REST call).
+  std::chrono::milliseconds redis_timeout{1000};
   // POST /api/dev/login (development only): sessions it creates last this long.
   bool dev_login = false;
   std::chrono::seconds dev_login_ttl{8 * 3600};

@@ -1,5 +1,7 @@
 #include "tests/support/redis_server.hpp"
 
+#include <csignal>
+
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -45,6 +47,10 @@ void redis_server::start() {
 }
 
 void redis_server::kill() { proc_.reset(); }
+
+void redis_server::pause() { proc_->signal(SIGSTOP); }
+
+void redis_server::resume() { proc_->signal(SIGCONT); }
 
 void redis_server::restart() {
   kill();

@@ -20,6 +20,9 @@ class redis_server {
   int port() const noexcept { return port_; }
   void kill();     // SIGKILL, as in a crash
   void restart();  // starts again on the same port and waits for PING
+  // SIGSTOP / SIGCONT: a stalled Redis, whose sockets stay open and answer nothing.
+  void pause();
+  void resume();
   // Runs redis-cli with args against this server and returns its stdout.
   std::string cli(const std::vector<std::string>& args) const;
 
