@@ -46,6 +46,13 @@ export function mintToken(secret, sub, ttlS) {
   return `${head}.${body}.${sig}`;
 }
 
+// Processes still running when this test process exits (a test cut short) are killed by PID, so
+// nothing outlives the test file that started it.
+const running = new Set();
+process.once('exit', () => {
+  for (const c of running) c.kill('SIGKILL');
+});
+
 /** A process of the tier: its log file, its PID, its exit. */
 class Child {
   constructor(name, cmd, args, { env, logDir, restart }) {
@@ -58,8 +65,10 @@ class Child {
     this.proc.stderr.pipe(out);
     this.exited = new Promise((resolve) => this.proc.once('exit', (code, signal) => resolve({ code, signal })));
     this.running = true;
+    running.add(this);
     void this.exited.then(() => {
       this.running = false;
+      running.delete(this);
     });
   }
 
