@@ -22,7 +22,8 @@ page.__tickstream = session.client;
 const root = document.getElementById('root');
 if (root) {
   createRoot(root).render(
-    <TickstreamProvider client={session.client}>
+    // The session connects once the development sign-in (if asked for) has set the cookie.
+    <TickstreamProvider client={session.client} autoConnect={false}>
       <App session={session} symbols={config.symbols} />
     </TickstreamProvider>,
   );

@@ -75,9 +75,8 @@ export function createDemoSession(config: DemoConfig, deps: DemoDeps): DemoSessi
   let logins = 0;
   let privateSub: Subscription | null = null;
 
-  // One login per refusal, three at most: a browser may open the socket before it has stored the
-  // cookie of a login that just answered, and a session may expire; a login that never sticks is
-  // not tried again and again.
+  // One login per refusal, three at most: a session may expire or be removed while the page is
+  // open; a login that never sticks is not tried again and again.
   const tryLogin = async (): Promise<'ok' | 'off' | 'failed'> => {
     if (logins >= MAX_LOGINS) return 'failed';
     logins += 1;

@@ -132,7 +132,7 @@ describe('demo sign-in', () => {
     s.client.close();
   });
 
-  it('?login=dev whose cookie did not reach the first upgrade (auth_required): logs in again and reconnects', async () => {
+  it('a connection without the cookie (auth_required, e.g. the session expired): logs in again and reconnects', async () => {
     Socket.all = [];
     const f = fakeFetch(() => ({ status: 200, body: { user_id: 'demo', expires_at_s: 1 } }));
     const s = createDemoSession(demoConfig({ ...page, search: '?login=dev' }), { fetch: f.fetch, WebSocket: Socket });

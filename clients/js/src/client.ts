@@ -845,9 +845,8 @@ export class TickstreamClient {
         if (msg.code === 'auth_required' && !this.options_.getToken) {
           // An edge that takes in-band authentication accepts an upgrade without a credential
           // and refuses everything private until an `auth` message. A cookie client sends none:
-          // its cookie was missing (a browser may open the socket before it has stored the
-          // cookie of a login that just answered). Treat it as a refused credential now rather
-          // than at the edge's auth deadline (4003).
+          // its cookie was missing (not signed in yet, or the session is gone). Treat it as a
+          // refused credential now rather than at the edge's auth deadline (4003).
           this.dropSocket('auth_required');
           this.afterSocket({ action: 'reauthenticate', reason: 'unauthorized' }, true, 'unauthorized');
         }

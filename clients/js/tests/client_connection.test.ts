@@ -275,7 +275,7 @@ describe('dead-link detection', () => {
 });
 
 describe('authentication in-band and token refresh', () => {
-  it('auth_required on a cookie connection (the cookie did not reach the edge): onAuthRequired, then a new connection at once', async () => {
+  it('auth_required on a cookie connection (no cookie reached the edge): onAuthRequired, then a new connection at once', async () => {
     let logins = 0;
     const h = harness({ channels: ALL, onAuthRequired: () => (++logins, true) });
     h.client.connect();

@@ -6,8 +6,13 @@ import { bindQueryClient, type QueryClientLike, type QueryKeys } from './query.j
 const ClientContext = createContext<TickstreamClient | null>(null);
 
 export interface TickstreamProviderProps {
-  /** A client you made (and own: the provider connects it but does not close it). */
+  /** A client you made (and own: the provider connects it, unless `autoConnect` is false, but does not close it). */
   client?: TickstreamClient;
+  /**
+   * Connect on mount (default true). False for an app that connects the client itself once it
+   * is ready, e.g. after a sign-in has set the session cookie.
+   */
+  autoConnect?: boolean;
   /** Or the options of one the provider makes, connects on mount and closes on unmount. */
   options?: ClientOptions;
   /** A TanStack Query client (or anything with setQueryData) to write the state into. */
@@ -21,6 +26,7 @@ export interface TickstreamProviderProps {
 /** Shares one connection with every hook below it. */
 export function TickstreamProvider(props: TickstreamProviderProps): ReactNode {
   const { queryClient, queryKeys, userId } = props;
+  const autoConnect = props.autoConnect ?? true;
   const [owned] = useState(() => props.client === undefined);
   const [client] = useState(() => {
     if (props.client) return props.client;
@@ -28,11 +34,11 @@ export function TickstreamProvider(props: TickstreamProviderProps): ReactNode {
     return new TickstreamClient(props.options);
   });
   useEffect(() => {
-    client.connect();
+    if (autoConnect) client.connect();
     return () => {
       if (owned) client.close();
     };
-  }, [client, owned]);
+  }, [client, owned, autoConnect]);
   useEffect(() => {
     if (!queryClient) return undefined;
     const bindOptions: { userId?: string; keys?: Partial<QueryKeys> } = {};

@@ -290,6 +290,21 @@ describe('TickstreamProvider', () => {
     assert.equal((sockets[0] as unknown as { closed: boolean }).closed, true);
   });
 
+  it('autoConnect={false}: the app connects its client when it is ready (after a sign-in)', async () => {
+    const f = fakeClient();
+    const h = await renderHook(() => useConnectionStatus(), (c) => (
+      <TickstreamProvider client={f.client} autoConnect={false}>
+        {c}
+      </TickstreamProvider>
+    ));
+    assert.equal(f.sockets.length, 0, 'no connection on mount');
+    assert.equal(h.result().state, 'offline');
+    await act(async () => f.client.connect());
+    assert.equal(f.sockets.length, 1);
+    await h.unmount();
+    f.client.close();
+  });
+
   it('without a provider outside a browser, a hook says what is missing', async () => {
     const quiet = console.error;
     console.error = () => {};
