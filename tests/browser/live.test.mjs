@@ -42,6 +42,9 @@ test('the demo loads and shows LIVE and moving prices within 2 s; the demo trade
   note(t, `LIVE after ${liveAt - t0} ms, a price moved after ${movedAt - t0} ms (navigation start to screen)`);
   assert.ok(movedAt - t0 <= 2000, `LIVE with moving prices took ${movedAt - t0} ms (limit 2000)`);
 
+  // Signed in before connecting: one connection, with the cookie, and no error from the edge.
+  assert.equal(b.frames.sockets.length, 1, 'one WebSocket on load');
+  assert.deepEqual(b.frames.received('error').map((f) => f.payload), [], 'no error frame (auth_required: the socket opened before the sign-in)');
   const bd = await badge(page);
   assert.match(bd.node, /^edge-[12]$/, 'the badge names the edge');
   assert.equal(await page.getByTestId('signin-status').textContent(), 'Signed in as demo');
