@@ -3,6 +3,8 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 
+#include <malloc.h>
+
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
@@ -64,9 +66,20 @@ app::app(app_config config, auth_config auth)
                   ? std::make_unique<connection_leases>(redis_, config_.node_id, config_.max_connections_per_user,
                                                         std::chrono::milliseconds(config_.lease_ttl_ms))
                   : nullptr),
-      services_{config_.node_id, config_.limits, std::move(auth), metrics_, redis_, leases_.get(), nullptr, nullptr,
-                {}, {}} {
+      services_{.node_id = config_.node_id,
+                .limits = config_.limits,
+                .auth = std::move(auth),
+                .metrics = metrics_,
+                .redis = redis_,
+                .leases = leases_.get()} {
   services_.census = &census_;
+  services_.quota = &quota_;
+  services_.max_channels = static_cast<std::size_t>(config_.max_channels);
+  // Less the edge's own source-status channel, so the bound counts what clients made it hold.
+  services_.channels_held = [this] {
+    const auto n = redis_.channel_count();
+    return n > 0 ? n - 1 : 0;
+  };
   services_.draining = &draining_;
   services_.ready = [this](std::string& why) { return ready(why); };
   services_.admin_stats = [this] { return admin_stats(); };
@@ -201,10 +214,24 @@ unsigned short app::port() const { return listener_ ? listener_->port() : 0; }
 
 void app::send_probe() {
   redis_.command({"PUBLISH", "ts:edge:" + config_.node_id, readiness::probe_payload(steady_now_us())});
+  return_memory();
   probe_timer_->expires_after(std::chrono::milliseconds(config_.probe_interval_ms));
   probe_timer_->async_wait([this](const boost::system::error_code& ec) {
     if (!ec) send_probe();
   });
+}
+
+void app::return_memory() {
+  // After many connections or subscriptions went away, give the freed heap back to the system:
+  // glibc keeps freed memory in its arenas, so an edge would otherwise stay at its peak size.
+  std::size_t subscriptions = 0;
+  for (const auto& w : workers_) subscriptions += w->subscription_total();
+  const auto held = connection_count() + subscriptions;
+  if (held + held / 10 + 1000 < peak_held_) {
+    ::malloc_trim(0);
+    peak_held_ = held;
+  }
+  peak_held_ = std::max(peak_held_, held);
 }
 
 bool app::ready(std::string& why) const {

@@ -64,10 +64,13 @@ class app {
   std::shared_ptr<listener> listener_;
   bool stopped_ = false;
   connection_census census_;
+  address_quota quota_{config_.limits.max_subscriptions_per_address};
   std::atomic<bool> draining_{false};
   readiness readiness_{std::chrono::milliseconds(config_.probe_interval_ms)};
   std::optional<boost::asio::steady_timer> probe_timer_;
   void send_probe();
+  void return_memory();
+  std::size_t peak_held_ = 0;  // connections plus subscriptions since the last trim (worker 0 only)
   bool ready(std::string& why) const;
   std::string admin_stats() const;
 };

@@ -25,6 +25,14 @@ void app_config::bind(common::config_parser& p) {
             "Largest client message; larger ones close the connection with 1009.");
   p.add_count<std::size_t>("max-subscriptions", "TS_MAX_SUBSCRIPTIONS", l.max_subscriptions, 1, 1'000'000,
             "Symbols one connection may subscribe to.");
+  p.add_count<std::size_t>("max-anonymous-subscriptions", "TS_MAX_ANONYMOUS_SUBSCRIPTIONS",
+                           l.max_anonymous_subscriptions, 1, 1'000'000,
+                           "Symbols one unauthenticated connection may subscribe to (open edges).");
+  p.add_count<std::size_t>("max-subscriptions-per-address", "TS_MAX_SUBSCRIPTIONS_PER_ADDRESS",
+                           l.max_subscriptions_per_address, 0, 100'000'000,
+                           "Symbols all connections from one client address may hold together on this edge (0: no limit).");
+  p.add_int("max-channels", "TS_MAX_CHANNELS", max_channels, 0, 100'000'000,
+            "Redis channels this edge may hold; past it, subscriptions needing a new one are refused (0: no limit).");
   p.add_count<std::size_t>("soft-queued-frames", "TS_SOFT_QUEUED_FRAMES", l.queue.soft_frames, 1, 10'000'000,
             "Outbound frames queued per connection past which its ticks are conflated (latest per symbol).");
   p.add_count<std::size_t>("soft-queued-bytes", "TS_SOFT_QUEUED_BYTES", l.queue.soft_bytes, 1024, 1ULL << 32,

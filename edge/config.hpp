@@ -24,6 +24,9 @@ struct app_config {
   std::string redis_password;           // never logged
   std::string node_id;                  // names this edge in Redis and logs; default: host name and PID
   session_limits limits;                // per connection
+  // Redis channels one edge may hold (0: no limit): a bound on what clients can make it (and Redis)
+  // keep. A busy edge holds thousands; 100,000 leaves room while keeping memory in check.
+  std::int64_t max_channels = 100'000;
   // A channel nobody here wants any more stays subscribed this long, so clients that reconnect or
   // flip symbols cost no UNSUBSCRIBE/SUBSCRIBE round trip; 5 s covers a reconnect with backoff.
   std::int64_t unsubscribe_linger_ms = 5000;

@@ -67,6 +67,8 @@ class worker {
   bool unsubscribe(frame_sink* s, const std::string& symbol);
   std::size_t subscription_count(frame_sink* s) const { return index_.key_count(s); }
   bool is_subscribed(frame_sink* s, const std::string& symbol) const { return index_.contains(symbol, s); }
+  // Whether any session on this worker holds key (so its channel is held already).
+  bool holds(std::string_view key) const { return index_.subscriber_count(key) > 0; }
   template <class Fn>
   void for_each_subscription(frame_sink* s, Fn&& fn) const { index_.for_each_key_of(s, fn); }
   // The source of the latest tick of symbol this worker delivered (null: none yet).

@@ -289,8 +289,11 @@ void http_session::accept_websocket(identity who, std::string lease, bool over_l
   const auto rest = buffer_.cdata();
   const std::string leftover(static_cast<const char*>(rest.data()), rest.size());
   stream_.expires_never();
+  boost::system::error_code ec;
+  const auto peer = stream_.socket().remote_endpoint(ec);
+  auto address = ec ? std::string() : peer.address().to_string();
   auto session = std::make_shared<ws_session>(stream_.release_socket(), worker_, svc_, std::move(who), std::move(lease),
-                                              awaiting_auth);
+                                              awaiting_auth, std::move(address));
   session->start(std::move(response), leftover);
   if (over_limit) session->refuse_over_limit();
 }

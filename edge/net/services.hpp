@@ -11,6 +11,7 @@
 #include "edge/auth/authenticator.hpp"
 #include "edge/ops/connection_census.hpp"
 #include "edge/auth/connection_leases.hpp"
+#include "edge/net/address_quota.hpp"
 #include "edge/ops/edge_metrics.hpp"
 #include "edge/net/session_limits.hpp"
 
@@ -24,12 +25,16 @@ struct services {
   common::redis_client& redis;
   connection_leases* leases = nullptr;  // null: no per-user limit
   connection_census* census = nullptr;   // null: not kept (tests that build sessions directly)
+  address_quota* quota = nullptr;        // subscriptions per client address (null: no limit)
+  // Redis channels the edge holds now, and the most it may hold (0: no limit).
+  std::function<std::size_t()> channels_held{};
+  std::size_t max_channels = 0;
   // Set when the edge starts draining: /readyz answers 503 and new WebSocket upgrades are refused.
   std::atomic<bool>* draining = nullptr;
   // Readiness beyond draining (Redis provably live), evaluated per /readyz request.
-  std::function<bool(std::string& why)> ready;
+  std::function<bool(std::string& why)> ready{};
   // The admin stats document (GET /api/admin/websocket-stats).
-  std::function<std::string()> admin_stats;
+  std::function<std::string()> admin_stats{};
   // Every Redis call on a request path (a session lookup, a lease, a REST read) is answered within
   // this, with 503 or the documented degraded behaviour when Redis is not (a stall must not freeze
   // every upgrade and REST call).

@@ -4,6 +4,7 @@
 
 #include "common/clock.hpp"
 #include "common/log.hpp"
+#include "common/symbol.hpp"
 #include "edge/fanout/frame_sink.hpp"
 #include "edge/fanout/worker.hpp"
 #include "edge/net/subscription_plan.hpp"
@@ -21,16 +22,21 @@ std::int64_t steady_us(std::chrono::steady_clock::time_point t) {
 }  // namespace
 
 session_handler::session_handler(session_output& out, frame_sink& sink, worker& w, services& svc, identity who,
-                                 bool awaiting_auth)
+                                 bool awaiting_auth, std::string address)
     : out_(out),
       sink_(sink),
       worker_(w),
       svc_(svc),
       who_(std::move(who)),
       awaiting_auth_(awaiting_auth),
+      address_(std::move(address)),
       // Bursts of twice the rate: a client's opening subscribes and pings arrive together.
       messages_(2 * svc.limits.max_messages_per_second, svc.limits.max_messages_per_second,
                 steady_us(clock::now())) {}
+
+session_handler::~session_handler() {
+  if (svc_.quota != nullptr) svc_.quota->give_back(address_, quota_held_);
+}
 
 // --- messages -------------------------------------------------------------------------------
 
@@ -101,6 +107,12 @@ void session_handler::handle_refresh(const refresh_request& req) {
   out_.reply(render_refreshed(id->expires_at_s.value_or(0)));
 }
 
+void session_handler::release_quota(std::size_t n) {
+  n = std::min(n, quota_held_);
+  quota_held_ -= n;
+  if (svc_.quota != nullptr) svc_.quota->give_back(address_, n);
+}
+
 void session_handler::fail(const std::string& code, std::string_view message) {
   svc_.metrics.client_error(code);
   out_.reply(render_error(code, message));
@@ -123,7 +135,12 @@ subscription_holdings holdings_of(const worker& w, frame_sink* sink, const ident
       if (feed->follows(key)) h.followed.push_back(key);
     }
   }
-  h.max_subscriptions = svc.limits.max_subscriptions;
+  h.max_subscriptions = who.anonymous() ? std::min(svc.limits.max_subscriptions, svc.limits.max_anonymous_subscriptions)
+                                        : svc.limits.max_subscriptions;
+  if (svc.max_channels > 0 && svc.channels_held) {
+    const auto held_now = svc.channels_held();
+    h.channel_room = svc.max_channels > held_now ? svc.max_channels - held_now : 0;
+  }
   h.server_window = svc.limits.batch_window;
   return h;
 }
@@ -141,15 +158,27 @@ void session_handler::handle_unsubscribe(subscription_request& req) {
       req, holdings_of(worker_, &sink_, who_, held, extras_ ? &extras_->follow_only : nullptr, feed_.get(), svc_));
   for (const auto& s : plan.to_follow) more().follow_only.push_back(s);
   for (const auto& s : plan.to_release) worker_.unsubscribe(&sink_, s);
+  release_quota(plan.to_follow.size() + plan.to_release.size());
   if (held != 0 && feed_->drop(plan.channel_bits) == 0) worker_.unsubscribe(&sink_, user_route(who_.user_id));
   out_.reply(render_unsubscribed(plan.symbols, plan.channels));
 }
 
 void session_handler::handle_subscribe(subscription_request& req) {
   const auto route = user_route(who_.user_id);
-  auto plan = plan_subscribe(req, holdings_of(worker_, &sink_, who_, feed_ ? feed_->bits() : 0,
-                                              extras_ ? &extras_->follow_only : nullptr, feed_.get(), svc_),
-                             route);
+  auto held = holdings_of(worker_, &sink_, who_, feed_ ? feed_->bits() : 0, extras_ ? &extras_->follow_only : nullptr,
+                          feed_.get(), svc_);
+  if (svc_.quota != nullptr) held.address_room = svc_.quota->room(address_);
+  if (held.channel_room != no_limit) {
+    for (const auto& raw : req.symbols) {
+      if (auto s = common::normalize_symbol(raw); s && worker_.holds(s.value())) held.worker_holds.push_back(s.value());
+    }
+  }
+  auto plan = plan_subscribe(req, held, route);
+  if (svc_.quota != nullptr) {
+    const auto n = plan.new_symbols + plan.taken_over.size();
+    svc_.quota->take(address_, n);
+    quota_held_ += n;
+  }
   if (plan.window) out_.set_batch_window(*plan.window);
   for (const auto& s : plan.taken_over) std::erase(more().follow_only, s);
 
@@ -202,10 +231,8 @@ void session_handler::handle_subscribe(subscription_request& req) {
     ++pending->remaining;
     worker_.subscribe(&sink_, s, done);
   }
-  if (!pending->plan.rejected.empty()) {
-    for (const auto& r : pending->plan.rejected) {
-      if (r.code == "too_many_subscriptions") svc_.metrics.client_error(r.code);
-    }
+  for (const auto& r : pending->plan.rejected) {
+    if (r.code == "too_many_subscriptions" || r.code == "too_many_channels") svc_.metrics.client_error(r.code);
   }
   // (Ticks reach this session only through posted handlers, so none can slip in before this.)
   if (req.snapshot && !symbols.empty()) ++more().price_snapshots_pending;

@@ -33,8 +33,12 @@ class session_handler final : private private_feed::host {
 
   // sink: the connection as the worker knows it (its subscriptions are held under it).
   // awaiting_auth: opened without credentials; the first message must be an in-band "auth".
+  // address: the client's (for the per-address subscription limit).
   session_handler(session_output& out, frame_sink& sink, worker& w, services& svc, identity who,
-                  bool awaiting_auth = false);
+                  bool awaiting_auth = false, std::string address = {});
+  ~session_handler();
+  session_handler(const session_handler&) = delete;
+  session_handler& operator=(const session_handler&) = delete;
 
   const identity& who() const noexcept { return who_; }
 
@@ -58,6 +62,8 @@ class session_handler final : private private_feed::host {
   void handle_refresh(const refresh_request& req);
   void handle_auth(const auth_message& msg);
   void fail(const std::string& code, std::string_view message);
+  // n of the client's symbols are no longer held: they stop counting against its address.
+  void release_quota(std::size_t n);
   // The last ticks of symbols, as a snapshot frame (a subscribe without private channels).
   void send_price_snapshot(std::vector<std::string> symbols);
   // Whether anything this connection receives comes from source.
@@ -78,6 +84,8 @@ class session_handler final : private private_feed::host {
   services& svc_;
   identity who_;  // fixed at the upgrade or by in-band auth (expiry moves with "refresh")
   bool awaiting_auth_;  // only "auth" and "ping" are taken until it succeeds
+  const std::string address_;
+  std::size_t quota_held_ = 0;  // symbols counted against the address (given back when released)
   common::token_bucket messages_;  // the client's message rate
   std::size_t rate_violations_ = 0;
   clock::time_point last_rate_error_{};

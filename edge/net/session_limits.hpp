@@ -15,6 +15,12 @@ struct session_limits {
   std::size_t max_message_bytes = 64 * 1024;
   // Symbols one connection may hold; a trading screen watches tens to hundreds.
   std::size_t max_subscriptions = 1000;
+  // An anonymous connection (public data on an open edge) holds far fewer: a watchlist, not a
+  // way to make the edge hold every symbol there is.
+  std::size_t max_anonymous_subscriptions = 100;
+  // Symbols held by all connections from one address together (0: no limit): many connections
+  // from one address must not add up to an unbounded number of channels.
+  std::size_t max_subscriptions_per_address = 5000;
   // Outbound queue (outbound_queue.hpp). Soft bound, 256 frames / 256 KiB: past it, ticks are
   // conflated (latest per symbol) instead of queued, so a client that falls behind gets fresh
   // prices, not old ones. Hard bound, 4,096 frames / 4 MiB queued plus held: past it the

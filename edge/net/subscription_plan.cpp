@@ -69,10 +69,19 @@ subscribe_plan plan_subscribe(subscription_request& req, const subscription_hold
       if (count >= held.max_subscriptions) {
         plan.rejected.push_back({s, "too_many_subscriptions",
                                  "a connection may hold at most " + std::to_string(held.max_subscriptions) +
-                                     " subscriptions"});
+                                     (held.anonymous ? " subscriptions without authentication" : " subscriptions")});
+        continue;
+      }
+      if (plan.new_symbols >= held.address_room) {
+        plan.rejected.push_back({s, "too_many_subscriptions", "this address holds too many subscriptions on this edge"});
+        continue;
+      }
+      if (!contains(held.worker_holds, s) && plan.new_channels++ >= held.channel_room) {
+        plan.rejected.push_back({s, "too_many_channels", "this edge holds as many channels as it may; try later"});
         continue;
       }
       ++count;
+      ++plan.new_symbols;
     }
     plan.symbols.push_back(std::move(s));
   }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +15,8 @@
 #include "edge/protocol/client_protocol.hpp"
 
 namespace tickstream::edge {
+
+inline constexpr std::size_t no_limit = std::numeric_limits<std::size_t>::max();
 
 // What the connection holds when the message arrives.
 struct subscription_holdings {
@@ -24,7 +27,10 @@ struct subscription_holdings {
   std::vector<std::string> keys;
   std::vector<std::string> follow_only;  // symbols held only for P&L (the client did not ask)
   std::vector<std::string> followed;     // symbols whose ticks the private stream needs for P&L
-  std::size_t max_subscriptions = 1000;
+  std::size_t max_subscriptions = 1000;   // for this connection (the anonymous limit if anonymous)
+  std::size_t address_room = no_limit;   // new symbols its address may still take (across the edge)
+  std::size_t channel_room = no_limit;   // new Redis channels the edge may still take
+  std::vector<std::string> worker_holds;  // of the requested symbols, those the worker holds already
   std::chrono::milliseconds server_window{250};  // the edge's batching window
 };
 
@@ -33,6 +39,8 @@ struct subscribe_plan {
   std::vector<std::string> channels;          // their names, once each, in the client's order
   std::vector<std::string> symbols;           // accepted, normalized, once each (all to subscribe)
   std::vector<std::string> taken_over;        // of those, ones followed for P&L until now
+  std::size_t new_symbols = 0;                // symbols the connection did not hold before
+  std::size_t new_channels = 0;               // of those, ones its worker did not hold either
   std::vector<rejection> rejected;
   std::optional<std::chrono::milliseconds> window;  // the connection's new batching window
 };

@@ -44,7 +44,7 @@ session_timers::settings timer_settings(const services& svc, bool leased) {
 }  // namespace
 
 ws_session::ws_session(net::ip::tcp::socket&& socket, worker& w, services& svc, identity who, std::string lease,
-                       bool awaiting_auth)
+                       bool awaiting_auth, std::string address)
     : socket_(std::move(socket)),
       worker_(w),
       svc_(svc),
@@ -53,7 +53,7 @@ ws_session::ws_session(net::ip::tcp::socket&& socket, worker& w, services& svc, 
       queue_(svc.limits.queue, svc.limits.batch_window),
       rbuf_(small_read_buffer, svc.limits.max_message_bytes + 14),  // + the longest frame header
       parser_(svc.limits.max_message_bytes),
-      handler_(*this, *this, w, svc, std::move(who), awaiting_auth) {
+      handler_(*this, *this, w, svc, std::move(who), awaiting_auth, std::move(address)) {
   if (awaiting_auth) timers_.auth_by(clock::now() + svc.limits.auth_timeout);
 }
 

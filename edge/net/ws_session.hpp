@@ -40,8 +40,9 @@ class ws_session final : public frame_sink,
 
   // lease: the connection lease held for an authenticated user (empty: none). awaiting_auth: opened
   // without credentials on an edge that takes in-band authentication.
+  // address: the client's, as the listener (or the load balancer's PROXY header) tells it.
   ws_session(boost::asio::ip::tcp::socket&& socket, worker& w, services& svc, identity who, std::string lease = {},
-             bool awaiting_auth = false);
+             bool awaiting_auth = false, std::string address = {});
   ~ws_session();
 
   // Sends the 101 response, then serves the connection. leftover: bytes the client sent after its

@@ -100,3 +100,33 @@ TEST_CASE("subscription plan: an unsubscribe releases what the client holds, kee
   CHECK(plan.channels == strings{"orders"});  // trades was not held
   CHECK(plan.channel_bits == channel_bits::orders);
 }
+
+TEST_CASE("subscription plan: anonymous, per-address and per-edge bounds refuse new symbols only",
+          "[subscriptions][limits]") {
+  subscription_holdings held;
+  held.anonymous = true;
+  held.max_subscriptions = 2;  // the anonymous limit, as the session passes it
+  held.keys = {"AAPL"};
+  auto req = request({"AAPL", "MSFT", "NVDA"});
+  auto plan = plan_subscribe(req, held, route);
+  CHECK(plan.symbols == strings{"AAPL", "MSFT"});
+  CHECK(codes(plan.rejected) == strings{"NVDA:too_many_subscriptions"});
+  CHECK(plan.rejected[0].reason.find("without authentication") != std::string::npos);
+  CHECK(plan.new_symbols == 1);
+
+  subscription_holdings by_address;
+  by_address.address_room = 1;
+  auto two = request({"MSFT", "NVDA"});
+  plan = plan_subscribe(two, by_address, route);
+  CHECK(plan.symbols == strings{"MSFT"});
+  CHECK(codes(plan.rejected) == strings{"NVDA:too_many_subscriptions"});
+
+  subscription_holdings full_edge;
+  full_edge.channel_room = 0;
+  full_edge.keys = {"AAPL"};
+  auto mixed = request({"AAPL", "TSLA"});
+  plan = plan_subscribe(mixed, full_edge, route);
+  CHECK(plan.symbols == strings{"AAPL"});  // held already: no new channel needed
+  CHECK(codes(plan.rejected) == strings{"TSLA:too_many_channels"});
+  CHECK(plan.new_symbols == 0);
+}
