@@ -74,6 +74,9 @@ app::app(app_config config, auth_config auth)
                 .leases = leases_.get()} {
   services_.census = &census_;
   services_.quota = &quota_;
+  services_.connect_limiter = &connect_limiter_;
+  services_.proxy_protocol = config_.proxy_protocol;
+  services_.trusted_proxies = split_list(config_.trusted_proxies);
   services_.max_channels = static_cast<std::size_t>(config_.max_channels);
   // Less the edge's own source-status channel, so the bound counts what clients made it hold.
   services_.channels_held = [this] {
@@ -197,8 +200,7 @@ void app::start() {
   for (auto& w : workers_) raw.push_back(w.get());
   const boost::asio::ip::tcp::endpoint endpoint(boost::asio::ip::make_address(config_.listen_host),
                                                 static_cast<unsigned short>(config_.port));
-  listener_ = std::make_shared<listener>(workers_.front()->context(), endpoint, raw, services_,
-                                         static_cast<std::size_t>(config_.max_connects_per_ip));
+  listener_ = std::make_shared<listener>(workers_.front()->context(), endpoint, raw, services_);
   listener_->run();
   probe_timer_.emplace(workers_.front()->context());
   boost::asio::post(workers_.front()->context(), [this] { send_probe(); });

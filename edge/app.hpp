@@ -65,6 +65,7 @@ class app {
   bool stopped_ = false;
   connection_census census_;
   address_quota quota_{config_.limits.max_subscriptions_per_address};
+  connect_rate_limiter connect_limiter_{static_cast<std::uint32_t>(config_.max_connects_per_ip)};
   std::atomic<bool> draining_{false};
   readiness readiness_{std::chrono::milliseconds(config_.probe_interval_ms)};
   std::optional<boost::asio::steady_timer> probe_timer_;

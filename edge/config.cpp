@@ -7,6 +7,18 @@
 
 namespace tickstream::edge {
 
+std::vector<std::string> split_list(const std::string& list) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    auto end = list.find(',', start);
+    if (end == std::string::npos) end = list.size();
+    if (end > start) out.push_back(list.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
 std::string default_node_id() {
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
@@ -84,6 +96,11 @@ void app_config::bind(common::config_parser& p) {
             "Seconds before a token or session expires that the client is sent token_expiring.");
   p.add_count<std::size_t>("max-messages-per-second", "TS_MAX_MESSAGES_PER_SECOND", l.max_messages_per_second, 1, 100'000,
             "Client messages per second per connection (bursts of twice this); more are dropped with rate_limited.");
+  p.add_bool("proxy-protocol", "TS_PROXY_PROTOCOL", proxy_protocol,
+             "Every connection starts with a PROXY protocol header (v1 or v2, e.g. haproxy's send-proxy-v2) that "
+             "names the client; connections without one are refused. Per-address limits and logs then see clients.");
+  p.add_string("trusted-proxies", "TS_TRUSTED_PROXIES", trusted_proxies,
+               "Comma-separated addresses or CIDR ranges of proxies whose X-Forwarded-For is believed (empty: none).");
   p.add_int("max-connects-per-ip", "TS_MAX_CONNECTS_PER_IP", max_connects_per_ip, 0, 1'000'000,
             "New connections per second from one address before 429 (0: no limit).");
   p.add_int("lease-ttl-ms", "TS_LEASE_TTL_MS", lease_ttl_ms, 1000, 600'000,
@@ -104,24 +121,13 @@ void app_config::bind(common::config_parser& p) {
 }
 
 common::result<auth_config> app_config::auth() const {
-  const auto split = [](const std::string& list) {
-    std::vector<std::string> out;
-    std::size_t start = 0;
-    while (start <= list.size()) {
-      auto end = list.find(',', start);
-      if (end == std::string::npos) end = list.size();
-      if (end > start) out.push_back(list.substr(start, end - start));
-      start = end + 1;
-    }
-    return out;
-  };
   auth_config a;
   a.session_cookie = session_cookie;
   a.allow_query_token = allow_query_token;
-  a.allowed_origins = split(allowed_origins);
+  a.allowed_origins = split_list(allowed_origins);
   if (!jwt_algorithms.empty()) {
     jwt_config j;
-    for (const auto& name : split(jwt_algorithms)) {
+    for (const auto& name : split_list(jwt_algorithms)) {
       if (name == "HS256") j.accepted.push_back(jwt_alg::hs256);
       else if (name == "RS256") j.accepted.push_back(jwt_alg::rs256);
       else if (name == "ES256") j.accepted.push_back(jwt_alg::es256);

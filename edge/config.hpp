@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/config_parser.hpp"
 #include "common/result.hpp"
@@ -11,6 +12,9 @@
 #include "edge/net/session_limits.hpp"
 
 namespace tickstream::edge {
+
+// "a,b,,c" -> {"a","b","c"}.
+std::vector<std::string> split_list(const std::string& list);
 
 // The default --node-id: host name and PID.
 std::string default_node_id();
@@ -51,6 +55,10 @@ struct app_config {
   std::int64_t max_connections_per_user = 5;  // tier-wide, as the seed systems allowed; 0 = no limit
   std::int64_t lease_ttl_ms = 30'000;         // a dead edge's leases lapse within this
   std::int64_t max_connects_per_ip = 100;     // new connections per second from one address; 0 = off
+  // Behind a load balancer: a PROXY protocol header (v1 or v2) on every connection carries the
+  // client's address; or X-Forwarded-For is believed from these proxies (addresses, CIDR ranges).
+  bool proxy_protocol = false;
+  std::string trusted_proxies;
   std::int64_t stale_after_ms = 30'000;       // a source silent this long is stale (the seeds' 30 s)
   std::int64_t drain_ms = 20'000;             // SIGTERM: clients are closed spread over this window
   std::int64_t probe_interval_ms = 2'000;     // readiness probe through the own pub/sub channel

@@ -15,6 +15,7 @@
 #include "edge/protocol/ws_codec.hpp"
 #include "edge/auth/dev_login.hpp"
 #include "edge/net/deadline_call.hpp"
+#include "edge/net/proxy_protocol.hpp"
 #include "edge/net/ws_session.hpp"
 
 namespace tickstream::edge {
@@ -37,11 +38,44 @@ std::string json_error(std::string_view code, std::string_view message) { return
 
 }  // namespace
 
-http_session::http_session(boost::asio::ip::tcp::socket&& socket, worker& w, services& svc, bool over_rate)
-    : stream_(std::move(socket)), worker_(w), svc_(svc), over_rate_(over_rate) {}
+http_session::http_session(boost::asio::ip::tcp::socket&& socket, worker& w, services& svc)
+    : stream_(std::move(socket)), worker_(w), svc_(svc) {
+  boost::system::error_code ec;
+  const auto peer = stream_.socket().remote_endpoint(ec);
+  if (!ec) client_address_ = peer.address().to_string();
+}
 
 void http_session::run() {
-  boost::asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&http_session::do_read, shared_from_this()));
+  boost::asio::dispatch(stream_.get_executor(),
+                        beast::bind_front_handler(svc_.proxy_protocol ? &http_session::do_read_proxy_header
+                                                                      : &http_session::do_read,
+                                                  shared_from_this()));
+}
+
+void http_session::do_read_proxy_header() {
+  stream_.expires_after(svc_.limits.handshake_timeout);
+  stream_.async_read_some(buffer_.prepare(536 - buffer_.size()),
+                          beast::bind_front_handler(&http_session::on_proxy_header, shared_from_this()));
+}
+
+void http_session::on_proxy_header(beast::error_code ec, std::size_t bytes) {
+  if (ec) return;  // closed or timed out before saying anything
+  buffer_.commit(bytes);
+  const auto data = buffer_.cdata();
+  const auto parsed = parse_proxy_header({static_cast<const char*>(data.data()), data.size()});
+  if (!parsed) return do_read_proxy_header();  // more to come
+  if (!*parsed) {
+    // Not from our load balancer (or a broken one): nothing this connection says can be trusted.
+    svc_.metrics.rejected_upgrade("bad_proxy_header");
+    common::log_warn("connection refused: no valid PROXY protocol header",
+                     {{"peer", client_address_}, {"reason", parsed->err().message}});
+    stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+    stream_.socket().close(ec);
+    return;
+  }
+  buffer_.consume(parsed->value().size);
+  if (!parsed->value().client_address.empty()) client_address_ = parsed->value().client_address;
+  do_read();
 }
 
 void http_session::do_read() {
@@ -63,7 +97,17 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
     return;
   }
   auto& req = parser_->get();
-  if (over_rate_) {
+  bool over_rate = false;
+  if (!rate_checked_) {
+    rate_checked_ = true;
+    if (!svc_.trusted_proxies.empty()) {
+      client_address_ = forwarded_client(client_address_, req["X-Forwarded-For"], svc_.trusted_proxies);
+    }
+    const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::steady_clock::now().time_since_epoch()).count();
+    over_rate = svc_.connect_limiter != nullptr && !svc_.connect_limiter->admit(client_address_, now_us);
+  }
+  if (over_rate) {
     svc_.metrics.rejected_upgrade("too_many_connections");
     respond(429, "application/json",
             json_error("too_many_connections", "too many new connections from this address; retry in a second"), false,
@@ -289,11 +333,8 @@ void http_session::accept_websocket(identity who, std::string lease, bool over_l
   const auto rest = buffer_.cdata();
   const std::string leftover(static_cast<const char*>(rest.data()), rest.size());
   stream_.expires_never();
-  boost::system::error_code ec;
-  const auto peer = stream_.socket().remote_endpoint(ec);
-  auto address = ec ? std::string() : peer.address().to_string();
   auto session = std::make_shared<ws_session>(stream_.release_socket(), worker_, svc_, std::move(who), std::move(lease),
-                                              awaiting_auth, std::move(address));
+                                              awaiting_auth, client_address_);
   session->start(std::move(response), leftover);
   if (over_limit) session->refuse_over_limit();
 }

@@ -27,12 +27,14 @@ class worker;
 
 class http_session : public std::enable_shared_from_this<http_session> {
  public:
-  // over_rate: its address opened too many connections this second; it is answered 429.
-  http_session(boost::asio::ip::tcp::socket&& socket, worker& w, services& svc, bool over_rate = false);
+  http_session(boost::asio::ip::tcp::socket&& socket, worker& w, services& svc);
   // Starts reading on the socket's own worker thread.
   void run();
 
  private:
+  // With --proxy-protocol: the load balancer's header first, naming the client.
+  void do_read_proxy_header();
+  void on_proxy_header(boost::beast::error_code ec, std::size_t bytes);
   void do_read();
   void on_read(boost::beast::error_code ec, std::size_t bytes);
   void upgrade(const boost::beast::http::request<boost::beast::http::string_body>& req);
@@ -66,7 +68,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
   // The request's Origin when it is on the allow-list: REST answers carry CORS headers for it.
   std::string cors_origin_;
   std::string set_cookie_;  // a Set-Cookie for the next response (dev login)
-  bool over_rate_ = false;
+  std::string client_address_;  // the TCP peer, or who the load balancer says it carries
+  bool rate_checked_ = false;   // the connection rate is checked at the first request
   bool head_ = false;  // the request is HEAD: answer with the headers of a GET and no body
 };
 

@@ -15,8 +15,8 @@ namespace tickstream::edge {
 namespace net = boost::asio;
 
 listener::listener(net::io_context& ioc, const net::ip::tcp::endpoint& endpoint, std::vector<worker*> workers,
-                   services& svc, std::size_t max_per_ip)
-    : acceptor_(ioc), retry_timer_(ioc), workers_(std::move(workers)), svc_(svc), per_ip_(static_cast<std::uint32_t>(max_per_ip)) {
+                   services& svc)
+    : acceptor_(ioc), retry_timer_(ioc), workers_(std::move(workers)), svc_(svc) {
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(net::socket_base::reuse_address(true));
   acceptor_.bind(endpoint);
@@ -45,12 +45,9 @@ worker& listener::next_worker() {
 void listener::serve(net::ip::tcp::socket socket, worker& target) {
   boost::system::error_code ec;
   socket.set_option(net::ip::tcp::no_delay(true), ec);
-  bool over_rate = false;
-  const auto remote = socket.remote_endpoint(ec);
-  const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                          std::chrono::steady_clock::now().time_since_epoch()).count();
-  if (!ec) over_rate = !per_ip_.admit(remote.address().to_string(), now_us);
-  std::make_shared<http_session>(std::move(socket), target, svc_, over_rate)->run();
+  // (The connection rate is checked once the client's address is known: behind a load balancer
+  // it comes from the PROXY header or X-Forwarded-For, not from this socket.)
+  std::make_shared<http_session>(std::move(socket), target, svc_)->run();
 }
 
 void listener::do_accept() {

@@ -20,10 +20,8 @@ class listener : public std::enable_shared_from_this<listener> {
  public:
   // Binds and listens at once; throws std::system_error if the address cannot be bound (a
   // start-up configuration error).
-  // max_per_ip: new connections per second from one address (0: no limit); beyond it the
-  // request is answered 429 and closed.
   listener(boost::asio::io_context& ioc, const boost::asio::ip::tcp::endpoint& endpoint,
-           std::vector<worker*> workers, services& svc, std::size_t max_per_ip = 0);
+           std::vector<worker*> workers, services& svc);
 
   unsigned short port() const;
   void run();
@@ -42,8 +40,6 @@ class listener : public std::enable_shared_from_this<listener> {
   std::vector<worker*> workers_;
   services& svc_;
   std::size_t next_ = 0;
-  // New connections per address; touched only on the listener's thread.
-  connect_rate_limiter per_ip_;
 };
 
 }  // namespace tickstream::edge

@@ -6,10 +6,12 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "common/redis/redis_client.hpp"
 #include "edge/auth/authenticator.hpp"
 #include "edge/ops/connection_census.hpp"
+#include "edge/auth/connect_rate_limiter.hpp"
 #include "edge/auth/connection_leases.hpp"
 #include "edge/net/address_quota.hpp"
 #include "edge/ops/edge_metrics.hpp"
@@ -26,6 +28,11 @@ struct services {
   connection_leases* leases = nullptr;  // null: no per-user limit
   connection_census* census = nullptr;   // null: not kept (tests that build sessions directly)
   address_quota* quota = nullptr;        // subscriptions per client address (null: no limit)
+  connect_rate_limiter* connect_limiter = nullptr;  // new connections per client address (null: none)
+  // Where the client's address comes from behind a load balancer: a PROXY protocol header on
+  // every connection, and/or X-Forwarded-For from these proxies (addresses or CIDR ranges).
+  bool proxy_protocol = false;
+  std::vector<std::string> trusted_proxies{};
   // Redis channels the edge holds now, and the most it may hold (0: no limit).
   std::function<std::size_t()> channels_held{};
   std::size_t max_channels = 0;

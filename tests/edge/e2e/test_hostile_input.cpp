@@ -186,3 +186,47 @@ TEST_CASE("a client that keeps sending but never reads is closed with 4008, whic
   INFO("received " << got.size() << " bytes, ending " << got.substr(got.size() > 60 ? got.size() - 60 : 0));
   CHECK(got.rfind(std::string("\x88\x1c\x0f\xa8", 4) + "slow consumer: not reading") != std::string::npos);  // 4008
 }
+
+TEST_CASE("behind a load balancer, per-address limits see the client its PROXY header names", "[proxy][limits]") {
+  test::edge_fixture fx([](edge::app_config& c) {
+    c.proxy_protocol = true;
+    c.max_connects_per_ip = 2;
+  });
+  net::io_context ioc;
+  const auto via_balancer = [&](const std::string& client) {
+    auto s = raw_connect(ioc, fx.edge->port());
+    const auto header = "PROXY TCP4 " + client + " 10.0.0.2 40000 8080\r\n";
+    net::write(s, net::buffer(header + "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+    return read_to_end(s).substr(0, 12);
+  };
+  CHECK(via_balancer("203.0.113.7") == "HTTP/1.1 200");
+  CHECK(via_balancer("203.0.113.7") == "HTTP/1.1 200");
+  CHECK(via_balancer("203.0.113.7") == "HTTP/1.1 429");  // that client's third in a second
+  CHECK(via_balancer("203.0.113.8") == "HTTP/1.1 200");  // another client behind the same balancer
+  // Without the header, the connection is closed unanswered.
+  auto s = raw_connect(ioc, fx.edge->port());
+  net::write(s, net::buffer(std::string("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")));
+  CHECK(read_to_end(s).empty());
+  auto m = raw_connect(ioc, fx.edge->port());
+  net::write(m, net::buffer(std::string("PROXY TCP4 10.9.9.9 10.0.0.2 1 2\r\nGET /metrics HTTP/1.1\r\nHost: x\r\n"
+                                        "Connection: close\r\n\r\n")));
+  const auto metrics = read_to_end(m);
+  CHECK(metrics.find(R"(tickstream_edge_rejected_upgrades_total{reason="bad_proxy_header"} 1)") != std::string::npos);
+}
+
+TEST_CASE("X-Forwarded-For from a trusted proxy names the client for per-address limits", "[proxy][limits]") {
+  test::edge_fixture fx([](edge::app_config& c) {
+    c.trusted_proxies = "127.0.0.1";
+    c.max_connects_per_ip = 1;
+  });
+  const auto from = [&](const std::string& xff) {
+    auto r = client::http_get("127.0.0.1", std::to_string(fx.edge->port()), "/healthz", 5s, {{"X-Forwarded-For", xff}});
+    REQUIRE(r.ok());
+    return r->status;
+  };
+  CHECK(from("198.51.100.1") == 200);
+  CHECK(from("198.51.100.1") == 429);
+  CHECK(from("198.51.100.2") == 200);
+  CHECK(from("6.6.6.6, 198.51.100.3") == 200);  // the client cannot pick its address by prepending
+  CHECK(from("198.51.100.3") == 429);
+}
