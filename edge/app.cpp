@@ -54,6 +54,17 @@ app_config with_defaults(app_config c) {
 common::result<std::unique_ptr<app>> app::make(app_config config) {
   auto auth = config.auth();
   if (!auth) return std::move(auth).err();
+  if (!config.ops_listen.empty()) {
+    const auto colon = config.ops_listen.rfind(':');
+    boost::system::error_code ec;
+    if (colon == std::string::npos) return common::error{"ops-listen", "must be host:port, e.g. 0.0.0.0:9100"};
+    boost::asio::ip::make_address(config.ops_listen.substr(0, colon), ec);
+    const auto port = config.ops_listen.substr(colon + 1);
+    if (ec || port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoi(port) > 65535) {
+      return common::error{"ops-listen", "must be an address and a port, e.g. 0.0.0.0:9100, got '" + config.ops_listen + "'"};
+    }
+  }
   return std::unique_ptr<app>(new app(std::move(config), std::move(auth).value()));
 }
 
@@ -154,8 +165,9 @@ int app::run(common::stop_signal& signals) {
   try {
     start();
   } catch (const std::system_error& e) {
-    std::fprintf(stderr, "tickstream-edge: --listen-host/--port: cannot listen on %s:%lld: %s\n",
-                 config_.listen_host.c_str(), static_cast<long long>(config_.port), e.what());
+    std::fprintf(stderr, "tickstream-edge: --listen-host/--port/--ops-listen: cannot listen on %s:%lld%s%s: %s\n",
+                 config_.listen_host.c_str(), static_cast<long long>(config_.port),
+                 config_.ops_listen.empty() ? "" : " or ", config_.ops_listen.c_str(), e.what());
     return 2;
   }
   // SIGTERM or SIGINT: drain (clients are told to reconnect and closed over --drain-ms), then
@@ -200,8 +212,17 @@ void app::start() {
   for (auto& w : workers_) raw.push_back(w.get());
   const boost::asio::ip::tcp::endpoint endpoint(boost::asio::ip::make_address(config_.listen_host),
                                                 static_cast<unsigned short>(config_.port));
-  listener_ = std::make_shared<listener>(workers_.front()->context(), endpoint, raw, services_);
+  const bool split = !config_.ops_listen.empty();
+  listener_ = std::make_shared<listener>(workers_.front()->context(), endpoint, raw, services_,
+                                         split ? port_role::clients : port_role::all);
   listener_->run();
+  if (split) {
+    const auto colon = config_.ops_listen.rfind(':');
+    const boost::asio::ip::tcp::endpoint ops(boost::asio::ip::make_address(config_.ops_listen.substr(0, colon)),
+                                             static_cast<unsigned short>(std::stoi(config_.ops_listen.substr(colon + 1))));
+    ops_listener_ = std::make_shared<listener>(workers_.front()->context(), ops, raw, services_, port_role::ops);
+    ops_listener_->run();
+  }
   probe_timer_.emplace(workers_.front()->context());
   boost::asio::post(workers_.front()->context(), [this] { send_probe(); });
   if (config_.dev_login) {
@@ -213,6 +234,8 @@ void app::start() {
 }
 
 unsigned short app::port() const { return listener_ ? listener_->port() : 0; }
+
+unsigned short app::ops_port() const { return ops_listener_ ? ops_listener_->port() : 0; }
 
 void app::send_probe() {
   redis_.command({"PUBLISH", "ts:edge:" + config_.node_id, readiness::probe_payload(steady_now_us())});
@@ -276,9 +299,11 @@ void app::stop() {
     boost::asio::post(workers_.front()->context(), [this] { probe_timer_->cancel(); });
   }
   if (listener_) listener_->stop();
+  if (ops_listener_) ops_listener_->stop();
   for (auto& w : workers_) w->stop(std::chrono::milliseconds(config_.shutdown_grace_ms));
   for (auto& w : workers_) w->join();
   listener_.reset();
+  ops_listener_.reset();
   redis_.stop();
   probe_timer_.reset();  // before the io_context it was made with
   // Destroying the io_contexts destroys the handlers they still hold, and with them any session

@@ -42,8 +42,9 @@ class app {
   // Binds the listener and starts every thread; throws std::system_error if the port cannot be
   // bound.
   void start();
-  // The bound port (useful with port 0).
+  // The bound port (useful with port 0), and the ops port's (0: none).
   unsigned short port() const;
+  unsigned short ops_port() const;
   // Stops accepting, closes every client with 1001, and joins all threads. Idempotent.
   void stop();
   // Graceful drain (SIGTERM): /readyz turns 503, new upgrades are refused, and every client gets a
@@ -62,6 +63,7 @@ class app {
   std::unique_ptr<connection_leases> leases_;
   services services_;
   std::shared_ptr<listener> listener_;
+  std::shared_ptr<listener> ops_listener_;  // with --ops-listen
   bool stopped_ = false;
   connection_census census_;
   address_quota quota_{config_.limits.max_subscriptions_per_address};

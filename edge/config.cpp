@@ -30,6 +30,9 @@ void app_config::bind(common::config_parser& p) {
   p.add_string("listen-host", "TS_EDGE_HOST", listen_host, "Address to listen on for clients.");
   p.add_int("port", "TS_EDGE_PORT", port, 0, 65535, "Port for WebSocket (/ws) and HTTP (/healthz, /metrics).");
   p.add_int("threads", "TS_EDGE_THREADS", threads, 0, 64, "Worker threads (0 = one per core).");
+  p.add_string("ops-listen", "TS_OPS_LISTEN", ops_listen,
+               "host:port of an internal port for /metrics, /healthz, /readyz and /api/admin/*; the client port "
+               "then serves only /ws and the REST API (empty: one port serves everything).");
   p.add_redis(redis_host, redis_port, redis_password);
   p.add_string("node-id", "TS_NODE_ID", node_id, "Name of this edge in Redis and logs (empty: host name and PID).");
   auto& l = limits;

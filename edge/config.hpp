@@ -22,6 +22,9 @@ std::string default_node_id();
 struct app_config {
   std::string listen_host = "0.0.0.0";  // address for WebSocket and HTTP clients
   std::int64_t port = 8080;             // 0 picks a free port (tests)
+  // host:port for /metrics, /healthz, /readyz and /api/admin/* (empty: they share the client port).
+  // Internal: not behind the load balancer, no PROXY header, reached by probes and scrapers.
+  std::string ops_listen;
   std::int64_t threads = 0;             // worker threads; 0 = one per core (a connection lives on one)
   std::string redis_host = "127.0.0.1";
   std::int64_t redis_port = 6379;

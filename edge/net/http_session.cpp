@@ -38,8 +38,8 @@ std::string json_error(std::string_view code, std::string_view message) { return
 
 }  // namespace
 
-http_session::http_session(boost::asio::ip::tcp::socket&& socket, worker& w, services& svc)
-    : stream_(std::move(socket)), worker_(w), svc_(svc) {
+http_session::http_session(boost::asio::ip::tcp::socket&& socket, worker& w, services& svc, port_role role)
+    : stream_(std::move(socket)), worker_(w), svc_(svc), role_(role) {
   boost::system::error_code ec;
   const auto peer = stream_.socket().remote_endpoint(ec);
   if (!ec) client_address_ = peer.address().to_string();
@@ -47,8 +47,10 @@ http_session::http_session(boost::asio::ip::tcp::socket&& socket, worker& w, ser
 
 void http_session::run() {
   boost::asio::dispatch(stream_.get_executor(),
-                        beast::bind_front_handler(svc_.proxy_protocol ? &http_session::do_read_proxy_header
-                                                                      : &http_session::do_read,
+                        // The ops port is reached directly, never through the load balancer.
+                        beast::bind_front_handler(svc_.proxy_protocol && role_ != port_role::ops
+                                                      ? &http_session::do_read_proxy_header
+                                                      : &http_session::do_read,
                                                   shared_from_this()));
 }
 
@@ -121,6 +123,15 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
   cors_origin_.clear();
   if (!origin.empty() && origin_allowed(svc_.auth, origin, {})) cors_origin_ = std::string(origin);
 
+  // With an ops port, each port serves its own paths only.
+  const bool ops_path = path == "/metrics" || path == "/healthz" || path == "/readyz" || path.starts_with("/api/admin/");
+  if ((role_ == port_role::ops && !ops_path) || (role_ == port_role::clients && ops_path)) {
+    return respond(404, "application/json",
+                   json_error("not_found", role_ == port_role::ops ? "the ops port serves /metrics, /healthz, "
+                                                                     "/readyz and /api/admin/ only"
+                                                                   : "no such path on the client port"),
+                   keep_alive);
+  }
   if (path == "/ws") {
     if (svc_.draining != nullptr && svc_.draining->load()) {
       svc_.metrics.rejected_upgrade("draining");

@@ -27,7 +27,7 @@ class worker;
 
 class http_session : public std::enable_shared_from_this<http_session> {
  public:
-  http_session(boost::asio::ip::tcp::socket&& socket, worker& w, services& svc);
+  http_session(boost::asio::ip::tcp::socket&& socket, worker& w, services& svc, port_role role = port_role::all);
   // Starts reading on the socket's own worker thread.
   void run();
 
@@ -68,6 +68,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   // The request's Origin when it is on the allow-list: REST answers carry CORS headers for it.
   std::string cors_origin_;
   std::string set_cookie_;  // a Set-Cookie for the next response (dev login)
+  const port_role role_;
   std::string client_address_;  // the TCP peer, or who the load balancer says it carries
   bool rate_checked_ = false;   // the connection rate is checked at the first request
   bool head_ = false;  // the request is HEAD: answer with the headers of a GET and no body

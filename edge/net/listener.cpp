@@ -15,8 +15,8 @@ namespace tickstream::edge {
 namespace net = boost::asio;
 
 listener::listener(net::io_context& ioc, const net::ip::tcp::endpoint& endpoint, std::vector<worker*> workers,
-                   services& svc)
-    : acceptor_(ioc), retry_timer_(ioc), workers_(std::move(workers)), svc_(svc) {
+                   services& svc, port_role role)
+    : acceptor_(ioc), retry_timer_(ioc), workers_(std::move(workers)), svc_(svc), role_(role) {
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(net::socket_base::reuse_address(true));
   acceptor_.bind(endpoint);
@@ -47,7 +47,7 @@ void listener::serve(net::ip::tcp::socket socket, worker& target) {
   socket.set_option(net::ip::tcp::no_delay(true), ec);
   // (The connection rate is checked once the client's address is known: behind a load balancer
   // it comes from the PROXY header or X-Forwarded-For, not from this socket.)
-  std::make_shared<http_session>(std::move(socket), target, svc_)->run();
+  std::make_shared<http_session>(std::move(socket), target, svc_, role_)->run();
 }
 
 void listener::do_accept() {

@@ -21,7 +21,7 @@ class listener : public std::enable_shared_from_this<listener> {
   // Binds and listens at once; throws std::system_error if the address cannot be bound (a
   // start-up configuration error).
   listener(boost::asio::io_context& ioc, const boost::asio::ip::tcp::endpoint& endpoint,
-           std::vector<worker*> workers, services& svc);
+           std::vector<worker*> workers, services& svc, port_role role = port_role::all);
 
   unsigned short port() const;
   void run();
@@ -40,6 +40,7 @@ class listener : public std::enable_shared_from_this<listener> {
   std::vector<worker*> workers_;
   services& svc_;
   std::size_t next_ = 0;
+  const port_role role_;
 };
 
 }  // namespace tickstream::edge

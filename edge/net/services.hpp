@@ -19,6 +19,11 @@
 
 namespace tickstream::edge {
 
+// What a listening port serves. Without --ops-listen the one port serves everything; with it, the
+// public port serves clients only (/ws and the REST API) and the ops port the rest (/metrics,
+// /healthz, /readyz, /api/admin/*), so that a load balancer or a scraper never mixes them up.
+enum class port_role { all, clients, ops };
+
 struct services {
   std::string node_id;  // sent to clients as X-Tickstream-Node
   session_limits limits;

@@ -2,6 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+
 #include <csignal>
 #include <fstream>
 #include <map>
@@ -369,4 +372,44 @@ TEST_CASE("drain: every client gets reconnect then 1001, the edge exits in time,
                                      << "\nexit_after_ms "
                                      << std::chrono::duration_cast<std::chrono::milliseconds>(exit_after).count()
                                      << "\n";
+}
+
+TEST_CASE("with an ops port, metrics, health and admin leave the client port", "[ops]") {
+  test::edge_fixture fx([](edge::app_config& c) {
+    c.ops_listen = "127.0.0.1:0";
+    c.proxy_protocol = true;  // the client port sits behind the load balancer; the ops port does not
+  });
+  const auto ops = std::to_string(fx.edge->ops_port());
+  REQUIRE(fx.edge->ops_port() != 0);
+  for (const auto* path : {"/metrics", "/healthz", "/readyz"}) {
+    REQUIRE(test::wait_until([&] {
+      auto r = client::http_get("127.0.0.1", ops, path, 2s);
+      return r.ok() && r->status == 200;
+    }));
+  }
+  auto ws = client::http_get("127.0.0.1", ops, "/ws", 2s);
+  REQUIRE(ws.ok());
+  CHECK(ws->status == 404);
+  CHECK(client::http_get("127.0.0.1", ops, "/api/prices?symbols=AAPL", 2s)->status == 404);
+  // The client port (through the PROXY header) serves clients only.
+  boost::asio::io_context ioc;
+  const auto via_balancer = [&](const std::string& target) {
+    boost::asio::ip::tcp::socket s(ioc);
+    s.connect({boost::asio::ip::make_address("127.0.0.1"), fx.edge->port()});
+    boost::asio::write(s, boost::asio::buffer("PROXY TCP4 203.0.113.7 10.0.0.2 40000 8080\r\nGET " + target +
+                                              " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+    std::string out;
+    boost::system::error_code ec;
+    char buf[4096];
+    while (!ec) out.append(buf, s.read_some(boost::asio::buffer(buf), ec));
+    return out.substr(0, 12);
+  };
+  CHECK(via_balancer("/metrics") == "HTTP/1.1 404");
+  CHECK(via_balancer("/readyz") == "HTTP/1.1 404");
+  CHECK(via_balancer("/api/admin/websocket-stats") == "HTTP/1.1 404");
+  CHECK(via_balancer("/api/prices?symbols=AAPL") == "HTTP/1.1 200");
+  // A bad --ops-listen is refused at start-up, naming the flag.
+  edge::app_config bad;
+  bad.ops_listen = "9100";
+  CHECK(edge::app::make(bad).err().code == "ops-listen");
 }
