@@ -100,7 +100,7 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
   }
   auto& req = parser_->get();
   bool over_rate = false;
-  if (!rate_checked_) {
+  if (!rate_checked_ && role_ != port_role::ops) {  // probes and scrapers are not clients
     rate_checked_ = true;
     if (!svc_.trusted_proxies.empty()) {
       client_address_ = forwarded_client(client_address_, req["X-Forwarded-For"], svc_.trusted_proxies);
