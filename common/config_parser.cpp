@@ -6,6 +6,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "common/build_info.hpp"
 #include "common/log.hpp"
 
 namespace tickstream::common {
@@ -108,13 +109,14 @@ config_parser::outcome config_parser::parse(int argc, const char* const* argv, c
     if (o.env.empty()) continue;
     const char* v = env(o.env.c_str());
     if (v == nullptr) continue;
-    if (auto err = o.set(v)) return {false, "--" + o.name + " (from $" + o.env + "): " + *err};
+    if (auto err = o.set(v)) return {false, false, "--" + o.name + " (from $" + o.env + "): " + *err};
     given.insert(o.name);
   }
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
-    if (arg == "--help" || arg == "-h") return {true, std::nullopt};
-    if (arg.substr(0, 2) != "--") return {false, "unexpected argument '" + std::string(arg) + "' (see --help)"};
+    if (arg == "--help" || arg == "-h") return {true, false, std::nullopt};
+    if (arg == "--version") return {false, true, std::nullopt};
+    if (arg.substr(0, 2) != "--") return {false, false, "unexpected argument '" + std::string(arg) + "' (see --help)"};
     arg.remove_prefix(2);
     std::optional<std::string_view> value;
     if (const auto eq = arg.find('='); eq != std::string_view::npos) {
@@ -125,22 +127,22 @@ config_parser::outcome config_parser::parse(int argc, const char* const* argv, c
     for (const auto& o : options_) {
       if (o.name == arg) found = &o;
     }
-    if (found == nullptr) return {false, "unknown flag --" + std::string(arg) + " (see --help)"};
+    if (found == nullptr) return {false, false, "unknown flag --" + std::string(arg) + " (see --help)"};
     if (!value) {
       if (found->is_bool && (i + 1 >= argc || std::string_view(argv[i + 1]).substr(0, 2) == "--")) {
         value = "true";
       } else if (i + 1 >= argc) {
-        return {false, "--" + found->name + ": missing value"};
+        return {false, false, "--" + found->name + ": missing value"};
       } else {
         value = argv[++i];
       }
     }
-    if (auto err = found->set(*value)) return {false, "--" + found->name + ": " + *err};
+    if (auto err = found->set(*value)) return {false, false, "--" + found->name + ": " + *err};
     given.insert(found->name);
   }
   for (const auto& o : options_) {
     if (o.required && !given.contains(o.name)) {
-      return {false, "--" + o.name + (o.env.empty() ? "" : " (or $" + o.env + ")") + " is required"};
+      return {false, false, "--" + o.name + (o.env.empty() ? "" : " (or $" + o.env + ")") + " is required"};
     }
   }
   return {};
@@ -150,6 +152,10 @@ void config_parser::parse_or_exit(int argc, const char* const* argv) const {
   const auto out = parse(argc, argv, [](const char* name) { return std::getenv(name); });
   if (out.help) {
     std::fputs(help_text().c_str(), stdout);
+    std::exit(0);
+  }
+  if (out.version) {
+    std::printf("%s %s (%s)\n", program_.c_str(), build_version, build_revision);
     std::exit(0);
   }
   if (out.error) {
@@ -168,6 +174,7 @@ std::string config_parser::help_text() const {
     out += "\n";
   }
   out += "  --help\n      Print this text and exit.\n";
+  out += "  --version\n      Print the version and source revision and exit.\n";
   return out;
 }
 

@@ -70,6 +70,7 @@ class config_parser {
 
   struct outcome {
     bool help = false;
+    bool version = false;  // --version: print the build and exit
     std::optional<std::string> error;
   };
   outcome parse(int argc, const char* const* argv, const env_lookup& env) const;

@@ -63,11 +63,13 @@ ws_session::~ws_session() {
   worker_.remove_session(this);
   svc_.metrics.connections.Decrement();
   svc_.metrics.disconnect(end_reason_);
+  svc_.metrics.connection_ended(std::chrono::duration<double>(clock::now() - started_).count());
   if (svc_.census != nullptr) svc_.census->disconnected(handler_.who().user_id);
 }
 
 void ws_session::start(std::string response, std::string_view leftover) {
   registered_ = true;
+  started_ = clock::now();
   worker_.add_session(this);
   if (svc_.census != nullptr) svc_.census->connected(handler_.who().user_id);
   svc_.metrics.connections.Increment();

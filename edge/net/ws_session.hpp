@@ -118,6 +118,7 @@ class ws_session final : public frame_sink,
   bool input_failed_ = false;  // the client broke the protocol: close the TCP connection once our close is out
   bool dead_ = false;          // the socket is closed
   const char* end_reason_ = "closed_by_client";  // label for the disconnect metric
+  clock::time_point started_;
   session_handler handler_;  // last: it refers to the members above
 };
 

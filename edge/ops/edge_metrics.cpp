@@ -1,8 +1,11 @@
 #include "edge/ops/edge_metrics.hpp"
 
+#include <prometheus/histogram.h>
 #include <prometheus/text_serializer.h>
 
 #include <limits>
+
+#include "common/process_metrics.hpp"
 
 namespace tickstream::edge {
 namespace {
@@ -43,7 +46,16 @@ edge_metrics::edge_metrics()
       source_transitions_(counter_family(*registry_, "tickstream_edge_source_transitions_total",
                                          "Sources seen going stale or fresh again")),
       rest_requests_(counter_family(*registry_, "tickstream_edge_rest_requests_total",
-                                    "REST fallback requests, by endpoint and status code")) {}
+                                    "REST fallback requests, by endpoint and status code")),
+      // From a second (a refusal, a failed handshake) to a trading day and beyond.
+      connection_durations_(prometheus::BuildHistogram()
+                                .Name("tickstream_edge_connection_duration_seconds")
+                                .Help("How long WebSocket connections lasted, observed when they end")
+                                .Register(*registry_)
+                                .Add({}, prometheus::Histogram::BucketBoundaries{1, 10, 60, 300, 900, 1800, 3600, 4 * 3600,
+                                                                                 8 * 3600, 24 * 3600})) {}
+
+void edge_metrics::connection_ended(double seconds) { connection_durations_.Observe(seconds); }
 
 void edge_metrics::add_external_counter(external_counter c) { external_.push_back(std::move(c)); }
 void edge_metrics::add_external_gauge(external_counter g) { external_gauges_.push_back(std::move(g)); }
@@ -87,6 +99,7 @@ std::string edge_metrics::render() const {
     f.metric.push_back(std::move(m));
     families.push_back(std::move(f));
   }
+  for (auto& f : common::process_metric_families()) families.push_back(std::move(f));
   return prometheus::TextSerializer().Serialize(families);
 }
 

@@ -6,6 +6,7 @@
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
 #include <prometheus/collectable.h>
@@ -61,6 +62,8 @@ class edge_metrics {
   void source_transition(const std::string& source, bool stale);
   // A REST request answered, by endpoint and status code.
   void rest_request(const std::string& endpoint, int status);
+  // A connection ended after this long (once per connection: a lock-free observe).
+  void connection_ended(double seconds);
 
   prometheus::Gauge& connections;              // open WebSocket connections
   prometheus::Counter& connections_accepted;   // WebSocket handshakes completed
@@ -75,6 +78,7 @@ class edge_metrics {
   prometheus::Family<prometheus::Counter>& private_stream_;
   prometheus::Family<prometheus::Counter>& source_transitions_;
   prometheus::Family<prometheus::Counter>& rest_requests_;
+  prometheus::Histogram& connection_durations_;
   std::vector<external_counter> external_;
   std::vector<external_counter> external_gauges_;
   std::vector<external_histogram> external_histograms_;

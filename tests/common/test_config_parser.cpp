@@ -94,3 +94,15 @@ TEST_CASE("the effective config redacts secrets", "[config]") {
   CHECK(seen);
   CHECK(f.parser.help_text().find("hunter2") == std::string::npos);
 }
+
+TEST_CASE("the version flag is recognised wherever it appears", "[config]") {
+  std::int64_t port = 1;
+  tickstream::common::config_parser p("prog", "test");
+  p.add_int("port", "TS_X_PORT", port, 1, 65535, "a port");
+  const char* argv[] = {"prog", "--port", "80", "--version"};
+  const auto out = p.parse(4, argv, [](const char*) -> const char* { return nullptr; });
+  CHECK(out.version);
+  CHECK_FALSE(out.help);
+  CHECK_FALSE(out.error);
+  CHECK(p.help_text().find("--version") != std::string::npos);
+}

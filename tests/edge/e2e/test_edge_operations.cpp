@@ -413,3 +413,21 @@ TEST_CASE("with an ops port, metrics, health and admin leave the client port", "
   bad.ops_listen = "9100";
   CHECK(edge::app::make(bad).err().code == "ops-listen");
 }
+
+TEST_CASE("metrics carry the build, the process's own figures and how long connections last", "[ops]") {
+  test::edge_fixture fx;
+  { auto c = fx.connect(); }
+  REQUIRE(test::wait_until([&] {
+    return fx.get("/metrics").body.find("tickstream_edge_connection_duration_seconds_count 1") != std::string::npos;
+  }));
+  const auto m = fx.get("/metrics").body;
+  CHECK(m.find("tickstream_build_info{version=\"0.1.0\",revision=\"") != std::string::npos);
+  for (const std::string name : {"process_resident_memory_bytes", "process_open_fds", "process_max_fds",
+                                  "process_start_time_seconds"}) {
+    INFO(name);
+    CHECK(test::metric_value(m, name) > 0);
+  }
+  CHECK(test::metric_value(m, "process_cpu_seconds_total") >= 0);
+  CHECK(test::metric_value(m, "process_start_time_seconds") > 1.7e9);
+  CHECK(m.find("tickstream_edge_connection_duration_seconds_bucket{le=\"1\"} 1") != std::string::npos);
+}
