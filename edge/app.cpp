@@ -204,6 +204,11 @@ int app::run(common::stop_signal& signals) {
 }
 
 void app::start() {
+  // One malloc arena for the whole process (before any thread of ours allocates): per-thread
+  // arenas keep what a mass disconnect frees, so an edge would creep up with each wave of clients.
+  // The hot path allocates little (frames are shared, queues keep their capacity) and glibc's
+  // per-thread cache takes most small allocations without touching the arena's lock.
+  ::mallopt(M_ARENA_MAX, 1);
   redis_.start();
   // Source heartbeats, for stale/fresh notices: held for the edge's whole life.
   redis_.subscribe(std::string(source_status_channel));
