@@ -14,6 +14,7 @@
 #include "edge/fanout/worker.hpp"
 #include "edge/protocol/ws_codec.hpp"
 #include "edge/auth/dev_login.hpp"
+#include "edge/net/connection_slot.hpp"
 #include "edge/net/deadline_call.hpp"
 #include "edge/net/proxy_protocol.hpp"
 #include "edge/net/ws_session.hpp"
@@ -314,26 +315,12 @@ void http_session::refuse(const common::error& why, bool keep_alive, std::string
 void http_session::finish_upgrade(identity who) {
   if (who.anonymous() || svc_.leases == nullptr) return accept_websocket(std::move(who), {}, false);
   // Take a connection lease for the user first (tier-wide limit), then continue here.
-  using answer = common::result<std::string>;
-  const auto user = who.user_id;
-  const auto self = shared_from_this();
-  // Redis did not answer (in time): the limit cannot be checked now. Serve rather than lock everyone out.
-  const auto unchecked = [self, who](const std::string& why) {
-    common::log_warn("connection lease unavailable; accepting without one", {{"reason", why}});
-    self->accept_websocket(who, {}, false);
-  };
-  call_with_deadline<answer>(
-      stream_.get_executor(), svc_.redis_timeout,
-      [self, user](std::function<void(answer)> deliver) { self->svc_.leases->acquire(user, deliver); },
-      [self, who, unchecked](answer lease) {
-        if (lease) return self->accept_websocket(who, std::move(lease).value(), false);
-        if (lease.err().code == "max_connections") return self->accept_websocket(who, {}, true);
-        unchecked(lease.err().message);
-      },
-      [unchecked] { unchecked("Redis did not answer within --redis-timeout-ms"); },
-      [self, user](answer late) {  // the connection went ahead without it: give the slot back
-        if (late) self->svc_.leases->release(user, late.value());
-      });
+  const auto user = who.user_id;  // (who is moved into the callback)
+  take_connection_slot(svc_, stream_.get_executor(), user,
+                       [self = shared_from_this(), who = std::move(who)](slot_outcome slot) mutable {
+                         self->accept_websocket(std::move(who), std::move(slot.lease),
+                                                slot.what == slot_outcome::kind::over_limit);
+                       });
 }
 
 void http_session::accept_websocket(identity who, std::string lease, bool over_limit, bool awaiting_auth) {

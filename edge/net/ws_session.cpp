@@ -11,7 +11,7 @@
 #include "common/clock.hpp"
 #include "common/log.hpp"
 #include "edge/fanout/worker.hpp"
-#include "edge/net/deadline_call.hpp"
+#include "edge/net/connection_slot.hpp"
 #include "edge/protocol/client_protocol.hpp"
 
 namespace tickstream::edge {
@@ -289,35 +289,19 @@ void ws_session::authenticate_as(identity who) {
     handler_.on_authenticated(std::move(id));
   };
   if (svc_.leases == nullptr) return adopt(std::move(who));
-  // The tier-wide limit, as at the upgrade (within --redis-timeout-ms, else accepted unchecked).
-  using answer = common::result<std::string>;
-  const auto self = shared_from_this();
-  call_with_deadline<answer>(
-      socket_.get_executor(), svc_.redis_timeout,
-      [this, user = who.user_id](std::function<void(answer)> deliver) { svc_.leases->acquire(user, deliver); },
-      [self, adopt, who](answer lease) {
-        if (self->ending()) {
-          if (lease) self->svc_.leases->release(who.user_id, lease.value());
-          return;
-        }
-        if (!lease && lease.err().code == "max_connections") return self->refuse_over_limit();
-        if (lease) {
-          self->lease_ = std::move(lease).value();
-          self->timers_.lease_from(clock::now(), self->svc_.leases->ttl() / 3);
-        } else {
-          common::log_warn("connection lease unavailable; accepting without one", {{"reason", lease.err().message}});
-        }
-        adopt(who);
-      },
-      [self, adopt, who] {
-        if (self->ending()) return;
-        common::log_warn("connection lease unavailable; accepting without one",
-                         {{"reason", "Redis did not answer within --redis-timeout-ms"}});
-        adopt(who);
-      },
-      [self, user = who.user_id](answer late) {
-        if (late) self->svc_.leases->release(user, late.value());
-      });
+  // The tier-wide limit, as at the upgrade.
+  take_connection_slot(svc_, socket_.get_executor(), who.user_id, [self = shared_from_this(), adopt, who](slot_outcome slot) {
+    if (self->ending()) {
+      if (!slot.lease.empty()) self->svc_.leases->release(who.user_id, slot.lease);
+      return;
+    }
+    if (slot.what == slot_outcome::kind::over_limit) return self->refuse_over_limit();
+    if (slot.what == slot_outcome::kind::granted) {
+      self->lease_ = std::move(slot.lease);
+      self->timers_.lease_from(clock::now(), self->svc_.leases->ttl() / 3);
+    }
+    adopt(who);
+  });
 }
 
 void ws_session::refuse_over_limit() {
