@@ -29,6 +29,11 @@ class session_timers {
     // plus ours), or data waiting with no write progress for stall_timeout, closes with 4008.
     std::size_t max_unsent_bytes = 4 * 1024 * 1024;
     std::chrono::milliseconds stall_timeout{30'000};
+    // This connection's place in the ping window, in [0, 1): its ping goes out after half the idle
+    // timeout of silence plus this fraction of a quarter of it, so connections that arrived
+    // together are not all pinged in one sweep (and each still has a quarter of the timeout to
+    // answer).
+    double ping_phase = 0;
   };
 
   using io_state = session_io_state;

@@ -7,6 +7,7 @@
 #include <boost/asio/write.hpp>
 
 #include <algorithm>
+#include <random>
 
 #include "common/clock.hpp"
 #include "common/log.hpp"
@@ -31,8 +32,16 @@ const frame_ptr& empty_ping() {
   return ping;
 }
 
+// A connection's place in the ping window: spread, and different for connections that arrive
+// together (one generator per worker thread; no lock).
+double ping_phase() {
+  thread_local std::minstd_rand rng{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0, 1)(rng);
+}
+
 session_timers::settings timer_settings(const services& svc, bool leased) {
   session_timers::settings s;
+  s.ping_phase = ping_phase();
   s.idle_timeout = svc.limits.idle_timeout;
   s.max_unsent_bytes = svc.limits.queue.max_bytes;
   s.stall_timeout = svc.limits.idle_timeout;

@@ -124,3 +124,15 @@ TEST_CASE("session timers: a slow consumer is judged by what it takes, not by wh
   session_timers silent_empty(s, t0, std::nullopt);
   CHECK(silent_empty.decide(t0 + 30s, wall0, {0}).end == end_kind::idle);
 }
+
+TEST_CASE("session timers: pings are spread over the window by each connection's phase", "[heartbeat]") {
+  for (const double phase : {0.0, 0.5, 0.999}) {
+    auto s = settings();
+    s.ping_phase = phase;
+    session_timers t(s, t0, std::nullopt);
+    const auto due = 15'000ms + std::chrono::milliseconds(static_cast<long>(7'500 * phase));
+    CHECK_FALSE(at(t, due - 1ms).ping);
+    CHECK(at(t, due).ping);
+    CHECK(at(t, 30s).end == end_kind::idle);  // the dead-peer guarantee does not move
+  }
+}
