@@ -1,4 +1,5 @@
 #include "bench/ws_client.hpp"
+#include "bench/ws_transport.hpp"
 
 #include <unistd.h>
 
@@ -22,17 +23,22 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
 common::result<ws_url> ws_url::parse(std::string_view url) {
-  constexpr std::string_view scheme = "ws://";
-  if (url.substr(0, scheme.size()) != scheme) return common::error{"bad_url", "URL must start with ws://"};
-  url.remove_prefix(scheme.size());
   ws_url out;
+  if (url.starts_with("wss://")) {
+    out.tls = true;
+    url.remove_prefix(6);
+  } else if (url.starts_with("ws://")) {
+    url.remove_prefix(5);
+  } else {
+    return common::error{"bad_url", "URL must start with ws:// or wss://"};
+  }
   const auto slash = url.find('/');
   const auto authority = url.substr(0, slash);
   out.target = slash == std::string_view::npos ? "/" : std::string(url.substr(slash));
   const auto colon = authority.rfind(':');
   if (colon == std::string_view::npos) {
     out.host = std::string(authority);
-    out.port = "80";
+    out.port = out.tls ? "443" : "80";
   } else {
     out.host = std::string(authority.substr(0, colon));
     out.port = std::string(authority.substr(colon + 1));
@@ -77,121 +83,30 @@ class frame_log {
 
 }  // namespace
 
-struct ws_client::impl {
-  net::io_context ioc;
-  websocket::stream<beast::tcp_stream> ws{ioc};
-  beast::flat_buffer buffer;
-  std::deque<std::string> received;
-  bool is_closed = false;
-  std::uint16_t code = 0;
-  std::string node;
+void record_received_frame(std::string_view text) { frame_log::instance().record(text); }
 
-  void start_read() {
-    ws.async_read(buffer, [this](beast::error_code ec, std::size_t) {
-      if (ec) {
-        is_closed = true;
-        code = static_cast<std::uint16_t>(ws.reason().code);
-        return;
-      }
-      received.push_back(beast::buffers_to_string(buffer.data()));
-      if (ws.got_text()) frame_log::instance().record(received.back());
-      buffer.consume(buffer.size());
-      start_read();
-    });
-  }
+ws_client::ws_client(std::unique_ptr<transport> t) : t_(std::move(t)) {}
 
-  // Runs handlers until pred() holds or the deadline passes.
-  template <class Pred>
-  bool run_until(std::chrono::milliseconds timeout, Pred pred) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!pred()) {
-      const auto now = std::chrono::steady_clock::now();
-      if (now >= deadline) return false;
-      ioc.restart();
-      ioc.run_one_for(deadline - now);
-    }
-    return true;
-  }
-};
-
-ws_client::ws_client(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
-
-ws_client::~ws_client() {
-  if (!impl_->is_closed) beast::get_lowest_layer(impl_->ws).close();
-}
+ws_client::~ws_client() = default;
 
 common::result<std::unique_ptr<ws_client>> ws_client::connect(
     const ws_url& url, std::chrono::milliseconds timeout,
     const std::vector<std::pair<std::string, std::string>>& headers) {
-  auto p = std::make_unique<impl>();
-  beast::error_code ec;
-  tcp::resolver resolver(p->ioc);
-  const auto endpoints = resolver.resolve(url.host, url.port, ec);
-  if (ec) return common::error{"resolve_failed", ec.message()};
-  auto& tcp_layer = beast::get_lowest_layer(p->ws);
-  tcp_layer.expires_after(timeout);
-  bool done = false;
-  tcp_layer.async_connect(endpoints, [&](beast::error_code e, const tcp::endpoint&) {
-    ec = e;
-    done = true;
-  });
-  p->run_until(timeout + std::chrono::milliseconds(100), [&] { return done; });
-  if (!done || ec) return common::error{"connect_failed", done ? ec.message() : "timed out"};
-
-  p->ws.set_option(websocket::stream_base::decorator([headers](websocket::request_type& req) {
-    for (const auto& [k, v] : headers) req.set(k, v);
-  }));
-  websocket::response_type res;
-  done = false;
-  p->ws.async_handshake(res, url.host + ":" + url.port, url.target, [&](beast::error_code e) {
-    ec = e;
-    done = true;
-  });
-  p->run_until(timeout + std::chrono::milliseconds(100), [&] { return done; });
-  if (!done || ec) {
-    return common::error{"handshake_failed",
-                         (done ? ec.message() : std::string("timed out")) + " (HTTP " +
-                             std::to_string(res.result_int()) + ")" + (res.body().empty() ? "" : ": " + res.body())};
+  if (url.tls) return common::error{"bad_url", "wss:// needs connect_tls (bench/ws_client_tls.hpp)"};
+  auto t = std::make_unique<basic_transport<beast::tcp_stream>>();
+  if (auto failed = t->open(url, timeout, headers); !failed.empty()) {
+    const auto colon = failed.find(": ");
+    return common::error{failed.substr(0, colon), failed.substr(colon + 2)};
   }
-  tcp_layer.expires_never();
-  if (const auto it = res.find("X-Tickstream-Node"); it != res.end()) p->node = std::string(it->value());
-  p->start_read();
-  return std::unique_ptr<ws_client>(new ws_client(std::move(p)));
+  return std::make_unique<ws_client>(std::move(t));
 }
 
-bool ws_client::send(std::string_view text, bool binary) {
-  if (impl_->is_closed) return false;
-  impl_->ws.binary(binary);
-  bool done = false;
-  beast::error_code ec;
-  impl_->ws.async_write(net::buffer(text.data(), text.size()), [&](beast::error_code e, std::size_t) {
-    ec = e;
-    done = true;
-  });
-  impl_->run_until(std::chrono::seconds(10), [&] { return done; });
-  return done && !ec;
-}
-
-std::optional<std::string> ws_client::next(std::chrono::milliseconds timeout) {
-  impl_->run_until(timeout, [&] { return !impl_->received.empty() || impl_->is_closed; });
-  if (impl_->received.empty()) return std::nullopt;
-  auto out = std::move(impl_->received.front());
-  impl_->received.pop_front();
-  return out;
-}
-
-bool ws_client::closed() const noexcept { return impl_->is_closed; }
-
-std::uint16_t ws_client::close_code() const noexcept { return impl_->code; }
-
-const std::string& ws_client::node() const noexcept { return impl_->node; }
-
-void ws_client::close() {
-  if (impl_->is_closed) return;
-  bool done = false;
-  impl_->ws.async_close(websocket::close_code::normal, [&](beast::error_code) { done = true; });
-  impl_->run_until(std::chrono::seconds(2), [&] { return done && impl_->is_closed; });
-}
+bool ws_client::send(std::string_view text, bool binary) { return t_->send(text, binary); }
+std::optional<std::string> ws_client::next(std::chrono::milliseconds timeout) { return t_->next(timeout); }
+bool ws_client::closed() const noexcept { return t_->closed(); }
+std::uint16_t ws_client::close_code() const noexcept { return t_->close_code(); }
+const std::string& ws_client::node() const noexcept { return t_->node(); }
+void ws_client::close() { t_->close(); }
 
 std::string http_reply::header(std::string_view name) const {
   for (const auto& [k, v] : headers) {

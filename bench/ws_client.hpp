@@ -20,8 +20,9 @@ struct ws_url {
   std::string host;
   std::string port;
   std::string target;  // path and query, e.g. "/ws"
+  bool tls = false;    // wss://
 
-  // Parses "ws://host:port/path"; the port defaults to 80 and the path to "/".
+  // Parses "ws://host:port/path" or "wss://..."; the port defaults to 80 (443) and the path to "/".
   static common::result<ws_url> parse(std::string_view url);
 };
 
@@ -32,6 +33,9 @@ class ws_client {
       const ws_url& url, std::chrono::milliseconds timeout,
       const std::vector<std::pair<std::string, std::string>>& headers = {});
   ~ws_client();
+  // The connection behind a client (plain or TLS; see connect_tls).
+  struct transport;
+  explicit ws_client(std::unique_ptr<transport> t);
 
   // Sends one text frame (or binary when binary is set). False if the connection has failed.
   bool send(std::string_view text, bool binary = false);
@@ -46,9 +50,7 @@ class ws_client {
   void close();
 
  private:
-  struct impl;
-  explicit ws_client(std::unique_ptr<impl> p);
-  std::unique_ptr<impl> impl_;
+  std::unique_ptr<transport> t_;
 };
 
 struct http_reply {
