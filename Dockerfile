@@ -1,4 +1,6 @@
-# Tickstream image: tickstream-edge and tickstream-ingest, plus the bundled capture for replay mode.
+# Tickstream image: tickstream-edge, tickstream-ingest and tickstream-watch, plus the bundled capture
+# for replay mode. Build with the source revision, so --version and tickstream_build_info name it:
+#   docker build --build-arg TICKSTREAM_REVISION=$(git rev-parse --short=12 HEAD) -t tickstream:local .
 #
 #   docker build -t tickstream:local .
 #   docker run --rm tickstream:local tickstream-edge --help
@@ -30,10 +32,11 @@ COPY ingest/ ingest/
 COPY edge/ edge/
 COPY bench/ bench/
 # Tests are built and run by scripts/test outside the image; the image only needs the binaries.
+ARG TICKSTREAM_REVISION=unknown
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DTICKSTREAM_SANITIZE= \
-      -DTICKSTREAM_BUILD_TESTS=OFF \
- && cmake --build /build --target tickstream-edge tickstream-ingest \
- && strip /build/edge/tickstream-edge /build/ingest/tickstream-ingest
+      -DTICKSTREAM_BUILD_TESTS=OFF -DTICKSTREAM_REVISION="${TICKSTREAM_REVISION}" \
+ && cmake --build /build --target tickstream-edge tickstream-ingest tickstream-watch \
+ && strip /build/edge/tickstream-edge /build/ingest/tickstream-ingest /build/bench/tickstream-watch
 
 FROM debian:bookworm-slim AS runtime
 ARG DEBIAN_FRONTEND=noninteractive
@@ -47,7 +50,8 @@ RUN apt-get update \
 RUN groupadd --system --gid 10001 tickstream \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
       --shell /usr/sbin/nologin tickstream
-COPY --from=build /build/edge/tickstream-edge /build/ingest/tickstream-ingest /usr/local/bin/
+COPY --from=build /build/edge/tickstream-edge /build/ingest/tickstream-ingest /build/bench/tickstream-watch \
+     /usr/local/bin/
 # The capture that replay mode plays (docker-compose.yml and the chart's ingest.mode=replay).
 COPY samples/ticks.jsonl /usr/share/tickstream/ticks.jsonl
 USER 10001:10001
