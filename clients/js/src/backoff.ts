@@ -1,8 +1,8 @@
 /** Exponential backoff with full jitter: attempt n waits a uniform random time in [0, min(cap, base·2ⁿ)). */
 export interface BackoffOptions {
-  /** Ceiling of the first retry's delay, ms (1 s: the seeds' 1, 2, 4, 8 … schedule). */
+  /** Ceiling of the first retry's delay, ms (1 s: the usual 1, 2, 4, 8 … schedule). */
   baseMs: number;
-  /** Largest ceiling, ms (30 s, as the seeds and PROTOCOL.md say). */
+  /** Largest ceiling, ms (30 s, as PROTOCOL.md says). */
   capMs: number;
 }
 

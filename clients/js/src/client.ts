@@ -173,7 +173,7 @@ export interface ClientOptions {
   store?: PortfolioStore;
   /** Default { baseMs: 1000, capMs: 30000 }. */
   backoff?: Partial<BackoffOptions>;
-  /** Failed attempts in a row before REST polling starts (the seeds' 10). */
+  /** Failed attempts in a row before REST polling starts (10 by default). */
   maxReconnectAttempts?: number;
   /** A connection up this long resets the backoff, ms. Default 5000. */
   stableAfterMs?: number;
@@ -185,9 +185,9 @@ export interface ClientOptions {
   connectTimeoutMs?: number;
   /** `authenticated` must answer `auth` within this, ms. Default 10000. */
   authTimeoutMs?: number;
-  /** REST polling period in the backup state, ms (the seeds' 5 s). */
+  /** REST polling period in the backup state, ms (5 s by default). */
   backupPollMs?: number;
-  /** REST reconciliation period while connected, ms (the seeds' 60 s); 0 disables it. */
+  /** REST reconciliation period while connected, ms (60 s by default); 0 disables it. */
   reconcileMs?: number;
   /** At the connection limit (close 4009), wait at least this long before trying again, ms. Default 30000 (the lease TTL). */
   slotWaitMs?: number;

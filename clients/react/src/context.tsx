@@ -53,7 +53,7 @@ let defaultOptions: Partial<ClientOptions> = {};
 let defaultClient: TickstreamClient | null = null;
 
 /**
- * Options of the client hooks use when no TickstreamProvider is above them (the seeds' apps had
+ * Options of the client hooks use when no TickstreamProvider is above them (the apps these hooks replace had
  * no provider): by default the page's own origin, `ws(s)://<host>/ws`, with cookies.
  */
 export function configureTickstream(options: Partial<ClientOptions>): void {

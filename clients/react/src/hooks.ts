@@ -1,4 +1,4 @@
-// Hooks with the names and return shapes of the seeds' hooks, on one shared client.
+// Hooks with the names and return shapes trading front ends already use, on one shared client.
 
 import {
   CHANNELS,
@@ -26,21 +26,21 @@ import {
   type TradeView,
 } from './views.js';
 
-/** The seeds' four-state status ('connected' | 'connecting' | 'disconnected' | 'error'). */
-export type SeedConnectionStatus = 'connected' | 'connecting' | 'disconnected' | 'error';
+/** The common four-state status ('connected' | 'connecting' | 'disconnected' | 'error'). */
+export type SimpleConnectionStatus = 'connected' | 'connecting' | 'disconnected' | 'error';
 /** usePortfolioWebSocket's upper-case states. */
-export type SeedConnectionState = 'CONNECTING' | 'CONNECTED' | 'RECONNECTING' | 'DISCONNECTED';
+export type SimpleConnectionState = 'CONNECTING' | 'CONNECTED' | 'RECONNECTING' | 'DISCONNECTED';
 
 const ERROR_REASONS = new Set(['unauthorized', 'forbidden_origin', 'protocol_error', 'rate_limited', 'message_too_big']);
 
-function seedStatus(s: ConnectionStatus): SeedConnectionStatus {
+function simpleStatus(s: ConnectionStatus): SimpleConnectionStatus {
   if (s.state === 'connected') return 'connected';
   if (s.state === 'connecting' || s.state === 'reconnecting') return 'connecting';
   if (s.state === 'offline' && s.reason !== null && ERROR_REASONS.has(s.reason)) return 'error';
   return 'disconnected';
 }
 
-function seedState(state: ConnectionState): SeedConnectionState {
+function simpleState(state: ConnectionState): SimpleConnectionState {
   if (state === 'connected') return 'CONNECTED';
   if (state === 'connecting') return 'CONNECTING';
   if (state === 'reconnecting') return 'RECONNECTING';
@@ -58,7 +58,7 @@ export interface ConnectionStatusView extends ConnectionStatus {
   readonly latency: number | null;
   /** The last error's message, for display (null if none). */
   readonly error: string | null;
-  readonly connectionStatus: SeedConnectionStatus;
+  readonly connectionStatus: SimpleConnectionStatus;
 }
 
 function useStatus(client: TickstreamClient): ConnectionStatus {
@@ -66,7 +66,7 @@ function useStatus(client: TickstreamClient): ConnectionStatus {
   return useSyncExternalStore(subscribe, client.getStatus, client.getStatus);
 }
 
-/** The connection: state, latency, node, stale sources, errors (the seeds' `{ isConnected, error }` included). */
+/** The connection: state, latency, node, stale sources, errors (the usual `{ isConnected, error }` included). */
 export function useConnectionStatus(): ConnectionStatusView {
   const status = useStatus(useTickstreamClient());
   return useMemo(
@@ -79,7 +79,7 @@ export function useConnectionStatus(): ConnectionStatusView {
       isOffline: status.state === 'offline',
       latency: status.latencyMs,
       error: status.lastError?.message ?? null,
-      connectionStatus: seedStatus(status),
+      connectionStatus: simpleStatus(status),
     }),
     [status],
   );
@@ -153,7 +153,7 @@ export interface PriceStreamResult {
   /** Adds symbols to this hook's subscription. */
   subscribe(symbols: string | readonly string[]): void;
   unsubscribe(symbols: string | readonly string[]): void;
-  readonly connectionState: SeedConnectionState;
+  readonly connectionState: SimpleConnectionState;
   readonly status: ConnectionState;
 }
 
@@ -185,13 +185,13 @@ function usePriceStream(symbols: readonly string[], enabled: boolean): PriceStre
     latency: status.latencyMs,
     subscribe,
     unsubscribe,
-    connectionState: seedState(status.state),
+    connectionState: simpleState(status.state),
     status: status.state,
   };
 }
 
 /**
- * The portfolio price stream of the seeds: `const { isConnected, priceUpdates, latency, subscribe,
+ * The portfolio price stream, as existing front ends use it: `const { isConnected, priceUpdates, latency, subscribe,
  * unsubscribe } = usePortfolioWebSocket(portfolioId, symbols, true)`. The portfolio is the
  * signed-in user's; `portfolioId` is accepted for compatibility and not sent.
  */
@@ -200,7 +200,7 @@ export function usePortfolioWebSocket(_portfolioId: string | number | null | und
 }
 
 /**
- * The watchlist price stream of the seeds: `const { isConnected, priceUpdates, subscribe,
+ * The watchlist price stream, as existing front ends use it: `const { isConnected, priceUpdates, subscribe,
  * unsubscribe } = useWebSocket(['RELIANCE', 'TCS'], 'india_nse')`; `priceUpdates.get(s)?.current_price`.
  * Symbols are global in Tickstream; `market` is accepted for compatibility and not sent.
  */
@@ -289,8 +289,8 @@ export function useRealtimeTrades(enabled = true): readonly TradeView[] {
 }
 
 export interface PortfolioStream {
-  /** The seeds' status: 'connected' | 'connecting' | 'disconnected' | 'error'. */
-  readonly connectionStatus: SeedConnectionStatus;
+  /** The common status: 'connected' | 'connecting' | 'disconnected' | 'error'. */
+  readonly connectionStatus: SimpleConnectionStatus;
   readonly status: ConnectionStatus;
   readonly isConnected: boolean;
   readonly positions: readonly PositionView[];
@@ -305,7 +305,7 @@ export interface PortfolioStream {
   reconnect(): void;
 }
 
-/** The seeds' portfolio stream: every private channel (or those given), with its state. */
+/** The portfolio stream: every private channel (or those given), with its state. */
 export function usePortfolioStream(channels: readonly Channel[] = CHANNELS): PortfolioStream {
   const client = useTickstreamClient();
   const status = useStatus(client);
@@ -328,7 +328,7 @@ export function usePortfolioStream(channels: readonly Channel[] = CHANNELS): Por
   }, []);
   const reconnect = useCallback(() => client.reconnect(), [client]);
   return {
-    connectionStatus: seedStatus(status),
+    connectionStatus: simpleStatus(status),
     status,
     isConnected: status.state === 'connected',
     positions,

@@ -19,9 +19,9 @@ export {
   type RealtimeOptions,
   type RealtimeOrders,
   type RealtimePositions,
-  type SeedConnectionState,
-  type SeedConnectionStatus,
+  type SimpleConnectionState,
+  type SimpleConnectionStatus,
   type SubscriptionRequest,
 } from './hooks.js';
-export { bindQueryClient, SEED_QUERY_KEYS, type BindQueryOptions, type QueryClientLike, type QueryKey, type QueryKeys } from './query.js';
+export { bindQueryClient, DEFAULT_QUERY_KEYS, type BindQueryOptions, type QueryClientLike, type QueryKey, type QueryKeys } from './query.js';
 export type { AccountView, OrderView, PositionView, PriceView, TradeView } from './views.js';

@@ -1,4 +1,4 @@
-// Writes the store into a TanStack Query cache under the seeds' keys, so components that read
+// Writes the store into a TanStack Query cache under the usual query keys, so components that read
 // `useQuery(['positions', userId])` see every event without a refetch. Duck-typed: anything with
 // setQueryData(key, data) will do; TanStack is not a dependency.
 
@@ -20,8 +20,8 @@ export interface QueryKeys {
   prices(): QueryKey;
 }
 
-/** The seeds' keys: ['positions', userId], ['orders', userId], ['account', userId], ['trades', userId], ['prices']. */
-export const SEED_QUERY_KEYS: QueryKeys = {
+/** The query keys: ['positions', userId], ['orders', userId], ['account', userId], ['trades', userId], ['prices']. */
+export const DEFAULT_QUERY_KEYS: QueryKeys = {
   positions: (userId) => ['positions', userId],
   orders: (userId) => ['orders', userId],
   account: (userId) => ['account', userId],
@@ -41,11 +41,11 @@ const ALL_SECTIONS: readonly Section[] = ['positions', 'orders', 'account', 'tra
 
 /**
  * Writes the client's state into queryClient now and after every change of a section, until the
- * returned function is called. Data written: positions, orders and trades as arrays of the seeds'
+ * returned function is called. Data written: positions, orders and trades as arrays of the usual
  * row objects, the account as one object (or null), prices as a record by symbol.
  */
 export function bindQueryClient(client: TickstreamClient, queryClient: QueryClientLike, options: BindQueryOptions = {}): () => void {
-  const keys: QueryKeys = { ...SEED_QUERY_KEYS, ...options.keys };
+  const keys: QueryKeys = { ...DEFAULT_QUERY_KEYS, ...options.keys };
   const wanted = new Set(options.sections ?? ALL_SECTIONS);
   let lastUser: string | null = null;
 
