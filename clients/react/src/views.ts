@@ -1,4 +1,4 @@
-// Seed-shaped views of the store: the `data` objects the replaced hooks returned, plus when each
+// Views of the store shaped like existing front ends expect: the `data` objects the replaced hooks returned, plus when each
 // row last changed. Cached by section identity, so hooks and the query cache share one array per
 // change and React sees a new value only when its section changed.
 
@@ -29,7 +29,7 @@ export type OrderView = OrderData & RowMeta;
 export type AccountView = AccountData & RowMeta;
 export type TradeView = TradeData & RowMeta;
 
-/** A tick as the seeds' hooks returned it (`current_price` is the older apps' name for `price`). */
+/** A tick as the replaced hooks returned it (`current_price` is the older apps' name for `price`). */
 export type PriceView = PriceUpdate & {
   readonly current_price: number;
   /** The tick's numbers with the digits the source sent. */
