@@ -142,7 +142,6 @@ struct ws_source::impl : std::enable_shared_from_this<ws_source::impl> {
     void close() {
       if (done) return;
       done = true;
-      beast::error_code ignored;
       beast::get_lowest_layer(ws).close();
     }
   };
