@@ -27,6 +27,8 @@ std::optional<common::result<proxy_header>> parse_v1(std::string_view data) {
     if (data.size() >= 107) return common::result<proxy_header>(bad("a v1 header ends within 107 bytes"));
     return std::nullopt;
   }
+  // Longer is refused whole as it is when split (the first 107 bytes then hold no CRLF).
+  if (end + 2 > 107) return common::result<proxy_header>(bad("a v1 header ends within 107 bytes"));
   const auto line = data.substr(0, end);
   proxy_header h;
   h.size = end + 2;

@@ -83,3 +83,18 @@ TEST_CASE("X-Forwarded-For is believed only from trusted proxies, right to left"
   CHECK(forwarded_client("10.0.0.5", "", trusted) == "10.0.0.5");
   CHECK(forwarded_client("10.0.0.5", "1.2.3.4", {}) == "10.0.0.5");
 }
+
+TEST_CASE("a v1 line longer than 107 bytes is refused whole, as it is when split", "[proxy]") {
+  // Found by fuzzing: accepted whole, refused when its first 107 bytes arrived alone.
+  const std::string line = "PROXY UNKNOWN " + std::string(104, 'x') + "\r\n";
+  for (const std::size_t n : {std::size_t{107}, line.size()}) {
+    const auto h = parse_proxy_header(std::string_view(line).substr(0, n));
+    REQUIRE(h);
+    CHECK_FALSE(*h);
+  }
+  const std::string longest = "PROXY TCP4 203.0.113.7 10.0.0.2 54321 " + std::string(107 - 40, '8') + "\r\n";
+  REQUIRE(longest.size() == 107);
+  const auto ok = parse_proxy_header(longest);
+  REQUIRE((ok && *ok));
+  CHECK(ok->value().client_address == "203.0.113.7");
+}
