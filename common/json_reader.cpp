@@ -9,12 +9,48 @@
 
 namespace tickstream::common {
 
+namespace {
+
+// Whether a \u escape in text names a low surrogate (DC00-DFFF) that no high surrogate escape
+// precedes. RapidJSON 1.1.0 accepts one and stores the surrogate's three bytes, which are not
+// UTF-8, so a string read from valid UTF-8 text could be written back into frames that are not.
+// (Backslashes only occur inside strings in JSON, and every one starts an escape.)
+bool lone_low_surrogate_escape(std::string_view text) noexcept {
+  const auto hex4 = [&](std::size_t at) -> int {
+    if (at + 4 > text.size()) return -1;
+    unsigned v = 0;
+    const auto [end, ec] = std::from_chars(text.data() + at, text.data() + at + 4, v, 16);
+    return ec == std::errc{} && end == text.data() + at + 4 ? static_cast<int>(v) : -1;
+  };
+  for (auto i = text.find('\\'); i != std::string_view::npos && i + 1 < text.size(); i = text.find('\\', i)) {
+    if (text[i + 1] != 'u') {
+      i += 2;  // \" \\ \n ...
+      continue;
+    }
+    const int cp = hex4(i + 2);
+    if (cp >= 0xd800 && cp <= 0xdbff) {
+      i += 12;  // with the low surrogate escape the parser requires after it
+    } else if (cp >= 0xdc00 && cp <= 0xdfff) {
+      return true;
+    } else {
+      i += 2;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 std::optional<error> parse_json(rapidjson::Document& doc, std::string_view text, bool numbers_as_text) {
   constexpr unsigned flags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
   if (numbers_as_text) {
     doc.Parse<flags | rapidjson::kParseNumbersAsStringsFlag>(text.data(), text.size());
   } else {
     doc.Parse<flags>(text.data(), text.size());
+  }
+  if (!doc.HasParseError() && lone_low_surrogate_escape(text)) {
+    doc.SetNull();
+    return error{"invalid_json", "malformed JSON: a \\u escape names a lone surrogate (not a character)"};
   }
   if (!doc.HasParseError()) return std::nullopt;
   return error{"invalid_json", std::string("malformed JSON at offset ") + std::to_string(doc.GetErrorOffset()) +

@@ -158,3 +158,22 @@ TEST_CASE("invalid private events name the envelope or data field", "[codec]") {
   CHECK(error_of(R"({"type":"position_update","userId":"u1","seq":-1,)" + ok_envelope + R"(,"data":{}})") ==
         "invalid_event: field 'seq': must be between 0 and 9223372036854775807");
 }
+
+TEST_CASE("a \\u escape of a lone surrogate is refused, so no event carries bytes that are not UTF-8", "[codec]") {
+  // Found by fuzzing: RapidJSON 1.1.0 took "\udc00" as the three bytes of a surrogate, which the
+  // encoder wrote back raw (an edge forwards events in text frames).
+  const auto tick = [](const std::string& source) {
+    return R"({"type":"price_update","symbol":"AAPL","price":1.5,"timestamp":"2026-01-27T12:34:56Z",)"
+           R"("recv_us":1769517296000001,"source":")" + source + R"("})";
+  };
+  for (const char* bad : {R"(x\udc00)", R"(\uDFFFx)", R"(\ud83d\ud83d\udcc8)"}) {
+    CHECK(error_of(tick(bad)).find("invalid_json") == 0);
+  }
+  // A pair is a character; an escaped backslash before "udc00" is no escape.
+  const auto pair = decode_event(tick(R"(\ud83d\udcc8)"));
+  REQUIRE(pair.ok());
+  CHECK(std::get<price_update>(pair.value()).source == "\xf0\x9f\x93\x88");
+  const auto text = decode_event(tick(R"(\\udc00)"));
+  REQUIRE(text.ok());
+  CHECK(std::get<price_update>(text.value()).source == "\\udc00");
+}

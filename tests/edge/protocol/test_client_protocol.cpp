@@ -100,3 +100,10 @@ TEST_CASE("subscribe takes since and snapshot, and refuses bad values naming the
   CHECK(error_of(R"({"type":"subscribe","symbols":["A"],"snapshot":1})") ==
         "invalid_message: field 'snapshot': must be true or false");
 }
+
+TEST_CASE("a lone surrogate escape is invalid JSON, so no reply echoes bytes that are not UTF-8", "[protocol]") {
+  // Found by fuzzing: "\udc00" in a symbol came back raw in the "rejected" list of "subscribed".
+  CHECK(error_of(R"({"type":"subscribe","symbols":["AAP\udc00L"]})").find("invalid_json") == 0);
+  CHECK(error_of(R"({"type":"\udfff"})").find("invalid_json") == 0);
+  CHECK(parse_client_message(R"({"type":"ping","id":"\ud83d\udcc8"})").ok());
+}
