@@ -106,9 +106,10 @@ normalized alpaca_trading_normalizer::normalize(std::string_view raw, std::int64
   ou.submitted_at_us = submitted ? *submitted : (created ? *created : time_us);
   ou.filled_at_us = filled_at;
   const bool fill = *event == "fill" || *event == "partial_fill";
+  // The same broker message delivered twice carries the same order, event and time. (A fill
+  // replaces it with its execution's below; a fill whose execution is unusable keeps this one.)
+  ou.header.dedupe_id = "o:" + ou.broker_order_id + ":" + std::string(*event) + ":" + std::to_string(time_us);
   if (!fill) {
-    // The same broker message delivered twice carries the same order, event and time.
-    ou.header.dedupe_id = "o:" + ou.broker_order_id + ":" + std::string(*event) + ":" + std::to_string(time_us);
     out.events.emplace_back(ou);
     return out;
   }

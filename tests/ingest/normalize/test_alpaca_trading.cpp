@@ -125,3 +125,16 @@ TEST_CASE("every other trade_updates event becomes the order's transition", "[no
     CHECK(std::get<common::order_update>(out.events[0]).status == (event == "pending_new" ? "pending_new" : event));
   }
 }
+
+TEST_CASE("a fill whose execution is unusable still de-duplicates its order update", "[normalize][alpaca-trading]") {
+  // Found by fuzzing: the order_update of such a fill went out without a de-duplication id, so a
+  // redelivery of the message was stored twice.
+  ingest::alpaca_trading_normalizer n("user-7");
+  const std::string msg = R"({"stream":"trade_updates","data":{"event":"fill","order":)" +
+                          order_json("filled", "10", "145.28") + R"(,"price":"145.29","qty":"6","timestamp":"2026-11-20T14:52:37Z"}})";
+  const auto out = n.normalize(msg, 1);  // no position_qty: the execution is refused
+  REQUIRE(out.problems.size() == 1);
+  REQUIRE(out.events.size() == 1);
+  const auto& o = std::get<common::order_update>(out.events[0]);
+  CHECK(o.header.dedupe_id == "o:61e69015-8549-4bfd-b9c3-01e75843f47d:fill:" + std::to_string(o.header.time_us));
+}
