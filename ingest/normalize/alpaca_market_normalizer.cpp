@@ -2,9 +2,22 @@
 
 #include <rapidjson/document.h>
 
+#include "common/decimal.hpp"
 #include "ingest/normalize/source_json.hpp"
 
 namespace tickstream::ingest {
+namespace {
+
+// What an edge accepts of a tick (common/event_codec): a time from 2000 to 2100, and a quote's
+// bid and ask both positive with the ask not below the bid. A quote outside that would also
+// stay in the merger and ride on every later trade of the symbol, so it is refused whole.
+void check_time(common::json_reader& r, const std::optional<std::int64_t>& time) {
+  if (time && (*time < 946'684'800'000'000LL || *time > 4'102'444'800'000'000LL)) {
+    r.fail("t", "must be between 2000-01-01 and 2100-01-01");
+  }
+}
+
+}  // namespace
 
 normalized alpaca_market_normalizer::normalize(std::string_view raw, std::int64_t recv_us) {
   normalized out;
@@ -34,6 +47,7 @@ normalized alpaca_market_normalizer::normalize(std::string_view raw, std::int64_
       auto price = upstream_decimal(r, "p", true, true);
       auto size = upstream_decimal(r, "s", false, false);
       const auto time = r.timestamp("t", true);
+      check_time(r, time);
       if (!r.ok()) {
         fail("invalid_trade");
         continue;
@@ -46,6 +60,11 @@ normalized alpaca_market_normalizer::normalize(std::string_view raw, std::int64_
       auto ask = upstream_decimal(r, "ap", true, false);
       auto ask_size = upstream_decimal(r, "as", true, false);
       const auto time = r.timestamp("t", true);
+      check_time(r, time);
+      if (r.ok() && (common::compare_decimal(*bid, "0") <= 0 || common::compare_decimal(*ask, "0") <= 0)) {
+        r.fail("bp", "a one-sided quote (bid or ask 0) is not a tick");
+      }
+      if (r.ok() && common::compare_decimal(*ask, *bid) < 0) r.fail("ap", "must not be below the bid");
       if (!r.ok()) {
         fail("invalid_quote");
         continue;

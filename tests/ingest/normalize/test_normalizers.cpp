@@ -128,3 +128,25 @@ TEST_CASE("Alpaca market data: errors, bars and broken items", "[normalize][alpa
   CHECK(n.normalize(R"({"T":"t"})", 1).problems.at(0).message ==
         "Alpaca market data messages must be JSON arrays");
 }
+
+TEST_CASE("Alpaca market data: quotes and times an edge would refuse are refused here", "[normalize][alpaca]") {
+  // Found by fuzzing: a one-sided quote (bid 0), a crossed one or a time past 2100 became ticks
+  // every edge refuses, and a bad quote stayed in the merger, riding on the symbol's later trades.
+  ingest::alpaca_market_normalizer n;
+  REQUIRE(n.normalize(R"([{"T":"t","S":"AAPL","p":150.25,"s":100,"t":"2021-02-22T15:51:44.208Z"}])", 1).events.size() == 1);
+  for (const char* bad : {R"([{"T":"q","S":"AAPL","bp":0,"bs":0,"ap":150.30,"as":4,"t":"2021-02-22T15:51:45Z"}])",
+                          R"([{"T":"q","S":"AAPL","bp":150.40,"bs":1,"ap":150.30,"as":4,"t":"2021-02-22T15:51:45Z"}])",
+                          R"([{"T":"q","S":"AAPL","bp":150.20,"bs":1,"ap":150.30,"as":4,"t":"2221-02-22T15:51:45Z"}])"}) {
+    const auto out = n.normalize(bad, 2);
+    CHECK(out.events.empty());
+    REQUIRE(out.problems.size() == 1);
+    CHECK(out.problems[0].code == "invalid_quote");
+  }
+  const auto late = n.normalize(R"([{"T":"t","S":"AAPL","p":150.26,"s":1,"t":"2221-02-22T15:51:44Z"}])", 3);
+  CHECK(late.events.empty());
+  CHECK(late.problems.at(0).code == "invalid_trade");
+  const auto trade = n.normalize(R"([{"T":"t","S":"AAPL","p":150.27,"s":5,"t":"2021-02-22T15:51:47Z"}])", 1'700'000'000'000'000);
+  REQUIRE(trade.events.size() == 1);
+  CHECK_FALSE(tick(trade, 0).bid.has_value());  // none of the refused quotes
+  CHECK(common::decode_event(common::encode_event(trade.events[0])).ok());
+}
