@@ -114,6 +114,7 @@ std::size_t client_frame_parser::parse(char* data, std::size_t size, status& err
       len = 0;
       for (std::size_t i = 0; i < 8; ++i) len = (len << 8) | static_cast<std::uint8_t>(data[pos + 2 + i]);
       header = 10;
+      if ((len >> 63) != 0) return fail(status::protocol_error);  // its top bit must be 0 (§5.2)
     }
     if (len > max_message_ || (!control && fragments_.size() + len > max_message_)) {
       return fail(status::too_big);

@@ -106,6 +106,19 @@ TEST_CASE("client frame protocol errors are reported, not parsed", "[ws]") {
   CHECK(err == client_frame_parser::status::protocol_error);
 }
 
+TEST_CASE("a 64-bit length with its top bit set is a protocol error, not a size", "[ws]") {
+  // RFC 6455 §5.2: the most significant bit of a 64-bit length must be 0 (it was refused as 1009).
+  client_frame_parser::status err{};
+  std::string header = client_frame(0x82, std::string(70'000, 'x')).substr(0, 14);
+  header[2] = static_cast<char>(0x80);
+  parse_in_pieces(header, {}, err);
+  CHECK(err == client_frame_parser::status::protocol_error);
+  for (std::size_t cut = 1; cut < header.size(); ++cut) {
+    parse_in_pieces(header, {cut}, err);
+    CHECK(err == client_frame_parser::status::protocol_error);
+  }
+}
+
 TEST_CASE("a message over the limit is refused before it is buffered", "[ws]") {
   client_frame_parser::status err{};
   // Only the header has arrived: the declared length alone is enough to refuse.
