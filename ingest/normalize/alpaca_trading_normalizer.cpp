@@ -124,17 +124,19 @@ normalized alpaca_trading_normalizer::normalize(std::string_view raw, std::int64
     position = plain_decimal(*position_qty);
     if (!position) f.fail("position_qty", "must be a number");
   }
+  // Older streams carry no execution_id: the order id, the fill time and the filled quantity so
+  // far identify one execution just as well, and are the same for a duplicate delivery.
+  const auto id = execution_id && !execution_id->empty()
+                      ? std::string(*execution_id)
+                      : ou.broker_order_id + ":" + std::to_string(time_us) + ":" + ou.filled_qty.value_or("");
+  if (f.ok() && id.size() > 128) f.fail("execution_id", "is required with an order id this long");  // as events allow
   if (!f.ok()) {
     out.problems.push_back(*f.failure());
     return out;
   }
   common::trade_executed t;
   t.header = header_for(user_id_, time_us, recv_us);
-  // Older streams carry no execution_id: the order id, the fill time and the filled quantity so
-  // far identify one execution just as well, and are the same for a duplicate delivery.
-  t.execution_id = execution_id && !execution_id->empty()
-                       ? std::string(*execution_id)
-                       : ou.broker_order_id + ":" + std::to_string(time_us) + ":" + ou.filled_qty.value_or("");
+  t.execution_id = id;
   t.order_id = ou.order_id;
   t.symbol = ou.symbol;
   t.side = ou.side;

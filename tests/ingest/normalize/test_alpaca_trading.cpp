@@ -138,3 +138,19 @@ TEST_CASE("a fill whose execution is unusable still de-duplicates its order upda
   const auto& o = std::get<common::order_update>(out.events[0]);
   CHECK(o.header.dedupe_id == "o:61e69015-8549-4bfd-b9c3-01e75843f47d:fill:" + std::to_string(o.header.time_us));
 }
+
+TEST_CASE("an execution id made from a long order id is refused rather than published too long", "[normalize][alpaca-trading]") {
+  // Found by fuzzing: order id, time and filled quantity made an id over the 128 characters an
+  // edge accepts, so every edge dropped the trade.
+  ingest::alpaca_trading_normalizer n("user-7");
+  auto order = order_json("filled", "10", "145.28");
+  const std::string id = "61e69015-8549-4bfd-b9c3-01e75843f47d";
+  order.replace(order.find(id), id.size(), std::string(120, 'b'));
+  const auto out = n.normalize(R"({"stream":"trade_updates","data":{"event":"fill","order":)" + order +
+                                   R"(,"position_qty":"10","price":"145.29","qty":"6","timestamp":"2026-11-20T14:52:37Z"}})",
+                               1'795'186'357'100'000);
+  REQUIRE(out.problems.size() == 1);
+  CHECK(out.problems[0].message.find("execution_id") != std::string::npos);
+  REQUIRE(out.events.size() == 1);  // the order's update, with its own de-duplication id
+  CHECK(common::decode_event(common::encode_event(out.events[0])).ok());
+}
