@@ -1,6 +1,9 @@
 // An Autobahn-style table of RFC 6455 violations against a real in-process edge: each case is
 // sent on its own connection and must get the exact close code (or the documented reply), and a
 // healthy client connected before the table keeps being served (its ping answered) after each.
+// A case's writes are separate sends with TCP_NODELAY; whether the edge reads them apart is the
+// kernel's choice, so every split at the read level is covered by the parser's own tests and by
+// its fuzz target (tests/fuzz/fuzz_ws_frames.cpp).
 #include <catch2/catch.hpp>
 
 #include <netinet/in.h>
