@@ -21,7 +21,7 @@ RUN apt-get update \
       build-essential cmake ninja-build pkg-config \
       libhiredis-dev libuv1-dev \
       libboost1.81-dev libboost-system1.81-dev \
-      rapidjson-dev prometheus-cpp-dev catch2 libssl-dev \
+      rapidjson-dev prometheus-cpp-dev catch2 libssl-dev zlib1g-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Sources only (see .dockerignore): a change to docs or deploy files does not rebuild the binaries.

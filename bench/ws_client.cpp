@@ -91,9 +91,14 @@ ws_client::~ws_client() = default;
 
 common::result<std::unique_ptr<ws_client>> ws_client::connect(
     const ws_url& url, std::chrono::milliseconds timeout,
-    const std::vector<std::pair<std::string, std::string>>& headers) {
+    const std::vector<std::pair<std::string, std::string>>& headers, bool deflate) {
   if (url.tls) return common::error{"bad_url", "wss:// needs connect_tls (bench/ws_client_tls.hpp)"};
   auto t = std::make_unique<basic_transport<beast::tcp_stream>>();
+  if (deflate) {
+    websocket::permessage_deflate opt;
+    opt.client_enable = true;
+    t->stream().set_option(opt);
+  }
   if (auto failed = t->open(url, timeout, headers); !failed.empty()) {
     const auto colon = failed.find(": ");
     return common::error{failed.substr(0, colon), failed.substr(colon + 2)};

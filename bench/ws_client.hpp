@@ -28,10 +28,11 @@ struct ws_url {
 
 class ws_client {
  public:
-  // Connects and completes the handshake within timeout. Extra request headers are optional.
+  // Connects and completes the handshake within timeout. Extra request headers are optional;
+  // deflate: offer permessage-deflate (Beast's implementation: messages compressed both ways).
   static common::result<std::unique_ptr<ws_client>> connect(
       const ws_url& url, std::chrono::milliseconds timeout,
-      const std::vector<std::pair<std::string, std::string>>& headers = {});
+      const std::vector<std::pair<std::string, std::string>>& headers = {}, bool deflate = false);
   ~ws_client();
   // The connection behind a client (plain or TLS; see connect_tls).
   struct transport;

@@ -3,6 +3,7 @@
 find_package(Threads REQUIRED)
 find_package(PkgConfig REQUIRED)
 find_package(OpenSSL REQUIRED)
+find_package(ZLIB REQUIRED)  # permessage-deflate
 find_package(Boost 1.81 REQUIRED COMPONENTS system)
 find_package(prometheus-cpp CONFIG REQUIRED)
 

@@ -99,6 +99,11 @@ void app_config::bind(common::config_parser& p) {
             "Seconds before a token or session expires that the client is sent token_expiring.");
   p.add_count<std::size_t>("max-messages-per-second", "TS_MAX_MESSAGES_PER_SECOND", l.max_messages_per_second, 1, 100'000,
             "Client messages per second per connection (bursts of twice this); more are dropped with rate_limited.");
+  p.add_bool("permessage-deflate", "TS_PERMESSAGE_DEFLATE", permessage_deflate,
+             "Compress messages for clients that offer permessage-deflate (each message alone; a broadcast "
+             "is compressed once for all its clients).");
+  p.add_int("deflate-threshold-bytes", "TS_DEFLATE_THRESHOLD_BYTES", deflate_threshold_bytes, 0, 1 << 20,
+            "Messages smaller than this go uncompressed even to clients that negotiated compression.");
   p.add_bool("proxy-protocol", "TS_PROXY_PROTOCOL", proxy_protocol,
              "Every connection starts with a PROXY protocol header (v1 or v2, e.g. haproxy's send-proxy-v2) that "
              "names the client; connections without one are refused. Per-address limits and logs then see clients.");

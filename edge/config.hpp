@@ -61,6 +61,10 @@ struct app_config {
   // Behind a load balancer: a PROXY protocol header (v1 or v2) on every connection carries the
   // client's address; or X-Forwarded-For is believed from these proxies (addresses, CIDR ranges).
   bool proxy_protocol = false;
+  // permessage-deflate for clients that offer it: trading JSON compresses 3x or more, which metered
+  // mobile links feel; off by default because it costs CPU per compressed message.
+  bool permessage_deflate = false;
+  std::int64_t deflate_threshold_bytes = 256;
   std::string trusted_proxies;
   std::int64_t stale_after_ms = 30'000;       // a source silent this long is stale (the seeds' 30 s)
   std::int64_t drain_ms = 20'000;             // SIGTERM: clients are closed spread over this window

@@ -17,6 +17,7 @@
 #include "edge/net/connection_slot.hpp"
 #include "edge/net/deadline_call.hpp"
 #include "edge/net/proxy_protocol.hpp"
+#include "edge/protocol/deflate.hpp"
 #include "edge/net/ws_session.hpp"
 
 namespace tickstream::edge {
@@ -259,6 +260,9 @@ void http_session::upgrade(const http::request<http::string_body>& req) {
     return;
   }
   accept_key_ = std::move(accept).value();
+  if (svc_.deflate) {
+    if (auto agreed = negotiate_permessage_deflate(req[http::field::sec_websocket_extensions])) deflate_response_ = *agreed;
+  }
   identify(req, [self = shared_from_this()](common::result<identity> who) {
     // No credentials at all: a browser may still authenticate with its first message.
     if (!who && who.err().code == "missing_credentials" && self->svc_.auth.in_band) {
@@ -326,13 +330,16 @@ void http_session::finish_upgrade(identity who) {
 void http_session::accept_websocket(identity who, std::string lease, bool over_limit, bool awaiting_auth) {
   std::string response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                          "Sec-WebSocket-Accept: " + accept_key_ + "\r\nServer: tickstream-edge\r\n"
-                         "X-Tickstream-Node: " + svc_.node_id + "\r\n\r\n";
+                         "X-Tickstream-Node: " + svc_.node_id + "\r\n";
+  if (!deflate_response_.empty()) response += "Sec-WebSocket-Extensions: " + deflate_response_ + "\r\n";
+  response += "\r\n";
   // Bytes the client sent after its request belong to the WebSocket stream.
   const auto rest = buffer_.cdata();
   const std::string leftover(static_cast<const char*>(rest.data()), rest.size());
   stream_.expires_never();
-  auto session = std::make_shared<ws_session>(stream_.release_socket(), worker_, svc_, std::move(who), std::move(lease),
-                                              awaiting_auth, client_address_);
+  auto session = std::make_shared<ws_session>(
+      stream_.release_socket(), worker_, svc_,
+      session_start{std::move(who), std::move(lease), awaiting_auth, client_address_, !deflate_response_.empty()});
   session->start(std::move(response), leftover);
   if (over_limit) session->refuse_over_limit();
 }

@@ -51,6 +51,10 @@ struct services {
   // this, with 503 or the documented degraded behaviour when Redis is not (a stall must not freeze
   // every upgrade and REST call).
   std::chrono::milliseconds redis_timeout{1000};
+  // permessage-deflate (off unless configured): offered to clients that ask, for messages of at
+  // least deflate_threshold bytes (smaller ones gain little and cost a compression each).
+  bool deflate = false;
+  std::size_t deflate_threshold = 256;
   // POST /api/dev/login (development only): sessions it creates last this long.
   bool dev_login = false;
   std::chrono::seconds dev_login_ttl{8 * 3600};

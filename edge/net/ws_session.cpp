@@ -14,6 +14,7 @@
 #include "edge/fanout/worker.hpp"
 #include "edge/net/connection_slot.hpp"
 #include "edge/protocol/client_protocol.hpp"
+#include "edge/protocol/deflate.hpp"
 
 namespace tickstream::edge {
 
@@ -52,18 +53,19 @@ session_timers::settings timer_settings(const services& svc, bool leased) {
 
 }  // namespace
 
-ws_session::ws_session(net::ip::tcp::socket&& socket, worker& w, services& svc, identity who, std::string lease,
-                       bool awaiting_auth, std::string address)
+ws_session::ws_session(net::ip::tcp::socket&& socket, worker& w, services& svc, session_start start)
     : socket_(std::move(socket)),
       worker_(w),
       svc_(svc),
-      lease_(std::move(lease)),
-      timers_(timer_settings(svc, !lease_.empty()), clock::now(), who.expires_at_s),
+      lease_(std::move(start.lease)),
+      timers_(timer_settings(svc, !lease_.empty()), clock::now(), start.who.expires_at_s),
       queue_(svc.limits.queue, svc.limits.batch_window),
       rbuf_(small_read_buffer, svc.limits.max_message_bytes + 14),  // + the longest frame header
       parser_(svc.limits.max_message_bytes),
-      handler_(*this, *this, w, svc, std::move(who), awaiting_auth, std::move(address)) {
-  if (awaiting_auth) timers_.auth_by(clock::now() + svc.limits.auth_timeout);
+      deflate_(start.deflate),
+      handler_(*this, *this, w, svc, std::move(start.who), start.awaiting_auth, std::move(start.address)) {
+  if (start.awaiting_auth) timers_.auth_by(clock::now() + svc.limits.auth_timeout);
+  if (deflate_) parser_.accept_compressed();
 }
 
 ws_session::~ws_session() {
@@ -83,6 +85,7 @@ void ws_session::start(std::string response, std::string_view leftover) {
   if (svc_.census != nullptr) svc_.census->connected(handler_.who().user_id);
   svc_.metrics.connections.Increment();
   svc_.metrics.connections_accepted.Increment();
+  if (deflate_) svc_.metrics.compressed_connections.Increment();
   rbuf_.assign(leftover);
   // The 101 goes out before any frame: hold the write path until it is written.
   writing_ = true;
@@ -114,10 +117,11 @@ void ws_session::on_read(const boost::system::error_code& ec, std::size_t n) {
   status err = parser_.last_error();
   if (err == status::ok) {
     bool complete = false;  // a complete frame is a sign of life; bytes of an unfinished one are not
-    rbuf_.consume(parser_.parse(rbuf_.data(), rbuf_.size(), err, [&](ws_opcode op, std::string_view payload) {
-      complete = true;
-      if (!dead_) on_frame(op, payload);
-    }));
+    rbuf_.consume(parser_.parse(rbuf_.data(), rbuf_.size(), err,
+                                [&](ws_opcode op, std::string_view payload, bool compressed) {
+                                  complete = true;
+                                  if (!dead_) on_frame(op, payload, compressed);
+                                }));
     if (complete) timers_.on_traffic(clock::now());
     if (err == status::too_big) refuse_input(close_code::too_big, "message_too_big");
     if (err == status::protocol_error) refuse_input(close_code::protocol_error, "protocol_error");
@@ -139,7 +143,20 @@ void ws_session::refuse_input(std::uint16_t code, const char* what) {
   close(code, reason, what, false);
 }
 
-void ws_session::on_frame(ws_opcode op, std::string_view payload) {
+void ws_session::on_frame(ws_opcode op, std::string_view payload, bool compressed) {
+  std::string inflated;
+  if (compressed) {
+    // One inflater per worker: client messages are independent (client_no_context_takeover).
+    thread_local message_inflater inflater;
+    auto m = inflater.inflate(payload, svc_.limits.max_message_bytes);
+    if (!m) {
+      return m.err().code == "too_big" ? refuse_input(close_code::too_big, "message_too_big")
+                                       : refuse_input(close_code::invalid_payload, "invalid_deflate");
+    }
+    inflated = std::move(m).value();
+    if (op == ws_opcode::text && !valid_utf8(inflated)) return refuse_input(close_code::invalid_payload, "invalid_utf8");
+    payload = inflated;
+  }
   if (op == ws_opcode::close) {
     peer_closed_ = true;
     if (!closing_) {
@@ -228,9 +245,14 @@ void ws_session::flush_held(clock::time_point now) {
 
 void ws_session::do_write() {
   if (writing_ || dead_ || !queue_.has_queued()) return;
-  inflight_bytes_ = queue_.take(inflight_, max_gather_frames, max_gather_bytes);
+  queue_.take(inflight_, max_gather_frames, max_gather_bytes);
   iov_.clear();
-  for (const auto& f : inflight_) iov_.push_back(net::buffer(f->wire));
+  inflight_bytes_ = 0;
+  for (const auto& f : inflight_) {
+    const auto& bytes = f->wire_for(deflate_, svc_.deflate_threshold);
+    inflight_bytes_ += bytes.size();
+    iov_.push_back(net::buffer(bytes));
+  }
   writing_ = true;
   net::async_write(socket_, iov_, [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
     self->on_write(ec);
@@ -239,16 +261,14 @@ void ws_session::do_write() {
 
 void ws_session::on_write(const boost::system::error_code& ec) {
   writing_ = false;
-  std::size_t bytes = 0;
   std::int64_t now_us = 0;
   for (const auto& f : inflight_) {
-    bytes += f->wire.size();
     if (f->recv_time_us <= 0 || ec) continue;
     if (now_us == 0) now_us = common::now_us();  // one clock read per write
     worker_.observe_latency(static_cast<double>(std::max<std::int64_t>(0, now_us - f->recv_time_us)) / 1e6,
                             now_us / 1'000'000);
   }
-  worker_.count_sent(inflight_.size(), bytes);
+  worker_.count_sent(inflight_.size(), inflight_bytes_);  // as written (compressed or not)
   inflight_.clear();
   if (dead_) return;
   if (ec) return kill("network_error");

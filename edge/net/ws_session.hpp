@@ -32,17 +32,22 @@ namespace tickstream::edge {
 
 class worker;
 
+// What the upgrade established about a connection.
+struct session_start {
+  identity who;
+  std::string lease;           // the user's connection lease (empty: none)
+  bool awaiting_auth = false;  // opened without credentials, in-band authentication to come
+  std::string address;         // the client's, as the listener (or the load balancer) tells it
+  bool deflate = false;        // permessage-deflate negotiated
+};
+
 class ws_session final : public frame_sink,
                          private session_output,
                          public std::enable_shared_from_this<ws_session> {
  public:
   using clock = std::chrono::steady_clock;
 
-  // lease: the connection lease held for an authenticated user (empty: none). awaiting_auth: opened
-  // without credentials on an edge that takes in-band authentication.
-  // address: the client's, as the listener (or the load balancer's PROXY header) tells it.
-  ws_session(boost::asio::ip::tcp::socket&& socket, worker& w, services& svc, identity who, std::string lease = {},
-             bool awaiting_auth = false, std::string address = {});
+  ws_session(boost::asio::ip::tcp::socket&& socket, worker& w, services& svc, session_start start);
   ~ws_session();
 
   // Sends the 101 response, then serves the connection. leftover: bytes the client sent after its
@@ -64,7 +69,7 @@ class ws_session final : public frame_sink,
  private:
   void do_read();
   void on_read(const boost::system::error_code& ec, std::size_t n);
-  void on_frame(ws_opcode op, std::string_view payload);
+  void on_frame(ws_opcode op, std::string_view payload, bool compressed);
   void do_write();
   void on_write(const boost::system::error_code& ec);
   void arm_batch_timer(clock::time_point due);
@@ -117,6 +122,7 @@ class ws_session final : public frame_sink,
   bool peer_closed_ = false;   // the client's close frame arrived
   bool input_failed_ = false;  // the client broke the protocol: close the TCP connection once our close is out
   bool dead_ = false;          // the socket is closed
+  const bool deflate_;         // permessage-deflate: frames at least deflate_threshold go compressed
   const char* end_reason_ = "closed_by_client";  // label for the disconnect metric
   clock::time_point started_;
   session_handler handler_;  // last: it refers to the members above

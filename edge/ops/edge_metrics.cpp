@@ -27,6 +27,9 @@ edge_metrics::edge_metrics()
       connections_accepted(counter_family(*registry_, "tickstream_edge_connections_accepted_total",
                                           "WebSocket handshakes completed")
                                .Add({})),
+      compressed_connections(counter_family(*registry_, "tickstream_edge_compressed_connections_total",
+                                            "WebSocket handshakes completed with permessage-deflate")
+                                 .Add({})),
       redis_messages(counter_family(*registry_, "tickstream_edge_redis_messages_total",
                                     "Pub/sub messages received from Redis")
                          .Add({})),

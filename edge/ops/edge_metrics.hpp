@@ -67,6 +67,7 @@ class edge_metrics {
 
   prometheus::Gauge& connections;              // open WebSocket connections
   prometheus::Counter& connections_accepted;   // WebSocket handshakes completed
+  prometheus::Counter& compressed_connections; // of those, with permessage-deflate
   prometheus::Counter& redis_messages;         // pub/sub messages received
   prometheus::Gauge& redis_channels;           // channels this edge holds in Redis
 

@@ -1,5 +1,7 @@
 #include "edge/protocol/frame.hpp"
 
+#include "edge/protocol/deflate.hpp"
+
 namespace tickstream::edge {
 
 frame_ptr make_text_frame(frame_kind kind, std::string key, std::string_view payload, std::string route) {
@@ -17,6 +19,22 @@ std::shared_ptr<frame> make_text_frame_mutable(frame_kind kind, std::string key,
   f->header_size = static_cast<std::uint8_t>(f->wire.size());
   f->wire.append(payload);
   return f;
+}
+
+const std::string& frame::wire_for(bool deflate, std::size_t threshold) const {
+  if (!deflate || payload().size() < threshold) return wire;
+  const auto op = static_cast<ws_opcode>(static_cast<std::uint8_t>(wire[0]) & 0x0f);
+  if (op != ws_opcode::text && op != ws_opcode::binary) return wire;  // control frames never (§6.1)
+  std::call_once(deflate_once_, [this, op] {
+    thread_local message_deflater deflater;  // one per thread: no lock, no state per connection
+    std::string body;
+    deflater.compress(payload(), body);
+    if (body.size() >= payload().size()) return;  // no gain: send it plain
+    append_frame_header(deflated_, op, body.size());
+    deflated_[0] = static_cast<char>(deflated_[0] | 0x40);  // RSV1: this message is compressed
+    deflated_.append(body);
+  });
+  return deflated_.empty() ? wire : deflated_;
 }
 
 frame_ptr make_control_frame(ws_opcode op, std::string_view payload) {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -59,6 +60,16 @@ struct frame {
   std::shared_ptr<const common::event> event;
 
   std::string_view payload() const noexcept { return std::string_view(wire).substr(header_size); }
+
+  // The bytes to write: wire, or with permessage-deflate the message compressed (RSV1 set) when
+  // its payload is at least threshold bytes. The compressed form is made once, by whichever
+  // thread sends the frame first, and shared like wire: a tick is compressed once, whatever the
+  // number of clients and workers.
+  const std::string& wire_for(bool deflate, std::size_t threshold) const;
+
+ private:
+  mutable std::once_flag deflate_once_;
+  mutable std::string deflated_;  // empty: not compressed (too small, or a control frame)
 };
 
 // Immutable once built: sessions on any worker thread may hold and send it concurrently.

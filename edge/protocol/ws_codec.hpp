@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "common/result.hpp"
 #include "edge/protocol/utf8.hpp"
@@ -65,9 +66,14 @@ class client_frame_parser {
 
   explicit client_frame_parser(std::size_t max_message_bytes) : max_message_(max_message_bytes) {}
 
+  // permessage-deflate was negotiated: RSV1 on a message's first frame marks it compressed.
+  void accept_compressed() noexcept { deflate_ = true; }
+
   // Consumes frames from data[0..size); returns how many bytes were consumed (the caller keeps
   // the rest for the next call) or sets err. on_message(opcode, payload) gets text/binary
-  // messages whole and ping/pong/close frames as they come. data is modified (unmasked).
+  // messages whole and ping/pong/close frames as they come; with accept_compressed(), it is
+  // called as on_message(opcode, payload, compressed) and a compressed text message's UTF-8 is
+  // the caller's to check once it is inflated. data is modified (unmasked).
   template <class OnMessage>
   std::size_t parse(char* data, std::size_t size, status& err, OnMessage&& on_message);
 
@@ -78,6 +84,8 @@ class client_frame_parser {
   std::string fragments_;          // an incomplete fragmented message
   ws_opcode fragment_op_ = ws_opcode::text;
   bool in_fragmented_ = false;
+  bool fragment_compressed_ = false;
+  bool deflate_ = false;
   status error_ = status::ok;
 };
 
@@ -89,6 +97,13 @@ std::size_t client_frame_parser::parse(char* data, std::size_t size, status& err
     err = error_ = s;
     return pos;
   };
+  const auto deliver = [&](ws_opcode op, std::string_view body, bool compressed) {
+    if constexpr (std::is_invocable_v<OnMessage&, ws_opcode, std::string_view, bool>) {
+      on_message(op, body, compressed);
+    } else {
+      on_message(op, body);  // (compressed is never true: accept_compressed() needs the 3-argument form)
+    }
+  };
   while (size - pos >= 2) {
     const auto b0 = static_cast<std::uint8_t>(data[pos]);
     const auto b1 = static_cast<std::uint8_t>(data[pos + 1]);
@@ -97,7 +112,10 @@ std::size_t client_frame_parser::parse(char* data, std::size_t size, status& err
     const bool control = (b0 & 0x08) != 0;
     std::uint64_t len = b1 & 0x7f;
     std::size_t header = 2;
-    if ((b0 & 0x70) != 0 || (b1 & 0x80) == 0) return fail(status::protocol_error);  // RSV / unmasked
+    // RSV1 only for a compressed message's first frame, and only once negotiated (RFC 7692 §6.1).
+    const bool rsv1 = (b0 & 0x40) != 0;
+    if (rsv1 && (!deflate_ || control || op == ws_opcode::continuation)) return fail(status::protocol_error);
+    if ((b0 & 0x30) != 0 || (b1 & 0x80) == 0) return fail(status::protocol_error);  // RSV2/3, unmasked
     if (control && (!fin || len > 125)) return fail(status::protocol_error);
     if (!control && op != ws_opcode::text && op != ws_opcode::binary && op != ws_opcode::continuation) {
       return fail(status::protocol_error);
@@ -129,24 +147,27 @@ std::size_t client_frame_parser::parse(char* data, std::size_t size, status& err
     // Text must be UTF-8 (RFC 6455 §8.1), and so must a close frame's reason (§5.5.1).
     if (op == ws_opcode::close && body.size() > 2 && !valid_utf8(body.substr(2))) return fail(status::invalid_utf8);
     if (control) {
-      on_message(op, body);
+      deliver(op, body, false);
     } else if (op == ws_opcode::continuation) {
       if (!in_fragmented_) return fail(status::protocol_error);
       fragments_.append(body);
       if (fin) {
         in_fragmented_ = false;
-        if (fragment_op_ == ws_opcode::text && !valid_utf8(fragments_)) return fail(status::invalid_utf8);
-        on_message(fragment_op_, std::string_view(fragments_));
+        if (fragment_op_ == ws_opcode::text && !fragment_compressed_ && !valid_utf8(fragments_)) {
+          return fail(status::invalid_utf8);
+        }
+        deliver(fragment_op_, std::string_view(fragments_), fragment_compressed_);
         fragments_.clear();
       }
     } else {
       if (in_fragmented_) return fail(status::protocol_error);
       if (fin) {
-        if (op == ws_opcode::text && !valid_utf8(body)) return fail(status::invalid_utf8);
-        on_message(op, body);
+        if (op == ws_opcode::text && !rsv1 && !valid_utf8(body)) return fail(status::invalid_utf8);
+        deliver(op, body, rsv1);
       } else {
         in_fragmented_ = true;
         fragment_op_ = op;
+        fragment_compressed_ = rsv1;
         fragments_.assign(body);
       }
     }

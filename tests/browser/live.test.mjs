@@ -13,7 +13,11 @@ import { waitFor } from './support/wait.mjs';
 
 test('the demo loads and shows LIVE and moving prices within 2 s; the demo trader moves the portfolio', async (t) => {
   // The demo trader, bounded: a few quick rounds (each order new -> partially_filled -> filled).
-  const tier = await new Tier('live', { trader: ['--user', 'demo', '--rounds', '6', '--pause-s', '0.4'] }).start();
+  // Compression on, for every message: the page must read the same frames through it.
+  const tier = await new Tier('live', {
+    trader: ['--user', 'demo', '--rounds', '6', '--pause-s', '0.4'],
+    edgeArgs: ['--permessage-deflate', '--deflate-threshold-bytes', '0'],
+  }).start();
   t.after(() => tier.stop());
   const b = await launch();
   t.after(() => b.close());
@@ -61,4 +65,13 @@ test('the demo loads and shows LIVE and moving prices within 2 s; the demo trade
   await page.screenshot({ path: shot, fullPage: true });
   note(t, `screenshot of the live demo: ${shot}`);
   assertFramesValid(t, b.frames);
+
+  // Chromium offered permessage-deflate and the edge took it: the page above read compressed frames.
+  let compressed = 0;
+  for (const e of tier.edges) {
+    const text = await (await fetch(`http://127.0.0.1:${e.port}/metrics`)).text();
+    const m = text.match(/^tickstream_edge_compressed_connections_total (\d+)/m);
+    compressed += m ? Number(m[1]) : 0;
+  }
+  assert.equal(compressed, 1, 'the one WebSocket of the page was compressed');
 });

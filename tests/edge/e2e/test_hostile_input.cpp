@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "bench/ws_frame_reader.hpp"
+#include "edge/protocol/deflate.hpp"
 #include "tests/edge/support/edge_fixture.hpp"
 #include "tests/edge/support/publisher.hpp"
 #include "tests/edge/support/user_clients.hpp"
@@ -229,4 +230,61 @@ TEST_CASE("X-Forwarded-For from a trusted proxy names the client for per-address
   CHECK(from("198.51.100.2") == 200);
   CHECK(from("6.6.6.6, 198.51.100.3") == 200);  // the client cannot pick its address by prepending
   CHECK(from("198.51.100.3") == 429);
+}
+
+TEST_CASE("permessage-deflate with a real client: ticks compressed once, messages inflated, a bomb refused",
+          "[deflate][hostile]") {
+  test::edge_fixture fx([](edge::app_config& c) {
+    c.permessage_deflate = true;
+    c.deflate_threshold_bytes = 0;
+  });
+  const auto url = client::ws_url{"127.0.0.1", std::to_string(fx.edge->port()), "/ws"};
+  auto zipped = client::ws_client::connect(url, 5s, {}, true);  // Beast's own permessage-deflate
+  auto plain = client::ws_client::connect(url, 5s);
+  REQUIRE(zipped.ok());
+  REQUIRE(plain.ok());
+  for (auto* c : {zipped.value().get(), plain.value().get()}) {
+    // Beast compresses its own messages too: the edge inflates them.
+    test::subscribe(*c, R"(["AAPL"])");
+  }
+  const auto sent_before = test::metric_value(fx.get("/metrics").body, "tickstream_edge_bytes_sent_total");
+  test::publisher pub(fx.redis.port());
+  for (int i = 0; i < 50; ++i) pub.tick("AAPL", i, 32);
+  pub.flush();
+  for (auto* c : {zipped.value().get(), plain.value().get()}) {
+    std::string last;
+    REQUIRE(test::wait_until([&] {
+      if (auto f = c->next(50ms)) last = *f;
+      return last.find(R"("size":49)") != std::string::npos;
+    }));
+    CHECK(test::parse(last)["price"].GetDouble() == 100.25);
+  }
+  // Both clients got the same 50 ticks; the compressed copies are smaller on the wire.
+  const auto sent = test::metric_value(fx.get("/metrics").body, "tickstream_edge_bytes_sent_total") - sent_before;
+  INFO("bytes sent for 2 x 50 ticks: " << sent);
+  CHECK(sent < 2 * 50 * 200 * 0.85);
+
+  // A compressed message that inflates past --max-message-bytes: 1009, and the others go on.
+  net::io_context ioc;
+  auto s = raw_connect(ioc, fx.edge->port());
+  net::write(s, net::buffer(std::string("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                                        "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n")));
+  net::streambuf head;
+  net::read_until(s, head, "\r\n\r\n");
+  const std::string response{net::buffers_begin(head.data()), net::buffers_end(head.data())};
+  CHECK(response.find("Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; "
+                      "client_no_context_takeover") != std::string::npos);
+  edge::message_deflater d;
+  std::string bomb;
+  d.compress(std::string(1 << 20, ' '), bomb);  // 1 MiB of spaces, a kilobyte or so compressed
+  auto frame = bench::make_client_frame(bench::ws_frame_reader::opcode::text, bomb, 0x5a5a5a5a);
+  frame[0] = static_cast<char>(0xC1);  // FIN, RSV1: compressed
+  net::write(s, net::buffer(frame));
+  CHECK(read_to_end(s).find(std::string("\x03\xf1", 2)) != std::string::npos);  // 1009
+  REQUIRE(plain.value()->send(R"({"type":"ping","id":2})"));
+  std::optional<std::string> pong;
+  while ((pong = plain.value()->next(2s)) && test::type_of(*pong) != "pong") {
+  }
+  CHECK(pong);
 }

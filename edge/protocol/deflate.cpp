@@ -1,0 +1,117 @@
+#include "edge/protocol/deflate.hpp"
+
+#include <array>
+#include <charconv>
+
+namespace tickstream::edge {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// One offer's parameters ("permessage-deflate; a; b=15"): acceptable to us?
+bool acceptable(std::string_view offer) {
+  bool first = true;
+  while (!offer.empty()) {
+    const auto semi = offer.find(';');
+    auto part = trim(offer.substr(0, semi));
+    offer = semi == std::string_view::npos ? std::string_view{} : offer.substr(semi + 1);
+    if (first) {
+      if (part != "permessage-deflate") return false;
+      first = false;
+      continue;
+    }
+    const auto eq = part.find('=');
+    const auto name = trim(part.substr(0, eq));
+    auto value = eq == std::string_view::npos ? std::string_view{} : trim(part.substr(eq + 1));
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+    if (name == "server_no_context_takeover" || name == "client_no_context_takeover") {
+      if (!value.empty()) return false;
+    } else if (name == "client_max_window_bits") {
+      // The client may use a smaller window; we inflate with the largest, which reads any.
+      int bits = 0;
+      const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), bits);
+      if (!value.empty() && (ec != std::errc{} || end != value.data() + value.size() || bits < 8 || bits > 15)) {
+        return false;
+      }
+    } else if (name == "server_max_window_bits") {
+      // We compress with a 2^15 window; a client asking for less is not served compression.
+      if (value != "15") return false;
+    } else {
+      return false;  // an unknown parameter makes the offer unacceptable (§5)
+    }
+  }
+  return !first;
+}
+
+}  // namespace
+
+std::optional<std::string> negotiate_permessage_deflate(std::string_view offers) {
+  // Offers are comma-separated, in the client's order of preference; take the first we can.
+  while (!offers.empty()) {
+    const auto comma = offers.find(',');
+    const auto offer = trim(offers.substr(0, comma));
+    offers = comma == std::string_view::npos ? std::string_view{} : offers.substr(comma + 1);
+    if (acceptable(offer)) return std::string("permessage-deflate; server_no_context_takeover; client_no_context_takeover");
+  }
+  return std::nullopt;
+}
+
+message_deflater::message_deflater(int level) {
+  // Raw deflate (negative window bits), a 2^15 window, memLevel 8: zlib's defaults, so ratios are
+  // what clients expect; each message starts from a reset stream (no context takeover).
+  deflateInit2(&z_, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
+}
+
+message_deflater::~message_deflater() { deflateEnd(&z_); }
+
+void message_deflater::compress(std::string_view payload, std::string& out) {
+  deflateReset(&z_);
+  const auto start = out.size();
+  out.resize(start + deflateBound(&z_, payload.size()) + 8);
+  z_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(payload.data()));
+  z_.avail_in = static_cast<uInt>(payload.size());
+  z_.next_out = reinterpret_cast<Bytef*>(out.data() + start);
+  z_.avail_out = static_cast<uInt>(out.size() - start);
+  deflate(&z_, Z_SYNC_FLUSH);
+  auto n = out.size() - start - z_.avail_out;
+  // A sync flush ends with an empty stored block, 00 00 ff ff, which the receiver adds back.
+  if (n >= 4) n -= 4;
+  out.resize(start + n);
+}
+
+message_inflater::message_inflater() { inflateInit2(&z_, -15); }
+
+message_inflater::~message_inflater() { inflateEnd(&z_); }
+
+common::result<std::string> message_inflater::inflate(std::string_view compressed, std::size_t max_bytes) {
+  inflateReset(&z_);
+  static constexpr std::array<unsigned char, 4> tail{0x00, 0x00, 0xff, 0xff};
+  std::string out;
+  std::array<char, 16 * 1024> chunk{};
+  for (int part = 0; part < 2; ++part) {
+    const auto in = part == 0 ? compressed : std::string_view(reinterpret_cast<const char*>(tail.data()), tail.size());
+    z_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+    z_.avail_in = static_cast<uInt>(in.size());
+    while (z_.avail_in > 0) {
+      z_.next_out = reinterpret_cast<Bytef*>(chunk.data());
+      z_.avail_out = static_cast<uInt>(chunk.size());
+      const int rc = ::inflate(&z_, Z_SYNC_FLUSH);
+      if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
+        return common::error{"invalid_deflate", "the message is not valid deflate data"};
+      }
+      const auto produced = chunk.size() - z_.avail_out;
+      if (out.size() + produced > max_bytes) {
+        return common::error{"too_big", "the message inflates past the size limit"};
+      }
+      out.append(chunk.data(), produced);
+      if (rc == Z_STREAM_END || (rc == Z_BUF_ERROR && produced == 0)) break;
+    }
+  }
+  return out;
+}
+
+}  // namespace tickstream::edge

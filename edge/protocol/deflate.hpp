@@ -1,0 +1,57 @@
+#pragma once
+// permessage-deflate (RFC 7692) for the edge: the negotiation, and compressing and inflating one
+// message at a time. The edge always asks for no context takeover in both directions, so every
+// message is compressed on its own: a tick is compressed once and the same bytes go to every
+// client that negotiated compression, and no connection keeps a compression state (about 300 KB
+// each with zlib's defaults).
+//
+// Threading: a codec object is used by one thread (one per worker); negotiation is pure.
+
+#include <zlib.h>
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/result.hpp"
+
+namespace tickstream::edge {
+
+// What a client's Sec-WebSocket-Extensions offer leads to: the response header's value, or
+// nullopt when no acceptable permessage-deflate offer is in it (the connection goes uncompressed).
+std::optional<std::string> negotiate_permessage_deflate(std::string_view offers);
+
+// Compresses messages for sending: raw deflate, each message alone, the trailing empty block
+// removed as RFC 7692 §7.2.1 says.
+class message_deflater {
+ public:
+  explicit message_deflater(int level = Z_DEFAULT_COMPRESSION);
+  ~message_deflater();
+  message_deflater(const message_deflater&) = delete;
+  message_deflater& operator=(const message_deflater&) = delete;
+
+  // Appends the compressed form of payload to out.
+  void compress(std::string_view payload, std::string& out);
+
+ private:
+  z_stream z_{};
+};
+
+// Inflates received messages, each alone (the client was told client_no_context_takeover),
+// refusing to produce more than max_bytes (a decompression bomb).
+class message_inflater {
+ public:
+  message_inflater();
+  ~message_inflater();
+  message_inflater(const message_inflater&) = delete;
+  message_inflater& operator=(const message_inflater&) = delete;
+
+  // The message, or "too_big" (over max_bytes inflated) or "invalid_deflate".
+  common::result<std::string> inflate(std::string_view compressed, std::size_t max_bytes);
+
+ private:
+  z_stream z_{};
+};
+
+}  // namespace tickstream::edge

@@ -1,0 +1,122 @@
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "bench/ws_frame_reader.hpp"
+#include "edge/protocol/deflate.hpp"
+#include "edge/protocol/frame.hpp"
+#include "edge/protocol/ws_codec.hpp"
+
+using namespace tickstream::edge;
+
+namespace {
+
+const std::string tick_json =
+    R"({"type":"price_update","symbol":"AAPL","price":270.26,"bid":270.25,"ask":270.26,"bid_size":200,)"
+    R"("ask_size":700,"size":100,"volume":315846,"change":1.79,"change_percent":0.67,)"
+    R"("timestamp":"2026-11-20T14:30:00.055629Z","recv_us":1795185000064264,"source":"sample"})";
+
+// A masked client frame with the given first byte (FIN, RSV bits, opcode).
+std::string client_frame(std::uint8_t first_byte, std::string_view payload) {
+  auto f = tickstream::bench::make_client_frame(tickstream::bench::ws_frame_reader::opcode::text, payload, 0x1a2b3c4d);
+  f[0] = static_cast<char>(first_byte);
+  return f;
+}
+
+}  // namespace
+
+TEST_CASE("permessage-deflate: offers are accepted with no context takeover, or declined", "[deflate]") {
+  const std::string agreed = "permessage-deflate; server_no_context_takeover; client_no_context_takeover";
+  CHECK(negotiate_permessage_deflate("permessage-deflate") == agreed);
+  CHECK(negotiate_permessage_deflate("permessage-deflate; client_max_window_bits") == agreed);  // Chromium's offer
+  CHECK(negotiate_permessage_deflate("permessage-deflate; client_max_window_bits=10; server_no_context_takeover") ==
+        agreed);
+  CHECK(negotiate_permessage_deflate("x-webkit-deflate-frame, permessage-deflate") == agreed);
+  CHECK_FALSE(negotiate_permessage_deflate(""));
+  CHECK_FALSE(negotiate_permessage_deflate("x-webkit-deflate-frame"));
+  CHECK_FALSE(negotiate_permessage_deflate("permessage-deflate; server_max_window_bits=10"));  // we use 15
+  CHECK_FALSE(negotiate_permessage_deflate("permessage-deflate; client_max_window_bits=16"));
+  CHECK_FALSE(negotiate_permessage_deflate("permessage-deflate; mystery"));
+  CHECK(negotiate_permessage_deflate("permessage-deflate; mystery, permessage-deflate") == agreed);
+}
+
+TEST_CASE("permessage-deflate: a message compresses and inflates back, and a bomb is refused", "[deflate]") {
+  message_deflater d;
+  message_inflater i;
+  std::string packed;
+  d.compress(tick_json, packed);
+  CHECK(packed.size() < tick_json.size());
+  auto back = i.inflate(packed, 1 << 20);
+  REQUIRE(back);
+  CHECK(back.value() == tick_json);
+  // Each message alone: the same input gives the same bytes however often, and inflates alone.
+  std::string again;
+  d.compress(tick_json, again);
+  CHECK(again == packed);
+  CHECK(i.inflate(again, 1 << 20).value() == tick_json);
+  // 1 MiB of zeros compresses to about a kilobyte: refused once it passes the limit inflating.
+  std::string bomb;
+  d.compress(std::string(1 << 20, '\0'), bomb);
+  CHECK(bomb.size() < 2000);
+  const auto refused = i.inflate(bomb, 64 * 1024);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.err().code == "too_big");
+  CHECK(i.inflate("\xff\xff\xff garbage", 1 << 20).err().code == "invalid_deflate");
+  CHECK(i.inflate(packed, 1 << 20).value() == tick_json);  // the inflater is fine after a failure
+}
+
+TEST_CASE("permessage-deflate: a frame is compressed once and shared, small and control frames stay plain",
+          "[deflate]") {
+  const auto f = make_text_frame(frame_kind::tick, "AAPL", tick_json);
+  const auto& a = f->wire_for(true, 64);
+  const auto& b = f->wire_for(true, 64);
+  CHECK(&a == &b);  // the same bytes for every client
+  CHECK((static_cast<std::uint8_t>(a[0]) & 0x40) != 0);  // RSV1
+  CHECK(a.size() < f->wire.size());
+  CHECK(&f->wire_for(false, 64) == &f->wire);
+  CHECK(&f->wire_for(true, 4096) == &f->wire);  // under the threshold
+  const auto ping = make_control_frame(ws_opcode::ping, std::string(100, 'p'));
+  CHECK(&ping->wire_for(true, 0) == &ping->wire);
+  // What a client receives inflates back to the message.
+  message_inflater i;
+  const auto header = static_cast<std::size_t>(a.size() < 126 + 2 ? 2 : 4);
+  CHECK(i.inflate(std::string_view(a).substr(header), 1 << 20).value() == tick_json);
+}
+
+TEST_CASE("the client parser takes compressed messages only once negotiated, whole or fragmented", "[deflate][ws]") {
+  message_deflater d;
+  std::string packed;
+  d.compress(R"({"type":"ping","id":1})", packed);
+  const auto whole = client_frame(0xC1, packed);  // FIN, RSV1, text
+  const auto halves = client_frame(0x41, packed.substr(0, 5)) + client_frame(0x80, packed.substr(5));
+  for (const auto& input : {whole, halves}) {
+    for (std::size_t cut = 0; cut <= input.size(); ++cut) {
+      client_frame_parser p(4096);
+      p.accept_compressed();
+      std::vector<std::pair<std::string, bool>> got;
+      std::string buf = input.substr(0, cut);
+      client_frame_parser::status err{};
+      const auto on = [&](ws_opcode, std::string_view body, bool compressed) { got.emplace_back(body, compressed); };
+      buf.erase(0, p.parse(buf.data(), buf.size(), err, on));
+      buf += input.substr(cut);
+      buf.erase(0, p.parse(buf.data(), buf.size(), err, on));
+      REQUIRE(err == client_frame_parser::status::ok);
+      REQUIRE(got.size() == 1);
+      CHECK(got[0].second);
+      CHECK(message_inflater().inflate(got[0].first, 4096).value() == R"({"type":"ping","id":1})");
+    }
+  }
+  client_frame_parser::status err{};
+  const auto refuse = [&](const std::string& input, bool negotiated) {
+    client_frame_parser p(4096);
+    if (negotiated) p.accept_compressed();
+    std::string buf = input;
+    p.parse(buf.data(), buf.size(), err, [](ws_opcode, std::string_view, bool) {});
+    return err == client_frame_parser::status::protocol_error;
+  };
+  CHECK(refuse(whole, false));                               // RSV1 without the extension
+  CHECK(refuse(client_frame(0xC9, "ping"), true));           // compressed control frame
+  CHECK(refuse(client_frame(0x41, "a") + client_frame(0xC0, "b"), true));  // RSV1 on a continuation
+  CHECK(refuse(client_frame(0xA1, "rsv2"), true));           // RSV2 is never ours
+}
