@@ -87,6 +87,8 @@ app::app(app_config config, auth_config auth)
   services_.quota = &quota_;
   services_.connect_limiter = &connect_limiter_;
   services_.proxy_protocol = config_.proxy_protocol;
+  services_.deflate = config_.permessage_deflate;
+  services_.deflate_threshold = static_cast<std::size_t>(config_.deflate_threshold_bytes);
   services_.trusted_proxies = split_list(config_.trusted_proxies);
   services_.max_channels = static_cast<std::size_t>(config_.max_channels);
   // Less the edge's own source-status channel, so the bound counts what clients made it hold.
@@ -254,12 +256,18 @@ void app::send_probe() {
 void app::return_memory() {
   // After many connections or subscriptions went away, give the freed heap back to the system:
   // glibc keeps freed memory in its arenas, so an edge would otherwise stay at its peak size.
+  // Redis channels count too: they are released a linger after their last subscriber left, so
+  // after a drop the trim is repeated on the next probes, until what lingered has gone as well.
   std::size_t subscriptions = 0;
   for (const auto& w : workers_) subscriptions += w->subscription_total();
-  const auto held = connection_count() + subscriptions;
+  const auto held = connection_count() + subscriptions + redis_.channel_count();
   if (held + held / 10 + 1000 < peak_held_) {
-    ::malloc_trim(0);
+    trims_left_ = 1 + static_cast<int>(config_.unsubscribe_linger_ms / config_.probe_interval_ms) + 1;
     peak_held_ = held;
+  }
+  if (trims_left_ > 0) {
+    ::malloc_trim(0);
+    --trims_left_;
   }
   peak_held_ = std::max(peak_held_, held);
 }

@@ -73,7 +73,8 @@ class app {
   std::optional<boost::asio::steady_timer> probe_timer_;
   void send_probe();
   void return_memory();
-  std::size_t peak_held_ = 0;  // connections plus subscriptions since the last trim (worker 0 only)
+  std::size_t peak_held_ = 0;  // connections, subscriptions and channels since the last trim (worker 0 only)
+  int trims_left_ = 0;         // probes that still trim after a drop (worker 0 only)
   bool ready(std::string& why) const;
   std::string admin_stats() const;
 };
