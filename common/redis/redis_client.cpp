@@ -4,14 +4,13 @@
 #include <hiredis/hiredis.h>
 #include <uv.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cassert>
-#include <algorithm>
 #include <deque>
 #include <mutex>
 #include <random>
 #include <thread>
-#include <unordered_map>
 #include <utility>
 
 #include "common/log.hpp"
@@ -80,10 +79,12 @@ std::string_view reply_string(const redisReply* r) {
 struct redis_client::impl {
   // One unit of work handed to the Redis thread.
   struct op {
-    enum class kind { command, subscribe, unsubscribe, task } k;
+    enum class kind { command, subscribe, unsubscribe, pin, task } k;
     std::string data;  // formatted command, or channel name
     reply_handler done;
-    task fn;           // task body, or on_active for subscribe
+    task fn;                // task body
+    holder_id holder = 0;   // subscribe, unsubscribe
+    std::uint64_t tag = 0;  // subscribe
   };
 
   // A command between submission and reply; owned by the Redis thread.
@@ -91,14 +92,6 @@ struct redis_client::impl {
     std::string formatted;
     reply_handler done;
     int attempts = 0;
-  };
-
-  enum class channel_state { idle, subscribing, active, unsubscribing };
-  struct channel {
-    int refs = 0;
-    channel_state state = channel_state::idle;
-    std::uint64_t idle_since_ms = 0;  // loop time when refs last dropped to zero (linger)
-    std::vector<task> waiters;  // on_active handlers waiting for the SUBSCRIBE confirmation
   };
 
   struct connection {
@@ -128,9 +121,8 @@ struct redis_client::impl {
   connection cmd;
   connection sub;
   std::deque<pending_command*> backlog;
-  std::unordered_map<std::string, channel> channels;
-  // Channels without references waiting out the linger, oldest first: (name, idle_since_ms).
-  std::deque<std::pair<std::string, std::uint64_t>> lingering;
+  channel_table channels;
+  activation_handler on_activation;
   uv_timer_t linger_timer{};
   uv_check_t after_io{};  // runs opts.after_io after each poll phase
   std::mt19937_64 rng{std::random_device{}()};
@@ -140,8 +132,10 @@ struct redis_client::impl {
   std::atomic<bool> sub_up{false};
   std::atomic<std::uint64_t> reconnect_count{0};
   std::atomic<std::size_t> channel_gauge{0};
+  std::atomic<std::size_t> held_gauge{0};
 
-  impl(redis_options o, message_handler m) : opts(std::move(o)), on_message(std::move(m)) {
+  impl(redis_options o, message_handler m)
+      : opts(std::move(o)), on_message(std::move(m)), channels(opts.control_channel, opts.unsubscribe_linger) {
     cmd.owner = this;
     cmd.role = "command";
     sub.owner = this;
@@ -196,8 +190,9 @@ struct redis_client::impl {
         }
         break;
       }
-      case op::kind::subscribe: add_ref(o.data, std::move(o.fn)); break;
-      case op::kind::unsubscribe: drop_ref(o.data); break;
+      case op::kind::subscribe: apply(channels.acquire(o.data, o.holder, o.tag)); break;
+      case op::kind::unsubscribe: apply(channels.release(o.data, o.holder, loop_time())); break;
+      case op::kind::pin: apply(channels.pin(o.data)); break;
       case op::kind::task:
         if (o.fn) o.fn();
         break;
@@ -246,71 +241,38 @@ struct redis_client::impl {
 
   // --- subscriptions ----------------------------------------------------------------------------
 
-  void add_ref(const std::string& name, task on_active) {
-    auto& ch = channels[name];
-    if (++ch.refs == 1) channel_gauge.fetch_add(1);
-    if (on_active) {
-      if (ch.state == channel_state::active) {
-        on_active();
-      } else {
-        ch.waiters.push_back(std::move(on_active));
-      }
+  std::chrono::milliseconds loop_time() { return std::chrono::milliseconds(uv_now(&loop)); }
+
+  // Carries out what the channel table decided: commands first, then the holders it tells.
+  void apply(channel_actions&& actions) {
+    for (const auto& name : actions.subscribe) {
+      redisAsyncCommand(sub.ctx, &impl::on_sub_reply, nullptr, "SUBSCRIBE %b", name.data(), name.size());
     }
-    if (ch.state == channel_state::idle && sub.up) send_subscribe(name, ch);
-    // subscribing: the confirmation will activate it; unsubscribing: the confirmation of the
-    // UNSUBSCRIBE re-subscribes, because hiredis 0.14 drops a channel's callback on that reply.
+    for (const auto& name : actions.unsubscribe) {
+      redisAsyncCommand(sub.ctx, &impl::on_sub_reply, nullptr, "UNSUBSCRIBE %b", name.data(), name.size());
+    }
+    channel_gauge.store(channels.referenced_count());
+    held_gauge.store(channels.held_count());
+    if (on_activation) {
+      for (const auto& a : actions.activations) on_activation(a);
+    }
+    arm_linger_timer();
   }
 
-  void drop_ref(const std::string& name) {
-    const auto it = channels.find(name);
-    assert(it != channels.end() && it->second.refs > 0 && "unsubscribe without subscribe");
-    if (it == channels.end() || it->second.refs <= 0) return;
-    auto& ch = it->second;
-    if (--ch.refs > 0) return;
-    channel_gauge.fetch_sub(1);
-    ch.waiters.clear();
-    if (ch.state == channel_state::active) {
-      if (opts.unsubscribe_linger.count() > 0) {
-        ch.idle_since_ms = uv_now(&loop);
-        lingering.emplace_back(name, ch.idle_since_ms);
-        if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&linger_timer))) {
-          const auto period = static_cast<std::uint64_t>(std::max<long long>(10, opts.unsubscribe_linger.count() / 4));
-          uv_timer_start(&linger_timer, &impl::on_linger_timer, period, period);
-        }
-      } else {
-        send_unsubscribe(name, ch);
-      }
-    } else if (ch.state == channel_state::idle) {
-      channels.erase(it);
-    }
+  // The linger timer runs while a channel lingers, set for the earliest end of a linger (later
+  // ones always end later: the linger is the same for every channel).
+  void arm_linger_timer() {
+    if (shut_down || uv_is_active(reinterpret_cast<uv_handle_t*>(&linger_timer))) return;
+    const auto due = channels.next_expiry();
+    if (!due) return;
+    const auto now = loop_time();
+    const auto delay = *due > now ? static_cast<std::uint64_t>((*due - now).count()) : 0;
+    uv_timer_start(&linger_timer, &impl::on_linger_timer, delay, 0);
   }
 
-  // Unsubscribes the channels whose linger has passed and that nobody took up again meanwhile.
   static void on_linger_timer(uv_timer_t* t) {
     auto* self = static_cast<impl*>(t->data);
-    const auto now = uv_now(&self->loop);
-    const auto linger = static_cast<std::uint64_t>(self->opts.unsubscribe_linger.count());
-    while (!self->lingering.empty() && self->lingering.front().second + linger <= now) {
-      const auto [name, since] = std::move(self->lingering.front());
-      self->lingering.pop_front();
-      const auto it = self->channels.find(name);
-      if (it == self->channels.end()) continue;
-      auto& ch = it->second;
-      if (ch.refs == 0 && ch.state == channel_state::active && ch.idle_since_ms == since && self->sub.up) {
-        self->send_unsubscribe(name, ch);
-      }
-    }
-    if (self->lingering.empty()) uv_timer_stop(t);
-  }
-
-  void send_subscribe(const std::string& name, channel& ch) {
-    ch.state = channel_state::subscribing;
-    redisAsyncCommand(sub.ctx, &impl::on_sub_reply, nullptr, "SUBSCRIBE %b", name.data(), name.size());
-  }
-
-  void send_unsubscribe(const std::string& name, channel& ch) {
-    ch.state = channel_state::unsubscribing;
-    redisAsyncCommand(sub.ctx, &impl::on_sub_reply, nullptr, "UNSUBSCRIBE %b", name.data(), name.size());
+    self->apply(self->channels.expire(self->loop_time()));
   }
 
   static void on_sub_reply(redisAsyncContext* ac, void* r, void* /*privdata*/) {
@@ -323,33 +285,9 @@ struct redis_client::impl {
     if (kind == "message") {
       if (self->on_message) self->on_message(name, reply_string(reply->element[2]));
     } else if (kind == "subscribe") {
-      self->on_subscribed(name);
+      self->apply(self->channels.subscribed(name));
     } else if (kind == "unsubscribe") {
-      self->on_unsubscribed(name);
-    }
-  }
-
-  void on_subscribed(std::string_view name) {
-    const auto it = channels.find(std::string(name));
-    if (it == channels.end() || it->second.state != channel_state::subscribing) return;
-    auto& ch = it->second;
-    if (ch.refs == 0) {
-      send_unsubscribe(it->first, ch);
-      return;
-    }
-    ch.state = channel_state::active;
-    auto waiters = std::move(ch.waiters);
-    ch.waiters.clear();
-    for (auto& w : waiters) w();
-  }
-
-  void on_unsubscribed(std::string_view name) {
-    const auto it = channels.find(std::string(name));
-    if (it == channels.end() || it->second.state != channel_state::unsubscribing) return;
-    if (it->second.refs > 0) {
-      send_subscribe(it->first, it->second);
-    } else {
-      channels.erase(it);
+      self->apply(self->channels.unsubscribed(name));
     }
   }
 
@@ -416,11 +354,7 @@ struct redis_client::impl {
       for (auto* pc : pending) self->send(pc);
     } else {
       self->sub_up.store(true);
-      const auto& ctl = self->opts.control_channel;
-      redisAsyncCommand(c.ctx, &impl::on_sub_reply, nullptr, "SUBSCRIBE %b", ctl.data(), ctl.size());
-      for (auto& [name, ch] : self->channels) {
-        if (ch.refs > 0) self->send_subscribe(name, ch);
-      }
+      self->apply(self->channels.connected());
     }
   }
 
@@ -446,14 +380,8 @@ struct redis_client::impl {
     log_warn("redis disconnected", {{"client", self->opts.name}, {"conn", c.role},
                                     {"reason", status == REDIS_OK ? "closed" : ac->errstr}});
     if (&c == &self->sub) {
-      for (auto it = self->channels.begin(); it != self->channels.end();) {
-        if (it->second.refs > 0) {
-          it->second.state = channel_state::idle;
-          ++it;
-        } else {
-          it = self->channels.erase(it);
-        }
-      }
+      self->channels.disconnected();
+      uv_timer_stop(&self->linger_timer);  // nothing lingers without a connection
     }
     self->schedule_reconnect(c);
   }
@@ -557,19 +485,37 @@ void redis_client::command(std::vector<std::string> args, reply_handler done) {
   impl_->enqueue({impl::op::kind::command, format_redis_command(args), std::move(done), {}});
 }
 
-void redis_client::subscribe(std::string channel, task on_active) {
-  impl_->enqueue({impl::op::kind::subscribe, std::move(channel), {}, std::move(on_active)});
+void redis_client::subscribe(std::string channel, holder_id holder, std::uint64_t tag) {
+  impl::op o{impl::op::kind::subscribe, std::move(channel), {}, {}};
+  o.holder = holder;
+  o.tag = tag;
+  impl_->enqueue(std::move(o));
 }
 
-void redis_client::unsubscribe(std::string channel) {
-  impl_->enqueue({impl::op::kind::unsubscribe, std::move(channel), {}, {}});
+void redis_client::unsubscribe(std::string channel, holder_id holder) {
+  impl::op o{impl::op::kind::unsubscribe, std::move(channel), {}, {}};
+  o.holder = holder;
+  impl_->enqueue(std::move(o));
 }
+
+void redis_client::subscribe(std::string channel) { impl_->enqueue({impl::op::kind::pin, std::move(channel), {}, {}}); }
 
 void redis_client::post(task fn) { impl_->enqueue({impl::op::kind::task, {}, {}, std::move(fn)}); }
+
+void redis_client::set_activation_handler(activation_handler on_active) {
+  assert(!impl_->started.load() && "set the activation handler before start()");
+  impl_->on_activation = std::move(on_active);
+}
 
 bool redis_client::command_connected() const noexcept { return impl_->cmd_up.load(); }
 bool redis_client::subscriber_connected() const noexcept { return impl_->sub_up.load(); }
 std::uint64_t redis_client::reconnects() const noexcept { return impl_->reconnect_count.load(); }
 std::size_t redis_client::channel_count() const noexcept { return impl_->channel_gauge.load(); }
+std::size_t redis_client::held_channel_count() const noexcept { return impl_->held_gauge.load(); }
+
+std::span<const channel_holder> redis_client::holders(std::string_view channel) const {
+  assert(std::this_thread::get_id() == impl_->loop_thread_id && "holders() off the Redis thread");
+  return impl_->channels.holders(channel);
+}
 
 }  // namespace tickstream::common

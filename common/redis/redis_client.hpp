@@ -4,20 +4,24 @@
 // Other threads hand work to it through a mutex-guarded queue and a uv_async_t wake-up; everything
 // queued between two wake-ups is written as one pipeline. There are two connections: one for
 // commands, and (when enabled) one in subscribed mode for pub/sub. Both reconnect with exponential
-// backoff and jitter; after a reconnect every channel with a live reference is subscribed again,
-// and commands whose connection dropped before a reply are re-sent (at-least-once delivery).
+// backoff and jitter; after a reconnect every channel held is subscribed again (the channel_table
+// keeps the rules), and commands whose connection dropped before a reply are re-sent
+// (at-least-once delivery).
 //
-// Threading: every public member is thread-safe. Callbacks (replies, messages, on_active, tasks)
-// run on the Redis thread and must be quick: they must never block or do client I/O there.
+// Threading: every public member is thread-safe except holders(). Callbacks (replies, messages,
+// activations, tasks) run on the Redis thread and must be quick: they must never block or do
+// client I/O there.
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/redis/channel_table.hpp"
 #include "common/result.hpp"
 
 namespace tickstream::common {
@@ -67,12 +71,16 @@ class redis_client {
   using reply_handler = std::function<void(result<redis_reply>)>;
   using message_handler = std::function<void(std::string_view channel, std::string_view payload)>;
   using task = std::function<void()>;
+  // Redis confirmed a channel for one of its holders (again after each reconnect).
+  using activation_handler = std::function<void(const channel_activation&)>;
 
   redis_client(redis_options options, message_handler on_message = {});
   ~redis_client();
   redis_client(const redis_client&) = delete;
   redis_client& operator=(const redis_client&) = delete;
 
+  // Where activations go; set before start().
+  void set_activation_handler(activation_handler on_active);
   // Starts the thread and the first connection attempts. Call once.
   void start();
   // Stops the thread. Commands without a reply yet complete with "shutting_down". Idempotent.
@@ -81,19 +89,27 @@ class redis_client {
 
   // Queues one command ("PUBLISH", channel, payload...). done, if set, runs on the Redis thread.
   void command(std::vector<std::string> args, reply_handler done = {});
-  // Adds a reference to a channel; the first reference subscribes. on_active, if set, runs on the
-  // Redis thread once Redis has confirmed the subscription (at once if it already has).
-  void subscribe(std::string channel, task on_active = {});
-  // Drops a reference; the last one unsubscribes.
-  void unsubscribe(std::string channel);
+  // holder takes a reference to channel (at most one per holder; the first subscribes). The
+  // activation handler hears (channel, holder, tag) once Redis has confirmed, at once if it
+  // already has, and again after every reconnect.
+  void subscribe(std::string channel, holder_id holder, std::uint64_t tag = 0);
+  // holder drops its reference; the last one unsubscribes (after unsubscribe_linger).
+  void unsubscribe(std::string channel, holder_id holder);
+  // channel stays subscribed for the client's whole life, like the control channel; nobody is told.
+  void subscribe(std::string channel);
   // Runs fn on the Redis thread, in order with the other queued work.
   void post(task fn);
 
   bool command_connected() const noexcept;
   bool subscriber_connected() const noexcept;
   std::uint64_t reconnects() const noexcept;
-  // Number of channels with at least one reference (includes none of the control channel).
+  // Number of channels held or subscribed for good (the control channel not included).
   std::size_t channel_count() const noexcept;
+  // Number of channels with at least one holder.
+  std::size_t held_channel_count() const noexcept;
+  // The holders of channel right now. Redis thread only (a message or activation handler); the
+  // span is valid until the handler returns.
+  std::span<const channel_holder> holders(std::string_view channel) const;
 
  private:
   struct impl;

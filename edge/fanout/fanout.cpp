@@ -1,28 +1,28 @@
 #include "edge/fanout/fanout.hpp"
 
-#include <algorithm>
+#include <cassert>
 #include <optional>
 #include <utility>
 
 #include "common/event_codec.hpp"
+#include "common/json_reader.hpp"
 #include "common/log.hpp"
 #include "common/symbol.hpp"
 #include "common/user_keys.hpp"
-#include "common/json_reader.hpp"
 #include "edge/portfolio/private_frame.hpp"
-#include "edge/fanout/worker.hpp"
 
 namespace tickstream::edge {
 
 fanout::fanout(edge_metrics& metrics, std::string control_channel)
     : metrics_(metrics), control_channel_(std::move(control_channel)) {}
 
-void fanout::attach(common::redis_client& redis, std::vector<worker*> workers,
+void fanout::attach(common::redis_client& redis, std::vector<fanout_target*> workers,
                     std::function<void(std::string_view)> on_control) {
   redis_ = &redis;
   on_control_ = std::move(on_control);
   workers_ = std::move(workers);
   gathered_.resize(workers_.size());
+  redis.set_activation_handler([this](const common::channel_activation& a) { on_activation(a); });
 }
 
 namespace {
@@ -39,35 +39,30 @@ std::optional<std::string_view> user_of_channel(std::string_view channel) noexce
   return channel.substr(prefix.size(), channel.size() - prefix.size() - 1);
 }
 
-}  // namespace
-
-void fanout::acquire(const std::string& symbol, std::size_t worker_id, std::uint64_t generation) {
-  redis_->post([this, symbol, worker_id, generation] {
-    auto channel = channel_of(symbol);
-    auto& route = routes_[channel];
-    route.push_back(worker_id);
-    metrics_.redis_channels.Set(static_cast<double>(routes_.size()));
-    // The route exists before the subscription can confirm, so no message after the
-    // confirmation can miss this worker.
-    redis_->subscribe(std::move(channel), [this, symbol, worker_id, generation] {
-      workers_[worker_id]->post_activate(symbol, generation);
-    });
-  });
+// The worker route of a channel a worker holds (the inverse of channel_of).
+std::string route_of(std::string_view channel) {
+  if (const auto user = user_of_channel(channel)) return user_route(*user);
+  const auto symbol = common::symbol_of_market_channel(channel);
+  assert(symbol && "workers hold only market and user channels");
+  return std::string(symbol.value_or(channel));
 }
 
-void fanout::release(const std::string& symbol, std::size_t worker_id) {
-  redis_->post([this, symbol, worker_id] {
-    auto channel = channel_of(symbol);
-    const auto it = routes_.find(channel);
-    if (it == routes_.end()) return;
-    auto& route = it->second;
-    const auto pos = std::find(route.begin(), route.end(), worker_id);
-    if (pos == route.end()) return;
-    route.erase(pos);
-    if (route.empty()) routes_.erase(it);
-    metrics_.redis_channels.Set(static_cast<double>(routes_.size()));
-    redis_->unsubscribe(std::move(channel));
-  });
+}  // namespace
+
+void fanout::acquire(const std::string& route, std::size_t worker_id, std::uint64_t generation) {
+  // The worker is a holder before the subscription can confirm, so no message after the
+  // confirmation can miss it.
+  redis_->subscribe(channel_of(route), worker_id, generation);
+}
+
+void fanout::release(const std::string& route, std::size_t worker_id) {
+  redis_->unsubscribe(channel_of(route), worker_id);
+}
+
+void fanout::on_activation(const common::channel_activation& a) {
+  assert(a.holder < workers_.size() && "holders are worker ids");
+  if (a.holder >= workers_.size()) return;
+  workers_[a.holder]->post_activate(route_of(a.channel), a.tag);
 }
 
 void fanout::on_message(std::string_view channel, std::string_view payload) {
@@ -77,8 +72,8 @@ void fanout::on_message(std::string_view channel, std::string_view payload) {
   }
   if (channel == source_status_channel) return on_source_status(payload);
   metrics_.redis_messages.Increment();
-  const auto route = routes_.find(channel);
-  if (route == routes_.end()) return;  // arrived after the last worker let go of the channel
+  const auto holders = redis_->holders(channel);
+  if (holders.empty()) return;  // arrived after the last worker let go of the channel
 
   // Serialize once, share the bytes: ingest's canonical encoding is forwarded unchanged.
   frame_ptr f;
@@ -87,8 +82,11 @@ void fanout::on_message(std::string_view channel, std::string_view payload) {
     // A user's channel carries only that user's private events: anything else is dropped, so a
     // misrouted event can never reach another user's connections.
     auto decoded = decode_private_frame(payload, *user);
-    if (decoded) f = std::move(decoded).value();
-    else problem = std::move(decoded).err();
+    if (decoded) {
+      f = std::move(decoded).value();
+    } else {
+      problem = std::move(decoded).err();
+    }
   } else if (auto decoded = common::decode_event(payload); !decoded) {
     problem = std::move(decoded).err();
   } else if (const auto* tick = std::get_if<common::price_update>(&decoded.value());
@@ -103,16 +101,18 @@ void fanout::on_message(std::string_view channel, std::string_view payload) {
     f = std::move(t);
   }
   if (!f) return drop(channel, problem, payload);
-  for (const auto id : route->second) gathered_[id].push_back(f);
+  for (const auto& h : holders) gathered_[h.id].push_back(f);
 }
 
 void fanout::drop(std::string_view channel, const common::error& problem, std::string_view payload) {
   metrics_.upstream_invalid(problem.code);
   // Bounded logging: a flood of bad messages must not become a flood of log lines.
   if (++invalid_seen_ <= 20 || invalid_seen_ % 1000 == 0) {
-    common::log_warn("dropping unusable message from Redis",
-                     {{"channel", channel}, {"reason", problem.code}, {"detail", problem.message},
-                      {"excerpt", common::excerpt(payload)}, {"seen", invalid_seen_}});
+    common::log_warn("dropping unusable message from Redis", {{"channel", channel},
+                                                              {"reason", problem.code},
+                                                              {"detail", problem.message},
+                                                              {"excerpt", common::excerpt(payload)},
+                                                              {"seen", invalid_seen_}});
   }
 }
 
@@ -133,6 +133,8 @@ void fanout::on_source_status(std::string_view payload) {
 }
 
 void fanout::flush() {
+  // The channels held by workers: kept by the channel table, published here once per round.
+  metrics_.redis_channels.Set(static_cast<double>(redis_->held_channel_count()));
   // One post (one wake-up of the worker thread) per worker per round, however many messages.
   for (std::size_t id = 0; id < gathered_.size(); ++id) {
     if (!gathered_[id].empty()) workers_[id]->post_deliver(std::exchange(gathered_[id], {}));

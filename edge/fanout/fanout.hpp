@@ -1,44 +1,50 @@
 #pragma once
-// The edge's half of the Redis thread: which workers want which channel, and the fan-out of each
-// pub/sub message to them. A message is parsed and validated once, becomes one immutable frame,
-// and is posted once to each interested worker (which then writes it to its own sessions).
+// The edge's half of the Redis thread: the fan-out of each pub/sub message to the workers that
+// hold its channel. A message is parsed and validated once, becomes one immutable frame, and is
+// posted once per round to each interested worker (which then writes it to its own sessions).
+// Which workers hold which channel is kept in one place, redis_client's channel table: a worker
+// is a holder there (holder id = worker id, tag = the acquisition's generation).
 //
-// Threading: acquire()/release() may be called from any thread (they post to the Redis thread);
-// on_message() runs on the Redis thread; routes_ is touched only there.
+// Threading: acquire()/release() may be called from any thread (they queue to the Redis thread);
+// on_message(), flush() and the activations run on the Redis thread; gathered_ is touched only there.
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "common/redis/redis_client.hpp"
+#include "edge/fanout/fanout_target.hpp"
+#include "edge/fanout/route_registry.hpp"
 #include "edge/ops/edge_metrics.hpp"
 #include "edge/protocol/frame.hpp"
-#include "edge/fanout/subscription_index.hpp"
 
 namespace tickstream::edge {
-
-class worker;
 
 // Ingest publishes each live source's liveness here (ingest/app.cpp, source_status).
 inline constexpr std::string_view source_status_channel = "ts:sys";
 
-class fanout {
+class fanout final : public route_registry {
  public:
   fanout(edge_metrics& metrics, std::string control_channel);
 
-  // Wiring, before any traffic: the Redis client and the workers; on_control runs (on the Redis
-  // thread) for each message on the edge's own control channel (readiness probes).
-  void attach(common::redis_client& redis, std::vector<worker*> workers,
+  // Wiring, before redis is started: the Redis client, the workers (by worker id), and on_control,
+  // which runs (on the Redis thread) for each message on the edge's own control channel
+  // (readiness probes).
+  void attach(common::redis_client& redis, std::vector<fanout_target*> workers,
               std::function<void(std::string_view)> on_control = {});
+  // The same from the app's own worker pointers (any type derived from fanout_target).
+  template <class Worker>
+  void attach(common::redis_client& redis, const std::vector<Worker*>& workers,
+              std::function<void(std::string_view)> on_control = {}) {
+    attach(redis, std::vector<fanout_target*>(workers.begin(), workers.end()), std::move(on_control));
+  }
 
-  // Worker worker_id wants symbol's ticks; it is told through worker::post_activate() when Redis
-  // has confirmed. Each acquire() must be matched by one release().
-  void acquire(const std::string& symbol, std::size_t worker_id, std::uint64_t generation);
-  void release(const std::string& symbol, std::size_t worker_id);
+  // route_registry: the route's channel gets the worker as a holder.
+  void acquire(const std::string& route, std::size_t worker_id, std::uint64_t generation) override;
+  void release(const std::string& route, std::size_t worker_id) override;
 
   // The Redis client's message handler.
   void on_message(std::string_view channel, std::string_view payload);
@@ -46,6 +52,8 @@ class fanout {
   void flush();
 
  private:
+  // Redis confirmed a channel for a worker: the worker hears it with the route and generation.
+  void on_activation(const common::channel_activation& a);
   // A source_status heartbeat: handed to every worker, which tracks staleness itself.
   void on_source_status(std::string_view payload);
   // An unusable message: counted by reason and logged at a bounded rate, then dropped.
@@ -55,11 +63,11 @@ class fanout {
   const std::string control_channel_;
   common::redis_client* redis_ = nullptr;
   std::function<void(std::string_view)> on_control_;
-  std::vector<worker*> workers_;
-  // channel -> ids of the workers holding a reference (Redis thread only).
-  std::unordered_map<std::string, std::vector<std::size_t>, string_hash, std::equal_to<>> routes_;
-  std::size_t invalid_seen_ = 0;  // Redis thread only; bounds how often bad messages are logged
-  std::vector<std::vector<frame_ptr>> gathered_;  // per worker, since the last flush (Redis thread)
+  std::vector<fanout_target*> workers_;
+  // Redis thread only: how many bad messages were seen (bounds how often they are logged), and
+  // the frames gathered per worker since the last flush.
+  std::size_t invalid_seen_ = 0;
+  std::vector<std::vector<frame_ptr>> gathered_;
 };
 
 }  // namespace tickstream::edge

@@ -7,16 +7,16 @@
 
 #include "common/clock.hpp"
 #include "common/log.hpp"
-#include "edge/fanout/fanout.hpp"
 #include "edge/fanout/frame_sink.hpp"
 
 namespace tickstream::edge {
 
-worker::worker(std::size_t id, fanout& fan, std::chrono::milliseconds tick, std::chrono::milliseconds stale_after)
+worker::worker(std::size_t id, route_registry& routes, std::chrono::milliseconds tick,
+               std::chrono::milliseconds stale_after)
     : id_(id),
-      fan_(fan),
-      latency_({0.00025, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1,
-                0.15, 0.2, 0.3, 0.5, 0.75, 1, 2, 5, 10},
+      routes_(routes),
+      latency_({0.00025, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05,
+                0.075,   0.1,    0.15,  0.2,   0.3,   0.5,   0.75,   1,    2,     5,    10},
                true),
       batch_sizes_({1, 2, 5, 10, 20, 50, 100, 200, 500, 1000}, false),
       tick_(tick),
@@ -94,8 +94,8 @@ void worker::post_deliver(std::vector<frame_ptr> frames) {
   });
 }
 
-void worker::post_activate(std::string symbol, std::uint64_t generation) {
-  boost::asio::post(ioc_, [this, symbol = std::move(symbol), generation] { activate(symbol, generation); });
+void worker::post_activate(std::string route, std::uint64_t generation) {
+  boost::asio::post(ioc_, [this, route = std::move(route), generation] { activate(route, generation); });
 }
 
 void worker::post_source_status(std::string source, bool connected) {
@@ -167,7 +167,7 @@ void worker::subscribe(frame_sink* s, const std::string& symbol, std::function<v
   subscriptions_.store(index_.pair_count(), std::memory_order_relaxed);
   auto it = symbols_.find(symbol);
   if (it == symbols_.end()) it = symbols_.emplace(symbol, symbol_state{next_generation_++, false, {}, {}}).first;
-  if (first) fan_.acquire(symbol, id_, it->second.generation);
+  if (first) routes_.acquire(symbol, id_, it->second.generation);
   if (!on_active) return;
   if (it->second.active) {
     on_active();
@@ -205,7 +205,7 @@ void worker::release(const std::string& symbol) {
   // subscribe request is answered.
   auto waiters = std::move(it->second.waiters);
   symbols_.erase(it);
-  fan_.release(symbol, id_);
+  routes_.release(symbol, id_);
   for (auto& w : waiters) w.second();
 }
 

@@ -1,7 +1,10 @@
 #pragma once
 // One edge worker: an io_context on its own thread, the sessions pinned to it for life, and its
-// own subscription index. Threading: everything except context(), start(), stop(), join() and
-// post_*() runs on this worker's thread only, so none of it takes a lock.
+// own subscription index (route -> sessions: the session level of the reference counts; the
+// channel level is the Redis client's channel table, where this worker is one holder). It reaches
+// the fan-out only through route_registry and is reached only through fanout_target.
+// Threading: everything except context(), start(), stop(), join() and post_*() runs on this
+// worker's thread only, so none of it takes a lock.
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -20,20 +23,22 @@
 #include <utility>
 #include <vector>
 
-#include "edge/protocol/frame.hpp"
+#include "edge/fanout/fanout_target.hpp"
+#include "edge/fanout/route_registry.hpp"
 #include "edge/fanout/subscription_index.hpp"
 #include "edge/ops/worker_histogram.hpp"
+#include "edge/protocol/frame.hpp"
 
 namespace tickstream::edge {
 
-class fanout;
 class frame_sink;
 
-class worker {
+class worker final : public fanout_target {
  public:
-  // tick: how often sessions are checked for heartbeats and timeouts; stale_after: a source
-  // without a good heartbeat for this long is stale.
-  worker(std::size_t id, fanout& fan, std::chrono::milliseconds tick,
+  // routes: where this worker takes and lets go of routes (the fan-out). tick: how often sessions
+  // are checked for heartbeats and timeouts; stale_after: a source without a good heartbeat for
+  // this long is stale.
+  worker(std::size_t id, route_registry& routes, std::chrono::milliseconds tick,
          std::chrono::milliseconds stale_after = std::chrono::seconds(30));
   ~worker();
   worker(const worker&) = delete;
@@ -48,13 +53,13 @@ class worker {
   void stop(std::chrono::milliseconds grace);
   void join();
 
-  // From the Redis thread: frames (in order) for the sessions subscribed to their keys.
-  void post_deliver(std::vector<frame_ptr> frames);
-  // From the Redis thread: Redis confirmed the subscription to symbol that this worker acquired
-  // as `generation` (a stale confirmation of an earlier acquisition is ignored).
-  void post_activate(std::string symbol, std::uint64_t generation);
-  // From the Redis thread: a source's heartbeat (ingest's source_status on ts:sys).
-  void post_source_status(std::string source, bool connected);
+  // fanout_target, from the Redis thread: frames for the sessions subscribed to their routes;
+  // Redis confirmed a route this worker acquired as `generation` (a stale confirmation of an
+  // earlier acquisition is ignored; a repeat after a reconnect makes a user's sessions check for
+  // a gap); a source's heartbeat.
+  void post_deliver(std::vector<frame_ptr> frames) override;
+  void post_activate(std::string route, std::uint64_t generation) override;
+  void post_source_status(std::string source, bool connected) override;
 
   // --- on this worker's thread --------------------------------------------------------------
   void add_session(frame_sink* s);
@@ -122,7 +127,7 @@ class worker {
   void notify_sources(const std::string& source, bool stale, std::int64_t since_us);
 
   const std::size_t id_;
-  fanout& fan_;
+  route_registry& routes_;
   subscription_index<frame_sink*> index_;
   std::unordered_map<std::string, symbol_state, string_hash, std::equal_to<>> symbols_;
   std::unordered_set<frame_sink*> sessions_;

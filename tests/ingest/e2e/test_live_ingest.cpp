@@ -35,9 +35,10 @@ TEST_CASE("live Finnhub ticks are published, captured, and replay to the same ti
     std::lock_guard lock(mu);
     ticks.push_back(std::get<common::price_update>(ev.value()));
   });
-  sub.start();
   std::atomic<bool> active{false};
-  sub.subscribe("ts:{md:AAPL}", [&] { active = true; });
+  sub.set_activation_handler([&](const common::channel_activation&) { active = true; });
+  sub.start();
+  sub.subscribe("ts:{md:AAPL}", 1);
   REQUIRE(wait_until([&] { return active.load(); }));
 
   test::fake_upstream upstream([](test::websocket::stream<test::tcp::socket>& ws, int) {

@@ -69,9 +69,10 @@ TEST_CASE("each private event gets the next seq, history, snapshot and one publi
     std::lock_guard lock(mu);
     published.emplace_back(payload);
   });
-  sub.start();
   std::atomic<bool> active{false};
-  sub.subscribe("ts:{u:u1}", [&] { active = true; });
+  sub.set_activation_handler([&](const common::channel_activation&) { active = true; });
+  sub.start();
+  sub.subscribe("ts:{u:u1}", 1);
   REQUIRE(wait_until([&] { return active.load(); }));
 
   common::redis_options po;

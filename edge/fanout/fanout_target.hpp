@@ -1,0 +1,27 @@
+#pragma once
+// What the fan-out needs from a worker: the three things it posts to it from the Redis thread.
+// A worker (worker) implements it; the fan-out holds one per worker id.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "edge/protocol/frame.hpp"
+
+namespace tickstream::edge {
+
+class fanout_target {
+ public:
+  // Frames (in order) for the sessions subscribed to their routes: one post per round of Redis I/O.
+  virtual void post_deliver(std::vector<frame_ptr> frames) = 0;
+  // Redis confirmed route, which this worker acquired as `generation` (a stale confirmation of an
+  // earlier acquisition is ignored; a repeated one follows a reconnect).
+  virtual void post_activate(std::string route, std::uint64_t generation) = 0;
+  // A source's heartbeat (ingest's source_status on ts:sys).
+  virtual void post_source_status(std::string source, bool connected) = 0;
+
+ protected:
+  ~fanout_target() = default;
+};
+
+}  // namespace tickstream::edge

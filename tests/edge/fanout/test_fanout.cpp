@@ -1,0 +1,195 @@
+// The fan-out and its workers against a real redis-server, without sockets to clients: routing by
+// the channel table's holders, confirmations per worker, and the re-confirmation after a reconnect
+// that makes a user's sessions check their stream for a gap.
+#include <catch2/catch.hpp>
+
+#include <boost/asio/post.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/event_codec.hpp"
+#include "common/redis/redis_client.hpp"
+#include "common/symbol.hpp"
+#include "edge/fanout/fanout.hpp"
+#include "edge/fanout/frame_sink.hpp"
+#include "edge/fanout/worker.hpp"
+#include "tests/support/redis_server.hpp"
+#include "tests/support/wait.hpp"
+
+using namespace tickstream;
+using namespace std::chrono_literals;
+using test::wait_until;
+
+namespace {
+
+// A session stand-in: records what its worker hands it (on the worker's thread; read by the test).
+class recorder final : public edge::frame_sink {
+ public:
+  void send(const edge::frame_ptr& f) override {
+    std::lock_guard lock(mu_);
+    payloads_.emplace_back(f->payload());
+  }
+  void shutdown() override {}
+  void tick(std::chrono::steady_clock::time_point) override {}
+  void resubscribed(const std::string& route) override {
+    std::lock_guard lock(mu_);
+    resubscribed_.push_back(route);
+  }
+
+  std::vector<std::string> payloads() {
+    std::lock_guard lock(mu_);
+    return payloads_;
+  }
+  std::vector<std::string> resubscribed_routes() {
+    std::lock_guard lock(mu_);
+    return resubscribed_;
+  }
+  std::atomic<int> active{0};  // subscribe confirmations
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> payloads_;
+  std::vector<std::string> resubscribed_;
+};
+
+std::string tick_json(const std::string& symbol) {
+  common::price_update t;
+  t.symbol = symbol;
+  t.price = "100.5";
+  t.source_time_us = 1'795'185'000'000'000;
+  t.recv_time_us = 1'795'185'000'000'100;
+  t.source = "test";
+  return common::encode_event(t);
+}
+
+// Redis, the fan-out on the Redis client's thread, and two workers, wired as edge/app.cpp does.
+struct fanout_fixture {
+  test::redis_server server;
+  edge::edge_metrics metrics;
+  edge::fanout fan{metrics, "ts:test:edge"};
+  common::redis_client redis{
+      [this] {
+        common::redis_options o;
+        o.port = server.port();
+        o.subscriber = true;
+        o.reconnect_min = 20ms;
+        o.reconnect_max = 200ms;
+        o.control_channel = "ts:test:edge";
+        o.after_io = [this] { fan.flush(); };
+        return o;
+      }(),
+      [this](std::string_view channel, std::string_view payload) { fan.on_message(channel, payload); }};
+  common::redis_client pub{[this] {
+    common::redis_options o;
+    o.port = server.port();
+    return o;
+  }()};
+  std::vector<std::unique_ptr<edge::worker>> workers;
+  std::vector<std::pair<edge::worker*, recorder*>> sessions;
+
+  fanout_fixture() {
+    std::vector<edge::worker*> raw;
+    for (std::size_t i = 0; i < 2; ++i) {
+      workers.push_back(std::make_unique<edge::worker>(i, fan, 50ms));
+      raw.push_back(workers.back().get());
+    }
+    fan.attach(redis, raw);
+    redis.start();
+    pub.start();
+    for (auto& w : workers) w->start();
+  }
+
+  ~fanout_fixture() {
+    for (auto [w, s] : sessions) on(*w, [w = w, s = s] { w->remove_session(s); });
+    redis.stop();  // nothing posts to the workers any more
+    for (auto& w : workers) w->stop(0ms);
+    for (auto& w : workers) w->join();
+  }
+
+  // Runs fn on w's thread and waits for it.
+  template <class Fn>
+  static void on(edge::worker& w, Fn fn) {
+    std::promise<void> done;
+    boost::asio::post(w.context(), [&] {
+      fn();
+      done.set_value();
+    });
+    done.get_future().wait();
+  }
+
+  void subscribe(std::size_t worker_id, recorder& s, const std::string& route) {
+    auto& w = *workers[worker_id];
+    sessions.emplace_back(&w, &s);
+    on(w, [&] {
+      w.add_session(&s);
+      w.subscribe(&s, route, [&s] { ++s.active; });
+    });
+  }
+
+  long long publish(const std::string& channel, const std::string& payload) {
+    std::atomic<long long> receivers{-1};
+    pub.command({"PUBLISH", channel, payload},
+                [&](common::result<common::redis_reply> r) { receivers = r.ok() ? r->integer : -2; });
+    REQUIRE(wait_until([&] { return receivers.load() != -1; }));
+    return receivers.load();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("each message goes to the workers holding its channel, once Redis has confirmed it", "[fanout]") {
+  recorder a, m, both;  // outlive the fixture, which takes them off their workers
+  fanout_fixture fx;
+  fx.subscribe(0, a, "AAPL");
+  fx.subscribe(1, m, "MSFT");
+  fx.subscribe(1, both, "AAPL");
+  REQUIRE(wait_until([&] { return a.active == 1 && m.active == 1 && both.active == 1; }));
+  // One SUBSCRIBE per channel whatever the number of workers holding it.
+  CHECK(fx.server.cli({"PUBSUB", "NUMSUB", "ts:{md:AAPL}", "ts:{md:MSFT}"}) == "ts:{md:AAPL}\n1\nts:{md:MSFT}\n1\n");
+
+  CHECK(fx.publish(common::market_channel("AAPL"), tick_json("AAPL")) == 1);
+  CHECK(fx.publish(common::market_channel("MSFT"), tick_json("MSFT")) == 1);
+  REQUIRE(
+      wait_until([&] { return a.payloads().size() == 1 && m.payloads().size() == 1 && both.payloads().size() == 1; }));
+  CHECK(a.payloads() == std::vector<std::string>{tick_json("AAPL")});
+  CHECK(both.payloads() == std::vector<std::string>{tick_json("AAPL")});
+  CHECK(m.payloads() == std::vector<std::string>{tick_json("MSFT")});
+  REQUIRE(wait_until([&] { return fx.metrics.redis_channels.Value() == 2; }));
+
+  // Worker 0 lets go of AAPL: worker 1 still holds it, so it stays subscribed and only worker 1 hears it.
+  fanout_fixture::on(*fx.workers[0], [&] { fx.workers[0]->unsubscribe(&a, "AAPL"); });
+  CHECK(fx.publish(common::market_channel("AAPL"), tick_json("AAPL")) == 1);
+  REQUIRE(wait_until([&] { return both.payloads().size() == 2; }));
+  CHECK(a.payloads().size() == 1);
+  fanout_fixture::on(*fx.workers[1], [&] { fx.workers[1]->unsubscribe(&both, "AAPL"); });
+  REQUIRE(wait_until([&] { return fx.server.cli({"PUBSUB", "NUMSUB", "ts:{md:AAPL}"}) == "ts:{md:AAPL}\n0\n"; }));
+  REQUIRE(wait_until([&] { return fx.metrics.redis_channels.Value() == 1; }));
+}
+
+TEST_CASE("after the subscriber connection comes back, a user's sessions are told to check for a gap", "[fanout]") {
+  recorder user, ticks;
+  fanout_fixture fx;
+  fx.subscribe(0, user, edge::user_route("u-1"));
+  fx.subscribe(1, ticks, "AAPL");
+  REQUIRE(wait_until([&] { return user.active == 1 && ticks.active == 1; }));
+  CHECK(user.resubscribed_routes().empty());
+
+  fx.server.kill();
+  REQUIRE(wait_until([&] { return !fx.redis.subscriber_connected(); }));
+  fx.server.restart();
+  // Events published while the connection was down are lost to pub/sub: once Redis confirms the
+  // user's channel again, the worker tells the user's sessions (which read the history from their
+  // last seq). Market routes have no history to check.
+  REQUIRE(wait_until([&] { return !user.resubscribed_routes().empty(); }, 20s));
+  CHECK(user.resubscribed_routes() == std::vector<std::string>{edge::user_route("u-1")});
+  CHECK(user.active == 1);  // the subscribe was answered once
+  REQUIRE(wait_until([&] { return fx.publish(common::market_channel("AAPL"), tick_json("AAPL")) == 1; }));
+  REQUIRE(wait_until([&] { return ticks.payloads().size() == 1; }));
+  CHECK(ticks.resubscribed_routes().empty());
+}
