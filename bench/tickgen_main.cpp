@@ -10,8 +10,8 @@
 #include "common/clock.hpp"
 #include "common/config_parser.hpp"
 #include "common/event_codec.hpp"
+#include "common/redis/keys.hpp"
 #include "common/redis/redis_client.hpp"
-#include "common/symbol.hpp"
 
 int main(int argc, char** argv) {
   using namespace tickstream;

@@ -1,8 +1,7 @@
 #pragma once
-// Instrument symbols and the Redis names derived from them (see docs/ARCHITECTURE.md, "Redis layout").
+// Instrument symbols (their Redis names are in common/redis/keys.hpp).
 
 #include <cstddef>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -16,13 +15,5 @@ inline constexpr std::size_t max_symbol_length = 32;
 // Upper-cases and validates a symbol: 1..32 characters from A-Z 0-9 . - / : _, starting with a
 // letter or digit. Errors carry code "invalid_symbol" and a reason a client can read.
 result<std::string> normalize_symbol(std::string_view raw);
-
-// "ts:{md:AAPL}": the pub/sub channel of one symbol's ticks. The hash tag keeps a symbol's channel
-// and keys in one Redis Cluster slot.
-std::string market_channel(std::string_view symbol);
-// "ts:{md:AAPL}:last": the last tick of a symbol (5-minute TTL).
-std::string market_last_key(std::string_view symbol);
-// The symbol of a market channel name, or nullopt if the name is not one.
-std::optional<std::string_view> symbol_of_market_channel(std::string_view channel) noexcept;
 
 }  // namespace tickstream::common

@@ -18,16 +18,17 @@
 #include "common/clock.hpp"
 #include "common/event_codec.hpp"
 #include "common/log.hpp"
+#include "common/redis/keys.hpp"
 #include "common/redis/redis_client.hpp"
 #include "common/symbol.hpp"
-#include "ingest/sources/capture_reader.hpp"
-#include "ingest/ops/ops_server.hpp"
-#include "ingest/sources/capture_writer.hpp"
+#include "ingest/normalize/source_normalizers.hpp"
 #include "ingest/normalize/source_protocol.hpp"
+#include "ingest/ops/ops_server.hpp"
+#include "ingest/publish/event_publisher.hpp"
+#include "ingest/sources/capture_reader.hpp"
+#include "ingest/sources/capture_writer.hpp"
 #include "ingest/sources/webhook_server.hpp"
 #include "ingest/sources/ws_source.hpp"
-#include "ingest/normalize/source_normalizers.hpp"
-#include "ingest/publish/event_publisher.hpp"
 
 namespace tickstream::ingest {
 
@@ -389,8 +390,9 @@ int app::run_live(context& ctx) {
       last_beat = now;
       for (const auto& s : sources) {
         const auto status = source_status(*s, now);
-        ctx.redis->command({"SET", "ts:sys:source:" + s->name(), status, "PX", std::to_string(3 * config_.heartbeat_ms)});
-        ctx.redis->command({"PUBLISH", "ts:sys", status});
+        ctx.redis->command(
+            {"SET", common::source_status_key(s->name()), status, "PX", std::to_string(3 * config_.heartbeat_ms)});
+        ctx.redis->command({"PUBLISH", std::string(common::source_status_channel), status});
         ctx.source_up.Add({{"source", s->name()}}).Set(s->connected() ? 1 : 0);
         if (s->last_message_us() > 0) {
           ctx.source_age.Add({{"source", s->name()}}).Set(static_cast<double>(now - s->last_message_us()) / 1e6);

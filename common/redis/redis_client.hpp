@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "common/redis/channel_table.hpp"
+#include "common/redis/keys.hpp"
 #include "common/result.hpp"
 
 namespace tickstream::common {
@@ -48,7 +49,7 @@ struct redis_options {
   bool subscriber = false;
   // Always subscribed on the pub/sub connection. It keeps hiredis 0.14 in subscribed mode (it
   // aborts if the last UNSUBSCRIBE races a new SUBSCRIBE) and later carries liveness probes.
-  std::string control_channel = "ts:ctl";
+  std::string control_channel = std::string(default_control_channel);
   // Name used in logs.
   std::string name = "redis";
   // Runs on the Redis thread after each round of I/O (every message callback of that round has

@@ -1,8 +1,9 @@
 #pragma once
 // The tier-wide per-user connection limit. Each authenticated connection holds a lease in Redis,
 // ts:{u:<id>}:conns, a sorted set of lease id -> expiry (Redis's own clock, so edges with skewed
-// clocks agree). A Lua script checks and adds atomically; the owning edge refreshes its leases
-// while the connections live, and removes one the moment its connection closes. An edge that dies
+// clocks agree). A Lua script checks and adds atomically (common/redis/scripts/lease_*.lua); the
+// owning edge refreshes its leases while the connections live, and removes one the moment its
+// connection closes. An edge that dies
 // without cleaning up stops refreshing, and its leases lapse by themselves within the TTL.
 //
 // Threading: every member is thread-safe (it only queues Redis commands); callbacks run on the
@@ -14,9 +15,9 @@
 #include <functional>
 #include <string>
 
+#include "common/redis/keys.hpp"
 #include "common/redis/redis_client.hpp"
 #include "common/result.hpp"
-#include "common/user_keys.hpp"
 
 namespace tickstream::edge {
 
@@ -33,7 +34,7 @@ class connection_leases {
 
   std::int64_t limit() const noexcept { return limit_; }
   std::chrono::milliseconds ttl() const noexcept { return ttl_; }
-  static std::string key_of(const std::string& user) { return common::user_key(user, "conns"); }
+  static std::string key_of(const std::string& user) { return common::user_key(user, common::user_data::conns); }
 
  private:
   common::redis_client& redis_;

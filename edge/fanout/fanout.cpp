@@ -7,8 +7,6 @@
 #include "common/event_codec.hpp"
 #include "common/json_reader.hpp"
 #include "common/log.hpp"
-#include "common/symbol.hpp"
-#include "common/user_keys.hpp"
 #include "edge/portfolio/private_frame.hpp"
 
 namespace tickstream::edge {
@@ -33,15 +31,9 @@ std::string channel_of(const std::string& route) {
   return common::market_channel(route);
 }
 
-std::optional<std::string_view> user_of_channel(std::string_view channel) noexcept {
-  constexpr std::string_view prefix = "ts:{u:";
-  if (channel.size() <= prefix.size() + 1 || !channel.starts_with(prefix) || channel.back() != '}') return std::nullopt;
-  return channel.substr(prefix.size(), channel.size() - prefix.size() - 1);
-}
-
 // The worker route of a channel a worker holds (the inverse of channel_of).
 std::string route_of(std::string_view channel) {
-  if (const auto user = user_of_channel(channel)) return user_route(*user);
+  if (const auto user = common::user_of_channel(channel)) return user_route(*user);
   const auto symbol = common::symbol_of_market_channel(channel);
   assert(symbol && "workers hold only market and user channels");
   return std::string(symbol.value_or(channel));
@@ -70,7 +62,7 @@ void fanout::on_message(std::string_view channel, std::string_view payload) {
     if (on_control_) on_control_(payload);
     return;
   }
-  if (channel == source_status_channel) return on_source_status(payload);
+  if (channel == common::source_status_channel) return on_source_status(payload);
   metrics_.redis_messages.Increment();
   const auto holders = redis_->holders(channel);
   if (holders.empty()) return;  // arrived after the last worker let go of the channel
@@ -78,7 +70,7 @@ void fanout::on_message(std::string_view channel, std::string_view payload) {
   // Serialize once, share the bytes: ingest's canonical encoding is forwarded unchanged.
   frame_ptr f;
   common::error problem;
-  if (const auto user = user_of_channel(channel)) {
+  if (const auto user = common::user_of_channel(channel)) {
     // A user's channel carries only that user's private events: anything else is dropped, so a
     // misrouted event can never reach another user's connections.
     auto decoded = decode_private_frame(payload, *user);
@@ -124,7 +116,7 @@ void fanout::on_source_status(std::string_view payload) {
                           ? std::optional<std::string>(doc["source"].GetString())
                           : std::nullopt;
   if (!source || !doc.HasMember("connected") || !doc["connected"].IsBool()) {
-    return drop(source_status_channel,
+    return drop(common::source_status_channel,
                 {"bad_source_status", "a source_status needs a 'source' (1-64 characters) and a boolean 'connected'"},
                 payload);
   }

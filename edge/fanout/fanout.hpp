@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/redis/keys.hpp"
 #include "common/redis/redis_client.hpp"
 #include "edge/fanout/fanout_target.hpp"
 #include "edge/fanout/route_registry.hpp"
@@ -23,8 +24,8 @@
 
 namespace tickstream::edge {
 
-// Ingest publishes each live source's liveness here (ingest/app.cpp, source_status).
-inline constexpr std::string_view source_status_channel = "ts:sys";
+// edge/app.cpp subscribes it by this name.
+using common::source_status_channel;
 
 class fanout final : public route_registry {
  public:

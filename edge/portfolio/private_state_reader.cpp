@@ -4,8 +4,7 @@
 #include <unordered_set>
 
 #include "common/json_reader.hpp"
-#include "common/symbol.hpp"
-#include "common/user_keys.hpp"
+#include "common/redis/keys.hpp"
 
 namespace tickstream::edge {
 namespace {
@@ -83,11 +82,21 @@ void read_private_state(common::redis_client& redis, state_request req,
   if (req.user_id.empty()) {
     return read_prices(redis, std::make_shared<private_state>(), std::move(req.symbols), std::move(done));
   }
+  using common::user_data;
   const auto& u = req.user_id;
-  std::vector<std::string> args{"EVAL", read_script, "5", common::user_key(u, "seq"), common::user_key(u, "hist"),
-                                common::user_key(u, "pos"), common::user_key(u, "orders"), common::user_key(u, "acct"),
-                                std::to_string(req.after), req.positions ? "1" : "0", req.orders ? "1" : "0",
-                                req.account ? "1" : "0", std::to_string(req.max_history)};
+  std::vector<std::string> args{"EVAL",
+                                read_script,
+                                "5",
+                                common::user_key(u, user_data::seq),
+                                common::user_key(u, user_data::hist),
+                                common::user_key(u, user_data::pos),
+                                common::user_key(u, user_data::orders),
+                                common::user_key(u, user_data::acct),
+                                std::to_string(req.after),
+                                req.positions ? "1" : "0",
+                                req.orders ? "1" : "0",
+                                req.account ? "1" : "0",
+                                std::to_string(req.max_history)};
   redis.command(std::move(args), [&redis, req = std::move(req), done = std::move(done)](
                                      common::result<common::redis_reply> r) mutable {
     if (!r) return done(std::move(r).err());

@@ -2,7 +2,7 @@
 
 #include "common/event_codec.hpp"
 #include "common/log.hpp"
-#include "common/symbol.hpp"
+#include "common/redis/keys.hpp"
 
 namespace tickstream::ingest {
 
@@ -29,7 +29,7 @@ void event_publisher::publish_tick(const common::price_update& tick, done_handle
   // SET before PUBLISH: whoever hears the message and then reads the key sees this tick or newer.
   redis_.command({"SET", common::market_last_key(tick.symbol), payload, "EX", std::to_string(last_tick_ttl_s)});
   redis_.command({"PUBLISH", common::market_channel(tick.symbol), std::move(payload)},
-                 [this, symbol = tick.symbol, done = std::move(done)](common::result<common::redis_reply> r) {
+                 [this, symbol = tick.symbol, done = std::move(done)](const common::result<common::redis_reply>& r) {
                    if (!r) {
                      common::log_warn("publish failed", {{"symbol", symbol}, {"code", r.err().code},
                                                          {"reason", r.err().message}});
@@ -41,10 +41,10 @@ void event_publisher::publish_tick(const common::price_update& tick, done_handle
 void event_publisher::dead_letter(const std::string& source, const common::error& problem, std::string_view input,
                                   std::int64_t recv_us) {
   acquire();
-  redis_.command({"XADD", "ts:dead", "MAXLEN", "~", std::to_string(dead_letter_len), "*", "source", source, "code",
-                  problem.code, "reason", problem.message, "excerpt", common::excerpt(input, 512), "recv_us",
-                  std::to_string(recv_us)},
-                 [this, source](common::result<common::redis_reply> r) {
+  redis_.command({"XADD", std::string(common::dead_letter_stream), "MAXLEN", "~", std::to_string(dead_letter_len), "*",
+                  "source", source, "code", problem.code, "reason", problem.message, "excerpt",
+                  common::excerpt(input, 512), "recv_us", std::to_string(recv_us)},
+                 [this, source](const common::result<common::redis_reply>& r) {
                    if (!r) {
                      common::log_warn("keeping a dead letter failed", {{"source", source}, {"code", r.err().code},
                                                                        {"reason", r.err().message}});

@@ -1,11 +1,12 @@
 #include "ingest/publish/private_store.hpp"
 
 #include "common/event_codec.hpp"
-#include "common/user_keys.hpp"
+#include "common/redis/keys.hpp"
 
 namespace tickstream::ingest {
 
 using common::user_channel;
+using common::user_data;
 using common::user_key;
 
 namespace {
@@ -197,16 +198,32 @@ void private_store::store(common::event ev, done_handler done) {
   std::string json = common::encode_event(ev);
   const auto at = json.find(",\"timestamp\":");
   const auto& user = header->user_id;
-  redis_.command(
-      {"EVAL", store_script, "6", user_key(user, "seq"), user_key(user, "hist"), user_key(user, "pos"),
-       user_key(user, "acct"), user_key(user, "orders"), user_key(user, "execs"), a.kind, json.substr(0, at),
-       json.substr(at), a.key, std::to_string(history_len_), user_channel(user), a.state,
-       std::to_string(header->recv_time_us / 1000), header->dedupe_id, a.fill_qty, a.fill_price, a.position},
-      [done = std::move(done)](common::result<common::redis_reply> r) {
-        if (!done) return;
-        if (!r) return done(std::move(r).err());
-        done(r->integer);
-      });
+  redis_.command({"EVAL",
+                  store_script,
+                  "6",
+                  user_key(user, user_data::seq),
+                  user_key(user, user_data::hist),
+                  user_key(user, user_data::pos),
+                  user_key(user, user_data::acct),
+                  user_key(user, user_data::orders),
+                  user_key(user, user_data::execs),
+                  a.kind,
+                  json.substr(0, at),
+                  json.substr(at),
+                  a.key,
+                  std::to_string(history_len_),
+                  user_channel(user),
+                  a.state,
+                  std::to_string(header->recv_time_us / 1000),
+                  header->dedupe_id,
+                  a.fill_qty,
+                  a.fill_price,
+                  a.position},
+                 [done = std::move(done)](common::result<common::redis_reply> r) {
+                   if (!done) return;
+                   if (!r) return done(std::move(r).err());
+                   done(r->integer);
+                 });
 }
 
 }  // namespace tickstream::ingest

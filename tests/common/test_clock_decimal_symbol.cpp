@@ -62,12 +62,3 @@ TEST_CASE("symbols are upper-cased and validated", "[symbol]") {
     CHECK(r.err().code == "invalid_symbol");
   }
 }
-
-TEST_CASE("market channel names carry a hash tag and map back to the symbol", "[symbol]") {
-  CHECK(market_channel("AAPL") == "ts:{md:AAPL}");
-  CHECK(market_last_key("AAPL") == "ts:{md:AAPL}:last");
-  CHECK(symbol_of_market_channel("ts:{md:AAPL}") == std::optional<std::string_view>("AAPL"));
-  CHECK_FALSE(symbol_of_market_channel("ts:{u:42}").has_value());
-  CHECK_FALSE(symbol_of_market_channel("ts:{md:}").has_value());
-  CHECK_FALSE(symbol_of_market_channel("ts:{md:AAPL}:last").has_value());
-}

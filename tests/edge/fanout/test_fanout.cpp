@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "common/event_codec.hpp"
+#include "common/redis/keys.hpp"
 #include "common/redis/redis_client.hpp"
-#include "common/symbol.hpp"
 #include "edge/fanout/fanout.hpp"
 #include "edge/fanout/frame_sink.hpp"
 #include "edge/fanout/worker.hpp"

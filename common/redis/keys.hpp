@@ -1,0 +1,82 @@
+#pragma once
+// Every Redis key and channel name of the tier, and the inverses the edge needs, in one place
+// (docs/OPERATIONS.md, "Redis layout", lists what each holds). Everything starts with "ts:". A
+// symbol's names share the hash tag {md:<symbol>} and a user's the tag {u:<id>}, so each group
+// lives in one Redis Cluster slot and one Lua script can update (ingest) or read (edge) a user's
+// keys atomically.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace tickstream::common {
+
+// --- market data (ingest writes, edges read) -------------------------------------------------
+
+// "ts:{md:AAPL}": the pub/sub channel of one symbol's ticks.
+inline std::string market_channel(std::string_view symbol) {
+  std::string out;
+  out.reserve(symbol.size() + 8);
+  out += "ts:{md:";
+  out += symbol;
+  out += '}';
+  return out;
+}
+// "ts:{md:AAPL}:last": the last tick of a symbol (5-minute TTL).
+inline std::string market_last_key(std::string_view symbol) { return market_channel(symbol) + ":last"; }
+// The symbol of a market channel name, or nullopt if the name is not one.
+inline std::optional<std::string_view> symbol_of_market_channel(std::string_view channel) noexcept {
+  constexpr std::string_view prefix = "ts:{md:";
+  if (channel.size() <= prefix.size() + 1 || !channel.starts_with(prefix) || channel.back() != '}') return std::nullopt;
+  return channel.substr(prefix.size(), channel.size() - prefix.size() - 1);
+}
+
+// --- one user's private data ------------------------------------------------------------------
+
+// "ts:{u:<id>}": the pub/sub channel of the user's private events.
+inline std::string user_channel(std::string_view user_id) {
+  std::string out;
+  out.reserve(user_id.size() + 7);
+  out += "ts:{u:";
+  out += user_id;
+  out += '}';
+  return out;
+}
+// The user of a user channel name, or nullopt if the name is not one.
+inline std::optional<std::string_view> user_of_channel(std::string_view channel) noexcept {
+  constexpr std::string_view prefix = "ts:{u:";
+  if (channel.size() <= prefix.size() + 1 || !channel.starts_with(prefix) || channel.back() != '}') return std::nullopt;
+  return channel.substr(prefix.size(), channel.size() - prefix.size() - 1);
+}
+
+// The keys of a user, "ts:{u:<id>}:<suffix>".
+enum class user_data {
+  seq,     // "seq": counter, the user's last sequence number
+  hist,    // "hist": stream of stored events, id "<seq>-1", capped
+  pos,     // "pos": hash symbol -> position_update
+  orders,  // "orders": hash order id -> order_update (open orders only)
+  acct,    // "acct": string, the last account_update
+  execs,   // "execs": sorted set of de-duplication ids (7 days)
+  conns,   // "conns": sorted set lease id -> expiry, the connection leases
+};
+inline std::string user_key(std::string_view user_id, user_data which) {
+  static constexpr std::string_view suffixes[] = {":seq", ":hist", ":pos", ":orders", ":acct", ":execs", ":conns"};
+  return user_channel(user_id) + std::string(suffixes[static_cast<int>(which)]);
+}
+
+// --- the system --------------------------------------------------------------------------------
+
+// Source liveness: ingest publishes each live source's source_status here.
+inline constexpr std::string_view source_status_channel = "ts:sys";
+// "ts:sys:source:<name>": a source's last source_status (TTL three heartbeats).
+inline std::string source_status_key(std::string_view source) { return "ts:sys:source:" + std::string(source); }
+// "ts:edge:<node-id>": an edge's own control channel (readiness probes), always subscribed.
+inline std::string edge_control_channel(std::string_view node_id) { return "ts:edge:" + std::string(node_id); }
+// The control channel of a subscriber without a node id of its own (tools, tests).
+inline constexpr std::string_view default_control_channel = "ts:ctl";
+// "ts:sess:<id>": a web session (hash user, roles, expires), looked up for a session cookie.
+inline std::string session_key(std::string_view session_id) { return "ts:sess:" + std::string(session_id); }
+// Ingest's dead letters: a capped stream of input it could not use.
+inline constexpr std::string_view dead_letter_stream = "ts:dead";
+
+}  // namespace tickstream::common
