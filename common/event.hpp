@@ -118,4 +118,19 @@ struct account_update {
 
 using event = std::variant<price_update, order_update, trade_executed, position_update, account_update>;
 
+// --- the system ----------------------------------------------------------------------------------
+
+// A live source's liveness, published by ingest every --heartbeat-ms on ts:sys (and kept in
+// ts:sys:source:<name>). Edges track it per source to tell clients when one goes stale. Not a
+// client event, so not part of `event`.
+struct source_status {
+  std::string source;                  // the source's name, e.g. "finnhub"
+  bool connected = false;              // its upstream connection is up
+  std::int64_t last_message_us = 0;    // when its last message arrived (0: none yet)
+  std::optional<std::int64_t> age_ms;  // how long before time_us that was (null: none yet)
+  std::int64_t time_us = 0;            // when the status was taken ("ts_us")
+
+  bool operator==(const source_status&) const = default;
+};
+
 }  // namespace tickstream::common

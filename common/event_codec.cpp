@@ -335,6 +335,58 @@ std::string encode_event(const account_update& a) {
   });
 }
 
+std::string encode_source_status(const source_status& st) {
+  rapidjson::StringBuffer buf;
+  json_writer w(buf);
+  w.StartObject();
+  write_text(w, "type", "source_status");
+  write_text(w, "source", st.source);
+  w.Key("connected");
+  w.Bool(st.connected);
+  w.Key("last_message_us");
+  w.Int64(st.last_message_us);
+  w.Key("age_ms");
+  if (st.age_ms) {
+    w.Int64(*st.age_ms);
+  } else {
+    w.Null();
+  }
+  w.Key("ts_us");
+  w.Int64(st.time_us);
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+result<source_status> decode_source_status(std::string_view json) {
+  rapidjson::Document doc;
+  if (auto err = parse_json(doc, json)) return std::move(*err);
+  if (!doc.IsObject()) return error{"invalid_json", "a source_status must be a JSON object"};
+  json_reader r(doc, "invalid_event");
+  source_status st;
+  if (const auto type = r.string("type", false, 64); type && *type != "source_status") {
+    r.fail("type", "must be source_status");
+  }
+  if (const auto source = r.string("source", true, 64)) {
+    if (source->empty()) r.fail("source", "must not be empty");
+    st.source = std::string(*source);
+  }
+  if (r.ok()) {
+    const auto connected = doc.FindMember("connected");
+    if (connected == doc.MemberEnd() || !connected->value.IsBool()) {
+      r.fail("connected", "must be true or false");
+    } else {
+      st.connected = connected->value.GetBool();
+    }
+  }
+  if (const auto last = r.integer("last_message_us", false, 0, max_time_us)) st.last_message_us = *last;
+  if (const auto age = doc.FindMember("age_ms"); age != doc.MemberEnd() && !age->value.IsNull()) {
+    st.age_ms = r.integer("age_ms", true, 0, INT64_MAX);
+  }
+  if (const auto ts = r.integer("ts_us", false, 0, max_time_us)) st.time_us = *ts;
+  if (!r.ok()) return *r.failure();
+  return st;
+}
+
 const char* event_type_name(const event& ev) noexcept {
   static constexpr const char* names[] = {"price_update", "order_update", "trade_executed", "position_update",
                                           "account_update"};

@@ -305,13 +305,11 @@ std::vector<std::string> split_symbols(const std::string& list, const shard& min
   return out;
 }
 
-// {"type":"source_status","source":...,"connected":...,"last_message_us":...,"age_ms":...,"ts_us":...}
-std::string source_status(const ws_source& s, std::int64_t now) {
+// A source's liveness now (last_message_us 0 and age_ms null: no message yet).
+common::source_status status_of(const ws_source& s, std::int64_t now) {
   const auto last = s.last_message_us();
-  return std::string(R"({"type":"source_status","source":")") + s.name() + R"(","connected":)" +
-         (s.connected() ? "true" : "false") + R"(,"last_message_us":)" + std::to_string(last) + R"(,"age_ms":)" +
-         (last == 0 ? std::string("null") : std::to_string((now - last) / 1000)) + R"(,"ts_us":)" +
-         std::to_string(now) + "}";
+  return {s.name(), s.connected(), last, last == 0 ? std::nullopt : std::optional<std::int64_t>((now - last) / 1000),
+          now};
 }
 
 }  // namespace
@@ -389,7 +387,7 @@ int app::run_live(context& ctx) {
     if (stopping_.load() || now - last_beat >= config_.heartbeat_ms * 1000) {
       last_beat = now;
       for (const auto& s : sources) {
-        const auto status = source_status(*s, now);
+        const auto status = common::encode_source_status(status_of(*s, now));
         ctx.redis->command(
             {"SET", common::source_status_key(s->name()), status, "PX", std::to_string(3 * config_.heartbeat_ms)});
         ctx.redis->command({"PUBLISH", std::string(common::source_status_channel), status});

@@ -5,7 +5,6 @@
 #include <utility>
 
 #include "common/event_codec.hpp"
-#include "common/json_reader.hpp"
 #include "common/log.hpp"
 #include "edge/portfolio/private_frame.hpp"
 
@@ -109,19 +108,11 @@ void fanout::drop(std::string_view channel, const common::error& problem, std::s
 }
 
 void fanout::on_source_status(std::string_view payload) {
-  rapidjson::Document doc;
-  const bool parsed = !common::parse_json(doc, payload) && doc.IsObject();
-  const auto source = parsed && doc.HasMember("source") && doc["source"].IsString() &&
-                              doc["source"].GetStringLength() > 0 && doc["source"].GetStringLength() <= 64
-                          ? std::optional<std::string>(doc["source"].GetString())
-                          : std::nullopt;
-  if (!source || !doc.HasMember("connected") || !doc["connected"].IsBool()) {
-    return drop(common::source_status_channel,
-                {"bad_source_status", "a source_status needs a 'source' (1-64 characters) and a boolean 'connected'"},
-                payload);
+  auto status = common::decode_source_status(payload);
+  if (!status) {
+    return drop(common::source_status_channel, {"bad_source_status", std::move(status).err().message}, payload);
   }
-  const bool connected = doc["connected"].GetBool();
-  for (auto* w : workers_) w->post_source_status(*source, connected);
+  for (auto* w : workers_) w->post_source_status(status->source, status->connected);
 }
 
 void fanout::flush() {

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -176,4 +177,47 @@ TEST_CASE("an escape naming a lone surrogate is refused, so no event carries byt
   const auto text = decode_event(tick(R"(\\udc00)"));
   REQUIRE(text.ok());
   CHECK(std::get<price_update>(text.value()).source == "\\udc00");
+}
+
+TEST_CASE("source_status round-trips in ingest's wire format and is validated", "[codec]") {
+  const std::string live =
+      R"({"type":"source_status","source":"finnhub","connected":true,"last_message_us":1795185001000100,)"
+      R"("age_ms":250,"ts_us":1795185001250100})";
+  const std::string silent =
+      R"({"type":"source_status","source":"alpaca-market","connected":false,"last_message_us":0,"age_ms":null,)"
+      R"("ts_us":1795185001250100})";
+  for (const auto& text : {live, silent}) {
+    INFO(text);
+    auto r = decode_source_status(text);
+    REQUIRE(r.ok());
+    CHECK(encode_source_status(r.value()) == text);
+  }
+  CHECK(decode_source_status(live)->age_ms == std::optional<std::int64_t>(250));
+  CHECK_FALSE(decode_source_status(silent)->age_ms.has_value());
+  CHECK(encode_source_status({"finnhub", true, 1795185001000100, 250, 1795185001250100}) == live);
+
+  // What the edge needs is a source and whether it is connected; the rest may be absent.
+  auto minimal = decode_source_status(R"({"source":"finnhub","connected":false})");
+  REQUIRE(minimal.ok());
+  CHECK(minimal->source == "finnhub");
+  CHECK_FALSE(minimal->connected);
+
+  const auto error_of_status = [](const std::string& json) {
+    auto r = decode_source_status(json);
+    REQUIRE_FALSE(r.ok());
+    return r.err().code + ": " + r.err().message;
+  };
+  CHECK(error_of_status("not json").starts_with("invalid_json"));
+  CHECK(error_of_status("[]") == "invalid_json: a source_status must be a JSON object");
+  CHECK(error_of_status(R"({"type":"source_status","source":"finnhub"})") ==
+        "invalid_event: field 'connected': must be true or false");
+  CHECK(error_of_status(R"({"source":"","connected":true})") == "invalid_event: field 'source': must not be empty");
+  CHECK(error_of_status(R"({"source":")" + std::string(65, 'x') + R"(","connected":true})").find("field 'source'") !=
+        std::string::npos);
+  CHECK(error_of_status(R"({"source":"f","connected":"yes"})") ==
+        "invalid_event: field 'connected': must be true or false");
+  CHECK(error_of_status(R"({"type":"price_update","source":"f","connected":true})") ==
+        "invalid_event: field 'type': must be source_status");
+  CHECK(error_of_status(R"({"source":"f","connected":true,"age_ms":"soon"})") ==
+        "invalid_event: field 'age_ms': must be an integer");
 }
