@@ -11,6 +11,7 @@
 #include <mutex>
 #include <random>
 #include <thread>
+#include <unordered_set>
 #include <utility>
 
 #include "common/log.hpp"
@@ -18,21 +19,44 @@
 
 namespace tickstream::common {
 
+namespace {
+
+void append_array_header(std::string& out, std::size_t count) {
+  out += '*';
+  out += std::to_string(count);
+  out += "\r\n";
+}
+
+void append_bulk(std::string& out, std::string_view s) {
+  out += '$';
+  out += std::to_string(s.size());
+  out += "\r\n";
+  out += s;
+  out += "\r\n";
+}
+
+// One script call, "<verb> <script> <numkeys> <keys...> <args...>", from its already encoded tail
+// (numkeys, keys and args: argc - 2 bulk strings).
+std::string format_script_call(std::string_view verb, std::string_view script, std::size_t argc,
+                               std::string_view tail) {
+  std::string out;
+  out.reserve(32 + script.size() + tail.size());
+  append_array_header(out, argc);
+  append_bulk(out, verb);
+  append_bulk(out, script);
+  out += tail;
+  return out;
+}
+
+}  // namespace
+
 std::string format_redis_command(const std::vector<std::string>& args) {
   std::size_t size = 16;
   for (const auto& a : args) size += a.size() + 16;
   std::string out;
   out.reserve(size);
-  out += '*';
-  out += std::to_string(args.size());
-  out += "\r\n";
-  for (const auto& a : args) {
-    out += '$';
-    out += std::to_string(a.size());
-    out += "\r\n";
-    out += a;
-    out += "\r\n";
-  }
+  append_array_header(out, args.size());
+  for (const auto& a : args) append_bulk(out, a);
   return out;
 }
 
@@ -82,9 +106,12 @@ struct redis_client::impl {
     enum class kind { command, subscribe, unsubscribe, pin, task } k;
     std::string data;  // formatted command, or channel name
     reply_handler done;
-    task fn;                // task body
-    holder_id holder = 0;   // subscribe, unsubscribe
-    std::uint64_t tag = 0;  // subscribe
+    task fn;                               // task body
+    holder_id holder = 0;                  // subscribe, unsubscribe
+    std::uint64_t tag = 0;                 // subscribe
+    const redis_script* script = nullptr;  // command: an EVALSHA of this script
+    std::size_t tail = 0;                  // with script: where numkeys, keys and arguments start in data
+    std::size_t argc = 0;                  // with script: bulk strings in the call
   };
 
   // A command between submission and reply; owned by the Redis thread.
@@ -92,6 +119,11 @@ struct redis_client::impl {
     std::string formatted;
     reply_handler done;
     int attempts = 0;
+    // An EVALSHA: its script, where numkeys, keys and arguments start in formatted, and how many
+    // bulk strings it has, so that a NOSCRIPT reply can be answered with the same call as EVAL.
+    const redis_script* script = nullptr;
+    std::size_t tail = 0;
+    std::size_t argc = 0;
   };
 
   struct connection {
@@ -121,6 +153,10 @@ struct redis_client::impl {
   connection cmd;
   connection sub;
   std::deque<pending_command*> backlog;
+  // Every script used so far, loaded on each new command connection before the backlog is sent,
+  // and the ones loaded on the current connection.
+  std::vector<const redis_script*> scripts;
+  std::unordered_set<const redis_script*> scripts_loaded;
   channel_table channels;
   activation_handler on_activation;
   uv_timer_t linger_timer{};
@@ -178,7 +214,10 @@ struct redis_client::impl {
   void handle(op&& o) {
     switch (o.k) {
       case op::kind::command: {
-        auto* pc = new pending_command{std::move(o.data), std::move(o.done)};
+        auto* pc = new pending_command{std::move(o.data), std::move(o.done), 0, o.script, o.tail, o.argc};
+        if (o.script != nullptr && std::find(scripts.begin(), scripts.end(), o.script) == scripts.end()) {
+          scripts.push_back(o.script);
+        }
         if (shut_down) {
           fail(pc, "shutting_down", "the Redis client is stopping");
         } else if (cmd.up) {
@@ -202,11 +241,28 @@ struct redis_client::impl {
   // --- commands ---------------------------------------------------------------------------------
 
   void send(pending_command* pc) {
+    if (pc->script != nullptr) load_script(*pc->script);
     ++pc->attempts;
     if (redisAsyncFormattedCommand(cmd.ctx, &impl::on_command_reply, pc, pc->formatted.data(),
                                    pc->formatted.size()) != REDIS_OK) {
       backlog.push_back(pc);  // the context is going away; the reconnect will re-send it
     }
+  }
+
+  // Loads script on the command connection unless it already is: sent ahead of the script's first
+  // EVALSHA on this connection, it is executed before it.
+  void load_script(const redis_script& script) {
+    if (!scripts_loaded.insert(&script).second) return;
+    const auto text = script.source();
+    redisAsyncCommand(cmd.ctx, nullptr, nullptr, "SCRIPT LOAD %b", text.data(), text.size());
+  }
+
+  // The EVALSHA in pc as the same call with EVAL and the script's text: for a Redis that has lost
+  // the script (SCRIPT FLUSH) since this connection loaded it.
+  static void fall_back_to_eval(pending_command* pc) {
+    pc->formatted =
+        format_script_call("EVAL", pc->script->source(), pc->argc, std::string_view(pc->formatted).substr(pc->tail));
+    pc->script = nullptr;
   }
 
   static void fail(pending_command* pc, const char* code, std::string message) {
@@ -227,6 +283,16 @@ struct redis_client::impl {
       } else {
         self->backlog.push_back(pc);
       }
+      return;
+    }
+    if (reply->type == REDIS_REPLY_ERROR && pc->script != nullptr &&
+        std::string_view(reply->str, reply->len).starts_with("NOSCRIPT")) {
+      // Redis lost the script although this connection loaded it (SCRIPT FLUSH): run it as EVAL,
+      // which caches it again. The retry is not a lost connection: it does not count as an attempt.
+      self->scripts_loaded.erase(pc->script);
+      fall_back_to_eval(pc);
+      --pc->attempts;
+      self->send(pc);
       return;
     }
     if (pc->done) {
@@ -349,6 +415,8 @@ struct redis_client::impl {
     }
     if (&c == &self->cmd) {
       self->cmd_up.store(true);
+      self->scripts_loaded.clear();
+      for (const auto* script : self->scripts) self->load_script(*script);
       auto pending = std::move(self->backlog);
       self->backlog.clear();
       for (auto* pc : pending) self->send(pc);
@@ -481,8 +549,22 @@ void redis_client::stop() {
   }
 }
 
-void redis_client::command(std::vector<std::string> args, reply_handler done) {
+void redis_client::command(const std::vector<std::string>& args, reply_handler done) {
   impl_->enqueue({impl::op::kind::command, format_redis_command(args), std::move(done), {}});
+}
+
+void redis_client::eval(const redis_script& script, const std::vector<std::string>& keys,
+                        const std::vector<std::string>& args, reply_handler done) {
+  std::string tail;
+  append_bulk(tail, std::to_string(keys.size()));
+  for (const auto& k : keys) append_bulk(tail, k);
+  for (const auto& a : args) append_bulk(tail, a);
+  impl::op o{impl::op::kind::command, {}, std::move(done), {}};
+  o.script = &script;
+  o.argc = 3 + keys.size() + args.size();
+  o.data = format_script_call("EVALSHA", script.sha1(), o.argc, tail);
+  o.tail = o.data.size() - tail.size();
+  impl_->enqueue(std::move(o));
 }
 
 void redis_client::subscribe(std::string channel, holder_id holder, std::uint64_t tag) {

@@ -23,6 +23,7 @@
 
 #include "common/redis/channel_table.hpp"
 #include "common/redis/keys.hpp"
+#include "common/redis/redis_script.hpp"
 #include "common/result.hpp"
 
 namespace tickstream::common {
@@ -89,7 +90,13 @@ class redis_client {
   void stop();
 
   // Queues one command ("PUBLISH", channel, payload...). done, if set, runs on the Redis thread.
-  void command(std::vector<std::string> args, reply_handler done = {});
+  void command(const std::vector<std::string>& args, reply_handler done = {});
+  // Queues one run of a Lua script with EVALSHA. The script is loaded on each command connection
+  // before anything that uses it is sent, so after a reconnect (a restarted Redis has no scripts)
+  // it runs in order with the other commands; if Redis still answers NOSCRIPT (SCRIPT FLUSH on a
+  // live connection), the call is sent again as EVAL, after whatever was sent meanwhile.
+  void eval(const redis_script& script, const std::vector<std::string>& keys, const std::vector<std::string>& args,
+            reply_handler done = {});
   // holder takes a reference to channel (at most one per holder; the first subscribes). The
   // activation handler hears (channel, holder, tag) once Redis has confirmed, at once if it
   // already has, and again after every reconnect.

@@ -5,35 +5,10 @@
 
 #include "common/json_reader.hpp"
 #include "common/redis/keys.hpp"
+#include "common/redis/lua_scripts.hpp"
 
 namespace tickstream::edge {
 namespace {
-
-// KEYS: seq hist pos orders acct. ARGV: after (-1: no history), positions, orders, account
-// ("1" = wanted), max history. Returns {seq, complete, {history...}, {positions...}, {orders...},
-// account or nil}. Read-only; history ids are "<seq>-1" (ingest's store script).
-constexpr const char* read_script = R"lua(
-local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
-local after = tonumber(ARGV[1])
-local complete, hist = 0, {}
-if after >= 0 then
-  if after == cur then
-    complete = 1
-  elseif after < cur and cur - after <= tonumber(ARGV[5]) then
-    local entries = redis.call('XRANGE', KEYS[2], (after + 1) .. '-0', '+')
-    -- Ids are unique seqs in (after, cur]: the right count starting at after+1 means no gap.
-    if #entries == cur - after and entries[1][1] == (after + 1) .. '-1' then
-      complete = 1
-      for i, e in ipairs(entries) do hist[i] = e[2][2] end
-    end
-  end
-end
-local pos, ord, acct = {}, {}, false
-if ARGV[2] == '1' then pos = redis.call('HVALS', KEYS[3]) end
-if ARGV[3] == '1' then ord = redis.call('HVALS', KEYS[4]) end
-if ARGV[4] == '1' then acct = redis.call('GET', KEYS[5]) end
-return {cur, complete, hist, pos, ord, acct}
-)lua";
 
 std::vector<std::string> strings_of(const common::redis_reply& r) {
   std::vector<std::string> out;
@@ -53,14 +28,14 @@ std::optional<std::string> position_symbol(const std::string& json) {
   return std::string(sym->value.GetString(), sym->value.GetStringLength());
 }
 
-void read_prices(common::redis_client& redis, std::shared_ptr<private_state> st, std::vector<std::string> symbols,
-                 std::function<void(common::result<private_state>)> done) {
+void read_prices(common::redis_client& redis, const std::shared_ptr<private_state>& st,
+                 const std::vector<std::string>& symbols, std::function<void(common::result<private_state>)> done) {
   if (symbols.empty()) return done(std::move(*st));
   // One GET per symbol, pipelined (symbols live in different cluster slots, so no MGET).
   auto remaining = std::make_shared<std::size_t>(symbols.size());
   auto failed = std::make_shared<std::optional<common::error>>();
   auto shared_done = std::make_shared<std::function<void(common::result<private_state>)>>(std::move(done));
-  for (auto& sym : symbols) {
+  for (const auto& sym : symbols) {
     redis.command({"GET", common::market_last_key(sym)},
                   [st, sym, remaining, failed, shared_done](common::result<common::redis_reply> r) {
                     if (!r) {
@@ -75,52 +50,50 @@ void read_prices(common::redis_client& redis, std::shared_ptr<private_state> st,
   }
 }
 
+// The state script's reply (common/redis/scripts/private_state_read.lua), then the last ticks.
+void on_state_reply(common::redis_client& redis, state_request req,
+                    std::function<void(common::result<private_state>)> done, common::result<common::redis_reply> r) {
+  if (!r) return done(std::move(r).err());
+  const auto& v = r.value();
+  using kind = common::redis_reply::kind;
+  if (v.type != kind::array || v.elements.size() != 6 || v.elements[0].type != kind::integer ||
+      v.elements[2].type != kind::array || v.elements[3].type != kind::array || v.elements[4].type != kind::array) {
+    return done(common::error{"bad_reply", "unexpected reply to the private state script"});
+  }
+  auto st = std::make_shared<private_state>();
+  st->seq = v.elements[0].integer;
+  st->history_complete = v.elements[1].integer == 1;
+  st->history = strings_of(v.elements[2]);
+  st->positions = strings_of(v.elements[3]);
+  st->orders = strings_of(v.elements[4]);
+  if (v.elements[5].type == kind::string) st->account = v.elements[5].str;
+  // Prices for P&L: every held position's symbol, besides the ones asked for.
+  std::unordered_set<std::string> seen(req.symbols.begin(), req.symbols.end());
+  auto symbols = std::move(req.symbols);
+  for (const auto& p : st->positions) {
+    if (auto sym = position_symbol(p); sym && seen.insert(*sym).second) symbols.push_back(std::move(*sym));
+  }
+  read_prices(redis, st, symbols, std::move(done));
+}
+
 }  // namespace
 
 void read_private_state(common::redis_client& redis, state_request req,
                         std::function<void(common::result<private_state>)> done) {
   if (req.user_id.empty()) {
-    return read_prices(redis, std::make_shared<private_state>(), std::move(req.symbols), std::move(done));
+    return read_prices(redis, std::make_shared<private_state>(), req.symbols, std::move(done));
   }
   using common::user_data;
   const auto& u = req.user_id;
-  std::vector<std::string> args{"EVAL",
-                                read_script,
-                                "5",
-                                common::user_key(u, user_data::seq),
-                                common::user_key(u, user_data::hist),
-                                common::user_key(u, user_data::pos),
-                                common::user_key(u, user_data::orders),
-                                common::user_key(u, user_data::acct),
-                                std::to_string(req.after),
-                                req.positions ? "1" : "0",
-                                req.orders ? "1" : "0",
-                                req.account ? "1" : "0",
-                                std::to_string(req.max_history)};
-  redis.command(std::move(args), [&redis, req = std::move(req), done = std::move(done)](
-                                     common::result<common::redis_reply> r) mutable {
-    if (!r) return done(std::move(r).err());
-    const auto& v = r.value();
-    using kind = common::redis_reply::kind;
-    if (v.type != kind::array || v.elements.size() != 6 || v.elements[0].type != kind::integer ||
-        v.elements[2].type != kind::array || v.elements[3].type != kind::array || v.elements[4].type != kind::array) {
-      return done(common::error{"bad_reply", "unexpected reply to the private state script"});
-    }
-    auto st = std::make_shared<private_state>();
-    st->seq = v.elements[0].integer;
-    st->history_complete = v.elements[1].integer == 1;
-    st->history = strings_of(v.elements[2]);
-    st->positions = strings_of(v.elements[3]);
-    st->orders = strings_of(v.elements[4]);
-    if (v.elements[5].type == kind::string) st->account = v.elements[5].str;
-    // Prices for P&L: every held position's symbol, besides the ones asked for.
-    std::unordered_set<std::string> seen(req.symbols.begin(), req.symbols.end());
-    auto symbols = std::move(req.symbols);
-    for (const auto& p : st->positions) {
-      if (auto sym = position_symbol(p); sym && seen.insert(*sym).second) symbols.push_back(std::move(*sym));
-    }
-    read_prices(redis, std::move(st), std::move(symbols), std::move(done));
-  });
+  std::vector<std::string> keys{common::user_key(u, user_data::seq), common::user_key(u, user_data::hist),
+                                common::user_key(u, user_data::pos), common::user_key(u, user_data::orders),
+                                common::user_key(u, user_data::acct)};
+  std::vector<std::string> args{std::to_string(req.after), req.positions ? "1" : "0", req.orders ? "1" : "0",
+                                req.account ? "1" : "0", std::to_string(req.max_history)};
+  redis.eval(common::lua_scripts::private_state_read(), keys, args,
+             [&redis, req = std::move(req), done = std::move(done)](common::result<common::redis_reply> r) mutable {
+               on_state_reply(redis, std::move(req), std::move(done), std::move(r));
+             });
 }
 
 }  // namespace tickstream::edge

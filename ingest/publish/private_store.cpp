@@ -2,6 +2,7 @@
 
 #include "common/event_codec.hpp"
 #include "common/redis/keys.hpp"
+#include "common/redis/lua_scripts.hpp"
 
 namespace tickstream::ingest {
 
@@ -10,142 +11,6 @@ using common::user_data;
 using common::user_key;
 
 namespace {
-
-// KEYS: seq hist pos acct orders execs
-// ARGV: kind, json before the seq field, json after it, key (symbol / order id / execution id),
-//       history length, channel, "open"|"closed"|"flat"|"" (order/position state), now (ms),
-//       dedupe id ("" = none; a trade_executed always uses its execution id),
-//       for a position moved by a fill: the fill's signed quantity, its price, and the signed
-//       position after it ("" otherwise); the json then holds @ENTRY@ where the entry price goes.
-constexpr const char* store_script = R"lua(
--- Exact decimal arithmetic on decimal text, for the average entry price (Lua numbers are
--- doubles). A decimal is {neg, m = digits without leading zeros, s = digits after the point}.
-local function dparse(t)
-  local neg = false
-  if t:sub(1, 1) == '-' then neg = true; t = t:sub(2) end
-  local i, f = t:match('^(%d+)%.?(%d*)$')
-  local m = (i .. f):gsub('^0+', '')
-  if m == '' then return {neg = false, m = '0', s = 0} end
-  return {neg = neg, m = m, s = #f}
-end
-local function dstr(d)
-  local m, s = d.m, d.s
-  if s > 0 then
-    if #m <= s then m = string.rep('0', s - #m + 1) .. m end
-    m = m:sub(1, #m - s) .. '.' .. m:sub(#m - s + 1)
-    m = m:gsub('0+$', ''):gsub('%.$', '')
-  end
-  if d.neg and m ~= '0' then m = '-' .. m end
-  return m
-end
-local function ucmp(a, b)
-  if #a ~= #b then return #a < #b and -1 or 1 end
-  if a == b then return 0 end
-  return a < b and -1 or 1
-end
-local function strip(m) m = m:gsub('^0+', ''); if m == '' then return '0' end; return m end
-local function uadd(a, b)
-  local out, carry, i, j = {}, 0, #a, #b
-  while i > 0 or j > 0 or carry > 0 do
-    local x = (i > 0 and tonumber(a:sub(i, i)) or 0) + (j > 0 and tonumber(b:sub(j, j)) or 0) + carry
-    out[#out + 1] = x % 10; carry = math.floor(x / 10); i = i - 1; j = j - 1
-  end
-  return strip(string.reverse(table.concat(out)))
-end
-local function usub(a, b)  -- a >= b
-  local out, borrow, i, j = {}, 0, #a, #b
-  while i > 0 do
-    local x = tonumber(a:sub(i, i)) - borrow - (j > 0 and tonumber(b:sub(j, j)) or 0)
-    if x < 0 then x = x + 10; borrow = 1 else borrow = 0 end
-    out[#out + 1] = x; i = i - 1; j = j - 1
-  end
-  return strip(string.reverse(table.concat(out)))
-end
-local function umul(a, b)
-  local r = {}
-  for k = 1, #a + #b do r[k] = 0 end
-  for i = #a, 1, -1 do
-    for j = #b, 1, -1 do
-      local k = (#a - i) + (#b - j) + 1
-      r[k] = r[k] + tonumber(a:sub(i, i)) * tonumber(b:sub(j, j))
-    end
-  end
-  for k = 1, #r - 1 do r[k + 1] = r[k + 1] + math.floor(r[k] / 10); r[k] = r[k] % 10 end
-  local digits = {}
-  for k = #r, 1, -1 do digits[#digits + 1] = r[k] end
-  return strip(table.concat(digits))
-end
-local function scaled(d, s) return d.m .. string.rep('0', s - d.s) end
-local function dabs(d) return {neg = false, m = d.m, s = d.s} end
-local function dadd(a, b)  -- both non-negative here
-  local s = math.max(a.s, b.s)
-  return {neg = false, m = uadd(scaled(a, s), scaled(b, s)), s = s}
-end
-local function dmul(a, b) return {neg = a.neg ~= b.neg and a.m ~= '0', m = umul(a.m, b.m), s = a.s + b.s} end
-local function dcmp(a, b)  -- magnitudes
-  local s = math.max(a.s, b.s)
-  return ucmp(strip(scaled(a, s)), strip(scaled(b, s)))
-end
--- a / b (both positive) rounded half up to `places` decimals.
-local function ddiv(a, b, places)
-  local s = math.max(a.s, b.s)
-  local num = strip(scaled(a, s) .. string.rep('0', places + 1))
-  local den = strip(scaled(b, s))
-  local q, r = {}, '0'
-  for i = 1, #num do
-    r = strip(r .. num:sub(i, i))
-    local d = 0
-    while ucmp(r, den) >= 0 do r = usub(r, den); d = d + 1 end
-    q[#q + 1] = d
-  end
-  local digits = strip(table.concat(q))
-  local last = tonumber(digits:sub(-1))
-  digits = #digits > 1 and digits:sub(1, -2) or '0'
-  if last >= 5 then digits = uadd(digits, '1') end
-  return {neg = false, m = digits, s = places}
-end
-
-local kind = ARGV[1]
-if ARGV[9] ~= '' then
-  if redis.call('ZADD', KEYS[6], 'NX', ARGV[8], ARGV[9]) == 0 then return 0 end
-  redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', tonumber(ARGV[8]) - 604800000)
-end
-local before, after = ARGV[2], ARGV[3]
-if kind == 'position_update' and ARGV[10] ~= '' then
-  -- A fill moved this position: average entry price from the stored position, exactly.
-  local q0, avg0 = dparse('0'), dparse('0')
-  local old = redis.call('HGET', KEYS[3], ARGV[4])
-  if old then
-    local o = cjson.decode(old)
-    q0 = dparse((o.data.side == 'short' and '-' or '') .. o.data.quantity)
-    avg0 = dparse(o.data.entryPrice)
-  end
-  local fill, price, q1 = dparse(ARGV[10]), dparse(ARGV[11]), dparse(ARGV[12])
-  local avg
-  if q0.m == '0' or (q1.m ~= '0' and q0.neg ~= q1.neg) then
-    avg = price                                     -- opened, or flipped to the other side
-  elseif dcmp(q1, q0) > 0 then                      -- added to: weighted by quantity
-    avg = ddiv(dadd(dmul(dabs(q0), avg0), dmul(dabs(fill), price)), dabs(q1), 10)
-  else
-    avg = avg0                                      -- reduced: the average stays
-  end
-  local text = dstr(avg)
-  before = before:gsub('@ENTRY@', text)
-  after = after:gsub('@ENTRY@', text)
-end
-local seq = redis.call('INCR', KEYS[1])
-local ev = before .. ',"seq":' .. seq .. after
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], seq .. '-1', 'e', ev)
-if kind == 'position_update' then
-  if ARGV[7] == 'flat' then redis.call('HDEL', KEYS[3], ARGV[4]) else redis.call('HSET', KEYS[3], ARGV[4], ev) end
-elseif kind == 'account_update' then
-  redis.call('SET', KEYS[4], ev)
-elseif kind == 'order_update' then
-  if ARGV[7] == 'closed' then redis.call('HDEL', KEYS[5], ARGV[4]) else redis.call('HSET', KEYS[5], ARGV[4], ev) end
-end
-redis.call('PUBLISH', ARGV[6], ev)
-return seq
-)lua";
 
 struct script_args {
   std::string kind;
@@ -198,32 +63,17 @@ void private_store::store(common::event ev, done_handler done) {
   std::string json = common::encode_event(ev);
   const auto at = json.find(",\"timestamp\":");
   const auto& user = header->user_id;
-  redis_.command({"EVAL",
-                  store_script,
-                  "6",
-                  user_key(user, user_data::seq),
-                  user_key(user, user_data::hist),
-                  user_key(user, user_data::pos),
-                  user_key(user, user_data::acct),
-                  user_key(user, user_data::orders),
-                  user_key(user, user_data::execs),
-                  a.kind,
-                  json.substr(0, at),
-                  json.substr(at),
-                  a.key,
-                  std::to_string(history_len_),
-                  user_channel(user),
-                  a.state,
-                  std::to_string(header->recv_time_us / 1000),
-                  header->dedupe_id,
-                  a.fill_qty,
-                  a.fill_price,
-                  a.position},
-                 [done = std::move(done)](common::result<common::redis_reply> r) {
-                   if (!done) return;
-                   if (!r) return done(std::move(r).err());
-                   done(r->integer);
-                 });
+  redis_.eval(
+      common::lua_scripts::private_store(),
+      {user_key(user, user_data::seq), user_key(user, user_data::hist), user_key(user, user_data::pos),
+       user_key(user, user_data::acct), user_key(user, user_data::orders), user_key(user, user_data::execs)},
+      {a.kind, json.substr(0, at), json.substr(at), a.key, std::to_string(history_len_), user_channel(user), a.state,
+       std::to_string(header->recv_time_us / 1000), header->dedupe_id, a.fill_qty, a.fill_price, a.position},
+      [done = std::move(done)](common::result<common::redis_reply> r) {
+        if (!done) return;
+        if (!r) return done(std::move(r).err());
+        done(r->integer);
+      });
 }
 
 }  // namespace tickstream::ingest

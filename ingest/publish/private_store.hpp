@@ -5,11 +5,8 @@
 // user's channel. A trade_executed whose execution id was already stored (a duplicate after a
 // reconnect, or from a second ingest worker on the same stream) is dropped whole.
 //
-// Keys (one hash slot per user, ready for Redis Cluster):
-//   ts:{u:<id>}:seq     counter            ts:{u:<id>}:hist   stream, ~history_len entries
-//   ts:{u:<id>}:pos     hash symbol->event ts:{u:<id>}:orders hash orderId->event (open ones)
-//   ts:{u:<id>}:acct    string             ts:{u:<id>}:execs  zset of execution ids (7 days)
-//   channel ts:{u:<id>}
+// The script is common/redis/scripts/private_store.lua; the keys are the user's (common/redis/keys.hpp,
+// one hash slot per user, ready for Redis Cluster).
 
 #include <cstdint>
 #include <functional>
@@ -33,7 +30,6 @@ class private_store {
 
   // Order statuses after which an order is no longer open.
   static bool is_terminal_status(std::string_view status) noexcept;
-  // Redis names of a user.
 
  private:
   common::redis_client& redis_;
