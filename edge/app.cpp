@@ -13,6 +13,7 @@
 
 #include "common/clock.hpp"
 #include "common/log.hpp"
+#include "common/redis/keys.hpp"
 #include "edge/net/listener.hpp"
 #include "edge/ops/admin_stats.hpp"
 #include "edge/fanout/worker.hpp"
@@ -28,7 +29,7 @@ common::redis_options redis_options_of(const app_config& c) {
   o.password = c.redis_password;
   o.subscriber = true;
   o.unsubscribe_linger = std::chrono::milliseconds(c.unsubscribe_linger_ms);
-  o.control_channel = "ts:edge:" + c.node_id;
+  o.control_channel = common::edge_control_channel(c.node_id);
   o.name = "edge";
   return o;
 }
@@ -70,7 +71,7 @@ common::result<std::unique_ptr<app>> app::make(app_config config) {
 
 app::app(app_config config, auth_config auth)
     : config_(with_defaults(std::move(config))),
-      fanout_(metrics_, "ts:edge:" + config_.node_id),
+      fanout_(metrics_, common::edge_control_channel(config_.node_id)),
       redis_(with_after_io(redis_options_of(config_), [this] { fanout_.flush(); }),
              [this](std::string_view channel, std::string_view payload) { fanout_.on_message(channel, payload); }),
       leases_(config_.max_connections_per_user > 0
@@ -245,7 +246,7 @@ unsigned short app::port() const { return listener_ ? listener_->port() : 0; }
 unsigned short app::ops_port() const { return ops_listener_ ? ops_listener_->port() : 0; }
 
 void app::send_probe() {
-  redis_.command({"PUBLISH", "ts:edge:" + config_.node_id, readiness::probe_payload(steady_now_us())});
+  redis_.command({"PUBLISH", common::edge_control_channel(config_.node_id), readiness::probe_payload(steady_now_us())});
   return_memory();
   probe_timer_->expires_after(std::chrono::milliseconds(config_.probe_interval_ms));
   probe_timer_->async_wait([this](const boost::system::error_code& ec) {

@@ -9,6 +9,7 @@
 
 #include "common/clock.hpp"
 #include "common/log.hpp"
+#include "common/redis/keys.hpp"
 #include "edge/protocol/client_protocol.hpp"
 #include "edge/portfolio/private_state_reader.hpp"
 #include "edge/fanout/worker.hpp"
@@ -289,7 +290,7 @@ void http_session::identify(const http::request<http::string_body>& req,
   call_with_deadline<answer>(
       stream_.get_executor(), svc_.redis_timeout,
       [this, id = step->session_id, now_s, unavailable](std::function<void(answer)> deliver) {
-        svc_.redis.command({"HMGET", "ts:sess:" + id, "user", "roles", "expires"},
+        svc_.redis.command({"HMGET", common::session_key(id), "user", "roles", "expires"},
                            [deliver, now_s, unavailable](common::result<common::redis_reply> r) {
                              if (!r || r->elements.size() != 3) return deliver(unavailable());
                              const auto field = [&](std::size_t i) -> std::optional<std::string> {
@@ -376,7 +377,7 @@ void http_session::serve_dev_login(const http::request<http::string_body>& req, 
   }
   const auto ttl = svc_.dev_login_ttl;
   const auto expires = common::now_us() / 1'000'000 + ttl.count();
-  const auto key = "ts:sess:" + id;
+  const auto key = common::session_key(id);
   const auto self = shared_from_this();
   const auto answer = [self, user = user.value(), id, expires, keep_alive](bool ok) {
     self->svc_.metrics.rest_request("dev_login", ok ? 200 : 503);
