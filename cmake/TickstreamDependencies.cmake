@@ -17,8 +17,11 @@ add_library(tickstream_rapidjson INTERFACE)
 target_include_directories(tickstream_rapidjson SYSTEM INTERFACE ${RAPIDJSON_INCLUDE_DIR})
 add_library(tickstream::rapidjson ALIAS tickstream_rapidjson)
 
-# Beast and Asio are header-only. BOOST_ASIO_NO_DEPRECATED keeps us on the current API.
-add_library(tickstream_beast INTERFACE)
-target_link_libraries(tickstream_beast INTERFACE Boost::headers Boost::system Threads::Threads)
-target_compile_definitions(tickstream_beast INTERFACE BOOST_ASIO_NO_DEPRECATED)
+# Beast and Asio are header-only libraries with an optional compiled part: it is built once, in
+# common/asio_beast.cpp, instead of in every file that uses them. The definitions are set for the
+# whole tree so that no file compiles them inline by accident (one definition of each function).
+# BOOST_ASIO_NO_DEPRECATED keeps us on the current API.
+add_compile_definitions(BOOST_ASIO_NO_DEPRECATED BOOST_ASIO_SEPARATE_COMPILATION BOOST_BEAST_SEPARATE_COMPILATION)
+add_library(tickstream_beast STATIC ${PROJECT_SOURCE_DIR}/common/asio_beast.cpp)
+target_link_libraries(tickstream_beast PUBLIC Boost::headers Boost::system OpenSSL::SSL OpenSSL::Crypto Threads::Threads)
 add_library(tickstream::beast ALIAS tickstream_beast)
