@@ -233,4 +233,14 @@ void worker::deliver(const frame_ptr& f) {
   index_.for_each(f->route, [&f](frame_sink* s) { s->send(f); });
 }
 
+void worker::wrote(const std::vector<frame_ptr>& frames, std::size_t bytes, bool ok) {
+  std::int64_t now_us = 0;
+  for (const auto& f : frames) {
+    if (f->recv_time_us <= 0 || !ok) continue;
+    if (now_us == 0) now_us = common::now_us();
+    observe_latency(static_cast<double>(std::max<std::int64_t>(0, now_us - f->recv_time_us)) / 1e6, now_us / 1'000'000);
+  }
+  count_sent(frames.size(), bytes);
+}
+
 }  // namespace tickstream::edge

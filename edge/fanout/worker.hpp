@@ -85,6 +85,9 @@ class worker final : public fanout_target {
     frames_sent_.fetch_add(frames, std::memory_order_relaxed);
     bytes_sent_.fetch_add(bytes, std::memory_order_relaxed);
   }
+  // A session's gathered write completed (ok) or failed: its frames' delivery latency (from
+  // ingest's receive time, one clock read per write) and what went out, as written.
+  void wrote(const std::vector<frame_ptr>& frames, std::size_t bytes, bool ok);
   void count_conflated() noexcept { conflated_.fetch_add(1, std::memory_order_relaxed); }
   std::uint64_t frames_sent() const noexcept { return frames_sent_.load(std::memory_order_relaxed); }
   std::uint64_t conflated() const noexcept { return conflated_.load(std::memory_order_relaxed); }

@@ -2,6 +2,18 @@
 
 namespace tickstream::edge {
 
+session_timers::settings session_timers::for_limits(const session_limits& limits, std::chrono::milliseconds lease_ttl,
+                                                    double ping_phase) noexcept {
+  settings s;
+  s.ping_phase = ping_phase;
+  s.idle_timeout = limits.idle_timeout;
+  s.max_unsent_bytes = limits.queue.max_bytes;
+  s.stall_timeout = limits.idle_timeout;
+  s.token_expiry_warning = limits.token_expiry_warning;
+  s.lease_refresh = lease_ttl / 3;
+  return s;
+}
+
 session_timers::decision session_timers::decide(clock::time_point now, std::int64_t now_s, io_state io) noexcept {
   using end_kind = decision::end_kind;
   decision d;

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <optional>
 
+#include "edge/net/session_limits.hpp"
+
 namespace tickstream::edge {
 
 // What the socket side knows at the heartbeat sweep.
@@ -35,6 +37,9 @@ class session_timers {
     // answer).
     double ping_phase = 0;
   };
+  // The settings of a connection under these limits: the stall timeout is the idle timeout, the
+  // lease (lease_ttl zero: none) is refreshed every third of its time to live.
+  static settings for_limits(const session_limits& limits, std::chrono::milliseconds lease_ttl, double ping_phase) noexcept;
 
   using io_state = session_io_state;
 

@@ -41,14 +41,8 @@ double ping_phase() {
 }
 
 session_timers::settings timer_settings(const services& svc, bool leased) {
-  session_timers::settings s;
-  s.ping_phase = ping_phase();
-  s.idle_timeout = svc.limits.idle_timeout;
-  s.max_unsent_bytes = svc.limits.queue.max_bytes;
-  s.stall_timeout = svc.limits.idle_timeout;
-  s.token_expiry_warning = svc.limits.token_expiry_warning;
-  if (leased && svc.leases != nullptr) s.lease_refresh = svc.leases->ttl() / 3;
-  return s;
+  const auto ttl = leased && svc.leases != nullptr ? svc.leases->ttl() : std::chrono::milliseconds{0};
+  return session_timers::for_limits(svc.limits, ttl, ping_phase());
 }
 
 }  // namespace
@@ -146,16 +140,10 @@ void ws_session::refuse_input(std::uint16_t code, const char* what) {
 void ws_session::on_frame(ws_opcode op, std::string_view payload, bool compressed) {
   std::string inflated;
   if (compressed) {
-    // One inflater per worker: client messages are independent (client_no_context_takeover).
-    thread_local message_inflater inflater;
-    auto m = inflater.inflate(payload, svc_.limits.max_message_bytes);
-    if (!m) {
-      return m.err().code == "too_big" ? refuse_input(close_code::too_big, "message_too_big")
-                                       : refuse_input(close_code::invalid_payload, "invalid_deflate");
-    }
-    inflated = std::move(m).value();
-    if (op == ws_opcode::text && !valid_utf8(inflated)) return refuse_input(close_code::invalid_payload, "invalid_utf8");
-    payload = inflated;
+    auto m = inflate_client_message(payload, op == ws_opcode::text, svc_.limits.max_message_bytes);
+    if (!m && m.err().code == "too_big") return refuse_input(close_code::too_big, "message_too_big");
+    if (!m) return refuse_input(close_code::invalid_payload, m.err().code == "invalid_utf8" ? "invalid_utf8" : "invalid_deflate");
+    payload = inflated = std::move(m).value();
   }
   if (op == ws_opcode::close) {
     peer_closed_ = true;
@@ -261,14 +249,7 @@ void ws_session::do_write() {
 
 void ws_session::on_write(const boost::system::error_code& ec) {
   writing_ = false;
-  std::int64_t now_us = 0;
-  for (const auto& f : inflight_) {
-    if (f->recv_time_us <= 0 || ec) continue;
-    if (now_us == 0) now_us = common::now_us();  // one clock read per write
-    worker_.observe_latency(static_cast<double>(std::max<std::int64_t>(0, now_us - f->recv_time_us)) / 1e6,
-                            now_us / 1'000'000);
-  }
-  worker_.count_sent(inflight_.size(), inflight_bytes_);  // as written (compressed or not)
+  worker_.wrote(inflight_, inflight_bytes_, !ec);
   inflight_.clear();
   if (dead_) return;
   if (ec) return kill("network_error");

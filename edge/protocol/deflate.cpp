@@ -3,6 +3,8 @@
 #include <array>
 #include <charconv>
 
+#include "edge/protocol/utf8.hpp"
+
 namespace tickstream::edge {
 namespace {
 
@@ -112,6 +114,13 @@ common::result<std::string> message_inflater::inflate(std::string_view compresse
     }
   }
   return out;
+}
+
+common::result<std::string> inflate_client_message(std::string_view compressed, bool text, std::size_t max_bytes) {
+  thread_local message_inflater inflater;
+  auto m = inflater.inflate(compressed, max_bytes);
+  if (m && text && !valid_utf8(m.value())) return common::error{"invalid_utf8", "the inflated text is not UTF-8"};
+  return m;
 }
 
 }  // namespace tickstream::edge

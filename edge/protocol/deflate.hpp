@@ -54,4 +54,9 @@ class message_inflater {
   z_stream z_{};
 };
 
+// A compressed client message, inflated within max_bytes (on this thread's inflater: client
+// messages are independent, client_no_context_takeover) and, for text, checked to be UTF-8: the
+// message, or "too_big" (close 1009), "invalid_deflate" or "invalid_utf8" (close 1007).
+common::result<std::string> inflate_client_message(std::string_view compressed, bool text, std::size_t max_bytes);
+
 }  // namespace tickstream::edge

@@ -136,3 +136,18 @@ TEST_CASE("session timers: pings are spread over the window by each connection's
     CHECK(at(t, 30s).end == end_kind::idle);  // the dead-peer guarantee does not move
   }
 }
+
+TEST_CASE("session timers: a connection's settings follow the edge's limits", "[heartbeat]") {
+  session_limits limits;
+  limits.idle_timeout = 20s;
+  limits.token_expiry_warning = 45s;
+  limits.queue.max_bytes = 1000;
+  const auto leased = session_timers::for_limits(limits, 30s, 0.25);
+  CHECK(leased.idle_timeout == 20s);
+  CHECK(leased.stall_timeout == 20s);  // data waiting without progress for as long as silence may last
+  CHECK(leased.token_expiry_warning == 45s);
+  CHECK(leased.max_unsent_bytes == 1000);
+  CHECK(leased.lease_refresh == 10s);  // a third of the lease's 30 s
+  CHECK(leased.ping_phase == 0.25);
+  CHECK(session_timers::for_limits(limits, 0ms, 0).lease_refresh == 0ms);  // no lease, no refresh
+}
