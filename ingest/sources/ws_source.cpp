@@ -83,7 +83,7 @@ struct ws_source::impl : std::enable_shared_from_this<ws_source::impl> {
     }
 
     void after_connect() {
-      if constexpr (std::is_same_v<Stream, websocket::stream<beast::ssl_stream<beast::tcp_stream>>>) {
+      if constexpr (std::is_same_v<Stream, tls_ws>) {
         auto& tls = ws.next_layer();
         if (!SSL_set_tlsext_host_name(tls.native_handle(), owner->url.host.c_str())) {
           return fail("tls", beast::error_code(static_cast<int>(::ERR_get_error()), net::error::get_ssl_category()));
@@ -146,8 +146,10 @@ struct ws_source::impl : std::enable_shared_from_this<ws_source::impl> {
     }
   };
 
-  using plain_ws = websocket::stream<beast::tcp_stream>;
-  using tls_ws = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
+  // Without permessage-deflate (the providers' feeds are not offered it): the compressing code
+  // paths are not instantiated.
+  using plain_ws = websocket::stream<beast::tcp_stream, false>;
+  using tls_ws = websocket::stream<beast::ssl_stream<beast::tcp_stream>, false>;
 
   net::io_context& ioc;
   source_options options;
