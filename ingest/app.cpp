@@ -82,8 +82,10 @@ void app_config::bind(common::config_parser& p) {
                "User id that the Alpaca trading stream's broker account belongs to (empty: none).");
   p.add_int("history-len", "TS_HISTORY_LEN", history_len, 10, 10'000'000,
             "Private events kept per user in the history stream (for gap-free resume).");
-  p.add_string("metrics-listen", "TS_METRICS_LISTEN", metrics_listen,
-               "host:port to serve Prometheus /metrics on (empty: off).");
+  p.add_string("ops-listen", "TS_OPS_LISTEN", metrics_listen,
+               "host:port of the internal port serving /metrics, /healthz and /readyz (empty: off); "
+               "keep it off the load balancer.");
+  p.add_string("metrics-listen", "TS_METRICS_LISTEN", metrics_listen, "The older name of --ops-listen.");
   p.add_log_level(log_level);
 }
 

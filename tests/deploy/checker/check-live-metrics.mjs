@@ -243,8 +243,10 @@ try {
     s.on("error", () => resolve(false));
   }));
 
+  // As the bundled configurations run it: metrics, probes and admin on the internal ops port.
+  const edgeOpsPort = await freePort();
   const edge = start("edge", opts.edge, ["--listen-host", "127.0.0.1", "--port", "0", "--redis-port", String(redisPort), "--node-id", "deploy-check",
-    "--shutdown-grace-ms", "0", "--jwt-algorithms", "HS256", "--jwt-hs-secret", jwtSecret]);
+    "--shutdown-grace-ms", "0", "--jwt-algorithms", "HS256", "--jwt-hs-secret", jwtSecret, "--ops-listen", `127.0.0.1:${edgeOpsPort}`]);
   const edgePort = Number(await waitFor("edge listening", 15000, async () => {
     if (edge.exited) throw new Error(`edge exited: ${edge.log}`);
     return /msg="edge listening".* port=(\d+)/.exec(edge.log)?.[1];
@@ -253,12 +255,12 @@ try {
   const capture = join(opts.workdir, "capture.jsonl");
   writeFileSync(capture, Buffer.concat([Buffer.from("this line is not json\n"), readFileSync(opts.capture)]));
   const ingestPort = await freePort();
-  const ingest = start("ingest", opts.ingest, ["--input", capture, "--loop", "--speed", "50", "--redis-port", String(redisPort), "--metrics-listen", `127.0.0.1:${ingestPort}`]);
+  const ingest = start("ingest", opts.ingest, ["--input", capture, "--loop", "--speed", "50", "--redis-port", String(redisPort), "--ops-listen", `127.0.0.1:${ingestPort}`]);
   const finnhub = await fakeFinnhub();
   const liveMetricsPort = await freePort();
   const webhookPort = await freePort();
   const live = start("ingest-live", opts.ingest, ["--finnhub-url", `ws://127.0.0.1:${finnhub.port}`, "--finnhub-symbols", "AAPL", "--webhook-listen", `127.0.0.1:${webhookPort}`,
-    "--webhook-secret", webhookSecret, "--heartbeat-ms", "200", "--redis-port", String(redisPort), "--metrics-listen", `127.0.0.1:${liveMetricsPort}`]);
+    "--webhook-secret", webhookSecret, "--heartbeat-ms", "200", "--redis-port", String(redisPort), "--ops-listen", `127.0.0.1:${liveMetricsPort}`]);
   for (const [e, port] of [[ingest, ingestPort], [live, liveMetricsPort]]) {
     await waitFor(`${e.name} /metrics`, 15000, async () => {
       if (e.exited) throw new Error(`${e.name} exited: ${e.log}`);
@@ -285,7 +287,7 @@ try {
   const pub = spawnSync("redis-cli", ["-p", String(redisPort), "PUBLISH", "ts:sys", "not json"], { encoding: "utf8", timeout: 5000 });
   report.check(pub.status === 0, `redis-cli PUBLISH failed: ${pub.stderr}`);
   await waitFor("edge counting the closed connection and the unusable message", 5000, async () => {
-    const m = (await get(edgePort, "/metrics")).body;
+    const m = (await get(edgeOpsPort, "/metrics")).body;
     return /^tickstream_edge_connections 0/m.test(m) && /^tickstream_edge_upstream_invalid_total\{/m.test(m);
   });
   await waitFor("the live source connected", 10000, async () => /^tickstream_ingest_source_connected\{source="finnhub"\} 1/m.test((await get(liveMetricsPort, "/metrics")).body));
@@ -314,30 +316,32 @@ try {
     }
   }
 
-  for (const [name, port] of [["edge", edgePort], ["ingest", ingestPort], ["ingest-live", liveMetricsPort]]) {
+  for (const [name, port] of [["edge", edgeOpsPort], ["ingest", ingestPort], ["ingest-live", liveMetricsPort]]) {
     const m = await get(port, "/metrics");
     report.check(m.status === 200, `${name} /metrics answered ${m.status}`);
     scraped[name] = m.body;
     promtool(name, m.body);
   }
 
-  await probe("edge", edgePort, "/healthz");
-  await probe("edge", edgePort, "/readyz");
+  await probe("edge", edgeOpsPort, "/healthz");
+  await probe("edge", edgeOpsPort, "/readyz");
+  // The client port serves clients only.
+  report.check((await get(edgePort, "/metrics")).status === 404, "the edge's client port serves /metrics beside --ops-listen");
   await probe("ingest", ingestPort, "/healthz");
   await probe("ingest", ingestPort, "/readyz");
   await probe("ingest-live", liveMetricsPort, "/readyz");
 
   // ---- Compose's health checks, run against the real processes. ----
   if (composeServices) {
-    report.check(healthcheck("edge", 8080, edgePort) === 0, "compose's edge health check fails against a ready edge");
-    report.check(healthcheck("ingest", 9102, ingestPort) === 0, "compose's ingest health check fails against a ready ingest");
-    report.check(healthcheck("webhook", 9102, liveMetricsPort) === 0, "compose's webhook health check fails against a ready ingest");
+    report.check(healthcheck("edge", 9100, edgeOpsPort) === 0, "compose's edge health check fails against a ready edge");
+    report.check(healthcheck("ingest", 9100, ingestPort) === 0, "compose's ingest health check fails against a ready ingest");
+    report.check(healthcheck("webhook", 9100, liveMetricsPort) === 0, "compose's webhook health check fails against a ready ingest");
     const closed = await freePort();
-    report.check(healthcheck("edge", 8080, closed) !== 0, "compose's edge health check passes against a closed port");
+    report.check(healthcheck("edge", 9100, closed) !== 0, "compose's edge health check passes against a closed port");
     // Ready only while Redis is up: stop it and the ingest check must fail.
     children.find((c) => c.name === "redis").child.kill("SIGTERM");
     await waitFor("ingest /readyz failing without Redis", 10000, async () => (await get(ingestPort, "/readyz")).status === 503);
-    report.check(healthcheck("ingest", 9102, ingestPort) !== 0, "compose's ingest health check passes while its /readyz answers 503");
+    report.check(healthcheck("ingest", 9100, ingestPort) !== 0, "compose's ingest health check passes while its /readyz answers 503");
     // Redis back on its port, so the processes stop cleanly instead of retrying their publishes.
     start("redis-again", "redis-server", ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"]);
     await waitFor("ingest ready again", 10000, async () => (await get(ingestPort, "/readyz")).status === 200);
