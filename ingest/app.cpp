@@ -119,10 +119,10 @@ struct app::context {
                                                          .Name("tickstream_ingest_source_connected")
                                                          .Help("1 while a live source is connected")
                                                          .Register(*registry);
-  prometheus::Family<prometheus::Gauge>& source_age = prometheus::BuildGauge()
-                                                          .Name("tickstream_ingest_source_last_message_age_seconds")
-                                                          .Help("Seconds since a live source's last message")
-                                                          .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& source_last = prometheus::BuildGauge()
+                                                           .Name("tickstream_ingest_source_last_message_timestamp_seconds")
+                                                           .Help("Unix time of a live source's last message")
+                                                           .Register(*registry);
   prometheus::Histogram& publish_latency =
       prometheus::BuildHistogram()
           .Name("tickstream_ingest_publish_latency_seconds")
@@ -395,7 +395,7 @@ int app::run_live(context& ctx) {
         ctx.redis->command({"PUBLISH", std::string(common::source_status_channel), status});
         ctx.source_up.Add({{"source", s->name()}}).Set(s->connected() ? 1 : 0);
         if (s->last_message_us() > 0) {
-          ctx.source_age.Add({{"source", s->name()}}).Set(static_cast<double>(now - s->last_message_us()) / 1e6);
+          ctx.source_last.Add({{"source", s->name()}}).Set(static_cast<double>(s->last_message_us()) / 1e6);
         }
       }
       if (capture) capture->flush();

@@ -11,6 +11,7 @@
 #include <prometheus/text_serializer.h>
 
 #include "common/log.hpp"
+#include "common/process_metrics.hpp"
 
 namespace tickstream::ingest {
 
@@ -83,7 +84,9 @@ void ops_server::serve(tcp::socket& socket) {
   } else if (target == "/metrics") {
     res.set(http::field::content_type, "text/plain; version=0.0.4");
     if (before_scrape_) before_scrape_();
-    res.body() = prometheus::TextSerializer().Serialize(registry_->Collect());
+    auto families = registry_->Collect();
+    for (auto& f : common::process_metric_families()) families.push_back(std::move(f));
+    res.body() = prometheus::TextSerializer().Serialize(families);
   } else if (target == "/healthz") {
     res.body() = R"({"status":"ok"})";
   } else if (target == "/readyz") {

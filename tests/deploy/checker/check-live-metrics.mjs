@@ -321,6 +321,10 @@ try {
     report.check(m.status === 200, `${name} /metrics answered ${m.status}`);
     scraped[name] = m.body;
     promtool(name, m.body);
+    // Every binary: its build and the process's own figures, in the Prometheus conventions.
+    for (const metric of ["tickstream_build_info{", "process_open_fds ", "process_max_fds ", "process_start_time_seconds ", "process_resident_memory_bytes "]) {
+      report.check(m.body.includes(metric), `${name} /metrics has no ${metric.trim()}`);
+    }
   }
 
   await probe("edge", edgeOpsPort, "/healthz");
