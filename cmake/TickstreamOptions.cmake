@@ -62,3 +62,12 @@ add_library(tickstream::fuzzer ALIAS tickstream_fuzzer)
 function(tickstream_target_defaults target)
   target_link_libraries(${target} PRIVATE tickstream::warnings tickstream::sanitizers)
 endfunction()
+
+# Under the sanitizers, the files that are mostly Boost.Beast's asynchronous machinery (WebSocket and
+# HTTP streams, TLS) build at -O0: at -O1 each takes minutes, and what they do in the tests is wait
+# on sockets. Everything else keeps the build type's optimization. Paths relative to the caller.
+function(tickstream_beast_heavy_sources)
+  if(TICKSTREAM_SANITIZE)
+    set_source_files_properties(${ARGN} DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR} PROPERTIES COMPILE_OPTIONS -O0)
+  endif()
+endfunction()
