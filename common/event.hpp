@@ -92,6 +92,9 @@ struct position_update {
   std::optional<std::string> unrealized_pnl_percent;
   std::optional<std::string> strategy_id;
   std::optional<std::int64_t> opened_at_us;
+  // P&L realized by the quantity closed since the position opened ("realizedPnl"), as ingest
+  // computes it from fills (common/account/account_math.hpp); absent when not known.
+  std::optional<std::string> realized_pnl;
   // Not on the wire: the fill that produced this position, so that where the position is stored
   // the average entry price can be computed (exactly) from the previous one.
   struct fill_info {
@@ -112,6 +115,14 @@ struct account_update {
   std::string portfolio_value;
   std::string day_pnl;
   std::string day_pnl_percent;
+  // The broker's equity at the previous close ("lastEquity"): dayPnl = equity − lastEquity.
+  std::optional<std::string> last_equity;
+  // The broker's margin multiplier ("multiplier": 1 a cash account, 2 or 4 a margin account),
+  // which buying power between two reports is computed with; absent: buyingPower stays as sent.
+  std::optional<std::string> multiplier;
+  // True when ingest moved the figures with fills since the broker's last report ("provisional");
+  // the broker's next report replaces them (it knows fees and corporate actions we do not).
+  bool provisional = false;
 
   bool operator==(const account_update&) const = default;
 };

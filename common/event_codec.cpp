@@ -177,6 +177,7 @@ result<event> decode_position_update(const rapidjson::Value& doc) {
     p.unrealized_pnl_percent = d.decimal("unrealizedPnlPercent", false);
     if (const auto sid = d.string("strategyId", false, 128)) p.strategy_id = std::string(*sid);
     p.opened_at_us = d.timestamp("openedAt", false);
+    p.realized_pnl = d.decimal("realizedPnl", false);
   });
 }
 
@@ -188,6 +189,12 @@ result<event> decode_account_update(const rapidjson::Value& doc) {
     a.portfolio_value = required_decimal(d, "portfolioValue");
     a.day_pnl = required_decimal(d, "dayPnl");
     a.day_pnl_percent = required_decimal(d, "dayPnlPercent");
+    a.last_equity = d.decimal("lastEquity", false);
+    a.multiplier = d.decimal("multiplier", false, true);
+    a.provisional = d.boolean("provisional", false).value_or(false);
+    // A misspelt figure would otherwise be lost without a word: refuse what is not ours.
+    d.only({"equity", "buyingPower", "cash", "portfolioValue", "dayPnl", "dayPnlPercent", "lastEquity", "multiplier",
+            "provisional"});
   });
 }
 
@@ -321,6 +328,7 @@ std::string encode_event(const position_update& p) {
     write_opt_text(w, "unrealizedPnlPercent", p.unrealized_pnl_percent);
     write_opt_text(w, "strategyId", p.strategy_id);
     if (p.opened_at_us) write_time(w, "openedAt", *p.opened_at_us);
+    write_opt_text(w, "realizedPnl", p.realized_pnl);
   });
 }
 
@@ -332,6 +340,12 @@ std::string encode_event(const account_update& a) {
     write_text(w, "portfolioValue", a.portfolio_value);
     write_text(w, "dayPnl", a.day_pnl);
     write_text(w, "dayPnlPercent", a.day_pnl_percent);
+    write_opt_text(w, "lastEquity", a.last_equity);
+    write_opt_text(w, "multiplier", a.multiplier);
+    if (a.provisional) {
+      w.Key("provisional");
+      w.Bool(true);
+    }
   });
 }
 

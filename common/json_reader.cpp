@@ -2,6 +2,7 @@
 
 #include <rapidjson/error/en.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "common/clock.hpp"
@@ -62,6 +63,26 @@ json_reader::json_reader(const rapidjson::Value& obj, std::string error_code)
 
 void json_reader::fail(const char* name, std::string why) {
   if (!error_) error_ = error{code_, std::string("field '") + name + "': " + why};
+}
+
+std::optional<bool> json_reader::boolean(const char* name, bool required) {
+  const auto* v = find(name, required);
+  if (v == nullptr) return std::nullopt;
+  if (!v->IsBool()) {
+    fail(name, "must be true or false");
+    return std::nullopt;
+  }
+  return v->GetBool();
+}
+
+void json_reader::only(std::initializer_list<std::string_view> known) {
+  if (error_ || !obj_.IsObject()) return;
+  for (const auto& m : obj_.GetObject()) {
+    const std::string_view name(m.name.GetString(), m.name.GetStringLength());
+    if (std::find(known.begin(), known.end(), name) != known.end()) continue;
+    const std::string shown(name.substr(0, 64));
+    return fail(shown.c_str(), "is not a known field");
+  }
 }
 
 const rapidjson::Value* json_reader::find(const char* name, bool required) {

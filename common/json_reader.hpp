@@ -8,6 +8,7 @@
 #include <rapidjson/document.h>
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,6 +34,9 @@ class json_reader {
   std::optional<std::int64_t> integer(const char* name, bool required, std::int64_t min, std::int64_t max);
   std::optional<std::int64_t> timestamp(const char* name, bool required);  // ISO-8601 → epoch µs
   const rapidjson::Value* array(const char* name, bool required);
+  std::optional<bool> boolean(const char* name, bool required);
+  // Fails on the first member of the object whose name is not in known ("is not a known field").
+  void only(std::initializer_list<std::string_view> known);
 
   // Records an error about a field found invalid by the caller.
   void fail(const char* name, std::string why);

@@ -1,5 +1,6 @@
 #include "edge/portfolio/portfolio.hpp"
 
+#include "common/account/account_math.hpp"
 #include "common/fixed_decimal.hpp"
 
 namespace tickstream::edge {
@@ -8,8 +9,8 @@ using common::fixed_decimal;
 
 namespace {
 
-constexpr int money_places = 2;
-constexpr int percent_places = 2;
+using common::account::money_places;
+using common::account::percent_places;
 
 bool is_flat(std::string_view quantity) { return quantity.find_first_not_of("0.") == std::string_view::npos; }
 
@@ -27,24 +28,12 @@ bool mark_position(common::position_update& p, std::string_view price_text) {
   const auto entry = fixed_decimal::parse(p.entry_price);
   const auto price = fixed_decimal::parse(price_text);
   if (!qty || !entry || !price) return false;
-  const auto value = price->times(*qty);
-  const auto cost = entry->times(*qty);
-  if (!value || !cost) return false;
-  const auto pnl = value->minus(*cost);
-  if (!pnl) return false;
-  std::optional<std::string> percent;
-  if (!cost->is_zero()) {
-    // pnl / |cost| × 100: a short's cost is negative, its pnl sign already says gain or loss.
-    const auto hundred = pnl->times(fixed_decimal::from_int(100));
-    const auto pct = hundred ? hundred->divided_by(cost->is_negative() ? cost->negated() : *cost, percent_places)
-                             : std::nullopt;
-    if (!pct) return false;
-    percent = pct->to_string(percent_places);
-  }
+  const auto m = common::account::mark_position({*qty, *entry, fixed_decimal{}}, *price);
+  if (!m) return false;
   p.current_price = std::string(price_text);
-  p.market_value = value->to_string(money_places);
-  p.unrealized_pnl = pnl->to_string(money_places);
-  p.unrealized_pnl_percent = percent.value_or("0.00");
+  p.market_value = m->market_value.to_string(money_places);
+  p.unrealized_pnl = m->unrealized.to_string(money_places);
+  p.unrealized_pnl_percent = m->unrealized_pct.to_string(percent_places);
   return true;
 }
 
@@ -105,19 +94,31 @@ std::optional<common::position_update> portfolio::marked_position(std::string_vi
 std::optional<common::account_update> portfolio::marked_account() const {
   if (!account_) return std::nullopt;
   auto a = *account_;
-  auto equity = fixed_decimal::parse(a.cash);
+  const auto cash = fixed_decimal::parse(a.cash);
+  if (!cash) return a;
+  std::vector<common::account::holding> holdings;
   for (const auto& [symbol, p] : positions_) {
     const auto* price = price_of(symbol);
-    // Without a price for every position, the broker's own figure is the better one.
-    if (!equity || price == nullptr) return a;
+    // Without a price for every position, the broker's own figures are the better ones.
+    if (price == nullptr) return a;
     const auto px = fixed_decimal::parse(*price);
     const auto qty = signed_quantity(p);
-    const auto value = px && qty ? px->times(*qty) : std::nullopt;
-    equity = value ? equity->plus(*value) : std::nullopt;
+    if (!px || !qty) return a;  // a number that does not parse: the account as the broker sent it
+    holdings.push_back({*qty, *px});
   }
-  if (!equity) return a;  // a number that does not parse: the account as the broker sent it
-  a.equity = equity->to_string(money_places);
+  const auto last_equity = a.last_equity ? fixed_decimal::parse(*a.last_equity) : std::nullopt;
+  const auto multiplier = a.multiplier ? fixed_decimal::parse(*a.multiplier) : std::nullopt;
+  const auto v = common::account::value_account(*cash, holdings, last_equity,
+                                                 multiplier.value_or(fixed_decimal::from_int(1)));
+  if (!v) return a;
+  a.equity = v->equity.to_string(money_places);
   a.portfolio_value = a.equity;
+  if (v->day_pnl) {
+    a.day_pnl = v->day_pnl->to_string(money_places);
+    a.day_pnl_percent = v->day_pnl_percent->to_string(percent_places);
+  }
+  // The broker's margin rules need its multiplier; without it, its buying power stands.
+  if (multiplier) a.buying_power = v->buying_power.to_string(money_places);
   return a;
 }
 

@@ -41,8 +41,10 @@ class portfolio {
   // The stored position with its price-dependent fields filled from the latest price (as stored
   // when no price is known yet).
   std::optional<common::position_update> marked_position(std::string_view symbol) const;
-  // The account with equity and portfolioValue = cash + the market value of every position; as
-  // stored while a position has no price yet, or if a number does not parse.
+  // The account valued at the latest prices (common/account/account_math.hpp): equity and
+  // portfolioValue = cash + long and short market value, dayPnl(Percent) from lastEquity when the
+  // broker sent one, buyingPower when it sent its multiplier; as stored while a position has no
+  // price yet, or if a number does not parse.
   std::optional<common::account_update> marked_account() const;
 
  private:

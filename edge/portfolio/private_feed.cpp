@@ -211,7 +211,7 @@ void private_feed::apply_state(const order& o, private_state& st) {
       host_.feed_reply(render_snapshot(parts));
     }
     // The client's cached P&L is as old as its connection: bring every position up to date.
-    for (const auto& symbol : portfolio_.symbols()) deliver_marks(symbol, nullptr);
+    for (const auto& symbol : portfolio_.symbols()) deliver_marks(symbol, std::nullopt);
   }
 }
 
@@ -260,31 +260,55 @@ void private_feed::deliver(const frame_ptr& f, std::uint8_t filter) {
       auto marked = portfolio_.price_of(p->symbol) != nullptr ? portfolio_.marked_position(p->symbol) : std::nullopt;
       host_.feed_deliver(marked ? encode_private_frame(*marked, false) : f);
     }
-    // The account's equity moves with the position (once every position has a price).
+    // The account's equity moves with the position (once every position has a price); the mark
+    // says the fill caused it.
     if ((bits_ & channel_bits::account) != 0 && portfolio_.has_account()) {
       auto a = portfolio_.marked_account();
       if (a->equity != portfolio_.account()->equity) {
         a->header.seq = 0;
+        a->header.time_us = p->header.time_us;
+        a->header.recv_time_us = p->header.recv_time_us;
+        a->header.source = p->header.source;
         host_.feed_deliver(encode_private_frame(*a, true));
       }
     }
+    // A symbol held for the first time is marked from its last tick at once, not at its next one.
+    if (portfolio_.holds(p->symbol) && portfolio_.price_of(p->symbol) == nullptr) read_last_tick(p->symbol);
   } else if ((filter & channel_bits::account) != 0) {
     host_.feed_deliver(encode_private_frame(*portfolio_.marked_account(), false));
   }
 }
 
-void private_feed::on_tick(const frame& tick) {
-  if (!portfolio_.set_price(tick.key, tick.price)) return;
-  deliver_marks(tick.key, &tick);
+void private_feed::read_last_tick(const std::string& symbol) {
+  state_request req;
+  req.symbols = {symbol};  // no user: the last tick only
+  ctx_.read(std::move(req), [post = host_.feed_poster(), this, epoch = epoch_](common::result<private_state> r) {
+    post([this, epoch, r = std::move(r)] {
+      if (epoch != epoch_ || !r) return;  // dropped meanwhile, or Redis failed: the next tick marks it
+      for (const auto& [held, json] : r->prices) {
+        auto d = common::decode_event(json);
+        const auto* tick = d ? std::get_if<common::price_update>(&d.value()) : nullptr;
+        // A tick that arrived meanwhile is newer than the stored one.
+        if (tick == nullptr || !follows(held) || portfolio_.price_of(held) != nullptr) continue;
+        portfolio_.set_price(held, tick->price);
+        deliver_marks(held, mark_label{tick->source_time_us, tick->recv_time_us, tick->source});
+      }
+    });
+  });
 }
 
-void private_feed::deliver_marks(std::string_view symbol, const frame* tick) {
-  const auto stamp = [tick](common::private_header& h) {
+void private_feed::on_tick(const frame& tick) {
+  if (!portfolio_.set_price(tick.key, tick.price)) return;
+  deliver_marks(tick.key, mark_label{tick.time_us, tick.recv_time_us, tick.source});
+}
+
+void private_feed::deliver_marks(std::string_view symbol, const std::optional<mark_label>& label) {
+  const auto stamp = [&label](common::private_header& h) {
     h.seq = 0;  // a mark is not a stored event
-    if (tick == nullptr) return;
-    h.time_us = tick->time_us;
-    h.recv_time_us = tick->recv_time_us;
-    h.source = tick->source;
+    if (!label) return;
+    h.time_us = label->time_us;
+    h.recv_time_us = label->recv_time_us;
+    h.source = label->source;
   };
   if ((bits_ & channel_bits::positions) != 0) {
     if (auto p = portfolio_.marked_position(symbol); p && p->current_price) {

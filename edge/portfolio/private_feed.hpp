@@ -109,7 +109,16 @@ class private_feed {
   void apply_state(const order& o, private_state& st);
   // Delivers one stored event whose seq follows the last one (filtered by channel bits).
   void deliver(const frame_ptr& f, std::uint8_t filter);
-  void deliver_marks(std::string_view symbol, const frame* tick);
+  // What caused a mark: the tick (or stored last tick) that priced it.
+  struct mark_label {
+    std::int64_t time_us = 0;
+    std::int64_t recv_time_us = 0;
+    std::string source;
+  };
+  // Marks of symbol's position and the account; labelled with what caused them (none: as stored).
+  void deliver_marks(std::string_view symbol, const std::optional<mark_label>& label);
+  // Reads symbol's last tick and marks its position with it, unless a live tick came first.
+  void read_last_tick(const std::string& symbol);
   void sync_follows();
   void note_source(const std::string& source);
 

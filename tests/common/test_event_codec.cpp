@@ -123,6 +123,13 @@ TEST_CASE("private events round-trip exactly, decimals as strings", "[codec]") {
       R"({"type":"account_update","userId":"u-42","seq":19,"timestamp":"2026-11-20T14:30:01.000000Z","data":)"
       R"({"equity":"100250.10","buyingPower":"190000.00","cash":"97000.00","portfolioValue":"100250.10",)"
       R"("dayPnl":"-120.55","dayPnlPercent":"-0.12"},"recv_us":1795185001000100,"source":"webhook"})",
+      R"({"type":"account_update","userId":"u-42","seq":20,"timestamp":"2026-11-20T14:30:01.000000Z","data":)"
+      R"({"equity":"100250.10","buyingPower":"190000.00","cash":"97000.00","portfolioValue":"100250.10",)"
+      R"("dayPnl":"-120.55","dayPnlPercent":"-0.12","lastEquity":"100370.65","multiplier":"2","provisional":true},)"
+      R"("recv_us":1795185001000100,"source":"alpaca-trading"})",
+      R"({"type":"position_update","userId":"u-42","seq":21,"timestamp":"2026-11-20T14:30:01.000000Z","data":)"
+      R"({"symbol":"AAPL","quantity":"0","entryPrice":"0","side":"long","realizedPnl":"-8.4"},)"
+      R"("recv_us":1795185001000100,"source":"alpaca"})",
   };
   for (const auto& text : samples) {
     INFO(text);
@@ -156,6 +163,13 @@ TEST_CASE("invalid private events name the envelope or data field", "[codec]") {
         "invalid_event: field 'data.qty': must be greater than zero");
   CHECK(error_of(R"({"type":"account_update","userId":"u1",)" + ok_envelope + R"(,"data":{"equity":"1e3"}})")
             .find("field 'data.equity': must be a plain decimal") != std::string::npos);
+  // A misspelt or unknown account figure is refused, not dropped.
+  const std::string figures =
+      R"("equity":"1","buyingPower":"1","cash":"1","portfolioValue":"1","dayPnl":"0","dayPnlPercent":"0")";
+  CHECK(error_of(R"({"type":"account_update","userId":"u1",)" + ok_envelope + R"(,"data":{)" + figures +
+                 R"(,"lastEquty":"1"}})") == "invalid_event: field 'data.lastEquty': is not a known field");
+  CHECK(error_of(R"({"type":"account_update","userId":"u1",)" + ok_envelope + R"(,"data":{)" + figures +
+                 R"(,"provisional":"yes"}})") == "invalid_event: field 'data.provisional': must be true or false");
   CHECK(error_of(R"({"type":"position_update","userId":"u1","seq":-1,)" + ok_envelope + R"(,"data":{}})") ==
         "invalid_event: field 'seq': must be between 0 and 9223372036854775807");
 }

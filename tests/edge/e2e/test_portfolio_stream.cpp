@@ -213,6 +213,8 @@ TEST_CASE("the trading story: an order fills, the position and account follow, t
   acct.portfolio_value = "100000.00";
   acct.day_pnl = "0.00";
   acct.day_pnl_percent = "0.00";
+  acct.last_equity = "100000.00";  // the previous close
+  acct.multiplier = "2";           // a margin account
   REQUIRE(store.put(acct) == 1);
 
   // Two screens: one on each edge.
@@ -240,13 +242,16 @@ TEST_CASE("the trading story: an order fills, the position and account follow, t
     REQUIRE(t.until([](const rapidjson::Document& d) { return data_field(d, "unrealizedPnl") == "6.00"; }));
   }
   ticks = 2;
+  // Each fill moved the cash: 100000 − 4 × 189.25 = 99243.00, − 6 × 189.50 = 98106.00; marked at
+  // 191.37 the account is 98106.00 + 10 × 191.37 = 100019.70 (not counting the purchase twice).
   for (auto& t : screens) {
-    REQUIRE(t.until([](const rapidjson::Document& d) { return data_field(d, "equity") == "101913.70"; }));
+    REQUIRE(t.until([](const rapidjson::Document& d) { return data_field(d, "equity") == "100019.70"; }));
   }
 
   for (auto& t : screens) {
-    // Stored events: every seq after the snapshot's, once, in order.
-    CHECK(t.seqs() == std::vector<std::int64_t>{2, 3, 4, 5, 6, 7, 8});
+    // Stored events: every seq after the snapshot's, once, in order (each fill: order, trade,
+    // position, account).
+    CHECK(t.seqs() == std::vector<std::int64_t>{2, 3, 4, 5, 6, 7, 8, 9, 10});
     std::vector<std::string> statuses, fills;
     for (const auto& m : t.messages) {
       auto d = test::parse(m);
@@ -265,7 +270,8 @@ TEST_CASE("the trading story: an order fills, the position and account follow, t
       return rapidjson::Document{};
     };
     auto stored = last_position(true);
-    CHECK(stored["seq"].GetInt64() == 8);
+    CHECK(stored["seq"].GetInt64() == 9);
+    CHECK(data_field(stored, "realizedPnl") == "0.00");
     CHECK(data_field(stored, "entryPrice") == "189.4");
     CHECK(data_field(stored, "side") == "long");
     // Marked at 191.37: (191.37 − 189.4) × 10.
@@ -274,6 +280,31 @@ TEST_CASE("the trading story: an order fills, the position and account follow, t
     CHECK(data_field(mark, "marketValue") == "1913.70");
     CHECK(data_field(mark, "unrealizedPnl") == "19.70");
     CHECK(data_field(mark, "unrealizedPnlPercent") == "1.04");
+    // The stored accounts: cash moved by each fill, provisional until the broker reports again.
+    std::vector<std::string> cash;
+    for (const auto& m : t.messages) {
+      auto d = test::parse(m);
+      if (type_of(d) == "account_update" && d.HasMember("seq")) {
+        cash.push_back(data_field(d, "cash"));
+        CHECK(d["data"]["provisional"].GetBool());
+      }
+    }
+    CHECK(cash == std::vector<std::string>{"99243.00", "98106.00"});
+    // The last account mark, at 191.37, labelled with the tick that caused it: day P&L
+    // 100019.70 − 100000.00 = 19.70, 19.70 / 100000 × 100 = 0.0197 → 0.02; buying power
+    // 2 × (100019.70 − 1913.70 / 2) = 2 × 99062.85 = 198125.70.
+    for (auto it = t.messages.rbegin(); it != t.messages.rend(); ++it) {
+      auto d = test::parse(*it);
+      if (type_of(d) != "account_update" || d.HasMember("seq")) continue;
+      CHECK(data_field(d, "equity") == "100019.70");
+      CHECK(data_field(d, "cash") == "98106.00");
+      CHECK(data_field(d, "dayPnl") == "19.70");
+      CHECK(data_field(d, "dayPnlPercent") == "0.02");
+      CHECK(data_field(d, "buyingPower") == "198125.70");
+      CHECK(data_field(d, "lastEquity") == "100000.00");
+      CHECK(std::string(d["source"].GetString()) == "finnhub");
+      break;
+    }
   }
   {
     std::ofstream out("trading-story-transcript.txt");
@@ -293,7 +324,7 @@ TEST_CASE("the trading story: an order fills, the position and account follow, t
     auto positions = get(port, "/api/positions");
     REQUIRE(positions.status == 200);
     auto p = test::parse(positions.body);
-    CHECK(p["seq"].GetInt64() == 8);
+    CHECK(p["seq"].GetInt64() == 10);
     REQUIRE(p["positions"].Size() == 1);
     const auto& pos = p["positions"][0]["data"];
     CHECK(std::string(pos["quantity"].GetString()) == "10");
@@ -301,7 +332,7 @@ TEST_CASE("the trading story: an order fills, the position and account follow, t
     auto orders = test::parse(get(port, "/api/orders").body);
     CHECK(orders["orders"].Size() == 0);  // filled: no longer open
     auto account = test::parse(get(port, "/api/account").body);
-    CHECK(std::string(account["account"]["data"]["equity"].GetString()) == "101913.70");
+    CHECK(std::string(account["account"]["data"]["equity"].GetString()) == "100019.70");
     auto prices = test::parse(get(port, "/api/prices?symbols=aapl,ZZZ").body);
     REQUIRE(prices["prices"].Size() == 1);
     CHECK(std::string(prices["prices"][0]["symbol"].GetString()) == "AAPL");

@@ -51,7 +51,12 @@ struct recorder final : private_feed::host {
   std::deque<std::function<void()>> posted;
   std::vector<std::string> follows;
 
-  void feed_deliver(frame_ptr f) override { out.push_back("seq:" + std::to_string(f->seq)); }
+  std::vector<frame_ptr> frames;  // everything delivered, for its content
+
+  void feed_deliver(frame_ptr f) override {
+    out.push_back("seq:" + std::to_string(f->seq));
+    frames.push_back(std::move(f));
+  }
   void feed_reply(std::string json) override {
     rapidjson::Document d;
     d.Parse(json.c_str());
@@ -230,4 +235,67 @@ TEST_CASE("private feed: dropping every channel ignores a late reply and forgets
   CHECK(fx.host.out.empty());
   fx.feed.on_event(order_frame(10));
   CHECK(fx.host.out.empty());
+}
+
+TEST_CASE("private feed: a symbol held for the first time is marked at once from its last tick, labelled with it",
+          "[private_feed]") {
+  feed_fixture fx;
+  const auto ticket = fx.feed.hold(channel_bits::positions | channel_bits::account);
+  fx.feed.sync(ticket, std::nullopt, {}, true);
+  // The snapshot: cash 98106.00 after buying 10 @ 189.40 (the account as ingest moved it).
+  common::account_update a;
+  a.header = {user, 1, 1'795'000'000'000'000, 1'795'000'000'000'000, "alpaca-trading", {}};
+  a.equity = a.portfolio_value = "100000.00";
+  a.buying_power = "200000.00";
+  a.cash = "98106.00";
+  a.day_pnl = a.day_pnl_percent = "0.00";
+  a.last_equity = "100000.00";
+  a.provisional = true;
+  auto snap = state(1, true);
+  snap.account = common::encode_event(a);
+  fx.reply(snap);
+  REQUIRE(fx.redis.pending.empty());
+  // The fill's position arrives: AAPL is new, and no tick of it has come yet.
+  common::position_update p;
+  p.header = {user, 2, 1'795'000'000'000'100, 1'795'000'000'000'100, "alpaca-trading", {}};
+  p.symbol = "AAPL";
+  p.quantity = "10";
+  p.entry_price = "189.4";
+  p.side = "long";
+  auto pf = decode_private_frame(common::encode_event(p), user);
+  REQUIRE(pf);
+  fx.feed.on_event(pf.value());
+  // Its last tick is read at once (prices only, no user state).
+  REQUIRE(fx.redis.pending.size() == 1);
+  CHECK(fx.redis.pending.front().req.user_id.empty());
+  CHECK(fx.redis.pending.front().req.symbols == std::vector<std::string>{"AAPL"});
+  common::price_update tick;
+  tick.symbol = "AAPL";
+  tick.price = "191.37";
+  tick.source_time_us = 1'795'000'000'000'050;
+  tick.recv_time_us = 1'795'000'000'000'060;
+  tick.source = "finnhub";
+  private_state prices;
+  prices.prices.emplace_back("AAPL", common::encode_event(tick));
+  const auto before = fx.host.frames.size();
+  fx.reply(prices);
+  // A position mark and an account mark, both labelled with the tick that priced them:
+  // (191.37 − 189.4) × 10 = 19.70; equity 98106.00 + 1913.70 = 100019.70, day P&L 19.70.
+  REQUIRE(fx.host.frames.size() == before + 2);
+  for (std::size_t i = before; i < fx.host.frames.size(); ++i) {
+    const auto& f = *fx.host.frames[i];
+    CHECK(f.seq == 0);
+    CHECK(f.source == "finnhub");
+    CHECK(f.time_us == tick.source_time_us);
+  }
+  auto pos = common::decode_event(fx.host.frames[before]->payload());
+  REQUIRE(pos);
+  CHECK(std::get<common::position_update>(pos.value()).unrealized_pnl == "19.70");
+  auto acct = common::decode_event(fx.host.frames[before + 1]->payload());
+  REQUIRE(acct);
+  const auto& marked = std::get<common::account_update>(acct.value());
+  CHECK(marked.equity == "100019.70");
+  CHECK(marked.day_pnl == "19.70");
+  CHECK(marked.provisional);
+  CHECK(fx.redis.pending.empty());  // nothing more is read
 }

@@ -225,3 +225,191 @@ TEST_CASE("the average entry price follows fills exactly", "[store]") {
   REQUIRE(wait_until([&] { return done.load() != 0; }));
   CHECK(server.cli({"HEXISTS", "ts:{u:u1}:pos", "AAPL"}) == "0\n");
 }
+
+namespace {
+
+// A store on its own redis-server, storing one event at a time.
+struct one_by_one {
+  test::redis_server server;
+  common::redis_client redis{[this] {
+    common::redis_options o;
+    o.port = server.port();
+    return o;
+  }()};
+  ingest::private_store store{redis, 1000};
+  one_by_one() { redis.start(); }
+  // The seq stored, 0 for a duplicate; fails the test on an error.
+  std::int64_t put(common::event ev) {
+    std::atomic<int> state{0};
+    std::int64_t seq = -1;
+    std::string why;
+    store.store(std::move(ev), [&](common::result<std::int64_t> r) {
+      seq = r.ok() ? r.value() : -1;
+      if (!r) why = r.err().code + ": " + r.err().message;
+      state = 1;
+    });
+    REQUIRE(wait_until([&] { return state.load() == 1; }));
+    INFO(why);
+    REQUIRE(seq >= 0);
+    return seq;
+  }
+  common::account_update account() {
+    auto d = common::decode_event(server.cli({"GET", "ts:{u:u1}:acct"}));
+    REQUIRE(d.ok());
+    return std::get<common::account_update>(d.value());
+  }
+  common::position_update position(const std::string& symbol) {
+    auto text = server.cli({"HGET", "ts:{u:u1}:pos", symbol});
+    auto d = common::decode_event(text);
+    REQUIRE(d.ok());
+    return std::get<common::position_update>(d.value());
+  }
+};
+
+common::account_update broker_account() {
+  common::account_update a;
+  a.header = header(1);
+  a.header.source = "webhook";
+  a.equity = a.portfolio_value = "100000.00";
+  a.buying_power = "200000.00";
+  a.cash = "100000.00";
+  a.day_pnl = "0.00";
+  a.day_pnl_percent = "0.00";
+  a.last_equity = "100000.00";
+  return a;
+}
+
+// A fill's position event as the trading normalizer makes it: the broker's position after it.
+common::position_update fill_of(const std::string& signed_qty, const std::string& price, const std::string& position,
+                                std::int64_t t) {
+  common::position_update p;
+  p.header = header(t);
+  p.header.dedupe_id = "x:e" + std::to_string(t) + ":position";
+  p.symbol = "AAPL";
+  p.side = position.front() == '-' ? "short" : "long";
+  p.quantity = position.front() == '-' ? position.substr(1) : position;
+  p.entry_price = price;
+  p.fill = common::position_update::fill_info{signed_qty, price};
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("a fill moves the stored account's cash, provisionally, and the position keeps its realized P&L",
+          "[store]") {
+  one_by_one s;
+  REQUIRE(s.put(broker_account()) == 1);
+  // Buy 10 @ 189.40: position seq 2, the account moved with it seq 3; cash 100000 − 1894 = 98106.00.
+  CHECK(s.put(fill_of("10", "189.40", "10", 10)) == 2);
+  auto a = s.account();
+  CHECK(a.header.seq == 3);
+  CHECK(a.cash == "98106.00");
+  CHECK(a.provisional);
+  CHECK(a.last_equity == "100000.00");  // kept from the broker's report
+  CHECK(a.equity == "100000.00");       // valued by the edge at live prices, not here
+  // Sell 4 @ 192: cash 98106 + 768 = 98874.00; realized (192 − 189.4) × 4 = 10.40.
+  CHECK(s.put(fill_of("-4", "192", "6", 11)) == 4);
+  CHECK(s.account().cash == "98874.00");
+  auto p = s.position("AAPL");
+  CHECK(p.quantity == "6");
+  CHECK(p.entry_price == "189.4");
+  CHECK(p.realized_pnl == "10.40");
+  // Sell 10 @ 190: closes 6 for (190 − 189.4) × 6 = 3.60 (10.40 + 3.60 = 14.00 in all) and opens
+  // a short of 4 @ 190 whose proceeds go to cash: 98874 + 1900 = 100774.00.
+  CHECK(s.put(fill_of("-10", "190", "-4", 12)) == 6);
+  p = s.position("AAPL");
+  CHECK(p.side == "short");
+  CHECK(p.quantity == "4");
+  CHECK(p.entry_price == "190");
+  CHECK(p.realized_pnl == "14.00");
+  CHECK(s.account().cash == "100774.00");
+  // The same fill delivered again changes nothing.
+  CHECK(s.put(fill_of("-10", "190", "-4", 12)) == 0);
+  CHECK(s.account().cash == "100774.00");
+  CHECK(s.server.cli({"GET", "ts:{u:u1}:seq"}) == "7\n");
+  // The broker's own report wins when it arrives: no longer provisional.
+  auto report = broker_account();
+  report.header = header(20);
+  report.cash = "100773.50";  // less a fee we could not know
+  CHECK(s.put(report) == 8);
+  CHECK(s.account().cash == "100773.50");
+  CHECK_FALSE(s.account().provisional);
+}
+
+TEST_CASE("the same broker message stored twice is stored once, whatever its type", "[store]") {
+  one_by_one s;
+  CHECK(s.put(broker_account()) == 1);
+  CHECK(s.put(broker_account()) == 0);  // a webhook re-posted
+  CHECK(s.put(order("new", "0")) == 2);
+  CHECK(s.put(order("new", "0")) == 0);
+  CHECK(s.put(order("partially_filled", "4")) == 3);  // a different transition of the same order
+  CHECK(s.put(trade("x-9")) == 4);
+  CHECK(s.put(trade("x-9")) == 0);
+  common::position_update pos;
+  pos.header = header(3);
+  pos.symbol = "MSFT";
+  pos.quantity = "2";
+  pos.entry_price = "400";
+  pos.side = "long";
+  CHECK(s.put(pos) == 5);
+  CHECK(s.put(pos) == 0);
+  CHECK(s.server.cli({"XLEN", "ts:{u:u1}:hist"}) == "5\n");
+}
+
+TEST_CASE("a fill computed from state that changed meanwhile is refused by the script and read again",
+          "[store]") {
+  one_by_one s;
+  REQUIRE(s.put(broker_account()) == 1);
+  REQUIRE(s.put(fill_of("10", "100", "10", 10)) == 2);  // seq 2 position, seq 3 account
+  // Two stores (two workers) on one pipeline: both read the position and account before either
+  // writes, so the second write was computed from stale state; the script refuses it (the stored
+  // seqs moved) and that store reads again. Without the check the first fill would be lost.
+  ingest::private_store other(s.redis, 1000);
+  std::atomic<int> done{0};
+  std::vector<std::int64_t> seqs(2, -1);
+  s.store.store(fill_of("5", "110", "15", 11), [&](common::result<std::int64_t> r) {
+    seqs[0] = r.ok() ? r.value() : -1;
+    ++done;
+  });
+  other.store(fill_of("5", "120", "20", 12), [&](common::result<std::int64_t> r) {
+    seqs[1] = r.ok() ? r.value() : -1;
+    ++done;
+  });
+  REQUIRE(wait_until([&] { return done.load() == 2; }));
+  CHECK(seqs[0] > 0);
+  CHECK(seqs[1] > 0);
+  // Both fills moved the cash: 100000 − 1000 − 550 − 600 = 97850.00; average
+  // (10 × 100 + 5 × 110 + 5 × 120) / 20 = 2150 / 20 = 107.5.
+  CHECK(s.account().cash == "97850.00");
+  CHECK(s.position("AAPL").entry_price == "107.5");
+}
+
+TEST_CASE("a user's events are stored in the order given, even behind a fill being applied", "[store]") {
+  one_by_one s;
+  // Given at once, without waiting: two fills, each with the order and trade events around it.
+  std::atomic<int> done{0};
+  const auto put = [&](common::event ev) {
+    s.store.store(std::move(ev), [&](common::result<std::int64_t>) { ++done; });
+  };
+  put(broker_account());                 // seq 1
+  put(order("partially_filled", "4"));   // 2
+  put(trade("x-1"));                     // 3
+  put(fill_of("4", "100", "4", 10));     // 4 position, 5 account
+  put(order("filled", "10"));            // 6
+  put(trade("x-2"));                     // 7
+  put(fill_of("6", "110", "10", 11));    // 8 position, 9 account
+  REQUIRE(wait_until([&] { return done.load() == 7; }));
+  std::vector<std::string> types;
+  const auto hist = s.server.cli({"XRANGE", "ts:{u:u1}:hist", "-", "+"});
+  // Each entry's envelope type (the order's own "type" is inside its data).
+  for (auto at = hist.find("{\"type\":\""); at != std::string::npos; at = hist.find("{\"type\":\"", at + 1)) {
+    const auto start = at + 9;
+    types.push_back(hist.substr(start, hist.find('"', start) - start));
+  }
+  CHECK(types == std::vector<std::string>{"account_update", "order_update", "trade_executed", "position_update",
+                                          "account_update", "order_update", "trade_executed", "position_update",
+                                          "account_update"});
+  // (4 × 100 + 6 × 110) / 10 = 1060 / 10 = 106; cash 100000 − 400 − 660 = 98940.00.
+  CHECK(s.position("AAPL").entry_price == "106");
+  CHECK(s.account().cash == "98940.00");
+}

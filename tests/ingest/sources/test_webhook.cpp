@@ -91,13 +91,26 @@ TEST_CASE("the webhook stores signed events before answering and refuses bad req
     return !ec;
   }));
 
-  const std::string batch = "[" + account + "," + account + "]";
+  std::string later = account;
+  later.replace(later.find("14:30:00Z"), 9, "14:31:00Z");
+  const std::string batch = "[" + account + "," + later + "]";
   const auto ok = post(port, batch, ts, ingest::sign_webhook(secret, std::stoll(ts), batch));
   CHECK(ok.status == 200);
   CHECK(ok.body == R"({"accepted":2,"duplicates":0})");
   // In Redis by the time of the 200: no waiting needed.
   CHECK(redis.cli({"GET", "ts:{u:u-9}:seq"}) == "2\n");
   CHECK(redis.cli({"GET", "ts:{u:u-9}:acct"}).find(R"("equity":"100250.10")") != std::string::npos);
+  // The same reports posted again (a retry) change nothing.
+  const auto again = post(port, batch, ts, ingest::sign_webhook(secret, std::stoll(ts), batch));
+  CHECK(again.status == 200);
+  CHECK(again.body == R"({"accepted":0,"duplicates":2})");
+  CHECK(redis.cli({"GET", "ts:{u:u-9}:seq"}) == "2\n");
+  // A misspelt figure is refused, not silently dropped.
+  std::string misspelt = account;
+  misspelt.replace(misspelt.find("}}"), 2, R"(,"lastEquty":"100370.65"}})");
+  const auto typo = post(port, misspelt, ts, ingest::sign_webhook(secret, std::stoll(ts), misspelt));
+  CHECK(typo.status == 400);
+  CHECK(typo.body.find("field 'data.lastEquty': is not a known field") != std::string::npos);
 
   const auto forged = post(port, batch, ts, ingest::sign_webhook("not-the-secret-at-all", std::stoll(ts), batch));
   CHECK(forged.status == 401);
@@ -109,7 +122,7 @@ TEST_CASE("the webhook stores signed events before answering and refuses bad req
   CHECK(invalid.status == 400);
   CHECK(invalid.body.find("event 0: field 'timestamp': is required") != std::string::npos);
   CHECK(redis.cli({"GET", "ts:{u:u-9}:seq"}) == "2\n");  // nothing of the refused requests was stored
-  CHECK(redis.cli({"XLEN", "ts:dead"}) == "3\n");
+  CHECK(redis.cli({"XLEN", "ts:dead"}) == "4\n");
 
   ingest.signal(SIGTERM);
   const auto status = ingest.wait(10s);
