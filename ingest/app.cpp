@@ -1,5 +1,7 @@
 #include "ingest/app.hpp"
 
+#include <algorithm>
+
 #include <prometheus/counter.h>
 #include <prometheus/histogram.h>
 #include <prometheus/gauge.h>
@@ -25,6 +27,7 @@
 #include "ingest/normalize/source_protocol.hpp"
 #include "ingest/ops/ops_server.hpp"
 #include "ingest/publish/event_publisher.hpp"
+#include "ingest/sources/accounts_registry.hpp"
 #include "ingest/sources/capture_reader.hpp"
 #include "ingest/sources/capture_writer.hpp"
 #include "ingest/sources/webhook_server.hpp"
@@ -62,7 +65,8 @@ void app_config::bind(common::config_parser& p) {
         return std::nullopt;
       },
       [this] { return std::to_string(market_shard.index) + "/" + std::to_string(market_shard.count); },
-      "Market symbols this worker takes: i/n takes those whose hash is i mod n (private streams are not split).");
+      "Market symbols (and --accounts-file accounts, by user id) this worker takes: i/n takes those whose "
+      "hash is i mod n.");
   p.add_int("heartbeat-ms", "TS_HEARTBEAT_MS", heartbeat_ms, 100, 600'000,
             "How often each live source's liveness (connected, last message age) is published on ts:sys.");
   p.add_custom(
@@ -80,6 +84,10 @@ void app_config::bind(common::config_parser& p) {
             "Ticks queued or awaiting Redis before reading pauses (bounds memory at --speed max).");
   p.add_string("trading-user", "TS_TRADING_USER", trading_user,
                "User id that the Alpaca trading stream's broker account belongs to (empty: none).");
+  p.add_string("accounts-file", "TS_ACCOUNTS_FILE", accounts_file,
+               "Broker accounts to stream from --alpaca-trading-url, one a line: user id, key and secret as "
+               "env:NAME or file:PATH, optionally its stream URL (empty: the one account of --trading-user). "
+               "Split over workers by --shard.");
   p.add_int("history-len", "TS_HISTORY_LEN", history_len, 10, 10'000'000,
             "Private events kept per user in the history stream (for gap-free resume).");
   p.add_string("ops-listen", "TS_OPS_LISTEN", metrics_listen,
@@ -347,9 +355,24 @@ int app::run_live(context& ctx) {
           make_alpaca_market_protocol(config_.alpaca_key, config_.alpaca_secret, split_symbols(config_.alpaca_symbols, config_.market_shard)),
           sink));
     }
-    if (!config_.alpaca_trading_url.empty()) {
+    if (!config_.alpaca_trading_url.empty() && !config_.accounts_file.empty()) {
+      // One trading stream per account, side by side on this loop, each with its own backoff.
+      auto loaded = load_accounts(config_.accounts_file);
+      if (!loaded) throw std::invalid_argument("--accounts-file: " + loaded.err().message);
+      for (const auto& e : loaded->skipped) common::log_error("broker account left out", {{"reason", e.message}});
+      std::size_t mine = 0;
+      for (auto& a : loaded->accounts) {
+        if (!config_.market_shard.owns(a.user_id)) continue;
+        ++mine;
+        sources.push_back(std::make_unique<ws_source>(ioc, source_options{a.url.empty() ? config_.alpaca_trading_url : a.url},
+                                                      make_alpaca_trading_protocol(a.key, a.secret, a.user_id), sink));
+      }
+      common::log_info("broker accounts", {{"listed", loaded->accounts.size() + loaded->skipped.size()},
+                                           {"streamed_here", mine}, {"left_out", loaded->skipped.size()}});
+    } else if (!config_.alpaca_trading_url.empty()) {
       if (!common::is_valid_user_id(config_.trading_user)) {
-        throw std::invalid_argument("--alpaca-trading-url needs --trading-user (the user the account belongs to)");
+        throw std::invalid_argument(
+            "--alpaca-trading-url needs --trading-user or --accounts-file (whose accounts they are)");
       }
       sources.push_back(std::make_unique<ws_source>(
           ioc, source_options{config_.alpaca_trading_url},
@@ -388,14 +411,31 @@ int app::run_live(context& ctx) {
     const auto now = common::now_us();
     if (stopping_.load() || now - last_beat >= config_.heartbeat_ms * 1000) {
       last_beat = now;
+      // Sources of one name (the trading streams of many accounts) share one status: connected
+      // while any of them is, aged by the latest message of any.
+      std::vector<common::source_status> statuses;
       for (const auto& s : sources) {
-        const auto status = common::encode_source_status(status_of(*s, now));
+        auto st = status_of(*s, now);
+        const auto it = std::find_if(statuses.begin(), statuses.end(),
+                                     [&](const common::source_status& o) { return o.source == st.source; });
+        if (it == statuses.end()) {
+          statuses.push_back(std::move(st));
+        } else {
+          it->connected = it->connected || st.connected;
+          if (st.last_message_us > it->last_message_us) {
+            it->last_message_us = st.last_message_us;
+            it->age_ms = st.age_ms;
+          }
+        }
+      }
+      for (const auto& st : statuses) {
+        const auto status = common::encode_source_status(st);
         ctx.redis->command(
-            {"SET", common::source_status_key(s->name()), status, "PX", std::to_string(3 * config_.heartbeat_ms)});
+            {"SET", common::source_status_key(st.source), status, "PX", std::to_string(3 * config_.heartbeat_ms)});
         ctx.redis->command({"PUBLISH", std::string(common::source_status_channel), status});
-        ctx.source_up.Add({{"source", s->name()}}).Set(s->connected() ? 1 : 0);
-        if (s->last_message_us() > 0) {
-          ctx.source_last.Add({{"source", s->name()}}).Set(static_cast<double>(s->last_message_us()) / 1e6);
+        ctx.source_up.Add({{"source", st.source}}).Set(st.connected ? 1 : 0);
+        if (st.last_message_us > 0) {
+          ctx.source_last.Add({{"source", st.source}}).Set(static_cast<double>(st.last_message_us) / 1e6);
         }
       }
       if (capture) capture->flush();

@@ -23,6 +23,7 @@ struct app_config {
   std::int64_t max_in_flight = 10'000;   // events queued or awaiting Redis before the reader waits
   std::int64_t history_len = 1000;
   std::string trading_user;              // user id the Alpaca trading account maps to
+  std::string accounts_file;             // registry of broker accounts (user id, credential refs)
   // Live sources (each off while its URL is empty).
   std::string finnhub_url;               // wss://ws.finnhub.io?token=... (secret: holds the token)
   std::string finnhub_symbols;           // comma-separated

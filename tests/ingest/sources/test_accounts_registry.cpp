@@ -1,0 +1,84 @@
+// The accounts registry: parsing and resolving credentials, with lookups the test provides.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <map>
+
+#include "ingest/sources/accounts_registry.hpp"
+#include "tests/support/temp_file.hpp"
+
+using namespace tickstream;
+using namespace tickstream::ingest;
+
+TEST_CASE("the accounts registry lists users and where their credentials are, never the credentials",
+          "[accounts]") {
+  const auto parsed = parse_accounts(
+      "# user id   key              secret\n"
+      "trader-1   env:KEY_1   file:/run/secrets/one   # the first\n"
+      "\n"
+      "  trader.2\tenv:KEY_2 env:SECRET_2 wss://broker.example/stream\n");
+  REQUIRE(parsed.ok());
+  REQUIRE(parsed->size() == 2);
+  CHECK(parsed.value()[0].user_id == "trader-1");
+  CHECK(parsed.value()[0].secret_ref == "file:/run/secrets/one");
+  CHECK(parsed.value()[1].user_id == "trader.2");
+  CHECK(parsed.value()[1].line == 4);
+  CHECK(parsed.value()[0].url.empty());
+  CHECK(parsed.value()[1].url == "wss://broker.example/stream");
+
+  const auto error_of = [](std::string_view text) {
+    auto r = parse_accounts(text);
+    REQUIRE_FALSE(r.ok());
+    return r.err().code + ": " + r.err().message;
+  };
+  CHECK(error_of("u1 env:K\n") == "invalid_accounts: line 1: expected 3 or 4 fields (user id, key, secret, stream URL), found 2");
+  CHECK(error_of("u1 env:K env:S http://x\n") == "invalid_accounts: line 1: the stream URL must start with ws:// or wss://");
+  CHECK(error_of("u1 env:K env:S\nu1 env:K2 env:S2\n") == "invalid_accounts: line 2: user 'u1' is listed twice");
+  CHECK(error_of("a/b env:K env:S\n") ==
+        "invalid_accounts: line 1: the user id must be 1-64 characters from A-Z a-z 0-9 _ . : -");
+  CHECK(error_of("u1 PKXXXX secretvalue\n") ==
+        "invalid_accounts: line 1: credentials must be env:NAME or file:PATH, not given inline");
+  CHECK(error_of("u1 env: env:S\n") ==
+        "invalid_accounts: line 1: credentials must be env:NAME or file:PATH, not given inline");
+}
+
+TEST_CASE("credentials come from the environment or files, and a missing one names the reference only",
+          "[accounts]") {
+  const std::map<std::string, std::string> env_vars{{"KEY_1", "PK1"}, {"EMPTY", ""}};
+  const std::map<std::string, std::string> files{{"/s/one", "sekret-1\n"}};
+  const lookup env = [&](const std::string& n) -> std::optional<std::string> {
+    const auto it = env_vars.find(n);
+    return it == env_vars.end() ? std::nullopt : std::optional<std::string>(it->second);
+  };
+  const lookup file = [&](const std::string& n) -> std::optional<std::string> {
+    const auto it = files.find(n);
+    return it == files.end() ? std::nullopt : std::optional<std::string>(it->second);
+  };
+  auto ok = resolve_account({"trader-1", "env:KEY_1", "file:/s/one", "", 1}, env, file);
+  REQUIRE(ok.ok());
+  CHECK(ok->key == "PK1");
+  CHECK(ok->secret == "sekret-1");  // without the file's newline
+  auto missing = resolve_account({"trader-2", "env:KEY_1", "env:NOPE", "", 7}, env, file);
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.err().message == "line 7 (user 'trader-2'): env:NOPE is not set or empty");
+  CHECK(missing.err().message.find("PK1") == std::string::npos);
+  CHECK_FALSE(resolve_account({"t", "env:EMPTY", "file:/s/one", "", 1}, env, file).ok());
+  CHECK_FALSE(resolve_account({"t", "env:KEY_1", "file:/s/none", "", 1}, env, file).ok());
+}
+
+TEST_CASE("loading a registry leaves out an account whose credentials are missing, keeps the others",
+          "[accounts]") {
+  const test::temp_file secret("tickstream-accounts-secret");
+  std::ofstream(secret.path()) << "s3cret\n";
+  const test::temp_file reg("tickstream-accounts");
+  std::ofstream(reg.path()) << "good file:" << secret.path() << " file:" << secret.path() << "\n"
+                            << "bad env:TICKSTREAM_TEST_SURELY_UNSET file:" << secret.path() << "\n";
+  auto loaded = load_accounts(reg.path());
+  REQUIRE(loaded.ok());
+  REQUIRE(loaded->accounts.size() == 1);
+  CHECK(loaded->accounts[0].user_id == "good");
+  CHECK(loaded->accounts[0].secret == "s3cret");
+  REQUIRE(loaded->skipped.size() == 1);
+  CHECK(loaded->skipped[0].code == "missing_credentials");
+  CHECK_FALSE(load_accounts("/nonexistent/accounts").ok());
+}
