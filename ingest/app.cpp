@@ -27,6 +27,8 @@
 #include "ingest/normalize/source_protocol.hpp"
 #include "ingest/ops/ops_server.hpp"
 #include "ingest/publish/event_publisher.hpp"
+#include "ingest/normalize/broker_reconciler.hpp"
+#include "ingest/sources/account_reconciler.hpp"
 #include "ingest/sources/accounts_registry.hpp"
 #include "ingest/sources/capture_reader.hpp"
 #include "ingest/sources/capture_writer.hpp"
@@ -88,6 +90,12 @@ void app_config::bind(common::config_parser& p) {
                "Broker accounts to stream from --alpaca-trading-url, one a line: user id, key and secret as "
                "env:NAME or file:PATH, optionally its stream URL (empty: the one account of --trading-user). "
                "Split over workers by --shard.");
+  p.add_string("broker-rest-url", "TS_BROKER_REST_URL", broker_rest_url,
+               "Broker REST API to reconcile each trading account with, e.g. https://paper-api.alpaca.markets "
+               "(empty: off).");
+  p.add_int("reconcile-interval", "TS_RECONCILE_INTERVAL", reconcile_interval_s, 1, 86'400,
+            "Seconds between two reconciliations of an account with the broker's REST API (also at start and "
+            "after its stream reconnects).");
   p.add_int("history-len", "TS_HISTORY_LEN", history_len, 10, 10'000'000,
             "Private events kept per user in the history stream (for gap-free resume).");
   p.add_string("ops-listen", "TS_OPS_LISTEN", metrics_listen,
@@ -343,6 +351,28 @@ int app::run_live(context& ctx) {
     for (const auto& ev : n.events) ctx.publish(ev, source);
   };
   std::vector<std::unique_ptr<ws_source>> sources;
+  // Each trading account's reconciliation with the broker's REST API (with --broker-rest-url),
+  // beside its stream: again whenever the stream comes back.
+  struct reconciled {
+    const ws_source* stream;
+    std::unique_ptr<account_reconciler> reconciler;
+    bool was_connected = false;
+  };
+  std::vector<reconciled> reconcilers;
+  const auto reconcile_account = [&](const std::string& user, const std::string& key, const std::string& secret) {
+    if (config_.broker_rest_url.empty()) return;
+    account_reconciler::options o;
+    o.rest_url = config_.broker_rest_url;
+    o.key = key;
+    o.secret = secret;
+    o.user_id = user;
+    o.interval = std::chrono::seconds(config_.reconcile_interval_s);
+    reconcilers.push_back({sources.back().get(),
+                           std::make_unique<account_reconciler>(
+                               ioc, std::move(o), *ctx.redis,
+                               [&ctx](const common::event& ev) { ctx.publish(ev, std::string(reconcile_source)); }),
+                           false});
+  };
   try {
     if (!config_.finnhub_url.empty()) {
       sources.push_back(std::make_unique<ws_source>(ioc, source_options{config_.finnhub_url},
@@ -366,6 +396,7 @@ int app::run_live(context& ctx) {
         ++mine;
         sources.push_back(std::make_unique<ws_source>(ioc, source_options{a.url.empty() ? config_.alpaca_trading_url : a.url},
                                                       make_alpaca_trading_protocol(a.key, a.secret, a.user_id), sink));
+        reconcile_account(a.user_id, a.key, a.secret);
       }
       common::log_info("broker accounts", {{"listed", loaded->accounts.size() + loaded->skipped.size()},
                                            {"streamed_here", mine}, {"left_out", loaded->skipped.size()}});
@@ -377,12 +408,14 @@ int app::run_live(context& ctx) {
       sources.push_back(std::make_unique<ws_source>(
           ioc, source_options{config_.alpaca_trading_url},
           make_alpaca_trading_protocol(config_.alpaca_key, config_.alpaca_secret, config_.trading_user), sink));
+      reconcile_account(config_.trading_user, config_.alpaca_key, config_.alpaca_secret);
     }
   } catch (const std::invalid_argument& e) {
     std::fprintf(stderr, "tickstream-ingest: %s\n", e.what());
     return 2;
   }
   for (auto& s : sources) s->start();
+  for (auto& r : reconcilers) r.reconciler->start();
   std::unique_ptr<webhook_server> webhook;
   if (!config_.webhook_listen.empty()) {
     if (config_.webhook_secret.size() < 16) {
@@ -440,7 +473,14 @@ int app::run_live(context& ctx) {
       }
       if (capture) capture->flush();
     }
+    // A trading stream that came back may have missed events while it was down: reconcile now.
+    for (auto& r : reconcilers) {
+      const bool up = r.stream->connected();
+      if (up && !r.was_connected) r.reconciler->trigger();
+      r.was_connected = up;
+    }
     if (stopping_.load()) {
+      for (auto& r : reconcilers) r.reconciler->stop();
       for (auto& s : sources) s->stop();
       if (webhook) webhook->stop();
       ioc.stop();

@@ -24,6 +24,8 @@ struct app_config {
   std::int64_t history_len = 1000;
   std::string trading_user;              // user id the Alpaca trading account maps to
   std::string accounts_file;             // registry of broker accounts (user id, credential refs)
+  std::string broker_rest_url;           // broker REST API for reconciliation (empty: off)
+  std::int64_t reconcile_interval_s = 60;         // the broker's minute-old truth bounds how long a missed fill stays missed
   // Live sources (each off while its URL is empty).
   std::string finnhub_url;               // wss://ws.finnhub.io?token=... (secret: holds the token)
   std::string finnhub_symbols;           // comma-separated

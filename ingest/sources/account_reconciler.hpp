@@ -1,0 +1,55 @@
+#pragma once
+// Keeps one broker account's stored state in line with the broker's REST API: at start, on
+// trigger() (after the account's trading stream reconnects) and every interval, reads
+// GET <rest>/v2/account and GET <rest>/v2/positions (Alpaca's headers APCA-API-KEY-ID and
+// APCA-API-SECRET-KEY), reads the stored account and positions from Redis, and publishes the
+// differences (ingest/normalize/broker_reconciler.hpp) as ordinary private events. A fill the
+// stream never delivered therefore shows within one interval, and a position that predates the
+// stream gets the broker's average price.
+//
+// Threading: runs on the io_context given (the one the account's trading stream runs on); the
+// Redis reply is posted back to it. One cycle at a time per account; a failed cycle is logged
+// (never with the credentials) and the next interval tries again.
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/event.hpp"
+#include "common/redis/redis_client.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace tickstream::ingest {
+
+class account_reconciler {
+ public:
+  struct options {
+    std::string rest_url;  // e.g. https://paper-api.alpaca.markets (no trailing slash)
+    std::string key, secret;
+    std::string user_id;
+    std::chrono::milliseconds interval{std::chrono::seconds(60)};
+    std::chrono::milliseconds timeout{std::chrono::seconds(10)};  // per request
+  };
+  using publish_fn = std::function<void(const common::event&)>;
+
+  account_reconciler(boost::asio::io_context& ioc, options o, common::redis_client& redis, publish_fn publish);
+  ~account_reconciler();
+  account_reconciler(const account_reconciler&) = delete;
+  account_reconciler& operator=(const account_reconciler&) = delete;
+
+  void start();    // a cycle now, then every interval
+  void trigger();  // a cycle now, unless one is running
+  void stop();     // no further cycle; one in flight finishes without publishing
+
+  std::uint64_t cycles() const noexcept;  // completed cycles (for tests and logs)
+
+ private:
+  struct impl;
+  std::shared_ptr<impl> impl_;
+};
+
+}  // namespace tickstream::ingest

@@ -1,0 +1,149 @@
+#include "ingest/sources/http_get.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <memory>
+#include <optional>
+
+namespace tickstream::ingest {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+
+struct parsed {
+  bool tls = false;
+  std::string host, port, target;
+};
+
+std::optional<parsed> parse(std::string_view url) {
+  parsed u;
+  if (url.starts_with("https://")) {
+    u.tls = true;
+    url.remove_prefix(8);
+  } else if (url.starts_with("http://")) {
+    url.remove_prefix(7);
+  } else {
+    return std::nullopt;
+  }
+  const auto slash = url.find('/');
+  const auto authority = url.substr(0, slash);
+  u.target = slash == std::string_view::npos ? "/" : std::string(url.substr(slash));
+  const auto colon = authority.rfind(':');
+  u.host = std::string(authority.substr(0, colon));
+  u.port = colon == std::string_view::npos ? (u.tls ? "443" : "80") : std::string(authority.substr(colon + 1));
+  if (u.host.empty()) return std::nullopt;
+  return u;
+}
+
+// One request's state, kept alive by the pending operation's handler.
+template <class Stream>
+struct request_op : std::enable_shared_from_this<request_op<Stream>> {
+  std::shared_ptr<net::ssl::context> tls_ctx;  // outlives the stream (https only)
+  tcp::resolver resolver;
+  Stream stream;
+  parsed url;
+  std::chrono::milliseconds timeout;
+  http::request<http::empty_body> req;
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  std::function<void(common::result<http_reply>)> done;
+
+  template <class... Args>
+  request_op(net::io_context& ioc, std::shared_ptr<net::ssl::context> ctx, Args&&... args)
+      : tls_ctx(std::move(ctx)), resolver(ioc), stream(std::forward<Args>(args)...) {}
+
+  void fail(const char* step, const beast::error_code& ec) {
+    if (!done) return;
+    auto d = std::move(done);
+    done = nullptr;
+    if (ec == beast::error::timeout) return d(common::error{"timeout", std::string(step) + " timed out"});
+    d(common::error{"http_failed", std::string(step) + ": " + ec.message()});
+  }
+
+  void run() {
+    resolver.async_resolve(url.host, url.port, [self = this->shared_from_this()](beast::error_code ec,
+                                                                                tcp::resolver::results_type r) {
+      if (ec) return self->fail("resolve", ec);
+      auto& layer = beast::get_lowest_layer(self->stream);
+      layer.expires_after(self->timeout);
+      layer.async_connect(r, [self](beast::error_code ec2, const tcp::endpoint&) {
+        if (ec2) return self->fail("connect", ec2);
+        self->handshake();
+      });
+    });
+  }
+
+  void handshake() {
+    if constexpr (std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>) {
+      if (!SSL_set_tlsext_host_name(stream.native_handle(), url.host.c_str())) {
+        return fail("tls", beast::error_code(static_cast<int>(::ERR_get_error()), net::error::get_ssl_category()));
+      }
+      stream.set_verify_callback(net::ssl::host_name_verification(url.host));
+      stream.async_handshake(net::ssl::stream_base::client, [self = this->shared_from_this()](beast::error_code ec) {
+        if (ec) return self->fail("tls handshake", ec);
+        self->write();
+      });
+    } else {
+      write();
+    }
+  }
+
+  void write() {
+    http::async_write(stream, req, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->fail("write", ec);
+      http::async_read(self->stream, self->buffer, self->res, [self](beast::error_code ec2, std::size_t) {
+        if (ec2) return self->fail("read", ec2);
+        if (!self->done) return;
+        auto d = std::move(self->done);
+        self->done = nullptr;
+        d(http_reply{self->res.result_int(), std::move(self->res.body())});
+        beast::error_code ignored;
+        beast::get_lowest_layer(self->stream).socket().shutdown(tcp::socket::shutdown_both, ignored);
+      });
+    });
+  }
+};
+
+template <class Stream, class... Args>
+void start(net::io_context& ioc, std::shared_ptr<net::ssl::context> ctx, parsed url,
+           const std::vector<std::pair<std::string, std::string>>& headers, std::chrono::milliseconds timeout,
+           std::function<void(common::result<http_reply>)> done, Args&&... args) {
+  auto op = std::make_shared<request_op<Stream>>(ioc, std::move(ctx), std::forward<Args>(args)...);
+  op->url = std::move(url);
+  op->timeout = timeout;
+  op->done = std::move(done);
+  op->req = {http::verb::get, op->url.target, 11};
+  op->req.set(http::field::host, op->url.host);
+  op->req.set(http::field::accept, "application/json");
+  op->req.set(http::field::connection, "close");
+  for (const auto& [k, v] : headers) op->req.set(k, v);
+  op->run();
+}
+
+}  // namespace
+
+void http_get(net::io_context& ioc, const std::string& url, std::vector<std::pair<std::string, std::string>> headers,
+              std::chrono::milliseconds timeout, std::function<void(common::result<http_reply>)> done) {
+  auto u = parse(url);
+  if (!u) return done(common::error{"bad_url", "a REST URL must be http://host[:port]/path or https://..."});
+  if (u->tls) {
+    auto ctx = std::make_shared<net::ssl::context>(net::ssl::context::tls_client);
+    ctx->set_default_verify_paths();
+    ctx->set_verify_mode(net::ssl::verify_peer);
+    auto& c = *ctx;
+    start<beast::ssl_stream<beast::tcp_stream>>(ioc, std::move(ctx), std::move(*u), headers, timeout, std::move(done),
+                                                ioc, c);
+  } else {
+    start<beast::tcp_stream>(ioc, nullptr, std::move(*u), headers, timeout, std::move(done), ioc);
+  }
+}
+
+}  // namespace tickstream::ingest

@@ -1,0 +1,195 @@
+// Reconciliation with the broker's REST API end to end: a real ingest and redis-server, the broker
+// a fake trading stream (that drops a fill) and a fake REST API on loopback serving Alpaca's
+// documented response shapes.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "common/event_codec.hpp"
+#include "tests/support/child_process.hpp"
+#include "tests/support/fake_upstream.hpp"
+#include "tests/support/redis_server.hpp"
+#include "tests/support/temp_file.hpp"
+#include "tests/support/wait.hpp"
+
+using namespace tickstream;
+using namespace std::chrono_literals;
+using test::wait_until;
+namespace http = boost::beast::http;
+
+namespace {
+
+// A fake broker REST API: answers GET <path> with the body set for it (404 otherwise), one request
+// per connection, and refuses requests without the expected key.
+class fake_rest {
+ public:
+  explicit fake_rest(std::string key) : key_(std::move(key)), acceptor_(ioc_, {test::net::ip::make_address("127.0.0.1"), 0}) {
+    thread_ = std::thread([this] {
+      while (!stop_) {
+        test::tcp::socket sock(ioc_);
+        boost::system::error_code ec;
+        acceptor_.accept(sock, ec);
+        if (ec || stop_) return;
+        boost::beast::flat_buffer buf;
+        http::request<http::string_body> req;
+        http::read(sock, buf, req, ec);
+        if (ec) continue;
+        http::response<http::string_body> res;
+        res.version(11);
+        {
+          std::lock_guard lock(mu_);
+          ++requests_;
+          const auto it = bodies_.find(std::string(req.target()));
+          if (req[ "APCA-API-KEY-ID"] != key_ || req["APCA-API-SECRET-KEY"].empty()) {
+            res.result(http::status::unauthorized);
+            res.body() = R"({"code":40110000,"message":"request is not authorized"})";
+          } else if (it == bodies_.end()) {
+            res.result(http::status::not_found);
+          } else {
+            res.result(http::status::ok);
+            res.body() = it->second;
+          }
+        }
+        res.set(http::field::content_type, "application/json");
+        res.prepare_payload();
+        http::write(sock, res, ec);
+      }
+    });
+  }
+  ~fake_rest() {
+    stop_ = true;
+    boost::system::error_code ec;
+    test::tcp::socket poke(ioc_);
+    poke.connect(acceptor_.local_endpoint(), ec);
+    thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()); }
+  void set(const std::string& path, std::string body) {
+    std::lock_guard lock(mu_);
+    bodies_[path] = std::move(body);
+  }
+  int requests() {
+    std::lock_guard lock(mu_);
+    return requests_;
+  }
+
+ private:
+  std::string key_;
+  test::net::io_context ioc_;
+  test::tcp::acceptor acceptor_;
+  std::mutex mu_;
+  std::map<std::string, std::string> bodies_;
+  int requests_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+std::string alpaca_order(const std::string& status, const std::string& filled) {
+  return R"({"id":"b-7","client_order_id":"o-7","symbol":"AAPL","side":"buy","order_type":"limit","type":"limit",)"
+         R"("status":")" + status + R"(","qty":"10","filled_qty":")" + filled +
+         R"(","submitted_at":"2026-11-23T14:30:00Z"})";
+}
+
+}  // namespace
+
+TEST_CASE("a fill the trading stream never delivered appears through reconciliation within one interval",
+          "[reconcile]") {
+  test::redis_server redis;
+  std::atomic<bool> finished{false};
+  // The broker filled 10 AAPL in two parts (4 @ 189.25, 6 @ 189.50) but its stream loses the
+  // second: only the partial fill is sent.
+  test::fake_upstream stream([&](test::websocket::stream<test::tcp::socket>& ws, int) {
+    test::read_text(ws);
+    ws.text(true);
+    ws.write(test::net::buffer(std::string(R"({"stream":"authorization","data":{"status":"authorized"}})")));
+    test::read_text(ws);
+    ws.write(test::net::buffer(std::string(R"({"stream":"listening","data":{"streams":["trade_updates"]}})")));
+    ws.write(test::net::buffer(R"({"stream":"trade_updates","data":{"event":"partial_fill","execution_id":"x-1","order":)" +
+                               alpaca_order("partially_filled", "4") +
+                               R"(,"position_qty":"4","price":"189.25","qty":"4","timestamp":"2026-11-23T14:30:01Z"}})"));
+    while (!finished) std::this_thread::sleep_for(10ms);
+  });
+  // Its REST API knows both: cash 100000 − 757.00 − 1137.00 = 98106.00; 10 @ 189.4.
+  fake_rest rest("PK-trader");
+  rest.set("/v2/account", R"({"id":"904837e3","status":"ACTIVE","currency":"USD","cash":"98106.00",)"
+                          R"("portfolio_value":"100000","equity":"100000","last_equity":"100000",)"
+                          R"("buying_power":"198106","multiplier":"2"})");
+  rest.set("/v2/positions", R"([{"symbol":"AAPL","qty":"10","side":"long","avg_entry_price":"189.4",)"
+                            R"("market_value":"1894","cost_basis":"1894"}])");
+  struct finish {
+    std::atomic<bool>& f;
+    ~finish() { f = true; }
+  } stop_upstream{finished};
+  const test::temp_file log("tickstream-reconcile-log");
+  test::child_process ingest({TICKSTREAM_INGEST_BIN, "--alpaca-trading-url", stream.url("/stream"), "--alpaca-key",
+                              "PK-trader", "--alpaca-secret", "sk", "--trading-user", "trader", "--broker-rest-url",
+                              rest.url(), "--reconcile-interval", "1", "--redis-port", std::to_string(redis.port())},
+                             log.path());
+  const auto position = [&] { return redis.cli({"HGET", "ts:{u:trader}:pos", "AAPL"}); };
+  const auto account = [&] { return redis.cli({"GET", "ts:{u:trader}:acct"}); };
+  // The stream's partial fill is stored...
+  REQUIRE(wait_until([&] { return redis.cli({"ZSCORE", "ts:{u:trader}:execs", "x:x-1"}) != "\n"; }, 10s));
+  // ...and within an interval the broker's truth: the whole position at its average, the cash
+  // of both fills, not provisional.
+  REQUIRE(wait_until(
+      [&] {
+        const auto p = position();
+        const auto a = account();
+        return p.find(R"("quantity":"10")") != std::string::npos && p.find(R"("entryPrice":"189.4")") != std::string::npos &&
+               a.find(R"("cash":"98106.00")") != std::string::npos && a.find("provisional") == std::string::npos;
+      },
+      10s));
+  CHECK(position().find(R"("source":"reconcile")") != std::string::npos);
+  // Every stored event has the next seq: the history holds 1..seq with no gap.
+  const auto seq = std::stoll(redis.cli({"GET", "ts:{u:trader}:seq"}));
+  CHECK(redis.cli({"XLEN", "ts:{u:trader}:hist"}) == std::to_string(seq) + "\n");
+  // Once converged, further reconciliations change nothing.
+  const int before = rest.requests();
+  REQUIRE(wait_until([&] { return rest.requests() >= before + 4; }, 10s));  // two more cycles
+  CHECK(std::stoll(redis.cli({"GET", "ts:{u:trader}:seq"})) == seq);
+  ingest.signal(SIGTERM);
+  const auto status = ingest.wait(10s);
+  REQUIRE(status);
+  CHECK(*status == 0);
+  CHECK(log.text().find("PK-trader") == std::string::npos);  // credentials are never logged
+}
+
+TEST_CASE("a broker REST API that refuses the credentials is logged and retried, the stream goes on",
+          "[reconcile]") {
+  test::redis_server redis;
+  std::atomic<bool> finished{false};
+  test::fake_upstream stream([&](test::websocket::stream<test::tcp::socket>& ws, int) {
+    test::read_text(ws);
+    ws.text(true);
+    ws.write(test::net::buffer(std::string(R"({"stream":"authorization","data":{"status":"authorized"}})")));
+    test::read_text(ws);
+    ws.write(test::net::buffer(std::string(R"({"stream":"listening","data":{"streams":["trade_updates"]}})")));
+    ws.write(test::net::buffer(R"({"stream":"trade_updates","data":{"event":"new","order":)" + alpaca_order("new", "0") +
+                               R"(,"timestamp":"2026-11-23T14:30:00Z"}})"));
+    while (!finished) std::this_thread::sleep_for(10ms);
+  });
+  fake_rest rest("another-key");
+  struct finish {
+    std::atomic<bool>& f;
+    ~finish() { f = true; }
+  } stop_upstream{finished};
+  const test::temp_file log("tickstream-reconcile-log");
+  test::child_process ingest({TICKSTREAM_INGEST_BIN, "--alpaca-trading-url", stream.url("/stream"), "--alpaca-key",
+                              "PK-trader", "--alpaca-secret", "sk", "--trading-user", "trader", "--broker-rest-url",
+                              rest.url(), "--reconcile-interval", "1", "--redis-port", std::to_string(redis.port())},
+                             log.path());
+  REQUIRE(wait_until([&] { return redis.cli({"GET", "ts:{u:trader}:seq"}) == "1\n"; }, 10s));
+  REQUIRE(wait_until([&] { return rest.requests() >= 2; }, 10s));  // retried at the next interval
+  REQUIRE(wait_until([&] { return log.text().find("broker reconciliation failed") != std::string::npos; }));
+  CHECK(log.text().find("HTTP 401") != std::string::npos);
+  CHECK(redis.cli({"GET", "ts:{u:trader}:seq"}) == "1\n");
+}
