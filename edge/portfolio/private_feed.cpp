@@ -54,6 +54,7 @@ std::uint8_t private_feed::drop(std::uint8_t bits) {
     in_flight_ = retry_ = recheck_ = held_overflow_ = false;
     held_.clear();
     last_seq_ = -1;
+    pending_account_mark_.reset();
   }
   if (!tracks_portfolio()) portfolio_ = {};
   sync_follows();
@@ -81,6 +82,7 @@ void private_feed::on_resubscribed() {
 }
 
 void private_feed::tick(clock::time_point now) {
+  flush_account_mark();
   if (retry_ && !in_flight_ && now >= retry_at_) {
     retry_ = false;
     start_next();
@@ -241,7 +243,21 @@ void private_feed::on_event(const frame_ptr& f) {
   deliver(f, bits_);
 }
 
+void private_feed::flush_account_mark() {
+  if (!pending_account_mark_) return;
+  auto a = std::move(*pending_account_mark_);
+  pending_account_mark_.reset();
+  host_.feed_deliver(encode_private_frame(a, true));
+}
+
 void private_feed::deliver(const frame_ptr& f, std::uint8_t filter) {
+  // The account a fill moved is stored right after its position: it is delivered valued, so the
+  // mark held back from the position would only show the old cash with the new position.
+  if (f->kind == frame_kind::account) {
+    pending_account_mark_.reset();
+  } else {
+    flush_account_mark();
+  }
   last_seq_ = f->seq;
   note_source(f->source);
   const bool stateful = f->kind == frame_kind::position || f->kind == frame_kind::account;
@@ -261,7 +277,8 @@ void private_feed::deliver(const frame_ptr& f, std::uint8_t filter) {
       host_.feed_deliver(marked ? encode_private_frame(*marked, false) : f);
     }
     // The account's equity moves with the position (once every position has a price); the mark
-    // says the fill caused it.
+    // says the fill caused it. It is held back until the next event: when that is the account the
+    // fill moved (ingest stores it right after the position), the account itself goes instead.
     if ((bits_ & channel_bits::account) != 0 && portfolio_.has_account()) {
       auto a = portfolio_.marked_account();
       if (a->equity != portfolio_.account()->equity) {
@@ -269,7 +286,7 @@ void private_feed::deliver(const frame_ptr& f, std::uint8_t filter) {
         a->header.time_us = p->header.time_us;
         a->header.recv_time_us = p->header.recv_time_us;
         a->header.source = p->header.source;
-        host_.feed_deliver(encode_private_frame(*a, true));
+        pending_account_mark_ = std::move(*a);
       }
     }
     // A symbol held for the first time is marked from its last tick at once, not at its next one.
@@ -299,6 +316,7 @@ void private_feed::read_last_tick(const std::string& symbol) {
 
 void private_feed::on_tick(const frame& tick) {
   if (!portfolio_.set_price(tick.key, tick.price)) return;
+  pending_account_mark_.reset();  // the tick's account mark is newer
   deliver_marks(tick.key, mark_label{tick.time_us, tick.recv_time_us, tick.source});
 }
 

@@ -117,6 +117,8 @@ class private_feed {
   };
   // Marks of symbol's position and the account; labelled with what caused them (none: as stored).
   void deliver_marks(std::string_view symbol, const std::optional<mark_label>& label);
+  // Sends the account mark held back after a position_update, if any.
+  void flush_account_mark();
   // Reads symbol's last tick and marks its position with it, unless a live tick came first.
   void read_last_tick(const std::string& symbol);
   void sync_follows();
@@ -138,6 +140,9 @@ class private_feed {
   bool held_overflow_ = false;
   bool raw_replay_ = false;     // replaying a resume's history before the portfolio is loaded
   portfolio portfolio_;
+  // An account mark caused by a stored position_update, sent with the next event, at the next
+  // tick() (about a second) or not at all if the next event is an account_update.
+  std::optional<common::account_update> pending_account_mark_;
   std::vector<std::string> followed_;
   std::vector<std::string> sources_;
 };

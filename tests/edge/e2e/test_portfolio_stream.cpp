@@ -348,6 +348,178 @@ TEST_CASE("the trading story: an order fills, the position and account follow, t
   CHECK(metrics.find("tickstream_edge_rejected_upgrades_total{reason=\"missing_credentials\"}") == std::string::npos);
 }
 
+TEST_CASE("the trading story goes on: a sell, a flip to short and a cover to flat, each to the cent",
+          "[portfolio]") {
+  auto a = user_edge();
+  // The broker: fills of four orders, one step at a time; the market: one AAPL trade per step.
+  std::atomic<int> step{0};
+  std::atomic<bool> finished{false};
+  struct fill {
+    const char* side;
+    const char* qty;
+    const char* price;
+    const char* position_qty;
+  };
+  const fill fills[] = {{"buy", "10", "100", "10"}, {"sell", "4", "102", "6"}, {"sell", "10", "104", "-4"},
+                        {"buy", "4", "103", "0"}};
+  test::fake_upstream broker([&](test::websocket::stream<test::tcp::socket>& ws, int) {
+    test::read_text(ws);
+    ws.text(true);
+    ws.write(test::net::buffer(std::string(R"({"stream":"authorization","data":{"status":"authorized"}})")));
+    test::read_text(ws);
+    ws.write(test::net::buffer(std::string(R"({"stream":"listening","data":{"streams":["trade_updates"]}})")));
+    int sent = 0;
+    while (!finished) {
+      if (sent < step.load() && sent < 4) {
+        const auto& f = fills[sent];
+        const std::string n = std::to_string(sent + 1);
+        ws.write(test::net::buffer(
+            R"({"stream":"trade_updates","data":{"event":"fill","execution_id":"x-)" + n + R"(","order":)" +
+            R"({"id":"b-)" + n + R"(","client_order_id":"o-)" + n + R"(","symbol":"AAPL","side":")" + f.side +
+            R"(","type":"market","status":"filled","qty":")" + f.qty + R"(","filled_qty":")" + f.qty +
+            R"(","filled_avg_price":")" + f.price + R"(","submitted_at":"2026-11-23T14:3)" + n + R"(:00Z"},)" +
+            R"("position_qty":")" + f.position_qty + R"(","price":")" + f.price + R"(","qty":")" + f.qty +
+            R"(","timestamp":"2026-11-23T14:3)" + n + R"(:01Z"}})"));
+        ++sent;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+  });
+  std::atomic<int> ticks{0};
+  test::fake_upstream market([&](test::websocket::stream<test::tcp::socket>& ws, int) {
+    test::read_text(ws);
+    ws.text(true);
+    const char* prices[] = {"101", "103", "105"};
+    int sent = 0;
+    while (!finished) {
+      if (sent < ticks.load() && sent < 3) {
+        ws.write(test::net::buffer(std::string(R"({"type":"trade","data":[{"s":"AAPL","p":)") + prices[sent] +
+                                   R"(,"t":1795185000000,"v":100}]})"));
+        ++sent;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+  });
+  test::child_process ingest({TICKSTREAM_INGEST_BIN, "--alpaca-trading-url", broker.url("/stream"), "--alpaca-key",
+                              "k", "--alpaca-secret", "s", "--trading-user", "trader", "--finnhub-url",
+                              market.url("/?token=t"), "--finnhub-symbols", "AAPL", "--redis-port",
+                              std::to_string(a.redis.port())});
+  struct finish {
+    std::atomic<bool>& f;
+    ~finish() { f = true; }
+  } finish_upstreams{finished};
+  store_client store(a.redis.port());
+  common::account_update acct;
+  acct.header = test::header_for("trader", "webhook");
+  acct.equity = acct.portfolio_value = acct.cash = "100000.00";
+  acct.buying_power = "100000.00";
+  acct.day_pnl = acct.day_pnl_percent = "0.00";
+  acct.last_equity = "100000.00";
+  REQUIRE(store.put(acct) == 1);
+  auto c = test::connect_as(a.edge->port(), "trader");
+  subscribe_portfolio(*c);
+  REQUIRE(wait_until([&] { return broker.connections() == 1 && market.connections() == 1; }));
+  transcript t{*c, {}};
+  const auto stored = [](const char* type, const std::string& field, const std::string& value) {
+    return [=](const rapidjson::Document& d) {
+      return type_of(d) == type && d.HasMember("seq") && data_field(d, field.c_str()) == value;
+    };
+  };
+  const auto mark = [](const char* field, const std::string& value) {
+    return [=](const rapidjson::Document& d) {
+      return type_of(d) == "account_update" && !d.HasMember("seq") && data_field(d, field) == value;
+    };
+  };
+  // The last stored event of a type, and the last mark of a type.
+  const auto last = [&](const char* type, bool with_seq) {
+    for (auto it = t.messages.rbegin(); it != t.messages.rend(); ++it) {
+      auto d = test::parse(*it);
+      if (type_of(d) == type && d.HasMember("seq") == with_seq) return d;
+    }
+    FAIL("no " << type);
+    return rapidjson::Document{};
+  };
+
+  // 1. Buy 10 @ 100: 10 @ 100, cash 100000 − 1000 = 99000.00.
+  step = 1;
+  REQUIRE(t.until(stored("account_update", "cash", "99000.00")));
+  CHECK(data_field(last("position_update", true), "entryPrice") == "100");
+  CHECK(data_field(last("position_update", true), "realizedPnl") == "0.00");
+  // AAPL 101: unrealized (101 − 100) × 10 = 10.00; equity 99000 + 1010 = 100010.00, day P&L 10.00.
+  ticks = 1;
+  REQUIRE(t.until(mark("equity", "100010.00")));
+  CHECK(data_field(last("account_update", false), "dayPnl") == "10.00");
+  CHECK(data_field(last("position_update", false), "unrealizedPnl") == "10.00");
+
+  // 2. Sell 4 @ 102: realized (102 − 100) × 4 = 8.00; 6 @ 100; cash 99000 + 408 = 99408.00.
+  step = 2;
+  REQUIRE(t.until(stored("account_update", "cash", "99408.00")));
+  {
+    auto p = last("position_update", true);
+    CHECK(data_field(p, "quantity") == "6");
+    CHECK(data_field(p, "entryPrice") == "100");
+    CHECK(data_field(p, "realizedPnl") == "8.00");
+    CHECK(data_field(p, "unrealizedPnl") == "6.00");  // marked at 101: (101 − 100) × 6
+  }
+  // AAPL 103: unrealized 3 × 6 = 18.00; equity 99408 + 618 = 100026.00 (= 8 realized + 18).
+  ticks = 2;
+  REQUIRE(t.until(mark("equity", "100026.00")));
+  CHECK(data_field(last("account_update", false), "dayPnl") == "26.00");
+
+  // 3. Sell 10 @ 104: closes 6 for (104 − 100) × 6 = 24 (32.00 in all), opens a short of 4 @ 104
+  // whose proceeds are cash: 99408 + 1040 = 100448.00.
+  step = 3;
+  REQUIRE(t.until(stored("account_update", "cash", "100448.00")));
+  {
+    auto p = last("position_update", true);
+    CHECK(data_field(p, "side") == "short");
+    CHECK(data_field(p, "quantity") == "4");
+    CHECK(data_field(p, "entryPrice") == "104");
+    CHECK(data_field(p, "realizedPnl") == "32.00");
+  }
+  // AAPL 105: the short is worth −420.00, unrealized (105 − 104) × −4 = −4.00;
+  // equity 100448 − 420 = 100028.00 = 100000 + 32 realized − 4 unrealized; day P&L 28.00.
+  ticks = 3;
+  REQUIRE(t.until(mark("equity", "100028.00")));
+  CHECK(data_field(last("account_update", false), "dayPnl") == "28.00");
+  CHECK(data_field(last("account_update", false), "dayPnlPercent") == "0.03");  // 28 / 100000 × 100 = 0.028
+  {
+    auto m = last("position_update", false);
+    CHECK(data_field(m, "marketValue") == "-420.00");
+    CHECK(data_field(m, "unrealizedPnl") == "-4.00");
+    CHECK(data_field(m, "unrealizedPnlPercent") == "-0.96");  // −4 / 416 × 100 = −0.9615…
+  }
+
+  // 4. Buy 4 @ 103 to cover: realized −(103 − 104) × 4 = +4 (36.00 in all), flat; cash
+  // 100448 − 412 = 100036.00, and with nothing held the equity is the cash: day P&L 36.00.
+  step = 4;
+  REQUIRE(t.until(stored("account_update", "cash", "100036.00")));
+  {
+    auto p = last("position_update", true);
+    CHECK(data_field(p, "quantity") == "0");
+    CHECK(data_field(p, "realizedPnl") == "36.00");
+  }
+  {
+    auto acc = last("account_update", true);  // the stored account, valued as it is delivered
+    CHECK(data_field(acc, "equity") == "100036.00");
+    CHECK(data_field(acc, "dayPnl") == "36.00");
+    CHECK(acc["data"]["provisional"].GetBool());
+  }
+  const auto seqs = t.seqs();
+  for (std::size_t i = 1; i < seqs.size(); ++i) CHECK(seqs[i] == seqs[i - 1] + 1);  // none lost, none twice
+  // Every account the client saw, stored or mark, in order: never the new position with the old
+  // cash. Stored after fill 1 (AAPL not priced yet: as stored), at 101, stored after fill 2
+  // (99408 + 6 × 101 = 100014), at 103, stored after fill 3 (100448 − 4 × 103 = 100036), at 105,
+  // stored after fill 4 (flat: the cash).
+  std::vector<std::string> equities;
+  for (const auto& m : t.messages) {
+    auto d = test::parse(m);
+    if (type_of(d) == "account_update") equities.push_back(data_field(d, "equity"));
+  }
+  CHECK(equities == std::vector<std::string>{"100000.00", "100010.00", "100014.00", "100026.00", "100036.00",
+                                             "100028.00", "100036.00"});
+}
+
 TEST_CASE("resume on the other edge with since: exactly the missed events, then live ones", "[portfolio]") {
   auto a = user_edge();
   test::edge_process b(a.redis.port(), "edge-b");
