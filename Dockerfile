@@ -19,7 +19,7 @@ ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build pkg-config \
-      libhiredis-dev libuv1-dev \
+      libhiredis-dev \
       libboost1.81-dev libboost-system1.81-dev \
       rapidjson-dev prometheus-cpp-dev catch2 libssl-dev zlib1g-dev \
  && rm -rf /var/lib/apt/lists/*
@@ -43,7 +43,7 @@ ARG DEBIAN_FRONTEND=noninteractive
 # Runtime libraries of both binaries; ca-certificates for the live sources' wss:// connections.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libhiredis0.14 libuv1 libssl3 libprometheus-cpp-core1.0 \
+      libhiredis0.14 libssl3 libprometheus-cpp-core1.0 \
       ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 # A fixed numeric uid, so Kubernetes' runAsNonRoot can verify it (the Helm chart sets 10001 too).

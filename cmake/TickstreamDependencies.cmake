@@ -7,9 +7,8 @@ find_package(ZLIB REQUIRED)  # permessage-deflate
 find_package(Boost 1.81 REQUIRED COMPONENTS system)
 find_package(prometheus-cpp CONFIG REQUIRED)
 
-# hiredis and libuv ship pkg-config files but no CMake targets.
+# hiredis ships a pkg-config file but no CMake target (only its reply parser is used).
 pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
-pkg_check_modules(LIBUV REQUIRED IMPORTED_TARGET libuv)
 
 # RapidJSON is header-only; Debian's package puts it under /usr/include.
 find_path(RAPIDJSON_INCLUDE_DIR rapidjson/document.h REQUIRED)

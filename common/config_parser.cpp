@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <memory>
 #include <set>
 #include <stdexcept>
 
@@ -91,6 +93,43 @@ void config_parser::add_redis(std::string& host, std::int64_t& port, std::string
   add_string("redis-host", "TS_REDIS_HOST", host, "Redis host name or address.");
   add_int("redis-port", "TS_REDIS_PORT", port, 1, 65535, "Redis TCP port.");
   add_secret("redis-password", "TS_REDIS_PASSWORD", password, "Redis AUTH password (empty: none).");
+}
+
+void config_parser::add_redis_access(std::string& host, std::int64_t& port, std::string& password,
+                                     redis_access& access) {
+  auto url = std::make_shared<std::string>();
+  add_custom(
+      "redis-url", "TS_REDIS_URL",
+      [&host, &port, &password, &access, url](std::string_view v) -> std::optional<std::string> {
+        if (auto why = parse_redis_url(v, host, port, password, access)) return why;
+        *url = std::string(v);
+        return std::nullopt;
+      },
+      [url] { return redact_redis_url(*url); },
+      "Redis as one URL: redis://[[user]:password@]host[:port] or rediss://... for TLS (instead of --redis-host, "
+      "--redis-port, --redis-password, --redis-user, --redis-tls).");
+  add_string("redis-user", "TS_REDIS_USER", access.user, "Redis ACL user for AUTH (empty: the default user).");
+  add_bool("redis-tls", "TS_REDIS_TLS", access.tls, "Connect to Redis over TLS.");
+  // The files are read when the first connection is made: a path that cannot be read is a
+  // start-up error here, naming the flag, rather than a failure later.
+  const auto add_file = [this](const char* name, const char* env, std::string& target, const char* help) {
+    add_custom(
+        name, env,
+        [&target](std::string_view v) -> std::optional<std::string> {
+          if (!v.empty() && !std::ifstream(std::string(v)).good()) return "must name a readable file";
+          target = std::string(v);
+          return std::nullopt;
+        },
+        [&target] { return target; }, help);
+  };
+  add_file("redis-tls-ca-file", "TS_REDIS_TLS_CA_FILE", access.tls_ca_file,
+           "PEM file of the CAs Redis's certificate must chain to (empty: the system's CAs).");
+  add_file("redis-tls-cert-file", "TS_REDIS_TLS_CERT_FILE", access.tls_cert_file,
+           "Client certificate (PEM) for Redis servers that require one.");
+  add_file("redis-tls-key-file", "TS_REDIS_TLS_KEY_FILE", access.tls_key_file,
+           "Key of --redis-tls-cert-file (empty: in the same file).");
+  add_string("redis-tls-server-name", "TS_REDIS_TLS_SERVER_NAME", access.tls_server_name,
+             "Name Redis's certificate must carry, also sent as SNI (empty: the Redis host).");
 }
 
 void config_parser::require(std::string_view name) {

@@ -17,6 +17,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/redis_access.hpp"
+
 namespace tickstream::common {
 
 class config_parser {
@@ -38,6 +40,9 @@ class config_parser {
   void add_log_level(std::string& target);
   // --redis-host, --redis-port, --redis-password (TS_REDIS_*), as every binary takes them.
   void add_redis(std::string& host, std::int64_t& port, std::string& password);
+  // --redis-url (sets host, port, password, user and TLS at once), --redis-user, --redis-tls,
+  // --redis-tls-ca-file, --redis-tls-cert-file, --redis-tls-key-file, --redis-tls-server-name.
+  void add_redis_access(std::string& host, std::int64_t& port, std::string& password, redis_access& access);
   // Any integer type, bounded.
   template <std::integral T>
   void add_count(std::string name, std::string env, T& target, T min, T max, std::string help) {

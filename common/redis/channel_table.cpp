@@ -77,7 +77,7 @@ channel_actions channel_table::release(std::string_view channel, holder_id holde
   const auto held = it == channels_.end() ? std::vector<channel_holder>::iterator{}
                                           : std::find_if(it->second.holders.begin(), it->second.holders.end(),
                                                          [&](const auto& h) { return h.id == holder; });
-  assert(it != channels_.end() && held != it->second.holders.end() && "release without acquire");
+  // (A holder let go by a refusal may release the channel before it has heard of the refusal.)
   if (it == channels_.end() || held == it->second.holders.end()) return out;
   auto& e = it->second;
   e.holders.erase(held);
@@ -165,6 +165,35 @@ channel_actions channel_table::unsubscribed(std::string_view channel) {
   } else {
     channels_.erase(it);
   }
+  return out;
+}
+
+channel_actions channel_table::refused(std::string_view channel, std::string_view reason) {
+  channel_actions out;
+  const auto it = channels_.find(channel);
+  if (it == channels_.end() || it->second.state != channel_state::subscribing) return out;
+  auto& e = it->second;
+  const bool was_referenced = referenced(e);
+  for (const auto& h : e.holders) out.refusals.push_back({it->first, h.id, h.tag, std::string(reason)});
+  if (!e.holders.empty()) --held_;
+  e.holders.clear();
+  e.state = channel_state::idle;
+  e.idle_since.reset();
+  count_reference(it, was_referenced);
+  if (!e.pinned) channels_.erase(it);
+  return out;
+}
+
+channel_actions channel_table::dropped(std::string_view channel) {
+  channel_actions out;
+  const auto it = channels_.find(channel);
+  if (it == channels_.end() || it->second.state != channel_state::active) return out;
+  if (!referenced(it->second)) {
+    channels_.erase(it);  // was lingering: nobody needs it again
+    return out;
+  }
+  it->second.state = channel_state::idle;
+  start_subscribe(*it, out);
   return out;
 }
 

@@ -15,6 +15,7 @@
 // - A holder is told only once Redis has confirmed, and told again after every reconnect (messages
 //   published while the connection was down are lost to pub/sub, so a holder may check for a gap).
 // - After a reconnect every held or pinned channel is subscribed again; the others are forgotten.
+// - A refused SUBSCRIBE fails that channel's holders only; every other channel carries on.
 //
 // Threading: none; the owner serializes all calls (redis_client: its Redis thread).
 
@@ -50,13 +51,24 @@ struct channel_activation {
   bool again = false;  // a re-confirmation after a reconnect: the holder was confirmed before
 };
 
+// Tell `holder` that Redis refused `channel` (an ACL, say): the holder no longer holds it.
+struct channel_refusal {
+  std::string channel;
+  holder_id holder = 0;
+  std::uint64_t tag = 0;
+  std::string reason;  // Redis's error
+};
+
 // What the caller must do after an operation, in this order: send the commands, then tell the holders.
 struct channel_actions {
   std::vector<std::string> subscribe;    // SUBSCRIBE each
   std::vector<std::string> unsubscribe;  // UNSUBSCRIBE each
   std::vector<channel_activation> activations;
+  std::vector<channel_refusal> refusals;
 
-  bool empty() const noexcept { return subscribe.empty() && unsubscribe.empty() && activations.empty(); }
+  bool empty() const noexcept {
+    return subscribe.empty() && unsubscribe.empty() && activations.empty() && refusals.empty();
+  }
 };
 
 enum class channel_state { idle, subscribing, active, unsubscribing };
@@ -85,6 +97,14 @@ class channel_table {
   // Redis confirmed a SUBSCRIBE / an UNSUBSCRIBE of channel.
   channel_actions subscribed(std::string_view channel);
   channel_actions unsubscribed(std::string_view channel);
+  // Redis refused the SUBSCRIBE of channel: every holder is told and let go (a holder told so may
+  // still release it: that is ignored), and the channel is forgotten unless pinned (a pinned one
+  // is tried again on the next connection). Nothing else changes: one refusal fails one channel.
+  channel_actions refused(std::string_view channel, std::string_view reason);
+  // Redis ended channel's subscription by itself (a sharded channel whose slot moved to another
+  // node): it is subscribed again at once, and its holders are told again once Redis confirms
+  // (with `again`: messages published in between are lost to pub/sub).
+  channel_actions dropped(std::string_view channel);
 
   // Unsubscribes the channels whose linger has run out by now and that nobody took up meanwhile.
   channel_actions expire(time now);

@@ -1,39 +1,37 @@
 #include "common/redis/redis_client.hpp"
 
-#include <hiredis/async.h>
-#include <hiredis/hiredis.h>
-#include <uv.h>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cassert>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 #include <unordered_set>
 #include <utility>
 
 #include "common/log.hpp"
-#include "common/redis/redis_uv_events.hpp"
+#include "common/redis/redis_pipeline.hpp"
 
 namespace tickstream::common {
 
 namespace {
 
-void append_array_header(std::string& out, std::size_t count) {
-  out += '*';
-  out += std::to_string(count);
-  out += "\r\n";
-}
-
-void append_bulk(std::string& out, std::string_view s) {
-  out += '$';
-  out += std::to_string(s.size());
-  out += "\r\n";
-  out += s;
-  out += "\r\n";
-}
+namespace asio = boost::asio;
+namespace ssl = boost::asio::ssl;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
 
 // One script call, "<verb> <script> <numkeys> <keys...> <args...>", from its already encoded tail
 // (numkeys, keys and args: argc - 2 bulk strings).
@@ -41,62 +39,160 @@ std::string format_script_call(std::string_view verb, std::string_view script, s
                                std::string_view tail) {
   std::string out;
   out.reserve(32 + script.size() + tail.size());
-  append_array_header(out, argc);
-  append_bulk(out, verb);
-  append_bulk(out, script);
+  append_resp_array_header(out, argc);
+  append_resp_bulk(out, verb);
+  append_resp_bulk(out, script);
   out += tail;
   return out;
 }
 
-}  // namespace
+// One connection's life, from resolving the host to the socket's close: a TCP or TLS stream, its
+// pipeline, one read always pending and at most one write. The owner (the client's impl) is told
+// when it is open, when bytes were read (it drains pipeline().next()), and once when it is closed.
+// Threading: the Redis thread only. Pending operations hold the link alive (shared_from_this).
+class redis_link : public std::enable_shared_from_this<redis_link> {
+ public:
+  struct hooks {
+    std::function<void()> opened;
+    std::function<void()> readable;
+    std::function<void(const std::string&)> closed;
+  };
 
-std::string format_redis_command(const std::vector<std::string>& args) {
-  std::size_t size = 16;
-  for (const auto& a : args) size += a.size() + 16;
-  std::string out;
-  out.reserve(size);
-  append_array_header(out, args.size());
-  for (const auto& a : args) append_bulk(out, a);
-  return out;
-}
-
-namespace {
-
-redis_reply convert_reply(const redisReply* r) {
-  redis_reply out;
-  switch (r->type) {
-    case REDIS_REPLY_INTEGER:
-      out.type = redis_reply::kind::integer;
-      out.integer = r->integer;
-      break;
-    case REDIS_REPLY_STRING:
-      out.type = redis_reply::kind::string;
-      out.str.assign(r->str, r->len);
-      break;
-    case REDIS_REPLY_STATUS:
-      out.type = redis_reply::kind::status;
-      out.str.assign(r->str, r->len);
-      break;
-    case REDIS_REPLY_ERROR:
-      out.type = redis_reply::kind::error;
-      out.str.assign(r->str, r->len);
-      break;
-    case REDIS_REPLY_ARRAY:
-      out.type = redis_reply::kind::array;
-      out.elements.reserve(r->elements);
-      for (std::size_t i = 0; i < r->elements; ++i) out.elements.push_back(convert_reply(r->element[i]));
-      break;
-    default:
-      break;
+  redis_link(asio::io_context& ioc, ssl::context* tls, bool subscriber, hooks h)
+      : resolver_(ioc), timer_(ioc), pipeline_(subscriber), hooks_(std::move(h)) {
+    if (tls != nullptr) {
+      tls_.emplace(ioc, *tls);
+    } else {
+      socket_.emplace(ioc);
+    }
   }
-  return out;
-}
 
-std::string_view reply_string(const redisReply* r) {
-  return (r != nullptr && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS))
-             ? std::string_view(r->str, r->len)
-             : std::string_view{};
-}
+  redis_pipeline& pipeline() noexcept { return pipeline_; }
+  bool closed() const noexcept { return closed_; }
+
+  // Resolves and connects (and, with TLS, completes the handshake checking server_name) within
+  // timeout; then opened, or closed with the reason.
+  void open(const std::string& host, int port, const std::string& server_name, std::chrono::milliseconds timeout) {
+    auto self = shared_from_this();
+    timer_.expires_after(timeout);
+    timer_.async_wait([self](error_code ec) {
+      if (!ec && !self->closed_ && !self->open_) self->close("connect timed out");
+    });
+    if (tls_) {
+      // SNI (for a name, not an address), and the name or address the certificate must carry.
+      error_code not_an_address;
+      (void)asio::ip::make_address(server_name, not_an_address);
+      if (not_an_address && SSL_set_tlsext_host_name(tls_->native_handle(), server_name.c_str()) != 1) {
+        return close("cannot set the TLS server name");
+      }
+      tls_->set_verify_callback(
+          [check = ssl::host_name_verification(server_name)](bool preverified, ssl::verify_context& ctx) mutable {
+            if (!preverified) return false;
+            if (check(preverified, ctx)) return true;
+            // Say why, rather than OpenSSL's "unspecified certificate verification error".
+            X509_STORE_CTX_set_error(ctx.native_handle(), X509_V_ERR_HOSTNAME_MISMATCH);
+            return false;
+          });
+    }
+    resolver_.async_resolve(host, std::to_string(port), [self](error_code ec, const tcp::resolver::results_type& r) {
+      if (self->closed_) return;
+      if (ec) return self->close("cannot resolve: " + ec.message());
+      asio::async_connect(self->lowest(), r, [self](error_code ec2, const tcp::endpoint&) {
+        if (self->closed_) return;
+        if (ec2) return self->close("connect failed: " + ec2.message());
+        self->lowest().set_option(tcp::no_delay(true), ec2);
+        if (!self->tls_) return self->on_open();
+        self->tls_->async_handshake(ssl::stream_base::client, [self](error_code ec3) {
+          if (self->closed_) return;
+          if (ec3) return self->close("TLS handshake failed: " + self->tls_reason(ec3));
+          self->on_open();
+        });
+      });
+    });
+  }
+
+  // Writes whatever the pipeline holds, unless a write is in flight (its completion writes the rest).
+  void flush() {
+    if (writing_ || closed_ || !open_ || pipeline_.output().empty()) return;
+    writing_ = true;
+    out_.clear();
+    out_.swap(pipeline_.output());
+    auto on_written = [self = shared_from_this()](error_code ec, std::size_t) {
+      self->writing_ = false;
+      if (self->closed_) return;
+      if (ec) return self->close("write failed: " + ec.message());
+      self->flush();
+    };
+    if (tls_) {
+      asio::async_write(*tls_, asio::buffer(out_), std::move(on_written));
+    } else {
+      asio::async_write(*socket_, asio::buffer(out_), std::move(on_written));
+    }
+  }
+
+  // Closes the socket (pending operations complete as aborted) and tells the owner once.
+  void close(const std::string& reason) {
+    if (closed_) return;
+    auto self = shared_from_this();  // the owner may drop its reference in closed()
+    closed_ = true;
+    timer_.cancel();
+    resolver_.cancel();
+    error_code ignored;
+    lowest().close(ignored);
+    if (hooks_.closed) hooks_.closed(reason);
+  }
+
+ private:
+  tcp::socket& lowest() { return tls_ ? tls_->next_layer() : *socket_; }
+
+  // e.g. "certificate verify failed: Hostname mismatch".
+  std::string tls_reason(const error_code& ec) {
+    std::string out = ec.message();
+    const long verdict = SSL_get_verify_result(tls_->native_handle());
+    if (verdict != X509_V_OK) {
+      out += ": ";
+      out += X509_verify_cert_error_string(verdict);
+    }
+    return out;
+  }
+
+  void on_open() {
+    open_ = true;
+    timer_.cancel();
+    if (hooks_.opened) hooks_.opened();
+    if (closed_) return;
+    read();
+    flush();
+  }
+
+  void read() {
+    auto on_read = [self = shared_from_this()](error_code ec, std::size_t n) {
+      if (self->closed_) return;
+      if (ec) return self->close(ec == asio::error::eof ? "closed by Redis" : "read failed: " + ec.message());
+      self->pipeline_.feed(std::string_view(self->in_.data(), n));
+      if (self->hooks_.readable) self->hooks_.readable();
+      if (self->closed_) return;
+      self->read();
+    };
+    if (tls_) {
+      tls_->async_read_some(asio::buffer(in_), std::move(on_read));
+    } else {
+      socket_->async_read_some(asio::buffer(in_), std::move(on_read));
+    }
+  }
+
+  tcp::resolver resolver_;
+  asio::steady_timer timer_;  // the connect timeout
+  std::optional<tcp::socket> socket_;
+  std::optional<ssl::stream<tcp::socket>> tls_;
+  redis_pipeline pipeline_;
+  hooks hooks_;
+  std::array<char, 64 * 1024> in_{};
+  std::string out_;  // being written
+  bool open_ = false;
+  bool writing_ = false;
+  bool closed_ = false;
+};
 
 }  // namespace
 
@@ -114,7 +210,8 @@ struct redis_client::impl {
     std::size_t argc = 0;                  // with script: bulk strings in the call
   };
 
-  // A command between submission and reply; owned by the Redis thread.
+  // A command between submission and reply; owned by the Redis thread. Its address is its token
+  // in the pipeline (a timed-out command is deleted at once: the pipeline never hands its token back).
   struct pending_command {
     std::string formatted;
     reply_handler done;
@@ -124,30 +221,34 @@ struct redis_client::impl {
     const redis_script* script = nullptr;
     std::size_t tail = 0;
     std::size_t argc = 0;
+    std::optional<redis_pipeline::time> deadline;  // command_timeout after it was queued
   };
 
   struct connection {
-    impl* owner = nullptr;
     const char* role = "";
-    redisAsyncContext* ctx = nullptr;
-    bool up = false;
+    bool subscriber = false;
+    std::shared_ptr<redis_link> link;  // null between attempts
+    bool up = false;                   // open and authenticated
     int attempt = 0;
-    uv_timer_t timer{};
+    std::optional<asio::steady_timer> retry;
   };
 
   redis_options opts;
   message_handler on_message;
 
-  uv_loop_t loop{};
-  uv_async_t wake{};
+  asio::io_context ioc{1};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::optional<ssl::context> tls;
   std::thread thread;
   std::thread::id loop_thread_id;
   std::atomic<bool> started{false};
   std::atomic<bool> stopping{false};
+  const std::chrono::steady_clock::time_point epoch = std::chrono::steady_clock::now();
 
   std::mutex mu;
-  std::vector<op> queue;   // guarded by mu
-  bool wake_open = false;  // guarded by mu: wake may be signalled
+  std::vector<op> queue;      // guarded by mu
+  bool drain_posted = false;  // guarded by mu: a drain is on its way to the Redis thread
+  std::string last_error;     // guarded by mu
 
   // Everything below is touched only on the Redis thread.
   connection cmd;
@@ -159,30 +260,65 @@ struct redis_client::impl {
   std::unordered_set<const redis_script*> scripts_loaded;
   channel_table channels;
   activation_handler on_activation;
-  uv_timer_t linger_timer{};
-  uv_check_t after_io{};  // runs opts.after_io after each poll phase
+  refusal_handler on_refusal;
+  std::optional<asio::steady_timer> linger_timer;
+  bool linger_armed = false;
+  std::optional<asio::steady_timer> deadline_timer;
+  std::optional<redis_pipeline::time> deadline_armed;
   std::mt19937_64 rng{std::random_device{}()};
   bool shut_down = false;
 
   std::atomic<bool> cmd_up{false};
   std::atomic<bool> sub_up{false};
   std::atomic<std::uint64_t> reconnect_count{0};
+  std::atomic<std::uint64_t> refused_count{0};
   std::atomic<std::size_t> channel_gauge{0};
   std::atomic<std::size_t> held_gauge{0};
 
   impl(redis_options o, message_handler m)
       : opts(std::move(o)), on_message(std::move(m)), channels(opts.control_channel, opts.unsubscribe_linger) {
-    cmd.owner = this;
     cmd.role = "command";
-    sub.owner = this;
     sub.role = "subscriber";
+    sub.subscriber = true;
+    if (opts.tls) tls.emplace(make_tls_context(opts));
+  }
+
+  // The TLS settings, checked at start-up: a missing or unreadable file is a configuration error.
+  static ssl::context make_tls_context(const redis_options& o) {
+    ssl::context ctx(ssl::context::tls_client);
+    ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                    ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    ctx.set_verify_mode(ssl::verify_peer);
+    if (o.tls_ca_file.empty()) {
+      ctx.set_default_verify_paths();
+    } else {
+      ctx.load_verify_file(o.tls_ca_file);  // throws with the reason: start-up configuration
+    }
+    if (!o.tls_cert_file.empty()) {
+      ctx.use_certificate_chain_file(o.tls_cert_file);
+      ctx.use_private_key_file(o.tls_key_file.empty() ? o.tls_cert_file : o.tls_key_file, ssl::context::pem);
+    }
+    return ctx;
+  }
+
+  redis_pipeline::time now() const {
+    return std::chrono::duration_cast<redis_pipeline::time>(std::chrono::steady_clock::now() - epoch);
   }
 
   void enqueue(op o) {
-    // The wake-up is sent under the lock so that it can never race the handle's close at shutdown.
+    bool post = false;
+    {
+      std::lock_guard lock(mu);
+      queue.push_back(std::move(o));
+      post = !drain_posted && started.load();
+      drain_posted = drain_posted || post;
+    }
+    if (post) asio::post(ioc, [this] { drain(); });
+  }
+
+  void set_error(std::string why) {
     std::lock_guard lock(mu);
-    queue.push_back(std::move(o));
-    if (wake_open) uv_async_send(&wake);
+    last_error = std::move(why);
   }
 
   // --- thread body ------------------------------------------------------------------------------
@@ -192,10 +328,8 @@ struct redis_client::impl {
     connect(cmd);
     if (opts.subscriber) connect(sub);
     drain();  // work queued before start()
-    uv_run(&loop, UV_RUN_DEFAULT);
+    ioc.run();
   }
-
-  static void on_wake(uv_async_t* handle) { static_cast<impl*>(handle->data)->drain(); }
 
   void drain() {
     std::vector<op> batch;
@@ -203,18 +337,21 @@ struct redis_client::impl {
       {
         std::lock_guard lock(mu);
         batch.swap(queue);
+        if (batch.empty()) drain_posted = false;
       }
       if (batch.empty()) break;
       for (auto& o : batch) handle(std::move(o));
       batch.clear();
     }
+    flush();
     if (stopping.load() && !shut_down) shutdown();
   }
 
   void handle(op&& o) {
     switch (o.k) {
       case op::kind::command: {
-        auto* pc = new pending_command{std::move(o.data), std::move(o.done), 0, o.script, o.tail, o.argc};
+        auto* pc = new pending_command{std::move(o.data), std::move(o.done), 0, o.script, o.tail, o.argc, {}};
+        if (opts.command_timeout.count() > 0) pc->deadline = now() + opts.command_timeout;
         if (o.script != nullptr && std::find(scripts.begin(), scripts.end(), o.script) == scripts.end()) {
           scripts.push_back(o.script);
         }
@@ -224,13 +361,14 @@ struct redis_client::impl {
           send(pc);
         } else if (backlog.size() < opts.max_backlog) {
           backlog.push_back(pc);
+          arm_deadline_timer();
         } else {
           fail(pc, "queue_full", "Redis is unreachable and the backlog is full");
         }
         break;
       }
       case op::kind::subscribe: apply(channels.acquire(o.data, o.holder, o.tag)); break;
-      case op::kind::unsubscribe: apply(channels.release(o.data, o.holder, loop_time())); break;
+      case op::kind::unsubscribe: apply(channels.release(o.data, o.holder, now())); break;
       case op::kind::pin: apply(channels.pin(o.data)); break;
       case op::kind::task:
         if (o.fn) o.fn();
@@ -238,23 +376,27 @@ struct redis_client::impl {
     }
   }
 
+  // Writes what both connections have gathered: one write per connection per round.
+  void flush() {
+    if (cmd.link) cmd.link->flush();
+    if (sub.link) sub.link->flush();
+  }
+
   // --- commands ---------------------------------------------------------------------------------
 
   void send(pending_command* pc) {
     if (pc->script != nullptr) load_script(*pc->script);
     ++pc->attempts;
-    if (redisAsyncFormattedCommand(cmd.ctx, &impl::on_command_reply, pc, pc->formatted.data(),
-                                   pc->formatted.size()) != REDIS_OK) {
-      backlog.push_back(pc);  // the context is going away; the reconnect will re-send it
-    }
+    cmd.link->pipeline().send(pc->formatted, redis_slot::command, reinterpret_cast<std::uintptr_t>(pc), {},
+                              pc->deadline);
+    arm_deadline_timer();
   }
 
   // Loads script on the command connection unless it already is: sent ahead of the script's first
   // EVALSHA on this connection, it is executed before it.
   void load_script(const redis_script& script) {
     if (!scripts_loaded.insert(&script).second) return;
-    const auto text = script.source();
-    redisAsyncCommand(cmd.ctx, nullptr, nullptr, "SCRIPT LOAD %b", text.data(), text.size());
+    cmd.link->pipeline().send(encode_redis_command({"SCRIPT", "LOAD", script.source()}), redis_slot::quiet);
   }
 
   // The EVALSHA in pc as the same call with EVAL and the script's text: for a Redis that has lost
@@ -270,57 +412,89 @@ struct redis_client::impl {
     delete pc;
   }
 
-  static void on_command_reply(redisAsyncContext* ac, void* r, void* privdata) {
-    auto* self = static_cast<impl*>(static_cast<connection*>(ac->data)->owner);
-    auto* pc = static_cast<pending_command*>(privdata);
-    const auto* reply = static_cast<const redisReply*>(r);
-    if (reply == nullptr) {
-      // The connection dropped before the reply: re-send after reconnecting, in order.
-      if (self->shut_down || self->stopping.load()) {
-        fail(pc, "shutting_down", "the Redis client is stopping");
-      } else if (pc->attempts >= self->opts.max_attempts) {
-        fail(pc, "connection_lost", "the Redis connection was lost " + std::to_string(pc->attempts) + " times");
-      } else {
-        self->backlog.push_back(pc);
-      }
+  void on_reply(redis_event& e) {
+    if (e.token == 0) {
+      // Housekeeping refused (SCRIPT LOAD): the command that needs it will say so itself.
+      log_warn("redis refused a housekeeping command", {{"client", opts.name}, {"reason", e.text}});
       return;
     }
-    if (reply->type == REDIS_REPLY_ERROR && pc->script != nullptr &&
-        std::string_view(reply->str, reply->len).starts_with("NOSCRIPT")) {
+    auto* pc = reinterpret_cast<pending_command*>(static_cast<std::uintptr_t>(e.token));
+    const bool is_error = e.value.type() == redis_reply::kind::error;
+    if (is_error && pc->script != nullptr && e.value.str().starts_with("NOSCRIPT")) {
       // Redis lost the script although this connection loaded it (SCRIPT FLUSH): run it as EVAL,
       // which caches it again. The retry is not a lost connection: it does not count as an attempt.
-      self->scripts_loaded.erase(pc->script);
+      scripts_loaded.erase(pc->script);
       fall_back_to_eval(pc);
       --pc->attempts;
-      self->send(pc);
+      send(pc);
       return;
     }
     if (pc->done) {
-      if (reply->type == REDIS_REPLY_ERROR) {
-        pc->done(error{"redis_error", std::string(reply->str, reply->len)});
+      if (is_error) {
+        pc->done(error{"redis_error", std::string(e.value.str())});
       } else {
-        pc->done(convert_reply(reply));
+        pc->done(e.value.copy());
       }
     }
     delete pc;
   }
 
-  // --- subscriptions ----------------------------------------------------------------------------
+  // A timer at the earliest deadline of a command, sent or waiting in the backlog.
+  void arm_deadline_timer() {
+    if (opts.command_timeout.count() <= 0 || shut_down) return;
+    std::optional<redis_pipeline::time> due;
+    if (cmd.link) due = cmd.link->pipeline().next_deadline();
+    if (!backlog.empty() && backlog.front()->deadline && (!due || *backlog.front()->deadline < *due)) {
+      due = backlog.front()->deadline;
+    }
+    if (!due || (deadline_armed && *deadline_armed <= *due)) return;
+    deadline_armed = due;
+    deadline_timer->expires_at(epoch + *due);
+    deadline_timer->async_wait([this](error_code ec) {
+      if (ec) return;
+      deadline_armed.reset();
+      expire_commands();
+    });
+  }
 
-  std::chrono::milliseconds loop_time() { return std::chrono::milliseconds(uv_now(&loop)); }
+  void expire_commands() {
+    const auto t = now();
+    if (cmd.link) {
+      for (const auto token : cmd.link->pipeline().expire(t)) {
+        fail(reinterpret_cast<pending_command*>(static_cast<std::uintptr_t>(token)), "timeout",
+             "Redis did not answer within " + std::to_string(opts.command_timeout.count()) + " ms");
+      }
+    }
+    std::erase_if(backlog, [&](pending_command* pc) {
+      if (!pc->deadline || *pc->deadline > t) return false;
+      fail(pc, "timeout", "Redis was unreachable for " + std::to_string(opts.command_timeout.count()) + " ms");
+      return true;
+    });
+    arm_deadline_timer();
+  }
+
+  // --- subscriptions ----------------------------------------------------------------------------
 
   // Carries out what the channel table decided: commands first, then the holders it tells.
   void apply(channel_actions&& actions) {
-    for (const auto& name : actions.subscribe) {
-      redisAsyncCommand(sub.ctx, &impl::on_sub_reply, nullptr, "SUBSCRIBE %b", name.data(), name.size());
-    }
-    for (const auto& name : actions.unsubscribe) {
-      redisAsyncCommand(sub.ctx, &impl::on_sub_reply, nullptr, "UNSUBSCRIBE %b", name.data(), name.size());
+    if (sub.link && sub.up) {
+      auto& p = sub.link->pipeline();
+      for (auto& name : actions.subscribe) {
+        const auto command = encode_redis_command({"SUBSCRIBE", name});
+        p.send(command, redis_slot::subscribe, 0, std::move(name));
+      }
+      for (auto& name : actions.unsubscribe) {
+        const auto command = encode_redis_command({"UNSUBSCRIBE", name});
+        p.send(command, redis_slot::unsubscribe, 0, std::move(name));
+      }
     }
     channel_gauge.store(channels.referenced_count());
     held_gauge.store(channels.held_count());
     if (on_activation) {
       for (const auto& a : actions.activations) on_activation(a);
+    }
+    if (on_refusal) {
+      for (const auto& r : actions.refusals) on_refusal(r);
     }
     arm_linger_timer();
   }
@@ -328,130 +502,138 @@ struct redis_client::impl {
   // The linger timer runs while a channel lingers, set for the earliest end of a linger (later
   // ones always end later: the linger is the same for every channel).
   void arm_linger_timer() {
-    if (shut_down || uv_is_active(reinterpret_cast<uv_handle_t*>(&linger_timer))) return;
+    if (shut_down || linger_armed) return;
     const auto due = channels.next_expiry();
     if (!due) return;
-    const auto now = loop_time();
-    const auto delay = *due > now ? static_cast<std::uint64_t>((*due - now).count()) : 0;
-    uv_timer_start(&linger_timer, &impl::on_linger_timer, delay, 0);
-  }
-
-  static void on_linger_timer(uv_timer_t* t) {
-    auto* self = static_cast<impl*>(t->data);
-    self->apply(self->channels.expire(self->loop_time()));
-  }
-
-  static void on_sub_reply(redisAsyncContext* ac, void* r, void* /*privdata*/) {
-    auto* self = static_cast<connection*>(ac->data)->owner;
-    const auto* reply = static_cast<const redisReply*>(r);
-    // A null reply means the connection is being torn down; on_disconnect resets the states.
-    if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY || reply->elements < 3) return;
-    const auto kind = reply_string(reply->element[0]);
-    const auto name = reply_string(reply->element[1]);
-    if (kind == "message") {
-      if (self->on_message) self->on_message(name, reply_string(reply->element[2]));
-    } else if (kind == "subscribe") {
-      self->apply(self->channels.subscribed(name));
-    } else if (kind == "unsubscribe") {
-      self->apply(self->channels.unsubscribed(name));
-    }
+    linger_armed = true;
+    linger_timer->expires_at(epoch + *due);
+    linger_timer->async_wait([this](error_code ec) {
+      linger_armed = false;
+      if (shut_down) return;
+      if (ec) return arm_linger_timer();  // cancelled by a disconnect: whatever lingers now
+      apply(channels.expire(now()));
+      flush();
+    });
   }
 
   // --- connections ------------------------------------------------------------------------------
 
   void connect(connection& c) {
-    c.ctx = redisAsyncConnect(opts.host.c_str(), opts.port);
-    if (c.ctx == nullptr || c.ctx->err != 0) {
-      log_warn("redis connect failed", {{"client", opts.name}, {"conn", c.role},
-                                        {"reason", c.ctx != nullptr ? c.ctx->errstr : "out of memory"}});
-      if (c.ctx != nullptr) redisAsyncFree(c.ctx);
-      c.ctx = nullptr;
-      schedule_reconnect(c);
-      return;
-    }
-    c.ctx->data = &c;
-    if (attach_redis_to_uv(c.ctx, &loop) != REDIS_OK) {
-      redisAsyncFree(c.ctx);
-      c.ctx = nullptr;
-      schedule_reconnect(c);
-      return;
-    }
-    redisAsyncSetConnectCallback(c.ctx, &impl::on_connect);
-    redisAsyncSetDisconnectCallback(c.ctx, &impl::on_disconnect);
-    // hiredis 0.14 has no connect timeout: a connect that neither succeeds nor fails (a black-holed
-    // address) is abandoned after connect_timeout and retried.
-    uv_timer_start(&c.timer, &impl::on_connect_timeout, static_cast<std::uint64_t>(opts.connect_timeout.count()), 0);
+    redis_link::hooks h;
+    h.opened = [this, &c] { on_open(c); };
+    h.readable = [this, &c] { on_readable(c); };
+    h.closed = [this, &c](const std::string& why) { on_closed(c, why); };
+    c.link = std::make_shared<redis_link>(ioc, tls ? &*tls : nullptr, c.subscriber, std::move(h));
+    c.link->open(opts.host, opts.port, opts.tls_server_name.empty() ? opts.host : opts.tls_server_name,
+                 opts.connect_timeout);
   }
 
-  static void on_connect_timeout(uv_timer_t* t) {
-    auto& c = *static_cast<connection*>(t->data);
-    auto* self = c.owner;
-    if (c.ctx == nullptr || c.up || self->stopping.load()) return;
-    log_warn("redis connect timed out", {{"client", self->opts.name}, {"conn", c.role}});
-    redisAsyncContext* ctx = c.ctx;
-    c.ctx = nullptr;
-    redisAsyncFree(ctx);  // not connected yet: no callbacks run
-    self->schedule_reconnect(c);
+  void on_open(connection& c) {
+    if (opts.password.empty()) return on_ready(c);
+    // The connection is usable once Redis accepted AUTH: nothing else is sent before.
+    auto auth = opts.user.empty() ? encode_redis_command({"AUTH", opts.password})
+                                  : encode_redis_command({"AUTH", opts.user, opts.password});
+    c.link->pipeline().send(auth, redis_slot::auth);
   }
 
-  static void on_connect(const redisAsyncContext* ac, int status) {
-    auto& c = *static_cast<connection*>(ac->data);
-    auto* self = c.owner;
-    uv_timer_stop(&c.timer);
-    if (status != REDIS_OK) {
-      log_warn("redis connect failed", {{"client", self->opts.name}, {"conn", c.role}, {"reason", ac->errstr}});
-      c.ctx = nullptr;  // hiredis frees the context after this callback
-      if (!self->stopping.load()) self->schedule_reconnect(c);
-      return;
-    }
+  void on_ready(connection& c) {
     c.up = true;
-    if (c.attempt > 0) self->reconnect_count.fetch_add(1);
+    if (c.attempt > 0) reconnect_count.fetch_add(1);
     c.attempt = 0;
-    log_info("redis connected", {{"client", self->opts.name}, {"conn", c.role}, {"host", self->opts.host},
-                                 {"port", self->opts.port}});
-    if (!self->opts.password.empty()) {
-      redisAsyncCommand(c.ctx, &impl::on_auth_reply, nullptr, "AUTH %b", self->opts.password.data(),
-                        self->opts.password.size());
-    }
-    if (&c == &self->cmd) {
-      self->cmd_up.store(true);
-      self->scripts_loaded.clear();
-      for (const auto* script : self->scripts) self->load_script(*script);
-      auto pending = std::move(self->backlog);
-      self->backlog.clear();
-      for (auto* pc : pending) self->send(pc);
+    log_info("redis connected", {{"client", opts.name}, {"conn", c.role}, {"host", opts.host}, {"port", opts.port},
+                                 {"tls", opts.tls}});
+    if (&c == &cmd) {
+      cmd_up.store(true);
+      scripts_loaded.clear();
+      for (const auto* script : scripts) load_script(*script);
+      auto pending = std::move(backlog);
+      backlog.clear();
+      for (auto* pc : pending) send(pc);
     } else {
-      self->sub_up.store(true);
-      self->apply(self->channels.connected());
+      sub_up.store(true);
+      apply(channels.connected());
     }
   }
 
-  static void on_auth_reply(redisAsyncContext* ac, void* r, void*) {
-    const auto* reply = static_cast<const redisReply*>(r);
-    if (reply != nullptr && reply->type == REDIS_REPLY_ERROR) {
-      // Nothing on this connection can work: drop it and retry with backoff rather than leave
-      // commands failing and subscriptions unconfirmed.
-      log_error("redis AUTH refused; reconnecting with backoff",
-                {{"client", static_cast<connection*>(ac->data)->owner->opts.name},
-                 {"reason", std::string_view(reply->str, reply->len)}});
-      redisAsyncDisconnect(ac);
+  // Bytes arrived on c: every event they complete, then the round's after_io, then one write.
+  void on_readable(connection& c) {
+    const auto link = c.link;  // stays valid if an event closes the connection
+    for (;;) {
+      auto next = link->pipeline().next();
+      if (!next) {
+        log_error("redis sent something unreadable; reconnecting", {{"client", opts.name}, {"conn", c.role},
+                                                                    {"reason", next.err().message}});
+        link->close(next.err().message);
+        break;
+      }
+      if (!next.value()) break;
+      on_event(c, *next.value());
+      if (link->closed()) break;
+    }
+    if (opts.after_io) opts.after_io();
+    flush();
+  }
+
+  void on_event(connection& c, redis_event& e) {
+    using k = redis_event::kind;
+    switch (e.type) {
+      case k::reply: on_reply(e); break;
+      case k::message:
+        if (on_message) on_message(e.channel, e.payload);
+        break;
+      case k::subscribed: apply(channels.subscribed(e.name)); break;
+      case k::unsubscribed: apply(channels.unsubscribed(e.name)); break;
+      case k::refused:
+        // One channel refused (an ACL): its holders hear it; the connection and every other
+        // channel carry on.
+        refused_count.fetch_add(1);
+        log_warn("redis refused a subscription", {{"client", opts.name}, {"channel", e.name}, {"reason", e.text}});
+        apply(channels.refused(e.name, e.text));
+        break;
+      case k::dropped: apply(channels.dropped(e.name)); break;
+      case k::pong: break;
+      case k::authenticated: on_ready(c); break;
+      case k::auth_refused:
+        // Nothing on this connection can work: drop it and retry with backoff rather than leave
+        // commands failing and subscriptions unconfirmed.
+        log_error("redis AUTH refused; reconnecting with backoff",
+                  {{"client", opts.name}, {"conn", c.role}, {"reason", e.text}});
+        c.link->close("AUTH refused: " + std::string(e.text));
+        break;
     }
   }
 
-  static void on_disconnect(const redisAsyncContext* ac, int status) {
-    auto& c = *static_cast<connection*>(ac->data);
-    auto* self = c.owner;
+  void on_closed(connection& c, const std::string& why) {
+    const bool was_up = c.up;
+    auto link = std::move(c.link);
     c.up = false;
-    c.ctx = nullptr;  // hiredis frees the context after this callback
-    (&c == &self->cmd ? self->cmd_up : self->sub_up).store(false);
-    if (self->stopping.load()) return;
-    log_warn("redis disconnected", {{"client", self->opts.name}, {"conn", c.role},
-                                    {"reason", status == REDIS_OK ? "closed" : ac->errstr}});
-    if (&c == &self->sub) {
-      self->channels.disconnected();
-      uv_timer_stop(&self->linger_timer);  // nothing lingers without a connection
+    (&c == &cmd ? cmd_up : sub_up).store(false);
+    set_error(why);
+    const auto unanswered = link->pipeline().reset();
+    if (&c == &cmd) {
+      // Commands that got no reply are sent again after reconnecting, in order.
+      for (const auto token : unanswered) {
+        auto* pc = reinterpret_cast<pending_command*>(static_cast<std::uintptr_t>(token));
+        if (shut_down || stopping.load()) {
+          fail(pc, "shutting_down", "the Redis client is stopping");
+        } else if (pc->attempts >= opts.max_attempts) {
+          fail(pc, "connection_lost", "the Redis connection was lost " + std::to_string(pc->attempts) + " times");
+        } else {
+          backlog.push_back(pc);
+        }
+      }
+    } else if (was_up) {
+      channels.disconnected();
+      if (linger_armed) linger_timer->cancel();  // nothing lingers without a connection
     }
-    self->schedule_reconnect(c);
+    if (shut_down || stopping.load()) return;
+    if (was_up) {
+      log_warn("redis disconnected", {{"client", opts.name}, {"conn", c.role}, {"reason", why}});
+    } else {
+      log_warn("redis connect failed", {{"client", opts.name}, {"conn", c.role}, {"reason", why}});
+    }
+    arm_deadline_timer();
+    schedule_reconnect(c);
   }
 
   void schedule_reconnect(connection& c) {
@@ -461,38 +643,26 @@ struct redis_client::impl {
     const std::uint64_t ceiling = std::min(max_ms, min_ms << shift);
     std::uniform_int_distribution<std::uint64_t> jitter(ceiling / 2, ceiling);
     ++c.attempt;
-    uv_timer_start(&c.timer, &impl::on_reconnect_timer, jitter(rng), 0);
-  }
-
-  static void on_reconnect_timer(uv_timer_t* t) {
-    auto& c = *static_cast<connection*>(t->data);
-    if (!c.owner->stopping.load()) c.owner->connect(c);
+    c.retry->expires_after(std::chrono::milliseconds(jitter(rng)));
+    c.retry->async_wait([this, &c](error_code ec) {
+      if (!ec && !shut_down && !stopping.load()) connect(c);
+    });
   }
 
   // --- shutdown ---------------------------------------------------------------------------------
 
   void shutdown() {
     shut_down = true;
-    uv_timer_stop(&cmd.timer);
-    uv_timer_stop(&sub.timer);
-    uv_timer_stop(&linger_timer);
-    uv_close(reinterpret_cast<uv_handle_t*>(&linger_timer), nullptr);
-    uv_check_stop(&after_io);
-    uv_close(reinterpret_cast<uv_handle_t*>(&after_io), nullptr);
-    // Freeing a context runs its pending reply callbacks with a null reply (-> "shutting_down").
-    if (cmd.ctx != nullptr) redisAsyncFree(cmd.ctx);
-    if (sub.ctx != nullptr) redisAsyncFree(sub.ctx);
-    cmd.ctx = sub.ctx = nullptr;
+    cmd.retry->cancel();
+    sub.retry->cancel();
+    linger_timer->cancel();
+    deadline_timer->cancel();
+    // Closing fails the commands without a reply ("shutting_down").
+    if (cmd.link) cmd.link->close("stopping");
+    if (sub.link) sub.link->close("stopping");
     for (auto* pc : backlog) fail(pc, "shutting_down", "the Redis client is stopping");
     backlog.clear();
-    uv_close(reinterpret_cast<uv_handle_t*>(&cmd.timer), nullptr);
-    uv_close(reinterpret_cast<uv_handle_t*>(&sub.timer), nullptr);
-    {
-      std::lock_guard lock(mu);
-      wake_open = false;
-    }
-    uv_close(reinterpret_cast<uv_handle_t*>(&wake), nullptr);
-    // uv_run returns once the closes (and hiredis's poll handles) have completed.
+    work.reset();  // run() returns once the aborted operations have completed
   }
 };
 
@@ -504,27 +674,15 @@ redis_client::~redis_client() { stop(); }
 void redis_client::start() {
   auto& i = *impl_;
   if (i.thread.joinable() || i.stopping.load()) return;
-  uv_loop_init(&i.loop);
-  uv_async_init(&i.loop, &i.wake, &impl::on_wake);
-  i.wake.data = impl_.get();
-  uv_timer_init(&i.loop, &i.cmd.timer);
-  uv_timer_init(&i.loop, &i.sub.timer);
-  i.cmd.timer.data = &i.cmd;
-  i.sub.timer.data = &i.sub;
-  uv_timer_init(&i.loop, &i.linger_timer);
-  i.linger_timer.data = impl_.get();
-  uv_check_init(&i.loop, &i.after_io);
-  i.after_io.data = impl_.get();
-  if (i.opts.after_io) {
-    uv_check_start(&i.after_io, [](uv_check_t* h) { static_cast<impl*>(h->data)->opts.after_io(); });
-    // A check handle alone does not keep the loop alive; it only runs when the loop does.
-    uv_unref(reinterpret_cast<uv_handle_t*>(&i.after_io));
-  }
+  i.work.emplace(i.ioc.get_executor());
+  i.cmd.retry.emplace(i.ioc);
+  i.sub.retry.emplace(i.ioc);
+  i.linger_timer.emplace(i.ioc);
+  i.deadline_timer.emplace(i.ioc);
   {
     std::lock_guard lock(i.mu);
-    i.wake_open = true;
+    i.started.store(true);  // from now on, work queued posts a drain (run() drains what came before)
   }
-  i.started.store(true);
   i.thread = std::thread([&i] { i.run(); });
 }
 
@@ -532,12 +690,10 @@ void redis_client::stop() {
   auto& i = *impl_;
   if (!i.started.load() || i.stopping.exchange(true)) return;
   assert(std::this_thread::get_id() != i.loop_thread_id && "stop() from the Redis thread");
-  {
-    std::lock_guard lock(i.mu);
-    uv_async_send(&i.wake);
-  }
+  asio::post(i.ioc, [&i] {
+    if (!i.shut_down) i.shutdown();
+  });
   i.thread.join();
-  uv_loop_close(&i.loop);
   // Work queued after the thread drained its queue for the last time.
   std::vector<impl::op> rest;
   {
@@ -556,9 +712,9 @@ void redis_client::command(const std::vector<std::string>& args, reply_handler d
 void redis_client::eval(const redis_script& script, const std::vector<std::string>& keys,
                         const std::vector<std::string>& args, reply_handler done) {
   std::string tail;
-  append_bulk(tail, std::to_string(keys.size()));
-  for (const auto& k : keys) append_bulk(tail, k);
-  for (const auto& a : args) append_bulk(tail, a);
+  append_resp_bulk(tail, std::to_string(keys.size()));
+  for (const auto& k : keys) append_resp_bulk(tail, k);
+  for (const auto& a : args) append_resp_bulk(tail, a);
   impl::op o{impl::op::kind::command, {}, std::move(done), {}};
   o.script = &script;
   o.argc = 3 + keys.size() + args.size();
@@ -589,11 +745,22 @@ void redis_client::set_activation_handler(activation_handler on_active) {
   impl_->on_activation = std::move(on_active);
 }
 
+void redis_client::set_refusal_handler(refusal_handler on_refused) {
+  assert(!impl_->started.load() && "set the refusal handler before start()");
+  impl_->on_refusal = std::move(on_refused);
+}
+
 bool redis_client::command_connected() const noexcept { return impl_->cmd_up.load(); }
 bool redis_client::subscriber_connected() const noexcept { return impl_->sub_up.load(); }
 std::uint64_t redis_client::reconnects() const noexcept { return impl_->reconnect_count.load(); }
+std::uint64_t redis_client::refused_subscriptions() const noexcept { return impl_->refused_count.load(); }
 std::size_t redis_client::channel_count() const noexcept { return impl_->channel_gauge.load(); }
 std::size_t redis_client::held_channel_count() const noexcept { return impl_->held_gauge.load(); }
+
+std::string redis_client::last_error() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->last_error;
+}
 
 std::span<const channel_holder> redis_client::holders(std::string_view channel) const {
   assert(std::this_thread::get_id() == impl_->loop_thread_id && "holders() off the Redis thread");

@@ -1,12 +1,15 @@
 #pragma once
-// The Redis thread: all Redis I/O of a process on one libuv loop (hiredis + its libuv adapter).
+// The Redis thread: all Redis I/O of a process on one Asio io_context, over plain TCP or TLS.
+// The protocol is redis_pipeline's (RESP encoding, replies matched to commands, pub/sub frames);
+// this is its I/O shell: sockets, timers, reconnects.
 //
-// Other threads hand work to it through a mutex-guarded queue and a uv_async_t wake-up; everything
+// Other threads hand work to it through a mutex-guarded queue and one posted wake-up; everything
 // queued between two wake-ups is written as one pipeline. There are two connections: one for
 // commands, and (when enabled) one in subscribed mode for pub/sub. Both reconnect with exponential
 // backoff and jitter; after a reconnect every channel held is subscribed again (the channel_table
 // keeps the rules), and commands whose connection dropped before a reply are re-sent
-// (at-least-once delivery).
+// (at-least-once delivery). An error reply fails the one command it answers; a refused SUBSCRIBE
+// fails that channel's holders only (they hear it through the refusal handler).
 //
 // Threading: every public member is thread-safe except holders(). Callbacks (replies, messages,
 // activations, tasks) run on the Redis thread and must be quick: they must never block or do
@@ -24,6 +27,8 @@
 #include "common/redis/channel_table.hpp"
 #include "common/redis/keys.hpp"
 #include "common/redis/redis_script.hpp"
+#include "common/redis/resp.hpp"
+#include "common/redis_access.hpp"
 #include "common/result.hpp"
 
 namespace tickstream::common {
@@ -32,6 +37,18 @@ struct redis_options {
   std::string host = "127.0.0.1";
   int port = 6379;
   std::string password;  // sent with AUTH after each connect when non-empty
+  std::string user;      // the ACL user for AUTH (empty: the default user, "AUTH <password>")
+  // TLS (rediss://): the server's certificate is checked against tls_ca_file (empty: the system's
+  // CAs) and against tls_server_name (empty: host), which is also sent as SNI. A client
+  // certificate and its key are presented when the server asks for one (mutual TLS).
+  bool tls = false;
+  std::string tls_ca_file;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_server_name;
+  // A command without a reply this long after it was queued fails with "timeout" (its reply, if
+  // it comes later, is dropped); the connection stays. 0: commands wait as long as it takes.
+  std::chrono::milliseconds command_timeout{0};
   // Reconnect delays double from min to max; each is drawn uniformly from [delay/2, delay] so that
   // a fleet of processes does not reconnect in lock-step after a Redis restart.
   std::chrono::milliseconds reconnect_min{100};
@@ -48,8 +65,8 @@ struct redis_options {
   std::chrono::milliseconds unsubscribe_linger{0};
   // Open the pub/sub connection as well.
   bool subscriber = false;
-  // Always subscribed on the pub/sub connection. It keeps hiredis 0.14 in subscribed mode (it
-  // aborts if the last UNSUBSCRIBE races a new SUBSCRIBE) and later carries liveness probes.
+  // Always subscribed on the pub/sub connection: it carries the liveness probes, and keeps the
+  // connection in subscribed mode whatever else comes and goes.
   std::string control_channel = std::string(default_control_channel);
   // Name used in logs.
   std::string name = "redis";
@@ -58,23 +75,28 @@ struct redis_options {
   std::function<void()> after_io;
 };
 
-struct redis_reply {
-  enum class kind { nil, integer, string, status, error, array };
-  kind type = kind::nil;
-  long long integer = 0;
-  std::string str;
-  std::vector<redis_reply> elements;
-};
+// The user and TLS settings of access (flags, or a URL) in o.
+inline void apply_redis_access(redis_options& o, const redis_access& access) {
+  o.user = access.user;
+  o.tls = access.tls;
+  o.tls_ca_file = access.tls_ca_file;
+  o.tls_cert_file = access.tls_cert_file;
+  o.tls_key_file = access.tls_key_file;
+  o.tls_server_name = access.tls_server_name;
+}
 
 class redis_client {
  public:
   // The reply to one command, or an error: "redis_error" (Redis answered with an error),
-  // "connection_lost" (gave up after max_attempts), "queue_full", "shutting_down".
+  // "connection_lost" (gave up after max_attempts), "timeout" (command_timeout), "queue_full",
+  // "shutting_down".
   using reply_handler = std::function<void(result<redis_reply>)>;
   using message_handler = std::function<void(std::string_view channel, std::string_view payload)>;
   using task = std::function<void()>;
   // Redis confirmed a channel for one of its holders (again after each reconnect).
   using activation_handler = std::function<void(const channel_activation&)>;
+  // Redis refused a channel one of its holders took (an ACL): the holder no longer holds it.
+  using refusal_handler = std::function<void(const channel_refusal&)>;
 
   redis_client(redis_options options, message_handler on_message = {});
   ~redis_client();
@@ -83,6 +105,8 @@ class redis_client {
 
   // Where activations go; set before start().
   void set_activation_handler(activation_handler on_active);
+  // Where refusals go; set before start().
+  void set_refusal_handler(refusal_handler on_refused);
   // Starts the thread and the first connection attempts. Call once.
   void start();
   // Stops the thread. Commands without a reply yet complete with "shutting_down". Idempotent.
@@ -111,6 +135,11 @@ class redis_client {
   bool command_connected() const noexcept;
   bool subscriber_connected() const noexcept;
   std::uint64_t reconnects() const noexcept;
+  // SUBSCRIBEs Redis refused so far.
+  std::uint64_t refused_subscriptions() const noexcept;
+  // Why the last connection attempt or connection failed ("" before any failure): for logs,
+  // readiness reasons and tests.
+  std::string last_error() const;
   // Number of channels held or subscribed for good (the control channel not included).
   std::size_t channel_count() const noexcept;
   // Number of channels with at least one holder.
@@ -123,8 +152,5 @@ class redis_client {
   struct impl;
   std::unique_ptr<impl> impl_;
 };
-
-// RESP encoding of one command, as written on the wire.
-std::string format_redis_command(const std::vector<std::string>& args);
 
 }  // namespace tickstream::common

@@ -7,6 +7,7 @@
 #include "common/config_parser.hpp"
 
 using tickstream::common::config_parser;
+namespace common = tickstream::common;
 
 namespace {
 
@@ -105,4 +106,34 @@ TEST_CASE("the version flag is recognised wherever it appears", "[config]") {
   CHECK_FALSE(out.help);
   CHECK_FALSE(out.error);
   CHECK(p.help_text().find("--version") != std::string::npos);
+}
+
+TEST_CASE("a Redis URL sets host, port, user, password and TLS", "[config]") {
+  std::string host;
+  std::int64_t port = 0;
+  std::string password;
+  common::redis_access access;
+  CHECK_FALSE(common::parse_redis_url("rediss://edge:p%40ss@redis.internal:6380", host, port, password, access));
+  CHECK(host == "redis.internal");
+  CHECK(port == 6380);
+  CHECK(access.user == "edge");
+  CHECK(password == "p@ss");
+  CHECK(access.tls);
+  CHECK_FALSE(common::parse_redis_url("redis://secret@10.0.0.5", host, port, password, access));
+  CHECK(host == "10.0.0.5");
+  CHECK(port == 6379);
+  CHECK(access.user.empty());
+  CHECK(password == "secret");
+  CHECK_FALSE(access.tls);
+  CHECK_FALSE(common::parse_redis_url("redis://[::1]:7000/0", host, port, password, access));
+  CHECK(host == "::1");
+  CHECK(port == 7000);
+  CHECK(common::parse_redis_url("http://x", host, port, password, access) == "must start with redis:// or rediss:// (TLS)");
+  CHECK(common::parse_redis_url("redis://x:99999", host, port, password, access) == "must give a port from 1 to 65535");
+  CHECK(common::parse_redis_url("redis://x/3", host, port, password, access).has_value());
+  CHECK(common::parse_redis_url("redis://:%4@x", host, port, password, access).has_value());
+  CHECK(common::parse_redis_url("redis://", host, port, password, access) == "must name a host");
+  CHECK(common::redact_redis_url("rediss://edge:secret@h:1") == "rediss://edge:***@h:1");
+  CHECK(common::redact_redis_url("redis://secret@h") == "redis://***@h");
+  CHECK(common::redact_redis_url("redis://h:1") == "redis://h:1");
 }

@@ -241,3 +241,51 @@ TEST_CASE("a channel released while disconnected is forgotten at once", "[channe
   CHECK(t.referenced_count() == 0);
   CHECK(t.connected().subscribe == strings{ctl});
 }
+
+TEST_CASE("a refused SUBSCRIBE lets go of that channel's holders and nothing else", "[channel_table]") {
+  auto t = connected_table();
+  REQUIRE(t.acquire("ts:{md:AAPL}", 0, 1).subscribe == strings{"ts:{md:AAPL}"});
+  REQUIRE(t.acquire("ts:{md:DENIED}", 0, 2).subscribe == strings{"ts:{md:DENIED}"});
+  REQUIRE(t.acquire("ts:{md:DENIED}", 1, 3).empty());
+  CHECK(t.held_count() == 2);
+
+  const auto r = t.refused("ts:{md:DENIED}", "NOPERM no access");
+  CHECK(r.subscribe.empty());
+  CHECK(r.unsubscribe.empty());
+  REQUIRE(r.refusals.size() == 2);
+  CHECK(r.refusals[0].channel == "ts:{md:DENIED}");
+  CHECK(r.refusals[0].holder == 0);
+  CHECK(r.refusals[0].tag == 2);
+  CHECK(r.refusals[1].holder == 1);
+  CHECK(r.refusals[1].reason == "NOPERM no access");
+  CHECK(t.holders("ts:{md:DENIED}").empty());
+  CHECK(t.held_count() == 1);
+  CHECK(t.referenced_count() == 1);
+  // A holder that had not heard yet may still let go: nothing happens.
+  CHECK(t.release("ts:{md:DENIED}", 1, 0ms).empty());
+  // The other channel carries on.
+  CHECK(told_of(t.subscribed("ts:{md:AAPL}")) == told{{"ts:{md:AAPL}", 0, 1, false}});
+  // Taken again later (an ACL may have changed): a fresh SUBSCRIBE.
+  CHECK(t.acquire("ts:{md:DENIED}", 1, 4).subscribe == strings{"ts:{md:DENIED}"});
+  // A refusal of a channel not being subscribed (stale) changes nothing.
+  CHECK(t.refused("ts:{md:AAPL}", "late").empty());
+  CHECK(t.state("ts:{md:AAPL}") == channel_state::active);
+}
+
+TEST_CASE("a channel Redis ended by itself is subscribed again and its holders told again", "[channel_table]") {
+  auto t = connected_table(10ms);
+  REQUIRE(t.acquire("ts:{u:7}", 0, 5).subscribe == strings{"ts:{u:7}"});
+  REQUIRE(told_of(t.subscribed("ts:{u:7}")) == told{{"ts:{u:7}", 0, 5, false}});
+  const auto d = t.dropped("ts:{u:7}");
+  CHECK(d.subscribe == strings{"ts:{u:7}"});
+  CHECK(d.activations.empty());
+  CHECK(t.state("ts:{u:7}") == channel_state::subscribing);
+  CHECK(told_of(t.subscribed("ts:{u:7}")) == told{{"ts:{u:7}", 0, 5, true}});
+  // A lingering channel nobody holds is simply forgotten.
+  REQUIRE(t.acquire("ts:{md:X}", 0, 1).subscribe == strings{"ts:{md:X}"});
+  REQUIRE(t.subscribed("ts:{md:X}").activations.size() == 1);
+  REQUIRE(t.release("ts:{md:X}", 0, 0ms).empty());
+  CHECK(t.dropped("ts:{md:X}").empty());
+  CHECK(t.state("ts:{md:X}") == channel_state::idle);
+  CHECK(t.expire(100ms).empty());
+}

@@ -311,3 +311,130 @@ TEST_CASE("RESP encoding of a command", "[redis]") {
   CHECK(common::format_redis_command({"SET", "k", "a b"}) == "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$3\r\na b\r\n");
   CHECK(common::format_redis_command({"X", ""}) == "*2\r\n$1\r\nX\r\n$0\r\n\r\n");
 }
+
+namespace {
+
+// Refusals a client hands out, from the Redis thread.
+struct refusal_log {
+  std::mutex mu;
+  std::vector<common::channel_refusal> seen;
+
+  common::redis_client::refusal_handler handler() {
+    return [this](const common::channel_refusal& r) {
+      std::lock_guard lock(mu);
+      seen.push_back(r);
+    };
+  }
+  std::size_t size() {
+    std::lock_guard lock(mu);
+    return seen.size();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a SUBSCRIBE refused by an ACL fails that channel only and the connection carries on", "[redis]") {
+  test::redis_server server;
+  // An ACL user that may use every key and command but only these channels.
+  server.cli({"ACL", "SETUSER", "edge", "on", ">edge-secret", "~*", "+@all", "resetchannels", "&ts:test:ctl",
+              "&ts:{md:AAPL}"});
+  inbox box;
+  activation_log told;
+  refusal_log refused;
+  auto opts = options_for(server, true);
+  opts.user = "edge";
+  opts.password = "edge-secret";
+  common::redis_client sub(opts, box.handler());
+  sub.set_activation_handler(told.handler());
+  sub.set_refusal_handler(refused.handler());
+  sub.start();
+  common::redis_client pub(options_for(server, false));
+  pub.start();
+
+  sub.subscribe("ts:{md:DENIED}", 1, 5);
+  sub.subscribe("ts:{md:AAPL}", 1, 6);
+  REQUIRE(wait_until([&] { return refused.size() == 1 && told.count("ts:{md:AAPL}", 1) == 1; }));
+  {
+    std::lock_guard lock(refused.mu);
+    CHECK(refused.seen[0].channel == "ts:{md:DENIED}");
+    CHECK(refused.seen[0].holder == 1);
+    CHECK(refused.seen[0].tag == 5);
+    CHECK(refused.seen[0].reason.find("NOPERM") != std::string::npos);
+  }
+  CHECK(told.count("ts:{md:DENIED}", 1) == 0);
+  // The connection stayed up and keeps delivering; the refused channel holds nothing.
+  CHECK(publish(pub, "ts:{md:AAPL}", "tick") == 1);
+  REQUIRE(wait_until([&] { return box.count("ts:{md:AAPL}") == 1; }));
+  CHECK(sub.reconnects() == 0);
+  CHECK(sub.subscriber_connected());
+  CHECK(sub.refused_subscriptions() == 1);
+  CHECK(sub.held_channel_count() == 1);
+  // The holder that was refused may still let go (it has not heard yet): harmless.
+  sub.unsubscribe("ts:{md:DENIED}", 1);
+  sub.subscribe("ts:{md:DENIED}", 2, 7);  // another holder asks again: refused again, still no reconnect
+  REQUIRE(wait_until([&] { return refused.size() == 2; }));
+  CHECK(sub.reconnects() == 0);
+  CHECK(publish(pub, "ts:{md:AAPL}", "tick2") == 1);
+  REQUIRE(wait_until([&] { return box.count("ts:{md:AAPL}") == 2; }));
+}
+
+TEST_CASE("AUTH names an ACL user, and a refused AUTH is retried with backoff and reported", "[redis]") {
+  test::redis_server server;
+  server.cli({"ACL", "SETUSER", "ingest", "on", ">right", "~*", "&*", "+@all"});
+  SECTION("the right password") {
+    auto opts = options_for(server, false);
+    opts.user = "ingest";
+    opts.password = "right";
+    common::redis_client c(opts);
+    c.start();
+    std::atomic<int> state{0};
+    std::string who;
+    c.command({"ACL", "WHOAMI"}, [&](common::result<common::redis_reply> r) {
+      if (r.ok()) who = r->str;
+      state = r.ok() ? 1 : 2;
+    });
+    REQUIRE(wait_until([&] { return state.load() != 0; }));
+    CHECK(who == "ingest");
+  }
+  SECTION("a wrong password: never connected, the reason is kept") {
+    auto opts = options_for(server, false);
+    opts.user = "ingest";
+    opts.password = "wrong";
+    common::redis_client c(opts);
+    c.start();
+    REQUIRE(wait_until([&] { return c.last_error().find("AUTH refused") != std::string::npos; }));
+    CHECK(c.last_error().find("WRONGPASS") != std::string::npos);
+    CHECK_FALSE(c.command_connected());
+  }
+}
+
+TEST_CASE("a command Redis does not answer in time fails with timeout and the connection is kept", "[redis][faults]") {
+  test::redis_server server;
+  auto opts = options_for(server, false);
+  opts.command_timeout = std::chrono::milliseconds(200);
+  common::redis_client c(opts);
+  c.start();
+  REQUIRE(wait_until([&] { return c.command_connected(); }));
+  std::atomic<int> first{0};
+  std::string code;
+  server.pause();
+  c.command({"SET", "k", "late"}, [&](common::result<common::redis_reply> r) {
+    if (!r.ok()) code = r.err().code;
+    first = r.ok() ? 1 : 2;
+  });
+  REQUIRE(wait_until([&] { return first.load() != 0; }));
+  CHECK(first.load() == 2);
+  CHECK(code == "timeout");
+  server.resume();
+  // The late reply to SET is dropped; the next command gets its own reply on the same connection.
+  std::atomic<int> second{0};
+  std::string value;
+  c.command({"GET", "k"}, [&](common::result<common::redis_reply> r) {
+    if (r.ok()) value = r->str;
+    second = r.ok() ? 1 : 2;
+  });
+  REQUIRE(wait_until([&] { return second.load() != 0; }));
+  CHECK(second.load() == 1);
+  CHECK(value == "late");  // (Redis did run the SET once it woke up: a timeout is not a rollback)
+  CHECK(c.reconnects() == 0);
+}

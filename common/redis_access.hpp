@@ -1,0 +1,30 @@
+#pragma once
+// How a process reaches Redis beyond host, port and password: an ACL user name and TLS, or all of
+// it given as one URL. Plain data and parsing; tickstream::redis turns it into redis_options.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace tickstream::common {
+
+struct redis_access {
+  std::string user;  // ACL user for AUTH (empty: the default user)
+  bool tls = false;
+  std::string tls_ca_file;      // PEM bundle the server's certificate must chain to (empty: the system's)
+  std::string tls_cert_file;    // client certificate (PEM), when Redis requires one
+  std::string tls_key_file;     // its key (empty: in tls_cert_file)
+  std::string tls_server_name;  // name the certificate must carry, sent as SNI (empty: the host)
+};
+
+// redis://[[user]:password@]host[:port][/db] or rediss://... (TLS): sets host, port (default
+// 6379), user, password (both percent-decoded) and tls. Returns why it cannot be used
+// ("must be ...") or nullopt. Only database 0 is served by the tier: another db is refused.
+std::optional<std::string> parse_redis_url(std::string_view url, std::string& host, std::int64_t& port,
+                                           std::string& password, redis_access& access);
+
+// The URL with its password replaced by "***", for logs and --help.
+std::string redact_redis_url(std::string_view url);
+
+}  // namespace tickstream::common
