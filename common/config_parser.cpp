@@ -3,7 +3,6 @@
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <memory>
 #include <set>
 #include <stdexcept>
@@ -110,24 +109,12 @@ void config_parser::add_redis_access(std::string& host, std::int64_t& port, std:
       "--redis-port, --redis-password, --redis-user, --redis-tls).");
   add_string("redis-user", "TS_REDIS_USER", access.user, "Redis ACL user for AUTH (empty: the default user).");
   add_bool("redis-tls", "TS_REDIS_TLS", access.tls, "Connect to Redis over TLS.");
-  // The files are read when the first connection is made: a path that cannot be read is a
-  // start-up error here, naming the flag, rather than a failure later.
-  const auto add_file = [this](const char* name, const char* env, std::string& target, const char* help) {
-    add_custom(
-        name, env,
-        [&target](std::string_view v) -> std::optional<std::string> {
-          if (!v.empty() && !std::ifstream(std::string(v)).good()) return "must name a readable file";
-          target = std::string(v);
-          return std::nullopt;
-        },
-        [&target] { return target; }, help);
-  };
-  add_file("redis-tls-ca-file", "TS_REDIS_TLS_CA_FILE", access.tls_ca_file,
-           "PEM file of the CAs Redis's certificate must chain to (empty: the system's CAs).");
-  add_file("redis-tls-cert-file", "TS_REDIS_TLS_CERT_FILE", access.tls_cert_file,
-           "Client certificate (PEM) for Redis servers that require one.");
-  add_file("redis-tls-key-file", "TS_REDIS_TLS_KEY_FILE", access.tls_key_file,
-           "Key of --redis-tls-cert-file (empty: in the same file).");
+  add_string("redis-tls-ca-file", "TS_REDIS_TLS_CA_FILE", access.tls_ca_file,
+             "PEM file of the CAs Redis's certificate must chain to (empty: the system's CAs).");
+  add_string("redis-tls-cert-file", "TS_REDIS_TLS_CERT_FILE", access.tls_cert_file,
+             "Client certificate (PEM) for Redis servers that require one.");
+  add_string("redis-tls-key-file", "TS_REDIS_TLS_KEY_FILE", access.tls_key_file,
+             "Key of --redis-tls-cert-file (empty: in the same file).");
   add_string("redis-tls-server-name", "TS_REDIS_TLS_SERVER_NAME", access.tls_server_name,
              "Name Redis's certificate must carry, also sent as SNI (empty: the Redis host).");
 }

@@ -1,6 +1,7 @@
 #include "common/redis_access.hpp"
 
 #include <charconv>
+#include <fstream>
 
 namespace tickstream::common {
 
@@ -89,6 +90,20 @@ std::optional<std::string> parse_redis_url(std::string_view url, std::string& ho
   password = std::move(pass);
   access.user = std::move(user);
   access.tls = tls;
+  return std::nullopt;
+}
+
+std::optional<error> check_redis_access_files(const redis_access& access) {
+  const auto check = [](const std::string& path, const char* flag) -> std::optional<error> {
+    if (path.empty() || std::ifstream(path).good()) return std::nullopt;
+    return error{flag, "cannot read " + path};
+  };
+  if (auto e = check(access.tls_ca_file, "redis-tls-ca-file")) return e;
+  if (auto e = check(access.tls_cert_file, "redis-tls-cert-file")) return e;
+  if (auto e = check(access.tls_key_file, "redis-tls-key-file")) return e;
+  if (!access.tls_key_file.empty() && access.tls_cert_file.empty()) {
+    return error{"redis-tls-key-file", "needs --redis-tls-cert-file"};
+  }
   return std::nullopt;
 }
 

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/result.hpp"
+
 namespace tickstream::common {
 
 struct redis_access {
@@ -23,6 +25,10 @@ struct redis_access {
 // ("must be ...") or nullopt. Only database 0 is served by the tier: another db is refused.
 std::optional<std::string> parse_redis_url(std::string_view url, std::string& host, std::int64_t& port,
                                            std::string& password, redis_access& access);
+
+// Whether the TLS files can be read, checked once at start-up (the binaries exit with it): an
+// error whose code is the flag's name and whose message says why, or nullopt.
+std::optional<error> check_redis_access_files(const redis_access& access);
 
 // The URL with its password replaced by "***", for logs and --help.
 std::string redact_redis_url(std::string_view url);

@@ -27,6 +27,7 @@ common::redis_options redis_options_of(const app_config& c) {
   o.host = c.redis_host;
   o.port = static_cast<int>(c.redis_port);
   o.password = c.redis_password;
+  common::apply_redis_access(o, c.redis_access);
   o.subscriber = true;
   o.unsubscribe_linger = std::chrono::milliseconds(c.unsubscribe_linger_ms);
   o.control_channel = common::edge_control_channel(c.node_id);
@@ -55,6 +56,7 @@ app_config with_defaults(app_config c) {
 common::result<std::unique_ptr<app>> app::make(app_config config) {
   auto auth = config.auth();
   if (!auth) return std::move(auth).err();
+  if (auto unreadable = common::check_redis_access_files(config.redis_access)) return std::move(*unreadable);
   if (!config.ops_listen.empty()) {
     const auto colon = config.ops_listen.rfind(':');
     boost::system::error_code ec;
@@ -156,6 +158,9 @@ app::app(app_config config, auth_config auth)
                                [this] { return readiness_.round_trip_seconds(); }});
   metrics_.add_external_counter({"tickstream_edge_redis_reconnects_total", "Reconnections to Redis",
                                  [this] { return static_cast<double>(redis_.reconnects()); }});
+  metrics_.add_external_counter({"tickstream_edge_redis_refused_subscriptions_total",
+                                 "SUBSCRIBEs Redis refused (an ACL); each failed its own channel only",
+                                 [this] { return static_cast<double>(redis_.refused_subscriptions()); }});
   metrics_.add_external_counter({"tickstream_edge_conflated_total",
                                  "Events replaced by a newer one for the same key before being sent "
                                  "(batching window or slow consumer)",

@@ -34,6 +34,7 @@ void app_config::bind(common::config_parser& p) {
                "host:port of an internal port for /metrics, /healthz, /readyz and /api/admin/*; the client port "
                "then serves only /ws and the REST API (empty: one port serves everything).");
   p.add_redis(redis_host, redis_port, redis_password);
+  p.add_redis_access(redis_host, redis_port, redis_password, redis_access);
   p.add_string("node-id", "TS_NODE_ID", node_id, "Name of this edge in Redis and logs (empty: host name and PID).");
   auto& l = limits;
   p.add_count<std::size_t>("max-message-bytes", "TS_MAX_MESSAGE_BYTES", l.max_message_bytes, 256, 16 * 1024 * 1024,

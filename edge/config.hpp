@@ -29,6 +29,7 @@ struct app_config {
   std::string redis_host = "127.0.0.1";
   std::int64_t redis_port = 6379;
   std::string redis_password;           // never logged
+  common::redis_access redis_access;    // ACL user, TLS (--redis-user, --redis-tls*, --redis-url)
   std::string node_id;                  // names this edge in Redis and logs; default: host name and PID
   session_limits limits;                // per connection
   // Redis channels one edge may hold (0: no limit): a bound on what clients can make it (and Redis)

@@ -39,6 +39,7 @@ namespace tickstream::ingest {
 
 void app_config::bind(common::config_parser& p) {
   p.add_redis(redis_host, redis_port, redis_password);
+  p.add_redis_access(redis_host, redis_port, redis_password, redis_access);
   p.add_string("input", "TS_INPUT", input,
                "JSONL capture to replay, or '-' for standard input (empty: run the live sources).");
   p.add_secret("finnhub-url", "TS_FINNHUB_URL", finnhub_url,
@@ -199,11 +200,16 @@ int app::run() {
     std::fprintf(stderr, "tickstream-ingest: --input replays a capture; it cannot be combined with live source URLs\n");
     return 2;
   }
+  if (auto unreadable = common::check_redis_access_files(config_.redis_access)) {
+    std::fprintf(stderr, "tickstream-ingest: --%s: %s\n", unreadable->code.c_str(), unreadable->message.c_str());
+    return 2;
+  }
   context ctx;
   common::redis_options ropts;
   ropts.host = config_.redis_host;
   ropts.port = static_cast<int>(config_.redis_port);
   ropts.password = config_.redis_password;
+  common::apply_redis_access(ropts, config_.redis_access);
   ropts.name = "ingest";
   common::redis_client redis(ropts);
   std::unique_ptr<ops_server> ops;

@@ -17,6 +17,7 @@ struct app_config {
   std::string redis_host = "127.0.0.1";  // Redis to publish to
   std::int64_t redis_port = 6379;
   std::string redis_password;            // AUTH password; never logged
+  common::redis_access redis_access;     // ACL user, TLS (--redis-user, --redis-tls*, --redis-url)
   std::string input;                     // capture file, or "-" for stdin; empty: live sources
   replay_speed speed{};                  // 1 = real time
   bool loop = false;                     // replay the file again and again (not with stdin)

@@ -20,6 +20,7 @@ void fanout::attach(common::redis_client& redis, std::vector<fanout_target*> wor
   workers_ = std::move(workers);
   gathered_.resize(workers_.size());
   redis.set_activation_handler([this](const common::channel_activation& a) { on_activation(a); });
+  redis.set_refusal_handler([this](const common::channel_refusal& r) { on_refusal(r); });
 }
 
 namespace {
@@ -54,6 +55,12 @@ void fanout::on_activation(const common::channel_activation& a) {
   assert(a.holder < workers_.size() && "holders are worker ids");
   if (a.holder >= workers_.size()) return;
   workers_[a.holder]->post_activate(route_of(a.channel), a.tag);
+}
+
+void fanout::on_refusal(const common::channel_refusal& r) {
+  assert(r.holder < workers_.size() && "holders are worker ids");
+  if (r.holder >= workers_.size()) return;
+  workers_[r.holder]->post_refuse(route_of(r.channel), r.tag);
 }
 
 void fanout::on_message(std::string_view channel, std::string_view payload) {

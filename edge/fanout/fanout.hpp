@@ -55,6 +55,8 @@ class fanout final : public route_registry {
  private:
   // Redis confirmed a channel for a worker: the worker hears it with the route and generation.
   void on_activation(const common::channel_activation& a);
+  // Redis refused a channel a worker took (an ACL): the worker answers the subscribes waiting for it.
+  void on_refusal(const common::channel_refusal& r);
   // A source_status heartbeat: handed to every worker, which tracks staleness itself.
   void on_source_status(std::string_view payload);
   // An unusable message: counted by reason and logged at a bounded rate, then dropped.

@@ -1,5 +1,5 @@
 #pragma once
-// What the fan-out needs from a worker: the three things it posts to it from the Redis thread.
+// What the fan-out needs from a worker: the things it posts to it from the Redis thread.
 // A worker (worker) implements it; the fan-out holds one per worker id.
 
 #include <cstdint>
@@ -17,6 +17,9 @@ class fanout_target {
   // Redis confirmed route, which this worker acquired as `generation` (a stale confirmation of an
   // earlier acquisition is ignored; a repeated one follows a reconnect).
   virtual void post_activate(std::string route, std::uint64_t generation) = 0;
+  // Redis refused route's channel (an ACL) for the acquisition `generation`: the worker no longer
+  // holds it, and the subscribes waiting for it are answered with the refusal.
+  virtual void post_refuse(std::string route, std::uint64_t generation) = 0;
   // A source's heartbeat (ingest's source_status on ts:sys).
   virtual void post_source_status(std::string source, bool connected) = 0;
 

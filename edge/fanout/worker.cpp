@@ -98,6 +98,10 @@ void worker::post_activate(std::string route, std::uint64_t generation) {
   boost::asio::post(ioc_, [this, route = std::move(route), generation] { activate(route, generation); });
 }
 
+void worker::post_refuse(std::string route, std::uint64_t generation) {
+  boost::asio::post(ioc_, [this, route = std::move(route), generation] { refuse(route, generation); });
+}
+
 void worker::post_source_status(std::string source, bool connected) {
   boost::asio::post(ioc_, [this, source = std::move(source), connected] { source_status(source, connected); });
 }
@@ -162,7 +166,8 @@ void worker::remove_session(frame_sink* s) {
   if (stop_timer_ && sessions_.empty()) stop_timer_->cancel();  // stopping, and the last one is gone
 }
 
-void worker::subscribe(frame_sink* s, const std::string& symbol, std::function<void()> on_active) {
+void worker::subscribe(frame_sink* s, const std::string& symbol, std::function<void()> on_active,
+                       std::function<void()> on_refused) {
   const bool first = index_.add(symbol, s);
   subscriptions_.store(index_.pair_count(), std::memory_order_relaxed);
   auto it = symbols_.find(symbol);
@@ -172,7 +177,7 @@ void worker::subscribe(frame_sink* s, const std::string& symbol, std::function<v
   if (it->second.active) {
     on_active();
   } else {
-    it->second.waiters.emplace_back(s, std::move(on_active));
+    it->second.waiters.push_back({s, std::move(on_active), std::move(on_refused)});
   }
 }
 
@@ -184,8 +189,8 @@ bool worker::unsubscribe(frame_sink* s, const std::string& symbol) {
     auto& waiters = it->second.waiters;
     std::vector<std::function<void()>> mine;
     for (auto w = waiters.begin(); w != waiters.end();) {
-      if (w->first == s) {
-        mine.push_back(std::move(w->second));
+      if (w->sink == s) {
+        mine.push_back(std::move(w->on_active));
         w = waiters.erase(w);
       } else {
         ++w;
@@ -206,7 +211,7 @@ void worker::release(const std::string& symbol) {
   auto waiters = std::move(it->second.waiters);
   symbols_.erase(it);
   routes_.release(symbol, id_);
-  for (auto& w : waiters) w.second();
+  for (auto& w : waiters) w.on_active();
 }
 
 void worker::activate(const std::string& symbol, std::uint64_t generation) {
@@ -221,7 +226,21 @@ void worker::activate(const std::string& symbol, std::uint64_t generation) {
   it->second.active = true;
   auto waiters = std::move(it->second.waiters);
   it->second.waiters.clear();
-  for (auto& w : waiters) w.second();
+  for (auto& w : waiters) w.on_active();
+}
+
+void worker::refuse(const std::string& symbol, std::uint64_t generation) {
+  const auto it = symbols_.find(symbol);
+  if (it == symbols_.end() || it->second.generation != generation) return;
+  // Redis refused the route's channel (an ACL): no session here can have it. The channel table
+  // has let go of this worker already; each pending subscribe hears the refusal.
+  auto waiters = std::move(it->second.waiters);
+  symbols_.erase(it);
+  std::vector<frame_sink*> holding;
+  index_.for_each(symbol, [&holding](frame_sink* s) { holding.push_back(s); });
+  for (auto* s : holding) index_.remove(symbol, s);
+  subscriptions_.store(index_.pair_count(), std::memory_order_relaxed);
+  for (auto& w : waiters) (w.on_refused ? w.on_refused : w.on_active)();
 }
 
 void worker::deliver(const frame_ptr& f) {

@@ -59,6 +59,7 @@ class worker final : public fanout_target {
   // a gap); a source's heartbeat.
   void post_deliver(std::vector<frame_ptr> frames) override;
   void post_activate(std::string route, std::uint64_t generation) override;
+  void post_refuse(std::string route, std::uint64_t generation) override;
   void post_source_status(std::string source, bool connected) override;
 
   // --- on this worker's thread --------------------------------------------------------------
@@ -66,8 +67,10 @@ class worker final : public fanout_target {
   // Removes s from every subscription; called by the session's destructor.
   void remove_session(frame_sink* s);
   // Subscribes s to symbol; on_active runs (on this thread) once ticks of symbol are flowing to
-  // this worker, which may be at once.
-  void subscribe(frame_sink* s, const std::string& symbol, std::function<void()> on_active);
+  // this worker, which may be at once. If Redis refuses the symbol's channel instead (an ACL),
+  // s no longer holds it and on_refused runs (on_active when on_refused is empty).
+  void subscribe(frame_sink* s, const std::string& symbol, std::function<void()> on_active,
+                 std::function<void()> on_refused = {});
   // Returns false if s was not subscribed to symbol.
   bool unsubscribe(frame_sink* s, const std::string& symbol);
   std::size_t subscription_count(frame_sink* s) const { return index_.key_count(s); }
@@ -112,7 +115,12 @@ class worker final : public fanout_target {
   struct symbol_state {
     std::uint64_t generation = 0;
     bool active = false;
-    std::vector<std::pair<frame_sink*, std::function<void()>>> waiters;
+    struct waiter {
+      frame_sink* sink = nullptr;
+      std::function<void()> on_active;
+      std::function<void()> on_refused;  // empty: on_active hears the refusal too
+    };
+    std::vector<waiter> waiters;
     std::string source;  // of the latest tick delivered
   };
   struct source_health {
@@ -123,6 +131,7 @@ class worker final : public fanout_target {
 
   void deliver(const frame_ptr& f);
   void activate(const std::string& symbol, std::uint64_t generation);
+  void refuse(const std::string& symbol, std::uint64_t generation);
   void release(const std::string& symbol);
   void schedule_tick();
   void source_status(const std::string& source, bool connected);

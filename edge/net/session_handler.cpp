@@ -190,6 +190,8 @@ void session_handler::handle_subscribe(subscription_request& req) {
     std::uint64_t ticket = 0;   // the private feed's, when channels were subscribed
     std::optional<std::int64_t> since;
     bool snapshot = true;
+    std::vector<std::string> refused;  // symbols whose Redis channel was refused (an ACL)
+    bool route_refused = false;        // the user's private channel was refused
   };
   auto pending = std::make_shared<confirmation>();
   pending->since = req.since;
@@ -202,6 +204,8 @@ void session_handler::handle_subscribe(subscription_request& req) {
     const auto keep = alive.lock();
     if (!keep || out_.ending()) return;
     auto& p = pending->plan;
+    refuse_unavailable(p, pending->refused, pending->route_refused);
+    if (pending->route_refused) pending->ticket = 0;
     out_.reply(render_subscribed(p.symbols, p.channels, p.rejected, out_.batch_window().count()));
     if (pending->ticket != 0) {
       feed_->sync(pending->ticket, pending->since, p.symbols, pending->snapshot);
@@ -224,12 +228,18 @@ void session_handler::handle_subscribe(subscription_request& req) {
     }
     pending->ticket = feed_->hold(bits);
     ++pending->remaining;
-    worker_.subscribe(&sink_, route, done);
+    worker_.subscribe(&sink_, route, done, [pending, done] {
+      pending->route_refused = true;
+      done();
+    });
   }
   const auto& symbols = pending->plan.symbols;
   for (const auto& s : symbols) {
     ++pending->remaining;
-    worker_.subscribe(&sink_, s, done);
+    worker_.subscribe(&sink_, s, done, [pending, done, s] {
+      pending->refused.push_back(s);
+      done();
+    });
   }
   for (const auto& r : pending->plan.rejected) {
     if (r.code == "too_many_subscriptions" || r.code == "too_many_channels") svc_.metrics.client_error(r.code);
@@ -237,6 +247,27 @@ void session_handler::handle_subscribe(subscription_request& req) {
   // (Ticks reach this session only through posted handlers, so none can slip in before this.)
   if (req.snapshot && !symbols.empty()) ++more().price_snapshots_pending;
   done();  // drop the guard
+}
+
+void session_handler::refuse_unavailable(subscribe_plan& p, const std::vector<std::string>& refused,
+                                         bool route_refused) {
+  // Redis refused these channels (an ACL): the worker no longer holds them for this session, so
+  // they move from the granted lists to the rejected one; everything else stands.
+  constexpr std::string_view why = "the tier cannot carry this channel right now (Redis refused it)";
+  for (const auto& s : refused) {
+    std::erase(p.symbols, s);
+    p.rejected.push_back({s, "unavailable", std::string(why)});
+    svc_.metrics.client_error("unavailable");
+  }
+  release_quota(refused.size());  // they no longer count against the client's address
+  if (route_refused) {
+    for (const auto& c : p.channels) {
+      p.rejected.push_back({c, "unavailable", std::string(why)});
+      svc_.metrics.client_error("unavailable");
+    }
+    p.channels.clear();
+    if (feed_) feed_->drop(feed_->bits());
+  }
 }
 
 void session_handler::send_price_snapshot(std::vector<std::string> symbols) {

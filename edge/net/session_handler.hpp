@@ -24,6 +24,8 @@
 
 namespace tickstream::edge {
 
+struct subscribe_plan;
+
 class frame_sink;
 class worker;
 
@@ -66,6 +68,8 @@ class session_handler final : private private_feed::host {
   void release_quota(std::size_t n);
   // The last ticks of symbols, as a snapshot frame (a subscribe without private channels).
   void send_price_snapshot(std::vector<std::string> symbols);
+  // Moves what Redis refused from a subscribe's granted lists to its rejected one ("unavailable").
+  void refuse_unavailable(subscribe_plan& p, const std::vector<std::string>& refused, bool route_refused);
   // Whether anything this connection receives comes from source.
   bool depends_on(const std::string& source) const;
   void report_stale_sources();

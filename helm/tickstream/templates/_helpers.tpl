@@ -56,8 +56,8 @@ app.kubernetes.io/component: {{ .component }}
 {{- printf "%s-redis" (include "tickstream.fullname" .) -}}
 {{- else if .Values.redis.external.url -}}
 {{- $u := urlParse .Values.redis.external.url -}}
-{{- if ne $u.scheme "redis" -}}
-{{- fail "redis.external.url must look like redis://host:port" -}}
+{{- if not (has $u.scheme (list "redis" "rediss")) -}}
+{{- fail "redis.external.url must look like redis://host:port or rediss://host:port" -}}
 {{- end -}}
 {{- if $u.userinfo -}}
 {{- fail "redis.external.url must not carry a password: set secrets.redisPassword (or the existing Secret's redis-password)" -}}
@@ -154,4 +154,36 @@ alb.ingress.kubernetes.io/success-codes: "200"
 {{- else if eq $i.controller "gce" -}}
 kubernetes.io/ingress.class: gce
 {{- end -}}
+{{- end -}}
+
+{{/* "true" when the binaries reach Redis over TLS: an external Redis with tls.enabled or a rediss:// url. */}}
+{{- define "tickstream.redisTls" -}}
+{{- $x := .Values.redis.external -}}
+{{- if and (not .Values.redis.enabled) (or $x.tls.enabled (hasPrefix "rediss://" $x.url)) -}}true{{- else -}}false{{- end -}}
+{{- end -}}
+
+{{/* The Redis access settings after TS_REDIS_HOST/PORT in a ConfigMap: ACL user and TLS (files in the mounted Secret). */}}
+{{- define "tickstream.redisAccessEnv" -}}
+{{- $x := .Values.redis.external -}}
+{{- if and (not .Values.redis.enabled) $x.user }}
+TS_REDIS_USER: {{ $x.user | quote }}
+{{- end }}
+{{- if eq (include "tickstream.redisTls" .) "true" }}
+TS_REDIS_TLS: "true"
+{{- with $x.tls.serverName }}
+TS_REDIS_TLS_SERVER_NAME: {{ . | quote }}
+{{- end }}
+{{- if $x.tls.secretName }}
+TS_REDIS_TLS_CA_FILE: /etc/tickstream/redis-tls/ca.crt
+{{- if $x.tls.clientCertificate }}
+TS_REDIS_TLS_CERT_FILE: /etc/tickstream/redis-tls/tls.crt
+TS_REDIS_TLS_KEY_FILE: /etc/tickstream/redis-tls/tls.key
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* The Secret of Redis's CA (and client certificate) to mount, or "". */}}
+{{- define "tickstream.redisTlsSecret" -}}
+{{- if eq (include "tickstream.redisTls" .) "true" -}}{{ .Values.redis.external.tls.secretName }}{{- end -}}
 {{- end -}}

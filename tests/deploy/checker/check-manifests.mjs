@@ -75,6 +75,8 @@ const matches = (selector, labels) => Object.entries(selector ?? {}).every(([k, 
 const secretNames = new Set(byKind("Secret").map((o) => o.metadata.name));
 const configMaps = new Map(byKind("ConfigMap").map((o) => [o.metadata.name, o.data ?? {}]));
 const existingSecret = /existingSecret:\s*(\S+)/.exec(valuesFiles.map(readText).join("\n"))?.[1];
+// A Secret the operator provides by name: Redis's CA and client certificate (redis.external.tls.secretName).
+const redisTlsSecret = /secretName:\s*(\S+)/.exec(valuesFiles.map(readText).join("\n"))?.[1];
 const workloads = [...byKind("Deployment"), ...byKind("StatefulSet")];
 
 function secretValue(ref) {
@@ -122,7 +124,7 @@ for (const w of workloads) {
       if (cmRef) report.check(configMaps.get(cmRef.name)?.[cmRef.key] !== undefined, `${cw}: env ${e.name} reads ConfigMap ${cmRef.name} key ${cmRef.key}, which is not rendered`);
     }
     for (const v of spec.volumes ?? []) {
-      if (v.secret) report.check(secretNames.has(v.secret.secretName) || v.secret.secretName === existingSecret, `${where}: volume ${v.name} mounts Secret ${v.secret.secretName}, which is not rendered`);
+      if (v.secret) report.check(secretNames.has(v.secret.secretName) || v.secret.secretName === existingSecret || (v.name === "redis-tls" && v.secret.secretName === redisTlsSecret), `${where}: volume ${v.name} mounts Secret ${v.secret.secretName}, which is not rendered`);
     }
     for (const m of c.volumeMounts ?? []) {
       const declared = (spec.volumes ?? []).some((v) => v.name === m.name) || (w.spec.volumeClaimTemplates ?? []).some((t) => t.metadata.name === m.name);
