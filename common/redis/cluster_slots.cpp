@@ -1,0 +1,102 @@
+#include "common/redis/cluster_slots.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+namespace tickstream::common {
+
+namespace {
+
+// CRC16, polynomial 0x1021, initial value 0, no reflection (the XMODEM variant Redis Cluster uses).
+std::uint16_t crc16(std::string_view data) noexcept {
+  std::uint16_t crc = 0;
+  for (const char ch : data) {
+    crc = static_cast<std::uint16_t>(crc ^ (static_cast<std::uint16_t>(static_cast<unsigned char>(ch)) << 8));
+    for (int bit = 0; bit < 8; ++bit) {
+      crc = (crc & 0x8000) != 0 ? static_cast<std::uint16_t>((crc << 1) ^ 0x1021) : static_cast<std::uint16_t>(crc << 1);
+    }
+  }
+  return crc;
+}
+
+std::optional<cluster_node> parse_node(std::string_view text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+  int port = 0;
+  const auto digits = text.substr(colon + 1);
+  const auto r = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+  if (r.ec != std::errc{} || r.ptr != digits.data() + digits.size() || port < 1 || port > 65535) return std::nullopt;
+  return cluster_node{std::string(text.substr(0, colon)), port};
+}
+
+}  // namespace
+
+std::uint16_t key_slot(std::string_view key) noexcept {
+  if (const auto open = key.find('{'); open != std::string_view::npos) {
+    const auto close = key.find('}', open + 1);
+    if (close != std::string_view::npos && close > open + 1) key = key.substr(open + 1, close - open - 1);
+  }
+  return static_cast<std::uint16_t>(crc16(key) % cluster_slot_count);
+}
+
+std::optional<cluster_redirect> parse_cluster_redirect(std::string_view text) {
+  cluster_redirect out;
+  if (text.starts_with("MOVED ")) {
+    text.remove_prefix(6);
+  } else if (text.starts_with("ASK ")) {
+    text.remove_prefix(4);
+    out.ask = true;
+  } else {
+    return std::nullopt;
+  }
+  const auto space = text.find(' ');
+  if (space == std::string_view::npos) return std::nullopt;
+  unsigned slot = 0;
+  const auto r = std::from_chars(text.data(), text.data() + space, slot);
+  if (r.ec != std::errc{} || r.ptr != text.data() + space || slot >= cluster_slot_count) return std::nullopt;
+  auto node = parse_node(text.substr(space + 1));
+  if (!node) return std::nullopt;
+  out.slot = static_cast<std::uint16_t>(slot);
+  out.node = std::move(*node);
+  return out;
+}
+
+result<cluster_slot_map> cluster_slot_map::from_cluster_slots(const redis_reply& reply) {
+  using kind = redis_reply::kind;
+  const auto bad = [](std::string why) { return error{"bad_topology", std::move(why)}; };
+  if (reply.type != kind::array) return bad("CLUSTER SLOTS did not answer with an array");
+  cluster_slot_map map;
+  std::vector<bool> covered(cluster_slot_count, false);
+  for (const auto& range : reply.elements) {
+    if (range.type != kind::array || range.elements.size() < 3 || range.elements[0].type != kind::integer ||
+        range.elements[1].type != kind::integer || range.elements[2].type != kind::array ||
+        range.elements[2].elements.size() < 2 || range.elements[2].elements[1].type != kind::integer) {
+      return bad("a slot range is not [start, end, [host, port, ...], ...]");
+    }
+    const auto start = range.elements[0].integer;
+    const auto end = range.elements[1].integer;
+    if (start < 0 || end < start || end >= static_cast<long long>(cluster_slot_count)) {
+      return bad("a slot range is out of bounds");
+    }
+    const auto& master = range.elements[2].elements;
+    cluster_node node{master[0].str, static_cast<int>(master[1].integer)};
+    if (node.host.empty() || node.port < 1 || node.port > 65535) return bad("a master without a usable address");
+    auto at = std::find(map.masters_.begin(), map.masters_.end(), node);
+    if (at == map.masters_.end()) at = map.masters_.insert(map.masters_.end(), std::move(node));
+    const auto index = static_cast<std::uint16_t>(at - map.masters_.begin());
+    for (auto s = start; s <= end; ++s) {
+      map.owner_[static_cast<std::size_t>(s)] = index;
+      covered[static_cast<std::size_t>(s)] = true;
+    }
+  }
+  if (std::find(covered.begin(), covered.end(), false) != covered.end()) return bad("some slots have no master");
+  return map;
+}
+
+void cluster_slot_map::move(std::uint16_t slot, const cluster_node& node) {
+  auto at = std::find(masters_.begin(), masters_.end(), node);
+  if (at == masters_.end()) at = masters_.insert(masters_.end(), node);
+  owner_[slot % cluster_slot_count] = static_cast<std::uint16_t>(at - masters_.begin());
+}
+
+}  // namespace tickstream::common

@@ -1,0 +1,32 @@
+#pragma once
+// A real Redis Cluster for one test: `masters` redis-server processes in cluster mode on loopback
+// ports (each with `replicas_per_master` replicas), joined with redis-cli --cluster create, ready
+// once every node reports cluster_state:ok. No persistence; removed with the object.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/support/child_process.hpp"
+
+namespace tickstream::test {
+
+class redis_cluster {
+ public:
+  explicit redis_cluster(int masters = 3, int replicas_per_master = 0);
+  ~redis_cluster();
+
+  // Every node's port, masters first as created.
+  const std::vector<int>& ports() const noexcept { return ports_; }
+  // Runs redis-cli with args against the node on port and returns its stdout.
+  std::string cli(int port, const std::vector<std::string>& args) const;
+
+ private:
+  void start_node(int port);
+
+  std::string dir_;
+  std::vector<int> ports_;
+  std::vector<std::unique_ptr<child_process>> nodes_;
+};
+
+}  // namespace tickstream::test
