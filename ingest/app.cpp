@@ -8,6 +8,7 @@
 #include <prometheus/registry.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
@@ -16,6 +17,7 @@
 #include <iostream>
 #include <cstdio>
 #include <memory>
+#include <thread>
 
 #include "common/clock.hpp"
 #include "common/event_codec.hpp"
@@ -26,6 +28,7 @@
 #include "ingest/normalize/source_normalizers.hpp"
 #include "ingest/normalize/source_protocol.hpp"
 #include "ingest/ops/ops_server.hpp"
+#include "ingest/api/server_api.hpp"
 #include "ingest/publish/event_publisher.hpp"
 #include "ingest/normalize/broker_reconciler.hpp"
 #include "ingest/sources/account_reconciler.hpp"
@@ -54,9 +57,12 @@ void app_config::bind(common::config_parser& p) {
   p.add_secret("alpaca-key", "TS_ALPACA_KEY", alpaca_key, "Alpaca API key id.");
   p.add_secret("alpaca-secret", "TS_ALPACA_SECRET", alpaca_secret, "Alpaca API secret.");
   p.add_string("webhook-listen", "TS_WEBHOOK_LISTEN", webhook_listen,
-               "host:port to accept POST /v1/events on (empty: off; needs --webhook-secret).");
+               "host:port to accept the webhook (POST /v1/events) and the server API (POST /v1/publish) on "
+               "(empty: off; needs --webhook-secret or --api-key). Runs beside a replay too.");
   p.add_secret("webhook-secret", "TS_WEBHOOK_SECRET", webhook_secret,
-               "Shared secret the webhook's HMAC-SHA256 signatures are made with.");
+               "Shared secret the webhook's and the server API's HMAC-SHA256 signatures are made with.");
+  p.add_secret("api-key", "TS_API_KEY", api_key,
+               "Key the server API accepts as Authorization: Bearer <key> (empty: signatures only).");
   p.add_string("capture", "TS_CAPTURE", capture,
                "Append every raw upstream message, with its receive time, to this file (replayable with --input).");
   p.add_custom(
@@ -154,9 +160,10 @@ struct app::context {
                                            .Add({});
   common::redis_client* redis = nullptr;
   event_publisher* publisher = nullptr;
-  std::uint64_t good = 0;
-  std::uint64_t bad = 0;
-  bool log_rejects = true;
+  // Shared by the replay (main thread) and the HTTP listener's thread.
+  std::atomic<std::uint64_t> good{0};
+  std::atomic<std::uint64_t> bad{0};
+  std::atomic<bool> log_rejects{true};
 
   shard market_shard;
 
@@ -189,14 +196,15 @@ int app::run() {
     common::log_error("--loop needs a file: standard input cannot be replayed twice");
     return 2;
   }
-  const bool live = !config_.finnhub_url.empty() || !config_.alpaca_data_url.empty() ||
-                    !config_.alpaca_trading_url.empty() || !config_.webhook_listen.empty();
+  const bool upstreams = !config_.finnhub_url.empty() || !config_.alpaca_data_url.empty() ||
+                         !config_.alpaca_trading_url.empty();
+  const bool live = upstreams || !config_.webhook_listen.empty();
   if (config_.input.empty() && !live) {
     std::fprintf(stderr, "tickstream-ingest: give --input (a capture to replay) or at least one of --finnhub-url, "
                          "--alpaca-data-url, --alpaca-trading-url, --webhook-listen\n");
     return 2;
   }
-  if (!config_.input.empty() && live) {
+  if (!config_.input.empty() && upstreams) {
     std::fprintf(stderr, "tickstream-ingest: --input replays a capture; it cannot be combined with live source URLs\n");
     return 2;
   }
@@ -235,13 +243,35 @@ int app::run() {
   ctx.publisher = &publisher;
   ctx.market_shard = config_.market_shard;
 
-  const int status = config_.input.empty() ? run_live(ctx) : run_replay(ctx);
+  int status = 0;
+  if (config_.input.empty()) {
+    status = run_live(ctx);
+  } else if (config_.webhook_listen.empty()) {
+    status = run_replay(ctx);
+  } else {
+    // The webhook and the server API beside a replay (a local tier that takes pushes): they run
+    // on a thread of their own and keep serving once the replay has ended, until stopped.
+    boost::asio::io_context ioc;
+    auto http = start_http(ioc, ctx);
+    if (!http.ok()) return http.code;
+    std::thread server([&ioc] { ioc.run(); });
+    status = run_replay(ctx);
+    if (status == 0) {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_.load(); });
+    }
+    boost::asio::post(ioc, [&] {
+      http.stop();
+      ioc.stop();
+    });
+    server.join();
+  }
   publisher.flush();
   const auto c = publisher.snapshot();
   ctx.publish_errors.Increment(static_cast<double>(c.failed));
   redis.stop();
   common::log_info(config_.input.empty() ? "ingest stopped" : "replay finished",
-                   {{"input", config_.input}, {"events", ctx.good}, {"invalid_lines", ctx.bad},
+                   {{"input", config_.input}, {"events", ctx.good.load()}, {"invalid_lines", ctx.bad.load()},
                     {"published", c.published}, {"duplicates", c.duplicates}, {"publish_failures", c.failed}});
   if (status != 0) return status;
   return c.failed == 0 ? 0 : 1;
@@ -338,6 +368,48 @@ common::source_status status_of(const ws_source& s, std::int64_t now) {
 
 }  // namespace
 
+app::http_servers::~http_servers() = default;
+
+app::http_servers app::start_http(boost::asio::io_context& ioc, context& ctx) {
+  http_servers out;
+  if (config_.webhook_listen.empty()) return out;
+  if (config_.webhook_secret.empty() && config_.api_key.empty()) {
+    std::fprintf(stderr, "tickstream-ingest: --webhook-listen needs --webhook-secret or --api-key\n");
+    out.code = 2;
+    return out;
+  }
+  if ((!config_.webhook_secret.empty() && config_.webhook_secret.size() < 16) ||
+      (!config_.api_key.empty() && config_.api_key.size() < 16)) {
+    std::fprintf(stderr, "tickstream-ingest: --webhook-secret and --api-key: at least 16 characters are required\n");
+    out.code = 2;
+    return out;
+  }
+  out.api = std::make_unique<server_api>(
+      *ctx.redis, config_.history_len, api_credentials{config_.api_key, config_.webhook_secret}, publish_limits{},
+      [&ctx](const common::error& e, std::string_view body) { ctx.reject(0, "api", e, body, common::now_us()); },
+      [&ctx](std::string_view kind, std::size_t n) {
+        ctx.events.Add({{"source", "api"}, {"kind", std::string(kind)}}).Increment(static_cast<double>(n));
+        ctx.good += n;
+      });
+  try {
+    out.webhook = std::make_unique<webhook_server>(
+        ioc, config_.webhook_listen, config_.webhook_secret, *ctx.publisher,
+        [&ctx](const common::error& e, std::string_view body) { ctx.reject(0, "webhook", e, body, common::now_us()); },
+        [api = out.api.get()](const http_request_view& req, http_reply_fn reply) { return api->handle(req, reply); });
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tickstream-ingest: --webhook-listen: cannot listen on %s: %s\n",
+                 config_.webhook_listen.c_str(), e.what());
+    out.code = 2;
+    return out;
+  }
+  common::log_info("webhook listening", {{"listen", config_.webhook_listen}, {"port", out.webhook->port()}});
+  return out;
+}
+
+void app::http_servers::stop() {
+  if (webhook) webhook->stop();
+}
+
 int app::run_live(context& ctx) {
   std::unique_ptr<capture_writer> capture;
   if (!config_.capture.empty()) {
@@ -422,24 +494,8 @@ int app::run_live(context& ctx) {
   }
   for (auto& s : sources) s->start();
   for (auto& r : reconcilers) r.reconciler->start();
-  std::unique_ptr<webhook_server> webhook;
-  if (!config_.webhook_listen.empty()) {
-    if (config_.webhook_secret.size() < 16) {
-      std::fprintf(stderr, "tickstream-ingest: --webhook-secret: at least 16 characters are required with --webhook-listen\n");
-      return 2;
-    }
-    try {
-      webhook = std::make_unique<webhook_server>(ioc, config_.webhook_listen, config_.webhook_secret, *ctx.publisher,
-                                                 [&](const common::error& e, std::string_view body) {
-                                                   ctx.reject(0, "webhook", e, body, common::now_us());
-                                                 });
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "tickstream-ingest: --webhook-listen: cannot listen on %s: %s\n",
-                   config_.webhook_listen.c_str(), e.what());
-      return 2;
-    }
-    common::log_info("webhook listening", {{"listen", config_.webhook_listen}, {"port", webhook->port()}});
-  }
+  auto http = start_http(ioc, ctx);
+  if (!http.ok()) return http.code;
 
   // Every heartbeat_ms: each source's liveness on ts:sys (and in a key that outlives a missed beat
   // briefly), so edges can tell clients when a source goes stale; the capture file is flushed.
@@ -488,7 +544,7 @@ int app::run_live(context& ctx) {
     if (stopping_.load()) {
       for (auto& r : reconcilers) r.reconciler->stop();
       for (auto& s : sources) s->stop();
-      if (webhook) webhook->stop();
+      http.stop();
       ioc.stop();
       return;
     }

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -11,7 +12,14 @@
 #include "ingest/sources/replay_clock.hpp"
 #include "ingest/publish/shard.hpp"
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace tickstream::ingest {
+
+class server_api;
+class webhook_server;
 
 struct app_config {
   std::string redis_host = "127.0.0.1";  // Redis to publish to
@@ -37,7 +45,8 @@ struct app_config {
   std::string alpaca_secret;             // secret
   std::string capture;                   // file to append every raw upstream message to
   std::string webhook_listen;            // host:port for POST /v1/events; empty: off
-  std::string webhook_secret;            // HMAC key of the webhook; required with it
+  std::string webhook_secret;            // HMAC key of the webhook and the server API
+  std::string api_key;                   // Bearer key of the server API ("" = signatures only)
   std::int64_t heartbeat_ms = 5000;      // how often each source's liveness goes to ts:sys
   shard market_shard{};                  // which market symbols this worker takes ("i/n")       // private events kept per user (approximately, MAXLEN ~)
   std::string metrics_listen;            // "host:port" for /metrics; empty = off
@@ -61,6 +70,19 @@ class app {
 
  private:
   struct context;
+  // The webhook and the server API on --webhook-listen (none when it is empty); code 2 when
+  // they could not start (the message is printed).
+  struct http_servers {
+    std::unique_ptr<server_api> api;
+    std::unique_ptr<webhook_server> webhook;
+    int code = 0;
+    bool ok() const noexcept { return code == 0; }
+    void stop();
+    http_servers() = default;
+    http_servers(http_servers&&) noexcept = default;
+    ~http_servers();
+  };
+  http_servers start_http(boost::asio::io_context& ioc, context& ctx);
   int run_replay(context& ctx);
   int run_live(context& ctx);
 

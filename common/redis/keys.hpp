@@ -76,6 +76,12 @@ inline std::string edge_control_channel(std::string_view node_id) { return "ts:e
 inline constexpr std::string_view default_control_channel = "ts:ctl";
 // "ts:sess:<id>": a web session (hash user, roles, expires), looked up for a session cookie.
 inline std::string session_key(std::string_view session_id) { return "ts:sess:" + std::string(session_id); }
+// The tier's control channel: every edge holds it for life; the server API publishes commands
+// for all edges on it (tier_command.hpp: disconnect a user or one session).
+inline constexpr std::string_view tier_control_channel = "ts:tier";
+// "ts:revoked:<id>": a revoked session or token id (TTL: as long as the credential could live);
+// edges refuse an upgrade that presents it.
+inline std::string revoked_key(std::string_view id) { return "ts:revoked:" + std::string(id); }
 // Ingest's dead letters: a capped stream of input it could not use.
 inline constexpr std::string_view dead_letter_stream = "ts:dead";
 

@@ -313,4 +313,20 @@ void private_store::run_script(const common::event& ev, const std::string& kind,
       });
 }
 
+void private_store::store_app_event(const std::string& user, std::string before, std::string after,
+                                    std::string dedupe_id, std::int64_t now_ms, done_handler done) {
+  // Kind "app_event" matches none of the script's snapshot branches: sequence, history, publish.
+  redis_.eval(
+      common::lua_scripts::private_store(),
+      {user_key(user, user_data::seq), user_key(user, user_data::hist), user_key(user, user_data::pos),
+       user_key(user, user_data::acct), user_key(user, user_data::orders), user_key(user, user_data::execs)},
+      {"app_event", std::move(before), std::move(after), "", std::to_string(history_len_), user_channel(user), "",
+       std::to_string(now_ms), std::move(dedupe_id), "", "", ""},
+      [done = std::move(done)](common::result<common::redis_reply> r) {
+        if (!done) return;
+        if (!r) return done(std::move(r).err());
+        done(r->integer);
+      });
+}
+
 }  // namespace tickstream::ingest

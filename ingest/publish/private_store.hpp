@@ -52,6 +52,13 @@ class private_store {
   // the Redis thread. Thread-safe.
   void store(common::event ev, done_handler done);
 
+  // Stores an application event (the server API's): the same script, so it takes the user's next
+  // seq, enters the history and is published like a broker event, but touches no snapshot.
+  // before/after are its JSON on either side of the seq (see ingest/api/api_request.hpp);
+  // dedupe_id ("" for none) stores it once per 7 days. done runs on the Redis thread.
+  void store_app_event(const std::string& user_id, std::string before, std::string after, std::string dedupe_id,
+                       std::int64_t now_ms, done_handler done);
+
   // Order statuses after which an order is no longer open.
   static bool is_terminal_status(std::string_view status) noexcept;
 

@@ -100,7 +100,16 @@ struct webhook_server::impl : std::enable_shared_from_this<webhook_server::impl>
       auto& req = parser->get();
       const bool keep = req.keep_alive();
       const auto target = std::string_view(req.target());
-      if (target != "/v1/events") return respond(404, json_reply("not_found", "POST /v1/events"), keep);
+      if (target != "/v1/events") {
+        const http_request_view view{std::string_view(req.method_string()), target, req[http::field::authorization],
+                                     req["X-Tickstream-Timestamp"], req["X-Tickstream-Signature"], req.body()};
+        auto reply = [self = shared_from_this(), keep](unsigned status, std::string body) {
+          net::post(self->stream.get_executor(),
+                    [self, keep, status, body = std::move(body)]() mutable { self->respond(status, std::move(body), keep); });
+        };
+        if (server->routes && server->routes(view, std::move(reply))) return;
+        return respond(404, json_reply("not_found", "no such endpoint (see docs/openapi.yaml)"), keep);
+      }
       if (req.method() != http::verb::post) return respond(405, json_reply("method_not_allowed", "use POST"), keep);
       const auto& body = req.body();
       auto signed_ok = verify_webhook(server->secret, req["X-Tickstream-Timestamp"], req["X-Tickstream-Signature"],
@@ -173,9 +182,10 @@ struct webhook_server::impl : std::enable_shared_from_this<webhook_server::impl>
   std::string secret;
   event_publisher& publisher;
   reject_fn reject;
+  http_route_fn routes;
 
-  impl(net::io_context& io, const tcp::endpoint& ep, std::string s, event_publisher& p, reject_fn r)
-      : ioc(io), acceptor(io, ep), secret(std::move(s)), publisher(p), reject(std::move(r)) {}
+  impl(net::io_context& io, const tcp::endpoint& ep, std::string s, event_publisher& p, reject_fn r, http_route_fn ro)
+      : ioc(io), acceptor(io, ep), secret(std::move(s)), publisher(p), reject(std::move(r)), routes(std::move(ro)) {}
 
   void accept() {
     acceptor.async_accept([self = shared_from_this()](beast::error_code ec, tcp::socket sock) {
@@ -187,12 +197,13 @@ struct webhook_server::impl : std::enable_shared_from_this<webhook_server::impl>
 };
 
 webhook_server::webhook_server(net::io_context& ioc, const std::string& listen, std::string secret,
-                               event_publisher& publisher, reject_fn reject) {
+                               event_publisher& publisher, reject_fn reject, http_route_fn routes) {
   const auto colon = listen.rfind(':');
   if (colon == std::string::npos) throw std::invalid_argument("--webhook-listen must be host:port");
   const tcp::endpoint ep(net::ip::make_address(listen.substr(0, colon)),
                          static_cast<unsigned short>(std::stoi(listen.substr(colon + 1))));
-  impl_ = std::make_shared<impl>(ioc, ep, std::move(secret), publisher, std::move(reject));
+  impl_ = std::make_shared<impl>(ioc, ep, std::move(secret), publisher, std::move(reject),
+                                 std::move(routes));
   impl_->accept();
 }
 

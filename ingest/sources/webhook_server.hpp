@@ -14,6 +14,7 @@
 #include <string>
 
 #include "ingest/publish/event_publisher.hpp"
+#include "ingest/sources/http_route.hpp"
 
 namespace tickstream::ingest {
 
@@ -22,9 +23,10 @@ class webhook_server {
   // Counts and dead-letters a refused request (source "webhook").
   using reject_fn = std::function<void(const common::error&, std::string_view body)>;
 
-  // Binds at once; throws std::system_error if the address cannot be bound.
+  // Binds at once; throws std::system_error if the address cannot be bound. routes, if set,
+  // answers every path but /v1/events.
   webhook_server(boost::asio::io_context& ioc, const std::string& listen, std::string secret,
-                 event_publisher& publisher, reject_fn reject);
+                 event_publisher& publisher, reject_fn reject, http_route_fn routes = {});
   ~webhook_server();
   unsigned short port() const;
   void stop();

@@ -43,4 +43,6 @@ TEST_CASE("the system's names", "[keys]") {
   CHECK(default_control_channel == "ts:ctl");
   CHECK(session_key("abc") == "ts:sess:abc");
   CHECK(dead_letter_stream == "ts:dead");
+  CHECK(tier_control_channel == "ts:tier");
+  CHECK(revoked_key("s-1") == "ts:revoked:s-1");
 }
