@@ -68,6 +68,10 @@ common::result<std::unique_ptr<app>> app::make(app_config config) {
       return common::error{"ops-listen", "must be an address and a port, e.g. 0.0.0.0:9100, got '" + config.ops_listen + "'"};
     }
   }
+  for (const auto& [flag, list] : {std::pair{"default-entitlements", &config.default_entitlements},
+                                   std::pair{"anonymous-entitlements", &config.anonymous_entitlements}}) {
+    if (auto e = entitlements::parse(*list); !e) return common::error{flag, e.err().message};
+  }
   return std::unique_ptr<app>(new app(std::move(config), std::move(auth).value()));
 }
 
@@ -87,6 +91,13 @@ app::app(app_config config, auth_config auth)
                 .redis = redis_,
                 .leases = leases_.get()} {
   services_.census = &census_;
+  // Validated by make(); "*" needs no check per subscribe, so it is left null.
+  const auto entitled = [](const std::string& list) -> std::shared_ptr<const entitlements> {
+    if (list == "*") return nullptr;
+    return std::make_shared<const entitlements>(entitlements::parse(list).value());
+  };
+  services_.default_entitled = entitled(config_.default_entitlements);
+  services_.anonymous_entitled = entitled(config_.anonymous_entitlements);
   services_.quota = &quota_;
   services_.connect_limiter = &connect_limiter_;
   services_.proxy_protocol = config_.proxy_protocol;
@@ -94,10 +105,10 @@ app::app(app_config config, auth_config auth)
   services_.deflate_threshold = static_cast<std::size_t>(config_.deflate_threshold_bytes);
   services_.trusted_proxies = split_list(config_.trusted_proxies);
   services_.max_channels = static_cast<std::size_t>(config_.max_channels);
-  // Less the edge's own source-status channel, so the bound counts what clients made it hold.
+  // Less the edge's own source-status and tier channels, so the bound counts what clients made it hold.
   services_.channels_held = [this] {
     const auto n = redis_.channel_count();
-    return n > 0 ? n - 1 : 0;
+    return n > 2 ? n - 2 : 0;
   };
   services_.draining = &draining_;
   services_.ready = [this](std::string& why) { return ready(why); };
@@ -220,6 +231,8 @@ void app::start() {
   redis_.start();
   // Source heartbeats, for stale/fresh notices: held for the edge's whole life.
   redis_.subscribe(std::string(source_status_channel));
+  // The server API's commands for every edge (disconnect): held for the edge's whole life too.
+  redis_.subscribe(std::string(common::tier_control_channel));
   for (auto& w : workers_) w->start();
   std::vector<worker*> raw;
   for (auto& w : workers_) raw.push_back(w.get());

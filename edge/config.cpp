@@ -89,6 +89,11 @@ void app_config::bind(common::config_parser& p) {
              "{\"type\":\"auth\",\"token\":\"<JWT>\"} (for browsers, which cannot set headers on a WebSocket).");
   p.add_duration<std::int64_t>("auth-timeout-ms", "TS_AUTH_TIMEOUT_MS", l.auth_timeout, 100, 60'000,
                                "Milliseconds a connection has to authenticate in-band before it is closed with 4003.");
+  p.add_string("default-entitlements", "TS_DEFAULT_ENTITLEMENTS", default_entitlements,
+               "Symbols an authenticated connection may subscribe to when its token has no \"entitlements\" claim: "
+               "comma-separated names, prefixes ending in * (US:*) or * for all; empty: none.");
+  p.add_string("anonymous-entitlements", "TS_ANONYMOUS_ENTITLEMENTS", anonymous_entitlements,
+               "Symbols an unauthenticated connection may subscribe to (the public set), as --default-entitlements.");
   p.add_bool("dev-login", "TS_DEV_LOGIN", dev_login,
              "DEVELOPMENT ONLY: POST /api/dev/login {\"user\":\"<id>\"} signs anyone in as any user "
              "(sets the session cookie). Never enable where real users connect.");

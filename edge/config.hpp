@@ -53,6 +53,10 @@ struct app_config {
   bool allow_query_token = false;    // accept ?token=<JWT> (it lands in proxy logs)
   bool allow_in_band_auth = false;   // accept {"type":"auth"} first on a connection without credentials
   // POST /api/dev/login signs anyone in as any user: development tiers only, never by default.
+  // Symbols a connection may subscribe to when its token has no "entitlements" claim, as
+  // patterns (edge/auth/entitlements.hpp): "*" keeps every symbol open, as before.
+  std::string default_entitlements = "*";
+  std::string anonymous_entitlements = "*";  // for unauthenticated connections (open edges)
   bool dev_login = false;
   std::int64_t dev_login_ttl_s = 8 * 3600;  // a working day
   std::string allowed_origins;       // comma-separated; required with cookie credentials

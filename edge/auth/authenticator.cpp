@@ -39,7 +39,7 @@ bool valid_session_id(std::string_view id) noexcept {
 common::result<auth_step> from_jwt(const auth_config& config, std::string_view token, std::int64_t now_s) {
   auto id = config.jwt->verify(token, now_s);
   if (!id) return std::move(id).err();
-  return auth_step{identity{id->user_id, id->roles, id->expires_at_s}, {}};
+  return auth_step{identity{id->user_id, id->roles, id->expires_at_s, id->session_id, id->entitled}, {}};
 }
 
 }  // namespace

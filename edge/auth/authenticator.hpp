@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/result.hpp"
+#include "edge/auth/entitlements.hpp"
 #include "edge/auth/jwt_verifier.hpp"
 
 namespace tickstream::edge {
@@ -27,6 +28,12 @@ struct identity {
   std::string user_id;                 // empty when anonymous
   std::vector<std::string> roles;
   std::optional<std::int64_t> expires_at_s;  // token or session expiry
+  // The session cookie's id, or the token's "sid" claim (else its "jti"): what the server API's
+  // disconnect can name and revoke ("" = none).
+  std::string session_id;
+  // The symbols it may subscribe to, from the token's "entitlements" claim (null: the edge's
+  // configured default for authenticated or anonymous connections).
+  std::shared_ptr<const entitlements> entitled;
   bool anonymous() const noexcept { return user_id.empty(); }
   bool has_role(std::string_view role) const noexcept;
 };

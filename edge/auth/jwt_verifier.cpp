@@ -1,5 +1,7 @@
 #include "edge/auth/jwt_verifier.hpp"
 
+#include "common/tier_command.hpp"
+
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/crypto.h>
@@ -221,6 +223,25 @@ common::result<jwt_identity> jwt_verifier::verify(std::string_view token, std::i
     return fail("missing_subject", "the token has no usable \"sub\" (1-64 characters from A-Z a-z 0-9 _ . : -)");
   }
   id.user_id = sub->value.GetString();
+  for (const char* claim : {"sid", "jti"}) {
+    const auto it = claims.FindMember(claim);
+    if (it == claims.MemberEnd() || !it->value.IsString()) continue;
+    const std::string_view v(it->value.GetString(), it->value.GetStringLength());
+    if (!common::is_valid_session_id(v)) return fail("malformed_token", std::string("the token's \"") + claim + "\" is not usable");
+    id.session_id = std::string(v);
+    break;
+  }
+  if (const auto ent = claims.FindMember("entitlements"); ent != claims.MemberEnd()) {
+    if (!ent->value.IsArray()) return fail("malformed_token", "the token's \"entitlements\" is not an array of patterns");
+    std::vector<std::string> patterns;
+    for (const auto& p : ent->value.GetArray()) {
+      if (!p.IsString() || !entitlements::is_valid_pattern(std::string_view(p.GetString(), p.GetStringLength()))) {
+        return fail("malformed_token", "the token's \"entitlements\" holds an entry that is not a pattern");
+      }
+      patterns.emplace_back(p.GetString(), p.GetStringLength());
+    }
+    id.entitled = std::make_shared<const entitlements>(std::move(patterns));
+  }
   if (const auto roles = claims.FindMember(config_.roles_claim.c_str());
       roles != claims.MemberEnd() && roles->value.IsArray()) {
     for (const auto& r : roles->value.GetArray()) {

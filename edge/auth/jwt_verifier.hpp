@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/result.hpp"
+#include "edge/auth/entitlements.hpp"
 
 namespace tickstream::edge {
 
@@ -38,6 +39,9 @@ struct jwt_identity {
   // When the token stops being accepted: its "exp" plus the leeway, so a connection ends exactly
   // when a new upgrade with the same token would be refused.
   std::optional<std::int64_t> expires_at_s;
+  std::string session_id;  // "sid", else "jti" ("" = neither): what a revocation names
+  // The "entitlements" claim (an array of patterns, edge/auth/entitlements.hpp); null without one.
+  std::shared_ptr<const entitlements> entitled;
 };
 
 class jwt_verifier {

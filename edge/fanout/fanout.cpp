@@ -4,8 +4,10 @@
 #include <optional>
 #include <utility>
 
+#include "common/clock.hpp"
 #include "common/event_codec.hpp"
 #include "common/log.hpp"
+#include "common/tier_command.hpp"
 #include "edge/portfolio/private_frame.hpp"
 
 namespace tickstream::edge {
@@ -69,6 +71,7 @@ void fanout::on_message(std::string_view channel, std::string_view payload) {
     return;
   }
   if (channel == common::source_status_channel) return on_source_status(payload);
+  if (channel == common::tier_control_channel) return on_tier_command(payload);
   metrics_.redis_messages.Increment();
   const auto holders = redis_->holders(channel);
   if (holders.empty()) return;  // arrived after the last worker let go of the channel
@@ -120,6 +123,22 @@ void fanout::on_source_status(std::string_view payload) {
     return drop(common::source_status_channel, {"bad_source_status", std::move(status).err().message}, payload);
   }
   for (auto* w : workers_) w->post_source_status(status->source, status->connected);
+}
+
+void fanout::on_tier_command(std::string_view payload) {
+  auto cmd = common::decode_tier_command(payload);
+  if (!cmd) return drop(common::tier_control_channel, cmd.err(), payload);
+  if (cmd->op == "broadcast") {
+    // Serialized once here; every session on every worker queues the same frame.
+    const auto ts = common::format_iso8601(common::now_us());
+    const auto json = R"({"type":"broadcast","data":)" + cmd->data + R"(,"timestamp":")" + ts + "\"}";
+    const auto f = make_text_frame(frame_kind::control, {}, json);
+    for (auto* w : workers_) w->post_broadcast(f);
+    return;
+  }
+  common::log_info("disconnecting on the server API's request",
+                   {{"user", cmd->user}, {"session", cmd->session.empty() ? "(all)" : "(one)"}});
+  for (auto* w : workers_) w->post_revoke(cmd->user, cmd->session, cmd->reason);
 }
 
 void fanout::flush() {

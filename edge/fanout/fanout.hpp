@@ -59,6 +59,8 @@ class fanout final : public route_registry {
   void on_refusal(const common::channel_refusal& r);
   // A source_status heartbeat: handed to every worker, which tracks staleness itself.
   void on_source_status(std::string_view payload);
+  // A command on the tier's control channel (disconnect): handed to every worker.
+  void on_tier_command(std::string_view payload);
   // An unusable message: counted by reason and logged at a bounded rate, then dropped.
   void drop(std::string_view channel, const common::error& problem, std::string_view payload);
 

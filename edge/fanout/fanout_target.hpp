@@ -23,6 +23,11 @@ class fanout_target {
   // A source's heartbeat (ingest's source_status on ts:sys).
   virtual void post_source_status(std::string source, bool connected) = 0;
 
+  // A disconnect from the tier's control channel, for every session on the worker.
+  virtual void post_revoke(std::string /*user*/, std::string /*session*/, std::string /*reason*/) {}
+  // A broadcast: the same frame for every session on the worker.
+  virtual void post_broadcast(frame_ptr /*f*/) {}
+
  protected:
   ~fanout_target() = default;
 };

@@ -22,6 +22,9 @@ class frame_sink {
   // Redis confirmed the subscription to route again after a reconnect: messages published while
   // the connection was down are lost from pub/sub (the private history still has them).
   virtual void resubscribed(const std::string& /*route*/) {}
+  // The server API revoked the user (session empty) or one of its sessions or token ids: a
+  // matching connection closes with 4010 and reason.
+  virtual void revoke(const std::string& /*user*/, const std::string& /*session*/, const std::string& /*reason*/) {}
   // A source went stale (no heartbeat for the stale period; since_us: its last good one) or fresh.
   virtual void source_changed(const std::string& /*source*/, bool /*stale*/, std::int64_t /*since_us*/) {}
 

@@ -22,6 +22,22 @@ worker::worker(std::size_t id, route_registry& routes, std::chrono::milliseconds
       tick_(tick),
       stale_after_(stale_after) {}
 
+void worker::post_revoke(std::string user, std::string session, std::string reason) {
+  boost::asio::post(ioc_, [this, user = std::move(user), session = std::move(session), reason = std::move(reason)] {
+    // A visit of every session: a disconnect is rare, and a user's sessions are not indexed
+    // unless they hold a private channel.
+    const std::vector<frame_sink*> open(sessions_.begin(), sessions_.end());
+    for (auto* s : open) s->revoke(user, session, reason);
+  });
+}
+
+void worker::post_broadcast(frame_ptr f) {
+  boost::asio::post(ioc_, [this, f = std::move(f)] {
+    const std::vector<frame_sink*> open(sessions_.begin(), sessions_.end());
+    for (auto* s : open) s->send(f);
+  });
+}
+
 void worker::post_drain(std::chrono::milliseconds window) {
   boost::asio::post(ioc_, [this, window] {
     std::mt19937_64 rng(std::random_device{}() ^ id_);

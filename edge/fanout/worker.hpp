@@ -61,6 +61,8 @@ class worker final : public fanout_target {
   void post_activate(std::string route, std::uint64_t generation) override;
   void post_refuse(std::string route, std::uint64_t generation) override;
   void post_source_status(std::string source, bool connected) override;
+  void post_revoke(std::string user, std::string session, std::string reason) override;
+  void post_broadcast(frame_ptr f) override;
 
   // --- on this worker's thread --------------------------------------------------------------
   void add_session(frame_sink* s);

@@ -277,6 +277,24 @@ void http_session::upgrade(const http::request<http::string_body>& req) {
 void http_session::identify(const http::request<http::string_body>& req,
                             std::function<void(common::result<identity>)> then) {
   const auto now_s = common::now_us() / 1'000'000;
+  // A session or token id the server API revoked is refused (401 "revoked") until its record
+  // expires: one EXISTS, only for credentials that carry an id.
+  then = [this, next = std::move(then)](common::result<identity> who) {
+    if (!who || who->session_id.empty()) return next(std::move(who));
+    using answer = common::result<identity>;
+    auto pending = std::make_shared<identity>(std::move(who).value());
+    call_with_deadline<answer>(
+        stream_.get_executor(), svc_.redis_timeout,
+        [this, pending](std::function<void(answer)> deliver) {
+          svc_.redis.command({"EXISTS", common::revoked_key(pending->session_id)},
+                             [deliver, pending](common::result<common::redis_reply> r) {
+                               if (!r) return deliver(answer(common::error{"unavailable", "revocations cannot be checked now"}));
+                               if (r->integer != 0) return deliver(answer(common::error{"revoked", "this session was revoked"}));
+                               deliver(answer(*pending));
+                             });
+        },
+        next, [next] { next(answer(common::error{"unavailable", "revocations cannot be checked now"})); });
+  };
   auto step = authenticate(svc_.auth,
                            {req[http::field::authorization], req[http::field::cookie], req[http::field::origin],
                             req.target(), req["Sec-Fetch-Site"]},
@@ -291,14 +309,16 @@ void http_session::identify(const http::request<http::string_body>& req,
       stream_.get_executor(), svc_.redis_timeout,
       [this, id = step->session_id, now_s, unavailable](std::function<void(answer)> deliver) {
         svc_.redis.command({"HMGET", common::session_key(id), "user", "roles", "expires"},
-                           [deliver, now_s, unavailable](common::result<common::redis_reply> r) {
+                           [deliver, id, now_s, unavailable](common::result<common::redis_reply> r) {
                              if (!r || r->elements.size() != 3) return deliver(unavailable());
                              const auto field = [&](std::size_t i) -> std::optional<std::string> {
                                const auto& e = r->elements[i];
                                if (e.type != common::redis_reply::kind::string) return std::nullopt;
                                return e.str;
                              };
-                             deliver(identity_from_session(field(0), field(1), field(2), now_s));
+                             auto who = identity_from_session(field(0), field(1), field(2), now_s);
+                             if (who) who->session_id = id;
+                             deliver(std::move(who));
                            });
       },
       then, [then, unavailable] { then(unavailable()); });

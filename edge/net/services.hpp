@@ -55,6 +55,10 @@ struct services {
   // least deflate_threshold bytes (smaller ones gain little and cost a compression each).
   bool deflate = false;
   std::size_t deflate_threshold = 256;
+  // The symbols connections may subscribe to when their token names none: authenticated ones,
+  // and anonymous ones (null: all).
+  std::shared_ptr<const entitlements> default_entitled{};
+  std::shared_ptr<const entitlements> anonymous_entitled{};
   // POST /api/dev/login (development only): sessions it creates last this long.
   bool dev_login = false;
   std::chrono::seconds dev_login_ttl{8 * 3600};

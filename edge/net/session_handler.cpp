@@ -73,7 +73,7 @@ void session_handler::handle_auth(const auth_message& msg) {
     fail(id.err().code, id.err().message);
     return out_.close(close_code::auth_failed, "authentication failed", "auth_failed", true);
   }
-  out_.authenticate_as(identity{id->user_id, id->roles, id->expires_at_s});
+  out_.authenticate_as(identity{id->user_id, id->roles, id->expires_at_s, id->session_id, id->entitled});
 }
 
 void session_handler::on_authenticated(identity who) {
@@ -142,6 +142,9 @@ subscription_holdings holdings_of(const worker& w, frame_sink* sink, const ident
     h.channel_room = svc.max_channels > held_now ? svc.max_channels - held_now : 0;
   }
   h.server_window = svc.limits.batch_window;
+  h.entitled = who.entitled                ? who.entitled.get()
+               : who.anonymous()           ? svc.anonymous_entitled.get()
+                                           : svc.default_entitled.get();
   return h;
 }
 

@@ -20,7 +20,7 @@ std::uint8_t take_channels(subscription_request& req, bool anonymous, std::vecto
   for (auto& ch : req.channels) {
     const auto bit = channel_bit_of(std::string_view(ch));
     if (bit == 0) {
-      rejected.push_back({std::move(ch), "unknown_channel", "channels are positions, orders, account and trades"});
+      rejected.push_back({std::move(ch), "unknown_channel", "channels are positions, orders, account, trades and events"});
     } else if (anonymous) {
       rejected.push_back({std::move(ch), "unauthenticated", "private channels need an authenticated connection"});
     } else if ((bits & bit) == 0) {
@@ -31,14 +31,18 @@ std::uint8_t take_channels(subscription_request& req, bool anonymous, std::vecto
   return bits;
 }
 
-// Normalized symbols, each once; invalid ones are rejected.
-std::vector<std::string> take_symbols(subscription_request& req, std::vector<rejection>& rejected) {
+// Normalized symbols, each once; invalid ones and those the connection is not entitled to are
+// rejected.
+std::vector<std::string> take_symbols(subscription_request& req, const entitlements* entitled,
+                                      std::vector<rejection>& rejected) {
   std::vector<std::string> out;
   std::unordered_set<std::string> seen;
   for (auto& raw : req.symbols) {
     auto sym = common::normalize_symbol(raw);
     if (!sym) {
       rejected.push_back({std::move(raw), sym.err().code, sym.err().message});
+    } else if (entitled != nullptr && !entitled->allows(sym.value())) {
+      rejected.push_back({std::move(sym).value(), "not_entitled", "this connection is not entitled to this symbol"});
     } else if (seen.insert(sym.value()).second) {
       out.push_back(std::move(sym).value());
     }
@@ -52,7 +56,7 @@ subscribe_plan plan_subscribe(subscription_request& req, const subscription_hold
                               const std::string& user_route) {
   subscribe_plan plan;
   plan.channel_bits = take_channels(req, held.anonymous, plan.channels, plan.rejected);
-  auto symbols = take_symbols(req, plan.rejected);
+  auto symbols = take_symbols(req, held.entitled, plan.rejected);
   if (req.batch_ms) {
     // A client may widen its window, never narrow it below the server's.
     plan.window = std::max(held.server_window, std::chrono::milliseconds(*req.batch_ms));
@@ -93,7 +97,7 @@ unsubscribe_plan plan_unsubscribe(subscription_request& req, const subscription_
   std::vector<rejection> ignored;  // an unsubscribe answers with what it released only
   std::vector<std::string> channels;
   const auto bits = take_channels(req, held.anonymous, channels, ignored);
-  for (auto& s : take_symbols(req, ignored)) {
+  for (auto& s : take_symbols(req, nullptr, ignored)) {  // unsubscribing needs no entitlement
     if (contains(held.follow_only, s) || !contains(held.keys, s)) continue;  // not the client's
     if (contains(held.followed, s)) {
       plan.to_follow.push_back(s);  // the ticks keep coming for P&L, no longer to the client

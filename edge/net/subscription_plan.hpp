@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "edge/auth/entitlements.hpp"
 #include "edge/protocol/client_protocol.hpp"
 
 namespace tickstream::edge {
@@ -32,6 +33,7 @@ struct subscription_holdings {
   std::size_t channel_room = no_limit;   // new Redis channels the edge may still take
   std::vector<std::string> worker_holds;  // of the requested symbols, those the worker holds already
   std::chrono::milliseconds server_window{250};  // the edge's batching window
+  const entitlements* entitled = nullptr;        // the symbols it may take (null: all)
 };
 
 struct subscribe_plan {

@@ -320,6 +320,13 @@ void ws_session::refuse_over_limit() {
   close(close_code::max_connections, "maximum connections exceeded", "max_connections", true);
 }
 
+void ws_session::revoke(const std::string& user, const std::string& session, const std::string& reason) {
+  const auto& who = handler_.who();
+  if (ending() || who.user_id != user || (!session.empty() && who.session_id != session)) return;
+  // The lease goes at once, as on a drain: the user's slots are free when the API has answered.
+  close(close_code::revoked, reason.empty() ? "revoked" : reason, "revoked", false);
+}
+
 void ws_session::drain(std::chrono::milliseconds delay) {
   if (ending() || !timers_.drain_at(clock::now() + delay)) return;
   reply(render_reconnect(delay.count()));

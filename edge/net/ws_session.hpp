@@ -62,6 +62,7 @@ class ws_session final : public frame_sink,
   void tick(clock::time_point now) override;
   void resubscribed(const std::string&) override { handler_.resubscribed(); }
   void drain(std::chrono::milliseconds delay) override;
+  void revoke(const std::string& user, const std::string& session, const std::string& reason) override;
   void source_changed(const std::string& source, bool stale, std::int64_t since_us) override {
     handler_.source_changed(source, stale, since_us);
   }

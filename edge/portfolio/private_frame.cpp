@@ -1,6 +1,11 @@
 #include "edge/portfolio/private_frame.hpp"
 
+#include <rapidjson/document.h>
+
+#include <algorithm>
+
 #include "common/event_codec.hpp"
+#include "common/json_reader.hpp"
 
 namespace tickstream::edge {
 namespace {
@@ -46,10 +51,41 @@ std::shared_ptr<frame> build(const common::event& ev, std::string_view payload, 
   return f;
 }
 
+// An application's event (stored by ingest's server API): the header fields every stored event
+// has, a type of its own and a data object. Forwarded as it is: the edge reads no further.
+common::result<frame_ptr> decode_app_frame(std::string_view payload, std::string_view user_id) {
+  rapidjson::Document doc;
+  if (auto err = common::parse_json(doc, payload)) return std::move(*err);
+  if (!doc.IsObject()) return common::error{"invalid_json", "an event must be a JSON object"};
+  common::json_reader r(doc, "invalid_event");
+  const auto type = r.string("type", true, 64);
+  const auto user = r.string("userId", true, 128);
+  const auto seq = r.integer("seq", false, 1, INT64_MAX);
+  const auto time_us = r.timestamp("timestamp", true);
+  const auto recv_us = r.integer("recv_us", true, 0, INT64_MAX);
+  const auto source = r.string("source", true, 32);
+  const auto data = doc.FindMember("data");
+  if (r.ok() && (data == doc.MemberEnd() || !data->value.IsObject())) r.fail("data", "must be an object");
+  if (!r.ok()) return *r.failure();
+  const bool snake = std::all_of(type->begin(), type->end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
+  if (!snake) return common::error{"unknown_type", "unknown event type '" + std::string(*type) + "'"};
+  if (*user != user_id) return common::error{"channel_mismatch", "event does not belong to this user's channel"};
+  if (!seq) return common::error{"missing_seq", "a stored private event must carry its seq"};
+  auto f = make_text_frame_mutable(frame_kind::app_event, std::string(*type), payload, user_route(*user));
+  f->seq = *seq;
+  f->source = std::string(*source);
+  f->time_us = *time_us;
+  f->recv_time_us = *recv_us;
+  return frame_ptr(std::move(f));
+}
+
 }  // namespace
 
 common::result<frame_ptr> decode_private_frame(std::string_view payload, std::string_view user_id) {
   auto decoded = common::decode_event(payload);
+  if (!decoded && decoded.err().code == "unknown_type") return decode_app_frame(payload, user_id);
   if (!decoded) return std::move(decoded).err();
   const auto* h = header_of(decoded.value());
   if (h == nullptr || h->user_id != user_id) {

@@ -25,6 +25,7 @@ enum class frame_kind : std::uint8_t {
   trade,     // trade_executed: never conflated, never dropped
   position_mark,  // a position re-marked by the edge at a new price (no seq; key: symbol)
   account_mark,   // the account re-marked by the edge at new prices (no seq; key: empty)
+  app_event,      // an application's own event in the user's stream (carries seq; key: its type): never conflated
 };
 
 // True for kinds where a newer frame of the same kind and key makes an older one worthless.
@@ -35,7 +36,8 @@ constexpr bool conflates(frame_kind k) noexcept {
 
 // True for a user's stored events, which carry the user's seq.
 constexpr bool is_private(frame_kind k) noexcept {
-  return k == frame_kind::position || k == frame_kind::account || k == frame_kind::order || k == frame_kind::trade;
+  return k == frame_kind::position || k == frame_kind::account || k == frame_kind::order || k == frame_kind::trade ||
+         k == frame_kind::app_event;
 }
 
 // Worker index keys ("routes"): a symbol for its ticks, or user_route(id) for a user's private
@@ -56,7 +58,8 @@ struct frame {
   std::int64_t time_us = 0;        // ticks and private events: source time
   std::int64_t recv_time_us = 0;   // ticks and private events: when ingest received it
   // Private events: the event itself, decoded once by the fan-out and shared by every session of
-  // the user (the P&L needs its fields; nobody parses the payload again).
+  // the user (the P&L needs its fields; nobody parses the payload again). Null for app events,
+  // which the edge forwards as they are.
   std::shared_ptr<const common::event> event;
 
   std::string_view payload() const noexcept { return std::string_view(wire).substr(header_size); }

@@ -14,6 +14,7 @@ inline constexpr std::uint8_t positions = 1;
 inline constexpr std::uint8_t orders = 2;
 inline constexpr std::uint8_t account = 4;
 inline constexpr std::uint8_t trades = 8;
+inline constexpr std::uint8_t events = 16;  // the application's own events (server API)
 }  // namespace channel_bits
 
 // The channel bit a frame of this kind needs (0: not a private kind).
@@ -25,6 +26,7 @@ constexpr std::uint8_t channel_bit_of(frame_kind kind) noexcept {
     case frame_kind::account:
     case frame_kind::account_mark: return channel_bits::account;
     case frame_kind::trade: return channel_bits::trades;
+    case frame_kind::app_event: return channel_bits::events;
     default: return 0;
   }
 }
@@ -35,6 +37,7 @@ constexpr std::uint8_t channel_bit_of(std::string_view name) noexcept {
   if (name == "orders") return channel_bits::orders;
   if (name == "account") return channel_bits::account;
   if (name == "trades") return channel_bits::trades;
+  if (name == "events") return channel_bits::events;
   return 0;
 }
 

@@ -29,6 +29,7 @@ inline constexpr std::uint16_t slow_consumer = 4008;
 inline constexpr std::uint16_t max_connections = 4009;
 inline constexpr std::uint16_t token_expired = 4001;
 inline constexpr std::uint16_t auth_failed = 4003;  // in-band authentication refused or too late
+inline constexpr std::uint16_t revoked = 4010;      // the back end disconnected the user or session
 }  // namespace close_code
 
 // Whether a close frame may carry code (RFC 6455 §7.4): 1000–1003, 1007–1011, 3000–4999.

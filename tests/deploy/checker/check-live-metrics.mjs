@@ -295,7 +295,7 @@ try {
   // ---- The README's recipes, against this tier. ----
   const recipes = readmeRecipes();
   if (opts.readme) {
-    for (const name of ["token", "webhook"]) report.check(recipes[name] !== undefined, `${opts.readme}: no block marked <!-- checked: ${name} -->`);
+    for (const name of ["token", "webhook", "publish"]) report.check(recipes[name] !== undefined, `${opts.readme}: no block marked <!-- checked: ${name} -->`);
   }
   if (recipes.token && recipes.webhook) {
     const t = sh(`${recipes.token}\nprintf '%s' "$TOKEN"`);
@@ -303,7 +303,7 @@ try {
     const user = JSON.parse(Buffer.from(t.stdout.split(".")[1] ?? "", "base64url").toString() || "{}").sub;
     const demo = await openWebSocket(edgePort, { Authorization: `Bearer ${t.stdout}` }).catch((e) => report.fail(`the README's token does not open a WebSocket: ${e.message}`));
     if (demo) {
-      demo.send(JSON.stringify({ type: "subscribe", channels: ["account"] }));
+      demo.send(JSON.stringify({ type: "subscribe", channels: ["account", "events"] }));
       await demo.until(/"type":"subscribed"/, 5000);
       const script = recipes.webhook.replaceAll("http://127.0.0.1:8090", `http://127.0.0.1:${webhookPort}`);
       report.check(script !== recipes.webhook, "the README's webhook recipe does not post to http://127.0.0.1:8090 (compose's webhook)");
@@ -312,6 +312,13 @@ try {
       const userId = /"userId":"([^"]+)"/.exec(recipes.webhook)?.[1];
       report.check(userId === user, `the README's webhook event is for user ${userId}, its token for ${user}`);
       await demo.until(/"type":"account_update"[^\n]*"seq":1/, 5000).catch(() => report.fail("the README's webhook event did not reach the README token's WebSocket"));
+      if (recipes.publish) {
+        const p = sh(recipes.publish.replaceAll("http://127.0.0.1:8090", `http://127.0.0.1:${webhookPort}`));
+        report.check(p.status === 0 && /"accepted":1/.test(p.stdout), `the README's publish recipe was not accepted (exit ${p.status}): ${p.stdout}${p.stderr}`);
+        const publishUser = /"user":"([^"]+)"/.exec(recipes.publish)?.[1];
+        report.check(publishUser === user, `the README's published event is for user ${publishUser}, its token for ${user}`);
+        await demo.until(/"type":"decision_made"[^\n]*"seq":2/, 5000).catch(() => report.fail("the README's published event did not reach the README token's WebSocket"));
+      }
       demo.close();
     }
   }

@@ -130,3 +130,26 @@ TEST_CASE("subscription plan: anonymous, per-address and per-edge bounds refuse 
   CHECK(codes(plan.rejected) == strings{"TSLA:too_many_channels"});
   CHECK(plan.new_symbols == 0);
 }
+
+TEST_CASE("subscription plan: symbols outside the connection's entitlements are refused as not_entitled",
+          "[subscriptions][entitlements]") {
+  const entitlements us({"US:*", "AAPL"});
+  subscription_holdings held;
+  held.entitled = &us;
+  auto req = request({"us:msft", "AAPL", "MSFT", "bad symbol"});
+  const auto plan = plan_subscribe(req, held, route);
+  CHECK(plan.symbols == strings{"US:MSFT", "AAPL"});
+  CHECK(codes(plan.rejected) == strings{"MSFT:not_entitled", "bad symbol:invalid_symbol"});
+  // Null: every symbol (the default).
+  held.entitled = nullptr;
+  auto again = request({"MSFT"});
+  CHECK(plan_subscribe(again, held, route).symbols == strings{"MSFT"});
+  // An anonymous connection with the public set only.
+  const auto public_set = entitlements::parse("SPY,QQQ").value();
+  held.anonymous = true;
+  held.entitled = &public_set;
+  auto anon = request({"spy", "AAPL"});
+  const auto anon_plan = plan_subscribe(anon, held, route);
+  CHECK(anon_plan.symbols == strings{"SPY"});
+  CHECK(codes(anon_plan.rejected) == strings{"AAPL:not_entitled"});
+}
