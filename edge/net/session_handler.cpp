@@ -4,6 +4,7 @@
 
 #include "common/clock.hpp"
 #include "common/log.hpp"
+#include "common/redis/keys.hpp"
 #include "common/symbol.hpp"
 #include "edge/fanout/frame_sink.hpp"
 #include "edge/fanout/worker.hpp"
@@ -64,6 +65,25 @@ void session_handler::on_text(std::string_view text, clock::time_point now) {
   }
 }
 
+namespace {
+
+// Whether the back end revoked a token's session id (server API disconnect): one EXISTS, answered
+// on the session's thread through post (so not at all once the session is gone). A token
+// without an id is never revoked.
+void check_revoked(services& svc, const std::string& session_id, std::function<void(std::function<void()>)> post,
+                   std::function<void(common::result<bool>)> then) {
+  if (session_id.empty()) return then(false);
+  svc.redis.command({"EXISTS", common::revoked_key(session_id)},
+                    [post = std::move(post), then = std::move(then)](common::result<common::redis_reply> r) {
+                      common::result<bool> revoked =
+                          r ? common::result<bool>(r->integer != 0)
+                            : common::result<bool>(common::error{"unavailable", "revocations cannot be checked now"});
+                      post([then, revoked = std::move(revoked)] { then(revoked); });
+                    });
+}
+
+}  // namespace
+
 void session_handler::handle_auth(const auth_message& msg) {
   if (!awaiting_auth_) return fail("already_authenticated", "this connection is already authenticated");
   awaiting_auth_ = false;  // one attempt: a connection does not get to guess tokens
@@ -73,7 +93,16 @@ void session_handler::handle_auth(const auth_message& msg) {
     fail(id.err().code, id.err().message);
     return out_.close(close_code::auth_failed, "authentication failed", "auth_failed", true);
   }
-  out_.authenticate_as(identity{id->user_id, id->roles, id->expires_at_s, id->session_id, id->entitled});
+  // A revoked session may not sign in in-band either.
+  check_revoked(svc_, id->session_id, out_.poster(),
+                [this, who = identity{id->user_id, id->roles, id->expires_at_s, id->session_id, id->entitled}](
+                    common::result<bool> revoked) {
+                  if (revoked && !revoked.value()) return out_.authenticate_as(who);
+                  const auto& why = revoked ? common::error{"revoked", "this session was revoked"} : revoked.err();
+                  common::log_info("in-band authentication refused", {{"worker", worker_.id()}, {"reason", why.code}});
+                  fail(why.code, why.message);
+                  out_.close(close_code::auth_failed, "authentication failed", "auth_failed", true);
+                });
 }
 
 void session_handler::on_authenticated(identity who) {
@@ -103,8 +132,13 @@ void session_handler::handle_refresh(const refresh_request& req) {
   auto id = svc_.auth.jwt->verify(req.token, common::now_us() / 1'000'000);
   if (!id) return fail(id.err().code, id.err().message);  // the connection keeps its old expiry
   if (id->user_id != who_.user_id) return fail("wrong_subject", "a refreshed token must be for the same user");
-  out_.credential_refreshed(id->expires_at_s);
-  out_.reply(render_refreshed(id->expires_at_s.value_or(0)));
+  // A revoked token does not extend the connection (it keeps its old expiry).
+  check_revoked(svc_, id->session_id, out_.poster(), [this, expires = id->expires_at_s](common::result<bool> revoked) {
+    if (!revoked) return fail(revoked.err().code, revoked.err().message);
+    if (revoked.value()) return fail("revoked", "this token's session was revoked");
+    out_.credential_refreshed(expires);
+    out_.reply(render_refreshed(expires.value_or(0)));
+  });
 }
 
 void session_handler::release_quota(std::size_t n) {

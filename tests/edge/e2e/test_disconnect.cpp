@@ -128,6 +128,21 @@ TEST_CASE("disconnect closes a user's connections on every edge, and a revoked s
     CHECK(ttl <= 60);
     CHECK(client::ws_client::connect({"127.0.0.1", std::to_string(b.port), "/ws"}, 5s, {bearer_with_sid("u-two", "s-3")})
               .ok());
+    // Nor does it extend a connection through refresh.
+    const auto refresh_with = [&](const std::string& sid) {
+      const auto token = bearer_with_sid("u-two", sid).second.substr(7);
+      REQUIRE((*with_s2)->send(R"({"type":"refresh","token":")" + token + R"("})"));
+      for (int i = 0; i < 40; ++i) {
+        auto f = (*with_s2)->next(250ms);
+        if (f && (f->find(R"("type":"refreshed")") != std::string::npos || f->find(R"("type":"error")") != std::string::npos)) {
+          return *f;
+        }
+      }
+      return std::string("(no answer)");
+    };
+    CHECK(refresh_with("s-1").find(R"("code":"revoked")") != std::string::npos);
+    CHECK(refresh_with("s-4").find(R"("type":"refreshed")") != std::string::npos);
+    CHECK(alive(**with_s2));
   }
   SECTION("a broadcast reaches every connection on every edge, once") {
     auto third = test::connect_as(b.port, "u-other");
