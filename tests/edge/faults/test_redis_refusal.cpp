@@ -29,8 +29,8 @@ std::string metric_line(const std::string& metrics, const std::string& name) {
 TEST_CASE("a subscription Redis refuses fails that symbol only and the edge stays connected and ready",
           "[faults][redis]") {
   test::redis_server redis;
-  // The edge's user may use every key and command, but only its own channels and AAPL's.
-  redis.cli({"ACL", "SETUSER", "edge", "on", ">edge-pass", "~*", "+@all", "resetchannels", "&ts:edge:*", "&ts:sys",
+  // The edge's user may use every key and command, but only the tier's own channels and AAPL's.
+  redis.cli({"ACL", "SETUSER", "edge", "on", ">edge-pass", "~*", "+@all", "resetchannels", "&ts:edge:*", "&ts:sys", "&ts:tier",
              "&ts:{md:AAPL}"});
   const int port = test::free_port();
   test::child_process edge({TICKSTREAM_EDGE_BIN, "--listen-host", "127.0.0.1", "--port", std::to_string(port),
