@@ -2,9 +2,9 @@
 // The tier-wide per-user connection limit. Each authenticated connection holds a lease in Redis,
 // ts:{u:<id>}:conns, a sorted set of lease id -> expiry (Redis's own clock, so edges with skewed
 // clocks agree). A Lua script checks and adds atomically (common/redis/scripts/lease_*.lua); the
-// owning edge refreshes its leases while the connections live, and removes one the moment its
-// connection closes. An edge that dies
-// without cleaning up stops refreshing, and its leases lapse by themselves within the TTL.
+// owning edge refreshes its leases while the connections live (adding back any Redis lost, and at
+// once after each reconnect to Redis), and removes one the moment its connection closes. An edge
+// that dies without cleaning up stops refreshing, and its leases lapse by themselves within the TTL.
 //
 // Threading: every member is thread-safe (it only queues Redis commands); callbacks run on the
 // Redis thread.
@@ -29,8 +29,14 @@ class connection_leases {
   // done gets the lease id, or an error: "max_connections" (the user is at the limit) or
   // "unavailable" (Redis did not answer; the caller decides).
   void acquire(const std::string& user, std::function<void(common::result<std::string>)> done);
+  // Extends the lease, or adds it again if Redis no longer has it (restarted empty, failed over).
   void refresh(const std::string& user, const std::string& lease);
   void release(const std::string& user, const std::string& lease);
+
+  // Changes each time a connection to Redis is made again after being lost: a Redis that came back
+  // may have come back empty, so every open connection refreshes its lease at its next sweep
+  // instead of up to ttl/3 later.
+  std::uint64_t epoch() const noexcept { return redis_.reconnects(); }
 
   std::int64_t limit() const noexcept { return limit_; }
   std::chrono::milliseconds ttl() const noexcept { return ttl_; }

@@ -59,6 +59,7 @@ ws_session::ws_session(net::ip::tcp::socket&& socket, worker& w, services& svc, 
       deflate_(start.deflate),
       handler_(*this, *this, w, svc, std::move(start.who), start.awaiting_auth, std::move(start.address)) {
   if (start.awaiting_auth) timers_.auth_by(clock::now() + svc.limits.auth_timeout);
+  if (svc.leases != nullptr) lease_epoch_ = svc.leases->epoch();
   if (deflate_) parser_.accept_compressed();
 }
 
@@ -289,7 +290,15 @@ void ws_session::tick(clock::time_point now) {
   }
   if (d.tick_feed) handler_.tick(now);
   if (d.end == end_kind::drain) return close(close_code::going_away, "edge draining: reconnect", "drain", true);
-  if (d.refresh_lease && !lease_.empty()) svc_.leases->refresh(handler_.who().user_id, lease_);
+  if (!lease_.empty()) {
+    // Due, or Redis was reached again since the last refresh and may have come back empty: the
+    // lease is put back before anyone can take this connection's slot.
+    const auto epoch = svc_.leases->epoch();
+    if (d.refresh_lease || epoch != lease_epoch_) {
+      lease_epoch_ = epoch;
+      svc_.leases->refresh(handler_.who().user_id, lease_);
+    }
+  }
   if (d.ping) after_push(queue_.push_urgent(empty_ping()));
 }
 
@@ -308,6 +317,7 @@ void ws_session::authenticate_as(identity who) {
     if (slot.what == slot_outcome::kind::over_limit) return self->refuse_over_limit();
     if (slot.what == slot_outcome::kind::granted) {
       self->lease_ = std::move(slot.lease);
+      self->lease_epoch_ = self->svc_.leases->epoch();
       self->timers_.lease_from(clock::now(), self->svc_.leases->ttl() / 3);
     }
     adopt(who);

@@ -107,6 +107,7 @@ class ws_session final : public frame_sink,
   worker& worker_;
   services& svc_;
   std::string lease_;  // emptied once released
+  std::uint64_t lease_epoch_ = 0;  // connection_leases::epoch() at the last refresh
   session_timers timers_;
   outbound_queue queue_;
   std::vector<frame_ptr> inflight_;  // being written
