@@ -33,6 +33,7 @@
 #include "ingest/normalize/broker_reconciler.hpp"
 #include "ingest/sources/account_reconciler.hpp"
 #include "ingest/sources/accounts_registry.hpp"
+#include "ingest/publish/publish_queue.hpp"
 #include "ingest/sources/capture_reader.hpp"
 #include "ingest/sources/capture_writer.hpp"
 #include "ingest/sources/webhook_server.hpp"
@@ -90,7 +91,16 @@ void app_config::bind(common::config_parser& p) {
       "Replay speed: 1 = the capture's own pace, 10 = ten times faster, max = as fast as Redis takes it.");
   p.add_bool("loop", "TS_LOOP", loop, "Replay the file again from the start when it ends.");
   p.add_int("max-in-flight", "TS_MAX_IN_FLIGHT", max_in_flight, 1, 10'000'000,
-            "Ticks queued or awaiting Redis before reading pauses (bounds memory at --speed max).");
+            "Commands handed to Redis and not answered yet; a replay waits beyond it (bounds memory at --speed max).");
+  p.add_int("redis-timeout-ms", "TS_REDIS_TIMEOUT_MS", redis_timeout_ms, 50, 60'000,
+            "Redis is unusable once a reply is this late (or it is disconnected): /readyz answers 503, events wait, "
+            "the webhook answers 503 within this.");
+  p.add_int("max-tick-age-ms", "TS_MAX_TICK_AGE_MS", max_tick_age_ms, 10, 3'600'000,
+            "A tick still waiting for Redis this long after it was received is dropped (counted), never published late.");
+  p.add_int("max-queued-private", "TS_MAX_QUEUED_PRIVATE", max_queued_private, 1, 10'000'000,
+            "Private events waiting for Redis; past it new ones are refused (the webhook answers 503).");
+  p.add_int("shutdown-grace-ms", "TS_SHUTDOWN_GRACE_MS", shutdown_grace_ms, 0, 600'000,
+            "At stop, how long waiting events may take to reach Redis before they are given up (logged, counted).");
   p.add_string("trading-user", "TS_TRADING_USER", trading_user,
                "User id that the Alpaca trading stream's broker account belongs to (empty: none).");
   p.add_string("accounts-file", "TS_ACCOUNTS_FILE", accounts_file,
@@ -135,9 +145,23 @@ struct app::context {
                                                          .Register(*registry);
   prometheus::Counter& publish_errors = prometheus::BuildCounter()
                                             .Name("tickstream_ingest_publish_errors_total")
-                                            .Help("Events that could not be published after retries")
+                                            .Help("Events Redis refused or never took (counted as they fail)")
                                             .Register(*registry)
                                             .Add({});
+  prometheus::Family<prometheus::Counter>& ticks_dropped =
+      prometheus::BuildCounter()
+          .Name("tickstream_ingest_ticks_dropped_total")
+          .Help("Ticks not published while Redis was slow or unusable, by reason")
+          .Register(*registry);
+  prometheus::Family<prometheus::Counter>& refused = prometheus::BuildCounter()
+                                                         .Name("tickstream_ingest_queue_refused_total")
+                                                         .Help("Events refused because the queue for Redis was full")
+                                                         .Register(*registry);
+  prometheus::Gauge& queued = prometheus::BuildGauge()
+                                  .Name("tickstream_ingest_queued_events")
+                                  .Help("Events waiting for Redis")
+                                  .Register(*registry)
+                                  .Add({});
   prometheus::Family<prometheus::Gauge>& source_up = prometheus::BuildGauge()
                                                          .Name("tickstream_ingest_source_connected")
                                                          .Help("1 while a live source is connected")
@@ -164,12 +188,38 @@ struct app::context {
   std::atomic<std::uint64_t> good{0};
   std::atomic<std::uint64_t> bad{0};
   std::atomic<bool> log_rejects{true};
+  // A replay must not conflate or drop: it waits for room before each event (false: stopping).
+  std::function<bool()> wait_for_room{};
+  publish_queue_counters seen{};  // the queue's counters already added to the metrics
 
   shard market_shard;
+
+  // Every outcome as it happens: failures are counted at once, not at exit.
+  void observe(event_publisher::outcome o, publish_kind kind) {
+    using outcome = event_publisher::outcome;
+    if ((o == outcome::failed || o == outcome::abandoned) && kind != publish_kind::dead_letter) publish_errors.Increment();
+    if (o == outcome::refused) {
+      const char* k = kind == publish_kind::tick ? "tick" : kind == publish_kind::private_event ? "private" : "dead_letter";
+      refused.Add({{"kind", k}}).Increment();
+      if (kind == publish_kind::private_event) {
+        common::log_error("a private event was refused: the queue for Redis is full", {{"kind", k}});
+      }
+    }
+  }
+  // Before each scrape: the queue's own counters (conflated, expired) and its depth.
+  void scrape() {
+    const auto now = publisher->queue_stats();
+    ticks_dropped.Add({{"reason", "conflated"}}).Increment(static_cast<double>(now.conflated - seen.conflated));
+    ticks_dropped.Add({{"reason", "too_old"}}).Increment(static_cast<double>(now.expired - seen.expired));
+    seen = now;
+    queued.Set(static_cast<double>(publisher->waiting()));
+    redis_connected.Set(redis->command_connected() ? 1 : 0);
+  }
 
   // Publishes an event and counts it; a tick of a symbol another worker owns is skipped.
   void publish(const common::event& ev, const std::string& source) {
     if (const auto* t = std::get_if<common::price_update>(&ev); t != nullptr && !market_shard.owns(t->symbol)) return;
+    if (wait_for_room && !wait_for_room()) return;
     publisher->publish(ev, [this, recv_us = common::recv_time_of(ev)](event_publisher::outcome o) {
       if (o == event_publisher::outcome::published) {
         publish_latency.Observe(static_cast<double>(common::now_us() - recv_us) / 1e6);
@@ -182,7 +232,7 @@ struct app::context {
   void reject(std::size_t line, const std::string& source, const common::error& e, std::string_view input,
               std::int64_t recv_us) {
     ++bad;
-    publisher->dead_letter(source, e, input, recv_us);
+    if (!wait_for_room || wait_for_room()) publisher->dead_letter(source, e, input, recv_us);
     invalid.Add({{"source", source}, {"reason", e.code}}).Increment();
     if (log_rejects) {
       common::log_warn("skipping bad input", {{"line", line}, {"source", source}, {"code", e.code},
@@ -225,12 +275,15 @@ int app::run() {
     try {
       ops = std::make_unique<ops_server>(
           config_.metrics_listen, ctx.registry,
-          [this, &redis](std::string& why) {
+          [this, &redis, &ctx](std::string& why) {
             if (stopping_.load()) why = "stopping";
             else if (!redis.command_connected()) why = "redis_down";
+            else if (ctx.publisher != nullptr && !ctx.publisher->usable()) why = "redis_stalled";
             return why.empty();
           },
-          [&redis, &ctx] { ctx.redis_connected.Set(redis.command_connected() ? 1 : 0); });
+          [&ctx] {
+            if (ctx.publisher != nullptr) ctx.scrape();
+          });
     } catch (const std::exception& e) {
       std::fprintf(stderr, "tickstream-ingest: --metrics-listen: cannot listen on %s: %s\n",
                    config_.metrics_listen.c_str(), e.what());
@@ -238,10 +291,20 @@ int app::run() {
     }
   }
   redis.start();
-  event_publisher publisher(redis, static_cast<std::size_t>(config_.max_in_flight), config_.history_len);
+  event_publisher::options popts;
+  popts.limits.max_in_flight = static_cast<std::size_t>(config_.max_in_flight);
+  popts.limits.max_waiting_private = static_cast<std::size_t>(config_.max_queued_private);
+  popts.limits.max_tick_age_us = config_.max_tick_age_ms * 1000;
+  popts.limits.stall_after_us = config_.redis_timeout_ms * 1000;
+  popts.history_len = config_.history_len;
+  popts.observe = [&ctx](event_publisher::outcome o, publish_kind k) { ctx.observe(o, k); };
+  event_publisher publisher(redis, popts);
   ctx.redis = &redis;
-  ctx.publisher = &publisher;
   ctx.market_shard = config_.market_shard;
+  if (!config_.input.empty()) {
+    ctx.wait_for_room = [this, &publisher] { return publisher.wait_for_room([this] { return stopping_.load(); }); };
+  }
+  ctx.publisher = &publisher;
 
   int status = 0;
   if (config_.input.empty()) {
@@ -266,13 +329,20 @@ int app::run() {
     });
     server.join();
   }
-  publisher.flush();
+  // A replay that ran to its end waits for Redis to take everything (until stopped); a stop
+  // gives what is still waiting --shutdown-grace-ms, so a stalled Redis cannot hold the exit.
+  if (!config_.input.empty()) publisher.wait_idle([this] { return stopping_.load(); });
+  publisher.flush(std::chrono::milliseconds(config_.shutdown_grace_ms));
+  redis.stop();  // what was handed to Redis and never answered fails now
   const auto c = publisher.snapshot();
-  ctx.publish_errors.Increment(static_cast<double>(c.failed));
-  redis.stop();
-  common::log_info(config_.input.empty() ? "ingest stopped" : "replay finished",
-                   {{"input", config_.input}, {"events", ctx.good.load()}, {"invalid_lines", ctx.bad.load()},
-                    {"published", c.published}, {"duplicates", c.duplicates}, {"publish_failures", c.failed}});
+  const auto q = publisher.queue_stats();
+  std::string what = config_.input.empty() ? "ingest stopped" : "replay finished";
+  if (c.failed != 0) what += ": Redis did not store every event";
+  common::log(c.failed == 0 ? common::log_level::info : common::log_level::error, what,
+              {{"input", config_.input}, {"events", ctx.good.load()}, {"invalid_lines", ctx.bad.load()},
+               {"published", c.published}, {"duplicates", c.duplicates}, {"publish_failures", c.failed},
+               {"ticks_conflated", q.conflated}, {"ticks_too_old", q.expired},
+               {"refused", q.refused_ticks + q.refused_private + q.refused_dead_letters}});
   if (status != 0) return status;
   return c.failed == 0 ? 0 : 1;
 }
@@ -395,7 +465,8 @@ app::http_servers app::start_http(boost::asio::io_context& ioc, context& ctx) {
     out.webhook = std::make_unique<webhook_server>(
         ioc, config_.webhook_listen, config_.webhook_secret, *ctx.publisher,
         [&ctx](const common::error& e, std::string_view body) { ctx.reject(0, "webhook", e, body, common::now_us()); },
-        [api = out.api.get()](const http_request_view& req, http_reply_fn reply) { return api->handle(req, reply); });
+        [api = out.api.get()](const http_request_view& req, http_reply_fn reply) { return api->handle(req, reply); },
+        std::chrono::milliseconds(config_.redis_timeout_ms));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tickstream-ingest: --webhook-listen: cannot listen on %s: %s\n",
                  config_.webhook_listen.c_str(), e.what());
@@ -502,12 +573,21 @@ int app::run_live(context& ctx) {
   // The timer itself ticks every 100 ms so that stop() is noticed quickly.
   boost::asio::steady_timer timer(ioc);
   std::int64_t last_beat = 0;
+  std::int64_t last_probe = 0;
   std::function<void()> tick = [&] {
     const auto now = common::now_us();
+    ctx.publisher->pump();  // notices a Redis usable again with nothing in flight
+    if (now - last_probe >= 500'000) {
+      last_probe = now;
+      ctx.publisher->probe();  // notices a stall with nothing in flight
+    }
     if (stopping_.load() || now - last_beat >= config_.heartbeat_ms * 1000) {
       last_beat = now;
       // Sources of one name (the trading streams of many accounts) share one status: connected
       // while any of them is, aged by the latest message of any.
+      // Heartbeats are not queued behind a stalled Redis: one that arrived late would say a
+      // source is fine when nobody knows.
+      const bool redis_usable = ctx.publisher->usable();
       std::vector<common::source_status> statuses;
       for (const auto& s : sources) {
         auto st = status_of(*s, now);
@@ -525,9 +605,11 @@ int app::run_live(context& ctx) {
       }
       for (const auto& st : statuses) {
         const auto status = common::encode_source_status(st);
-        ctx.redis->command(
-            {"SET", common::source_status_key(st.source), status, "PX", std::to_string(3 * config_.heartbeat_ms)});
-        ctx.redis->command({"PUBLISH", std::string(common::source_status_channel), status});
+        if (redis_usable) {
+          ctx.redis->command(
+              {"SET", common::source_status_key(st.source), status, "PX", std::to_string(3 * config_.heartbeat_ms)});
+          ctx.redis->command({"PUBLISH", std::string(common::source_status_channel), status});
+        }
         ctx.source_up.Add({{"source", st.source}}).Set(st.connected ? 1 : 0);
         if (st.last_message_us > 0) {
           ctx.source_last.Add({{"source", st.source}}).Set(static_cast<double>(st.last_message_us) / 1e6);
@@ -556,6 +638,10 @@ int app::run_live(context& ctx) {
   tick();
   ioc.run();
   if (capture) capture->flush();
+  // While the io_context still exists: what waits gets its grace, and the Redis client's stop
+  // completes what was never answered, releasing the webhook requests those answers hold.
+  ctx.publisher->flush(std::chrono::milliseconds(config_.shutdown_grace_ms));
+  ctx.redis->stop();
   return 0;
 }
 

@@ -29,7 +29,18 @@ struct app_config {
   std::string input;                     // capture file, or "-" for stdin; empty: live sources
   replay_speed speed{};                  // 1 = real time
   bool loop = false;                     // replay the file again and again (not with stdin)
-  std::int64_t max_in_flight = 10'000;   // events queued or awaiting Redis before the reader waits
+  std::int64_t max_in_flight = 10'000;   // commands handed to Redis and not answered yet
+  // Redis is unusable when a reply is this late (or the connection is down): /readyz fails,
+  // nothing more is sent, the webhook answers 503 within this.
+  std::int64_t redis_timeout_ms = 1'000;
+  // A tick waiting for Redis longer than this after it was received is dropped, never published
+  // late as the latest price (2 s: well past normal publish latency, well short of stale).
+  std::int64_t max_tick_age_ms = 2'000;
+  // Private events waiting for Redis (~1 KiB each); past it the webhook answers 503.
+  std::int64_t max_queued_private = 50'000;
+  // At stop, how long what is waiting may take to reach Redis before it is given up (keeps a
+  // SIGTERM during a Redis stall within 2 s).
+  std::int64_t shutdown_grace_ms = 1'000;
   std::int64_t history_len = 1000;
   std::string trading_user;              // user id the Alpaca trading account maps to
   std::string accounts_file;             // registry of broker accounts (user id, credential refs)

@@ -2,12 +2,15 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+
+#include <mutex>
 
 #include "common/clock.hpp"
 #include "common/event_codec.hpp"
@@ -79,7 +82,10 @@ struct webhook_server::impl : std::enable_shared_from_this<webhook_server::impl>
     beast::flat_buffer buffer;
     std::optional<http::request_parser<http::string_body>> parser;
 
-    session(std::shared_ptr<impl> s, tcp::socket sock) : server(std::move(s)), stream(std::move(sock)) {}
+    net::steady_timer deadline;  // the answer of the request being handled, at redis_timeout
+
+    session(std::shared_ptr<impl> s, tcp::socket sock)
+        : server(std::move(s)), stream(std::move(sock)), deadline(stream.get_executor()) {}
 
     void read() {
       parser.emplace();
@@ -123,16 +129,50 @@ struct webhook_server::impl : std::enable_shared_from_this<webhook_server::impl>
         server->reject(events.err(), body);
         return respond(400, json_reply(events.err().code, events.err().message), keep);
       }
-      // Answer once Redis has every event: count completions on the Redis thread, reply on ours.
+      admit(std::move(events).value(), keep, std::chrono::steady_clock::now() + server->redis_timeout);
+    }
+
+    // Nothing is queued for a Redis that cannot take it: a stalled one is answered 503 at once; a
+    // disconnected one (ingest starting, Redis restarting) is waited for until the deadline.
+    void admit(std::vector<common::event> events, bool keep, std::chrono::steady_clock::time_point until) {
+      auto& pub = server->publisher;
+      if (!pub.usable()) {
+        if (pub.stalled() || std::chrono::steady_clock::now() >= until) {
+          return respond(503, json_reply("unavailable", "Redis is unavailable; retry"), keep, true);
+        }
+        deadline.expires_after(std::chrono::milliseconds(20));
+        deadline.async_wait([self = shared_from_this(), events = std::move(events), keep, until](beast::error_code ec) mutable {
+          if (!ec) self->admit(std::move(events), keep, until);
+        });
+        return;
+      }
+      std::size_t privates = 0;
+      for (const auto& ev : events) privates += std::holds_alternative<common::price_update>(ev) ? 0 : 1;
+      if (!pub.has_room_for_private(privates)) {
+        return respond(503, json_reply("unavailable", "too many events are waiting for Redis; retry"), keep, true);
+      }
+      publish_all(std::move(events), keep, until);
+    }
+
+    // Answers once Redis has every event, or 503 at the deadline: completions are counted on the
+    // Redis thread, the answer is given on ours, once.
+    void publish_all(std::vector<common::event> events, bool keep, std::chrono::steady_clock::time_point until) {
       struct tally {
         std::atomic<std::size_t> left;
         std::atomic<std::size_t> duplicates{0};
         std::atomic<bool> failed{false};
+        bool answered = false;  // on the session's thread only
       };
       auto t = std::make_shared<tally>();
-      t->left = events->size();
+      t->left = events.size();
+      deadline.expires_at(until);
+      deadline.async_wait([self = shared_from_this(), t, keep](beast::error_code ec) {
+        if (ec || t->answered) return;
+        t->answered = true;
+        self->respond(503, json_reply("unavailable", "Redis did not take every event in time; retry"), keep, true);
+      });
       const auto now = common::now_us();
-      for (auto& ev : events.value()) {
+      for (auto& ev : events) {
         // The application's own time is kept; ingest's receive time is now.
         std::visit(
             [now](auto& e) {
@@ -143,13 +183,22 @@ struct webhook_server::impl : std::enable_shared_from_this<webhook_server::impl>
               }
             },
             ev);
-        server->publisher.publish(ev, [self = shared_from_this(), t, keep, n = events->size()](event_publisher::outcome o) {
-          if (o == event_publisher::outcome::failed) t->failed = true;
-          if (o == event_publisher::outcome::duplicate) ++t->duplicates;
+        server->publisher.publish(ev, [self = shared_from_this(), t, keep, n = events.size()](event_publisher::outcome o) {
+          using outcome = event_publisher::outcome;
+          // A tick replaced by a newer one or too old to publish is taken: ticks are dropped by policy.
+          if (o == outcome::failed || o == outcome::refused || o == outcome::abandoned) t->failed = true;
+          if (o == outcome::duplicate) ++t->duplicates;
           if (--t->left != 0) return;
+          // Not after stop(): the io_context may be gone by the time Redis answers (at shutdown,
+          // unanswered commands complete when the Redis client stops).
+          std::lock_guard lock(self->server->post_mu);
+          if (self->server->closed) return;
           net::post(self->stream.get_executor(), [self, t, keep, n] {
+            if (t->answered) return;
+            t->answered = true;
+            self->deadline.cancel();
             if (t->failed) {
-              return self->respond(503, json_reply("unavailable", "Redis did not take every event; retry"), keep);
+              return self->respond(503, json_reply("unavailable", "Redis did not take every event; retry"), keep, true);
             }
             self->respond(200,
                           R"({"accepted":)" + std::to_string(n - t->duplicates) + R"(,"duplicates":)" +
@@ -160,9 +209,10 @@ struct webhook_server::impl : std::enable_shared_from_this<webhook_server::impl>
       }
     }
 
-    void respond(unsigned status, std::string body, bool keep) {
+    void respond(unsigned status, std::string body, bool keep, bool retry_after = false) {
       auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(status), 11);
       res->set(http::field::content_type, "application/json");
+      if (retry_after) res->set(http::field::retry_after, "1");
       res->keep_alive(keep);
       res->body() = std::move(body);
       res->prepare_payload();
@@ -183,9 +233,14 @@ struct webhook_server::impl : std::enable_shared_from_this<webhook_server::impl>
   event_publisher& publisher;
   reject_fn reject;
   http_route_fn routes;
+  std::chrono::milliseconds redis_timeout;
+  std::mutex post_mu;   // guards closed against answers posted from the Redis thread
+  bool closed = false;  // stop() was called: nothing more is posted to the io_context
 
-  impl(net::io_context& io, const tcp::endpoint& ep, std::string s, event_publisher& p, reject_fn r, http_route_fn ro)
-      : ioc(io), acceptor(io, ep), secret(std::move(s)), publisher(p), reject(std::move(r)), routes(std::move(ro)) {}
+  impl(net::io_context& io, const tcp::endpoint& ep, std::string s, event_publisher& p, reject_fn r, http_route_fn ro,
+       std::chrono::milliseconds timeout)
+      : ioc(io), acceptor(io, ep), secret(std::move(s)), publisher(p), reject(std::move(r)), routes(std::move(ro)),
+        redis_timeout(timeout) {}
 
   void accept() {
     acceptor.async_accept([self = shared_from_this()](beast::error_code ec, tcp::socket sock) {
@@ -197,13 +252,14 @@ struct webhook_server::impl : std::enable_shared_from_this<webhook_server::impl>
 };
 
 webhook_server::webhook_server(net::io_context& ioc, const std::string& listen, std::string secret,
-                               event_publisher& publisher, reject_fn reject, http_route_fn routes) {
+                               event_publisher& publisher, reject_fn reject, http_route_fn routes,
+                               std::chrono::milliseconds redis_timeout) {
   const auto colon = listen.rfind(':');
   if (colon == std::string::npos) throw std::invalid_argument("--webhook-listen must be host:port");
   const tcp::endpoint ep(net::ip::make_address(listen.substr(0, colon)),
                          static_cast<unsigned short>(std::stoi(listen.substr(colon + 1))));
-  impl_ = std::make_shared<impl>(ioc, ep, std::move(secret), publisher, std::move(reject),
-                                 std::move(routes));
+  impl_ = std::make_shared<impl>(ioc, ep, std::move(secret), publisher, std::move(reject), std::move(routes),
+                                 redis_timeout);
   impl_->accept();
 }
 
@@ -212,6 +268,10 @@ webhook_server::~webhook_server() { stop(); }
 unsigned short webhook_server::port() const { return impl_->acceptor.local_endpoint().port(); }
 
 void webhook_server::stop() {
+  {
+    std::lock_guard lock(impl_->post_mu);
+    impl_->closed = true;
+  }
   beast::error_code ignored;
   impl_->acceptor.close(ignored);
 }
