@@ -140,6 +140,9 @@ struct source_status {
   std::int64_t last_message_us = 0;    // when its last message arrived (0: none yet)
   std::optional<std::int64_t> age_ms;  // how long before time_us that was (null: none yet)
   std::int64_t time_us = 0;            // when the status was taken ("ts_us")
+  // Connected but nothing received for longer than the source's silence threshold (within its
+  // trading hours, for a market feed): as stale as a disconnected source.
+  bool silent = false;
 
   bool operator==(const source_status&) const = default;
 };

@@ -357,6 +357,8 @@ std::string encode_source_status(const source_status& st) {
   write_text(w, "source", st.source);
   w.Key("connected");
   w.Bool(st.connected);
+  w.Key("silent");
+  w.Bool(st.silent);
   w.Key("last_message_us");
   w.Int64(st.last_message_us);
   w.Key("age_ms");
@@ -391,6 +393,11 @@ result<source_status> decode_source_status(std::string_view json) {
     } else {
       st.connected = connected->value.GetBool();
     }
+  }
+  // Optional (absent from older ingests: not silent).
+  if (const auto silent = doc.FindMember("silent"); r.ok() && silent != doc.MemberEnd()) {
+    if (!silent->value.IsBool()) r.fail("silent", "must be true or false");
+    else st.silent = silent->value.GetBool();
   }
   if (const auto last = r.integer("last_message_us", false, 0, max_time_us)) st.last_message_us = *last;
   if (const auto age = doc.FindMember("age_ms"); age != doc.MemberEnd() && !age->value.IsNull()) {

@@ -23,9 +23,10 @@ std::string encode_event(const position_update& ev);
 std::string encode_event(const account_update& ev);
 std::string encode_event(const event& ev);
 
-// Source liveness on ts:sys: {"type":"source_status","source","connected","last_message_us",
-// "age_ms" (null when no message yet),"ts_us"}. Decoding needs "source" (1-64 characters) and a
-// boolean "connected"; the other fields may be absent but must have their type when present.
+// Source liveness on ts:sys: {"type":"source_status","source","connected","silent",
+// "last_message_us","age_ms" (null when no message yet),"ts_us"}. Decoding needs "source" (1-64
+// characters) and a boolean "connected"; the other fields may be absent ("silent": false) but
+// must have their type when present.
 // Errors: "invalid_json", "invalid_event" (the message names the field).
 std::string encode_source_status(const source_status& status);
 result<source_status> decode_source_status(std::string_view json);

@@ -16,6 +16,7 @@
 #include <fstream>
 #include <iostream>
 #include <cstdio>
+#include <algorithm>
 #include <memory>
 #include <thread>
 
@@ -36,6 +37,7 @@
 #include "ingest/publish/publish_queue.hpp"
 #include "ingest/sources/capture_reader.hpp"
 #include "ingest/sources/capture_writer.hpp"
+#include "ingest/sources/source_silence.hpp"
 #include "ingest/sources/webhook_server.hpp"
 #include "ingest/sources/ws_source.hpp"
 
@@ -79,6 +81,23 @@ void app_config::bind(common::config_parser& p) {
       "hash is i mod n.");
   p.add_int("heartbeat-ms", "TS_HEARTBEAT_MS", heartbeat_ms, 100, 600'000,
             "How often each live source's liveness (connected, last message age) is published on ts:sys.");
+  p.add_int("finnhub-silence-ms", "TS_FINNHUB_SILENCE_MS", finnhub_silence_ms, 0, 86'400'000,
+            "Finnhub connected but sending nothing this long (within --market-hours) is reported silent, and clients "
+            "get stale (0: off).");
+  p.add_int("alpaca-data-silence-ms", "TS_ALPACA_DATA_SILENCE_MS", alpaca_data_silence_ms, 0, 86'400'000,
+            "The same for Alpaca market data (0: off).");
+  p.add_int("alpaca-trading-silence-ms", "TS_ALPACA_TRADING_SILENCE_MS", alpaca_trading_silence_ms, 0, 86'400'000,
+            "The same for the Alpaca trading stream, at any hour (0: off; the stream is quiet whenever nobody trades).");
+  p.add_custom(
+      "market-hours", "TS_MARKET_HOURS",
+      [this](std::string_view v) -> std::optional<std::string> {
+        if (v != "us-equities" && v != "always") return "must be us-equities or always";
+        market_hours = std::string(v);
+        return std::nullopt;
+      },
+      [this] { return market_hours; },
+      "When a market feed's silence counts: us-equities (weekdays 09:30-16:00 New York time, holidays not known) "
+      "or always.");
   p.add_custom(
       "speed", "TS_SPEED",
       [this](std::string_view v) -> std::optional<std::string> {
@@ -166,6 +185,11 @@ struct app::context {
                                                          .Name("tickstream_ingest_source_connected")
                                                          .Help("1 while a live source is connected")
                                                          .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& source_silent =
+      prometheus::BuildGauge()
+          .Name("tickstream_ingest_source_silent")
+          .Help("1 while a live source is connected but silent past its threshold (reported stale)")
+          .Register(*registry);
   prometheus::Family<prometheus::Gauge>& source_last = prometheus::BuildGauge()
                                                            .Name("tickstream_ingest_source_last_message_timestamp_seconds")
                                                            .Help("Unix time of a live source's last message")
@@ -436,6 +460,35 @@ common::source_status status_of(const ws_source& s, std::int64_t now) {
           now};
 }
 
+// A live source with what the heartbeat needs to tell whether it has gone silent.
+struct watched_source {
+  ws_source* source;
+  silence_rule rule;
+  bool was_connected = false;
+  std::int64_t connected_at_us = 0;
+  bool silent = false;
+
+  // Its status at now, silence included; logs a change of silence.
+  common::source_status status(std::int64_t now) {
+    const bool up = source->connected();
+    if (up && !was_connected) connected_at_us = now;
+    was_connected = up;
+    auto st = status_of(*source, now);
+    const bool quiet = up && is_silent(rule, std::max(st.last_message_us, connected_at_us), now);
+    if (quiet != silent) {
+      silent = quiet;
+      if (quiet) {
+        common::log_warn("source connected but silent past its threshold; reported stale",
+                         {{"source", source->name()}, {"silence_ms", rule.after_ms}});
+      } else {
+        common::log_info("source heard again", {{"source", source->name()}});
+      }
+    }
+    st.silent = quiet;
+    return st;
+  }
+};
+
 }  // namespace
 
 app::http_servers::~http_servers() = default;
@@ -565,6 +618,14 @@ int app::run_live(context& ctx) {
   }
   for (auto& s : sources) s->start();
   for (auto& r : reconcilers) r.reconciler->start();
+  std::vector<watched_source> watched;
+  for (auto& s : sources) {
+    const bool market = s->name() != "alpaca-trading";
+    const auto after = s->name() == "finnhub" ? config_.finnhub_silence_ms
+                       : market              ? config_.alpaca_data_silence_ms
+                                             : config_.alpaca_trading_silence_ms;
+    watched.push_back({s.get(), {after, market && config_.market_hours == "us-equities"}});
+  }
   auto http = start_http(ioc, ctx);
   if (!http.ok()) return http.code;
 
@@ -589,13 +650,15 @@ int app::run_live(context& ctx) {
       // source is fine when nobody knows.
       const bool redis_usable = ctx.publisher->usable();
       std::vector<common::source_status> statuses;
-      for (const auto& s : sources) {
-        auto st = status_of(*s, now);
+      for (auto& w : watched) {
+        auto st = w.status(now);
         const auto it = std::find_if(statuses.begin(), statuses.end(),
                                      [&](const common::source_status& o) { return o.source == st.source; });
         if (it == statuses.end()) {
           statuses.push_back(std::move(st));
         } else {
+          // Silent only while every connected one of them is.
+          it->silent = (it->silent || !it->connected) && (st.silent || !st.connected) && (it->connected || st.connected);
           it->connected = it->connected || st.connected;
           if (st.last_message_us > it->last_message_us) {
             it->last_message_us = st.last_message_us;
@@ -611,6 +674,7 @@ int app::run_live(context& ctx) {
           ctx.redis->command({"PUBLISH", std::string(common::source_status_channel), status});
         }
         ctx.source_up.Add({{"source", st.source}}).Set(st.connected ? 1 : 0);
+        ctx.source_silent.Add({{"source", st.source}}).Set(st.silent ? 1 : 0);
         if (st.last_message_us > 0) {
           ctx.source_last.Add({{"source", st.source}}).Set(static_cast<double>(st.last_message_us) / 1e6);
         }

@@ -59,6 +59,15 @@ struct app_config {
   std::string webhook_secret;            // HMAC key of the webhook and the server API
   std::string api_key;                   // Bearer key of the server API ("" = signatures only)
   std::int64_t heartbeat_ms = 5000;      // how often each source's liveness goes to ts:sys
+  // A connected source that sends nothing this long is reported silent (stale to clients); 0: off.
+  // The market feeds send pings or data all session long, so a minute of nothing is a broken feed;
+  // the trading stream is quiet whenever nobody trades, so it is off there.
+  std::int64_t finnhub_silence_ms = 60'000;
+  std::int64_t alpaca_data_silence_ms = 60'000;
+  std::int64_t alpaca_trading_silence_ms = 0;
+  // When the market feeds' silence counts: "us-equities" (weekdays 09:30-16:00 New York) or
+  // "always" (24/7 markets such as crypto).
+  std::string market_hours = "us-equities";
   shard market_shard{};                  // which market symbols this worker takes ("i/n")       // private events kept per user (approximately, MAXLEN ~)
   std::string metrics_listen;            // "host:port" for /metrics; empty = off
   std::string log_level = "info";

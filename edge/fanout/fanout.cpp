@@ -122,7 +122,8 @@ void fanout::on_source_status(std::string_view payload) {
   if (!status) {
     return drop(common::source_status_channel, {"bad_source_status", std::move(status).err().message}, payload);
   }
-  for (auto* w : workers_) w->post_source_status(status->source, status->connected);
+  // A source that is connected but silent past its threshold is as stale as a disconnected one.
+  for (auto* w : workers_) w->post_source_status(status->source, status->connected && !status->silent);
 }
 
 void fanout::on_tier_command(std::string_view payload) {

@@ -195,10 +195,10 @@ TEST_CASE("an escape naming a lone surrogate is refused, so no event carries byt
 
 TEST_CASE("source_status round-trips in ingest's wire format and is validated", "[codec]") {
   const std::string live =
-      R"({"type":"source_status","source":"finnhub","connected":true,"last_message_us":1795185001000100,)"
+      R"({"type":"source_status","source":"finnhub","connected":true,"silent":false,"last_message_us":1795185001000100,)"
       R"("age_ms":250,"ts_us":1795185001250100})";
   const std::string silent =
-      R"({"type":"source_status","source":"alpaca-market","connected":false,"last_message_us":0,"age_ms":null,)"
+      R"({"type":"source_status","source":"alpaca-market","connected":false,"silent":false,"last_message_us":0,"age_ms":null,)"
       R"("ts_us":1795185001250100})";
   for (const auto& text : {live, silent}) {
     INFO(text);
@@ -215,6 +215,14 @@ TEST_CASE("source_status round-trips in ingest's wire format and is validated", 
   REQUIRE(minimal.ok());
   CHECK(minimal->source == "finnhub");
   CHECK_FALSE(minimal->connected);
+  CHECK_FALSE(minimal->silent);
+  // Connected but quiet past its threshold.
+  source_status quiet{"alpaca", true, 1795185001000100, 61'000, 1795185062000100};
+  quiet.silent = true;
+  auto back = decode_source_status(encode_source_status(quiet));
+  REQUIRE(back.ok());
+  CHECK(back.value() == quiet);
+  CHECK(encode_source_status(quiet).find(R"("connected":true,"silent":true)") != std::string::npos);
 
   const auto error_of_status = [](const std::string& json) {
     auto r = decode_source_status(json);
@@ -223,6 +231,8 @@ TEST_CASE("source_status round-trips in ingest's wire format and is validated", 
   };
   CHECK(error_of_status("not json").starts_with("invalid_json"));
   CHECK(error_of_status("[]") == "invalid_json: a source_status must be a JSON object");
+  CHECK(error_of_status(R"({"source":"finnhub","connected":true,"silent":1})") ==
+        "invalid_event: field 'silent': must be true or false");
   CHECK(error_of_status(R"({"type":"source_status","source":"finnhub"})") ==
         "invalid_event: field 'connected': must be true or false");
   CHECK(error_of_status(R"({"source":"","connected":true})") == "invalid_event: field 'source': must not be empty");
