@@ -29,6 +29,9 @@ class connection_leases {
   // done gets the lease id, or an error: "max_connections" (the user is at the limit) or
   // "unavailable" (Redis did not answer; the caller decides).
   void acquire(const std::string& user, std::function<void(common::result<std::string>)> done);
+  // A fresh lease id ("<node-id>:<n>"), for a connection accepted without asking Redis: refreshing
+  // it adds it, so the connection counts against the limit once Redis answers again.
+  std::string next_lease_id() { return node_id_ + ":" + std::to_string(next_.fetch_add(1)); }
   // Extends the lease, or adds it again if Redis no longer has it (restarted empty, failed over).
   void refresh(const std::string& user, const std::string& lease);
   void release(const std::string& user, const std::string& lease);

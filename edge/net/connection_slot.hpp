@@ -15,7 +15,9 @@ namespace tickstream::edge {
 
 struct slot_outcome {
   enum class kind { granted, over_limit, unchecked } what = kind::unchecked;
-  std::string lease;  // granted: the lease to refresh and release
+  // The lease to refresh and release: granted, or (unchecked) one Redis does not have yet, which
+  // the first refresh Redis answers adds, so the connection counts from then on.
+  std::string lease;
 };
 
 // Runs then(outcome) on ex once Redis answered or the deadline passed. A lease granted after the

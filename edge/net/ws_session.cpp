@@ -315,7 +315,7 @@ void ws_session::authenticate_as(identity who) {
       return;
     }
     if (slot.what == slot_outcome::kind::over_limit) return self->refuse_over_limit();
-    if (slot.what == slot_outcome::kind::granted) {
+    if (!slot.lease.empty()) {  // granted, or unchecked (added by its first refresh)
       self->lease_ = std::move(slot.lease);
       self->lease_epoch_ = self->svc_.leases->epoch();
       self->timers_.lease_from(clock::now(), self->svc_.leases->ttl() / 3);

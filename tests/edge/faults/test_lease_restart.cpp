@@ -1,5 +1,6 @@
 // The per-user connection limit survives a Redis that restarts empty: the open connections' leases
-// are put back as soon as the edge reaches Redis again, so a user at the limit cannot open more.
+// are put back as soon as the edge reaches Redis again, so a user at the limit cannot open more;
+// connections let in without the check while Redis stalled are counted once it answers.
 #include <catch2/catch.hpp>
 
 #include <memory>
@@ -77,4 +78,35 @@ TEST_CASE("a Redis restarted empty gets the open connections' leases back: the l
   CHECK(served(*open.back()));
   auto sixth = test::connect_as(port, "trader");
   CHECK(refused_over_limit(*sixth));
+}
+
+TEST_CASE("connections accepted without the limit check during a Redis stall count against it once Redis answers",
+          "[faults][redis][limits]") {
+  test::edge_fixture fx([](edge::app_config& c) {
+    c.jwt_algorithms = "HS256";
+    c.jwt_hs_secret = test::user_secret;
+    c.max_connections_per_user = 5;
+    c.lease_ttl_ms = 1500;  // refreshed every 0.5 s
+    c.redis_timeout_ms = 300;
+    c.max_connects_per_ip = 0;
+  });
+  const int port = fx.edge->port();
+  std::vector<std::unique_ptr<client::ws_client>> open;
+  fx.redis.pause();
+  // Redis does not answer: each goes ahead after the deadline without a lease Redis knows of.
+  for (int i = 0; i < 3; ++i) open.push_back(test::connect_as(port, "trader"));
+  for (auto& c : open) REQUIRE(served(*c));
+  fx.redis.resume();
+  // Their refreshes add their leases: they count from now on.
+  REQUIRE(wait_until([&] { return fx.redis.cli({"ZCARD", "ts:{u:trader}:conns"}) == "3\n"; }, 10s));
+  for (int i = 0; i < 2; ++i) {
+    open.push_back(test::connect_as(port, "trader"));
+    CHECK(served(*open.back()));
+  }
+  auto sixth = test::connect_as(port, "trader");
+  CHECK(refused_over_limit(*sixth));
+  // Closing one of them frees its slot as for any other.
+  open.front()->close();
+  open.erase(open.begin());
+  REQUIRE(wait_until([&] { return fx.redis.cli({"ZCARD", "ts:{u:trader}:conns"}) == "4\n"; }, 5s));
 }
