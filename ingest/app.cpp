@@ -215,6 +215,7 @@ struct app::context {
   // A replay must not conflate or drop: it waits for room before each event (false: stopping).
   std::function<bool()> wait_for_room{};
   publish_queue_counters seen{};  // the queue's counters already added to the metrics
+  std::atomic<std::uint64_t> refused_private{0};
 
   shard market_shard;
 
@@ -225,8 +226,12 @@ struct app::context {
     if (o == outcome::refused) {
       const char* k = kind == publish_kind::tick ? "tick" : kind == publish_kind::private_event ? "private" : "dead_letter";
       refused.Add({{"kind", k}}).Increment();
+      // Logged for the first 20 and then every 1000th: a long outage must not flood the log.
       if (kind == publish_kind::private_event) {
-        common::log_error("a private event was refused: the queue for Redis is full", {{"kind", k}});
+        if (const auto n = ++refused_private; n <= 20 || n % 1000 == 0) {
+          common::log_error("a private event was refused: the queue for Redis is full",
+                            {{"refused", n}, {"max_queued_private", publisher->queue_limits().max_waiting_private}});
+        }
       }
     }
   }

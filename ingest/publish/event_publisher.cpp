@@ -26,7 +26,11 @@ struct event_publisher::settle {
 };
 
 event_publisher::event_publisher(common::redis_client& redis, options opts)
-    : redis_(redis), store_(redis, opts.history_len), observe_(std::move(opts.observe)), queue_(opts.limits) {}
+    : redis_(redis),
+      store_(redis, opts.history_len),
+      observe_(std::move(opts.observe)),
+      limits_(opts.limits),
+      queue_(opts.limits) {}
 
 event_publisher::event_publisher(common::redis_client& redis, std::size_t max_in_flight, std::int64_t history_len)
     : event_publisher(redis, options{publish_queue_limits{.max_in_flight = max_in_flight}, history_len, {}}) {}

@@ -94,6 +94,7 @@ class event_publisher {
   counters snapshot() const;
   publish_queue_counters queue_stats() const;
   std::size_t waiting() const;
+  const publish_queue_limits& queue_limits() const noexcept { return limits_; }
 
   // Seconds a tick's last-tick key lives (seed 000: a 5-minute price cache).
   static constexpr int last_tick_ttl_s = 300;
@@ -118,6 +119,7 @@ class event_publisher {
   common::redis_client& redis_;
   private_store store_;
   const std::function<void(outcome, publish_kind)> observe_;
+  const publish_queue_limits limits_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   publish_queue<item> queue_;  // guarded by mu_
