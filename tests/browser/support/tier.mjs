@@ -135,7 +135,7 @@ export class Tier {
     await waitFor(async () => (await this.redisPing()) === true, { what: 'redis-server', timeoutMs: 10000 });
 
     const names = [...Array.from({ length: o.edges }, (_, i) => `edge-${i + 1}`), ...(o.restEdge ? ['edge-rest'] : [])];
-    for (const node of names) this.edges.push({ node, port: await freePort(), rest: node === 'edge-rest', child: null });
+    for (const node of names) this.edges.push({ node, port: await freePort(), opsPort: await freePort(), rest: node === 'edge-rest', child: null });
     await Promise.all(this.edges.map((e) => this.startEdge(e.node)));
 
     this.replay = this.spawn('ingest-replay', INGEST_BIN, [
@@ -145,8 +145,8 @@ export class Tier {
       TS_WEBHOOK_SECRET: this.webhookSecret,
     });
 
-    const args = ['--port', String(this.lbPort), '--static', path.join(ROOT, 'clients/demo/dist'), '--check-inter-ms', '200'];
-    for (const e of this.edges) args.push(e.rest ? '--rest-edge' : '--edge', `${e.node}=127.0.0.1:${e.port}`);
+    const args = ['--port', String(this.lbPort), '--static', path.join(ROOT, 'clients/demo/dist'), '--check-inter-ms', '200', '--proxy-v2'];
+    for (const e of this.edges) args.push(e.rest ? '--rest-edge' : '--edge', `${e.node}=127.0.0.1:${e.port}@${e.opsPort}`);
     const cfg = path.join(this.logDir, 'haproxy.cfg');
     await new Promise((resolve, reject) => {
       const p = spawn(path.join(ROOT, 'scripts/local-haproxy-config'), args, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -179,6 +179,8 @@ export class Tier {
       '--drain-ms', '300', '--shutdown-grace-ms', '500',
       '--jwt-algorithms', 'HS256', '--session-cookie', 'ts_session', '--allowed-origins', this.origin,
       '--allow-in-band-auth', '--dev-login', ...this.options.edgeArgs,
+      // As run-local: clients' addresses in a PROXY v2 header from haproxy, probes and metrics on the ops port.
+      '--proxy-protocol', '--ops-listen', `127.0.0.1:${e.opsPort}`,
     ];
   }
 
@@ -192,7 +194,7 @@ export class Tier {
   async startEdge(node) {
     const e = this.edge(node);
     e.child = this.spawn(node, EDGE_BIN, this.edgeArgs(e), { TS_JWT_HS_SECRET: this.jwtSecret });
-    await waitFor(async () => (await httpStatus(`http://127.0.0.1:${e.port}/readyz`)) === 200, { what: `${node} ready`, timeoutMs: 15000 });
+    await waitFor(async () => (await httpStatus(`http://127.0.0.1:${e.opsPort}/readyz`)) === 200, { what: `${node} ready`, timeoutMs: 15000 });
   }
 
   /** Sends `signal` to the edge `node`; resolves when it has exited. */
@@ -207,7 +209,7 @@ export class Tier {
     // haproxy keeps no per-server state we can read without a stats socket; the edge's /readyz
     // through a direct connection plus its check period (200 ms x rise 2) stands in for it.
     const e = this.edge(node);
-    await waitFor(async () => ((await httpStatus(`http://127.0.0.1:${e.port}/readyz`)) === 200) === up, { what: `${node} ${up ? 'up' : 'down'}`, timeoutMs });
+    await waitFor(async () => ((await httpStatus(`http://127.0.0.1:${e.opsPort}/readyz`)) === 200) === up, { what: `${node} ${up ? 'up' : 'down'}`, timeoutMs });
   }
 
   redisCli(args) {
