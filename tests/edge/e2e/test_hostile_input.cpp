@@ -173,7 +173,8 @@ TEST_CASE("a client that keeps sending but never reads is closed with 4008, whic
   };
   // Ticks flow; the client only writes pings (signs of life) and reads nothing.
   bool decided = false;
-  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  const auto started = std::chrono::steady_clock::now();
+  const auto deadline = started + 30s;
   for (int round = 0; !decided && std::chrono::steady_clock::now() < deadline; ++round) {
     for (int i = 0; i < 500; ++i) pub.tick("S" + std::to_string(i), round * 500 + i, 32);
     pub.flush();
@@ -182,6 +183,12 @@ TEST_CASE("a client that keeps sending but never reads is closed with 4008, whic
     decided = read_log().find("slow consumer") != std::string::npos;
   }
   REQUIRE(decided);
+  // From the first tick (before the bound was crossed) to the decision: an upper bound on the time
+  // from crossing the bound to 4008, which the docs put at one heartbeat sweep (about a second).
+  const auto waited_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  WARN("slow consumer closed " << waited_ms << " ms after the first tick it did not read");
+  CHECK(waited_ms < 5000);
   // Reading now drains what was in flight, and the stream ends with the close frame: 4008.
   const auto got = read_to_end(s);
   INFO("received " << got.size() << " bytes, ending " << got.substr(got.size() > 60 ? got.size() - 60 : 0));
