@@ -186,7 +186,8 @@ function mounted(svc, target) {
 const haproxyCfg = mounted(services.haproxy, "/usr/local/etc/haproxy/haproxy.cfg");
 report.check(haproxyCfg === "deploy/haproxy.cfg", `haproxy does not mount deploy/haproxy.cfg (mounts ${haproxyCfg})`);
 if (haproxyCfg) {
-  const hc = run("haproxy", ["-c", "-f", join(root, haproxyCfg)]);
+  // The demo's files from the tree, where the container has them mounted.
+  const hc = run("haproxy", ["-c", "-f", join(root, haproxyCfg)], { env: { ...process.env, TS_DEMO_DIR: join(root, "clients/demo/dist") } });
   report.check(hc.status === 0, `haproxy -c rejects ${haproxyCfg}: ${(hc.stderr + hc.stdout).trim()}`);
   report.check(!/\[WARNING\]/.test(hc.stderr + hc.stdout), `haproxy -c warns about ${haproxyCfg}: ${(hc.stderr + hc.stdout).trim()}`);
   const cfg = readText(join(root, haproxyCfg)).replace(/#.*$/gm, "");
