@@ -45,7 +45,9 @@ session_timers::decision session_timers::decide(clock::time_point now, std::int6
   if (io.unsent_bytes == 0) last_progress_ = now;  // nothing waiting: nothing to progress on
   const auto idle = now - last_rx_;
   if (idle >= settings_.idle_timeout) {
-    d.end = end_kind::idle;
+    // Silent with data waiting: it does not read either (its writes may have progressed later
+    // than it last spoke, so the stall rule above has not fired yet): 4008, not a silent close.
+    d.end = io.unsent_bytes > 0 ? end_kind::slow_consumer : end_kind::idle;
     return d;
   }
   d.tick_feed = true;

@@ -121,6 +121,12 @@ TEST_CASE("session timers: a slow consumer is judged by what it takes, not by wh
   // A silent client with data waiting ends as a slow consumer (4008), not by the idle rule.
   session_timers silent(s, t0, std::nullopt);
   CHECK(silent.decide(t0 + 30s, wall0, {10}).end == end_kind::slow_consumer);
+  // ...also when its writes progressed after it last spoke, so that the stall clock is younger
+  // than its silence (the never-reading client of the flow-control test, seen closing idle).
+  session_timers silent_later(s, t0, std::nullopt);
+  silent_later.on_write_progress(t0 + 20s);
+  CHECK(silent_later.decide(t0 + 29s, wall0, {10}).end == end_kind::none);
+  CHECK(silent_later.decide(t0 + 30s, wall0, {10}).end == end_kind::slow_consumer);
   session_timers silent_empty(s, t0, std::nullopt);
   CHECK(silent_empty.decide(t0 + 30s, wall0, {0}).end == end_kind::idle);
 }
