@@ -127,7 +127,9 @@ describe('wrong frames are refused', () => {
     ['a bad member inside a batch', { type: 'batch', events: [good.tick, variants(good.tick, { recv_us: 5 })] }, /\/events\/1\/recv_us must be >= /],
     ['a snapshot with a mark in positions', { type: 'snapshot', seq: 1, positions: [(() => { const m = structuredClone(good.position); delete m.seq; return m; })()] }, /\/positions\/0 must have required property 'seq'/],
     ['a resync without reason', { type: 'resync', seq: 3, positions: [] }, /must have required property 'reason'/],
-    ['an unknown type', { type: 'position' }, /\/type must be equal to one of the allowed values/],
+    // Any lower-case name is an application's own event type (AppEvent), which must carry the envelope.
+    ['an application event without its envelope', { type: 'position' }, /must have required property 'userId'/],
+    ['a type no schema knows', { type: 'Position!' }, /\/type must/],
     ['no type at all', { data: {} }, /must have required property 'type'/],
     ['pong with a misspelt node', { type: 'pong', server_time: '2026-11-20T14:30:00.123456Z', server_time_us: 1, nodes: 'x' }, /additional properties: 'nodes'/],
     ['reconnect without delay', { type: 'reconnect', reason: 'draining' }, /required property 'delay_ms'/],
