@@ -67,6 +67,14 @@ int count_of(const std::string& text, const std::string& needle) {
   return n;
 }
 
+// Under AddressSanitizer freed memory waits in its quarantine and malloc_trim has nothing to give
+// back: the edge's memory is measured in the optimized build only (the bounds everywhere).
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool memory_measured = false;
+#else
+constexpr bool memory_measured = true;
+#endif
+
 }  // namespace
 
 TEST_CASE("a subscribe bomb from anonymous clients is refused at the bounds and its memory comes back",
@@ -105,11 +113,12 @@ TEST_CASE("a subscribe bomb from anonymous clients is refused at the bounds and 
   CHECK(metrics.find(R"(tickstream_edge_client_errors_total{code="too_many_subscriptions"} 195000)") != std::string::npos);
   // After the first round the edge has the pages of its code and its tables' capacity; a second
   // round must leave it where the first did: what a bomb makes it hold goes away with the bomb.
-  REQUIRE(test::wait_until([&] { return rss_kib(edge.proc.pid()) < first_peak; }, 20s));
+  if (memory_measured) REQUIRE(test::wait_until([&] { return rss_kib(edge.proc.pid()) < first_peak; }, 20s));
   const auto baseline = rss_kib(edge.proc.pid());
   const auto second = bomb(second_peak);
   CHECK(second == first);
-  const bool returned = test::wait_until([&] { return rss_kib(edge.proc.pid()) <= baseline + baseline / 10; }, 20s);
+  const bool returned =
+      !memory_measured || test::wait_until([&] { return rss_kib(edge.proc.pid()) <= baseline + baseline / 10; }, 20s);
   const auto after = rss_kib(edge.proc.pid());
   INFO("edge RSS: " << cold << " KiB cold, " << first_peak << " KiB under the first bomb, " << baseline
                     << " KiB after it, " << second_peak << " KiB under the second, " << after << " KiB after it");
