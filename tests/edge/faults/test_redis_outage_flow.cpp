@@ -145,7 +145,7 @@ audit walk(const std::vector<std::string>& messages, std::size_t mark) {
 
 }  // namespace
 
-TEST_CASE("Redis stalled, then killed and restarted empty, with ticks and private events flowing: no undetected gap",
+TEST_CASE("Redis stalled, then killed and restarted empty, with ticks and private events flowing, leaves no undetected gap",
           "[faults][redis][outage]") {
   test::edge_fixture fx([](edge::app_config& c) {
     c.jwt_algorithms = "HS256";
