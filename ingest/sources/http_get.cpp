@@ -10,6 +10,8 @@
 #include <memory>
 #include <optional>
 
+#include "ingest/sources/source_url.hpp"
+
 namespace tickstream::ingest {
 namespace {
 
@@ -18,38 +20,13 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = net::ip::tcp;
 
-struct parsed {
-  bool tls = false;
-  std::string host, port, target;
-};
-
-std::optional<parsed> parse(std::string_view url) {
-  parsed u;
-  if (url.starts_with("https://")) {
-    u.tls = true;
-    url.remove_prefix(8);
-  } else if (url.starts_with("http://")) {
-    url.remove_prefix(7);
-  } else {
-    return std::nullopt;
-  }
-  const auto slash = url.find('/');
-  const auto authority = url.substr(0, slash);
-  u.target = slash == std::string_view::npos ? "/" : std::string(url.substr(slash));
-  const auto colon = authority.rfind(':');
-  u.host = std::string(authority.substr(0, colon));
-  u.port = colon == std::string_view::npos ? (u.tls ? "443" : "80") : std::string(authority.substr(colon + 1));
-  if (u.host.empty()) return std::nullopt;
-  return u;
-}
-
 // One request's state, kept alive by the pending operation's handler.
 template <class Stream>
 struct request_op : std::enable_shared_from_this<request_op<Stream>> {
   std::shared_ptr<net::ssl::context> tls_ctx;  // outlives the stream (https only)
   tcp::resolver resolver;
   Stream stream;
-  parsed url;
+  source_url url;
   std::chrono::milliseconds timeout;
   http::request<http::empty_body> req;
   beast::flat_buffer buffer;
@@ -113,7 +90,7 @@ struct request_op : std::enable_shared_from_this<request_op<Stream>> {
 };
 
 template <class Stream, class... Args>
-void start(net::io_context& ioc, std::shared_ptr<net::ssl::context> ctx, parsed url,
+void start(net::io_context& ioc, std::shared_ptr<net::ssl::context> ctx, source_url url,
            const std::vector<std::pair<std::string, std::string>>& headers, std::chrono::milliseconds timeout,
            std::function<void(common::result<http_reply>)> done, Args&&... args) {
   auto op = std::make_shared<request_op<Stream>>(ioc, std::move(ctx), std::forward<Args>(args)...);
@@ -132,7 +109,7 @@ void start(net::io_context& ioc, std::shared_ptr<net::ssl::context> ctx, parsed 
 
 void http_get(net::io_context& ioc, const std::string& url, std::vector<std::pair<std::string, std::string>> headers,
               std::chrono::milliseconds timeout, std::function<void(common::result<http_reply>)> done) {
-  auto u = parse(url);
+  auto u = parse_source_url(url, "http", "https");
   if (!u) return done(common::error{"bad_url", "a REST URL must be http://host[:port]/path or https://..."});
   if (u->tls) {
     auto ctx = std::make_shared<net::ssl::context>(net::ssl::context::tls_client);

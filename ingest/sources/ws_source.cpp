@@ -13,6 +13,7 @@
 
 #include "common/clock.hpp"
 #include "common/log.hpp"
+#include "ingest/sources/source_url.hpp"
 
 namespace tickstream::ingest {
 
@@ -22,31 +23,6 @@ namespace websocket = beast::websocket;
 using tcp = net::ip::tcp;
 
 namespace {
-
-struct parsed_url {
-  bool tls = false;
-  std::string host, port, target;
-};
-
-std::optional<parsed_url> parse_url(std::string_view url) {
-  parsed_url u;
-  if (url.starts_with("wss://")) {
-    u.tls = true;
-    url.remove_prefix(6);
-  } else if (url.starts_with("ws://")) {
-    url.remove_prefix(5);
-  } else {
-    return std::nullopt;
-  }
-  const auto slash = url.find('/');
-  const auto authority = url.substr(0, slash);
-  u.target = slash == std::string_view::npos ? "/" : std::string(url.substr(slash));
-  const auto colon = authority.rfind(':');
-  u.host = std::string(authority.substr(0, colon));
-  u.port = colon == std::string_view::npos ? (u.tls ? "443" : "80") : std::string(authority.substr(colon + 1));
-  if (u.host.empty()) return std::nullopt;
-  return u;
-}
 
 // The URL as logs may show it: credentials in the query (Finnhub's ?token=) are cut off.
 std::string loggable(std::string_view url) { return std::string(url.substr(0, url.find('?'))); }
@@ -153,7 +129,7 @@ struct ws_source::impl : std::enable_shared_from_this<ws_source::impl> {
 
   net::io_context& ioc;
   source_options options;
-  parsed_url url;
+  source_url url;
   std::unique_ptr<source_protocol> protocol;
   sink deliver;
   net::ssl::context tls_ctx{net::ssl::context::tls_client};
@@ -170,7 +146,7 @@ struct ws_source::impl : std::enable_shared_from_this<ws_source::impl> {
 
   impl(net::io_context& io, source_options o, std::unique_ptr<source_protocol> p, sink s)
       : ioc(io), options(std::move(o)), protocol(std::move(p)), deliver(std::move(s)), resolver(io), retry(io) {
-    auto u = parse_url(options.url);
+    auto u = parse_source_url(options.url, "ws", "wss");
     if (!u) throw std::invalid_argument("source URL must be ws://host[:port]/path or wss://...: " + loggable(options.url));
     url = std::move(*u);
     tls_ctx.set_default_verify_paths();
