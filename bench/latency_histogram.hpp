@@ -11,9 +11,9 @@ namespace tickstream::bench {
 
 class latency_histogram {
  public:
-  static constexpr int sub_bits = 5;                 // 32 sub-buckets per power of two
+  static constexpr int sub_bits = 5;  // 32 sub-buckets per power of two
   static constexpr int sub_count = 1 << sub_bits;
-  static constexpr int max_power = 40;               // up to 2^40 µs (~12 days)
+  static constexpr int max_power = 40;  // up to 2^40 µs (~12 days)
 
   void record(std::int64_t us) noexcept {
     const auto v = static_cast<std::uint64_t>(us < 0 ? 0 : us);

@@ -46,31 +46,31 @@ struct options {
   std::string ports = "8080";  // comma-separated: connection i goes to port i mod n
   std::int64_t connections = 100;
   std::int64_t procs = 1;
-  std::string pattern = "one";  // one | own | all | list
-  std::string symbols = "SYM0";  // for "one"/"list": the symbol(s); for "own"/"all": a prefix
-  std::int64_t symbol_count = 1;  // for "all": subscribe each connection to this many symbols
-  std::int64_t duration_s = 10;   // measurement window
-  std::int64_t warmup_s = 2;      // after all are subscribed, before measuring
+  std::string pattern = "one";       // one | own | all | list
+  std::string symbols = "SYM0";      // for "one"/"list": the symbol(s); for "own"/"all": a prefix
+  std::int64_t symbol_count = 1;     // for "all": subscribe each connection to this many symbols
+  std::int64_t duration_s = 10;      // measurement window
+  std::int64_t warmup_s = 2;         // after all are subscribed, before measuring
   std::int64_t connect_rate = 5000;  // new connections per second
   std::string source_ips = "127.0.0.2-127.0.0.250";
   std::int64_t server_pid = 0;
-  std::int64_t batch_ms = -1;     // ask the edge for this batching window (-1: server default)
-  bool no_read = false;           // never read after subscribing (slow consumers)
+  std::int64_t batch_ms = -1;  // ask the edge for this batching window (-1: server default)
+  bool no_read = false;        // never read after subscribing (slow consumers)
 };
 
 // Measurements of one process, sent to the parent over a pipe.
 struct result {
-  std::uint64_t open = 0;          // connections that completed the handshake
-  std::uint64_t subscribed = 0;    // connections whose subscribe was confirmed
-  std::uint64_t failed = 0;        // connect/handshake failures or drops
+  std::uint64_t open = 0;              // connections that completed the handshake
+  std::uint64_t subscribed = 0;        // connections whose subscribe was confirmed
+  std::uint64_t failed = 0;            // connect/handshake failures or drops
   std::uint64_t failed_connect = 0;    // of which: the TCP connect failed
   std::uint64_t failed_handshake = 0;  // of which: closed or refused during the HTTP upgrade
   std::uint64_t dropped = 0;           // of which: closed after the upgrade
-  std::uint64_t frames = 0;        // WebSocket messages received in the window
-  std::uint64_t deliveries = 0;    // events received in the window (a batch counts each event)
-  std::uint64_t bytes = 0;         // payload bytes received in the window
-  double cpu_s = 0;                // this process's CPU time over the window
-  latency_histogram latency;       // µs from recv_us to receipt
+  std::uint64_t frames = 0;            // WebSocket messages received in the window
+  std::uint64_t deliveries = 0;        // events received in the window (a batch counts each event)
+  std::uint64_t bytes = 0;             // payload bytes received in the window
+  double cpu_s = 0;                    // this process's CPU time over the window
+  latency_histogram latency;           // µs from recv_us to receipt
 };
 
 double cpu_seconds() {
@@ -155,7 +155,8 @@ class runner {
       // Open connections at the configured rate.
       const auto due = std::min<std::int64_t>(
           count_, static_cast<std::int64_t>(std::chrono::duration<double>(now - start).count() *
-                                            static_cast<double>(opt_.connect_rate) / static_cast<double>(opt_.procs)) + 1);
+                                            static_cast<double>(opt_.connect_rate) / static_cast<double>(opt_.procs)) +
+                      1);
       while (started < due) open_connection(static_cast<std::size_t>(started++));
       const bool all_settled = started == count_ && res_.subscribed + res_.failed >= static_cast<std::uint64_t>(count_);
       if (!measuring && (all_settled || now > connect_deadline)) {
@@ -175,7 +176,8 @@ class runner {
         break;
       }
       const int n = epoll_wait(ep_, events.data(), static_cast<int>(events.size()), 5);
-      for (int i = 0; i < n; ++i) on_event(conns_[events[static_cast<std::size_t>(i)].data.u64], events[static_cast<std::size_t>(i)].events, buf);
+      for (int i = 0; i < n; ++i)
+        on_event(conns_[events[static_cast<std::size_t>(i)].data.u64], events[static_cast<std::size_t>(i)].events, buf);
     }
     for (auto& c : conns_) {
       if (c.fd >= 0) ::close(c.fd);
@@ -264,7 +266,8 @@ class runner {
       return;
     }
     if (c.state == connection::phase::connecting && (events & EPOLLOUT) != 0) {
-      const std::string req = "GET /ws HTTP/1.1\r\nHost: " + opt_.host + "\r\nUpgrade: websocket\r\n"
+      const std::string req = "GET /ws HTTP/1.1\r\nHost: " + opt_.host +
+                              "\r\nUpgrade: websocket\r\n"
                               "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                               "Sec-WebSocket-Version: 13\r\n\r\n";
       if (!write_all(c, req)) return fail(c);
@@ -389,7 +392,8 @@ int main(int argc, char** argv) {
     if (pid == 0) {
       ::close(fds[0]);
       std::vector<in_addr> mine;
-      for (std::size_t k = static_cast<std::size_t>(i); k < ips.size(); k += static_cast<std::size_t>(o.procs)) mine.push_back(ips[k]);
+      for (std::size_t k = static_cast<std::size_t>(i); k < ips.size(); k += static_cast<std::size_t>(o.procs))
+        mine.push_back(ips[k]);
       if (mine.empty()) mine.push_back(ips[static_cast<std::size_t>(i) % ips.size()]);
       runner r(o, first, count, mine);
       child_report rep{r.run(), 0};
@@ -447,8 +451,8 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(total.failed_connect),
               static_cast<unsigned long long>(total.failed_handshake), static_cast<unsigned long long>(total.dropped));
   std::printf("deliveries %llu in %.0f s = %.0f/s; frames %.0f/s; %.1f MB/s\n",
-              static_cast<unsigned long long>(total.deliveries), secs, dps,
-              static_cast<double>(total.frames) / secs, static_cast<double>(total.bytes) / secs / 1e6);
+              static_cast<unsigned long long>(total.deliveries), secs, dps, static_cast<double>(total.frames) / secs,
+              static_cast<double>(total.bytes) / secs / 1e6);
   std::printf("latency us p50 %llu p99 %llu p99.9 %llu max %llu\n",
               static_cast<unsigned long long>(total.latency.quantile(0.5)),
               static_cast<unsigned long long>(total.latency.quantile(0.99)),
@@ -458,12 +462,12 @@ int main(int argc, char** argv) {
               total.deliveries ? child_cpu * 1e6 / static_cast<double>(total.deliveries) : 0.0);
   if (o.server_pid != 0) {
     const long rss = process_rss_kib(static_cast<long>(o.server_pid));
-    std::printf("server cpu %.1f%% of one core (%.2f us per delivery); rss %ld KiB, +%ld KiB for the "
-                "connections (%.2f KiB per connection)\n",
-                server_cpu_s / secs * 100,
-                total.deliveries ? server_cpu_s * 1e6 / static_cast<double>(total.deliveries) : 0.0, rss,
-                rss - rss_before,
-                total.open ? static_cast<double>(rss - rss_before) / static_cast<double>(total.open) : 0.0);
+    std::printf(
+        "server cpu %.1f%% of one core (%.2f us per delivery); rss %ld KiB, +%ld KiB for the "
+        "connections (%.2f KiB per connection)\n",
+        server_cpu_s / secs * 100, total.deliveries ? server_cpu_s * 1e6 / static_cast<double>(total.deliveries) : 0.0,
+        rss, rss - rss_before,
+        total.open ? static_cast<double>(rss - rss_before) / static_cast<double>(total.open) : 0.0);
   }
   return total.failed == 0 ? 0 : 1;
 }

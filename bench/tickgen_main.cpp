@@ -38,7 +38,8 @@ int main(int argc, char** argv) {
   redis.start();
 
   std::vector<std::string> channels;
-  for (std::int64_t i = 0; i < symbol_count; ++i) channels.push_back(common::market_channel(prefix + std::to_string(i)));
+  for (std::int64_t i = 0; i < symbol_count; ++i)
+    channels.push_back(common::market_channel(prefix + std::to_string(i)));
   common::price_update t;
   t.price = "100.25";
   t.bid = "100.24";
@@ -58,7 +59,8 @@ int main(int argc, char** argv) {
   std::int64_t sent = 0;
   std::atomic<std::int64_t> done{0};
   for (auto now = start; now < end; now = std::chrono::steady_clock::now()) {
-    const auto owed = static_cast<std::int64_t>(std::chrono::duration<double>(now - start).count() * static_cast<double>(rate));
+    const auto owed =
+        static_cast<std::int64_t>(std::chrono::duration<double>(now - start).count() * static_cast<double>(rate));
     for (; sent < owed && sent - done.load() < 100'000; ++sent) {  // bounded in flight
       const auto idx = static_cast<std::size_t>(sent % symbol_count);
       t.symbol = prefix + std::to_string(idx);

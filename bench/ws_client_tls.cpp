@@ -29,8 +29,8 @@ class tls_transport {
 }  // namespace
 
 common::result<std::unique_ptr<ws_client>> connect_tls(const ws_url& url, std::chrono::milliseconds timeout,
-                                                      const std::vector<std::pair<std::string, std::string>>& headers,
-                                                      const tls_options& tls) {
+                                                       const std::vector<std::pair<std::string, std::string>>& headers,
+                                                       const tls_options& tls) {
   using stream = beast::ssl_stream<beast::tcp_stream>;
   auto holder = std::make_shared<tls_transport>(tls);
   struct owned final : ws_client::transport {

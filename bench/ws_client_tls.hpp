@@ -19,7 +19,7 @@ struct tls_options {
 };
 
 common::result<std::unique_ptr<ws_client>> connect_tls(const ws_url& url, std::chrono::milliseconds timeout,
-                                                      const std::vector<std::pair<std::string, std::string>>& headers,
-                                                      const tls_options& tls = {});
+                                                       const std::vector<std::pair<std::string, std::string>>& headers,
+                                                       const tls_options& tls = {});
 
 }  // namespace tickstream::client

@@ -14,7 +14,8 @@ std::string make_client_frame(ws_frame_reader::opcode op, std::string_view paylo
     out.push_back(static_cast<char>(payload.size() & 0xff));
   } else {
     out.push_back(static_cast<char>(0x80 | 127));
-    for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>((static_cast<std::uint64_t>(payload.size()) >> (8 * i)) & 0xff));
+    for (int i = 7; i >= 0; --i)
+      out.push_back(static_cast<char>((static_cast<std::uint64_t>(payload.size()) >> (8 * i)) & 0xff));
   }
   const char mask[4] = {static_cast<char>(mask_key >> 24), static_cast<char>(mask_key >> 16),
                         static_cast<char>(mask_key >> 8), static_cast<char>(mask_key)};

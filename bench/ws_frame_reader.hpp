@@ -39,7 +39,8 @@ class ws_frame_reader {
       } else if (len == 127) {
         if (avail < 10) break;
         len = 0;
-        for (int i = 0; i < 8; ++i) len = (len << 8) | static_cast<std::uint8_t>(in[pos + 2 + static_cast<std::size_t>(i)]);
+        for (int i = 0; i < 8; ++i)
+          len = (len << 8) | static_cast<std::uint8_t>(in[pos + 2 + static_cast<std::size_t>(i)]);
         header = 10;
       }
       if (len > (64ULL << 20)) return false;

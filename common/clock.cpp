@@ -79,26 +79,23 @@ std::string format_iso8601(std::int64_t epoch_us) {
   const auto secs = rem / 1'000'000;
   const auto micros = rem % 1'000'000;
   char buf[40];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%06lldZ",
-                static_cast<long long>(c.year), c.month, c.day, static_cast<long long>(secs / 3600),
-                static_cast<long long>(secs / 60 % 60), static_cast<long long>(secs % 60),
-                static_cast<long long>(micros));
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%06lldZ", static_cast<long long>(c.year),
+                c.month, c.day, static_cast<long long>(secs / 3600), static_cast<long long>(secs / 60 % 60),
+                static_cast<long long>(secs % 60), static_cast<long long>(micros));
   return buf;
 }
 
 std::optional<std::int64_t> parse_iso8601(std::string_view text) noexcept {
   std::size_t pos = 0;
   unsigned year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  if (!read_digits(text, pos, 4, year) || !expect(text, pos, '-') ||
-      !read_digits(text, pos, 2, month) || !expect(text, pos, '-') ||
-      !read_digits(text, pos, 2, day) || !expect(text, pos, 'T') ||
-      !read_digits(text, pos, 2, hour) || !expect(text, pos, ':') ||
-      !read_digits(text, pos, 2, minute) || !expect(text, pos, ':') ||
-      !read_digits(text, pos, 2, second)) {
+  if (!read_digits(text, pos, 4, year) || !expect(text, pos, '-') || !read_digits(text, pos, 2, month) ||
+      !expect(text, pos, '-') || !read_digits(text, pos, 2, day) || !expect(text, pos, 'T') ||
+      !read_digits(text, pos, 2, hour) || !expect(text, pos, ':') || !read_digits(text, pos, 2, minute) ||
+      !expect(text, pos, ':') || !read_digits(text, pos, 2, second)) {
     return std::nullopt;
   }
-  if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23 ||
-      minute > 59 || second > 60) {
+  if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 ||
+      second > 60) {
     return std::nullopt;
   }
   std::int64_t micros = 0;
@@ -120,8 +117,8 @@ std::optional<std::int64_t> parse_iso8601(std::string_view text) noexcept {
     const int sign = text[pos] == '+' ? 1 : -1;
     ++pos;
     unsigned oh = 0, om = 0;
-    if (!read_digits(text, pos, 2, oh) || !expect(text, pos, ':') || !read_digits(text, pos, 2, om) ||
-        oh > 23 || om > 59) {
+    if (!read_digits(text, pos, 2, oh) || !expect(text, pos, ':') || !read_digits(text, pos, 2, om) || oh > 23 ||
+        om > 59) {
       return std::nullopt;
     }
     offset_s = sign * static_cast<std::int64_t>(oh * 3600 + om * 60);

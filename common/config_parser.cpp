@@ -42,7 +42,8 @@ std::pair<std::optional<std::int64_t>, std::string> config_parser::parse_bounded
                                                                                  std::int64_t max) {
   std::int64_t parsed = 0;
   const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), parsed);
-  if (ec != std::errc{} || end != v.data() + v.size()) return {std::nullopt, "must be an integer, got '" + std::string(v) + "'"};
+  if (ec != std::errc{} || end != v.data() + v.size())
+    return {std::nullopt, "must be an integer, got '" + std::string(v) + "'"};
   if (parsed < min || parsed > max) {
     return {std::nullopt,
             "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " + std::string(v)};
@@ -50,8 +51,8 @@ std::pair<std::optional<std::int64_t>, std::string> config_parser::parse_bounded
   return {parsed, {}};
 }
 
-void config_parser::add_int(std::string name, std::string env, std::int64_t& target, std::int64_t min,
-                            std::int64_t max, std::string help) {
+void config_parser::add_int(std::string name, std::string env, std::int64_t& target, std::int64_t min, std::int64_t max,
+                            std::string help) {
   add_count(std::move(name), std::move(env), target, min, max, std::move(help));
 }
 
@@ -71,8 +72,7 @@ void config_parser::add_bool(std::string name, std::string env, bool& target, st
   o.is_bool = true;
 }
 
-void config_parser::add_custom(std::string name, std::string env, setter set, renderer render,
-                               std::string help) {
+void config_parser::add_custom(std::string name, std::string env, setter set, renderer render, std::string help) {
   add({std::move(name), std::move(env), std::move(help), std::move(set), std::move(render)});
 }
 

@@ -33,8 +33,8 @@ class config_parser {
   void add_string(std::string name, std::string env, std::string& target, std::string help);
   // A value that must never be logged or printed (keys, passwords).
   void add_secret(std::string name, std::string env, std::string& target, std::string help);
-  void add_int(std::string name, std::string env, std::int64_t& target, std::int64_t min,
-               std::int64_t max, std::string help);
+  void add_int(std::string name, std::string env, std::int64_t& target, std::int64_t min, std::int64_t max,
+               std::string help);
   void add_bool(std::string name, std::string env, bool& target, std::string help);
   // --log-level / TS_LOG_LEVEL: one of debug, info, warn, error.
   void add_log_level(std::string& target);
@@ -46,27 +46,29 @@ class config_parser {
   // Any integer type, bounded.
   template <std::integral T>
   void add_count(std::string name, std::string env, T& target, T min, T max, std::string help) {
-    add_custom(std::move(name), std::move(env),
-               [&target, min, max](std::string_view v) -> std::optional<std::string> {
-                 auto parsed = parse_bounded(v, static_cast<std::int64_t>(min), static_cast<std::int64_t>(max));
-                 if (!parsed.first) return parsed.second;
-                 target = static_cast<T>(*parsed.first);
-                 return std::nullopt;
-               },
-               [&target] { return std::to_string(target); }, std::move(help));
+    add_custom(
+        std::move(name), std::move(env),
+        [&target, min, max](std::string_view v) -> std::optional<std::string> {
+          auto parsed = parse_bounded(v, static_cast<std::int64_t>(min), static_cast<std::int64_t>(max));
+          if (!parsed.first) return parsed.second;
+          target = static_cast<T>(*parsed.first);
+          return std::nullopt;
+        },
+        [&target] { return std::to_string(target); }, std::move(help));
   }
   // A duration given as an integer count of its own unit (milliseconds for a milliseconds field).
   template <class Rep, class Period>
   void add_duration(std::string name, std::string env, std::chrono::duration<Rep, Period>& target, Rep min, Rep max,
                     std::string help) {
-    add_custom(std::move(name), std::move(env),
-               [&target, min, max](std::string_view v) -> std::optional<std::string> {
-                 auto parsed = parse_bounded(v, static_cast<std::int64_t>(min), static_cast<std::int64_t>(max));
-                 if (!parsed.first) return parsed.second;
-                 target = std::chrono::duration<Rep, Period>(static_cast<Rep>(*parsed.first));
-                 return std::nullopt;
-               },
-               [&target] { return std::to_string(target.count()); }, std::move(help));
+    add_custom(
+        std::move(name), std::move(env),
+        [&target, min, max](std::string_view v) -> std::optional<std::string> {
+          auto parsed = parse_bounded(v, static_cast<std::int64_t>(min), static_cast<std::int64_t>(max));
+          if (!parsed.first) return parsed.second;
+          target = std::chrono::duration<Rep, Period>(static_cast<Rep>(*parsed.first));
+          return std::nullopt;
+        },
+        [&target] { return std::to_string(target.count()); }, std::move(help));
   }
   // Any other type: the caller supplies parsing and rendering.
   void add_custom(std::string name, std::string env, setter set, renderer render, std::string help);

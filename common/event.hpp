@@ -36,9 +36,9 @@ struct price_update {
 // to and, once ingest has stored it, that user's sequence number.
 
 struct private_header {
-  std::string user_id;          // "userId": whose event this is; names the channel ts:{u:<id>}
-  std::int64_t seq = 0;         // per-user sequence number; 0 until ingest assigns one
-  std::int64_t time_us = 0;     // "timestamp": when it happened at the source
+  std::string user_id;       // "userId": whose event this is; names the channel ts:{u:<id>}
+  std::int64_t seq = 0;      // per-user sequence number; 0 until ingest assigns one
+  std::int64_t time_us = 0;  // "timestamp": when it happened at the source
   std::int64_t recv_time_us = 0;
   std::string source;
   // Not on the wire: identifies the broker message this event came from, so that a duplicate

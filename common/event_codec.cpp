@@ -396,8 +396,10 @@ result<source_status> decode_source_status(std::string_view json) {
   }
   // Optional (absent from older ingests: not silent).
   if (const auto silent = doc.FindMember("silent"); r.ok() && silent != doc.MemberEnd()) {
-    if (!silent->value.IsBool()) r.fail("silent", "must be true or false");
-    else st.silent = silent->value.GetBool();
+    if (!silent->value.IsBool())
+      r.fail("silent", "must be true or false");
+    else
+      st.silent = silent->value.GetBool();
   }
   if (const auto last = r.integer("last_message_us", false, 0, max_time_us)) st.last_message_us = *last;
   if (const auto age = doc.FindMember("age_ms"); age != doc.MemberEnd() && !age->value.IsNull()) {

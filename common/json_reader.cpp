@@ -54,8 +54,8 @@ std::optional<error> parse_json(rapidjson::Document& doc, std::string_view text,
     return error{"invalid_json", "malformed JSON: a \\u escape names a lone surrogate (not a character)"};
   }
   if (!doc.HasParseError()) return std::nullopt;
-  return error{"invalid_json", std::string("malformed JSON at offset ") + std::to_string(doc.GetErrorOffset()) +
-                                   ": " + rapidjson::GetParseError_En(doc.GetParseError())};
+  return error{"invalid_json", std::string("malformed JSON at offset ") + std::to_string(doc.GetErrorOffset()) + ": " +
+                                   rapidjson::GetParseError_En(doc.GetParseError())};
 }
 
 json_reader::json_reader(const rapidjson::Value& obj, std::string error_code)
@@ -110,8 +110,7 @@ std::optional<std::string_view> json_reader::string(const char* name, bool requi
   return s;
 }
 
-std::optional<std::string> json_reader::decimal(const char* name, bool required, bool positive,
-                                                bool non_negative) {
+std::optional<std::string> json_reader::decimal(const char* name, bool required, bool positive, bool non_negative) {
   // Numbers arrive as their source text (kParseNumbersAsStringsFlag), so a JSON number and a
   // decimal string are both accepted here; either way the text must be a plain decimal.
   const auto* v = find(name, required);
@@ -138,8 +137,7 @@ std::optional<std::string> json_reader::decimal(const char* name, bool required,
   return std::string(s);
 }
 
-std::optional<std::int64_t> json_reader::integer(const char* name, bool required, std::int64_t min,
-                                                 std::int64_t max) {
+std::optional<std::int64_t> json_reader::integer(const char* name, bool required, std::int64_t min, std::int64_t max) {
   const auto* v = find(name, required);
   if (v == nullptr) return std::nullopt;
   std::int64_t out = 0;

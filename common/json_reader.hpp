@@ -29,8 +29,7 @@ class json_reader {
 
   // Each returns the value when present and valid; nullopt when absent (or after any failure).
   std::optional<std::string_view> string(const char* name, bool required, std::size_t max_len = 256);
-  std::optional<std::string> decimal(const char* name, bool required, bool positive = false,
-                                     bool non_negative = false);
+  std::optional<std::string> decimal(const char* name, bool required, bool positive = false, bool non_negative = false);
   std::optional<std::int64_t> integer(const char* name, bool required, std::int64_t min, std::int64_t max);
   std::optional<std::int64_t> timestamp(const char* name, bool required);  // ISO-8601 → epoch µs
   const rapidjson::Value* array(const char* name, bool required);

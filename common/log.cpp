@@ -74,7 +74,9 @@ bool parse_log_level(std::string_view text, log_level& out) noexcept {
   return false;
 }
 
-bool log_enabled(log_level level) noexcept { return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed); }
+bool log_enabled(log_level level) noexcept {
+  return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed);
+}
 
 void log(log_level level, std::string_view msg, std::initializer_list<log_field> fields) {
   if (!log_enabled(level)) return;

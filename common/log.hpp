@@ -21,8 +21,7 @@ struct log_field {
   log_field(std::string_view k, const std::string& v) : key(k), value(v) {}
   log_field(std::string_view k, const char* v) : key(k), value(v) {}
   template <class N>
-    requires std::is_arithmetic_v<N>
-  log_field(std::string_view k, N v) : key(k), value(render(v)) {}
+  requires std::is_arithmetic_v<N> log_field(std::string_view k, N v) : key(k), value(render(v)) {}
 
  private:
   template <class N>
@@ -46,15 +45,9 @@ void log(log_level level, std::string_view msg, std::initializer_list<log_field>
 inline void log_debug(std::string_view msg, std::initializer_list<log_field> f = {}) {
   if (log_enabled(log_level::debug)) log(log_level::debug, msg, f);
 }
-inline void log_info(std::string_view msg, std::initializer_list<log_field> f = {}) {
-  log(log_level::info, msg, f);
-}
-inline void log_warn(std::string_view msg, std::initializer_list<log_field> f = {}) {
-  log(log_level::warn, msg, f);
-}
-inline void log_error(std::string_view msg, std::initializer_list<log_field> f = {}) {
-  log(log_level::error, msg, f);
-}
+inline void log_info(std::string_view msg, std::initializer_list<log_field> f = {}) { log(log_level::info, msg, f); }
+inline void log_warn(std::string_view msg, std::initializer_list<log_field> f = {}) { log(log_level::warn, msg, f); }
+inline void log_error(std::string_view msg, std::initializer_list<log_field> f = {}) { log(log_level::error, msg, f); }
 
 // At most max_len bytes of text, cut at a character boundary, with "..." when cut. For logging
 // excerpts of untrusted input.

@@ -76,7 +76,8 @@ std::vector<prometheus::MetricFamily> process_metric_families() {
     out.push_back(family("process_start_time_seconds", "Start time of the process since the Unix epoch, in seconds",
                          type::Gauge, boot_time_s() + at(22) / ticks));
     out.push_back(family("process_virtual_memory_bytes", "Virtual memory size, in bytes", type::Gauge, at(23)));
-    out.push_back(family("process_resident_memory_bytes", "Resident memory size, in bytes", type::Gauge, at(24) * page));
+    out.push_back(
+        family("process_resident_memory_bytes", "Resident memory size, in bytes", type::Gauge, at(24) * page));
   }
   out.push_back(family("process_open_fds", "Open file descriptors", type::Gauge, open_fds()));
   rlimit lim{};

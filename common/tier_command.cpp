@@ -12,7 +12,8 @@
 namespace tickstream::common {
 
 bool is_valid_session_id(std::string_view id) noexcept {
-  return !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](char c) { return c > ' ' && c < 127; });
+  return !id.empty() && id.size() <= 128 &&
+         std::all_of(id.begin(), id.end(), [](char c) { return c > ' ' && c < 127; });
 }
 
 std::string encode_tier_command(const tier_command& c) {
@@ -46,7 +47,8 @@ result<tier_command> decode_tier_command(std::string_view json) {
   const auto op = r.string("op", true, 32);
   if (op && *op == "broadcast") {
     const auto data = doc.FindMember("data");
-    if (data == doc.MemberEnd() || !data->value.IsObject()) return error{"bad_tier_command", "field 'data': an object is required"};
+    if (data == doc.MemberEnd() || !data->value.IsObject())
+      return error{"bad_tier_command", "field 'data': an object is required"};
     rapidjson::StringBuffer buf;
     rapidjson::Writer<rapidjson::StringBuffer> w(buf);
     data->value.Accept(w);
@@ -62,8 +64,11 @@ result<tier_command> decode_tier_command(std::string_view json) {
   if (*op != "disconnect") return error{"bad_tier_command", "unknown op '" + std::string(*op) + "'"};
   if (!is_valid_user_id(*user)) return error{"bad_tier_command", "field 'user': not a user id"};
   if (session && !is_valid_session_id(*session)) return error{"bad_tier_command", "field 'session': not a session id"};
-  return tier_command{std::string(*op), std::string(*user), session ? std::string(*session) : std::string(),
-                      reason ? std::string(*reason) : std::string(), {}};
+  return tier_command{std::string(*op),
+                      std::string(*user),
+                      session ? std::string(*session) : std::string(),
+                      reason ? std::string(*reason) : std::string(),
+                      {}};
 }
 
 }  // namespace tickstream::common

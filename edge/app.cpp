@@ -14,9 +14,9 @@
 #include "common/clock.hpp"
 #include "common/log.hpp"
 #include "common/redis/keys.hpp"
+#include "edge/fanout/worker.hpp"
 #include "edge/net/listener.hpp"
 #include "edge/ops/admin_stats.hpp"
-#include "edge/fanout/worker.hpp"
 #include "edge/ops/worker_histogram.hpp"
 
 namespace tickstream::edge {
@@ -65,7 +65,8 @@ common::result<std::unique_ptr<app>> app::make(app_config config) {
     const auto port = config.ops_listen.substr(colon + 1);
     if (ec || port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
         std::stoi(port) > 65535) {
-      return common::error{"ops-listen", "must be an address and a port, e.g. 0.0.0.0:9100, got '" + config.ops_listen + "'"};
+      return common::error{"ops-listen",
+                           "must be an address and a port, e.g. 0.0.0.0:9100, got '" + config.ops_listen + "'"};
     }
   }
   for (const auto& [flag, list] : {std::pair{"default-entitlements", &config.default_entitlements},
@@ -135,22 +136,24 @@ app::app(app_config config, auth_config auth)
       return total;
     };
   };
-  metrics_.add_external_counter({"tickstream_edge_frames_sent_total", "WebSocket frames written to clients",
-                                 sum(&worker::frames_sent)});
-  metrics_.add_external_counter({"tickstream_edge_bytes_sent_total", "Bytes of WebSocket frames written to clients",
-                                 sum(&worker::bytes_sent)});
-  metrics_.add_external_histogram({"tickstream_edge_delivery_latency_seconds",
-                                   "Ingest receive time to the write to the client's socket completing",
-                                   workers_.front()->latency().bounds(), [this](auto& buckets, auto& total, auto& count) {
-                                     for (const auto& w : workers_) w->latency().add_totals(buckets, total, count);
-                                   }});
+  metrics_.add_external_counter(
+      {"tickstream_edge_frames_sent_total", "WebSocket frames written to clients", sum(&worker::frames_sent)});
+  metrics_.add_external_counter(
+      {"tickstream_edge_bytes_sent_total", "Bytes of WebSocket frames written to clients", sum(&worker::bytes_sent)});
+  metrics_.add_external_histogram(
+      {"tickstream_edge_delivery_latency_seconds", "Ingest receive time to the write to the client's socket completing",
+       workers_.front()->latency().bounds(), [this](auto& buckets, auto& total, auto& count) {
+         for (const auto& w : workers_) w->latency().add_totals(buckets, total, count);
+       }});
   metrics_.add_external_histogram({"tickstream_edge_batch_events", "Events per batch frame (batching or conflation)",
                                    workers_.front()->batch_sizes().bounds(),
                                    [this](auto& buckets, auto& total, auto& count) {
                                      for (const auto& w : workers_) w->batch_sizes().add_totals(buckets, total, count);
                                    }});
-  metrics_.add_external_gauge({"tickstream_edge_subscriptions", "Subscriptions held by connections (symbols and "
-                               "private streams, including symbols followed for P&L)", [this] {
+  metrics_.add_external_gauge({"tickstream_edge_subscriptions",
+                               "Subscriptions held by connections (symbols and "
+                               "private streams, including symbols followed for P&L)",
+                               [this] {
                                  double total = 0;
                                  for (const auto& w : workers_) total += static_cast<double>(w->subscription_total());
                                  return total;
@@ -209,8 +212,8 @@ int app::run(common::stop_signal& signals) {
   lock.unlock();
   drain();
   // The last clients close at the end of the window; their close handshakes take a moment more.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.drain_ms) +
-                        std::chrono::seconds(2);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.drain_ms) + std::chrono::seconds(2);
   lock.lock();
   while (state->signals < 2 && connection_count() > 0 && std::chrono::steady_clock::now() < deadline) {
     state->cv.wait_for(lock, std::chrono::milliseconds(50));
@@ -244,19 +247,22 @@ void app::start() {
   listener_->run();
   if (split) {
     const auto colon = config_.ops_listen.rfind(':');
-    const boost::asio::ip::tcp::endpoint ops(boost::asio::ip::make_address(config_.ops_listen.substr(0, colon)),
-                                             static_cast<unsigned short>(std::stoi(config_.ops_listen.substr(colon + 1))));
+    const boost::asio::ip::tcp::endpoint ops(
+        boost::asio::ip::make_address(config_.ops_listen.substr(0, colon)),
+        static_cast<unsigned short>(std::stoi(config_.ops_listen.substr(colon + 1))));
     ops_listener_ = std::make_shared<listener>(workers_.front()->context(), ops, raw, services_, port_role::ops);
     ops_listener_->run();
   }
   probe_timer_.emplace(workers_.front()->context());
   boost::asio::post(workers_.front()->context(), [this] { send_probe(); });
   if (config_.dev_login) {
-    common::log_warn("DEVELOPMENT SIGN-IN IS ON: POST /api/dev/login lets anyone act as any user; "
-                     "never run this where real users connect");
+    common::log_warn(
+        "DEVELOPMENT SIGN-IN IS ON: POST /api/dev/login lets anyone act as any user; "
+        "never run this where real users connect");
   }
-  common::log_info("edge listening", {{"host", config_.listen_host}, {"port", port()},
-                                      {"threads", config_.threads}, {"node_id", config_.node_id}});
+  common::log_info(
+      "edge listening",
+      {{"host", config_.listen_host}, {"port", port()}, {"threads", config_.threads}, {"node_id", config_.node_id}});
 }
 
 unsigned short app::port() const { return listener_ ? listener_->port() : 0; }

@@ -16,11 +16,11 @@
 #include "common/result.hpp"
 #include "common/stop_signal.hpp"
 #include "edge/config.hpp"
-#include "edge/ops/edge_metrics.hpp"
-#include "edge/ops/readiness.hpp"
 #include "edge/fanout/fanout.hpp"
 #include "edge/net/services.hpp"
 #include "edge/net/session_limits.hpp"
+#include "edge/ops/edge_metrics.hpp"
+#include "edge/ops/readiness.hpp"
 
 namespace tickstream::edge {
 
@@ -52,6 +52,7 @@ class app {
   void drain();
   // Open WebSocket connections on every worker.
   std::size_t connection_count() const;
+
  private:
   app(app_config config, auth_config auth);
 

@@ -38,34 +38,39 @@ void app_config::bind(common::config_parser& p) {
   p.add_string("node-id", "TS_NODE_ID", node_id, "Name of this edge in Redis and logs (empty: host name and PID).");
   auto& l = limits;
   p.add_count<std::size_t>("max-message-bytes", "TS_MAX_MESSAGE_BYTES", l.max_message_bytes, 256, 16 * 1024 * 1024,
-            "Largest client message; larger ones close the connection with 1009.");
+                           "Largest client message; larger ones close the connection with 1009.");
   p.add_count<std::size_t>("max-subscriptions", "TS_MAX_SUBSCRIPTIONS", l.max_subscriptions, 1, 1'000'000,
-            "Symbols one connection may subscribe to.");
+                           "Symbols one connection may subscribe to.");
   p.add_count<std::size_t>("max-anonymous-subscriptions", "TS_MAX_ANONYMOUS_SUBSCRIPTIONS",
                            l.max_anonymous_subscriptions, 1, 1'000'000,
                            "Symbols one unauthenticated connection may subscribe to (open edges).");
-  p.add_count<std::size_t>("max-subscriptions-per-address", "TS_MAX_SUBSCRIPTIONS_PER_ADDRESS",
-                           l.max_subscriptions_per_address, 0, 100'000'000,
-                           "Symbols all connections from one client address may hold together on this edge (0: no limit).");
+  p.add_count<std::size_t>(
+      "max-subscriptions-per-address", "TS_MAX_SUBSCRIPTIONS_PER_ADDRESS", l.max_subscriptions_per_address, 0,
+      100'000'000, "Symbols all connections from one client address may hold together on this edge (0: no limit).");
   p.add_int("max-channels", "TS_MAX_CHANNELS", max_channels, 0, 100'000'000,
             "Redis channels this edge may hold; past it, subscriptions needing a new one are refused (0: no limit).");
-  p.add_count<std::size_t>("soft-queued-frames", "TS_SOFT_QUEUED_FRAMES", l.queue.soft_frames, 1, 10'000'000,
-            "Outbound frames queued per connection past which its ticks are conflated (latest per symbol).");
+  p.add_count<std::size_t>(
+      "soft-queued-frames", "TS_SOFT_QUEUED_FRAMES", l.queue.soft_frames, 1, 10'000'000,
+      "Outbound frames queued per connection past which its ticks are conflated (latest per symbol).");
   p.add_count<std::size_t>("soft-queued-bytes", "TS_SOFT_QUEUED_BYTES", l.queue.soft_bytes, 1024, 1ULL << 32,
-            "Outbound bytes queued per connection past which its ticks are conflated.");
-  p.add_count<std::size_t>("max-queued-frames", "TS_MAX_QUEUED_FRAMES", l.queue.max_frames, 16, 10'000'000,
-            "Outbound frames queued or held per connection before it is closed as a slow consumer (4008).");
-  p.add_count<std::size_t>("max-queued-bytes", "TS_MAX_QUEUED_BYTES", l.queue.max_bytes, 64 * 1024, 1ULL << 32,
-            "Outbound bytes queued or held per connection before it is closed as a slow consumer (4008).");
-  p.add_duration<std::int64_t>("batch-window-ms", "TS_BATCH_WINDOW_MS", l.batch_window, 0, 60'000,
-            "Batching window in ms (0 = off); clients may ask for a larger one, never a smaller one.");
+                           "Outbound bytes queued per connection past which its ticks are conflated.");
+  p.add_count<std::size_t>(
+      "max-queued-frames", "TS_MAX_QUEUED_FRAMES", l.queue.max_frames, 16, 10'000'000,
+      "Outbound frames queued or held per connection before it is closed as a slow consumer (4008).");
+  p.add_count<std::size_t>(
+      "max-queued-bytes", "TS_MAX_QUEUED_BYTES", l.queue.max_bytes, 64 * 1024, 1ULL << 32,
+      "Outbound bytes queued or held per connection before it is closed as a slow consumer (4008).");
+  p.add_duration<std::int64_t>(
+      "batch-window-ms", "TS_BATCH_WINDOW_MS", l.batch_window, 0, 60'000,
+      "Batching window in ms (0 = off); clients may ask for a larger one, never a smaller one.");
   p.add_int("unsubscribe-linger-ms", "TS_UNSUBSCRIBE_LINGER_MS", unsubscribe_linger_ms, 0, 600'000,
             "How long a channel nobody here wants any more stays subscribed in Redis, so clients that "
             "reconnect or flip symbols cost no UNSUBSCRIBE/SUBSCRIBE round trip.");
-  p.add_duration<std::int64_t>("idle-timeout-ms", "TS_IDLE_TIMEOUT_MS", l.idle_timeout, 200, 3'600'000,
-            "Milliseconds without client traffic or pong before closing; a ping goes out at half of it.");
+  p.add_duration<std::int64_t>(
+      "idle-timeout-ms", "TS_IDLE_TIMEOUT_MS", l.idle_timeout, 200, 3'600'000,
+      "Milliseconds without client traffic or pong before closing; a ping goes out at half of it.");
   p.add_duration<std::int64_t>("handshake-timeout", "TS_HANDSHAKE_TIMEOUT", l.handshake_timeout, 1, 300,
-            "Seconds a client has to complete the HTTP request and WebSocket handshake.");
+                               "Seconds a client has to complete the HTTP request and WebSocket handshake.");
   p.add_int("shutdown-grace-ms", "TS_SHUTDOWN_GRACE_MS", shutdown_grace_ms, 0, 600'000,
             "Milliseconds clients get to finish the close handshake at shutdown.");
   p.add_log_level(log_level);
@@ -75,7 +80,8 @@ void app_config::bind(common::config_parser& p) {
   p.add_string("jwt-public-key-file", "TS_JWT_PUBLIC_KEY_FILE", jwt_public_key_file,
                "PEM public key that verifies RS256/ES256 tokens.");
   p.add_string("jwt-issuer", "TS_JWT_ISSUER", jwt_issuer, "Required token issuer, \"iss\" (empty: not checked).");
-  p.add_string("jwt-audience", "TS_JWT_AUDIENCE", jwt_audience, "Required token audience, \"aud\" (empty: not checked).");
+  p.add_string("jwt-audience", "TS_JWT_AUDIENCE", jwt_audience,
+               "Required token audience, \"aud\" (empty: not checked).");
   p.add_int("jwt-leeway-s", "TS_JWT_LEEWAY_S", jwt_leeway_s, 0, 300, "Clock skew allowed on exp and nbf, in seconds.");
   p.add_bool("jwt-require-exp", "TS_JWT_REQUIRE_EXP", jwt_require_exp,
              "Refuse tokens without an \"exp\" claim (missing_expiry): a token must not be valid forever.");
@@ -102,9 +108,10 @@ void app_config::bind(common::config_parser& p) {
   p.add_int("max-connections-per-user", "TS_MAX_CONNECTIONS_PER_USER", max_connections_per_user, 0, 100'000,
             "Connections one user may hold across the whole tier (0: no limit).");
   p.add_duration<std::int64_t>("token-expiry-warning-s", "TS_TOKEN_EXPIRY_WARNING_S", l.token_expiry_warning, 1, 3600,
-            "Seconds before a token or session expires that the client is sent token_expiring.");
-  p.add_count<std::size_t>("max-messages-per-second", "TS_MAX_MESSAGES_PER_SECOND", l.max_messages_per_second, 1, 100'000,
-            "Client messages per second per connection (bursts of twice this); more are dropped with rate_limited.");
+                               "Seconds before a token or session expires that the client is sent token_expiring.");
+  p.add_count<std::size_t>(
+      "max-messages-per-second", "TS_MAX_MESSAGES_PER_SECOND", l.max_messages_per_second, 1, 100'000,
+      "Client messages per second per connection (bursts of twice this); more are dropped with rate_limited.");
   p.add_bool("permessage-deflate", "TS_PERMESSAGE_DEFLATE", permessage_deflate,
              "Compress messages for clients that offer permessage-deflate (each message alone; a broadcast "
              "is compressed once for all its clients).");
@@ -142,10 +149,14 @@ common::result<auth_config> app_config::auth() const {
   if (!jwt_algorithms.empty()) {
     jwt_config j;
     for (const auto& name : split_list(jwt_algorithms)) {
-      if (name == "HS256") j.accepted.push_back(jwt_alg::hs256);
-      else if (name == "RS256") j.accepted.push_back(jwt_alg::rs256);
-      else if (name == "ES256") j.accepted.push_back(jwt_alg::es256);
-      else return common::error{"jwt-algorithms", "unknown algorithm '" + name + "' (HS256, RS256, ES256)"};
+      if (name == "HS256")
+        j.accepted.push_back(jwt_alg::hs256);
+      else if (name == "RS256")
+        j.accepted.push_back(jwt_alg::rs256);
+      else if (name == "ES256")
+        j.accepted.push_back(jwt_alg::es256);
+      else
+        return common::error{"jwt-algorithms", "unknown algorithm '" + name + "' (HS256, RS256, ES256)"};
     }
     j.hs_secret = jwt_hs_secret;
     if (!jwt_public_key_file.empty()) {

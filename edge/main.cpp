@@ -10,7 +10,8 @@ int main(int argc, char** argv) {
   using namespace tickstream;
   common::stop_signal signals;  // before any thread starts
   edge::app_config config;
-  common::config_parser parser("tickstream-edge", "Serves market ticks and portfolio streams from Redis to WebSocket clients.");
+  common::config_parser parser("tickstream-edge",
+                               "Serves market ticks and portfolio streams from Redis to WebSocket clients.");
   config.bind(parser);
   parser.parse_or_exit(argc, argv);
   common::start_logging(parser, "edge", config.log_level);

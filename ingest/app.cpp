@@ -3,20 +3,20 @@
 #include <algorithm>
 
 #include <prometheus/counter.h>
-#include <prometheus/histogram.h>
 #include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include <chrono>
-#include <functional>
-#include <fstream>
-#include <iostream>
-#include <cstdio>
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <iostream>
 #include <memory>
 #include <thread>
 
@@ -26,15 +26,15 @@
 #include "common/redis/keys.hpp"
 #include "common/redis/redis_client.hpp"
 #include "common/symbol.hpp"
+#include "ingest/api/server_api.hpp"
+#include "ingest/normalize/broker_reconciler.hpp"
 #include "ingest/normalize/source_normalizers.hpp"
 #include "ingest/normalize/source_protocol.hpp"
 #include "ingest/ops/ops_server.hpp"
-#include "ingest/api/server_api.hpp"
 #include "ingest/publish/event_publisher.hpp"
-#include "ingest/normalize/broker_reconciler.hpp"
+#include "ingest/publish/publish_queue.hpp"
 #include "ingest/sources/account_reconciler.hpp"
 #include "ingest/sources/accounts_registry.hpp"
-#include "ingest/publish/publish_queue.hpp"
 #include "ingest/sources/capture_reader.hpp"
 #include "ingest/sources/capture_writer.hpp"
 #include "ingest/sources/source_silence.hpp"
@@ -86,8 +86,9 @@ void app_config::bind(common::config_parser& p) {
             "get stale (0: off).");
   p.add_int("alpaca-data-silence-ms", "TS_ALPACA_DATA_SILENCE_MS", alpaca_data_silence_ms, 0, 86'400'000,
             "The same for Alpaca market data (0: off).");
-  p.add_int("alpaca-trading-silence-ms", "TS_ALPACA_TRADING_SILENCE_MS", alpaca_trading_silence_ms, 0, 86'400'000,
-            "The same for the Alpaca trading stream, at any hour (0: off; the stream is quiet whenever nobody trades).");
+  p.add_int(
+      "alpaca-trading-silence-ms", "TS_ALPACA_TRADING_SILENCE_MS", alpaca_trading_silence_ms, 0, 86'400'000,
+      "The same for the Alpaca trading stream, at any hour (0: off; the stream is quiet whenever nobody trades).");
   p.add_custom(
       "market-hours", "TS_MARKET_HOURS",
       [this](std::string_view v) -> std::optional<std::string> {
@@ -114,8 +115,9 @@ void app_config::bind(common::config_parser& p) {
   p.add_int("redis-timeout-ms", "TS_REDIS_TIMEOUT_MS", redis_timeout_ms, 50, 60'000,
             "Redis is unusable once a reply is this late (or it is disconnected): /readyz answers 503, events wait, "
             "the webhook answers 503 within this.");
-  p.add_int("max-tick-age-ms", "TS_MAX_TICK_AGE_MS", max_tick_age_ms, 10, 3'600'000,
-            "A tick still waiting for Redis this long after it was received is dropped (counted), never published late.");
+  p.add_int(
+      "max-tick-age-ms", "TS_MAX_TICK_AGE_MS", max_tick_age_ms, 10, 3'600'000,
+      "A tick still waiting for Redis this long after it was received is dropped (counted), never published late.");
   p.add_int("max-queued-private", "TS_MAX_QUEUED_PRIVATE", max_queued_private, 1, 10'000'000,
             "Private events waiting for Redis; past it new ones are refused (the webhook answers 503).");
   p.add_int("shutdown-grace-ms", "TS_SHUTDOWN_GRACE_MS", shutdown_grace_ms, 0, 600'000,
@@ -190,17 +192,18 @@ struct app::context {
           .Name("tickstream_ingest_source_silent")
           .Help("1 while a live source is connected but silent past its threshold (reported stale)")
           .Register(*registry);
-  prometheus::Family<prometheus::Gauge>& source_last = prometheus::BuildGauge()
-                                                           .Name("tickstream_ingest_source_last_message_timestamp_seconds")
-                                                           .Help("Unix time of a live source's last message")
-                                                           .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& source_last =
+      prometheus::BuildGauge()
+          .Name("tickstream_ingest_source_last_message_timestamp_seconds")
+          .Help("Unix time of a live source's last message")
+          .Register(*registry);
   prometheus::Histogram& publish_latency =
       prometheus::BuildHistogram()
           .Name("tickstream_ingest_publish_latency_seconds")
           .Help("Receive time to Redis confirming the event stored and published")
           .Register(*registry)
           .Add({}, prometheus::Histogram::BucketBoundaries{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                                            0.05, 0.1, 0.25, 0.5, 1, 2.5, 5});
+                                                           0.05, 0.1, 0.25, 0.5, 1, 2.5, 5});
   prometheus::Gauge& redis_connected = prometheus::BuildGauge()
                                            .Name("tickstream_ingest_redis_connected")
                                            .Help("1 while the Redis connection is up")
@@ -222,9 +225,12 @@ struct app::context {
   // Every outcome as it happens: failures are counted at once, not at exit.
   void observe(event_publisher::outcome o, publish_kind kind) {
     using outcome = event_publisher::outcome;
-    if ((o == outcome::failed || o == outcome::abandoned) && kind != publish_kind::dead_letter) publish_errors.Increment();
+    if ((o == outcome::failed || o == outcome::abandoned) && kind != publish_kind::dead_letter)
+      publish_errors.Increment();
     if (o == outcome::refused) {
-      const char* k = kind == publish_kind::tick ? "tick" : kind == publish_kind::private_event ? "private" : "dead_letter";
+      const char* k = kind == publish_kind::tick            ? "tick"
+                      : kind == publish_kind::private_event ? "private"
+                                                            : "dead_letter";
       refused.Add({{"kind", k}}).Increment();
       // Logged for the first 20 and then every 1000th: a long outage must not flood the log.
       if (kind == publish_kind::private_event) {
@@ -264,8 +270,11 @@ struct app::context {
     if (!wait_for_room || wait_for_room()) publisher->dead_letter(source, e, input, recv_us);
     invalid.Add({{"source", source}, {"reason", e.code}}).Increment();
     if (log_rejects) {
-      common::log_warn("skipping bad input", {{"line", line}, {"source", source}, {"code", e.code},
-                                              {"reason", e.message}, {"excerpt", common::excerpt(input, 120)}});
+      common::log_warn("skipping bad input", {{"line", line},
+                                              {"source", source},
+                                              {"code", e.code},
+                                              {"reason", e.message},
+                                              {"excerpt", common::excerpt(input, 120)}});
     }
   }
 };
@@ -275,12 +284,13 @@ int app::run() {
     common::log_error("--loop needs a file: standard input cannot be replayed twice");
     return 2;
   }
-  const bool upstreams = !config_.finnhub_url.empty() || !config_.alpaca_data_url.empty() ||
-                         !config_.alpaca_trading_url.empty();
+  const bool upstreams =
+      !config_.finnhub_url.empty() || !config_.alpaca_data_url.empty() || !config_.alpaca_trading_url.empty();
   const bool live = upstreams || !config_.webhook_listen.empty();
   if (config_.input.empty() && !live) {
-    std::fprintf(stderr, "tickstream-ingest: give --input (a capture to replay) or at least one of --finnhub-url, "
-                         "--alpaca-data-url, --alpaca-trading-url, --webhook-listen\n");
+    std::fprintf(stderr,
+                 "tickstream-ingest: give --input (a capture to replay) or at least one of --finnhub-url, "
+                 "--alpaca-data-url, --alpaca-trading-url, --webhook-listen\n");
     return 2;
   }
   if (!config_.input.empty() && upstreams) {
@@ -305,9 +315,12 @@ int app::run() {
       ops = std::make_unique<ops_server>(
           config_.metrics_listen, ctx.registry,
           [this, &redis, &ctx](std::string& why) {
-            if (stopping_.load()) why = "stopping";
-            else if (!redis.command_connected()) why = "redis_down";
-            else if (ctx.publisher != nullptr && !ctx.publisher->usable()) why = "redis_stalled";
+            if (stopping_.load())
+              why = "stopping";
+            else if (!redis.command_connected())
+              why = "redis_down";
+            else if (ctx.publisher != nullptr && !ctx.publisher->usable())
+              why = "redis_stalled";
             return why.empty();
           },
           [&ctx] {
@@ -368,9 +381,14 @@ int app::run() {
   std::string what = config_.input.empty() ? "ingest stopped" : "replay finished";
   if (c.failed != 0) what += ": Redis did not store every event";
   common::log(c.failed == 0 ? common::log_level::info : common::log_level::error, what,
-              {{"input", config_.input}, {"events", ctx.good.load()}, {"invalid_lines", ctx.bad.load()},
-               {"published", c.published}, {"duplicates", c.duplicates}, {"publish_failures", c.failed},
-               {"ticks_conflated", q.conflated}, {"ticks_too_old", q.expired},
+              {{"input", config_.input},
+               {"events", ctx.good.load()},
+               {"invalid_lines", ctx.bad.load()},
+               {"published", c.published},
+               {"duplicates", c.duplicates},
+               {"publish_failures", c.failed},
+               {"ticks_conflated", q.conflated},
+               {"ticks_too_old", q.expired},
                {"refused", q.refused_ticks + q.refused_private + q.refused_dead_letters}});
   if (status != 0) return status;
   return c.failed == 0 ? 0 : 1;
@@ -419,7 +437,8 @@ int app::run_replay(context& ctx) {
           continue;
         }
         auto out = source->normalize(raw->text, raw->recv_us);
-        for (const auto& problem : out.problems) ctx.reject(item->line_no, raw->source, problem, raw->text, raw->recv_us);
+        for (const auto& problem : out.problems)
+          ctx.reject(item->line_no, raw->source, problem, raw->text, raw->recv_us);
         const auto shift = common::now_us() - raw->recv_us;
         for (auto& ev : out.events) {
           time_shift(ev, shift);
@@ -582,14 +601,15 @@ int app::run_live(context& ctx) {
   };
   try {
     if (!config_.finnhub_url.empty()) {
-      sources.push_back(std::make_unique<ws_source>(ioc, source_options{config_.finnhub_url},
-                                                    make_finnhub_protocol(split_symbols(config_.finnhub_symbols, config_.market_shard)),
-                                                    sink));
+      sources.push_back(std::make_unique<ws_source>(
+          ioc, source_options{config_.finnhub_url},
+          make_finnhub_protocol(split_symbols(config_.finnhub_symbols, config_.market_shard)), sink));
     }
     if (!config_.alpaca_data_url.empty()) {
       sources.push_back(std::make_unique<ws_source>(
           ioc, source_options{config_.alpaca_data_url},
-          make_alpaca_market_protocol(config_.alpaca_key, config_.alpaca_secret, split_symbols(config_.alpaca_symbols, config_.market_shard)),
+          make_alpaca_market_protocol(config_.alpaca_key, config_.alpaca_secret,
+                                      split_symbols(config_.alpaca_symbols, config_.market_shard)),
           sink));
     }
     if (!config_.alpaca_trading_url.empty() && !config_.accounts_file.empty()) {
@@ -601,12 +621,14 @@ int app::run_live(context& ctx) {
       for (auto& a : loaded->accounts) {
         if (!config_.market_shard.owns(a.user_id)) continue;
         ++mine;
-        sources.push_back(std::make_unique<ws_source>(ioc, source_options{a.url.empty() ? config_.alpaca_trading_url : a.url},
-                                                      make_alpaca_trading_protocol(a.key, a.secret, a.user_id), sink));
+        sources.push_back(
+            std::make_unique<ws_source>(ioc, source_options{a.url.empty() ? config_.alpaca_trading_url : a.url},
+                                        make_alpaca_trading_protocol(a.key, a.secret, a.user_id), sink));
         reconcile_account(a.user_id, a.key, a.secret);
       }
       common::log_info("broker accounts", {{"listed", loaded->accounts.size() + loaded->skipped.size()},
-                                           {"streamed_here", mine}, {"left_out", loaded->skipped.size()}});
+                                           {"streamed_here", mine},
+                                           {"left_out", loaded->skipped.size()}});
     } else if (!config_.alpaca_trading_url.empty()) {
       if (!common::is_valid_user_id(config_.trading_user)) {
         throw std::invalid_argument(
@@ -627,8 +649,8 @@ int app::run_live(context& ctx) {
   for (auto& s : sources) {
     const bool market = s->name() != "alpaca-trading";
     const auto after = s->name() == "finnhub" ? config_.finnhub_silence_ms
-                       : market              ? config_.alpaca_data_silence_ms
-                                             : config_.alpaca_trading_silence_ms;
+                       : market               ? config_.alpaca_data_silence_ms
+                                              : config_.alpaca_trading_silence_ms;
     watched.push_back({s.get(), {after, market && config_.market_hours == "us-equities"}});
   }
   auto http = start_http(ioc, ctx);
@@ -663,7 +685,8 @@ int app::run_live(context& ctx) {
           statuses.push_back(std::move(st));
         } else {
           // Silent only while every connected one of them is.
-          it->silent = (it->silent || !it->connected) && (st.silent || !st.connected) && (it->connected || st.connected);
+          it->silent =
+              (it->silent || !it->connected) && (st.silent || !st.connected) && (it->connected || st.connected);
           it->connected = it->connected || st.connected;
           if (st.last_message_us > it->last_message_us) {
             it->last_message_us = st.last_message_us;

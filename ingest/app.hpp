@@ -9,8 +9,8 @@
 #include <string>
 
 #include "common/config_parser.hpp"
-#include "ingest/sources/replay_clock.hpp"
 #include "ingest/publish/shard.hpp"
+#include "ingest/sources/replay_clock.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -24,12 +24,12 @@ class webhook_server;
 struct app_config {
   std::string redis_host = "127.0.0.1";  // Redis to publish to
   std::int64_t redis_port = 6379;
-  std::string redis_password;            // AUTH password; never logged
-  common::redis_access redis_access;     // ACL user, TLS (--redis-user, --redis-tls*, --redis-url)
-  std::string input;                     // capture file, or "-" for stdin; empty: live sources
-  replay_speed speed{};                  // 1 = real time
-  bool loop = false;                     // replay the file again and again (not with stdin)
-  std::int64_t max_in_flight = 10'000;   // commands handed to Redis and not answered yet
+  std::string redis_password;           // AUTH password; never logged
+  common::redis_access redis_access;    // ACL user, TLS (--redis-user, --redis-tls*, --redis-url)
+  std::string input;                    // capture file, or "-" for stdin; empty: live sources
+  replay_speed speed{};                 // 1 = real time
+  bool loop = false;                    // replay the file again and again (not with stdin)
+  std::int64_t max_in_flight = 10'000;  // commands handed to Redis and not answered yet
   // Redis is unusable when a reply is this late (or the connection is down): /readyz fails,
   // nothing more is sent, the webhook answers 503 within this.
   std::int64_t redis_timeout_ms = 1'000;
@@ -42,23 +42,23 @@ struct app_config {
   // SIGTERM during a Redis stall within 2 s).
   std::int64_t shutdown_grace_ms = 1'000;
   std::int64_t history_len = 1000;
-  std::string trading_user;              // user id the Alpaca trading account maps to
-  std::string accounts_file;             // registry of broker accounts (user id, credential refs)
-  std::string broker_rest_url;           // broker REST API for reconciliation (empty: off)
-  std::int64_t reconcile_interval_s = 60;         // the broker's minute-old truth bounds how long a missed fill stays missed
+  std::string trading_user;                // user id the Alpaca trading account maps to
+  std::string accounts_file;               // registry of broker accounts (user id, credential refs)
+  std::string broker_rest_url;             // broker REST API for reconciliation (empty: off)
+  std::int64_t reconcile_interval_s = 60;  // the broker's minute-old truth bounds how long a missed fill stays missed
   // Live sources (each off while its URL is empty).
-  std::string finnhub_url;               // wss://ws.finnhub.io?token=... (secret: holds the token)
-  std::string finnhub_symbols;           // comma-separated
-  std::string alpaca_data_url;           // wss://stream.data.alpaca.markets/v2/iex
-  std::string alpaca_symbols;            // comma-separated
-  std::string alpaca_trading_url;        // wss://paper-api.alpaca.markets/stream
-  std::string alpaca_key;                // secret
-  std::string alpaca_secret;             // secret
-  std::string capture;                   // file to append every raw upstream message to
-  std::string webhook_listen;            // host:port for POST /v1/events; empty: off
-  std::string webhook_secret;            // HMAC key of the webhook and the server API
-  std::string api_key;                   // Bearer key of the server API ("" = signatures only)
-  std::int64_t heartbeat_ms = 5000;      // how often each source's liveness goes to ts:sys
+  std::string finnhub_url;           // wss://ws.finnhub.io?token=... (secret: holds the token)
+  std::string finnhub_symbols;       // comma-separated
+  std::string alpaca_data_url;       // wss://stream.data.alpaca.markets/v2/iex
+  std::string alpaca_symbols;        // comma-separated
+  std::string alpaca_trading_url;    // wss://paper-api.alpaca.markets/stream
+  std::string alpaca_key;            // secret
+  std::string alpaca_secret;         // secret
+  std::string capture;               // file to append every raw upstream message to
+  std::string webhook_listen;        // host:port for POST /v1/events; empty: off
+  std::string webhook_secret;        // HMAC key of the webhook and the server API
+  std::string api_key;               // Bearer key of the server API ("" = signatures only)
+  std::int64_t heartbeat_ms = 5000;  // how often each source's liveness goes to ts:sys
   // A connected source that sends nothing this long is reported silent (stale to clients); 0: off.
   // The market feeds send pings or data all session long, so a minute of nothing is a broken feed;
   // the trading stream is quiet whenever nobody trades, so it is off there.
@@ -68,8 +68,9 @@ struct app_config {
   // When the market feeds' silence counts: "us-equities" (weekdays 09:30-16:00 New York) or
   // "always" (24/7 markets such as crypto).
   std::string market_hours = "us-equities";
-  shard market_shard{};                  // which market symbols this worker takes ("i/n")       // private events kept per user (approximately, MAXLEN ~)
-  std::string metrics_listen;            // "host:port" for /metrics; empty = off
+  shard market_shard{};        // which market symbols this worker takes ("i/n")       // private events kept per user
+                               // (approximately, MAXLEN ~)
+  std::string metrics_listen;  // "host:port" for /metrics; empty = off
   std::string log_level = "info";
 
   // Registers every field as a flag/environment variable on parser.

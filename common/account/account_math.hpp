@@ -60,9 +60,9 @@ struct holding {
 };
 
 struct valuation {
-  fixed_decimal long_market_value;   // >= 0
-  fixed_decimal short_market_value;  // <= 0
-  fixed_decimal equity;              // cash + long + short market value
+  fixed_decimal long_market_value;               // >= 0
+  fixed_decimal short_market_value;              // <= 0
+  fixed_decimal equity;                          // cash + long + short market value
   std::optional<fixed_decimal> day_pnl;          // equity − last_equity (none without last_equity)
   std::optional<fixed_decimal> day_pnl_percent;  // day_pnl / last_equity × 100 (0 when last_equity is 0)
   fixed_decimal buying_power;

@@ -540,8 +540,8 @@ struct redis_client::impl {
     c.up = true;
     if (c.attempt > 0) reconnect_count.fetch_add(1);
     c.attempt = 0;
-    log_info("redis connected", {{"client", opts.name}, {"conn", c.role}, {"host", opts.host}, {"port", opts.port},
-                                 {"tls", opts.tls}});
+    log_info("redis connected",
+             {{"client", opts.name}, {"conn", c.role}, {"host", opts.host}, {"port", opts.port}, {"tls", opts.tls}});
     if (&c == &cmd) {
       cmd_up.store(true);
       scripts_loaded.clear();
@@ -561,8 +561,8 @@ struct redis_client::impl {
     for (;;) {
       auto next = link->pipeline().next();
       if (!next) {
-        log_error("redis sent something unreadable; reconnecting", {{"client", opts.name}, {"conn", c.role},
-                                                                    {"reason", next.err().message}});
+        log_error("redis sent something unreadable; reconnecting",
+                  {{"client", opts.name}, {"conn", c.role}, {"reason", next.err().message}});
         link->close(next.err().message);
         break;
       }

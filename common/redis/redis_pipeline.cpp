@@ -57,15 +57,21 @@ std::optional<result<std::optional<redis_event>>> redis_pipeline::push(resp_valu
     return event_result(std::optional<redis_event>(std::move(e)));
   }
   if (what == "pong") {
-    if (slots_.empty() || slots_.front().kind != redis_slot::ping) return event_result(protocol_error("unexpected pong"));
+    if (slots_.empty() || slots_.front().kind != redis_slot::ping)
+      return event_result(protocol_error("unexpected pong"));
     return answer(std::move(v));
   }
   redis_slot kind{};
-  if (what == "subscribe") kind = redis_slot::subscribe;
-  else if (what == "ssubscribe") kind = redis_slot::ssubscribe;
-  else if (what == "unsubscribe") kind = redis_slot::unsubscribe;
-  else if (what == "sunsubscribe") kind = redis_slot::sunsubscribe;
-  else return std::nullopt;  // (psubscribe and the like are never sent)
+  if (what == "subscribe")
+    kind = redis_slot::subscribe;
+  else if (what == "ssubscribe")
+    kind = redis_slot::ssubscribe;
+  else if (what == "unsubscribe")
+    kind = redis_slot::unsubscribe;
+  else if (what == "sunsubscribe")
+    kind = redis_slot::sunsubscribe;
+  else
+    return std::nullopt;  // (psubscribe and the like are never sent)
   const auto channel = v.element_str(1);
   const bool ours = !slots_.empty() && slots_.front().kind == kind && slots_.front().channel == channel;
   if (!ours) {

@@ -77,10 +77,10 @@ common::result<auth_step> authenticate(const auth_config& config, const auth_req
     // The scheme is case-insensitive (RFC 7235 §2.1): "Bearer", "bearer", "BEARER".
     constexpr std::string_view bearer = "bearer ";
     const auto scheme = req.authorization.substr(0, bearer.size());
-    const bool is_bearer = scheme.size() == bearer.size() &&
-                           std::equal(scheme.begin(), scheme.end(), bearer.begin(), [](char x, char y) {
-                             return (x >= 'A' && x <= 'Z' ? static_cast<char>(x + 32) : x) == y;
-                           });
+    const bool is_bearer =
+        scheme.size() == bearer.size() && std::equal(scheme.begin(), scheme.end(), bearer.begin(), [](char x, char y) {
+          return (x >= 'A' && x <= 'Z' ? static_cast<char>(x + 32) : x) == y;
+        });
     if (!is_bearer) return common::error{"malformed_credentials", "Authorization must be 'Bearer <token>'"};
     return from_jwt(config, trim(req.authorization.substr(bearer.size())), now_s);
   }

@@ -25,7 +25,7 @@
 namespace tickstream::edge {
 
 struct identity {
-  std::string user_id;                 // empty when anonymous
+  std::string user_id;  // empty when anonymous
   std::vector<std::string> roles;
   std::optional<std::int64_t> expires_at_s;  // token or session expiry
   // The session cookie's id, or the token's "sid" claim (else its "jti"): what the server API's
@@ -39,11 +39,11 @@ struct identity {
 };
 
 struct auth_config {
-  std::shared_ptr<const jwt_verifier> jwt;     // null: JWTs not accepted
-  std::string jwt_cookie;                      // cookie carrying a JWT ("" = none)
-  std::string session_cookie;                  // cookie carrying a session id ("" = none)
-  bool allow_query_token = false;              // ?token=<JWT>
-  std::vector<std::string> allowed_origins;    // for cookie credentials (and CORS on REST)
+  std::shared_ptr<const jwt_verifier> jwt;   // null: JWTs not accepted
+  std::string jwt_cookie;                    // cookie carrying a JWT ("" = none)
+  std::string session_cookie;                // cookie carrying a session id ("" = none)
+  bool allow_query_token = false;            // ?token=<JWT>
+  std::vector<std::string> allowed_origins;  // for cookie credentials (and CORS on REST)
   // A connection opened without credentials may authenticate with its first message,
   // {"type":"auth","token":"<JWT>"} (browsers cannot set headers on a WebSocket).
   bool in_band = false;

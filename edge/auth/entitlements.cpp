@@ -39,7 +39,8 @@ common::result<entitlements> entitlements::parse(std::string_view list) {
     while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
     if (!item.empty()) {
       if (!is_valid_pattern(item)) {
-        return common::error{"bad_pattern", "'" + std::string(item) + "' is not a pattern (a name, a prefix ending in *, or *)"};
+        return common::error{"bad_pattern",
+                             "'" + std::string(item) + "' is not a pattern (a name, a prefix ending in *, or *)"};
       }
       out.emplace_back(item);
     }

@@ -76,12 +76,18 @@ std::optional<std::string> base64url_decode(std::string_view in) {
   int bits = 0;
   for (const char c : in) {
     int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '-') v = 62;
-    else if (c == '_') v = 63;
-    else return std::nullopt;
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      v = c - '0' + 52;
+    else if (c == '-')
+      v = 62;
+    else if (c == '_')
+      v = 63;
+    else
+      return std::nullopt;
     buffer = (buffer << 6) | static_cast<unsigned>(v);
     bits += 6;
     if (bits >= 8) {
@@ -153,8 +159,8 @@ common::result<jwt_identity> jwt_verifier::verify(std::string_view token, std::i
     return fail("malformed_token", "the header is not a JSON object with an \"alg\"");
   }
   const std::string_view alg(header["alg"].GetString(), header["alg"].GetStringLength());
-  const auto pinned = std::find_if(config_.accepted.begin(), config_.accepted.end(),
-                                   [&](jwt_alg a) { return alg_name(a) == alg; });
+  const auto pinned =
+      std::find_if(config_.accepted.begin(), config_.accepted.end(), [&](jwt_alg a) { return alg_name(a) == alg; });
   if (pinned == config_.accepted.end()) {
     return fail("alg_not_allowed", "algorithm '" + std::string(alg) + "' is not accepted here");
   }
@@ -227,12 +233,14 @@ common::result<jwt_identity> jwt_verifier::verify(std::string_view token, std::i
     const auto it = claims.FindMember(claim);
     if (it == claims.MemberEnd() || !it->value.IsString()) continue;
     const std::string_view v(it->value.GetString(), it->value.GetStringLength());
-    if (!common::is_valid_session_id(v)) return fail("malformed_token", std::string("the token's \"") + claim + "\" is not usable");
+    if (!common::is_valid_session_id(v))
+      return fail("malformed_token", std::string("the token's \"") + claim + "\" is not usable");
     id.session_id = std::string(v);
     break;
   }
   if (const auto ent = claims.FindMember("entitlements"); ent != claims.MemberEnd()) {
-    if (!ent->value.IsArray()) return fail("malformed_token", "the token's \"entitlements\" is not an array of patterns");
+    if (!ent->value.IsArray())
+      return fail("malformed_token", "the token's \"entitlements\" is not an array of patterns");
     std::vector<std::string> patterns;
     for (const auto& p : ent->value.GetArray()) {
       if (!p.IsString() || !entitlements::is_valid_pattern(std::string_view(p.GetString(), p.GetStringLength()))) {

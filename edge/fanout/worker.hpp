@@ -80,7 +80,9 @@ class worker final : public fanout_target {
   // Whether any session on this worker holds key (so its channel is held already).
   bool holds(std::string_view key) const { return index_.subscriber_count(key) > 0; }
   template <class Fn>
-  void for_each_subscription(frame_sink* s, Fn&& fn) const { index_.for_each_key_of(s, fn); }
+  void for_each_subscription(frame_sink* s, Fn&& fn) const {
+    index_.for_each_key_of(s, fn);
+  }
   // The source of the latest tick of symbol this worker delivered (null: none yet).
   const std::string* tick_source(std::string_view symbol) const;
   // Sources stale right now, with the time (µs) of their last good heartbeat.

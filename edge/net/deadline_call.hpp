@@ -16,9 +16,8 @@ namespace tickstream::edge {
 
 template <class Answer, class Executor>
 void call_with_deadline(const Executor& ex, std::chrono::milliseconds timeout,
-                        const std::function<void(std::function<void(Answer)>)>& start,
-                        std::function<void(Answer)> then, std::function<void()> on_timeout,
-                        std::function<void(Answer)> on_late = {}) {
+                        const std::function<void(std::function<void(Answer)>)>& start, std::function<void(Answer)> then,
+                        std::function<void()> on_timeout, std::function<void(Answer)> on_late = {}) {
   struct state {
     explicit state(const Executor& e) : timer(e) {}
     boost::asio::steady_timer timer;

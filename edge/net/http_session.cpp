@@ -10,16 +10,16 @@
 #include "common/clock.hpp"
 #include "common/log.hpp"
 #include "common/redis/keys.hpp"
-#include "edge/protocol/client_protocol.hpp"
-#include "edge/portfolio/private_state_reader.hpp"
-#include "edge/fanout/worker.hpp"
-#include "edge/protocol/ws_codec.hpp"
 #include "edge/auth/dev_login.hpp"
+#include "edge/fanout/worker.hpp"
 #include "edge/net/connection_slot.hpp"
 #include "edge/net/deadline_call.hpp"
 #include "edge/net/proxy_protocol.hpp"
-#include "edge/protocol/deflate.hpp"
 #include "edge/net/ws_session.hpp"
+#include "edge/portfolio/private_state_reader.hpp"
+#include "edge/protocol/client_protocol.hpp"
+#include "edge/protocol/deflate.hpp"
+#include "edge/protocol/ws_codec.hpp"
 
 namespace tickstream::edge {
 
@@ -49,12 +49,12 @@ http_session::http_session(boost::asio::ip::tcp::socket&& socket, worker& w, ser
 }
 
 void http_session::run() {
-  boost::asio::dispatch(stream_.get_executor(),
-                        // The ops port is reached directly, never through the load balancer.
-                        beast::bind_front_handler(svc_.proxy_protocol && role_ != port_role::ops
-                                                      ? &http_session::do_read_proxy_header
-                                                      : &http_session::do_read,
-                                                  shared_from_this()));
+  boost::asio::dispatch(
+      stream_.get_executor(),
+      // The ops port is reached directly, never through the load balancer.
+      beast::bind_front_handler(
+          svc_.proxy_protocol && role_ != port_role::ops ? &http_session::do_read_proxy_header : &http_session::do_read,
+          shared_from_this()));
 }
 
 void http_session::do_read_proxy_header() {
@@ -108,8 +108,9 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
     if (!svc_.trusted_proxies.empty()) {
       client_address_ = forwarded_client(client_address_, req["X-Forwarded-For"], svc_.trusted_proxies);
     }
-    const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                            std::chrono::steady_clock::now().time_since_epoch()).count();
+    const auto now_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
+            .count();
     over_rate = svc_.connect_limiter != nullptr && !svc_.connect_limiter->admit(client_address_, now_us);
   }
   if (over_rate) {
@@ -127,7 +128,8 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
   if (!origin.empty() && origin_allowed(svc_.auth, origin, {})) cors_origin_ = std::string(origin);
 
   // With an ops port, each port serves its own paths only.
-  const bool ops_path = path == "/metrics" || path == "/healthz" || path == "/readyz" || path.starts_with("/api/admin/");
+  const bool ops_path =
+      path == "/metrics" || path == "/healthz" || path == "/readyz" || path.starts_with("/api/admin/");
   if ((role_ == port_role::ops && !ops_path) || (role_ == port_role::clients && ops_path)) {
     return respond(404, "application/json",
                    json_error("not_found", role_ == port_role::ops ? "the ops port serves /metrics, /healthz, "
@@ -214,8 +216,9 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
       const auto answer = [self, e, keep_alive](const body& b) {
         self->svc_.metrics.rest_request(std::string(rest_endpoint_name(e)), b ? 200 : 503);
         if (!b) {
-          return self->respond(503, "application/json", json_error("unavailable", "Redis cannot be reached; retry shortly"),
-                               keep_alive, {{"Retry-After", "1"}});
+          return self->respond(503, "application/json",
+                               json_error("unavailable", "Redis cannot be reached; retry shortly"), keep_alive,
+                               {{"Retry-After", "1"}});
         }
         self->respond(200, "application/json", *b, keep_alive, {{"Cache-Control", "no-store"}});
       };
@@ -237,7 +240,8 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
     });
     return;
   }
-  respond(404, "application/json", json_error("not_found", "no such path; try /ws, /healthz, /metrics or /api/positions"), keep_alive);
+  respond(404, "application/json",
+          json_error("not_found", "no such path; try /ws, /healthz, /metrics or /api/positions"), keep_alive);
 }
 
 void http_session::upgrade(const http::request<http::string_body>& req) {
@@ -262,7 +266,8 @@ void http_session::upgrade(const http::request<http::string_body>& req) {
   }
   accept_key_ = std::move(accept).value();
   if (svc_.deflate) {
-    if (auto agreed = negotiate_permessage_deflate(req[http::field::sec_websocket_extensions])) deflate_response_ = *agreed;
+    if (auto agreed = negotiate_permessage_deflate(req[http::field::sec_websocket_extensions]))
+      deflate_response_ = *agreed;
   }
   identify(req, [self = shared_from_this()](common::result<identity> who) {
     // No credentials at all: a browser may still authenticate with its first message.
@@ -286,14 +291,18 @@ void http_session::identify(const http::request<http::string_body>& req,
     call_with_deadline<answer>(
         stream_.get_executor(), svc_.redis_timeout,
         [this, pending](std::function<void(answer)> deliver) {
-          svc_.redis.command({"EXISTS", common::revoked_key(pending->session_id)},
-                             [deliver, pending](common::result<common::redis_reply> r) {
-                               if (!r) return deliver(answer(common::error{"unavailable", "revocations cannot be checked now"}));
-                               if (r->integer != 0) return deliver(answer(common::error{"revoked", "this session was revoked"}));
-                               deliver(answer(*pending));
-                             });
+          svc_.redis.command(
+              {"EXISTS", common::revoked_key(pending->session_id)},
+              [deliver, pending](common::result<common::redis_reply> r) {
+                if (!r) return deliver(answer(common::error{"unavailable", "revocations cannot be checked now"}));
+                if (r->integer != 0) return deliver(answer(common::error{"revoked", "this session was revoked"}));
+                deliver(answer(*pending));
+              });
         },
-        next, [next] { next(answer(common::error{"unavailable", "revocations cannot be checked now"})); });
+        next,
+        [next] {
+          next(answer(common::error{"unavailable", "revocations cannot be checked now"}));
+        });
   };
   auto step = authenticate(svc_.auth,
                            {req[http::field::authorization], req[http::field::cookie], req[http::field::origin],
@@ -332,7 +341,8 @@ void http_session::refuse(const common::error& why, bool keep_alive, std::string
   } else {
     svc_.metrics.rest_request(std::string(rest_endpoint), static_cast<int>(status));
   }
-  common::log_info("request refused", {{"reason", why.code}, {"request", rest_endpoint.empty() ? "upgrade" : rest_endpoint}});
+  common::log_info("request refused",
+                   {{"reason", why.code}, {"request", rest_endpoint.empty() ? "upgrade" : rest_endpoint}});
   // (never the credential itself)
   respond(status, "application/json", json_error(why.code, why.message), keep_alive);
 }
@@ -341,17 +351,20 @@ void http_session::finish_upgrade(identity who) {
   if (who.anonymous() || svc_.leases == nullptr) return accept_websocket(std::move(who), {}, false);
   // Take a connection lease for the user first (tier-wide limit), then continue here.
   const auto user = who.user_id;  // (who is moved into the callback)
-  take_connection_slot(svc_, stream_.get_executor(), user,
-                       [self = shared_from_this(), who = std::move(who)](slot_outcome slot) mutable {
-                         self->accept_websocket(std::move(who), std::move(slot.lease),
-                                                slot.what == slot_outcome::kind::over_limit);
-                       });
+  take_connection_slot(
+      svc_, stream_.get_executor(), user, [self = shared_from_this(), who = std::move(who)](slot_outcome slot) mutable {
+        self->accept_websocket(std::move(who), std::move(slot.lease), slot.what == slot_outcome::kind::over_limit);
+      });
 }
 
 void http_session::accept_websocket(identity who, std::string lease, bool over_limit, bool awaiting_auth) {
-  std::string response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                         "Sec-WebSocket-Accept: " + accept_key_ + "\r\nServer: tickstream-edge\r\n"
-                         "X-Tickstream-Node: " + svc_.node_id + "\r\n";
+  std::string response =
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Accept: " +
+      accept_key_ +
+      "\r\nServer: tickstream-edge\r\n"
+      "X-Tickstream-Node: " +
+      svc_.node_id + "\r\n";
   if (!deflate_response_.empty()) response += "Sec-WebSocket-Extensions: " + deflate_response_ + "\r\n";
   response += "\r\n";
   // Bytes the client sent after its request belong to the WebSocket stream.
@@ -391,9 +404,10 @@ void http_session::serve_dev_login(const http::request<http::string_body>& req, 
   if (!user || id.empty()) {
     const int status = user ? 503 : 400;
     svc_.metrics.rest_request("dev_login", status);
-    return respond(status, "application/json",
-                   user ? json_error("unavailable", "no random session id") : json_error(user.err().code, user.err().message),
-                   keep_alive);
+    return respond(
+        status, "application/json",
+        user ? json_error("unavailable", "no random session id") : json_error(user.err().code, user.err().message),
+        keep_alive);
   }
   const auto ttl = svc_.dev_login_ttl;
   const auto expires = common::now_us() / 1'000'000 + ttl.count();
@@ -439,10 +453,9 @@ void http_session::respond(unsigned status, std::string content_type, std::strin
   res->prepare_payload();
   // HEAD: the same headers (Content-Length included), no body, so a keep-alive client stays in step.
   if (head_) res->body().clear();
-  http::async_write(stream_, *res,
-                    [self = shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t n) {
-                      self->on_write(keep_alive, ec, n);
-                    });
+  http::async_write(stream_, *res, [self = shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t n) {
+    self->on_write(keep_alive, ec, n);
+  });
 }
 
 void http_session::on_write(bool keep_alive, beast::error_code ec, std::size_t) {

@@ -10,16 +10,16 @@
 
 #include <functional>
 #include <initializer_list>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
-#include <memory>
 #include <utility>
-#include <optional>
 
 #include "common/result.hpp"
 #include "edge/auth/authenticator.hpp"
-#include "edge/portfolio/rest_api.hpp"
 #include "edge/net/services.hpp"
+#include "edge/portfolio/rest_api.hpp"
 
 namespace tickstream::edge {
 
@@ -72,7 +72,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   const port_role role_;
   std::string client_address_;  // the TCP peer, or who the load balancer says it carries
   bool rate_checked_ = false;   // the connection rate is checked at the first request
-  bool head_ = false;  // the request is HEAD: answer with the headers of a GET and no body
+  bool head_ = false;           // the request is HEAD: answer with the headers of a GET and no body
 };
 
 }  // namespace tickstream::edge

@@ -7,8 +7,8 @@
 #include <chrono>
 
 #include "common/log.hpp"
-#include "edge/net/http_session.hpp"
 #include "edge/fanout/worker.hpp"
+#include "edge/net/http_session.hpp"
 
 namespace tickstream::edge {
 

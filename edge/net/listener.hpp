@@ -20,8 +20,8 @@ class listener : public std::enable_shared_from_this<listener> {
  public:
   // Binds and listens at once; throws std::system_error if the address cannot be bound (a
   // start-up configuration error).
-  listener(boost::asio::io_context& ioc, const boost::asio::ip::tcp::endpoint& endpoint,
-           std::vector<worker*> workers, services& svc, port_role role = port_role::all);
+  listener(boost::asio::io_context& ioc, const boost::asio::ip::tcp::endpoint& endpoint, std::vector<worker*> workers,
+           services& svc, port_role role = port_role::all);
 
   unsigned short port() const;
   void run();

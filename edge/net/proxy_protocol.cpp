@@ -42,7 +42,8 @@ std::optional<common::result<proxy_header>> parse_v1(std::string_view data) {
     pos = sp + 1;
   }
   if (n >= 2 && parts[1] == "UNKNOWN") return common::result<proxy_header>(h);
-  if (n != 6 || (parts[1] != "TCP4" && parts[1] != "TCP6")) return common::result<proxy_header>(bad("malformed v1 header"));
+  if (n != 6 || (parts[1] != "TCP4" && parts[1] != "TCP6"))
+    return common::result<proxy_header>(bad("malformed v1 header"));
   unsigned char raw[16];
   const int family = parts[1] == "TCP4" ? AF_INET : AF_INET6;
   if (inet_pton(family, std::string(parts[2]).c_str(), raw) != 1) {
@@ -56,7 +57,8 @@ std::optional<common::result<proxy_header>> parse_v2(std::string_view data) {
   if (data.size() < 16) return std::nullopt;
   const auto ver_cmd = static_cast<std::uint8_t>(data[12]);
   const auto fam = static_cast<std::uint8_t>(data[13]);
-  const auto len = static_cast<std::size_t>((static_cast<std::uint8_t>(data[14]) << 8) | static_cast<std::uint8_t>(data[15]));
+  const auto len =
+      static_cast<std::size_t>((static_cast<std::uint8_t>(data[14]) << 8) | static_cast<std::uint8_t>(data[15]));
   if ((ver_cmd >> 4) != 2) return common::result<proxy_header>(bad("not version 2"));
   if (len > max_v2_length) return common::result<proxy_header>(bad("a v2 header longer than 520 bytes"));
   if (data.size() < 16 + len) return std::nullopt;

@@ -10,12 +10,12 @@
 
 #include "common/redis/redis_client.hpp"
 #include "edge/auth/authenticator.hpp"
-#include "edge/ops/connection_census.hpp"
 #include "edge/auth/connect_rate_limiter.hpp"
 #include "edge/auth/connection_leases.hpp"
 #include "edge/net/address_quota.hpp"
-#include "edge/ops/edge_metrics.hpp"
 #include "edge/net/session_limits.hpp"
+#include "edge/ops/connection_census.hpp"
+#include "edge/ops/edge_metrics.hpp"
 
 namespace tickstream::edge {
 
@@ -30,9 +30,9 @@ struct services {
   auth_config auth;
   edge_metrics& metrics;
   common::redis_client& redis;
-  connection_leases* leases = nullptr;  // null: no per-user limit
-  connection_census* census = nullptr;   // null: not kept (tests that build sessions directly)
-  address_quota* quota = nullptr;        // subscriptions per client address (null: no limit)
+  connection_leases* leases = nullptr;              // null: no per-user limit
+  connection_census* census = nullptr;              // null: not kept (tests that build sessions directly)
+  address_quota* quota = nullptr;                   // subscriptions per client address (null: no limit)
   connect_rate_limiter* connect_limiter = nullptr;  // new connections per client address (null: none)
   // Where the client's address comes from behind a load balancer: a PROXY protocol header on
   // every connection, and/or X-Forwarded-For from these proxies (addresses or CIDR ranges).

@@ -32,8 +32,7 @@ session_handler::session_handler(session_output& out, frame_sink& sink, worker& 
       awaiting_auth_(awaiting_auth),
       address_(std::move(address)),
       // Bursts of twice the rate: a client's opening subscribes and pings arrive together.
-      messages_(2 * svc.limits.max_messages_per_second, svc.limits.max_messages_per_second,
-                steady_us(clock::now())) {}
+      messages_(2 * svc.limits.max_messages_per_second, svc.limits.max_messages_per_second, steady_us(clock::now())) {}
 
 session_handler::~session_handler() {
   if (svc_.quota != nullptr) svc_.quota->give_back(address_, quota_held_);
@@ -47,9 +46,11 @@ void session_handler::on_text(std::string_view text, clock::time_point now) {
   if (!msg) {
     // Credentials are never logged: a broken auth or refresh message may still carry a token.
     const bool secret = text.find("token") != std::string_view::npos || text.find("eyJ") != std::string_view::npos;
-    common::log_info("bad client message",
-                     {{"worker", worker_.id()}, {"code", msg.err().code}, {"reason", msg.err().message},
-                      {"excerpt", secret ? std::string("(withheld: it may hold a credential)") : common::excerpt(text, 80)}});
+    common::log_info("bad client message", {{"worker", worker_.id()},
+                                            {"code", msg.err().code},
+                                            {"reason", msg.err().message},
+                                            {"excerpt", secret ? std::string("(withheld: it may hold a credential)")
+                                                               : common::excerpt(text, 80)}});
     return fail(msg.err().code, msg.err().message);
   }
   if (auto* ping = std::get_if<ping_request>(&msg.value())) {
@@ -120,7 +121,8 @@ bool session_handler::take_message_token(clock::time_point now) {
   } else if (now - last_rate_error_ >= std::chrono::seconds(1)) {
     last_rate_error_ = now;  // one error a second at most: a flood must not be answered by a flood
     const auto rate = static_cast<int>(svc_.limits.max_messages_per_second);
-    out_.reply(render_error("rate_limited", "more than " + std::to_string(rate) + " messages a second; this one was dropped"));
+    out_.reply(
+        render_error("rate_limited", "more than " + std::to_string(rate) + " messages a second; this one was dropped"));
   }
   return false;
 }
@@ -176,17 +178,17 @@ subscription_holdings holdings_of(const worker& w, frame_sink* sink, const ident
     h.channel_room = svc.max_channels > held_now ? svc.max_channels - held_now : 0;
   }
   h.server_window = svc.limits.batch_window;
-  h.entitled = who.entitled                ? who.entitled.get()
-               : who.anonymous()           ? svc.anonymous_entitled.get()
-                                           : svc.default_entitled.get();
+  h.entitled = who.entitled      ? who.entitled.get()
+               : who.anonymous() ? svc.anonymous_entitled.get()
+                                 : svc.default_entitled.get();
   return h;
 }
 
 }  // namespace
 
 bool session_handler::is_follow_only(const std::string& symbol) const {
-  return extras_ && std::find(extras_->follow_only.begin(), extras_->follow_only.end(), symbol) !=
-                        extras_->follow_only.end();
+  return extras_ &&
+         std::find(extras_->follow_only.begin(), extras_->follow_only.end(), symbol) != extras_->follow_only.end();
 }
 
 void session_handler::handle_unsubscribe(subscription_request& req) {
@@ -255,13 +257,13 @@ void session_handler::handle_subscribe(subscription_request& req) {
   // (Subscribing to a route already held changes nothing and confirms once it is active.)
   if (bits != 0) {
     if (!feed_) {
-      feed_ = std::make_unique<private_feed>(
-          static_cast<private_feed::host&>(*this),
-          private_feed::context{[&redis = svc_.redis](state_request r, auto cb) {
-                                  read_private_state(redis, std::move(r), std::move(cb));
-                                },
-                                svc_.metrics},
-          who_.user_id);
+      feed_ =
+          std::make_unique<private_feed>(static_cast<private_feed::host&>(*this),
+                                         private_feed::context{[&redis = svc_.redis](state_request r, auto cb) {
+                                                                 read_private_state(redis, std::move(r), std::move(cb));
+                                                               },
+                                                               svc_.metrics},
+                                         who_.user_id);
     }
     pending->ticket = feed_->hold(bits);
     ++pending->remaining;
@@ -374,9 +376,8 @@ void session_handler::feed_follow(const std::string& symbol, bool follow) {
 
 void session_handler::feed_filter_prices(std::vector<std::pair<std::string, std::string>>& prices) {
   auto& x = more();
-  std::erase_if(prices, [&x](const auto& p) {
-    return std::find(x.ticked.begin(), x.ticked.end(), p.first) != x.ticked.end();
-  });
+  std::erase_if(prices,
+                [&x](const auto& p) { return std::find(x.ticked.begin(), x.ticked.end(), p.first) != x.ticked.end(); });
   if (x.price_snapshots_pending > 0 && --x.price_snapshots_pending == 0) x.ticked.clear();
 }
 

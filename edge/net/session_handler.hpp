@@ -86,10 +86,10 @@ class session_handler final : private private_feed::host {
   frame_sink& sink_;
   worker& worker_;
   services& svc_;
-  identity who_;  // fixed at the upgrade or by in-band auth (expiry moves with "refresh")
+  identity who_;        // fixed at the upgrade or by in-band auth (expiry moves with "refresh")
   bool awaiting_auth_;  // only "auth" and "ping" are taken until it succeeds
   const std::string address_;
-  std::size_t quota_held_ = 0;  // symbols counted against the address (given back when released)
+  std::size_t quota_held_ = 0;     // symbols counted against the address (given back when released)
   common::token_bucket messages_;  // the client's message rate
   std::size_t rate_violations_ = 0;
   clock::time_point last_rate_error_{};

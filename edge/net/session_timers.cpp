@@ -61,8 +61,8 @@ session_timers::decision session_timers::decide(clock::time_point now, std::int6
   }
   // A ping after half to three quarters of the idle timeout of silence (spread by the phase); the
   // close at the whole of it.
-  const auto ping_after = settings_.idle_timeout / 2 +
-                          std::chrono::duration_cast<std::chrono::milliseconds>(settings_.idle_timeout * settings_.ping_phase / 4);
+  const auto ping_after = settings_.idle_timeout / 2 + std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                           settings_.idle_timeout * settings_.ping_phase / 4);
   if (!ping_sent_ && idle >= ping_after) {
     ping_sent_ = true;
     d.ping = true;

@@ -24,9 +24,9 @@ class session_timers {
   using clock = std::chrono::steady_clock;
 
   struct settings {
-    std::chrono::milliseconds idle_timeout{30'000};    // no traffic for this long: closed
-    std::chrono::seconds token_expiry_warning{60};     // token_expiring this long before expiry
-    std::chrono::milliseconds lease_refresh{0};        // refresh the connection lease this often (0: none)
+    std::chrono::milliseconds idle_timeout{30'000};  // no traffic for this long: closed
+    std::chrono::seconds token_expiry_warning{60};   // token_expiring this long before expiry
+    std::chrono::milliseconds lease_refresh{0};      // refresh the connection lease this often (0: none)
     // A slow consumer is judged by what it reads: more than this unsent (the kernel's send queue
     // plus ours), or data waiting with no write progress for stall_timeout, closes with 4008.
     std::size_t max_unsent_bytes = 4 * 1024 * 1024;
@@ -39,7 +39,8 @@ class session_timers {
   };
   // The settings of a connection under these limits: the stall timeout is the idle timeout, the
   // lease (lease_ttl zero: none) is refreshed every third of its time to live.
-  static settings for_limits(const session_limits& limits, std::chrono::milliseconds lease_ttl, double ping_phase) noexcept;
+  static settings for_limits(const session_limits& limits, std::chrono::milliseconds lease_ttl,
+                             double ping_phase) noexcept;
 
   using io_state = session_io_state;
 
@@ -63,7 +64,11 @@ class session_timers {
   };
 
   session_timers(settings s, clock::time_point now, std::optional<std::int64_t> expires_at_s)
-      : settings_(s), expires_at_s_(expires_at_s), last_rx_(now), lease_refreshed_(now), last_progress_(now),
+      : settings_(s),
+        expires_at_s_(expires_at_s),
+        last_rx_(now),
+        lease_refreshed_(now),
+        last_progress_(now),
         lease_refresh_(s.lease_refresh) {}
 
   // A complete frame from the client is a sign of life (bytes of an unfinished one are not).

@@ -20,7 +20,8 @@ std::uint8_t take_channels(subscription_request& req, bool anonymous, std::vecto
   for (auto& ch : req.channels) {
     const auto bit = channel_bit_of(std::string_view(ch));
     if (bit == 0) {
-      rejected.push_back({std::move(ch), "unknown_channel", "channels are positions, orders, account, trades and events"});
+      rejected.push_back(
+          {std::move(ch), "unknown_channel", "channels are positions, orders, account, trades and events"});
     } else if (anonymous) {
       rejected.push_back({std::move(ch), "unauthenticated", "private channels need an authenticated connection"});
     } else if ((bits & bit) == 0) {
@@ -77,7 +78,8 @@ subscribe_plan plan_subscribe(subscription_request& req, const subscription_hold
         continue;
       }
       if (plan.new_symbols >= held.address_room) {
-        plan.rejected.push_back({s, "too_many_subscriptions", "this address holds too many subscriptions on this edge"});
+        plan.rejected.push_back(
+            {s, "too_many_subscriptions", "this address holds too many subscriptions on this edge"});
         continue;
       }
       if (!contains(held.worker_holds, s) && plan.new_channels++ >= held.channel_room) {
@@ -97,7 +99,7 @@ unsubscribe_plan plan_unsubscribe(subscription_request& req, const subscription_
   std::vector<rejection> ignored;  // an unsubscribe answers with what it released only
   std::vector<std::string> channels;
   const auto bits = take_channels(req, held.anonymous, channels, ignored);
-  for (auto& s : take_symbols(req, nullptr, ignored)) {  // unsubscribing needs no entitlement
+  for (auto& s : take_symbols(req, nullptr, ignored)) {                      // unsubscribing needs no entitlement
     if (contains(held.follow_only, s) || !contains(held.keys, s)) continue;  // not the client's
     if (contains(held.followed, s)) {
       plan.to_follow.push_back(s);  // the ticks keep coming for P&L, no longer to the client

@@ -98,10 +98,9 @@ void ws_session::start(std::string response, std::string_view leftover) {
 
 void ws_session::do_read() {
   if (!rbuf_.make_room()) return kill("protocol_error");
-  socket_.async_read_some(net::buffer(rbuf_.space(), rbuf_.space_size()),
-                          [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
-                            self->on_read(ec, n);
-                          });
+  socket_.async_read_some(
+      net::buffer(rbuf_.space(), rbuf_.space_size()),
+      [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) { self->on_read(ec, n); });
 }
 
 void ws_session::on_read(const boost::system::error_code& ec, std::size_t n) {
@@ -112,11 +111,11 @@ void ws_session::on_read(const boost::system::error_code& ec, std::size_t n) {
   status err = parser_.last_error();
   if (err == status::ok) {
     bool complete = false;  // a complete frame is a sign of life; bytes of an unfinished one are not
-    rbuf_.consume(parser_.parse(rbuf_.data(), rbuf_.size(), err,
-                                [&](ws_opcode op, std::string_view payload, bool compressed) {
-                                  complete = true;
-                                  if (!dead_) on_frame(op, payload, compressed);
-                                }));
+    rbuf_.consume(
+        parser_.parse(rbuf_.data(), rbuf_.size(), err, [&](ws_opcode op, std::string_view payload, bool compressed) {
+          complete = true;
+          if (!dead_) on_frame(op, payload, compressed);
+        }));
     if (complete) timers_.on_traffic(clock::now());
     if (err == status::too_big) refuse_input(close_code::too_big, "message_too_big");
     if (err == status::protocol_error) refuse_input(close_code::protocol_error, "protocol_error");
@@ -129,10 +128,11 @@ void ws_session::on_read(const boost::system::error_code& ec, std::size_t n) {
 void ws_session::refuse_input(std::uint16_t code, const char* what) {
   input_failed_ = true;  // its input is no longer read (RFC 6455 §7.1.7)
   svc_.metrics.client_error(what);
-  common::log_warn("client broke the WebSocket protocol; closing",
-                   {{"worker", worker_.id()}, {"reason", what}, {"close_code", code},
-                    {"limit_bytes", svc_.limits.max_message_bytes}});
-  const char* reason = code == close_code::too_big         ? "message too big"
+  common::log_warn("client broke the WebSocket protocol; closing", {{"worker", worker_.id()},
+                                                                    {"reason", what},
+                                                                    {"close_code", code},
+                                                                    {"limit_bytes", svc_.limits.max_message_bytes}});
+  const char* reason = code == close_code::too_big           ? "message too big"
                        : code == close_code::invalid_payload ? "text is not UTF-8"
                                                              : "protocol error";
   close(code, reason, what, false);
@@ -143,7 +143,9 @@ void ws_session::on_frame(ws_opcode op, std::string_view payload, bool compresse
   if (compressed) {
     auto m = inflate_client_message(payload, op == ws_opcode::text, svc_.limits.max_message_bytes);
     if (!m && m.err().code == "too_big") return refuse_input(close_code::too_big, "message_too_big");
-    if (!m) return refuse_input(close_code::invalid_payload, m.err().code == "invalid_utf8" ? "invalid_utf8" : "invalid_deflate");
+    if (!m)
+      return refuse_input(close_code::invalid_payload,
+                          m.err().code == "invalid_utf8" ? "invalid_utf8" : "invalid_deflate");
     payload = inflated = std::move(m).value();
   }
   if (op == ws_opcode::close) {
@@ -187,7 +189,8 @@ void ws_session::after_push(push_status s) {
     case push_status::queued: return do_write();
     case push_status::held:
     case push_status::conflated:
-      if (!batch_timer_armed_ && queue_.window().count() > 0) arm_batch_timer(std::max(clock::now(), *queue_.flush_at()));
+      if (!batch_timer_armed_ && queue_.window().count() > 0)
+        arm_batch_timer(std::max(clock::now(), *queue_.flush_at()));
       return;
     case push_status::over_bound: return close_slow_consumer();
   }
@@ -195,8 +198,10 @@ void ws_session::after_push(push_status s) {
 
 void ws_session::close_slow_consumer() {
   common::log_warn("slow consumer: the client does not take what it is sent, closing with 4008",
-                   {{"worker", worker_.id()}, {"queued_frames", queue_.queued_frames()},
-                    {"queued_bytes", queue_.queued_bytes()}, {"held_events", queue_.held_events()},
+                   {{"worker", worker_.id()},
+                    {"queued_frames", queue_.queued_frames()},
+                    {"queued_bytes", queue_.queued_bytes()},
+                    {"held_events", queue_.held_events()},
                     {"kernel_queue_bytes", last_kernel_queue_}});
   close(close_code::slow_consumer, "slow consumer: not reading", "slow_consumer", false);
 }
@@ -214,7 +219,8 @@ void ws_session::arm_batch_timer(clock::time_point due) {
   if (!batch_timer_) batch_timer_.emplace(socket_.get_executor());
   batch_timer_armed_ = true;
   batch_timer_->expires_at(due);
-  batch_timer_->async_wait([self = shared_from_this()](const boost::system::error_code& ec) { self->on_batch_timer(ec); });
+  batch_timer_->async_wait(
+      [self = shared_from_this()](const boost::system::error_code& ec) { self->on_batch_timer(ec); });
 }
 
 void ws_session::on_batch_timer(const boost::system::error_code& ec) {
@@ -309,19 +315,20 @@ void ws_session::authenticate_as(identity who) {
   };
   if (svc_.leases == nullptr) return adopt(std::move(who));
   // The tier-wide limit, as at the upgrade.
-  take_connection_slot(svc_, socket_.get_executor(), who.user_id, [self = shared_from_this(), adopt, who](slot_outcome slot) {
-    if (self->ending()) {
-      if (!slot.lease.empty()) self->svc_.leases->release(who.user_id, slot.lease);
-      return;
-    }
-    if (slot.what == slot_outcome::kind::over_limit) return self->refuse_over_limit();
-    if (!slot.lease.empty()) {  // granted, or unchecked (added by its first refresh)
-      self->lease_ = std::move(slot.lease);
-      self->lease_epoch_ = self->svc_.leases->epoch();
-      self->timers_.lease_from(clock::now(), self->svc_.leases->ttl() / 3);
-    }
-    adopt(who);
-  });
+  take_connection_slot(svc_, socket_.get_executor(), who.user_id,
+                       [self = shared_from_this(), adopt, who](slot_outcome slot) {
+                         if (self->ending()) {
+                           if (!slot.lease.empty()) self->svc_.leases->release(who.user_id, slot.lease);
+                           return;
+                         }
+                         if (slot.what == slot_outcome::kind::over_limit) return self->refuse_over_limit();
+                         if (!slot.lease.empty()) {  // granted, or unchecked (added by its first refresh)
+                           self->lease_ = std::move(slot.lease);
+                           self->lease_epoch_ = self->svc_.leases->epoch();
+                           self->timers_.lease_from(clock::now(), self->svc_.leases->ttl() / 3);
+                         }
+                         adopt(who);
+                       });
 }
 
 void ws_session::refuse_over_limit() {

@@ -41,9 +41,7 @@ struct session_start {
   bool deflate = false;        // permessage-deflate negotiated
 };
 
-class ws_session final : public frame_sink,
-                         private session_output,
-                         public std::enable_shared_from_this<ws_session> {
+class ws_session final : public frame_sink, private session_output, public std::enable_shared_from_this<ws_session> {
  public:
   using clock = std::chrono::steady_clock;
 
@@ -57,7 +55,9 @@ class ws_session final : public frame_sink,
   void refuse_over_limit();
 
   // frame_sink
-  void send(const frame_ptr& f) override { if (!ending()) handler_.on_event(f); }
+  void send(const frame_ptr& f) override {
+    if (!ending()) handler_.on_event(f);
+  }
   void shutdown() override { close(close_code::going_away, "edge shutting down", "edge_shutdown", false); }
   void tick(clock::time_point now) override;
   void resubscribed(const std::string&) override { handler_.resubscribed(); }
@@ -106,7 +106,7 @@ class ws_session final : public frame_sink,
   boost::asio::ip::tcp::socket socket_;
   worker& worker_;
   services& svc_;
-  std::string lease_;  // emptied once released
+  std::string lease_;              // emptied once released
   std::uint64_t lease_epoch_ = 0;  // connection_leases::epoch() at the last refresh
   session_timers timers_;
   outbound_queue queue_;

@@ -15,8 +15,8 @@ struct admin_stats {
   bool draining = false;
   std::vector<std::size_t> connections_per_worker;
   std::vector<std::pair<std::string, std::size_t>> top_users;  // most connections first
-  std::size_t subscriptions = 0;   // (connection, symbol or private stream) pairs
-  std::size_t redis_channels = 0;  // channels this edge holds in Redis
+  std::size_t subscriptions = 0;                               // (connection, symbol or private stream) pairs
+  std::size_t redis_channels = 0;                              // channels this edge holds in Redis
   // Delivery latency over the last minute: histogram bounds (seconds) and per-bucket counts.
   std::vector<double> latency_bounds;
   std::vector<std::uint64_t> latency_window;

@@ -27,7 +27,7 @@ class connection_census {
   void expire(clock::time_point now) const;
 
   mutable std::mutex mu_;
-  std::map<std::string, std::size_t> users_;   // authenticated users only
+  std::map<std::string, std::size_t> users_;     // authenticated users only
   mutable std::deque<clock::time_point> ended_;  // the last minute's disconnects
 };
 

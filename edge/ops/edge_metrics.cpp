@@ -10,8 +10,7 @@
 namespace tickstream::edge {
 namespace {
 
-prometheus::Family<prometheus::Counter>& counter_family(prometheus::Registry& r, const char* name,
-                                                        const char* help) {
+prometheus::Family<prometheus::Counter>& counter_family(prometheus::Registry& r, const char* name, const char* help) {
   return prometheus::BuildCounter().Name(name).Help(help).Register(r);
 }
 
@@ -24,18 +23,18 @@ prometheus::Family<prometheus::Gauge>& gauge_family(prometheus::Registry& r, con
 edge_metrics::edge_metrics()
     : registry_(std::make_shared<prometheus::Registry>()),
       connections(gauge_family(*registry_, "tickstream_edge_connections", "Open WebSocket connections").Add({})),
-      connections_accepted(counter_family(*registry_, "tickstream_edge_connections_accepted_total",
-                                          "WebSocket handshakes completed")
-                               .Add({})),
+      connections_accepted(
+          counter_family(*registry_, "tickstream_edge_connections_accepted_total", "WebSocket handshakes completed")
+              .Add({})),
       compressed_connections(counter_family(*registry_, "tickstream_edge_compressed_connections_total",
                                             "WebSocket handshakes completed with permessage-deflate")
                                  .Add({})),
-      redis_messages(counter_family(*registry_, "tickstream_edge_redis_messages_total",
-                                    "Pub/sub messages received from Redis")
-                         .Add({})),
-      redis_channels(gauge_family(*registry_, "tickstream_edge_redis_channels",
-                                  "Redis channels this edge is subscribed to")
-                         .Add({})),
+      redis_messages(
+          counter_family(*registry_, "tickstream_edge_redis_messages_total", "Pub/sub messages received from Redis")
+              .Add({})),
+      redis_channels(
+          gauge_family(*registry_, "tickstream_edge_redis_channels", "Redis channels this edge is subscribed to")
+              .Add({})),
       client_errors_(counter_family(*registry_, "tickstream_edge_client_errors_total",
                                     "Bad client messages, by the error code sent back")),
       upstream_invalid_(counter_family(*registry_, "tickstream_edge_upstream_invalid_total",
@@ -55,8 +54,8 @@ edge_metrics::edge_metrics()
                                 .Name("tickstream_edge_connection_duration_seconds")
                                 .Help("How long WebSocket connections lasted, observed when they end")
                                 .Register(*registry_)
-                                .Add({}, prometheus::Histogram::BucketBoundaries{1, 10, 60, 300, 900, 1800, 3600, 4 * 3600,
-                                                                                 8 * 3600, 24 * 3600})) {}
+                                .Add({}, prometheus::Histogram::BucketBoundaries{1, 10, 60, 300, 900, 1800, 3600,
+                                                                                 4 * 3600, 8 * 3600, 24 * 3600})) {}
 
 void edge_metrics::connection_ended(double seconds) { connection_durations_.Observe(seconds); }
 

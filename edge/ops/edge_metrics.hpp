@@ -65,11 +65,11 @@ class edge_metrics {
   // A connection ended after this long (once per connection: a lock-free observe).
   void connection_ended(double seconds);
 
-  prometheus::Gauge& connections;              // open WebSocket connections
-  prometheus::Counter& connections_accepted;   // WebSocket handshakes completed
-  prometheus::Counter& compressed_connections; // of those, with permessage-deflate
-  prometheus::Counter& redis_messages;         // pub/sub messages received
-  prometheus::Gauge& redis_channels;           // channels this edge holds in Redis
+  prometheus::Gauge& connections;               // open WebSocket connections
+  prometheus::Counter& connections_accepted;    // WebSocket handshakes completed
+  prometheus::Counter& compressed_connections;  // of those, with permessage-deflate
+  prometheus::Counter& redis_messages;          // pub/sub messages received
+  prometheus::Gauge& redis_channels;            // channels this edge holds in Redis
 
  private:
   prometheus::Family<prometheus::Counter>& client_errors_;

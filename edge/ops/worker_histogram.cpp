@@ -18,7 +18,9 @@ void worker_histogram::observe(double value, std::int64_t now_s) noexcept {
   const auto bucket =
       static_cast<std::size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), value) - bounds_.begin());
   // Single writer: load + store instead of read-modify-write instructions.
-  const auto bump = [](std::atomic<std::uint64_t>& a) { a.store(a.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); };
+  const auto bump = [](std::atomic<std::uint64_t>& a) {
+    a.store(a.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  };
   bump(totals_[bucket]);
   bump(count_);
   sum_.store(sum_.load(std::memory_order_relaxed) + value, std::memory_order_relaxed);

@@ -108,8 +108,8 @@ std::optional<common::account_update> portfolio::marked_account() const {
   }
   const auto last_equity = a.last_equity ? fixed_decimal::parse(*a.last_equity) : std::nullopt;
   const auto multiplier = a.multiplier ? fixed_decimal::parse(*a.multiplier) : std::nullopt;
-  const auto v = common::account::value_account(*cash, holdings, last_equity,
-                                                 multiplier.value_or(fixed_decimal::from_int(1)));
+  const auto v =
+      common::account::value_account(*cash, holdings, last_equity, multiplier.value_or(fixed_decimal::from_int(1)));
   if (!v) return a;
   a.equity = v->equity.to_string(money_places);
   a.portfolio_value = a.equity;

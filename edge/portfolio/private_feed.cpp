@@ -5,9 +5,9 @@
 
 #include "common/event_codec.hpp"
 #include "common/log.hpp"
-#include "edge/protocol/client_protocol.hpp"
 #include "edge/portfolio/private_frame.hpp"
 #include "edge/portfolio/state_view.hpp"
+#include "edge/protocol/client_protocol.hpp"
 
 namespace tickstream::edge {
 namespace {
@@ -199,7 +199,8 @@ void private_feed::apply_state(const order& o, private_state& st) {
   if (resync) {
     const char* reason = after > st.seq ? "sequence_reset" : "history_truncated";
     ctx_.metrics.private_stream(std::string("resync_") + reason);
-    common::log_info("private stream resync", {{"user", user_id_}, {"reason", reason}, {"after", after}, {"seq", st.seq}});
+    common::log_info("private stream resync",
+                     {{"user", user_id_}, {"reason", reason}, {"after", after}, {"seq", st.seq}});
     render("resync", reason, bits_);
     return;
   }

@@ -23,11 +23,11 @@
 #include <vector>
 
 #include "common/result.hpp"
-#include "edge/protocol/frame.hpp"
-#include "edge/protocol/private_channels.hpp"
+#include "edge/ops/edge_metrics.hpp"
 #include "edge/portfolio/portfolio.hpp"
 #include "edge/portfolio/private_state_reader.hpp"
-#include "edge/ops/edge_metrics.hpp"
+#include "edge/protocol/frame.hpp"
+#include "edge/protocol/private_channels.hpp"
 
 namespace tickstream::edge {
 
@@ -55,8 +55,7 @@ class private_feed {
   };
 
   // Reads a user's state (read_private_state in production); done may run on any thread.
-  using state_reader =
-      std::function<void(state_request, std::function<void(common::result<private_state>)>)>;
+  using state_reader = std::function<void(state_request, std::function<void(common::result<private_state>)>)>;
 
   struct context {
     state_reader read;
@@ -70,8 +69,7 @@ class private_feed {
   std::uint64_t hold(std::uint8_t bits);
   // The subscribe behind ticket is confirmed (the user's channel is live in Redis): read the state,
   // send the snapshot — or, with since, replay what the client missed — then release what was held.
-  void sync(std::uint64_t ticket, std::optional<std::int64_t> since, std::vector<std::string> symbols,
-            bool snapshot);
+  void sync(std::uint64_t ticket, std::optional<std::int64_t> since, std::vector<std::string> symbols, bool snapshot);
   // An unsubscribe: returns the channels still held.
   std::uint8_t drop(std::uint8_t bits);
   std::uint8_t bits() const noexcept { return bits_; }
@@ -91,17 +89,15 @@ class private_feed {
  private:
   struct order {
     std::uint64_t ticket = 0;
-    bool ready = false;             // its subscribe is confirmed
-    std::uint8_t old_bits = 0;      // channels held before this order
-    std::uint8_t snap_bits = 0;     // channels the subscribe named (0: a gap check)
+    bool ready = false;          // its subscribe is confirmed
+    std::uint8_t old_bits = 0;   // channels held before this order
+    std::uint8_t snap_bits = 0;  // channels the subscribe named (0: a gap check)
     std::optional<std::int64_t> since;
     std::vector<std::string> symbols;
     bool snapshot = false;
   };
 
-  bool tracks_portfolio() const noexcept {
-    return (bits_ & (channel_bits::positions | channel_bits::account)) != 0;
-  }
+  bool tracks_portfolio() const noexcept { return (bits_ & (channel_bits::positions | channel_bits::account)) != 0; }
   bool syncing() const noexcept { return !orders_.empty(); }
   void gap_check();
   void start_next();
@@ -131,14 +127,14 @@ class private_feed {
   std::int64_t last_seq_ = -1;  // last seq delivered (-1: none yet)
   std::deque<order> orders_;    // the front one is read (or waits for its confirmation)
   bool in_flight_ = false;
-  bool retry_ = false;          // the front order's read failed; tick() retries
+  bool retry_ = false;  // the front order's read failed; tick() retries
   clock::time_point retry_at_{};
-  bool recheck_ = false;        // a reconnect happened while reading: check again after
+  bool recheck_ = false;  // a reconnect happened while reading: check again after
   std::uint64_t next_ticket_ = 1;
-  std::uint64_t epoch_ = 0;     // bumped when every channel is dropped: late replies are ignored
+  std::uint64_t epoch_ = 0;      // bumped when every channel is dropped: late replies are ignored
   std::vector<frame_ptr> held_;  // live events arriving while syncing, in order
   bool held_overflow_ = false;
-  bool raw_replay_ = false;     // replaying a resume's history before the portfolio is loaded
+  bool raw_replay_ = false;  // replaying a resume's history before the portfolio is loaded
   portfolio portfolio_;
   // An account mark caused by a stored position_update, sent with the next event, at the next
   // tick() (about a second) or not at all if the next event is an account_update.

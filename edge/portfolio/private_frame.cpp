@@ -67,9 +67,8 @@ common::result<frame_ptr> decode_app_frame(std::string_view payload, std::string
   const auto data = doc.FindMember("data");
   if (r.ok() && (data == doc.MemberEnd() || !data->value.IsObject())) r.fail("data", "must be an object");
   if (!r.ok()) return *r.failure();
-  const bool snake = std::all_of(type->begin(), type->end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-  });
+  const bool snake = std::all_of(type->begin(), type->end(),
+                                 [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
   if (!snake) return common::error{"unknown_type", "unknown event type '" + std::string(*type) + "'"};
   if (*user != user_id) return common::error{"channel_mismatch", "event does not belong to this user's channel"};
   if (!seq) return common::error{"missing_seq", "a stored private event must carry its seq"};
@@ -97,8 +96,6 @@ common::result<frame_ptr> decode_private_frame(std::string_view payload, std::st
   return frame_ptr(std::move(f));
 }
 
-frame_ptr encode_private_frame(const common::event& ev, bool mark) {
-  return build(ev, common::encode_event(ev), mark);
-}
+frame_ptr encode_private_frame(const common::event& ev, bool mark) { return build(ev, common::encode_event(ev), mark); }
 
 }  // namespace tickstream::edge

@@ -4,9 +4,9 @@
 #include <cctype>
 
 #include "common/symbol.hpp"
-#include "edge/protocol/client_protocol.hpp"
 #include "edge/portfolio/portfolio.hpp"
 #include "edge/portfolio/state_view.hpp"
+#include "edge/protocol/client_protocol.hpp"
 
 namespace tickstream::edge {
 namespace {
@@ -81,12 +81,15 @@ common::result<state_request> rest_state_request(rest_endpoint e, const std::str
     rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
     if (raw.empty()) continue;
     auto sym = common::normalize_symbol(raw);
-    if (!sym) return common::error{sym.err().code, "parameter 'symbols': '" + std::string(raw.substr(0, 40)) + "': " + sym.err().message};
+    if (!sym)
+      return common::error{sym.err().code,
+                           "parameter 'symbols': '" + std::string(raw.substr(0, 40)) + "': " + sym.err().message};
     if (std::find(req.symbols.begin(), req.symbols.end(), sym.value()) == req.symbols.end()) {
       req.symbols.push_back(std::move(sym).value());
     }
     if (req.symbols.size() > max_rest_symbols) {
-      return common::error{"bad_request", "parameter 'symbols': at most " + std::to_string(max_rest_symbols) + " symbols"};
+      return common::error{"bad_request",
+                           "parameter 'symbols': at most " + std::to_string(max_rest_symbols) + " symbols"};
     }
   }
   if (req.symbols.empty()) return common::error{"bad_request", "parameter 'symbols': no symbol given"};
@@ -103,9 +106,12 @@ std::string render_rest(rest_endpoint e, const state_request& req, const private
   if (e == rest_endpoint::prices) {
     std::vector<std::string> missing;
     for (const auto& symbol : req.symbols) {
-      const auto it = std::find_if(st.prices.begin(), st.prices.end(), [&](const auto& p) { return p.first == symbol; });
-      if (it == st.prices.end()) missing.push_back("\"" + symbol + "\"");
-      else prices.push_back(it->second);
+      const auto it =
+          std::find_if(st.prices.begin(), st.prices.end(), [&](const auto& p) { return p.first == symbol; });
+      if (it == st.prices.end())
+        missing.push_back("\"" + symbol + "\"");
+      else
+        prices.push_back(it->second);
     }
     parts.prices = &prices;
     auto body = render_snapshot(parts);

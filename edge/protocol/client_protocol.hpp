@@ -16,8 +16,8 @@ namespace tickstream::edge {
 // {"type":"subscribe"|"unsubscribe","symbols":[...],"channels":[...]}
 struct subscription_request {
   bool subscribe = true;
-  std::vector<std::string> symbols;   // as sent; each is validated by the caller
-  std::vector<std::string> channels;  // the user's private channels
+  std::vector<std::string> symbols;      // as sent; each is validated by the caller
+  std::vector<std::string> channels;     // the user's private channels
   std::optional<std::int64_t> batch_ms;  // batching window the client asks for (0..60000)
   // Resume: the last seq the client has applied; the missed private events are replayed.
   std::optional<std::int64_t> since;

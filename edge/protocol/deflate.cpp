@@ -57,7 +57,8 @@ std::optional<std::string> negotiate_permessage_deflate(std::string_view offers)
     const auto comma = offers.find(',');
     const auto offer = trim(offers.substr(0, comma));
     offers = comma == std::string_view::npos ? std::string_view{} : offers.substr(comma + 1);
-    if (acceptable(offer)) return std::string("permessage-deflate; server_no_context_takeover; client_no_context_takeover");
+    if (acceptable(offer))
+      return std::string("permessage-deflate; server_no_context_takeover; client_no_context_takeover");
   }
   return std::nullopt;
 }

@@ -17,12 +17,12 @@ namespace tickstream::edge {
 // What a frame carries, which decides how it may be conflated (docs/PROTOCOL.md, "Batching";
 // DESIGN.md, "One event schema").
 enum class frame_kind : std::uint8_t {
-  control,   // the edge's own replies and WebSocket control frames: never conflated
-  tick,      // price_update: only the latest per symbol matters (key: symbol)
-  position,  // position_update as stored by ingest (carries seq): never conflated, never dropped
-  account,   // account_update as stored by ingest (carries seq): never conflated, never dropped
-  order,     // order_update: every status transition matters, never conflated
-  trade,     // trade_executed: never conflated, never dropped
+  control,        // the edge's own replies and WebSocket control frames: never conflated
+  tick,           // price_update: only the latest per symbol matters (key: symbol)
+  position,       // position_update as stored by ingest (carries seq): never conflated, never dropped
+  account,        // account_update as stored by ingest (carries seq): never conflated, never dropped
+  order,          // order_update: every status transition matters, never conflated
+  trade,          // trade_executed: never conflated, never dropped
   position_mark,  // a position re-marked by the edge at a new price (no seq; key: symbol)
   account_mark,   // the account re-marked by the edge at new prices (no seq; key: empty)
   app_event,      // an application's own event in the user's stream (carries seq; key: its type): never conflated
@@ -47,16 +47,16 @@ inline bool is_user_route(std::string_view route) noexcept { return route.starts
 
 struct frame {
   frame_kind kind = frame_kind::control;
-  std::string key;          // conflation key: the symbol for ticks and positions; empty for control frames
-  std::string route;        // which subscribers get it (see user_route); empty for control frames
-  std::string wire;         // the complete WebSocket frame: header, then payload
+  std::string key;    // conflation key: the symbol for ticks and positions; empty for control frames
+  std::string route;  // which subscribers get it (see user_route); empty for control frames
+  std::string wire;   // the complete WebSocket frame: header, then payload
   std::uint8_t header_size = 0;
   // What the fan-out learnt decoding the event, so sessions need not parse it again.
-  std::int64_t seq = 0;            // private events: the user's sequence number
-  std::string source;              // ticks and private events: the source that produced it
-  std::string price;               // ticks: the last trade price (for live P&L)
-  std::int64_t time_us = 0;        // ticks and private events: source time
-  std::int64_t recv_time_us = 0;   // ticks and private events: when ingest received it
+  std::int64_t seq = 0;           // private events: the user's sequence number
+  std::string source;             // ticks and private events: the source that produced it
+  std::string price;              // ticks: the last trade price (for live P&L)
+  std::int64_t time_us = 0;       // ticks and private events: source time
+  std::int64_t recv_time_us = 0;  // ticks and private events: when ingest received it
   // Private events: the event itself, decoded once by the fan-out and shared by every session of
   // the user (the P&L needs its fields; nobody parses the payload again). Null for app events,
   // which the edge forwards as they are.

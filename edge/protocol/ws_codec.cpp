@@ -9,7 +9,8 @@ namespace tickstream::edge {
 
 common::result<std::string> websocket_accept_key(std::string_view key) {
   // RFC 6455 §4.2.1: the key is 16 random bytes in base64, i.e. 24 characters ending in "==".
-  if (key.size() != 24 || key.substr(22) != "==") return common::error{"bad_key", "Sec-WebSocket-Key must be 16 bytes in base64"};
+  if (key.size() != 24 || key.substr(22) != "==")
+    return common::error{"bad_key", "Sec-WebSocket-Key must be 16 bytes in base64"};
   std::array<unsigned char, 18> raw{};
   if (EVP_DecodeBlock(raw.data(), reinterpret_cast<const unsigned char*>(key.data()), 24) != 18) {
     return common::error{"bad_key", "Sec-WebSocket-Key is not valid base64"};

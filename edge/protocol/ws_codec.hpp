@@ -53,8 +53,8 @@ std::string close_payload(std::uint16_t code, std::string_view reason);
 constexpr std::uint16_t close_echo_code(std::string_view payload) noexcept {
   if (payload.empty()) return close_code::normal;
   if (payload.size() == 1) return close_code::protocol_error;
-  const auto code = static_cast<std::uint16_t>((static_cast<std::uint8_t>(payload[0]) << 8) |
-                                               static_cast<std::uint8_t>(payload[1]));
+  const auto code =
+      static_cast<std::uint16_t>((static_cast<std::uint8_t>(payload[0]) << 8) | static_cast<std::uint8_t>(payload[1]));
   return valid_close_code(code) ? code : close_code::protocol_error;
 }
 
@@ -82,7 +82,7 @@ class client_frame_parser {
 
  private:
   std::size_t max_message_;
-  std::string fragments_;          // an incomplete fragmented message
+  std::string fragments_;  // an incomplete fragmented message
   ws_opcode fragment_op_ = ws_opcode::text;
   bool in_fragmented_ = false;
   bool fragment_compressed_ = false;

@@ -17,11 +17,12 @@ namespace {
 
 // Every frame type the tier itself sends or takes: an app event must not be mistaken for one.
 constexpr std::array<std::string_view, 27> reserved_types = {
-    "price_update", "order_update",   "trade_executed", "position_update", "account_update", "source_status",
-    "subscribe",    "unsubscribe",    "refresh",        "ping",            "auth",           "subscribed",
-    "unsubscribed", "snapshot",       "resync",         "batch",           "pong",           "error",
-    "token_expiring", "refreshed",    "stale",          "fresh",           "reconnect",      "authenticated",
-    "topic_message", "broadcast",     "disconnect"};
+    "price_update",  "order_update", "trade_executed", "position_update", "account_update",
+    "source_status", "subscribe",    "unsubscribe",    "refresh",         "ping",
+    "auth",          "subscribed",   "unsubscribed",   "snapshot",        "resync",
+    "batch",         "pong",         "error",          "token_expiring",  "refreshed",
+    "stale",         "fresh",        "reconnect",      "authenticated",   "topic_message",
+    "broadcast",     "disconnect"};
 
 std::string serialize(const rapidjson::Value& v) {
   rapidjson::StringBuffer buf;
@@ -75,8 +76,7 @@ common::result<app_event_request> parse_one(const rapidjson::Value& v, std::size
   if (v.HasMember("idempotency_key")) {
     const auto key = text("idempotency_key");
     if (!key || !is_valid_idempotency_key(*key)) {
-      return at(index, batch, "invalid_idempotency_key",
-                "field 'idempotency_key': 1 to 128 of A-Z, a-z, 0-9, _ . : -");
+      return at(index, batch, "invalid_idempotency_key", "field 'idempotency_key': 1 to 128 of A-Z, a-z, 0-9, _ . : -");
     }
     out.idempotency_key = *key;
   }
@@ -87,9 +87,8 @@ common::result<app_event_request> parse_one(const rapidjson::Value& v, std::size
 
 bool is_valid_app_type(std::string_view type) noexcept {
   if (type.empty() || type.size() > 64 || type[0] < 'a' || type[0] > 'z') return false;
-  const bool chars = std::all_of(type.begin(), type.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-  });
+  const bool chars = std::all_of(type.begin(), type.end(),
+                                 [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
   return chars && std::find(reserved_types.begin(), reserved_types.end(), type) == reserved_types.end();
 }
 
@@ -101,7 +100,7 @@ bool is_valid_idempotency_key(std::string_view key) noexcept {
 }
 
 common::result<std::vector<app_event_request>> parse_publish_request(std::string_view body,
-                                                                    const publish_limits& limits) {
+                                                                     const publish_limits& limits) {
   rapidjson::Document doc;
   // Numbers stay JSON numbers (64-bit integers exactly): money belongs in strings, as in every
   // private event of the tier.
@@ -149,7 +148,8 @@ common::result<disconnect_request> parse_disconnect_request(std::string_view bod
   };
   disconnect_request out;
   const auto user = text("user");
-  if (!user || !common::is_valid_user_id(*user)) return common::error{"invalid_request", "field 'user': a user id is required"};
+  if (!user || !common::is_valid_user_id(*user))
+    return common::error{"invalid_request", "field 'user': a user id is required"};
   out.user = *user;
   if (doc.HasMember("session")) {
     const auto session = text("session");
@@ -160,7 +160,8 @@ common::result<disconnect_request> parse_disconnect_request(std::string_view bod
   }
   if (doc.HasMember("reason")) {
     const auto reason = text("reason");
-    if (!reason || reason->size() > 100) return common::error{"invalid_request", "field 'reason': a string of at most 100 bytes"};
+    if (!reason || reason->size() > 100)
+      return common::error{"invalid_request", "field 'reason': a string of at most 100 bytes"};
     out.reason = *reason;
   }
   if (doc.HasMember("revoke_for_s")) {
@@ -180,7 +181,8 @@ common::result<std::string> parse_presence_request(std::string_view body) {
   if (!doc.IsObject()) return common::error{"invalid_request", "the body must be a JSON object"};
   for (auto m = doc.MemberBegin(); m != doc.MemberEnd(); ++m) {
     const std::string_view name(m->name.GetString(), m->name.GetStringLength());
-    if (name != "user") return common::error{"invalid_request", "unknown field '" + std::string(name) + "' (known: user)"};
+    if (name != "user")
+      return common::error{"invalid_request", "unknown field '" + std::string(name) + "' (known: user)"};
   }
   const auto user = doc.FindMember("user");
   if (user == doc.MemberEnd() || !user->value.IsString() ||
@@ -225,7 +227,8 @@ common::result<std::string> parse_broadcast_request(std::string_view body, const
   if (!doc.IsObject()) return common::error{"invalid_request", "the body must be a JSON object"};
   for (auto m = doc.MemberBegin(); m != doc.MemberEnd(); ++m) {
     const std::string_view name(m->name.GetString(), m->name.GetStringLength());
-    if (name != "data") return common::error{"invalid_request", "unknown field '" + std::string(name) + "' (known: data)"};
+    if (name != "data")
+      return common::error{"invalid_request", "unknown field '" + std::string(name) + "' (known: data)"};
   }
   const auto data = doc.FindMember("data");
   if (data == doc.MemberEnd() || !data->value.IsObject()) {

@@ -45,7 +45,7 @@ bool is_valid_idempotency_key(std::string_view key) noexcept;
 // data not an object), "invalid_type", "invalid_idempotency_key", "too_large" (a data object over
 // the limit), "too_many_events", "empty_batch".
 common::result<std::vector<app_event_request>> parse_publish_request(std::string_view body,
-                                                                    const publish_limits& limits = {});
+                                                                     const publish_limits& limits = {});
 
 // POST /v1/disconnect: {"user":"u-42"} closes every connection of the user on every edge;
 // {"user":"u-42","session":"s-1"} only those of that session (cookie) or token ("sid"/"jti"), and

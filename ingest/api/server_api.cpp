@@ -83,8 +83,8 @@ void server_api::presence(const http_request_view& req, const http_reply_fn& rep
   redis_.command({"TIME"}, [this, user = std::move(user).value(), reply](const common::result<common::redis_reply>& t) {
     if (!t || t->elements.size() != 2) return reply(503, api_error_body("unavailable", "Redis did not answer; retry"));
     const auto now_ms = std::stoll(t->elements[0].str) * 1000 + std::stoll(t->elements[1].str) / 1000;
-    redis_.command({"ZRANGEBYSCORE", common::user_key(user, common::user_data::conns), std::to_string(now_ms + 1), "+inf",
-                    "WITHSCORES"},
+    redis_.command({"ZRANGEBYSCORE", common::user_key(user, common::user_data::conns), std::to_string(now_ms + 1),
+                    "+inf", "WITHSCORES"},
                    [user, reply, now_ms](const common::result<common::redis_reply>& r) {
                      if (!r) return reply(503, api_error_body("unavailable", "Redis did not answer; retry"));
                      std::vector<std::pair<std::string, std::int64_t>> leases;
@@ -111,8 +111,8 @@ void server_api::refuse(unsigned status, const common::error& e, std::string_vie
 }
 
 bool server_api::authorized(const http_request_view& req, const http_reply_fn& reply) {
-  auto ok = authorize_api(creds_, req.authorization, req.timestamp, req.signature, req.body,
-                          common::now_us() / 1'000'000);
+  auto ok =
+      authorize_api(creds_, req.authorization, req.timestamp, req.signature, req.body, common::now_us() / 1'000'000);
   if (ok) return true;
   refuse(401, ok.err(), req.body, reply);
   return false;
@@ -146,8 +146,9 @@ void server_api::publish(const http_request_view& req, const http_reply_fn& repl
           }
           if (--t->left != 0) return;
           if (t->failed) {
-            return reply(503, api_error_body("unavailable", "Redis did not take every event; retry the request "
-                                                            "(events with an idempotency key are stored once)"));
+            return reply(503, api_error_body("unavailable",
+                                             "Redis did not take every event; retry the request "
+                                             "(events with an idempotency key are stored once)"));
           }
           std::size_t stored = 0;
           for (const auto s : t->seqs) stored += s > 0 ? 1 : 0;

@@ -48,7 +48,8 @@ normalized alpaca_trading_normalizer::normalize(std::string_view raw, std::int64
     const auto* streams = d.array("streams", false);
     bool trade_updates = false;
     if (streams != nullptr) {
-      for (const auto& s : streams->GetArray()) trade_updates |= s.IsString() && std::string_view(s.GetString()) == "trade_updates";
+      for (const auto& s : streams->GetArray())
+        trade_updates |= s.IsString() && std::string_view(s.GetString()) == "trade_updates";
     }
     if (trade_updates) {
       out.notices.emplace_back("subscribed");

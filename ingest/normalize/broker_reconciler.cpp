@@ -44,7 +44,7 @@ std::optional<common::error> failure_of(const common::json_reader& r) {
 }  // namespace
 
 common::result<common::account_update> parse_broker_account(std::string_view body, const std::string& user_id,
-                                                             std::int64_t now_us) {
+                                                            std::int64_t now_us) {
   rapidjson::Document doc;
   if (auto err = common::parse_json(doc, body)) return common::error{"invalid_broker_reply", err->message};
   if (!doc.IsObject()) return common::error{"invalid_broker_reply", "the account must be a JSON object"};
@@ -68,7 +68,7 @@ common::result<common::account_update> parse_broker_account(std::string_view bod
   a.day_pnl_percent = "0.00";
   if (last) {
     const auto v = common::account::value_account(*fixed_decimal::parse(*equity), {}, fixed_decimal::parse(*last),
-                                                   fixed_decimal::from_int(1));
+                                                  fixed_decimal::from_int(1));
     if (v && v->day_pnl) {
       a.day_pnl = v->day_pnl->to_string(common::account::money_places);
       a.day_pnl_percent = v->day_pnl_percent->to_string(common::account::percent_places);

@@ -29,7 +29,7 @@ inline constexpr std::string_view reconcile_source = "reconcile";
 // as decimal strings. dayPnl = equity − last_equity, dayPnlPercent from it. Errors:
 // "invalid_broker_reply" naming the field.
 common::result<common::account_update> parse_broker_account(std::string_view body, const std::string& user_id,
-                                                             std::int64_t now_us);
+                                                            std::int64_t now_us);
 // GET /v2/positions: [{"symbol","qty","side","avg_entry_price",...}] (qty negative or side "short"
 // for a short).
 common::result<std::vector<common::position_update>> parse_broker_positions(std::string_view body,

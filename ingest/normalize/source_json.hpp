@@ -24,8 +24,8 @@ inline bool parse_upstream(rapidjson::Document& doc, std::string_view raw, norma
     return false;
   }
   if (want_array ? !doc.IsArray() : !doc.IsObject()) {
-    out.problems.push_back({"invalid_message", std::string(provider) + " messages must be JSON " +
-                                                   (want_array ? "arrays" : "objects")});
+    out.problems.push_back(
+        {"invalid_message", std::string(provider) + " messages must be JSON " + (want_array ? "arrays" : "objects")});
     return false;
   }
   return true;

@@ -38,7 +38,6 @@ std::unique_ptr<source_protocol> make_alpaca_market_protocol(std::string key, st
                                                              std::vector<std::string> symbols);
 // Alpaca trading: {"action":"auth","key","secret"} at once; after "authenticated",
 // {"action":"listen","data":{"streams":["trade_updates"]}}. user_id: whose account it is.
-std::unique_ptr<source_protocol> make_alpaca_trading_protocol(std::string key, std::string secret,
-                                                              std::string user_id);
+std::unique_ptr<source_protocol> make_alpaca_trading_protocol(std::string key, std::string secret, std::string user_id);
 
 }  // namespace tickstream::ingest

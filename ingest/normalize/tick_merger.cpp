@@ -32,9 +32,8 @@ common::price_update tick_merger::on_trade(const std::string& symbol, std::strin
 }
 
 std::optional<common::price_update> tick_merger::on_quote(const std::string& symbol, std::string bid,
-                                                          std::string bid_size, std::string ask,
-                                                          std::string ask_size, std::int64_t time_us,
-                                                          std::int64_t recv_us) {
+                                                          std::string bid_size, std::string ask, std::string ask_size,
+                                                          std::int64_t time_us, std::int64_t recv_us) {
   auto& s = symbols_[symbol];
   s.bid = std::move(bid);
   s.bid_size = std::move(bid_size);

@@ -31,7 +31,8 @@ class tick_merger {
   struct state {
     std::optional<std::string> price, size, bid, bid_size, ask, ask_size;
   };
-  common::price_update make(const std::string& symbol, const state& s, std::int64_t time_us, std::int64_t recv_us) const;
+  common::price_update make(const std::string& symbol, const state& s, std::int64_t time_us,
+                            std::int64_t recv_us) const;
 
   std::string source_;
   std::unordered_map<std::string, state> symbols_;

@@ -99,8 +99,8 @@ void event_publisher::send(std::uint64_t id, publish_kind kind, item&& it) {
     auto& d = std::get<dead_letter_args>(it.what);
     redis_.command(d.args, [this, id, source = d.source](const common::result<common::redis_reply>& r) {
       if (!r) {
-        common::log_warn("keeping a dead letter failed", {{"source", source}, {"code", r.err().code},
-                                                          {"reason", r.err().message}});
+        common::log_warn("keeping a dead letter failed",
+                         {{"source", source}, {"code", r.err().code}, {"reason", r.err().message}});
       }
       on_reply(id, publish_kind::dead_letter, r ? outcome::published : outcome::failed, {});
     });
@@ -116,7 +116,10 @@ void event_publisher::send(std::uint64_t id, publish_kind kind, item&& it) {
         }
       }
       on_reply(id, publish_kind::private_event,
-               !r ? outcome::failed : r.value() == 0 ? outcome::duplicate : outcome::published, done);
+               !r               ? outcome::failed
+               : r.value() == 0 ? outcome::duplicate
+                                : outcome::published,
+               done);
     });
     return;
   }
@@ -138,8 +141,8 @@ void event_publisher::send(std::uint64_t id, publish_kind kind, item&& it) {
                    if (problem) {
                      std::lock_guard lock(mu_);
                      if (log_this_failure(counters_.failed + 1)) {
-                       common::log_warn("publishing a tick failed", {{"symbol", symbol}, {"code", problem->code},
-                                                                      {"reason", problem->message}});
+                       common::log_warn("publishing a tick failed",
+                                        {{"symbol", symbol}, {"code", problem->code}, {"reason", problem->message}});
                      }
                    }
                    on_reply(id, publish_kind::tick, problem ? outcome::failed : outcome::published, done);

@@ -86,7 +86,8 @@ bool private_store::is_terminal_status(std::string_view s) noexcept {
          s == "done_for_day" || s == "stopped" || s == "suspended";
 }
 
-common::result<fill_outcome> apply_stored_fill(common::position_update p, const std::optional<std::string>& stored_position,
+common::result<fill_outcome> apply_stored_fill(common::position_update p,
+                                               const std::optional<std::string>& stored_position,
                                                const std::optional<std::string>& stored_account) {
   namespace acct = common::account;
   const auto& f = *p.fill;
@@ -114,9 +115,9 @@ common::result<fill_outcome> apply_stored_fill(common::position_update p, const 
   const auto broker_qty = fixed_decimal::parse((p.side == "short" ? "-" : "") + p.quantity);
   const auto difference = broker_qty ? broker_qty->minus(effect->after.quantity) : std::nullopt;
   if (difference && !difference->is_zero()) {
-    common::log_warn("the broker's position differs from the stored one after a fill",
-                     {{"symbol", p.symbol}, {"broker", broker_qty->to_string()},
-                      {"computed", effect->after.quantity.to_string()}});
+    common::log_warn(
+        "the broker's position differs from the stored one after a fill",
+        {{"symbol", p.symbol}, {"broker", broker_qty->to_string()}, {"computed", effect->after.quantity.to_string()}});
   }
   p.entry_price = is_flat(p.quantity) ? "0" : effect->after.entry_price.to_string();
   p.realized_pnl = effect->after.realized.to_string(acct::money_places);
@@ -186,12 +187,13 @@ void private_store::dispatch(common::event ev, done_handler done) {
   auto& p = std::get<common::position_update>(ev);
   if (p.header.dedupe_id.empty()) p.header.dedupe_id = implied_dedupe_id(ev);
   std::string user = p.header.user_id;
-  store_fill(std::move(p),
-             [this, user = std::move(user), done = std::move(done)](common::result<std::int64_t> r) {
-               if (done) done(std::move(r));
-               fill_done(user);
-             },
-             1);
+  store_fill(
+      std::move(p),
+      [this, user = std::move(user), done = std::move(done)](common::result<std::int64_t> r) {
+        if (done) done(std::move(r));
+        fill_done(user);
+      },
+      1);
 }
 
 void private_store::fill_done(const std::string& user) {
@@ -259,36 +261,33 @@ void private_store::store_fill(common::position_update p, done_handler done, int
       r->position = std::move(reply->str);
     }
   });
-  redis_.command({"GET", user_key(user, user_data::acct)},
-                 [this, r, p = std::move(p), done = std::move(done), attempt](
-                     common::result<common::redis_reply> reply) mutable {
-                   if (!reply) r->failed = reply.err();
-                   if (r->failed) {
-                     if (done) done(std::move(*r->failed));
-                     return;
-                   }
-                   std::optional<std::string> account;
-                   if (reply->type == common::redis_reply::kind::string) account = std::move(reply->str);
-                   auto outcome = apply_stored_fill(p, r->position, account);
-                   if (!outcome) {
-                     if (done) done(std::move(outcome).err());
-                     return;
-                   }
-                   auto& pos = outcome->position;
-                   pos.header.seq = 0;
-                   const std::string state = is_flat(pos.quantity) ? "flat" : "held";
-                   const std::string symbol = pos.symbol;
-                   run_script(pos, "position_update", symbol, state, seq_of(r->position), seq_of(account),
-                              outcome->account,
-                              [this, p = std::move(p), done = std::move(done), attempt](
-                                  common::result<std::int64_t> res) mutable {
-                                if (res && res.value() < 0) {
-                                  if (attempt < max_fill_attempts) return store_fill(std::move(p), std::move(done), attempt + 1);
-                                  res = common::error{"conflict", "the position kept changing while a fill was applied"};
-                                }
-                                if (done) done(std::move(res));
-                              });
-                 });
+  redis_.command({"GET", user_key(user, user_data::acct)}, [this, r, p = std::move(p), done = std::move(done), attempt](
+                                                               common::result<common::redis_reply> reply) mutable {
+    if (!reply) r->failed = reply.err();
+    if (r->failed) {
+      if (done) done(std::move(*r->failed));
+      return;
+    }
+    std::optional<std::string> account;
+    if (reply->type == common::redis_reply::kind::string) account = std::move(reply->str);
+    auto outcome = apply_stored_fill(p, r->position, account);
+    if (!outcome) {
+      if (done) done(std::move(outcome).err());
+      return;
+    }
+    auto& pos = outcome->position;
+    pos.header.seq = 0;
+    const std::string state = is_flat(pos.quantity) ? "flat" : "held";
+    const std::string symbol = pos.symbol;
+    run_script(pos, "position_update", symbol, state, seq_of(r->position), seq_of(account), outcome->account,
+               [this, p = std::move(p), done = std::move(done), attempt](common::result<std::int64_t> res) mutable {
+                 if (res && res.value() < 0) {
+                   if (attempt < max_fill_attempts) return store_fill(std::move(p), std::move(done), attempt + 1);
+                   res = common::error{"conflict", "the position kept changing while a fill was applied"};
+                 }
+                 if (done) done(std::move(res));
+               });
+  });
 }
 
 void private_store::run_script(const common::event& ev, const std::string& kind, const std::string& key,
@@ -300,33 +299,31 @@ void private_store::run_script(const common::event& ev, const std::string& kind,
   std::string second_before, second_after;
   if (second) std::tie(second_before, second_after) = split_for_seq(*second);
   const auto& user = header->user_id;
-  redis_.eval(
-      common::lua_scripts::private_store(),
-      {user_key(user, user_data::seq), user_key(user, user_data::hist), user_key(user, user_data::pos),
-       user_key(user, user_data::acct), user_key(user, user_data::orders), user_key(user, user_data::execs)},
-      {kind, std::move(before), std::move(after), key, std::to_string(history_len_), user_channel(user), state,
-       std::to_string(header->recv_time_us / 1000), header->dedupe_id, std::move(expect_position_seq),
-       std::move(expect_account_seq), std::move(second_before), std::move(second_after)},
-      [done = std::move(done)](common::result<common::redis_reply> r) {
-        if (!r) return done(std::move(r).err());
-        done(r->integer);
-      });
+  redis_.eval(common::lua_scripts::private_store(),
+              {user_key(user, user_data::seq), user_key(user, user_data::hist), user_key(user, user_data::pos),
+               user_key(user, user_data::acct), user_key(user, user_data::orders), user_key(user, user_data::execs)},
+              {kind, std::move(before), std::move(after), key, std::to_string(history_len_), user_channel(user), state,
+               std::to_string(header->recv_time_us / 1000), header->dedupe_id, std::move(expect_position_seq),
+               std::move(expect_account_seq), std::move(second_before), std::move(second_after)},
+              [done = std::move(done)](common::result<common::redis_reply> r) {
+                if (!r) return done(std::move(r).err());
+                done(r->integer);
+              });
 }
 
 void private_store::store_app_event(const std::string& user, std::string before, std::string after,
                                     std::string dedupe_id, std::int64_t now_ms, done_handler done) {
   // Kind "app_event" matches none of the script's snapshot branches: sequence, history, publish.
-  redis_.eval(
-      common::lua_scripts::private_store(),
-      {user_key(user, user_data::seq), user_key(user, user_data::hist), user_key(user, user_data::pos),
-       user_key(user, user_data::acct), user_key(user, user_data::orders), user_key(user, user_data::execs)},
-      {"app_event", std::move(before), std::move(after), "", std::to_string(history_len_), user_channel(user), "",
-       std::to_string(now_ms), std::move(dedupe_id), "", "", ""},
-      [done = std::move(done)](common::result<common::redis_reply> r) {
-        if (!done) return;
-        if (!r) return done(std::move(r).err());
-        done(r->integer);
-      });
+  redis_.eval(common::lua_scripts::private_store(),
+              {user_key(user, user_data::seq), user_key(user, user_data::hist), user_key(user, user_data::pos),
+               user_key(user, user_data::acct), user_key(user, user_data::orders), user_key(user, user_data::execs)},
+              {"app_event", std::move(before), std::move(after), "", std::to_string(history_len_), user_channel(user),
+               "", std::to_string(now_ms), std::move(dedupe_id), "", "", ""},
+              [done = std::move(done)](common::result<common::redis_reply> r) {
+                if (!done) return;
+                if (!r) return done(std::move(r).err());
+                done(r->integer);
+              });
 }
 
 }  // namespace tickstream::ingest

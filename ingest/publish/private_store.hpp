@@ -38,7 +38,8 @@ struct fill_outcome {
 
 // Pure: p (a position_update with its fill) applied to the stored position and account JSON
 // (absent: none stored). Errors: "invalid_fill" (a number that does not parse, or overflow).
-common::result<fill_outcome> apply_stored_fill(common::position_update p, const std::optional<std::string>& stored_position,
+common::result<fill_outcome> apply_stored_fill(common::position_update p,
+                                               const std::optional<std::string>& stored_position,
                                                const std::optional<std::string>& stored_account);
 
 class private_store {

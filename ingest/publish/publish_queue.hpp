@@ -33,12 +33,12 @@ namespace tickstream::ingest {
 enum class publish_kind : std::uint8_t { tick, private_event, dead_letter };
 
 struct publish_queue_limits {
-  std::size_t max_in_flight = 10'000;         // handed to Redis, reply not back yet
-  std::size_t max_waiting_ticks = 100'000;    // symbols with a tick waiting
-  std::size_t max_waiting_private = 50'000;   // private events waiting (~1 KiB each)
+  std::size_t max_in_flight = 10'000;        // handed to Redis, reply not back yet
+  std::size_t max_waiting_ticks = 100'000;   // symbols with a tick waiting
+  std::size_t max_waiting_private = 50'000;  // private events waiting (~1 KiB each)
   std::size_t max_waiting_dead_letters = 1'000;
-  std::int64_t max_tick_age_us = 2'000'000;   // older than this when it could be sent: dropped
-  std::int64_t stall_after_us = 1'000'000;    // a reply this late: Redis is unusable
+  std::int64_t max_tick_age_us = 2'000'000;  // older than this when it could be sent: dropped
+  std::int64_t stall_after_us = 1'000'000;   // a reply this late: Redis is unusable
 };
 
 // What happened to a pushed item.
@@ -91,7 +91,8 @@ class publish_queue {
   // A private event or a dead letter, kept in order up to its bound.
   admission push(publish_kind kind, Item item) {
     auto& q = kind == publish_kind::dead_letter ? dead_ : private_;
-    const auto bound = kind == publish_kind::dead_letter ? limits_.max_waiting_dead_letters : limits_.max_waiting_private;
+    const auto bound =
+        kind == publish_kind::dead_letter ? limits_.max_waiting_dead_letters : limits_.max_waiting_private;
     if (q.size() >= bound) {
       ++(kind == publish_kind::dead_letter ? counters_.refused_dead_letters : counters_.refused_private);
       return admission::refused;

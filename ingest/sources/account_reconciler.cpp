@@ -123,8 +123,7 @@ struct account_reconciler::impl : std::enable_shared_from_this<impl> {
   }
 };
 
-account_reconciler::account_reconciler(net::io_context& ioc, options o, common::redis_client& redis,
-                                       publish_fn publish)
+account_reconciler::account_reconciler(net::io_context& ioc, options o, common::redis_client& redis, publish_fn publish)
     : impl_(std::make_shared<impl>(ioc, std::move(o), redis, std::move(publish))) {}
 
 account_reconciler::~account_reconciler() { stop(); }

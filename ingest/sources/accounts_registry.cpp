@@ -10,7 +10,9 @@
 namespace tickstream::ingest {
 namespace {
 
-bool is_ref(std::string_view r) { return (r.starts_with("env:") || r.starts_with("file:")) && r.find(':') + 1 < r.size(); }
+bool is_ref(std::string_view r) {
+  return (r.starts_with("env:") || r.starts_with("file:")) && r.find(':') + 1 < r.size();
+}
 
 common::error bad_line(int line, const std::string& why) {
   return {"invalid_accounts", "line " + std::to_string(line) + ": " + why};
@@ -34,12 +36,14 @@ common::result<std::vector<account_entry>> parse_accounts(std::string_view text)
     for (std::string w; fields >> w;) f.push_back(std::move(w));
     if (f.empty()) continue;
     if (f.size() != 3 && f.size() != 4) {
-      return bad_line(line_no, "expected 3 or 4 fields (user id, key, secret, stream URL), found " + std::to_string(f.size()));
+      return bad_line(line_no,
+                      "expected 3 or 4 fields (user id, key, secret, stream URL), found " + std::to_string(f.size()));
     }
     if (f.size() == 4 && !f[3].starts_with("ws://") && !f[3].starts_with("wss://")) {
       return bad_line(line_no, "the stream URL must start with ws:// or wss://");
     }
-    if (!common::is_valid_user_id(f[0])) return bad_line(line_no, "the user id must be 1-64 characters from A-Z a-z 0-9 _ . : -");
+    if (!common::is_valid_user_id(f[0]))
+      return bad_line(line_no, "the user id must be 1-64 characters from A-Z a-z 0-9 _ . : -");
     if (std::any_of(out.begin(), out.end(), [&](const account_entry& e) { return e.user_id == f[0]; })) {
       return bad_line(line_no, "user '" + f[0] + "' is listed twice");
     }

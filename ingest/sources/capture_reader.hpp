@@ -24,7 +24,7 @@ class capture_reader {
   static constexpr std::size_t max_line_bytes = 64 * 1024;
 
   struct raw_message {
-    std::string source;     // which normalizer reads it: "finnhub", "alpaca"
+    std::string source;  // which normalizer reads it: "finnhub", "alpaca"
     std::int64_t recv_us = 0;
     std::string text;
   };

@@ -46,16 +46,16 @@ struct request_op : std::enable_shared_from_this<request_op<Stream>> {
   }
 
   void run() {
-    resolver.async_resolve(url.host, url.port, [self = this->shared_from_this()](beast::error_code ec,
-                                                                                tcp::resolver::results_type r) {
-      if (ec) return self->fail("resolve", ec);
-      auto& layer = beast::get_lowest_layer(self->stream);
-      layer.expires_after(self->timeout);
-      layer.async_connect(r, [self](beast::error_code ec2, const tcp::endpoint&) {
-        if (ec2) return self->fail("connect", ec2);
-        self->handshake();
-      });
-    });
+    resolver.async_resolve(url.host, url.port,
+                           [self = this->shared_from_this()](beast::error_code ec, tcp::resolver::results_type r) {
+                             if (ec) return self->fail("resolve", ec);
+                             auto& layer = beast::get_lowest_layer(self->stream);
+                             layer.expires_after(self->timeout);
+                             layer.async_connect(r, [self](beast::error_code ec2, const tcp::endpoint&) {
+                               if (ec2) return self->fail("connect", ec2);
+                               self->handshake();
+                             });
+                           });
   }
 
   void handshake() {

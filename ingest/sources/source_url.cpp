@@ -19,8 +19,8 @@ std::optional<source_url> parse_source_url(std::string_view url, std::string_vie
   const auto end = url.find_first_of("/?");
   const auto authority = url.substr(0, end);
   u.target = end == std::string_view::npos ? "/"
-             : url[end] == '?'            ? "/" + std::string(url.substr(end))
-                                          : std::string(url.substr(end));
+             : url[end] == '?'             ? "/" + std::string(url.substr(end))
+                                           : std::string(url.substr(end));
   const auto colon = authority.rfind(':');
   u.host = std::string(authority.substr(0, colon));
   u.port = colon == std::string_view::npos ? (u.tls ? "443" : "80") : std::string(authority.substr(colon + 1));

@@ -107,11 +107,13 @@ struct webhook_server::impl : std::enable_shared_from_this<webhook_server::impl>
       const bool keep = req.keep_alive();
       const auto target = std::string_view(req.target());
       if (target != "/v1/events") {
-        const http_request_view view{std::string_view(req.method_string()), target, req[http::field::authorization],
-                                     req["X-Tickstream-Timestamp"], req["X-Tickstream-Signature"], req.body()};
+        const http_request_view view{std::string_view(req.method_string()), target,
+                                     req[http::field::authorization],       req["X-Tickstream-Timestamp"],
+                                     req["X-Tickstream-Signature"],         req.body()};
         auto reply = [self = shared_from_this(), keep](unsigned status, std::string body) {
-          net::post(self->stream.get_executor(),
-                    [self, keep, status, body = std::move(body)]() mutable { self->respond(status, std::move(body), keep); });
+          net::post(self->stream.get_executor(), [self, keep, status, body = std::move(body)]() mutable {
+            self->respond(status, std::move(body), keep);
+          });
         };
         if (server->routes && server->routes(view, std::move(reply))) return;
         return respond(404, json_reply("not_found", "no such endpoint (see docs/openapi.yaml)"), keep);
@@ -141,9 +143,10 @@ struct webhook_server::impl : std::enable_shared_from_this<webhook_server::impl>
           return respond(503, json_reply("unavailable", "Redis is unavailable; retry"), keep, true);
         }
         deadline.expires_after(std::chrono::milliseconds(20));
-        deadline.async_wait([self = shared_from_this(), events = std::move(events), keep, until](beast::error_code ec) mutable {
-          if (!ec) self->admit(std::move(events), keep, until);
-        });
+        deadline.async_wait(
+            [self = shared_from_this(), events = std::move(events), keep, until](beast::error_code ec) mutable {
+              if (!ec) self->admit(std::move(events), keep, until);
+            });
         return;
       }
       std::size_t privates = 0;
@@ -183,7 +186,8 @@ struct webhook_server::impl : std::enable_shared_from_this<webhook_server::impl>
               }
             },
             ev);
-        server->publisher.publish(ev, [self = shared_from_this(), t, keep, n = events.size()](event_publisher::outcome o) {
+        server->publisher.publish(ev, [self = shared_from_this(), t, keep,
+                                       n = events.size()](event_publisher::outcome o) {
           using outcome = event_publisher::outcome;
           // A tick replaced by a newer one or too old to publish is taken: ticks are dropped by policy.
           if (o == outcome::failed || o == outcome::refused || o == outcome::abandoned) t->failed = true;
@@ -239,7 +243,12 @@ struct webhook_server::impl : std::enable_shared_from_this<webhook_server::impl>
 
   impl(net::io_context& io, const tcp::endpoint& ep, std::string s, event_publisher& p, reject_fn r, http_route_fn ro,
        std::chrono::milliseconds timeout)
-      : ioc(io), acceptor(io, ep), secret(std::move(s)), publisher(p), reject(std::move(r)), routes(std::move(ro)),
+      : ioc(io),
+        acceptor(io, ep),
+        secret(std::move(s)),
+        publisher(p),
+        reject(std::move(r)),
+        routes(std::move(ro)),
         redis_timeout(timeout) {}
 
   void accept() {

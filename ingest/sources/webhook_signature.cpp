@@ -37,7 +37,8 @@ common::result<bool> verify_webhook(std::string_view secret, std::string_view ti
                                     std::int64_t tolerance_s) {
   if (signature_header.empty()) return common::error{"missing_signature", "X-Tickstream-Signature is required"};
   std::int64_t ts = 0;
-  const auto [end, ec] = std::from_chars(timestamp_header.data(), timestamp_header.data() + timestamp_header.size(), ts);
+  const auto [end, ec] =
+      std::from_chars(timestamp_header.data(), timestamp_header.data() + timestamp_header.size(), ts);
   if (timestamp_header.empty() || ec != std::errc{} || end != timestamp_header.data() + timestamp_header.size()) {
     return common::error{"bad_timestamp", "X-Tickstream-Timestamp must be the Unix time in seconds"};
   }

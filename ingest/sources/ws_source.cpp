@@ -41,7 +41,8 @@ struct ws_source::impl : std::enable_shared_from_this<ws_source::impl> {
     bool done = false;
 
     template <class... Args>
-    explicit connection(std::shared_ptr<impl> o, Args&&... args) : owner(std::move(o)), ws(std::forward<Args>(args)...) {}
+    explicit connection(std::shared_ptr<impl> o, Args&&... args)
+        : owner(std::move(o)), ws(std::forward<Args>(args)...) {}
 
     void fail(const char* step, const beast::error_code& ec) {
       if (done) return;
@@ -147,7 +148,8 @@ struct ws_source::impl : std::enable_shared_from_this<ws_source::impl> {
   impl(net::io_context& io, source_options o, std::unique_ptr<source_protocol> p, sink s)
       : ioc(io), options(std::move(o)), protocol(std::move(p)), deliver(std::move(s)), resolver(io), retry(io) {
     auto u = parse_source_url(options.url, "ws", "wss");
-    if (!u) throw std::invalid_argument("source URL must be ws://host[:port]/path or wss://...: " + loggable(options.url));
+    if (!u)
+      throw std::invalid_argument("source URL must be ws://host[:port]/path or wss://...: " + loggable(options.url));
     url = std::move(*u);
     tls_ctx.set_default_verify_paths();
     tls_ctx.set_verify_mode(net::ssl::verify_peer);
@@ -155,17 +157,18 @@ struct ws_source::impl : std::enable_shared_from_this<ws_source::impl> {
 
   void connect() {
     if (stopped) return;
-    resolver.async_resolve(url.host, url.port, [self = shared_from_this()](beast::error_code ec, tcp::resolver::results_type r) {
-      if (self->stopped) return;
-      if (ec) return self->on_connection_lost("resolve", ec.message());
-      if (self->url.tls) {
-        self->secure = std::make_shared<connection<tls_ws>>(self, self->ioc, self->tls_ctx);
-        self->secure->start(r);
-      } else {
-        self->plain = std::make_shared<connection<plain_ws>>(self, self->ioc);
-        self->plain->start(r);
-      }
-    });
+    resolver.async_resolve(url.host, url.port,
+                           [self = shared_from_this()](beast::error_code ec, tcp::resolver::results_type r) {
+                             if (self->stopped) return;
+                             if (ec) return self->on_connection_lost("resolve", ec.message());
+                             if (self->url.tls) {
+                               self->secure = std::make_shared<connection<tls_ws>>(self, self->ioc, self->tls_ctx);
+                               self->secure->start(r);
+                             } else {
+                               self->plain = std::make_shared<connection<plain_ws>>(self, self->ioc);
+                               self->plain->start(r);
+                             }
+                           });
   }
 
   template <class Conn>
@@ -202,8 +205,8 @@ struct ws_source::impl : std::enable_shared_from_this<ws_source::impl> {
     const std::uint64_t ceiling = std::min(max_ms, min_ms << std::min(attempt, 20));
     const auto delay = std::uniform_int_distribution<std::uint64_t>(ceiling / 2, ceiling)(rng);
     ++attempt;
-    common::log_warn("source connection lost; reconnecting", {{"source", protocol->name()}, {"step", step},
-                                                              {"reason", reason}, {"retry_in_ms", delay}});
+    common::log_warn("source connection lost; reconnecting",
+                     {{"source", protocol->name()}, {"step", step}, {"reason", reason}, {"retry_in_ms", delay}});
     retry.expires_after(std::chrono::milliseconds(delay));
     retry.async_wait([self = shared_from_this()](beast::error_code ec) {
       if (!ec) self->connect();

@@ -15,9 +15,7 @@ fixed_decimal d(const char* text) {
   return *v;
 }
 std::string s(const fixed_decimal& v) { return v.to_string(); }
-position pos(const char* qty, const char* entry, const char* realized = "0") {
-  return {d(qty), d(entry), d(realized)};
-}
+position pos(const char* qty, const char* entry, const char* realized = "0") { return {d(qty), d(entry), d(realized)}; }
 fill_effect filled(const position& before, const char* qty, const char* price) {
   auto e = apply_fill(before, {d(qty), d(price)});
   REQUIRE(e);
@@ -26,8 +24,7 @@ fill_effect filled(const position& before, const char* qty, const char* price) {
 
 }  // namespace
 
-TEST_CASE("fills open and add to a position: cash pays quantity x price, the entry price is the average",
-          "[account]") {
+TEST_CASE("fills open and add to a position: cash pays quantity x price, the entry price is the average", "[account]") {
   // Buy 4 @ 189.25 from flat: cash −757.00, 4 @ 189.25.
   auto a = filled(pos("0", "0"), "4", "189.25");
   CHECK(s(a.cash_change) == "-757");
@@ -82,8 +79,7 @@ TEST_CASE("shorts: a sale from flat opens a short whose proceeds go to cash, a c
   CHECK(s(b.cash_change) == "-90");
 }
 
-TEST_CASE("a fill larger than the position flips it: the rest opens on the other side at the fill price",
-          "[account]") {
+TEST_CASE("a fill larger than the position flips it: the rest opens on the other side at the fill price", "[account]") {
   // Long 3 @ 20, sell 5 @ 25: closes 3 for (25 − 20) × 3 = 15, opens −2 @ 25; cash +125.
   auto a = filled(pos("3", "20"), "-5", "25");
   CHECK(s(a.realized_change) == "15");
@@ -122,8 +118,7 @@ TEST_CASE("a position is marked: market value, unrealized P&L and its percent of
   CHECK(sh->unrealized_pct.to_string(2) == "-4.00");
 }
 
-TEST_CASE("the account: equity is cash plus long and short market value, day P&L from the last equity",
-          "[account]") {
+TEST_CASE("the account: equity is cash plus long and short market value, day P&L from the last equity", "[account]") {
   SECTION("after buying 10 AAPL at an average 189.40, marked at 191.37 (a margin account)") {
     // cash 100000 − 1894 = 98106; long 10 × 191.37 = 1913.70; equity 100019.70;
     // day P&L 100019.70 − 100000 = 19.70, 19.70 / 100000 × 100 = 0.0197 → 0.02;

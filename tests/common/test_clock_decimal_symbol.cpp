@@ -23,9 +23,9 @@ TEST_CASE("ISO-8601 parsing handles fractions and offsets", "[clock]") {
 }
 
 TEST_CASE("ISO-8601 parsing rejects malformed and out-of-range text", "[clock]") {
-  for (const char* bad : {"", "2026-11-20", "2026-11-20T14:30:00", "2026-13-01T00:00:00Z", "2026-02-29T00:00:00Z",
-                          "2026-11-20T24:00:00Z", "2026-11-20T14:30:00.Z", "2026-11-20T14:30:00Zjunk",
-                          "2026/11/20T14:30:00Z", "2026-11-20T14:30:00+5:00"}) {
+  for (const char* bad :
+       {"", "2026-11-20", "2026-11-20T14:30:00", "2026-13-01T00:00:00Z", "2026-02-29T00:00:00Z", "2026-11-20T24:00:00Z",
+        "2026-11-20T14:30:00.Z", "2026-11-20T14:30:00Zjunk", "2026/11/20T14:30:00Z", "2026-11-20T14:30:00+5:00"}) {
     INFO(bad);
     CHECK_FALSE(parse_iso8601(bad).has_value());
   }

@@ -128,7 +128,8 @@ TEST_CASE("a Redis URL sets host, port, user, password and TLS", "[config]") {
   CHECK_FALSE(common::parse_redis_url("redis://[::1]:7000/0", host, port, password, access));
   CHECK(host == "::1");
   CHECK(port == 7000);
-  CHECK(common::parse_redis_url("http://x", host, port, password, access) == "must start with redis:// or rediss:// (TLS)");
+  CHECK(common::parse_redis_url("http://x", host, port, password, access) ==
+        "must start with redis:// or rediss:// (TLS)");
   CHECK(common::parse_redis_url("redis://x:99999", host, port, password, access) == "must give a port from 1 to 65535");
   CHECK(common::parse_redis_url("redis://x/3", host, port, password, access).has_value());
   CHECK(common::parse_redis_url("redis://:%4@x", host, port, password, access).has_value());

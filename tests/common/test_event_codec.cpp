@@ -12,12 +12,20 @@ using namespace tickstream::common;
 namespace {
 
 // The fields of a full event, in schema order, as raw JSON values.
-const std::vector<std::pair<std::string, std::string>> full_fields = {
-    {"type", "\"price_update\""}, {"symbol", "\"AAPL\""},   {"price", "150.250"},
-    {"bid", "150.20"},            {"ask", "150.30"},           {"bid_size", "1000"},
-    {"ask_size", "1500"},         {"size", "100"},             {"volume", "5000000"},
-    {"change", "-0.50"},          {"change_percent", "-0.33"}, {"timestamp", "\"2026-01-27T12:34:56.123000Z\""},
-    {"recv_us", "1769517296130000"}, {"source", "\"finnhub\""}};
+const std::vector<std::pair<std::string, std::string>> full_fields = {{"type", "\"price_update\""},
+                                                                      {"symbol", "\"AAPL\""},
+                                                                      {"price", "150.250"},
+                                                                      {"bid", "150.20"},
+                                                                      {"ask", "150.30"},
+                                                                      {"bid_size", "1000"},
+                                                                      {"ask_size", "1500"},
+                                                                      {"size", "100"},
+                                                                      {"volume", "5000000"},
+                                                                      {"change", "-0.50"},
+                                                                      {"change_percent", "-0.33"},
+                                                                      {"timestamp", "\"2026-01-27T12:34:56.123000Z\""},
+                                                                      {"recv_us", "1769517296130000"},
+                                                                      {"source", "\"finnhub\""}};
 
 // The full event with one field's raw value replaced, or the field removed when value is empty.
 std::string with(const std::string& key, const std::string& value) {
@@ -147,10 +155,8 @@ TEST_CASE("private events round-trip exactly, decimals as strings", "[codec]") {
 }
 
 TEST_CASE("invalid private events name the envelope or data field", "[codec]") {
-  const std::string ok_envelope =
-      R"("timestamp":"2026-11-20T14:30:01Z","recv_us":1795185001000100,"source":"alpaca")";
-  CHECK(error_of(R"({"type":"trade_executed",)" + ok_envelope + "}") ==
-        "invalid_event: field 'userId': is required");
+  const std::string ok_envelope = R"("timestamp":"2026-11-20T14:30:01Z","recv_us":1795185001000100,"source":"alpaca")";
+  CHECK(error_of(R"({"type":"trade_executed",)" + ok_envelope + "}") == "invalid_event: field 'userId': is required");
   CHECK(error_of(R"({"type":"trade_executed","userId":"a b",)" + ok_envelope + "}") ==
         "invalid_event: field 'userId': must be 1-64 characters from A-Z a-z 0-9 _ . : -");
   CHECK(error_of(R"({"type":"trade_executed","userId":"u1",)" + ok_envelope + "}") ==
@@ -179,7 +185,8 @@ TEST_CASE("an escape naming a lone surrogate is refused, so no event carries byt
   // encoder wrote back raw (an edge forwards events in text frames).
   const auto tick = [](const std::string& source) {
     return R"({"type":"price_update","symbol":"AAPL","price":1.5,"timestamp":"2026-01-27T12:34:56Z",)"
-           R"("recv_us":1769517296000001,"source":")" + source + R"("})";
+           R"("recv_us":1769517296000001,"source":")" +
+           source + R"("})";
   };
   for (const char* bad : {R"(x\udc00)", R"(\uDFFFx)", R"(\ud83d\ud83d\udcc8)"}) {
     CHECK(error_of(tick(bad)).find("invalid_json") == 0);

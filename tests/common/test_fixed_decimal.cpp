@@ -20,7 +20,7 @@ TEST_CASE("fixed decimals parse plain decimals only and print them back exactly"
   CHECK_FALSE(fixed_decimal::parse("1e5"));
   CHECK_FALSE(fixed_decimal::parse("+1"));
   CHECK_FALSE(fixed_decimal::parse("01"));
-  CHECK_FALSE(fixed_decimal::parse("1.0000000000000000000000001"));  // more places than max_scale
+  CHECK_FALSE(fixed_decimal::parse("1.0000000000000000000000001"));               // more places than max_scale
   CHECK_FALSE(fixed_decimal::parse("1234567890123456789012345678901234567890"));  // too long
 }
 

@@ -27,8 +27,9 @@ inline void check_published(const common::event& ev) {
   const auto text = common::encode_event(ev);
   FUZZ_CHECK(edge::valid_utf8(text));
   const auto back = common::decode_event(text);
-  if (!back) std::fprintf(stderr, "published event refused: %s (%s)\n%s\n", back.err().code.c_str(),
-                          back.err().message.c_str(), text.c_str());
+  if (!back)
+    std::fprintf(stderr, "published event refused: %s (%s)\n%s\n", back.err().code.c_str(), back.err().message.c_str(),
+                 text.c_str());
   FUZZ_CHECK(back.ok());
   FUZZ_CHECK(back.value() == on_the_wire(ev));
   FUZZ_CHECK(common::encode_event(back.value()) == text);

@@ -1,6 +1,6 @@
-// The normalizer of Alpaca's market data v2 WebSocket (ingest::alpaca_market_normalizer) on arbitrary text, one upstream message per line of the input (so the
-// tick merger's state carries from one message to the next, as on a live connection). Checked:
-// every event is a price_update of this source for a normalized symbol with a positive plain
+// The normalizer of Alpaca's market data v2 WebSocket (ingest::alpaca_market_normalizer) on arbitrary text, one
+// upstream message per line of the input (so the tick merger's state carries from one message to the next, as on a live
+// connection). Checked: every event is a price_update of this source for a normalized symbol with a positive plain
 // decimal price, received when the message was, and survives publication (encode, then decode
 // at the edge, gives it back).
 #include <cstddef>

@@ -21,7 +21,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   const auto text = common::encode_event(first.value());
   FUZZ_CHECK(edge::valid_utf8(text));
-  FUZZ_CHECK(text.find(std::string("\"type\":\"") + common::event_type_name(first.value()) + "\"") != std::string::npos);
+  FUZZ_CHECK(text.find(std::string("\"type\":\"") + common::event_type_name(first.value()) + "\"") !=
+             std::string::npos);
   const auto second = common::decode_event(text);
   FUZZ_CHECK(second.ok());
   FUZZ_CHECK(second.value() == first.value());

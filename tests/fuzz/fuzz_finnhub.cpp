@@ -1,8 +1,7 @@
-// The normalizer of Finnhub's trade WebSocket (ingest::finnhub_normalizer) on arbitrary text, one upstream message per line of the input (so the
-// tick merger's state carries from one message to the next, as on a live connection). Checked:
-// every event is a price_update of this source for a normalized symbol with a positive plain
-// decimal price, received when the message was, and survives publication (encode, then decode
-// at the edge, gives it back).
+// The normalizer of Finnhub's trade WebSocket (ingest::finnhub_normalizer) on arbitrary text, one upstream message per
+// line of the input (so the tick merger's state carries from one message to the next, as on a live connection).
+// Checked: every event is a price_update of this source for a normalized symbol with a positive plain decimal price,
+// received when the message was, and survives publication (encode, then decode at the edge, gives it back).
 #include <cstddef>
 #include <cstdint>
 

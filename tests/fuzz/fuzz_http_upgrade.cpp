@@ -128,8 +128,8 @@ void check_auth(const http::request<http::string_body>& req, unsigned flags) {
     if (it == req.end()) return std::nullopt;
     return std::string(it->value());
   };
-  const auto session = edge::identity_from_session(field("X-Session-User"), field("X-Session-Roles"),
-                                                   field("X-Session-Expires"), now_s);
+  const auto session =
+      edge::identity_from_session(field("X-Session-User"), field("X-Session-Roles"), field("X-Session-Expires"), now_s);
   if (session) {
     FUZZ_CHECK(common::is_valid_user_id(session->user_id));
     if (session->expires_at_s) FUZZ_CHECK(*session->expires_at_s > now_s);

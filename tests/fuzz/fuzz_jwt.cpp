@@ -54,8 +54,8 @@ std::shared_ptr<const jwt_verifier> make(bool strict) {
 std::string sign(std::string_view input) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), reinterpret_cast<const unsigned char*>(input.data()),
-       input.size(), mac, &len);
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &len);
   return {reinterpret_cast<const char*>(mac), len};
 }
 
@@ -84,7 +84,8 @@ void check(const jwt_verifier& v, bool strict, std::string_view token) {
     rapidjson::Document d;
     d.Parse(claims->data(), claims->size());
     FUZZ_CHECK(!d.HasParseError() && d.IsObject());
-    FUZZ_CHECK(d.HasMember("iss") && d["iss"].IsString() && std::string_view(d["iss"].GetString()) == "https://issuer.example");
+    FUZZ_CHECK(d.HasMember("iss") && d["iss"].IsString() &&
+               std::string_view(d["iss"].GetString()) == "https://issuer.example");
     FUZZ_CHECK(d.HasMember("aud"));
   }
   // Any change to the signature is refused.
@@ -95,7 +96,8 @@ void check(const jwt_verifier& v, bool strict, std::string_view token) {
     const auto again = v.verify(tampered, now_s);
     // (A change in the last character may touch only padding bits of base64url; then the bytes
     // and so the signature are the same.)
-    if (again.ok()) FUZZ_CHECK(edge::base64url_decode(tampered.substr(dot2 + 1)) == edge::base64url_decode(token.substr(dot2 + 1)));
+    if (again.ok())
+      FUZZ_CHECK(edge::base64url_decode(tampered.substr(dot2 + 1)) == edge::base64url_decode(token.substr(dot2 + 1)));
     tampered[i] = was;
   }
 }

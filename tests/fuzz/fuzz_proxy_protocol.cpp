@@ -25,7 +25,8 @@ bool canonical_address(const std::string& a) {
   unsigned char raw[16];
   char back[INET6_ADDRSTRLEN] = {};
   for (const int family : {AF_INET, AF_INET6}) {
-    if (inet_pton(family, a.c_str(), raw) == 1) return inet_ntop(family, raw, back, sizeof back) != nullptr && a == back;
+    if (inet_pton(family, a.c_str(), raw) == 1)
+      return inet_ntop(family, raw, back, sizeof back) != nullptr && a == back;
   }
   return false;
 }

@@ -46,9 +46,8 @@ outcome parse_in_pieces(std::string_view input, const std::vector<std::size_t>& 
     buffer.append(input.substr(from, cut - from));
     from = cut;
     const auto size_before = buffer.size();
-    const auto used = parser.parse(buffer.data(), buffer.size(), out.status, [&](ws_opcode op, std::string_view p) {
-      out.got.emplace_back(op, std::string(p));
-    });
+    const auto used = parser.parse(buffer.data(), buffer.size(), out.status,
+                                   [&](ws_opcode op, std::string_view p) { out.got.emplace_back(op, std::string(p)); });
     FUZZ_CHECK(used <= size_before);
     FUZZ_CHECK(parser.last_error() == out.status);
     if (out.status != client_frame_parser::status::ok) break;
@@ -88,8 +87,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Limits from 1 byte to 64 KiB: small ones reach the too_big paths with short inputs.
   const std::size_t max = std::size_t{1} << (data[0] % 17);
   const std::size_t split_seed = (std::size_t{data[1]} << 8) | data[2];
-  const std::uint32_t key = (std::uint32_t{data[3]} << 24) | (std::uint32_t{data[4]} << 16) |
-                            (std::uint32_t{data[5]} << 8) | data[6];
+  const std::uint32_t key =
+      (std::uint32_t{data[3]} << 24) | (std::uint32_t{data[4]} << 16) | (std::uint32_t{data[5]} << 8) | data[6];
   const std::string_view wire = fuzz::as_view(data + 7, size - 7);
 
   const auto whole = parse_in_pieces(wire, {}, max);

@@ -77,5 +77,4 @@ inline std::string read_text(websocket::stream<tcp::socket>& ws) {
   return boost::beast::buffers_to_string(b.data());
 }
 
-
 }  // namespace tickstream::test

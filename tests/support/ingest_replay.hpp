@@ -19,7 +19,7 @@ namespace tickstream::test {
 // Returns ingest's exit status; its output goes to log. Fails the test if it runs past 30 s.
 inline int replay_capture(int redis_port, const std::string& capture, const std::string& log,
                           const std::vector<std::string>& extra = {}) {
-  std::vector<std::string> args = {TICKSTREAM_INGEST_BIN, "--input", capture, "--speed", "max", "--redis-port",
+  std::vector<std::string> args = {TICKSTREAM_INGEST_BIN,     "--input", capture, "--speed", "max", "--redis-port",
                                    std::to_string(redis_port)};
   args.insert(args.end(), extra.begin(), extra.end());
   child_process ingest(args, log);

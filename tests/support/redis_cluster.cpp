@@ -34,8 +34,11 @@ redis_cluster::redis_cluster(int masters, int replicas_per_master) {
   create += " --cluster-replicas " + std::to_string(replicas_per_master) + " --cluster-yes >/dev/null 2>&1";
   if (std::system(create.c_str()) != 0) throw std::runtime_error("redis-cli --cluster create failed");
   for (const int port : ports_) {
-    if (!wait_until([&] { return cli(port, {"CLUSTER", "INFO"}).find("cluster_state:ok") != std::string::npos; },
-                    std::chrono::seconds(10))) {
+    if (!wait_until(
+            [&] {
+              return cli(port, {"CLUSTER", "INFO"}).find("cluster_state:ok") != std::string::npos;
+            },
+            std::chrono::seconds(10))) {
       throw std::runtime_error("the cluster did not become ready");
     }
   }
@@ -51,10 +54,29 @@ void redis_cluster::start_node(int port) {
   const auto p = std::to_string(port);
   nodes_.push_back(std::make_unique<child_process>(std::vector<std::string>{
       // The bus port is chosen too: the default (port + 10000) may be out of range or taken.
-      "redis-server", "--port", p, "--cluster-port", std::to_string(free_port()), "--bind", "127.0.0.1",
-      "--cluster-enabled", "yes", "--cluster-config-file",
-      dir_ + "/nodes-" + p + ".conf", "--cluster-node-timeout", "1000", "--save", "", "--appendonly", "no",
-      "--daemonize", "no", "--loglevel", "warning", "--dir", dir_}));
+      "redis-server",
+      "--port",
+      p,
+      "--cluster-port",
+      std::to_string(free_port()),
+      "--bind",
+      "127.0.0.1",
+      "--cluster-enabled",
+      "yes",
+      "--cluster-config-file",
+      dir_ + "/nodes-" + p + ".conf",
+      "--cluster-node-timeout",
+      "1000",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--daemonize",
+      "no",
+      "--loglevel",
+      "warning",
+      "--dir",
+      dir_}));
 }
 
 std::string redis_cluster::cli(int port, const std::vector<std::string>& args) const {

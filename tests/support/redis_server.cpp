@@ -36,8 +36,8 @@ redis_server::~redis_server() {
 }
 
 void redis_server::start() {
-  std::vector<std::string> args{"redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
-                                "--save", "", "--daemonize", "no", "--loglevel", "warning"};
+  std::vector<std::string> args{"redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1", "--save", "",
+                                "--daemonize",  "no",     "--loglevel",          "warning"};
   if (dir_.empty()) {
     args.insert(args.end(), {"--appendonly", "no"});
   } else {

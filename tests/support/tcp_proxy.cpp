@@ -14,7 +14,7 @@ struct tcp_proxy::link {
   int client = -1;
   int server = -1;
   std::atomic<bool> saw_marker{false};  // the client sent SUBSCRIBE
-  std::string tail;  // last bytes sent by the client, so a SUBSCRIBE split across reads is found
+  std::string tail;                     // last bytes sent by the client, so a SUBSCRIBE split across reads is found
 };
 
 namespace {

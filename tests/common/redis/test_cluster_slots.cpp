@@ -70,10 +70,16 @@ TEST_CASE("a slot map from a real cluster agrees with the cluster on every tier 
   auto map = common::cluster_slot_map::from_cluster_slots(run(c, {"CLUSTER", "SLOTS"}));
   REQUIRE(map.ok());
   CHECK(map->masters().size() == 3);
-  const std::vector<std::string> keys{common::market_channel("AAPL"), common::market_channel("MSFT"),
-                                      common::market_channel("BRK.B"), common::user_channel("42"),
-                                      common::user_channel("alice"), "plain-key", "foo{}{bar}", "foo{{bar}}zap",
-                                      "{}", "{a"};
+  const std::vector<std::string> keys{common::market_channel("AAPL"),
+                                      common::market_channel("MSFT"),
+                                      common::market_channel("BRK.B"),
+                                      common::user_channel("42"),
+                                      common::user_channel("alice"),
+                                      "plain-key",
+                                      "foo{}{bar}",
+                                      "foo{{bar}}zap",
+                                      "{}",
+                                      "{a"};
   for (const auto& key : keys) {
     INFO(key);
     const auto slot = common::key_slot(key);

@@ -98,9 +98,8 @@ long long unsubscribe_calls(const test::redis_server& server) {
 // Publishes through its own client and waits for Redis's reply; returns the receiver count.
 long long publish(common::redis_client& c, const std::string& channel, const std::string& payload) {
   std::atomic<long long> receivers{-1};
-  c.command({"PUBLISH", channel, payload}, [&](common::result<common::redis_reply> r) {
-    receivers = r.ok() ? r->integer : -2;
-  });
+  c.command({"PUBLISH", channel, payload},
+            [&](common::result<common::redis_reply> r) { receivers = r.ok() ? r->integer : -2; });
   REQUIRE(wait_until([&] { return receivers.load() != -1; }));
   return receivers.load();
 }

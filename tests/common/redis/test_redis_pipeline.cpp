@@ -46,7 +46,9 @@ TEST_CASE("replies reach their commands in order and every command is written on
   p.send(encode_redis_command({"INCR", "a"}), redis_slot::command, 1);
   p.send(encode_redis_command({"GET", "b"}), redis_slot::command, 2);
   p.send(encode_redis_command({"LRANGE", "c", "0", "-1"}), redis_slot::command, 3);
-  CHECK(p.output() == "*2\r\n$4\r\nINCR\r\n$1\r\na\r\n*2\r\n$3\r\nGET\r\n$1\r\nb\r\n*4\r\n$6\r\nLRANGE\r\n$1\r\nc\r\n$1\r\n0\r\n$2\r\n-1\r\n");
+  CHECK(p.output() ==
+        "*2\r\n$4\r\nINCR\r\n$1\r\na\r\n*2\r\n$3\r\nGET\r\n$1\r\nb\r\n*4\r\n$6\r\nLRANGE\r\n$1\r\nc\r\n$1\r\n0\r\n$"
+        "2\r\n-1\r\n");
   CHECK(p.outstanding() == 3);
   // On a command connection an array that looks like a pub/sub frame is just a reply.
   p.feed(":1\r\n$-1\r\n" + push("message", "x", "y"));

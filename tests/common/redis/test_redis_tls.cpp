@@ -34,7 +34,8 @@ struct test_pki {
     dir = tmpl;
     const std::string d = dir.string() + "/";
     const std::string ec = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
-    run("openssl req -x509" + ec + " -keyout " + d + "ca.key -out " + d + "ca.crt -days 2 -subj /CN=tickstream-test-ca");
+    run("openssl req -x509" + ec + " -keyout " + d + "ca.key -out " + d +
+        "ca.crt -days 2 -subj /CN=tickstream-test-ca");
     run("openssl req -x509" + ec + " -keyout " + d + "other.key -out " + d + "other.crt -days 2 -subj /CN=other-ca");
     std::ofstream(d + "server.ext") << "subjectAltName=DNS:localhost,IP:127.0.0.1\n";
     run("openssl req" + ec + " -keyout " + d + "server.key -out " + d + "server.csr -subj /CN=localhost");
@@ -58,11 +59,29 @@ struct tls_redis {
   std::unique_ptr<test::child_process> proc;
 
   explicit tls_redis(const test_pki& p) : pki(p) {
-    proc = std::make_unique<test::child_process>(std::vector<std::string>{
-        "redis-server", "--port", "0", "--tls-port", std::to_string(port), "--bind", "127.0.0.1", "--save", "",
-        "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning", "--tls-cert-file",
-        pki.file("server.crt"), "--tls-key-file", pki.file("server.key"), "--tls-ca-cert-file", pki.file("ca.crt"),
-        "--tls-auth-clients", "yes"});
+    proc = std::make_unique<test::child_process>(std::vector<std::string>{"redis-server",
+                                                                          "--port",
+                                                                          "0",
+                                                                          "--tls-port",
+                                                                          std::to_string(port),
+                                                                          "--bind",
+                                                                          "127.0.0.1",
+                                                                          "--save",
+                                                                          "",
+                                                                          "--appendonly",
+                                                                          "no",
+                                                                          "--daemonize",
+                                                                          "no",
+                                                                          "--loglevel",
+                                                                          "warning",
+                                                                          "--tls-cert-file",
+                                                                          pki.file("server.crt"),
+                                                                          "--tls-key-file",
+                                                                          pki.file("server.key"),
+                                                                          "--tls-ca-cert-file",
+                                                                          pki.file("ca.crt"),
+                                                                          "--tls-auth-clients",
+                                                                          "yes"});
     const std::string ping = "redis-cli --tls --cacert " + pki.file("ca.crt") + " --cert " + pki.file("client.crt") +
                              " --key " + pki.file("client.key") + " -p " + std::to_string(port) + " PING 2>/dev/null";
     if (!wait_until([&] { return std::system((ping + " | grep -q PONG").c_str()) == 0; }, std::chrono::seconds(5))) {

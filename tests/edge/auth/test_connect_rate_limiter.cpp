@@ -17,8 +17,8 @@ int admitted(connect_rate_limiter& limiter, const std::string& address, int trie
 TEST_CASE("connection rate: a burst gets the limit through, then one per refill interval", "[limits]") {
   connect_rate_limiter limiter(20);
   CHECK(admitted(limiter, "10.0.0.1", 30, 1'000'000) == 20);
-  CHECK(admitted(limiter, "10.0.0.1", 5, 1'000'000 + 49'000) == 0);   // 0.98 of a token back
-  CHECK(admitted(limiter, "10.0.0.1", 5, 1'000'000 + 50'000) == 1);   // one token per 50 ms
+  CHECK(admitted(limiter, "10.0.0.1", 5, 1'000'000 + 49'000) == 0);  // 0.98 of a token back
+  CHECK(admitted(limiter, "10.0.0.1", 5, 1'000'000 + 50'000) == 1);  // one token per 50 ms
   CHECK(admitted(limiter, "10.0.0.1", 30, 1'000'000 + 550'000) == 10);
   // Another address has its own budget.
   CHECK(admitted(limiter, "10.0.0.2", 30, 1'000'000 + 550'000) == 20);

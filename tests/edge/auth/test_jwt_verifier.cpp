@@ -57,7 +57,8 @@ std::string code_of(const jwt_verifier& v, const std::string& t) {
 }  // namespace
 
 TEST_CASE("base64url round-trips and refuses other alphabets", "[jwt]") {
-  for (const std::string& s : std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba", "foobar", std::string("\xff\xfe\x00", 3)}) {
+  for (const std::string& s :
+       std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba", "foobar", std::string("\xff\xfe\x00", 3)}) {
     CHECK(base64url_decode(base64url_encode(s)) == s);
   }
   CHECK(base64url_encode("\xfb\xff") == "-_8");
@@ -76,12 +77,11 @@ TEST_CASE("valid HS256, RS256 and ES256 tokens give the subject and roles", "[jw
   CHECK(id->expires_at_s == now + 60 + 30);  // exp plus the leeway: when a new upgrade would be refused
 
   const auto rs = verifier({jwt_alg::rs256}, public_pem(k.rsa.get()));
-  CHECK(code_of(*rs, token("RS256", claims(now + 60), [&](std::string_view in) { return sign_with(k.rsa.get(), in); })) ==
-        "ok");
+  CHECK(code_of(*rs, token("RS256", claims(now + 60),
+                           [&](std::string_view in) { return sign_with(k.rsa.get(), in); })) == "ok");
   const auto es = verifier({jwt_alg::es256}, public_pem(k.ec.get()));
-  CHECK(code_of(*es, token("ES256", claims(now + 60), [&](std::string_view in) {
-          return der_to_raw_es256(sign_with(k.ec.get(), in));
-        })) == "ok");
+  CHECK(code_of(*es, token("ES256", claims(now + 60),
+                           [&](std::string_view in) { return der_to_raw_es256(sign_with(k.ec.get(), in)); })) == "ok");
 }
 
 TEST_CASE("every bad credential is refused with its reason", "[jwt]") {
@@ -91,8 +91,8 @@ TEST_CASE("every bad credential is refused with its reason", "[jwt]") {
   const auto rs_sign = [&](std::string_view in) { return sign_with(k.rsa.get(), in); };
   // Wrong signature: another key.
   pkey_ptr other(EVP_RSA_gen(2048));
-  CHECK(code_of(*rs, token("RS256", claims(now + 60), [&](std::string_view in) { return sign_with(other.get(), in); })) ==
-        "bad_signature");
+  CHECK(code_of(*rs, token("RS256", claims(now + 60),
+                           [&](std::string_view in) { return sign_with(other.get(), in); })) == "bad_signature");
   // alg:none, with or without a signature.
   CHECK(code_of(*rs, token("none", claims(now + 60), [](std::string_view) { return std::string(); })) ==
         "alg_not_allowed");
@@ -119,19 +119,19 @@ TEST_CASE("every bad credential is refused with its reason", "[jwt]") {
   lax.require_exp = false;
   const auto forever = jwt_verifier::make(lax);
   REQUIRE(forever.ok());
-  const auto eternal = forever.value()->verify(token("HS256", R"({"sub":"u"})", [](std::string_view in) {
-    return hmac(hs_secret, in);
-  }), now);
+  const auto eternal = forever.value()->verify(
+      token("HS256", R"({"sub":"u"})", [](std::string_view in) { return hmac(hs_secret, in); }), now);
   REQUIRE(eternal.ok());
   CHECK_FALSE(eternal->expires_at_s);
   CHECK(code_of(*rs, token("RS256", claims(now + 600, R"(,"nbf":)" + std::to_string(now + 31)), rs_sign)) ==
         "not_yet_valid");
   // Audience and issuer, when configured.
-  const auto scoped = verifier({jwt_alg::rs256}, rs_pem, std::string("tickstream"), std::string("https://auth.example"));
+  const auto scoped =
+      verifier({jwt_alg::rs256}, rs_pem, std::string("tickstream"), std::string("https://auth.example"));
   CHECK(code_of(*scoped, token("RS256", claims(now + 60, R"(,"aud":"other","iss":"https://auth.example")"), rs_sign)) ==
         "wrong_audience");
-  CHECK(code_of(*scoped, token("RS256", claims(now + 60, R"(,"aud":["x","tickstream"],"iss":"https://evil")"), rs_sign)) ==
-        "wrong_issuer");
+  CHECK(code_of(*scoped, token("RS256", claims(now + 60, R"(,"aud":["x","tickstream"],"iss":"https://evil")"),
+                               rs_sign)) == "wrong_issuer");
   CHECK(code_of(*scoped, token("RS256", claims(now + 60, R"(,"aud":["x","tickstream"],"iss":"https://auth.example")"),
                                rs_sign)) == "ok");
   // Malformed tokens and claims without a usable subject.

@@ -30,10 +30,9 @@ struct api_ingest {
     REQUIRE(wait_until([&] { return client::http_get("127.0.0.1", std::to_string(port), "/", 1s).ok(); }));
   }
   client::http_reply post(const std::string& target, const std::string& body) {
-    auto r = client::http_request("127.0.0.1", std::to_string(port), "POST", target, 5s,
-                                  {{"Authorization", "Bearer " + std::string(api_key)},
-                                   {"Content-Type", "application/json"}},
-                                  body);
+    auto r = client::http_request(
+        "127.0.0.1", std::to_string(port), "POST", target, 5s,
+        {{"Authorization", "Bearer " + std::string(api_key)}, {"Content-Type", "application/json"}}, body);
     REQUIRE(r.ok());
     return std::move(r).value();
   }
@@ -149,7 +148,8 @@ TEST_CASE("entitlements: the token's claim, the configured default and the anony
   const auto reasons = [](const std::string& subscribed) {
     auto d = test::parse(subscribed);
     std::vector<std::string> out;
-    for (const auto& r : d["rejected"].GetArray()) out.push_back(std::string(r["name"].GetString()) + ":" + r["code"].GetString());
+    for (const auto& r : d["rejected"].GetArray())
+      out.push_back(std::string(r["name"].GetString()) + ":" + r["code"].GetString());
     return out;
   };
   {
@@ -163,7 +163,8 @@ TEST_CASE("entitlements: the token's claim, the configured default and the anony
                         std::to_string(common::now_us() / 1'000'000 + 600) + "}";
     const auto t = test::token("HS256", claims, [](std::string_view in) { return test::hmac(test::user_secret, in); });
     auto premium = edge.connect({{"Authorization", "Bearer " + t}});
-    CHECK(reasons(test::subscribe(*premium, R"(["AAPL","CRYPTO:BTC","MSFT"])")) == std::vector<std::string>{"MSFT:not_entitled"});
+    CHECK(reasons(test::subscribe(*premium, R"(["AAPL","CRYPTO:BTC","MSFT"])")) ==
+          std::vector<std::string>{"MSFT:not_entitled"});
     auto basic = test::connect_as(edge.edge->port(), "u-basic");
     CHECK(reasons(test::subscribe(*basic, R"(["US:AAPL","AAPL"])")) == std::vector<std::string>{"AAPL:not_entitled"});
   }

@@ -87,12 +87,18 @@ TEST_CASE("in-band auth: a bad token or none in time closes with 4003", "[auth][
   auto bad = fx.connect();
   REQUIRE(bad->send(R"({"type":"auth","token":")" + token_for("u-1") + R"(x"})"));
   CHECK(next_of(*bad, "error").find(R"("code":"bad_signature")") != std::string::npos);
-  REQUIRE(test::wait_until([&] { bad->next(10ms); return bad->closed(); }));
+  REQUIRE(test::wait_until([&] {
+    bad->next(10ms);
+    return bad->closed();
+  }));
   CHECK(bad->close_code() == 4003);
 
   auto silent = fx.connect();
   CHECK(next_of(*silent, "error").find(R"("code":"auth_timeout")") != std::string::npos);
-  REQUIRE(test::wait_until([&] { silent->next(10ms); return silent->closed(); }));
+  REQUIRE(test::wait_until([&] {
+    silent->next(10ms);
+    return silent->closed();
+  }));
   CHECK(silent->close_code() == 4003);
   // Credentials in the upgrade still work, and a bad one is still refused there.
   CHECK(fx.try_connect({{"Authorization", "Bearer " + token_for("u-1")}}).ok());
@@ -108,7 +114,10 @@ TEST_CASE("in-band auth counts against the user's connection limit", "[auth][bro
   auto second = fx.connect();
   REQUIRE(second->send(R"({"type":"auth","token":")" + token_for("u-2") + R"("})"));
   CHECK(next_of(*second, "error").find("max_connections") != std::string::npos);
-  REQUIRE(test::wait_until([&] { second->next(10ms); return second->closed(); }));
+  REQUIRE(test::wait_until([&] {
+    second->next(10ms);
+    return second->closed();
+  }));
   CHECK(second->close_code() == 4009);
   CHECK_FALSE(first->closed());
 }
@@ -117,8 +126,8 @@ TEST_CASE("REST from a browser: CORS for the allow-list, same-origin cookies, no
           "[auth][browser][rest]") {
   edge_fixture fx(browser_edge);
   // The development sign-in sets the session cookie.
-  const auto login = request(fx, "POST", "/api/dev/login", {{"Content-Type", "application/json"}, {"Origin", app_origin}},
-                             R"({"user":"demo"})");
+  const auto login = request(fx, "POST", "/api/dev/login",
+                             {{"Content-Type", "application/json"}, {"Origin", app_origin}}, R"({"user":"demo"})");
   REQUIRE(login.status == 200);
   CHECK(test::parse(login.body)["user_id"].GetString() == std::string("demo"));
   const auto set_cookie = login.header("Set-Cookie");
@@ -128,8 +137,8 @@ TEST_CASE("REST from a browser: CORS for the allow-list, same-origin cookies, no
   const auto cookie = set_cookie.substr(0, set_cookie.find(';'));
 
   // Pre-flight: allowed for the allow-list, refused for anyone else.
-  const auto pre = request(fx, "OPTIONS", "/api/positions",
-                           {{"Origin", app_origin}, {"Access-Control-Request-Method", "GET"}});
+  const auto pre =
+      request(fx, "OPTIONS", "/api/positions", {{"Origin", app_origin}, {"Access-Control-Request-Method", "GET"}});
   CHECK(pre.status == 204);
   CHECK(pre.header("Access-Control-Allow-Origin") == app_origin);
   CHECK(pre.header("Access-Control-Allow-Credentials") == "true");
@@ -145,8 +154,9 @@ TEST_CASE("REST from a browser: CORS for the allow-list, same-origin cookies, no
   CHECK(request(fx, "GET", "/api/account", {{"Cookie", cookie}, {"Sec-Fetch-Site", "same-origin"}}).status == 200);
   // A cookie without either, or from another site, is refused; no CORS headers go to other sites.
   CHECK(request(fx, "GET", "/api/account", {{"Cookie", cookie}}).status == 403);
-  const auto cross = request(fx, "GET", "/api/account",
-                             {{"Cookie", cookie}, {"Origin", "https://evil.example"}, {"Sec-Fetch-Site", "cross-site"}});
+  const auto cross =
+      request(fx, "GET", "/api/account",
+              {{"Cookie", cookie}, {"Origin", "https://evil.example"}, {"Sec-Fetch-Site", "cross-site"}});
   CHECK(cross.status == 403);
   CHECK(cross.header("Access-Control-Allow-Origin").empty());
   // The WebSocket with the same cookie, from the allowed origin.
@@ -155,7 +165,8 @@ TEST_CASE("REST from a browser: CORS for the allow-list, same-origin cookies, no
   CHECK(next_of(*ws, "subscribed").find(R"("channels":["account"])") != std::string::npos);
   CHECK_FALSE(fx.try_connect({{"Cookie", cookie}, {"Origin", "https://evil.example"}}).ok());
   // A sign-in is refused from another site, and for a malformed user.
-  CHECK(request(fx, "POST", "/api/dev/login", {{"Origin", "https://evil.example"}}, R"({"user":"demo"})").status == 403);
+  CHECK(request(fx, "POST", "/api/dev/login", {{"Origin", "https://evil.example"}}, R"({"user":"demo"})").status ==
+        403);
   CHECK(request(fx, "POST", "/api/dev/login", {{"Origin", app_origin}}, R"({"user":"no spaces"})").status == 400);
 }
 

@@ -25,9 +25,9 @@ std::pair<std::string, std::string> bearer_with_sid(const std::string& user, con
 }
 
 client::http_reply api_post(int port, const std::string& target, const std::string& body) {
-  auto r = client::http_request("127.0.0.1", std::to_string(port), "POST", target, 5s,
-                                {{"Authorization", "Bearer " + std::string(api_key)}, {"Content-Type", "application/json"}},
-                                body);
+  auto r = client::http_request(
+      "127.0.0.1", std::to_string(port), "POST", target, 5s,
+      {{"Authorization", "Bearer " + std::string(api_key)}, {"Content-Type", "application/json"}}, body);
   REQUIRE(r.ok());
   return std::move(r).value();
 }
@@ -100,8 +100,8 @@ TEST_CASE("disconnect closes a user's connections on every edge, and a revoked s
 
   SECTION("one session: its connections close, it cannot reconnect, the user's other session stays") {
     auto s1 = test::connect_as(a.edge->port(), "u-two");  // no session id: untouched by a session revoke
-    auto with_s1 = client::ws_client::connect({"127.0.0.1", std::to_string(b.port), "/ws"}, 5s,
-                                              {bearer_with_sid("u-two", "s-1")});
+    auto with_s1 =
+        client::ws_client::connect({"127.0.0.1", std::to_string(b.port), "/ws"}, 5s, {bearer_with_sid("u-two", "s-1")});
     auto with_s2 = client::ws_client::connect({"127.0.0.1", std::to_string(a.edge->port()), "/ws"}, 5s,
                                               {bearer_with_sid("u-two", "s-2")});
     REQUIRE(with_s1.ok());
@@ -126,15 +126,17 @@ TEST_CASE("disconnect closes a user's connections on every edge, and a revoked s
     const auto ttl = std::stoi(a.redis.cli({"TTL", "ts:revoked:s-1"}));
     CHECK(ttl > 0);
     CHECK(ttl <= 60);
-    CHECK(client::ws_client::connect({"127.0.0.1", std::to_string(b.port), "/ws"}, 5s, {bearer_with_sid("u-two", "s-3")})
-              .ok());
+    CHECK(
+        client::ws_client::connect({"127.0.0.1", std::to_string(b.port), "/ws"}, 5s, {bearer_with_sid("u-two", "s-3")})
+            .ok());
     // Nor does it extend a connection through refresh.
     const auto refresh_with = [&](const std::string& sid) {
       const auto token = bearer_with_sid("u-two", sid).second.substr(7);
       REQUIRE((*with_s2)->send(R"({"type":"refresh","token":")" + token + R"("})"));
       for (int i = 0; i < 40; ++i) {
         auto f = (*with_s2)->next(250ms);
-        if (f && (f->find(R"("type":"refreshed")") != std::string::npos || f->find(R"("type":"error")") != std::string::npos)) {
+        if (f && (f->find(R"("type":"refreshed")") != std::string::npos ||
+                  f->find(R"("type":"error")") != std::string::npos)) {
           return *f;
         }
       }
@@ -147,7 +149,8 @@ TEST_CASE("disconnect closes a user's connections on every edge, and a revoked s
   SECTION("a broadcast reaches every connection on every edge, once") {
     auto third = test::connect_as(b.port, "u-other");
     REQUIRE(alive(*third));
-    const auto r2 = api_post(api_port, "/v1/broadcast", R"({"data":{"notice":"Maintenance at 22:00 UTC","minutes":30}})");
+    const auto r2 =
+        api_post(api_port, "/v1/broadcast", R"({"data":{"notice":"Maintenance at 22:00 UTC","minutes":30}})");
     CHECK(r2.status == 200);
     CHECK(r2.body == R"({"edges":2})");
     for (auto* c : {bystander_a.get(), bystander_b.get(), third.get()}) {
@@ -156,7 +159,8 @@ TEST_CASE("disconnect closes a user's connections on every edge, and a revoked s
         got = c->next(50ms);
         return got && got->find(R"("type":"broadcast")") != std::string::npos;
       }));
-      CHECK(got->find(R"({"type":"broadcast","data":{"notice":"Maintenance at 22:00 UTC","minutes":30},"timestamp":")") == 0);
+      CHECK(got->find(
+                R"({"type":"broadcast","data":{"notice":"Maintenance at 22:00 UTC","minutes":30},"timestamp":")") == 0);
     }
     CHECK(api_post(api_port, "/v1/broadcast", R"({"data":"not an object"})").status == 400);
   }

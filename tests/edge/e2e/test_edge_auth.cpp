@@ -52,7 +52,9 @@ TEST_CASE("bearer tokens, session cookies and origins at the upgrade", "[auth]")
     c.session_cookie = "sid";
     c.allowed_origins = origin;
   });
-  const auto bearer = [](const std::string& t) { return std::vector<std::pair<std::string, std::string>>{{"Authorization", "Bearer " + t}}; };
+  const auto bearer = [](const std::string& t) {
+    return std::vector<std::pair<std::string, std::string>>{{"Authorization", "Bearer " + t}};
+  };
 
   CHECK(outcome(fx, bearer(hs_token(claims(60)))) == "101");
   // The scheme is case-insensitive; anything but Bearer is not a credential we take.
@@ -67,8 +69,8 @@ TEST_CASE("bearer tokens, session cookies and origins at the upgrade", "[auth]")
   CHECK(outcome(fx, bearer(hs_token(claims(-60)))) == "401 expired");
   CHECK(outcome(fx, bearer(hs_token(claims(600, R"(,"nbf":)" + std::to_string(now_s() + 120))))) ==
         "401 not_yet_valid");
-  CHECK(outcome(fx, bearer(hs_token(R"({"sub":"u-1","aud":"elsewhere","exp":)" + std::to_string(now_s() + 60) + "}"))) ==
-        "401 wrong_audience");
+  CHECK(outcome(fx, bearer(hs_token(R"({"sub":"u-1","aud":"elsewhere","exp":)" + std::to_string(now_s() + 60) +
+                                    "}"))) == "401 wrong_audience");
   CHECK(outcome(fx, {{"Authorization", "Basic dXNlcjpwdw=="}}) == "401 malformed_credentials");
   // ?token= is off unless enabled.
   CHECK(outcome(fx, {}, "/ws?token=" + hs_token(claims(60))) == "401 missing_credentials");
@@ -131,7 +133,8 @@ TEST_CASE("a token expiring while connected: warned, then closed with 4001 unles
     c.jwt_hs_secret = secret;
     c.jwt_leeway_s = 0;
     c.limits.token_expiry_warning = std::chrono::seconds(2);
-    c.limits.idle_timeout = std::chrono::milliseconds(8000);  // heartbeat sweeps every second; neither client is idle for long
+    c.limits.idle_timeout =
+        std::chrono::milliseconds(8000);  // heartbeat sweeps every second; neither client is idle for long
   });
   const auto short_lived = [] {
     return std::vector<std::pair<std::string, std::string>>{
@@ -158,10 +161,12 @@ TEST_CASE("a token expiring while connected: warned, then closed with 4001 unles
   auto other_warn = lapsing->next(4s);
   REQUIRE(other_warn);
   CHECK(test::type_of(*other_warn) == "token_expiring");
-  REQUIRE(test::wait_until([&] {
-    lapsing->next(20ms);
-    return lapsing->closed();
-  }, 6s));
+  REQUIRE(test::wait_until(
+      [&] {
+        lapsing->next(20ms);
+        return lapsing->closed();
+      },
+      6s));
   CHECK(lapsing->close_code() == 4001);
 
   // Past the first token's expiry the refreshed connection still works.

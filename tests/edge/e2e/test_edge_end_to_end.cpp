@@ -13,19 +13,19 @@
 
 #include "bench/ws_client.hpp"
 #include "edge/app.hpp"
+#include "tests/edge/support/edge_fixture.hpp"
 #include "tests/support/ingest_replay.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/temp_file.hpp"
 #include "tests/support/wait.hpp"
-#include "tests/edge/support/edge_fixture.hpp"
 
 using namespace tickstream;
 using namespace std::chrono_literals;
-using test::wait_until;
 using test::edge_fixture;
 using test::parse;
 using test::subscribe;
 using test::type_of;
+using test::wait_until;
 
 namespace {
 
@@ -39,7 +39,8 @@ test::temp_file write_capture(const std::vector<std::string>& symbols, int n,
     out << R"({"type":"price_update","symbol":")" << sym << R"(","price":)" << 100 + i << R"(.25,"bid":)" << 100 + i
         << R"(.20,"ask":)" << 100 + i << R"(.30,"size":)" << i
         << R"(,"timestamp":"2026-11-20T14:30:00.000000Z","recv_us":)" << 1795185000000000LL + i * 1000
-        << R"(,"source":"test"})" << "\n";
+        << R"(,"source":"test"})"
+        << "\n";
     if (i == n / 2) {
       for (const auto& b : bad_lines) out << b << "\n";
     }
@@ -86,9 +87,8 @@ TEST_CASE("ticks replayed by ingest reach exactly the clients subscribed to them
 
   const std::vector<std::string> symbols = {"AAPL", "MSFT", "NVDA", "TSLA"};
   constexpr int n = 400;
-  const auto capture = write_capture(symbols, n,
-                                     {"{broken json", R"({"type":"price_update","symbol":"AAPL","price":-1})",
-                                      R"({"type":"mystery"})"});
+  const auto capture = write_capture(
+      symbols, n, {"{broken json", R"({"type":"price_update","symbol":"AAPL","price":-1})", R"({"type":"mystery"})"});
   const test::temp_file log("tickstream-ingest-log");
   CHECK(test::replay_capture(fx.redis.port(), capture.path(), log.path()) == 0);
   const auto ingest_log = log.text();
@@ -128,12 +128,18 @@ TEST_CASE("a capture of raw Finnhub and Alpaca messages replays through their no
   {
     std::ofstream out(capture.path());
     // JSON-escaped raw messages, as a source adapter records them.
-    out << R"({"recv_us":1795185000000000,"source":"alpaca","raw":"[{\"T\":\"success\",\"msg\":\"authenticated\"}]"})" << "\n"
-        << R"({"recv_us":1795185000001000,"source":"alpaca","raw":"[{\"T\":\"q\",\"S\":\"AAPL\",\"bp\":150.20,\"bs\":1,\"ap\":150.30,\"as\":4,\"t\":\"2026-11-20T14:30:00.000900Z\"}]"})" << "\n"
-        << R"({"recv_us":1795185000002000,"source":"alpaca","raw":"[{\"T\":\"t\",\"S\":\"AAPL\",\"p\":150.25,\"s\":100,\"t\":\"2026-11-20T14:30:00.001900Z\"}]"})" << "\n"
-        << R"({"recv_us":1795185000003000,"source":"finnhub","raw":"{\"type\":\"trade\",\"data\":[{\"s\":\"TSLA\",\"p\":122.1,\"t\":1795185000002,\"v\":7}]}"})" << "\n"
-        << R"({"recv_us":1795185000004000,"source":"finnhub","raw":"{\"type\":\"trade\",\"data\":[{\"s\":\"TSLA\",\"p\":\"bad\",\"t\":1795185000003,\"v\":1}]}"})" << "\n"
-        << R"({"recv_us":1795185000005000,"source":"nowhere","raw":"{}"})" << "\n";
+    out << R"({"recv_us":1795185000000000,"source":"alpaca","raw":"[{\"T\":\"success\",\"msg\":\"authenticated\"}]"})"
+        << "\n"
+        << R"({"recv_us":1795185000001000,"source":"alpaca","raw":"[{\"T\":\"q\",\"S\":\"AAPL\",\"bp\":150.20,\"bs\":1,\"ap\":150.30,\"as\":4,\"t\":\"2026-11-20T14:30:00.000900Z\"}]"})"
+        << "\n"
+        << R"({"recv_us":1795185000002000,"source":"alpaca","raw":"[{\"T\":\"t\",\"S\":\"AAPL\",\"p\":150.25,\"s\":100,\"t\":\"2026-11-20T14:30:00.001900Z\"}]"})"
+        << "\n"
+        << R"({"recv_us":1795185000003000,"source":"finnhub","raw":"{\"type\":\"trade\",\"data\":[{\"s\":\"TSLA\",\"p\":122.1,\"t\":1795185000002,\"v\":7}]}"})"
+        << "\n"
+        << R"({"recv_us":1795185000004000,"source":"finnhub","raw":"{\"type\":\"trade\",\"data\":[{\"s\":\"TSLA\",\"p\":\"bad\",\"t\":1795185000003,\"v\":1}]}"})"
+        << "\n"
+        << R"({"recv_us":1795185000005000,"source":"nowhere","raw":"{}"})"
+        << "\n";
   }
   const test::temp_file log("tickstream-ingest-log");
   CHECK(test::replay_capture(fx.redis.port(), capture.path(), log.path()) == 0);
@@ -143,7 +149,8 @@ TEST_CASE("a capture of raw Finnhub and Alpaca messages replays through their no
   CHECK(ingest_log.find("code=invalid_trade") != std::string::npos);
   // Both unusable messages are kept in the dead-letter stream with their reason.
   CHECK(fx.redis.cli({"XLEN", "ts:dead"}) == "2\n");
-  CHECK(fx.redis.cli({"XRANGE", "ts:dead", "-", "+"}).find("data[0]: field 'p': must be a number") != std::string::npos);
+  CHECK(fx.redis.cli({"XRANGE", "ts:dead", "-", "+"}).find("data[0]: field 'p': must be a number") !=
+        std::string::npos);
 
   auto first = c->next(5s);
   auto second = c->next(5s);
@@ -173,10 +180,12 @@ TEST_CASE("an Alpaca trading capture becomes the user's sequenced history and sn
   {
     std::ofstream out(capture.path());
     out << R"({"recv_us":1795185000000000,"source":"alpaca-trading","raw":"{\"stream\":\"trade_updates\",\"data\":{\"event\":\"new\",\"order\":)"
-        << order << R"(\"status\":\"new\",\"filled_qty\":\"0\"}}}"})" << "\n";
+        << order << R"(\"status\":\"new\",\"filled_qty\":\"0\"}}}"})"
+        << "\n";
     for (int dup = 0; dup < 2; ++dup) {  // the fill arrives twice, as after a reconnect
       out << R"({"recv_us":1795185000100000,"source":"alpaca-trading","raw":"{\"stream\":\"trade_updates\",\"data\":{\"event\":\"fill\",\"execution_id\":\"x-1\",\"price\":\"189.25\",\"qty\":\"10\",\"position_qty\":\"10\",\"timestamp\":\"2026-11-20T14:30:00.1Z\",\"order\":)"
-          << order << R"(\"status\":\"filled\",\"filled_qty\":\"10\",\"filled_avg_price\":\"189.25\"}}}"})" << "\n";
+          << order << R"(\"status\":\"filled\",\"filled_qty\":\"10\",\"filled_avg_price\":\"189.25\"}}}"})"
+          << "\n";
     }
   }
   const test::temp_file log("tickstream-ingest-log");
@@ -245,9 +254,10 @@ TEST_CASE("bad client messages get error frames and the connection keeps working
 
   // Still usable: symbols are validated one by one and the good ones subscribed.
   const auto confirm = subscribe(*c, R"(["AAPL","not a symbol","AAPL"])");
-  CHECK(confirm ==
-        R"({"type":"subscribed","symbols":["AAPL"],"channels":[],"rejected":[{"name":"not a symbol","code":"invalid_symbol",)"
-        R"("reason":"symbol may only contain letters, digits and . - / : _"}],"batch_ms":0})");
+  CHECK(
+      confirm ==
+      R"({"type":"subscribed","symbols":["AAPL"],"channels":[],"rejected":[{"name":"not a symbol","code":"invalid_symbol",)"
+      R"("reason":"symbol may only contain letters, digits and . - / : _"}],"batch_ms":0})");
   REQUIRE(c->send(R"({"type":"ping","id":7})"));
   auto pong = c->next(5s);
   REQUIRE(pong);

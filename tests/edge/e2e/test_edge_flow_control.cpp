@@ -28,8 +28,8 @@ using namespace tickstream;
 using namespace std::chrono_literals;
 using test::edge_fixture;
 using test::parse;
-using test::subscribe;
 using test::publisher;
+using test::subscribe;
 using test::wait_until;
 
 namespace {
@@ -179,10 +179,12 @@ TEST_CASE("a never-reading client is conflated, then closed, and a healthy one b
   // close): the stall timeout (the idle timeout, 3 s here) after its writes stopped progressing,
   // counted once its close handshake has timed out too. (The wait is generous for loaded
   // machines; tests/edge/faults measures the time to 4008.) The healthy one stays.
-  REQUIRE(wait_until([&] {
-    return fx.get("/metrics").body.find(R"(tickstream_edge_disconnects_total{reason="slow_consumer"} 1)") !=
-           std::string::npos;
-  }, 30s));
+  REQUIRE(wait_until(
+      [&] {
+        return fx.get("/metrics").body.find(R"(tickstream_edge_disconnects_total{reason="slow_consumer"} 1)") !=
+               std::string::npos;
+      },
+      30s));
   // The healthy client kept reading (and so answering pings) all along: still open.
   done = true;
   reader.join();
@@ -205,13 +207,20 @@ TEST_CASE("heartbeats keep a responsive client open and close a silent one", "[h
   // The responsive client sends nothing, but its WebSocket layer answers the edge's pings while
   // we read; the silent one never reads, so it never answers. (The idle timeout is long enough
   // that a busy test machine still reads within half of it.)
-  REQUIRE(wait_until([&] {
-    responsive->next(50ms);
-    return fx.get("/metrics").body.find(R"(tickstream_edge_disconnects_total{reason="timeout"} 1)") !=
-           std::string::npos;
-  }, 15s));
+  REQUIRE(wait_until(
+      [&] {
+        responsive->next(50ms);
+        return fx.get("/metrics").body.find(R"(tickstream_edge_disconnects_total{reason="timeout"} 1)") !=
+               std::string::npos;
+      },
+      15s));
   CHECK_FALSE(responsive->closed());
-  REQUIRE(wait_until([&] { silent->next(10ms); return silent->closed(); }, 2s));  // it was the silent one
+  REQUIRE(wait_until(
+      [&] {
+        silent->next(10ms);
+        return silent->closed();
+      },
+      2s));  // it was the silent one
   REQUIRE(responsive->send(R"({"type":"ping"})"));
   auto pong = responsive->next(2s);
   REQUIRE(pong);
@@ -230,9 +239,8 @@ TEST_CASE("a client that sends but never reads is closed at the hard bound, not 
   auto s = raw_upgrade(ioc, fx.edge->port());
   std::string ping_burst;
   for (int i = 0; i < 1000; ++i) {
-    ping_burst += bench::make_client_frame(bench::ws_frame_reader::opcode::text, R"({"type":"ping","id":")" +
-                                                                                   std::string(100, 'x') + "\"}",
-                                           0x12345678);
+    ping_burst += bench::make_client_frame(bench::ws_frame_reader::opcode::text,
+                                           R"({"type":"ping","id":")" + std::string(100, 'x') + "\"}", 0x12345678);
   }
   boost::system::error_code ec;
   s.non_blocking(true);

@@ -93,7 +93,8 @@ common::event random_event(const std::string& user, int n, std::mt19937& rng) {
 
 }  // namespace
 
-TEST_CASE("every connection receives exactly its own user's events, in sequence, on either of two edge processes", "[isolation]") {
+TEST_CASE("every connection receives exactly its own user's events, in sequence, on either of two edge processes",
+          "[isolation]") {
   test::redis_server redis;
   // Edge A in this process, edge B a real tickstream-edge process.
   auto edge_a = start_edge(redis.port(), "edge-a");

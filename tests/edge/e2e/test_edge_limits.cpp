@@ -37,10 +37,12 @@ bool refused_over_limit(client::ws_client& c) {
   if (!f || f->find(R"("code":"max_connections","message":"Maximum connections exceeded")") == std::string::npos) {
     return false;
   }
-  wait_until([&] {
-    c.next(20ms);
-    return c.closed();
-  }, 5s);
+  wait_until(
+      [&] {
+        c.next(20ms);
+        return c.closed();
+      },
+      5s);
   return c.closed() && c.close_code() == 4009;
 }
 
@@ -91,12 +93,14 @@ TEST_CASE("five connections per user across two edges: the sixth is refused on e
   const auto killed_at = std::chrono::steady_clock::now();
   // Each lease lapses 2 s after its own last refresh, so the three free up one by one.
   for (int freed = 0; freed < 3; ++freed) {
-    REQUIRE(wait_until([&] {
-      auto c = open(a_port, "trader");
-      if (!served(*c)) return false;
-      on_a.push_back(std::move(c));
-      return true;
-    }, 30s));
+    REQUIRE(wait_until(
+        [&] {
+          auto c = open(a_port, "trader");
+          if (!served(*c)) return false;
+          on_a.push_back(std::move(c));
+          return true;
+        },
+        30s));
   }
   CHECK(std::chrono::steady_clock::now() - killed_at <= 30s);
   CHECK(on_a.size() == 5);

@@ -76,7 +76,8 @@ TEST_CASE("metrics move with real traffic: connections, frames, bytes, latency, 
   clients.back()->close();
   clients.pop_back();
   REQUIRE(wait_until([&] {
-    return test::metric_value(fx.get("/metrics").body, R"(tickstream_edge_disconnects_total{reason="closed_by_client"})") == 1;
+    return test::metric_value(fx.get("/metrics").body,
+                              R"(tickstream_edge_disconnects_total{reason="closed_by_client"})") == 1;
   }));
   CHECK(test::metric_value(fx.get("/metrics").body, "tickstream_edge_connections") == 2);
 }
@@ -95,7 +96,10 @@ TEST_CASE("ingest serves metrics, health and readiness", "[ops]") {
   const auto get = [&](const std::string& target) {
     return client::http_get("127.0.0.1", std::to_string(port), target, 2s);
   };
-  REQUIRE(wait_until([&] { auto r = get("/readyz"); return r && r->status == 200; }));
+  REQUIRE(wait_until([&] {
+    auto r = get("/readyz");
+    return r && r->status == 200;
+  }));
   CHECK(get("/healthz")->status == 200);
   CHECK(get("/nope")->status == 404);
   REQUIRE(wait_until([&] {
@@ -107,7 +111,10 @@ TEST_CASE("ingest serves metrics, health and readiness", "[ops]") {
   CHECK(test::metric_value(m, R"(tickstream_ingest_invalid_total{reason="invalid_json",source="replay"})") >= 1);
   CHECK(test::metric_value(m, "tickstream_ingest_redis_connected") == 1);
   redis.kill();
-  REQUIRE(wait_until([&] { auto r = get("/readyz"); return r && r->status == 503; }));
+  REQUIRE(wait_until([&] {
+    auto r = get("/readyz");
+    return r && r->status == 503;
+  }));
   CHECK(get("/readyz")->body == R"({"status":"not_ready","reason":"redis_down"})");
 }
 
@@ -151,9 +158,9 @@ TEST_CASE("admin stats are for admins: connections, top users, latency percentil
     c.jwt_algorithms = "HS256";
     c.jwt_hs_secret = test::user_secret;
   });
-  const auto admin = test::token("HS256", R"({"sub":"ops","roles":["admin"],"exp":)" +
-                                              std::to_string(common::now_us() / 1'000'000 + 600) + "}",
-                                 [](std::string_view in) { return test::hmac(test::user_secret, in); });
+  const auto admin = test::token(
+      "HS256", R"({"sub":"ops","roles":["admin"],"exp":)" + std::to_string(common::now_us() / 1'000'000 + 600) + "}",
+      [](std::string_view in) { return test::hmac(test::user_secret, in); });
   auto a1 = test::connect_as(fx.edge->port(), "alice");
   auto a2 = test::connect_as(fx.edge->port(), "alice");
   auto b1 = test::connect_as(fx.edge->port(), "bob");
@@ -183,9 +190,10 @@ TEST_CASE("admin stats are for admins: connections, top users, latency percentil
   CHECK(d["delivery_latency_seconds"]["p99"].GetDouble() > 0);
 }
 
-TEST_CASE("drain: every client gets reconnect then 1001, the edge exits in time, clients resume on the other edge "
-          "through the load balancer without losing a private event",
-          "[ops][drain][timing]") {
+TEST_CASE(
+    "drain: every client gets reconnect then 1001, the edge exits in time, clients resume on the other edge "
+    "through the load balancer without losing a private event",
+    "[ops][drain][timing]") {
   test::redis_server redis;
   test::edge_process a(redis.port(), "edge-a", {"--drain-ms", "3000", "--probe-interval-ms", "500"});
   test::edge_process b(redis.port(), "edge-b", {"--drain-ms", "3000", "--probe-interval-ms", "500"});
@@ -196,10 +204,13 @@ TEST_CASE("drain: every client gets reconnect then 1001, the edge exits in time,
     std::ofstream out(cfg);
     out << "global\n  maxconn 2000\ndefaults\n  mode http\n  timeout connect 2s\n  timeout client 60s\n"
            "  timeout server 60s\n  timeout tunnel 1h\n"
-           "frontend fe\n  bind 127.0.0.1:" << lb_port << "\n  default_backend edges\n"
+           "frontend fe\n  bind 127.0.0.1:"
+        << lb_port
+        << "\n  default_backend edges\n"
            "backend edges\n  balance roundrobin\n  option httpchk GET /readyz\n  http-check expect status 200\n"
            "  timeout check 2s\n  default-server inter 300ms fall 2 rise 2\n"
-           "  server a 127.0.0.1:" << a.port << " check\n  server b 127.0.0.1:" << b.port << " check\n";
+           "  server a 127.0.0.1:"
+        << a.port << " check\n  server b 127.0.0.1:" << b.port << " check\n";
   }
   test::child_process lb({"haproxy", "-f", cfg, "-db"});
   const auto connect_lb = [&](const std::string& user) -> std::unique_ptr<client::ws_client> {
@@ -306,7 +317,6 @@ TEST_CASE("drain: every client gets reconnect then 1001, the edge exits in time,
   };
   std::this_thread::sleep_for(300ms);
   for (auto& c : conns) drain_frames(c, 0ms);
-  
 
   const auto sigterm_at = std::chrono::steady_clock::now();
   a.proc.signal(SIGTERM);
@@ -315,15 +325,17 @@ TEST_CASE("drain: every client gets reconnect then 1001, the edge exits in time,
   CHECK(why == R"({"status":"not_ready","reason":"draining"})");
   // Every client on A: the reconnect hint, then close 1001, within the drain window. (All are read
   // in turn, as their own clients would, so each answers its close frame promptly.)
-  REQUIRE(wait_until([&] {
-    bool all = true;
-    for (auto& c : conns) {
-      if (c.ws->node() != "edge-a" || c.ws->closed()) continue;
-      drain_frames(c, 1ms);
-      all = all && c.ws->closed();
-    }
-    return all;
-  }, 10s));
+  REQUIRE(wait_until(
+      [&] {
+        bool all = true;
+        for (auto& c : conns) {
+          if (c.ws->node() != "edge-a" || c.ws->closed()) continue;
+          drain_frames(c, 1ms);
+          all = all && c.ws->closed();
+        }
+        return all;
+      },
+      10s));
   for (auto& c : conns) {
     if (c.ws->node() != "edge-a") continue;
     CHECK(c.drained);
@@ -361,10 +373,12 @@ TEST_CASE("drain: every client gets reconnect then 1001, the edge exits in time,
   }
   for (auto& c : conns) {
     INFO(c.user);
-    REQUIRE(wait_until([&] {
-      drain_frames(c, 2ms);
-      return c.last_seq == final_seq[c.user];
-    }, 10s));
+    REQUIRE(wait_until(
+        [&] {
+          drain_frames(c, 2ms);
+          return c.last_seq == final_seq[c.user];
+        },
+        10s));
   }
   std::ofstream("drain-figures.txt") << "clients " << conns.size() << "\non_edge_a " << on_a << "\nresumed " << resumed
                                      << "\nall_closed_after_ms "
@@ -422,8 +436,8 @@ TEST_CASE("metrics carry the build, the process's own figures and how long conne
   }));
   const auto m = fx.get("/metrics").body;
   CHECK(m.find("tickstream_build_info{version=\"0.1.0\",revision=\"") != std::string::npos);
-  for (const std::string name : {"process_resident_memory_bytes", "process_open_fds", "process_max_fds",
-                                  "process_start_time_seconds"}) {
+  for (const std::string name :
+       {"process_resident_memory_bytes", "process_open_fds", "process_max_fds", "process_start_time_seconds"}) {
     INFO(name);
     CHECK(test::metric_value(m, name) > 0);
   }

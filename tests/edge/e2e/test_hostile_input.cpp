@@ -36,8 +36,9 @@ net::ip::tcp::socket raw_connect(net::io_context& ioc, unsigned short port) {
 
 // Upgrades s and returns once the 101 is read.
 void upgrade(net::ip::tcp::socket& s) {
-  net::write(s, net::buffer(std::string("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                                        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")));
+  net::write(
+      s, net::buffer(std::string("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")));
   net::streambuf head;
   net::read_until(s, head, "\r\n\r\n");
 }
@@ -66,8 +67,8 @@ TEST_CASE("text that is not UTF-8 closes the connection with 1007, others are st
     upgrade(s);
     net::write(s, net::buffer(text_frame(bad)));
     const auto got = read_to_end(s);
-    CHECK(got.find(std::string("\x88", 1)) != std::string::npos);         // a close frame...
-    CHECK(got.find(std::string("\x03\xef", 2)) != std::string::npos);     // ...with 1007
+    CHECK(got.find(std::string("\x88", 1)) != std::string::npos);      // a close frame...
+    CHECK(got.find(std::string("\x03\xef", 2)) != std::string::npos);  // ...with 1007
   }
   // A close frame whose reason is not UTF-8 is answered the same way.
   auto s = raw_connect(ioc, fx.edge->port());
@@ -75,7 +76,8 @@ TEST_CASE("text that is not UTF-8 closes the connection with 1007, others are st
   auto close = bench::make_client_frame(bench::ws_frame_reader::opcode::close, std::string("\x03\xe8") + "bye\xff", 7);
   net::write(s, net::buffer(close));
   CHECK(read_to_end(s).find(std::string("\x03\xef", 2)) != std::string::npos);
-  CHECK(test::metric_value(fx.get("/metrics").body, R"(tickstream_edge_client_errors_total{code="invalid_utf8"})") == 3);
+  CHECK(test::metric_value(fx.get("/metrics").body, R"(tickstream_edge_client_errors_total{code="invalid_utf8"})") ==
+        3);
   REQUIRE(healthy->send(R"({"type":"ping","id":"caf\u00e9 ok"})"));
   auto pong = healthy->next(5s);
   REQUIRE(pong);
@@ -105,8 +107,9 @@ TEST_CASE("a malformed auth or refresh message is answered, and its token never 
   test::edge_process edge(redis.port(), "redact-edge");
   auto c = test::connect_as(edge.port, "u-1");
   const std::string jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1LTEiLCJleHAiOjF9.c2VjcmV0LXNpZ25hdHVyZQ";
-  for (const auto& bad : {R"({"type":"refresh","token":")" + jwt + R"(",})", R"({"type":"refresh","token":)" + jwt + "}",
-                          R"({"type":"auth","token":[")" + jwt + R"("]})"}) {
+  for (const auto& bad :
+       {R"({"type":"refresh","token":")" + jwt + R"(",})", R"({"type":"refresh","token":)" + jwt + "}",
+        R"({"type":"auth","token":[")" + jwt + R"("]})"}) {
     REQUIRE(c->send(bad));
     auto reply = c->next(5s);
     REQUIRE(reply);

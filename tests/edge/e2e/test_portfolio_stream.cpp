@@ -141,7 +141,8 @@ struct store_client {
 
 std::string alpaca_order(const std::string& status, const std::string& filled, const std::string& avg) {
   return R"({"id":"b-7","client_order_id":"o-7","symbol":"AAPL","side":"buy","order_type":"limit","type":"limit",)"
-         R"("status":")" + status + R"(","qty":"10","filled_qty":")" + filled + R"(","filled_avg_price":)" +
+         R"("status":")" +
+         status + R"(","qty":"10","filled_qty":")" + filled + R"(","filled_avg_price":)" +
          (avg.empty() ? std::string("null") : "\"" + avg + "\"") +
          R"(,"submitted_at":"2026-11-23T14:30:00Z","filled_at":null})";
 }
@@ -160,20 +161,21 @@ TEST_CASE("the trading story: an order fills, the position and account follow, t
   test::fake_upstream broker([&](test::websocket::stream<test::tcp::socket>& ws, int) {
     test::read_text(ws);  // auth
     ws.text(true);
-    ws.write(test::net::buffer(std::string(R"({"stream":"authorization","data":{"action":"authenticate","status":"authorized"}})")));
+    ws.write(test::net::buffer(
+        std::string(R"({"stream":"authorization","data":{"action":"authenticate","status":"authorized"}})")));
     test::read_text(ws);  // listen
     ws.write(test::net::buffer(std::string(R"({"stream":"listening","data":{"streams":["trade_updates"]}})")));
     while (!trade && !finished) std::this_thread::sleep_for(10ms);
     if (finished) return;
-    for (const auto& m : {
-             R"({"stream":"trade_updates","data":{"event":"new","order":)" + alpaca_order("new", "0", "") +
-                 R"(,"timestamp":"2026-11-23T14:30:00Z"}})",
-             R"({"stream":"trade_updates","data":{"event":"partial_fill","execution_id":"x-1","order":)" +
-                 alpaca_order("partially_filled", "4", "189.25") +
-                 R"(,"position_qty":"4","price":"189.25","qty":"4","timestamp":"2026-11-23T14:30:01Z"}})",
-             R"({"stream":"trade_updates","data":{"event":"fill","execution_id":"x-2","order":)" +
-                 alpaca_order("filled", "10", "189.4") +
-                 R"(,"position_qty":"10","price":"189.50","qty":"6","timestamp":"2026-11-23T14:30:02Z"}})"}) {
+    for (const auto& m :
+         {R"({"stream":"trade_updates","data":{"event":"new","order":)" + alpaca_order("new", "0", "") +
+              R"(,"timestamp":"2026-11-23T14:30:00Z"}})",
+          R"({"stream":"trade_updates","data":{"event":"partial_fill","execution_id":"x-1","order":)" +
+              alpaca_order("partially_filled", "4", "189.25") +
+              R"(,"position_qty":"4","price":"189.25","qty":"4","timestamp":"2026-11-23T14:30:01Z"}})",
+          R"({"stream":"trade_updates","data":{"event":"fill","execution_id":"x-2","order":)" +
+              alpaca_order("filled", "10", "189.4") +
+              R"(,"position_qty":"10","price":"189.50","qty":"6","timestamp":"2026-11-23T14:30:02Z"}})"}) {
       ws.write(test::net::buffer(m));
     }
     while (!finished) std::this_thread::sleep_for(10ms);
@@ -194,8 +196,8 @@ TEST_CASE("the trading story: an order fills, the position and account follow, t
       std::this_thread::sleep_for(10ms);
     }
   });
-  test::child_process ingest({TICKSTREAM_INGEST_BIN, "--alpaca-trading-url", broker.url("/stream"), "--alpaca-key",
-                              "k", "--alpaca-secret", "s", "--trading-user", "trader", "--finnhub-url",
+  test::child_process ingest({TICKSTREAM_INGEST_BIN, "--alpaca-trading-url", broker.url("/stream"), "--alpaca-key", "k",
+                              "--alpaca-secret", "s", "--trading-user", "trader", "--finnhub-url",
                               market.url("/?token=t"), "--finnhub-symbols", "AAPL", "--redis-port",
                               std::to_string(a.redis.port()), "--heartbeat-ms", "200"});
   struct finish {
@@ -348,8 +350,7 @@ TEST_CASE("the trading story: an order fills, the position and account follow, t
   CHECK(metrics.find("tickstream_edge_rejected_upgrades_total{reason=\"missing_credentials\"}") == std::string::npos);
 }
 
-TEST_CASE("the trading story goes on: a sell, a flip to short and a cover to flat, each to the cent",
-          "[portfolio]") {
+TEST_CASE("the trading story goes on: a sell, a flip to short and a cover to flat, each to the cent", "[portfolio]") {
   auto a = user_edge();
   // The broker: fills of four orders, one step at a time; the market: one AAPL trade per step.
   std::atomic<int> step{0};
@@ -360,8 +361,8 @@ TEST_CASE("the trading story goes on: a sell, a flip to short and a cover to fla
     const char* price;
     const char* position_qty;
   };
-  const fill fills[] = {{"buy", "10", "100", "10"}, {"sell", "4", "102", "6"}, {"sell", "10", "104", "-4"},
-                        {"buy", "4", "103", "0"}};
+  const fill fills[] = {
+      {"buy", "10", "100", "10"}, {"sell", "4", "102", "6"}, {"sell", "10", "104", "-4"}, {"buy", "4", "103", "0"}};
   test::fake_upstream broker([&](test::websocket::stream<test::tcp::socket>& ws, int) {
     test::read_text(ws);
     ws.text(true);
@@ -400,8 +401,8 @@ TEST_CASE("the trading story goes on: a sell, a flip to short and a cover to fla
       std::this_thread::sleep_for(10ms);
     }
   });
-  test::child_process ingest({TICKSTREAM_INGEST_BIN, "--alpaca-trading-url", broker.url("/stream"), "--alpaca-key",
-                              "k", "--alpaca-secret", "s", "--trading-user", "trader", "--finnhub-url",
+  test::child_process ingest({TICKSTREAM_INGEST_BIN, "--alpaca-trading-url", broker.url("/stream"), "--alpaca-key", "k",
+                              "--alpaca-secret", "s", "--trading-user", "trader", "--finnhub-url",
                               market.url("/?token=t"), "--finnhub-symbols", "AAPL", "--redis-port",
                               std::to_string(a.redis.port())});
   struct finish {
@@ -660,20 +661,21 @@ TEST_CASE("Redis killed and restarted mid-stream: every client ends gap-free or 
   producer.join();
   // Whatever the producer had queued is stored (or failed) once Redis is back.
   std::string last;
-  REQUIRE(wait_until([&] {
-    std::this_thread::sleep_for(500ms);  // settled: unchanged over half a second
-    const auto now = redis.cli({"GET", "ts:{u:u-crash}:seq"});
-    const bool settled = now == last && !now.empty();
-    last = now;
-    return settled;
-  }, 20s));
+  REQUIRE(wait_until(
+      [&] {
+        std::this_thread::sleep_for(500ms);  // settled: unchanged over half a second
+        const auto now = redis.cli({"GET", "ts:{u:u-crash}:seq"});
+        const bool settled = now == last && !now.empty();
+        last = now;
+        return settled;
+      },
+      20s));
   const auto final_seq = std::stoll(last);
   REQUIRE(final_seq > 100);
 
   for (auto& t : screens) {
-    REQUIRE(t.until([&](const rapidjson::Document& d) {
-      return (d.HasMember("seq") && d["seq"].GetInt64() == final_seq);
-    }, 20s));
+    REQUIRE(t.until(
+        [&](const rapidjson::Document& d) { return (d.HasMember("seq") && d["seq"].GetInt64() == final_seq); }, 20s));
     // Consecutive seqs, except right after an explicit resync (which states its own seq).
     std::int64_t expect = 1;
     for (const auto& m : t.messages) {
@@ -696,14 +698,15 @@ TEST_CASE("a source going silent makes its clients stale, and fresh once it is b
   const auto script = [&](test::websocket::stream<test::tcp::socket>& ws, int) {
     test::read_text(ws);
     ws.text(true);
-    ws.write(test::net::buffer(std::string(R"({"type":"trade","data":[{"s":"AAPL","p":190.5,"t":1795185000000,"v":1}]})")));
+    ws.write(
+        test::net::buffer(std::string(R"({"type":"trade","data":[{"s":"AAPL","p":190.5,"t":1795185000000,"v":1}]})")));
     while (!drop) std::this_thread::sleep_for(10ms);
   };
   auto market = std::make_unique<test::fake_upstream>(script);
   const auto url = market->url("/?token=t");
   const auto port = market->port();
-  test::child_process ingest({TICKSTREAM_INGEST_BIN, "--finnhub-url", url, "--finnhub-symbols", "AAPL",
-                              "--redis-port", std::to_string(a.redis.port()), "--heartbeat-ms", "100"});
+  test::child_process ingest({TICKSTREAM_INGEST_BIN, "--finnhub-url", url, "--finnhub-symbols", "AAPL", "--redis-port",
+                              std::to_string(a.redis.port()), "--heartbeat-ms", "100"});
   auto watcher = test::connect_as(a.edge->port(), "watcher");
   test::subscribe(*watcher, R"(["AAPL"])");
   REQUIRE(wait_until([&] {
@@ -775,13 +778,15 @@ TEST_CASE("stored state that does not decode is skipped and counted, the rest st
   REQUIRE(snap["positions"].Size() == 1);
   CHECK(std::string(snap["positions"][0]["data"]["symbol"].GetString()) == "MSFT");
   CHECK(snap["orders"].Size() == 0);
-  CHECK(test::metric_value(a.get("/metrics").body, R"(tickstream_edge_upstream_invalid_total{reason="bad_stored_state"})") == 1);
+  CHECK(test::metric_value(a.get("/metrics").body,
+                           R"(tickstream_edge_upstream_invalid_total{reason="bad_stored_state"})") == 1);
   // The REST answer skips and counts them the same way.
-  auto rest = client::http_get("127.0.0.1", std::to_string(a.edge->port()), "/api/positions", 5s,
-                               {test::bearer_for("u-bad")});
+  auto rest =
+      client::http_get("127.0.0.1", std::to_string(a.edge->port()), "/api/positions", 5s, {test::bearer_for("u-bad")});
   REQUIRE(rest.ok());
   CHECK(test::parse(rest->body)["positions"].Size() == 1);
-  CHECK(test::metric_value(a.get("/metrics").body, R"(tickstream_edge_upstream_invalid_total{reason="bad_stored_state"})") == 2);
+  CHECK(test::metric_value(a.get("/metrics").body,
+                           R"(tickstream_edge_upstream_invalid_total{reason="bad_stored_state"})") == 2);
 
   // Bad heartbeats on ts:sys are counted too, and change nothing.
   a.redis.cli({"PUBLISH", "ts:sys", "not json"});

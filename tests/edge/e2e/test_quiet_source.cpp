@@ -26,7 +26,8 @@ std::string trade(double price) {
 }
 
 // Reads frames until one of type `type` arrives; returns it, or nothing past the timeout.
-std::optional<std::string> until_type(client::ws_client& c, const std::string& type, std::chrono::milliseconds timeout) {
+std::optional<std::string> until_type(client::ws_client& c, const std::string& type,
+                                      std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     auto f = c.next(100ms);

@@ -63,8 +63,8 @@ TEST_CASE("tickstream-watch: a token, private channels, and wss:// with the serv
   sh("openssl x509 -req -in " + csr.path() + " -CA " + ca.path() + " -CAkey " + ca_key.path() +
      " -CAcreateserial -days 1 -extfile " + ext.path() + " -out " + crt.path());
   { std::ofstream(pem.path()) << slurp(crt.path()) << slurp(key.path()); }
-  sh("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=other-ca -keyout " + other_ca_key.path() +
-     " -out " + other_ca.path());
+  sh("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=other-ca -keyout " + other_ca_key.path() + " -out " +
+     other_ca.path());
   // haproxy terminating TLS in front of the edge.
   const int tls_port = test::free_port();
   test::temp_file cfg("haproxy-cfg");
@@ -77,15 +77,17 @@ TEST_CASE("tickstream-watch: a token, private channels, and wss:// with the serv
   }
   test::child_process haproxy({"haproxy", "-db", "-f", cfg.path()}, "watch-haproxy.log");
   const auto wss = "wss://localhost:" + std::to_string(tls_port) + "/ws";
-  REQUIRE(test::wait_until([&] {  // until haproxy listens
-    return watch({"--url", wss, "--ca-file", ca.path(), "--token", token, "--count", "1"}, out, err) == 0;
-  }, 10s));
+  REQUIRE(test::wait_until(
+      [&] {  // until haproxy listens
+        return watch({"--url", wss, "--ca-file", ca.path(), "--token", token, "--count", "1"}, out, err) == 0;
+      },
+      10s));
   CHECK(out.find(R"("type":"subscribed")") != std::string::npos);
   // A CA that did not sign it, or a name the certificate does not carry: refused, saying so.
   CHECK(watch({"--url", wss, "--ca-file", other_ca.path(), "--token", token, "--count", "1"}, out, err) == 1);
   CHECK(err.find("tls_failed") != std::string::npos);
-  CHECK(watch({"--url", "wss://127.0.0.1:" + std::to_string(tls_port) + "/ws", "--ca-file", ca.path(), "--token",
-               token, "--count", "1"},
+  CHECK(watch({"--url", "wss://127.0.0.1:" + std::to_string(tls_port) + "/ws", "--ca-file", ca.path(), "--token", token,
+               "--count", "1"},
               out, err) == 1);
   CHECK(err.find("tls_failed") != std::string::npos);
 }

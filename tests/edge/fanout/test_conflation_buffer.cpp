@@ -42,8 +42,7 @@ TEST_CASE("ticks keep only the latest per symbol, others are all kept, in arriva
   CHECK(b.size() == 4);
   const auto out = b.take();
   REQUIRE(out);
-  CHECK(payload_of(out) ==
-        R"({"type":"batch","events":[{"s":"MSFT","n":1},{"c":1},{"c":2},{"s":"AAPL","n":3}]})");
+  CHECK(payload_of(out) == R"({"type":"batch","events":[{"s":"MSFT","n":1},{"c":1},{"c":2},{"s":"AAPL","n":3}]})");
   // The header matches the payload length.
   CHECK(static_cast<unsigned char>(out->wire[0]) == 0x81);
   CHECK(out->wire.size() == out->header_size + out->payload().size());
@@ -82,7 +81,7 @@ TEST_CASE("private kinds follow their own rules and never replace another kind",
   conflation_buffer b;
   b.add(of(frame_kind::tick, "AAPL", R"({"t":1})"));
   b.add(of(frame_kind::position_mark, "AAPL", R"({"pm":1})"));  // same key, other kind: both kept
-  b.add(of(frame_kind::position, "AAPL", R"({"p":1})"));  // stored events carry a seq: all kept
+  b.add(of(frame_kind::position, "AAPL", R"({"p":1})"));        // stored events carry a seq: all kept
   b.add(of(frame_kind::order, "o-1", R"({"o":"new"})"));
   b.add(of(frame_kind::trade, "x-1", R"({"x":1})"));
   b.add(of(frame_kind::order, "o-1", R"({"o":"partially_filled"})"));  // every transition kept
@@ -93,7 +92,7 @@ TEST_CASE("private kinds follow their own rules and never replace another kind",
   b.add(of(frame_kind::position, "AAPL", R"({"p":2})"));
   b.add(of(frame_kind::account, "", R"({"a":2})"));
   b.add(of(frame_kind::position_mark, "AAPL", R"({"pm":2})"));  // latest mark per symbol
-  b.add(of(frame_kind::account_mark, "", R"({"am":2})"));        // latest account mark
+  b.add(of(frame_kind::account_mark, "", R"({"am":2})"));       // latest account mark
   b.add(of(frame_kind::tick, "AAPL", R"({"t":2})"));
   CHECK(payload_of(b.take()) ==
         R"({"type":"batch","events":[{"p":1},{"o":"new"},{"x":1},{"o":"partially_filled"},{"a":1},{"x":2},)"

@@ -98,7 +98,7 @@ TEST_CASE("outbound queue: past the soft bound ticks are conflated until the que
   CHECK(q.held_events() == 3);
   CHECK(q.flush(t0).events == 0);  // still behind: nothing moves
   std::vector<frame_ptr> batch;
-  q.take(batch, 64, 512 * 1024);   // the socket took what was queued
+  q.take(batch, 64, 512 * 1024);  // the socket took what was queued
   const auto f = q.flush(t0);
   CHECK(f.events == 3);
   CHECK(written(q) == std::vector<std::string>{R"({"type":"batch","events":[{"type":"order_update","n":1},)"
@@ -110,7 +110,7 @@ TEST_CASE("outbound queue: past the hard bound (queued plus held) the connection
   outbound_queue q(bounds(1, 4), 0ms);
   CHECK(q.push(tick("AAPL", 1), t0) == push_status::queued);
   for (int i = 1; i <= 3; ++i) CHECK(q.push(order(i), t0) == push_status::held);  // 1 queued + 3 held = 4
-  CHECK(q.push(order(4), t0) == push_status::over_bound);                        // 5 > 4: orders never drop
+  CHECK(q.push(order(4), t0) == push_status::over_bound);                         // 5 > 4: orders never drop
   // Replies count too: a client that sends but never reads must not grow our memory.
   outbound_queue replies(bounds(1000, 3), 0ms);
   for (int i = 0; i < 3; ++i) CHECK(replies.push_reply(reply("{}")) == push_status::queued);

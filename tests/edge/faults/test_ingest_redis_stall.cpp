@@ -39,7 +39,9 @@ namespace {
 using clock_type = std::chrono::steady_clock;
 constexpr std::string_view secret = "a-long-shared-secret";
 
-double ms_since(clock_type::time_point t) { return std::chrono::duration<double, std::milli>(clock_type::now() - t).count(); }
+double ms_since(clock_type::time_point t) {
+  return std::chrono::duration<double, std::milli>(clock_type::now() - t).count();
+}
 
 std::string account_event(const std::string& user, int n) {
   return R"({"type":"account_update","userId":")" + user + R"(","timestamp":"2026-11-20T14:30:00.000Z","recv_us":)" +
@@ -122,12 +124,12 @@ TEST_CASE("ingest during a Redis stall: not ready, webhook 503 within the timeou
   const int webhook = test::free_port();
   const int ops = test::free_port();
   const test::temp_file log("tickstream-ingest-stall-log");
-  test::child_process ingest({TICKSTREAM_INGEST_BIN, "--finnhub-url", market.url("/?token=t"), "--finnhub-symbols",
-                              "AAPL", "--webhook-listen", "127.0.0.1:" + std::to_string(webhook), "--webhook-secret",
-                              std::string(secret), "--ops-listen", "127.0.0.1:" + std::to_string(ops),
-                              "--redis-port", std::to_string(redis.port()), "--redis-timeout-ms", "500",
-                              "--max-tick-age-ms", "1000", "--heartbeat-ms", "200"},
-                             log.path());
+  test::child_process ingest(
+      {TICKSTREAM_INGEST_BIN, "--finnhub-url", market.url("/?token=t"), "--finnhub-symbols", "AAPL", "--webhook-listen",
+       "127.0.0.1:" + std::to_string(webhook), "--webhook-secret", std::string(secret), "--ops-listen",
+       "127.0.0.1:" + std::to_string(ops), "--redis-port", std::to_string(redis.port()), "--redis-timeout-ms", "500",
+       "--max-tick-age-ms", "1000", "--heartbeat-ms", "200"},
+      log.path());
   tick_listener listener(redis.port());
   REQUIRE(wait_until([&] { return listener.count() > 5; }));
   REQUIRE(get(ops, "/readyz").status == 200);
@@ -180,11 +182,10 @@ TEST_CASE("ingest during a Redis stall: not ready, webhook 503 within the timeou
   }
   if (late > 0) CHECK(newest_late_recv - stalled_us < 500'000 + 1'000'000);
   CHECK(newest_late_recv < last_tick_us - 500'000);
-  WARN("stall figures: webhook answered 503 after at most " << worst << " ms (timeout 500 ms), /readyz 503 "
-                                                            << not_ready_ms << " ms into the stall, " << late
-                                                            << " ticks handed to Redis in the first "
-                                                            << (late > 0 ? (newest_late_recv - stalled_us) / 1000 : 0)
-                                                            << " ms of the stall went out late");
+  WARN("stall figures: webhook answered 503 after at most "
+       << worst << " ms (timeout 500 ms), /readyz 503 " << not_ready_ms << " ms into the stall, " << late
+       << " ticks handed to Redis in the first " << (late > 0 ? (newest_late_recv - stalled_us) / 1000 : 0)
+       << " ms of the stall went out late");
 
   // Ticks flow again, fresh.
   ticking = true;
@@ -243,7 +244,8 @@ TEST_CASE("a Redis that refuses writes (OOM) is counted and logged at once, and 
       for (int i = 0; i < 20; ++i) {
         out << R"({"type":"price_update","symbol":"AAPL","price":)" << 100 + i
             << R"(.25,"size":1,"timestamp":"2026-11-20T14:30:00.000000Z","recv_us":)" << 1795185000000000LL + i
-            << R"(,"source":"test"})" << "\n";
+            << R"(,"source":"test"})"
+            << "\n";
       }
     }
     redis.cli({"CONFIG", "SET", "maxmemory", "1"});

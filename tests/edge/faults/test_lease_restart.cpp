@@ -28,10 +28,12 @@ bool served(client::ws_client& c) {
 bool refused_over_limit(client::ws_client& c) {
   auto f = c.next(5s);
   if (!f || f->find(R"("code":"max_connections")") == std::string::npos) return false;
-  wait_until([&] {
-    c.next(20ms);
-    return c.closed();
-  }, 5s);
+  wait_until(
+      [&] {
+        c.next(20ms);
+        return c.closed();
+      },
+      5s);
   return c.closed() && c.close_code() == 4009;
 }
 

@@ -145,8 +145,9 @@ audit walk(const std::vector<std::string>& messages, std::size_t mark) {
 
 }  // namespace
 
-TEST_CASE("Redis stalled, then killed and restarted empty, with ticks and private events flowing, leaves no undetected gap",
-          "[faults][redis][outage]") {
+TEST_CASE(
+    "Redis stalled, then killed and restarted empty, with ticks and private events flowing, leaves no undetected gap",
+    "[faults][redis][outage]") {
   test::edge_fixture fx([](edge::app_config& c) {
     c.jwt_algorithms = "HS256";
     c.jwt_hs_secret = test::user_secret;
@@ -168,9 +169,8 @@ TEST_CASE("Redis stalled, then killed and restarted empty, with ticks and privat
   const test::temp_file log("tickstream-outage-ingest-log");
   test::child_process ingest({TICKSTREAM_INGEST_BIN, "--finnhub-url", market.url("/?token=t"), "--finnhub-symbols",
                               "AAPL", "--webhook-listen", "127.0.0.1:" + std::to_string(webhook), "--webhook-secret",
-                              std::string(secret), "--ops-listen", "127.0.0.1:" + std::to_string(ops),
-                              "--redis-port", std::to_string(fx.redis.port()), "--redis-timeout-ms", "500",
-                              "--heartbeat-ms", "200"},
+                              std::string(secret), "--ops-listen", "127.0.0.1:" + std::to_string(ops), "--redis-port",
+                              std::to_string(fx.redis.port()), "--redis-timeout-ms", "500", "--heartbeat-ms", "200"},
                              log.path());
   REQUIRE(wait_until([&] { return post(webhook, order_json(0)) == 200; }));
 

@@ -30,14 +30,14 @@ TEST_CASE("a subscription Redis refuses fails that symbol only and the edge stay
           "[faults][redis]") {
   test::redis_server redis;
   // The edge's user may use every key and command, but only the tier's own channels and AAPL's.
-  redis.cli({"ACL", "SETUSER", "edge", "on", ">edge-pass", "~*", "+@all", "resetchannels", "&ts:edge:*", "&ts:sys", "&ts:tier",
-             "&ts:{md:AAPL}"});
+  redis.cli({"ACL", "SETUSER", "edge", "on", ">edge-pass", "~*", "+@all", "resetchannels", "&ts:edge:*", "&ts:sys",
+             "&ts:tier", "&ts:{md:AAPL}"});
   const int port = test::free_port();
-  test::child_process edge({TICKSTREAM_EDGE_BIN, "--listen-host", "127.0.0.1", "--port", std::to_string(port),
-                            "--redis-url", "redis://edge:edge-pass@127.0.0.1:" + std::to_string(redis.port()),
-                            "--threads", "1", "--batch-window-ms", "0", "--node-id", "acl-edge",
-                            "--max-connects-per-ip", "0", "--probe-interval-ms", "100", "--log-level", "warn"},
-                           "acl-edge.log");
+  test::child_process edge(
+      {TICKSTREAM_EDGE_BIN, "--listen-host", "127.0.0.1", "--port", std::to_string(port), "--redis-url",
+       "redis://edge:edge-pass@127.0.0.1:" + std::to_string(redis.port()), "--threads", "1", "--batch-window-ms", "0",
+       "--node-id", "acl-edge", "--max-connects-per-ip", "0", "--probe-interval-ms", "100", "--log-level", "warn"},
+      "acl-edge.log");
   const auto get = [&](const char* path) { return client::http_get("127.0.0.1", std::to_string(port), path, 2s); };
   REQUIRE(test::wait_until([&] {
     auto r = get("/readyz");

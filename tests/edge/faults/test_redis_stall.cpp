@@ -84,6 +84,7 @@ TEST_CASE("a stalled Redis: upgrades and REST are answered within the Redis time
     auto r = client::http_get("127.0.0.1", port, "/api/positions", 2s, {test::bearer_for("u-1")});
     return r.ok() && r->status == 200;
   }));
-  CHECK(client::ws_client::connect({"127.0.0.1", port, "/ws"}, 5s, {{"Cookie", "sid=s-1"}, {"Origin", "https://app.example"}})
+  CHECK(client::ws_client::connect({"127.0.0.1", port, "/ws"}, 5s,
+                                   {{"Cookie", "sid=s-1"}, {"Origin", "https://app.example"}})
             .ok());
 }

@@ -52,9 +52,7 @@ std::string frame(std::uint8_t b0, std::string_view payload, bool masked = true)
   return out;
 }
 
-std::string code_bytes(std::uint16_t code) {
-  return {static_cast<char>(code >> 8), static_cast<char>(code & 0xff)};
-}
+std::string code_bytes(std::uint16_t code) { return {static_cast<char>(code >> 8), static_cast<char>(code & 0xff)}; }
 
 // A blocking TCP connection with deadlines on reads (POSIX, so a read can wait with a timeout).
 class raw_client {
@@ -75,8 +73,9 @@ class raw_client {
 
   // Upgrades; bytes after the 101 stay for the frame reader.
   void upgrade() {
-    write("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    write(
+        "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
     std::string got;
     const auto deadline = steady::now() + 5s;
     while (got.find("\r\n\r\n") == std::string::npos) {
@@ -202,9 +201,8 @@ void run_table(const std::vector<rfc_case>& table) {
         return (c.want.reply && f.first == opcode::text && f.second.find(*c.want.reply) != std::string::npos) ||
                (c.want.pong && f.first == opcode::pong && f.second == *c.want.pong);
       };
-      const auto r = client.read_frames([&](const auto& frames) {
-        return std::any_of(frames.begin(), frames.end(), wanted);
-      });
+      const auto r =
+          client.read_frames([&](const auto& frames) { return std::any_of(frames.begin(), frames.end(), wanted); });
       CHECK_FALSE(close_code_of(r).has_value());
       CHECK(std::any_of(r.frames.begin(), r.frames.end(), wanted));
       // Still open and well: a normal close is echoed, then the edge closes the connection.
@@ -235,13 +233,17 @@ TEST_CASE("RFC 6455 table: framing errors close with 1002, others keep being ser
       {"close over 125 bytes", {frame(0x88, code_bytes(1000) + std::string(124, 'r'))}, closes(1002)},
       {"continuation without a start", {frame(0x80, "orphan")}, closes(1002)},
       {"unfinished continuation without a start", {frame(0x00, "orphan")}, closes(1002)},
-      {"new text frame inside a fragmented message", {frame(0x01, R"({"type":)"), frame(0x81, R"("ping"})")}, closes(1002)},
+      {"new text frame inside a fragmented message",
+       {frame(0x01, R"({"type":)"), frame(0x81, R"("ping"})")},
+       closes(1002)},
       {"new binary frame inside a fragmented message", {frame(0x01, R"({"type":)"), frame(0x02, "x")}, closes(1002)},
   };
   for (const std::uint8_t op : {3, 4, 5, 6, 7, 0xb, 0xc, 0xd, 0xe, 0xf}) {
-    table.push_back({"reserved opcode " + std::to_string(op), {frame(static_cast<std::uint8_t>(0x80 | op), "x")}, closes(1002)});
+    table.push_back(
+        {"reserved opcode " + std::to_string(op), {frame(static_cast<std::uint8_t>(0x80 | op), "x")}, closes(1002)});
   }
-  table.push_back({"reserved opcode 3 inside a fragmented message", {frame(0x01, "{"), frame(0x83, "x")}, closes(1002)});
+  table.push_back(
+      {"reserved opcode 3 inside a fragmented message", {frame(0x01, "{"), frame(0x83, "x")}, closes(1002)});
   run_table(table);
 }
 
@@ -253,7 +255,8 @@ TEST_CASE("RFC 6455 table: close frames are echoed with their code or answered w
       {"close reason cut inside a character", {frame(0x88, code_bytes(1000) + "caf\xc3")}, closes(1007)},
       {"close with a UTF-8 reason", {frame(0x88, code_bytes(1000) + "caf\xc3\xa9")}, closes(1000)},
   };
-  for (const std::uint16_t code : {0, 999, 1004, 1005, 1006, 1012, 1013, 1014, 1015, 1016, 1100, 2000, 2999, 5000, 65535}) {
+  for (const std::uint16_t code :
+       {0, 999, 1004, 1005, 1006, 1012, 1013, 1014, 1015, 1016, 1100, 2000, 2999, 5000, 65535}) {
     table.push_back({"close code " + std::to_string(code), {frame(0x88, code_bytes(code))}, closes(1002)});
   }
   for (const std::uint16_t code : {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999}) {
@@ -264,10 +267,13 @@ TEST_CASE("RFC 6455 table: close frames are echoed with their code or answered w
 
 TEST_CASE("RFC 6455 table: text that is not UTF-8 closes with 1007, whole or split", "[faults][ws][rfc6455]") {
   std::vector<rfc_case> table;
-  for (const auto& [name, bad] : std::vector<std::pair<std::string, std::string>>{
-           {"truncated 2-byte character", "caf\xc3"}, {"overlong encoding", "\xc0\xaf"},
-           {"surrogate", "\xed\xa0\x80"}, {"above U+10FFFF", "\xf4\x90\x80\x80"}, {"0xff", "\xff"},
-           {"continuation byte first", "\x80"}}) {
+  for (const auto& [name, bad] :
+       std::vector<std::pair<std::string, std::string>>{{"truncated 2-byte character", "caf\xc3"},
+                                                        {"overlong encoding", "\xc0\xaf"},
+                                                        {"surrogate", "\xed\xa0\x80"},
+                                                        {"above U+10FFFF", "\xf4\x90\x80\x80"},
+                                                        {"0xff", "\xff"},
+                                                        {"continuation byte first", "\x80"}}) {
     table.push_back({"text: " + name, {frame(0x81, json_ping(bad))}, closes(1007)});
   }
   // A 4-byte character (U+1F4C8) and a broken one (last byte not a continuation), split across
@@ -278,23 +284,29 @@ TEST_CASE("RFC 6455 table: text that is not UTF-8 closes with 1007, whole or spl
   for (std::size_t cut = at; cut <= at + 4; ++cut) {
     const auto where = " cut at byte " + std::to_string(cut - at) + " of the character";
     table.push_back({"fragments, valid," + where,
-                     {frame(0x01, good.substr(0, cut)) + frame(0x80, good.substr(cut))}, replies(R"("id":"📈")")});
+                     {frame(0x01, good.substr(0, cut)) + frame(0x80, good.substr(cut))},
+                     replies(R"("id":"📈")")});
     table.push_back({"fragments, broken," + where,
-                     {frame(0x01, broken.substr(0, cut)) + frame(0x80, broken.substr(cut))}, closes(1007)});
+                     {frame(0x01, broken.substr(0, cut)) + frame(0x80, broken.substr(cut))},
+                     closes(1007)});
     const auto whole_good = frame(0x81, good);
     const auto whole_broken = frame(0x81, broken);
     const auto header = whole_good.size() - good.size();
     table.push_back({"TCP writes, valid," + where,
-                     {whole_good.substr(0, header + cut), whole_good.substr(header + cut)}, replies(R"("id":"📈")")});
+                     {whole_good.substr(0, header + cut), whole_good.substr(header + cut)},
+                     replies(R"("id":"📈")")});
     table.push_back({"TCP writes, broken," + where,
-                     {whole_broken.substr(0, header + cut), whole_broken.substr(header + cut)}, closes(1007)});
+                     {whole_broken.substr(0, header + cut), whole_broken.substr(header + cut)},
+                     closes(1007)});
   }
   // Fragments each valid on their own, broken together, and the other way round.
-  table.push_back({"fragments valid alone, broken together", {frame(0x01, json_ping("a").substr(0, 21) + "\xc3"),
-                                                              frame(0x80, "\x28\"}")},
+  table.push_back({"fragments valid alone, broken together",
+                   {frame(0x01, json_ping("a").substr(0, 21) + "\xc3"), frame(0x80, "\x28\"}")},
                    closes(1007)});
   table.push_back({"a character split across three fragments",
-                   {frame(0x01, R"({"type":"ping","id":"caf)" "\xe2"), frame(0x00, "\x82"), frame(0x80, "\xac\"}")},
+                   {frame(0x01, R"({"type":"ping","id":"caf)"
+                                "\xe2"),
+                    frame(0x00, "\x82"), frame(0x80, "\xac\"}")},
                    replies(R"("id":"caf€")")});
   run_table(table);
 }
@@ -306,24 +318,30 @@ TEST_CASE("RFC 6455 table: size limit, interleaved pings and binary messages", "
   exactly_the_limit.resize(4096, ' ');  // JSON may end in white space
   const std::vector<rfc_case> table = {
       {"a message over the limit (its header alone)", {over.substr(0, 8)}, closes(1009)},
-      {"a 64-bit length over the limit", {std::string("\x82\xff\x00\x00\x00\x00\x00\x01\x00\x00", 10) + "mask"},
+      {"a 64-bit length over the limit",
+       {std::string("\x82\xff\x00\x00\x00\x00\x00\x01\x00\x00", 10) + "mask"},
        closes(1009)},
-      {"a 64-bit length with its top bit set", {std::string("\x82\xff\x80\x00\x00\x00\x00\x00\x00\x10", 10) + "mask"},
+      {"a 64-bit length with its top bit set",
+       {std::string("\x82\xff\x80\x00\x00\x00\x00\x00\x00\x10", 10) + "mask"},
        closes(1002)},
-      {"fragments over the limit together", {frame(0x01, std::string(3000, 'x')), frame(0x80, std::string(3000, 'y')).substr(0, 8)},
+      {"fragments over the limit together",
+       {frame(0x01, std::string(3000, 'x')), frame(0x80, std::string(3000, 'y')).substr(0, 8)},
        closes(1009)},
       {"a message of exactly the limit", {frame(0x81, exactly_the_limit)}, replies(R"("id":"big")")},
-      {"ping inside a fragmented message: answered", {frame(0x01, R"({"type":"ping",)"), frame(0x89, "mid-message")},
+      {"ping inside a fragmented message: answered",
+       {frame(0x01, R"({"type":"ping",)"), frame(0x89, "mid-message")},
        pongs("mid-message")},
       {"ping inside a fragmented message: the message completes",
        {frame(0x01, R"({"type":"ping",)"), frame(0x89, "mid"), frame(0x80, R"("id":"after-ping"})")},
        replies(R"("id":"after-ping")")},
-      {"pong inside a fragmented message", {frame(0x01, R"({"type":"ping",)"), frame(0x8a, "unsolicited"),
-                                            frame(0x80, R"("id":"after-pong"})")},
+      {"pong inside a fragmented message",
+       {frame(0x01, R"({"type":"ping",)"), frame(0x8a, "unsolicited"), frame(0x80, R"("id":"after-pong"})")},
        replies(R"("id":"after-pong")")},
       {"a ping with an empty payload", {frame(0x89, "")}, pongs("")},
       {"binary message", {frame(0x82, R"({"type":"ping"})")}, replies(R"("code":"binary_not_supported")")},
-      {"fragmented binary message", {frame(0x02, "ab"), frame(0x80, "cd")}, replies(R"("code":"binary_not_supported")")},
+      {"fragmented binary message",
+       {frame(0x02, "ab"), frame(0x80, "cd")},
+       replies(R"("code":"binary_not_supported")")},
   };
   run_table(table);
 }

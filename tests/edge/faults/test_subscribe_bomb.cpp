@@ -36,10 +36,25 @@ struct open_edge {
   open_edge(int redis_port, const std::string& node, std::vector<std::string> extra)
       : proc(
             [&] {
-              std::vector<std::string> args{TICKSTREAM_EDGE_BIN, "--listen-host", "127.0.0.1", "--port", std::to_string(port),
-                                            "--redis-port", std::to_string(redis_port), "--threads", "2",
-                                            "--batch-window-ms", "0", "--node-id", node, "--max-connects-per-ip", "0",
-                                            "--unsubscribe-linger-ms", "100", "--log-level", "warn"};
+              std::vector<std::string> args{TICKSTREAM_EDGE_BIN,
+                                            "--listen-host",
+                                            "127.0.0.1",
+                                            "--port",
+                                            std::to_string(port),
+                                            "--redis-port",
+                                            std::to_string(redis_port),
+                                            "--threads",
+                                            "2",
+                                            "--batch-window-ms",
+                                            "0",
+                                            "--node-id",
+                                            node,
+                                            "--max-connects-per-ip",
+                                            "0",
+                                            "--unsubscribe-linger-ms",
+                                            "100",
+                                            "--log-level",
+                                            "warn"};
               args.insert(args.end(), extra.begin(), extra.end());
               return args;
             }(),
@@ -110,7 +125,8 @@ TEST_CASE("a subscribe bomb from anonymous clients is refused at the bounds and 
   CHECK(first.first == 5000);  // 50 connections x 100, then the address is full
   CHECK(first.second == 200 * 1000 - 5000);
   const auto metrics = client::http_get("127.0.0.1", std::to_string(edge.port), "/metrics", 5s).value().body;
-  CHECK(metrics.find(R"(tickstream_edge_client_errors_total{code="too_many_subscriptions"} 195000)") != std::string::npos);
+  CHECK(metrics.find(R"(tickstream_edge_client_errors_total{code="too_many_subscriptions"} 195000)") !=
+        std::string::npos);
   // After the first round the edge has the pages of its code and its tables' capacity; a second
   // round must leave it where the first did: what a bomb makes it hold goes away with the bomb.
   if (memory_measured) REQUIRE(test::wait_until([&] { return rss_kib(edge.proc.pid()) < first_peak; }, 20s));

@@ -53,8 +53,9 @@ TEST_CASE("PROXY v2 and v1 headers name the client, however the bytes arrive", "
 }
 
 TEST_CASE("a connection that does not start with a valid PROXY header is refused", "[proxy]") {
-  for (const std::string& bad : std::vector<std::string>{"GET /ws HTTP/1.1\r\n", "PROXY TCP4 not.an.address 1.2.3.4 1 2\r\n",
-                                                        "PROXY TCP4 1.2.3.4\r\n", std::string(120, 'P')}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"GET /ws HTTP/1.1\r\n", "PROXY TCP4 not.an.address 1.2.3.4 1 2\r\n",
+                                "PROXY TCP4 1.2.3.4\r\n", std::string(120, 'P')}) {
     const auto h = parse_proxy_header(bad);
     REQUIRE(h);
     CHECK_FALSE(*h);

@@ -56,7 +56,7 @@ TEST_CASE("subscription plan: the per-connection limit counts the user's route, 
           "[subscriptions]") {
   subscription_holdings held;
   held.max_subscriptions = 3;
-  held.keys = {"AAPL", "TSLA"};   // the client's AAPL, and TSLA followed for a position
+  held.keys = {"AAPL", "TSLA"};  // the client's AAPL, and TSLA followed for a position
   held.follow_only = {"TSLA"};
   // The route (new) counts: AAPL + route + one more symbol reach 3.
   auto req = request({"MSFT", "NVDA", "AAPL"}, {"positions"});
@@ -85,18 +85,17 @@ TEST_CASE("subscription plan: a client may widen its batching window, never narr
   CHECK(plan_subscribe(wide, held, route).window == std::chrono::milliseconds(1000));
 }
 
-TEST_CASE("subscription plan: an unsubscribe releases what the client holds, keeps what P&L needs",
-          "[subscriptions]") {
+TEST_CASE("subscription plan: an unsubscribe releases what the client holds, keeps what P&L needs", "[subscriptions]") {
   subscription_holdings held;
   held.channel_bits = channel_bits::positions | channel_bits::orders;
   held.keys = {"AAPL", "MSFT", "TSLA", route};
-  held.follow_only = {"TSLA"};  // followed only: not the client's to release
+  held.follow_only = {"TSLA"};       // followed only: not the client's to release
   held.followed = {"MSFT", "TSLA"};  // the user holds MSFT and TSLA positions
   auto req = request({"aapl", "MSFT", "TSLA", "NVDA"}, {"orders", "trades", "bogus"}, false);
   const auto plan = plan_unsubscribe(req, held);
   CHECK(plan.symbols == strings{"AAPL", "MSFT"});
   CHECK(plan.to_release == strings{"AAPL"});
-  CHECK(plan.to_follow == strings{"MSFT"});  // ticks keep coming for P&L, no longer to the client
+  CHECK(plan.to_follow == strings{"MSFT"});   // ticks keep coming for P&L, no longer to the client
   CHECK(plan.channels == strings{"orders"});  // trades was not held
   CHECK(plan.channel_bits == channel_bits::orders);
 }

@@ -27,8 +27,8 @@ TEST_CASE("a position is marked to market exactly, long and short", "[portfolio]
 
   auto s = position("TSLA", "3", "250.10", "short");
   REQUIRE(edge::mark_position(s, "240.005"));
-  CHECK(*s.market_value == "-720.02");       // -720.015 rounds away from zero
-  CHECK(*s.unrealized_pnl == "30.29");       // (250.10 - 240.005) x 3 = 30.285
+  CHECK(*s.market_value == "-720.02");  // -720.015 rounds away from zero
+  CHECK(*s.unrealized_pnl == "30.29");  // (250.10 - 240.005) x 3 = 30.285
   CHECK(*s.unrealized_pnl_percent == "4.04");
 
   auto bad = position("X", "1", "not-a-number", "long");
@@ -50,7 +50,7 @@ TEST_CASE("the portfolio follows stored events and prices, and equity needs ever
   CHECK_FALSE(book.set_price("AAPL", "190"));  // unchanged
   CHECK_FALSE(book.set_price("MSFT", "400"));  // not held
   CHECK(book.set_price("TSLA", "240"));
-  CHECK(book.marked_account()->equity == "2180.00");  // 1000 + 1900 - 720
+  CHECK(book.marked_account()->equity == "2180.00");     // 1000 + 1900 - 720
   CHECK(book.marked_position("AAPL")->header.seq == 3);  // a stored position keeps its seq
 
   book.apply(position("TSLA", "0", "0", "long"));  // closed

@@ -191,8 +191,7 @@ TEST_CASE("private feed: a failed read is retried a second later, nothing lost m
   CHECK(fx.host.out == std::vector<std::string>{"snapshot@1", "seq:2"});
 }
 
-TEST_CASE("private feed: a Redis reconnect makes the feed check the history for what pub/sub lost",
-          "[private_feed]") {
+TEST_CASE("private feed: a Redis reconnect makes the feed check the history for what pub/sub lost", "[private_feed]") {
   feed_fixture fx;
   fx.subscribe();
   fx.reply(state(4, false));

@@ -82,7 +82,8 @@ TEST_CASE("server replies render as documented", "[protocol]") {
   CHECK(render_subscribed({"AAPL"}, {"orders"}, {{"x y", "invalid_symbol", "bad"}}, 250) ==
         R"({"type":"subscribed","symbols":["AAPL"],"channels":["orders"],)"
         R"("rejected":[{"name":"x y","code":"invalid_symbol","reason":"bad"}],"batch_ms":250})");
-  CHECK(render_unsubscribed({"AAPL", "MSFT"}, {}) == R"({"type":"unsubscribed","symbols":["AAPL","MSFT"],"channels":[]})");
+  CHECK(render_unsubscribed({"AAPL", "MSFT"}, {}) ==
+        R"({"type":"unsubscribed","symbols":["AAPL","MSFT"],"channels":[]})");
   CHECK(render_error("invalid_json", "say \"why\"") ==
         R"({"type":"error","code":"invalid_json","message":"say \"why\""})");
 }

@@ -71,7 +71,7 @@ TEST_CASE("permessage-deflate: a frame is compressed once and shared, small and 
   const auto f = make_text_frame(frame_kind::tick, "AAPL", tick_json);
   const auto& a = f->wire_for(true, 64);
   const auto& b = f->wire_for(true, 64);
-  CHECK(&a == &b);  // the same bytes for every client
+  CHECK(&a == &b);                                       // the same bytes for every client
   CHECK((static_cast<std::uint8_t>(a[0]) & 0x40) != 0);  // RSV1
   CHECK(a.size() < f->wire.size());
   CHECK(&f->wire_for(false, 64) == &f->wire);
@@ -115,8 +115,8 @@ TEST_CASE("the client parser takes compressed messages only once negotiated, who
     p.parse(buf.data(), buf.size(), err, [](ws_opcode, std::string_view, bool) {});
     return err == client_frame_parser::status::protocol_error;
   };
-  CHECK(refuse(whole, false));                               // RSV1 without the extension
-  CHECK(refuse(client_frame(0xC9, "ping"), true));           // compressed control frame
+  CHECK(refuse(whole, false));                                             // RSV1 without the extension
+  CHECK(refuse(client_frame(0xC9, "ping"), true));                         // compressed control frame
   CHECK(refuse(client_frame(0x41, "a") + client_frame(0xC0, "b"), true));  // RSV1 on a continuation
-  CHECK(refuse(client_frame(0xA1, "rsv2"), true));           // RSV2 is never ours
+  CHECK(refuse(client_frame(0xA1, "rsv2"), true));                         // RSV2 is never ours
 }

@@ -32,9 +32,8 @@ messages parse_in_pieces(const std::string& input, const std::vector<std::size_t
   for (const auto cut : cut_points) {
     buffer.append(input, from, cut - from);
     from = cut;
-    const auto used = parser.parse(buffer.data(), buffer.size(), err, [&](ws_opcode op, std::string_view p) {
-      out.emplace_back(op, std::string(p));
-    });
+    const auto used = parser.parse(buffer.data(), buffer.size(), err,
+                                   [&](ws_opcode op, std::string_view p) { out.emplace_back(op, std::string(p)); });
     if (err != client_frame_parser::status::ok) return out;
     buffer.erase(0, used);
   }
@@ -56,7 +55,9 @@ TEST_CASE("server frame headers use the shortest length encoding", "[ws]") {
   CHECK(server_frame(ws_opcode::text, std::string(65535, 'x')).substr(0, 4) == std::string("\x81\x7e\xff\xff", 4));
   CHECK(server_frame(ws_opcode::binary, std::string(65536, 'x')).substr(0, 10) ==
         std::string("\x82\x7f\x00\x00\x00\x00\x00\x01\x00\x00", 10));
-  CHECK(close_payload(1001, "bye") == std::string("\x03\xe9" "bye", 5));
+  CHECK(close_payload(1001, "bye") == std::string("\x03\xe9"
+                                                  "bye",
+                                                  5));
 }
 
 TEST_CASE("client frames parse the same however the reads split them", "[ws]") {
@@ -68,9 +69,12 @@ TEST_CASE("client frames parse the same however the reads split them", "[ws]") {
                             client_frame(0x89, "are you there") + client_frame(0x80, "mented") +
                             client_frame(0x81, medium) + client_frame(0x82, big) +
                             client_frame(0x88, std::string("\x03\xe8", 2));
-  const messages expected = {{ws_opcode::text, R"({"type":"ping"})"}, {ws_opcode::ping, "are you there"},
-                             {ws_opcode::text, "frag-mented"},        {ws_opcode::text, medium},
-                             {ws_opcode::binary, big},                {ws_opcode::close, std::string("\x03\xe8", 2)}};
+  const messages expected = {{ws_opcode::text, R"({"type":"ping"})"},
+                             {ws_opcode::ping, "are you there"},
+                             {ws_opcode::text, "frag-mented"},
+                             {ws_opcode::text, medium},
+                             {ws_opcode::binary, big},
+                             {ws_opcode::close, std::string("\x03\xe8", 2)}};
   client_frame_parser::status err{};
   CHECK(parse_in_pieces(input, {}, err) == expected);
   // Single cuts everywhere in the small frames, and every 997th byte in the big one.
@@ -140,8 +144,8 @@ TEST_CASE("only close codes allowed on the wire are echoed", "[ws]") {
 }
 
 TEST_CASE("UTF-8 validation follows RFC 3629", "[ws][utf8]") {
-  for (const std::string ok : {"", "plain ascii", "caf\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x93\x88", "\xed\x9f\xbf",
-                               "\xf4\x8f\xbf\xbf"}) {
+  for (const std::string ok :
+       {"", "plain ascii", "caf\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x93\x88", "\xed\x9f\xbf", "\xf4\x8f\xbf\xbf"}) {
     CHECK(valid_utf8(ok));
   }
   for (const std::string bad : {"\x80", "\xc3", "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",

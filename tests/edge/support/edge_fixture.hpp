@@ -93,5 +93,4 @@ inline std::string subscribe(client::ws_client& c, const std::string& symbols_js
   return *reply;
 }
 
-
 }  // namespace tickstream::test

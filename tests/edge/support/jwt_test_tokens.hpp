@@ -71,5 +71,4 @@ std::string token(const std::string& alg, const std::string& claims, Sign&& sign
   return input + "." + base64url_encode(sign(input));
 }
 
-
 }  // namespace tickstream::test

@@ -29,11 +29,12 @@ class publisher {
     t.recv_time_us = common::now_us();
     t.source_time_us = t.recv_time_us;
     ++sent_;
-    redis_.command({"PUBLISH", common::market_channel(symbol), common::encode_event(t)},
-                   [this](auto) { ++done_; });
+    redis_.command({"PUBLISH", common::market_channel(symbol), common::encode_event(t)}, [this](auto) { ++done_; });
   }
   // Waits until Redis has taken every publish.
-  void flush() { REQUIRE(wait_until([&] { return done_.load() == sent_; })); }
+  void flush() {
+    REQUIRE(wait_until([&] { return done_.load() == sent_; }));
+  }
 
  private:
   static common::redis_options options(int port) {

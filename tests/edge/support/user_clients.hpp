@@ -24,8 +24,9 @@ inline const std::string user_secret = "an-hs256-secret-of-at-least-32-bytes!";
 
 // The Authorization header of a 10-minute HS256 token for user.
 inline std::pair<std::string, std::string> bearer_for(const std::string& user) {
-  const auto t = token("HS256", R"({"sub":")" + user + R"(","exp":)" + std::to_string(common::now_us() / 1'000'000 + 600) + "}",
-                       [](std::string_view in) { return hmac(user_secret, in); });
+  const auto t =
+      token("HS256", R"({"sub":")" + user + R"(","exp":)" + std::to_string(common::now_us() / 1'000'000 + 600) + "}",
+            [](std::string_view in) { return hmac(user_secret, in); });
   return {"Authorization", "Bearer " + t};
 }
 
@@ -43,13 +44,27 @@ struct edge_process {
   edge_process(int redis_port, const std::string& node, std::vector<std::string> extra = {})
       : proc(
             [&] {
-          std::vector<std::string> args{TICKSTREAM_EDGE_BIN, "--listen-host", "127.0.0.1", "--port", std::to_string(port),
-                                        "--redis-port", std::to_string(redis_port), "--threads", "2",
-                                        "--batch-window-ms", "0", "--jwt-algorithms", "HS256",
-                                        "--jwt-hs-secret", user_secret, "--node-id", node,
-                                        "--max-connects-per-ip", "0"};
-          args.insert(args.end(), extra.begin(), extra.end());
-          return args;
+              std::vector<std::string> args{TICKSTREAM_EDGE_BIN,
+                                            "--listen-host",
+                                            "127.0.0.1",
+                                            "--port",
+                                            std::to_string(port),
+                                            "--redis-port",
+                                            std::to_string(redis_port),
+                                            "--threads",
+                                            "2",
+                                            "--batch-window-ms",
+                                            "0",
+                                            "--jwt-algorithms",
+                                            "HS256",
+                                            "--jwt-hs-secret",
+                                            user_secret,
+                                            "--node-id",
+                                            node,
+                                            "--max-connects-per-ip",
+                                            "0"};
+              args.insert(args.end(), extra.begin(), extra.end());
+              return args;
             }(),
             node + ".log") {
     REQUIRE(wait_until([&] { return client::http_get("127.0.0.1", std::to_string(port), "/healthz", 1s).ok(); }));

@@ -88,8 +88,9 @@ TEST_CASE("an app event is stored in the private event format with the seq inser
   ingest::app_event_request ev{"u-42", "decision_made", R"({"action":"buy"})", ""};
   const auto json = ingest::encode_app_event(ev, 1'795'185'000'123'456);
   CHECK(json.before == R"({"type":"decision_made","userId":"u-42")");
-  CHECK(json.after ==
-        R"(,"timestamp":"2026-11-20T14:30:00.123456Z","data":{"action":"buy"},"recv_us":1795185000123456,"source":"api"})");
+  CHECK(
+      json.after ==
+      R"(,"timestamp":"2026-11-20T14:30:00.123456Z","data":{"action":"buy"},"recv_us":1795185000123456,"source":"api"})");
 }
 
 TEST_CASE("the server API takes the API key or the webhook signature", "[api]") {
@@ -102,8 +103,8 @@ TEST_CASE("the server API takes the API key or the webhook signature", "[api]") 
   const auto sig = ingest::sign_webhook("a-long-shared-secret", now, "{}");
   CHECK(ingest::authorize_api(both, "", std::to_string(now), sig, "{}", now).ok());
   CHECK(ingest::authorize_api(both, "", std::to_string(now), sig, "{} ", now).err().code == "bad_signature");
-  CHECK(ingest::authorize_api(both, "", std::to_string(now - 400), ingest::sign_webhook("a-long-shared-secret", now - 400, "{}"),
-                              "{}", now)
+  CHECK(ingest::authorize_api(both, "", std::to_string(now - 400),
+                              ingest::sign_webhook("a-long-shared-secret", now - 400, "{}"), "{}", now)
             .err()
             .code == "bad_timestamp");
   const ingest::api_credentials key_only{"an-api-key-of-some-length", ""};
@@ -117,7 +118,8 @@ TEST_CASE("a disconnect names a user and optionally one session to revoke", "[ap
   REQUIRE(all.ok());
   CHECK(all->user == "u-42");
   CHECK(all->session.empty());
-  auto one = ingest::parse_disconnect_request(R"({"user":"u-42","session":"s-1","reason":"logged out","revoke_for_s":600})");
+  auto one =
+      ingest::parse_disconnect_request(R"({"user":"u-42","session":"s-1","reason":"logged out","revoke_for_s":600})");
   REQUIRE(one.ok());
   CHECK(one->session == "s-1");
   CHECK(one->reason == "logged out");
@@ -130,7 +132,8 @@ TEST_CASE("a disconnect names a user and optionally one session to revoke", "[ap
   CHECK(code(R"({})").find("field 'user'") != std::string::npos);
   CHECK(code(R"({"user":"u-1","all":true})").find("unknown field 'all'") != std::string::npos);
   CHECK(code(R"({"user":"u-1","session":"has space"})").find("field 'session'") != std::string::npos);
-  CHECK(code(R"({"user":"u-1","reason":")" + std::string(101, 'x') + R"("})").find("field 'reason'") != std::string::npos);
+  CHECK(code(R"({"user":"u-1","reason":")" + std::string(101, 'x') + R"("})").find("field 'reason'") !=
+        std::string::npos);
   CHECK(code(R"({"user":"u-1","revoke_for_s":60})").find("only with 'session'") != std::string::npos);
   CHECK(code(R"({"user":"u-1","session":"s","revoke_for_s":0})").find("field 'revoke_for_s'") != std::string::npos);
   CHECK(ingest::parse_disconnect_request("nope").err().code == "invalid_json");
@@ -161,9 +164,11 @@ TEST_CASE("presence lists a user's unexpired leases by edge", "[api]") {
   CHECK(ingest::parse_presence_request(R"({"user":"u-42"})").value() == "u-42");
   CHECK(ingest::parse_presence_request(R"({"user":""})").err().code == "invalid_request");
   CHECK(ingest::parse_presence_request(R"({"user":"u-1","all":1})").err().code == "invalid_request");
-  const std::vector<std::pair<std::string, std::int64_t>> leases{{"edge-a:1", 2000}, {"edge:b:7", 3000}, {"edge-a:2", 1000}};
-  CHECK(ingest::render_presence("u-42", leases, 1000) ==
-        R"({"user":"u-42","count":2,"connections":[{"edge":"edge-a","expires_ms":2000},{"edge":"edge:b","expires_ms":3000}]})");
+  const std::vector<std::pair<std::string, std::int64_t>> leases{
+      {"edge-a:1", 2000}, {"edge:b:7", 3000}, {"edge-a:2", 1000}};
+  CHECK(
+      ingest::render_presence("u-42", leases, 1000) ==
+      R"({"user":"u-42","count":2,"connections":[{"edge":"edge-a","expires_ms":2000},{"edge":"edge:b","expires_ms":3000}]})");
   CHECK(ingest::render_presence("u-0", {}, 1000) == R"({"user":"u-0","count":0,"connections":[]})");
 }
 

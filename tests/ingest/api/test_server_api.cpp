@@ -93,34 +93,38 @@ TEST_CASE("the server API stores app events in the user's sequence, once per ide
       R"("portfolioValue":"100.00","dayPnl":"0","dayPnlPercent":"0"}})";
   const auto ts = std::to_string(common::now_us() / 1'000'000);
   CHECK(post(port, "/v1/events", account,
-             {{"X-Tickstream-Timestamp", ts}, {"X-Tickstream-Signature", ingest::sign_webhook(secret, std::stoll(ts), account)}})
+             {{"X-Tickstream-Timestamp", ts},
+              {"X-Tickstream-Signature", ingest::sign_webhook(secret, std::stoll(ts), account)}})
             .status == 200);
   CHECK(redis.cli({"GET", "ts:{u:u-7}:seq"}) == "2\n");
 
   // The batch form, signed instead of keyed.
   const std::string batch = R"({"events":[{"user":"u-7","type":"portfolio_update","data":{"id":"p1"}},)"
                             R"({"user":"u-8","type":"alert","data":{"text":"hi"}}]})";
-  auto signed_batch =
-      post(port, "/v1/publish", batch,
-           {{"X-Tickstream-Timestamp", ts}, {"X-Tickstream-Signature", ingest::sign_webhook(secret, std::stoll(ts), batch)}});
+  auto signed_batch = post(port, "/v1/publish", batch,
+                           {{"X-Tickstream-Timestamp", ts},
+                            {"X-Tickstream-Signature", ingest::sign_webhook(secret, std::stoll(ts), batch)}});
   CHECK(signed_batch.status == 200);
   CHECK(signed_batch.body == R"({"accepted":2,"duplicates":0,"seqs":[3,1]})");
 
   // Refused whole, with a clear error, and nothing stored.
   const auto dead_before = std::stoi(redis.cli({"XLEN", "ts:dead"}));
-  const std::string one_bad = R"({"events":[{"user":"u-7","type":"alert","data":{}},{"user":"u-7","type":"x y","data":{}}]})";
+  const std::string one_bad =
+      R"({"events":[{"user":"u-7","type":"alert","data":{}},{"user":"u-7","type":"x y","data":{}}]})";
   auto refused = publish(port, one_bad);
   CHECK(refused.status == 400);
   CHECK(refused.body.find(R"("error":"invalid_type")") != std::string::npos);
   CHECK(refused.body.find("event 1: field 'type'") != std::string::npos);
   CHECK(publish(port, R"({"user":"u-7","type":"alert","data":{},"colour":"red"})").status == 400);
   CHECK(publish(port, R"({"user":"u-7","type":"alert","data":)").status == 400);
-  CHECK(publish(port, R"({"user":"u-7","type":"alert","data":{"t":")" + std::string(70'000, 'x') + R"("}})").status == 413);
+  CHECK(publish(port, R"({"user":"u-7","type":"alert","data":{"t":")" + std::string(70'000, 'x') + R"("}})").status ==
+        413);
   CHECK(post(port, "/v1/publish", decision, {{"Authorization", "Bearer not-the-key-at-all-0000"}}).status == 401);
   CHECK(post(port, "/v1/publish", decision, {}).status == 401);
   const auto stale = std::to_string(common::now_us() / 1'000'000 - 600);
   auto old = post(port, "/v1/publish", decision,
-                  {{"X-Tickstream-Timestamp", stale}, {"X-Tickstream-Signature", ingest::sign_webhook(secret, std::stoll(stale), decision)}});
+                  {{"X-Tickstream-Timestamp", stale},
+                   {"X-Tickstream-Signature", ingest::sign_webhook(secret, std::stoll(stale), decision)}});
   CHECK(old.status == 401);
   CHECK(old.body.find("bad_timestamp") != std::string::npos);
   CHECK(redis.cli({"GET", "ts:{u:u-7}:seq"}) == "3\n");

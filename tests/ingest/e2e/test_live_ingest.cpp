@@ -11,8 +11,8 @@
 
 #include "common/event_codec.hpp"
 #include "common/redis/redis_client.hpp"
-#include "tests/support/fake_upstream.hpp"
 #include "tests/support/child_process.hpp"
+#include "tests/support/fake_upstream.hpp"
 #include "tests/support/ingest_replay.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/temp_file.hpp"
@@ -55,15 +55,17 @@ TEST_CASE("live Finnhub ticks are published, captured, and replay to the same ti
   const test::temp_file log("tickstream-ingest-log");
   const test::temp_file replay_log("tickstream-replay-log");
   {
-    test::child_process ingest({TICKSTREAM_INGEST_BIN, "--finnhub-url", upstream.url("/?token=sekrit"),
-                                "--finnhub-symbols", "aapl", "--capture", capture.path(), "--redis-port",
-                                std::to_string(redis.port()), "--heartbeat-ms", "200"},
-                               log.path());
+    test::child_process ingest(
+        {TICKSTREAM_INGEST_BIN, "--finnhub-url", upstream.url("/?token=sekrit"), "--finnhub-symbols", "aapl",
+         "--capture", capture.path(), "--redis-port", std::to_string(redis.port()), "--heartbeat-ms", "200"},
+        log.path());
     REQUIRE(wait_until([&] {
       std::lock_guard lock(mu);
       return ticks.size() == 3;
     }));
-    REQUIRE(wait_until([&] { return redis.cli({"GET", "ts:sys:source:finnhub"}).find(R"("connected":true)") != std::string::npos; }));
+    REQUIRE(wait_until([&] {
+      return redis.cli({"GET", "ts:sys:source:finnhub"}).find(R"("connected":true)") != std::string::npos;
+    }));
     ingest.signal(SIGTERM);
     const auto status = ingest.wait(10s);
     REQUIRE(status);

@@ -44,7 +44,9 @@ test::fake_upstream::script broker(const std::string& user, const std::atomic<bo
     ws.write(test::net::buffer(std::string(R"({"stream":"listening","data":{"streams":["trade_updates"]}})")));
     ws.write(test::net::buffer(
         R"({"stream":"trade_updates","data":{"event":"new","timestamp":"2026-11-23T14:30:00Z","order":)"
-        R"({"id":"b-)" + user + R"(","client_order_id":"o-1","symbol":"AAPL","side":"buy","type":"limit",)"
+        R"({"id":"b-)" +
+        user +
+        R"(","client_order_id":"o-1","symbol":"AAPL","side":"buy","type":"limit",)"
         R"("status":"new","qty":"1","submitted_at":"2026-11-23T14:30:00Z"}}})"));
     while (!finished) std::this_thread::sleep_for(10ms);
   };
@@ -79,10 +81,10 @@ TEST_CASE("accounts from the registry stream side by side, one refused and one h
   }
   const test::temp_file log("tickstream-accounts-log");
   finish stop_upstreams{finished};  // destroyed before the upstreams: their scripts return
-  test::child_process ingest({TICKSTREAM_INGEST_BIN, "--alpaca-trading-url", upstreams[0]->url("/unused"),
-                              "--accounts-file", registry.path(), "--redis-port", std::to_string(redis.port()),
-                              "--heartbeat-ms", "200"},
-                             log.path());
+  test::child_process ingest(
+      {TICKSTREAM_INGEST_BIN, "--alpaca-trading-url", upstreams[0]->url("/unused"), "--accounts-file", registry.path(),
+       "--redis-port", std::to_string(redis.port()), "--heartbeat-ms", "200"},
+      log.path());
   // Every good account's order is stored for its own user.
   for (const auto* u : {"alice", "bob", "carol"}) {
     INFO(u);

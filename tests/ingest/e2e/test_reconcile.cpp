@@ -32,7 +32,8 @@ namespace {
 // per connection, and refuses requests without the expected key.
 class fake_rest {
  public:
-  explicit fake_rest(std::string key) : key_(std::move(key)), acceptor_(ioc_, {test::net::ip::make_address("127.0.0.1"), 0}) {
+  explicit fake_rest(std::string key)
+      : key_(std::move(key)), acceptor_(ioc_, {test::net::ip::make_address("127.0.0.1"), 0}) {
     thread_ = std::thread([this] {
       while (!stop_) {
         test::tcp::socket sock(ioc_);
@@ -49,7 +50,7 @@ class fake_rest {
           std::lock_guard lock(mu_);
           ++requests_;
           const auto it = bodies_.find(std::string(req.target()));
-          if (req[ "APCA-API-KEY-ID"] != key_ || req["APCA-API-SECRET-KEY"].empty()) {
+          if (req["APCA-API-KEY-ID"] != key_ || req["APCA-API-SECRET-KEY"].empty()) {
             res.result(http::status::unauthorized);
             res.body() = R"({"code":40110000,"message":"request is not authorized"})";
           } else if (it == bodies_.end()) {
@@ -95,8 +96,8 @@ class fake_rest {
 
 std::string alpaca_order(const std::string& status, const std::string& filled) {
   return R"({"id":"b-7","client_order_id":"o-7","symbol":"AAPL","side":"buy","order_type":"limit","type":"limit",)"
-         R"("status":")" + status + R"(","qty":"10","filled_qty":")" + filled +
-         R"(","submitted_at":"2026-11-23T14:30:00Z"})";
+         R"("status":")" +
+         status + R"(","qty":"10","filled_qty":")" + filled + R"(","submitted_at":"2026-11-23T14:30:00Z"})";
 }
 
 }  // namespace
@@ -113,9 +114,10 @@ TEST_CASE("a fill the trading stream never delivered appears through reconciliat
     ws.write(test::net::buffer(std::string(R"({"stream":"authorization","data":{"status":"authorized"}})")));
     test::read_text(ws);
     ws.write(test::net::buffer(std::string(R"({"stream":"listening","data":{"streams":["trade_updates"]}})")));
-    ws.write(test::net::buffer(R"({"stream":"trade_updates","data":{"event":"partial_fill","execution_id":"x-1","order":)" +
-                               alpaca_order("partially_filled", "4") +
-                               R"(,"position_qty":"4","price":"189.25","qty":"4","timestamp":"2026-11-23T14:30:01Z"}})"));
+    ws.write(
+        test::net::buffer(R"({"stream":"trade_updates","data":{"event":"partial_fill","execution_id":"x-1","order":)" +
+                          alpaca_order("partially_filled", "4") +
+                          R"(,"position_qty":"4","price":"189.25","qty":"4","timestamp":"2026-11-23T14:30:01Z"}})"));
     while (!finished) std::this_thread::sleep_for(10ms);
   });
   // Its REST API knows both: cash 100000 − 757.00 − 1137.00 = 98106.00; 10 @ 189.4.
@@ -144,7 +146,8 @@ TEST_CASE("a fill the trading stream never delivered appears through reconciliat
       [&] {
         const auto p = position();
         const auto a = account();
-        return p.find(R"("quantity":"10")") != std::string::npos && p.find(R"("entryPrice":"189.4")") != std::string::npos &&
+        return p.find(R"("quantity":"10")") != std::string::npos &&
+               p.find(R"("entryPrice":"189.4")") != std::string::npos &&
                a.find(R"("cash":"98106.00")") != std::string::npos && a.find("provisional") == std::string::npos;
       },
       10s));
@@ -163,8 +166,7 @@ TEST_CASE("a fill the trading stream never delivered appears through reconciliat
   CHECK(log.text().find("PK-trader") == std::string::npos);  // credentials are never logged
 }
 
-TEST_CASE("a broker REST API that refuses the credentials is logged and retried, the stream goes on",
-          "[reconcile]") {
+TEST_CASE("a broker REST API that refuses the credentials is logged and retried, the stream goes on", "[reconcile]") {
   test::redis_server redis;
   std::atomic<bool> finished{false};
   test::fake_upstream stream([&](test::websocket::stream<test::tcp::socket>& ws, int) {
@@ -173,8 +175,8 @@ TEST_CASE("a broker REST API that refuses the credentials is logged and retried,
     ws.write(test::net::buffer(std::string(R"({"stream":"authorization","data":{"status":"authorized"}})")));
     test::read_text(ws);
     ws.write(test::net::buffer(std::string(R"({"stream":"listening","data":{"streams":["trade_updates"]}})")));
-    ws.write(test::net::buffer(R"({"stream":"trade_updates","data":{"event":"new","order":)" + alpaca_order("new", "0") +
-                               R"(,"timestamp":"2026-11-23T14:30:00Z"}})"));
+    ws.write(test::net::buffer(R"({"stream":"trade_updates","data":{"event":"new","order":)" +
+                               alpaca_order("new", "0") + R"(,"timestamp":"2026-11-23T14:30:00Z"}})"));
     while (!finished) std::this_thread::sleep_for(10ms);
   });
   fake_rest rest("another-key");

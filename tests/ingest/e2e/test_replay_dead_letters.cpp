@@ -20,7 +20,8 @@ TEST_CASE("a replay keeps every dead letter, up to its last line, before it exit
     for (int i = 0; i < good; ++i) {
       out << R"({"type":"price_update","symbol":"AAPL","price":)" << 100 + i
           << R"(.25,"size":1,"timestamp":"2026-11-20T14:30:00.000000Z","recv_us":)" << 1795185000000000LL + i
-          << R"(,"source":"test"})" << "\n";
+          << R"(,"source":"test"})"
+          << "\n";
     }
     // The bad lines come last: nothing published after them could hold the exit back.
     for (int i = 0; i < bad; ++i) out << "{not json " << i << "\n";

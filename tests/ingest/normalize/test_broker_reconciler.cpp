@@ -84,10 +84,10 @@ TEST_CASE("reconciling: the broker's positions and account replace what differs,
   SECTION("a missed fill: the stored quantity is short of the broker's") {
     // Stored 4 @ 189.25 (the second fill, 6 @ 189.50, never came); the broker has 10 @ 189.4.
     const auto stored_acct = common::encode_event(broker());
-    const auto events = reconcile(stored_acct,
-                                  {stored_position("AAPL", "4", "long", "189.25", 5),
-                                   stored_position("TSLA", "3", "short", "250.50", 6)},
-                                  broker(), broker_positions());
+    const auto events = reconcile(
+        stored_acct,
+        {stored_position("AAPL", "4", "long", "189.25", 5), stored_position("TSLA", "3", "short", "250.50", 6)},
+        broker(), broker_positions());
     REQUIRE(events.size() == 1);  // TSLA is the same (250.50 = 250.5), the account too
     const auto& p = std::get<common::position_update>(events[0]);
     CHECK(p.quantity == "10");
@@ -98,11 +98,11 @@ TEST_CASE("reconciling: the broker's positions and account replace what differs,
   SECTION("a position the broker no longer holds is closed, a provisional account replaced") {
     auto provisional = broker();
     provisional.provisional = true;
-    const auto events = reconcile(common::encode_event(provisional),
-                                  {stored_position("AAPL", "10", "long", "189.4", 5),
-                                   stored_position("TSLA", "3", "short", "250.5", 6),
-                                   stored_position("MSFT", "2", "long", "400", 7)},
-                                  broker(), broker_positions());
+    const auto events =
+        reconcile(common::encode_event(provisional),
+                  {stored_position("AAPL", "10", "long", "189.4", 5), stored_position("TSLA", "3", "short", "250.5", 6),
+                   stored_position("MSFT", "2", "long", "400", 7)},
+                  broker(), broker_positions());
     REQUIRE(events.size() == 2);
     const auto& closed = std::get<common::position_update>(events[0]);
     CHECK(closed.symbol == "MSFT");
@@ -112,19 +112,19 @@ TEST_CASE("reconciling: the broker's positions and account replace what differs,
     CHECK(a.cash == "98106.00");
   }
   SECTION("the same state twice: nothing to publish") {
-    const auto events = reconcile(common::encode_event(broker()),
-                                  {stored_position("AAPL", "10", "long", "189.40", 5),
-                                   stored_position("TSLA", "3", "short", "250.5", 6)},
-                                  broker(), broker_positions());
+    const auto events = reconcile(
+        common::encode_event(broker()),
+        {stored_position("AAPL", "10", "long", "189.40", 5), stored_position("TSLA", "3", "short", "250.5", 6)},
+        broker(), broker_positions());
     CHECK(events.empty());
   }
   SECTION("a fee the broker charged: the cash differs, the account is replaced") {
     auto stored = broker();
     stored.cash = "98106.50";
-    const auto events = reconcile(common::encode_event(stored),
-                                  {stored_position("AAPL", "10", "long", "189.4", 5),
-                                   stored_position("TSLA", "3", "short", "250.5", 6)},
-                                  broker(), broker_positions());
+    const auto events = reconcile(
+        common::encode_event(stored),
+        {stored_position("AAPL", "10", "long", "189.4", 5), stored_position("TSLA", "3", "short", "250.5", 6)},
+        broker(), broker_positions());
     REQUIRE(events.size() == 1);
     CHECK(std::get<common::account_update>(events[0]).cash == "98106.00");
   }

@@ -36,11 +36,11 @@ TEST_CASE("exponent notation becomes an exact plain decimal", "[normalize]") {
 TEST_CASE("Finnhub trade batches become one price_update per trade, digits kept", "[normalize][finnhub]") {
   ingest::finnhub_normalizer n;
   // The documented shape, with the conditions list "c" and a price with three decimals.
-  const auto out = n.normalize(
-      R"({"data":[{"c":["1","8","24","12"],"p":122.1,"s":"TSLA","t":1672348887195,"v":1},)"
-      R"({"c":["1","24","12"],"p":129.575,"s":"AAPL","t":1672348887785,"v":100},)"
-      R"({"p":2.345e-05,"s":"BINANCE:SHIBUSDT","t":1672348887800,"v":1000000}],"type":"trade"})",
-      1'672'348'887'900'000);
+  const auto out =
+      n.normalize(R"({"data":[{"c":["1","8","24","12"],"p":122.1,"s":"TSLA","t":1672348887195,"v":1},)"
+                  R"({"c":["1","24","12"],"p":129.575,"s":"AAPL","t":1672348887785,"v":100},)"
+                  R"({"p":2.345e-05,"s":"BINANCE:SHIBUSDT","t":1672348887800,"v":1000000}],"type":"trade"})",
+                  1'672'348'887'900'000);
   CHECK(out.problems.empty());
   REQUIRE(out.events.size() == 3);
   CHECK(tick(out, 0).symbol == "TSLA");
@@ -67,10 +67,10 @@ TEST_CASE("Finnhub pings, errors, unknown types and broken trades", "[normalize]
   CHECK(n.normalize(R"({"type":"trade"})", 1).problems.at(0).message == "field 'data': is required");
   CHECK(n.normalize("{not json", 1).problems.at(0).code == "invalid_json");
   // One bad trade in a batch does not lose the good ones around it.
-  const auto mixed = n.normalize(
-      R"({"type":"trade","data":[{"p":1.5,"s":"AAPL","t":1672348887195,"v":1},)"
-      R"({"p":-3,"s":"AAPL","t":1672348887196,"v":1},{"p":1.6,"s":"AAPL","t":1672348887197,"v":1}]})",
-      1);
+  const auto mixed =
+      n.normalize(R"({"type":"trade","data":[{"p":1.5,"s":"AAPL","t":1672348887195,"v":1},)"
+                  R"({"p":-3,"s":"AAPL","t":1672348887196,"v":1},{"p":1.6,"s":"AAPL","t":1672348887197,"v":1}]})",
+                  1);
   CHECK(mixed.events.size() == 2);
   REQUIRE(mixed.problems.size() == 1);
   CHECK(mixed.problems[0].code == "invalid_trade");
@@ -85,16 +85,14 @@ TEST_CASE("Alpaca market data: control messages, trades and quotes merged per sy
   CHECK(n.normalize(R"([{"T":"subscription","trades":["AAPL"],"quotes":["AAPL"],"bars":[]}])", 1).notices ==
         std::vector<std::string>{"subscribed"});
   // A quote before any trade has no price to report yet.
-  const auto early = n.normalize(
-      R"([{"T":"q","S":"AAPL","bx":"U","bp":150.20,"bs":1,"ax":"Q","ap":150.30,"as":4,)"
-      R"("t":"2021-02-22T15:51:45.335689322Z","c":["R"],"z":"C"}])",
-      10);
+  const auto early = n.normalize(R"([{"T":"q","S":"AAPL","bx":"U","bp":150.20,"bs":1,"ax":"Q","ap":150.30,"as":4,)"
+                                 R"("t":"2021-02-22T15:51:45.335689322Z","c":["R"],"z":"C"}])",
+                                 10);
   CHECK(early.events.empty());
   CHECK(early.problems.empty());
-  const auto trade = n.normalize(
-      R"([{"T":"t","S":"AAPL","i":52983525029461,"x":"V","p":150.25,"s":100,)"
-      R"("t":"2021-02-22T15:51:44.208Z","c":["@","I"],"z":"C"}])",
-      20);
+  const auto trade = n.normalize(R"([{"T":"t","S":"AAPL","i":52983525029461,"x":"V","p":150.25,"s":100,)"
+                                 R"("t":"2021-02-22T15:51:44.208Z","c":["@","I"],"z":"C"}])",
+                                 20);
   REQUIRE(trade.events.size() == 1);
   CHECK(tick(trade, 0).price == "150.25");
   CHECK(tick(trade, 0).bid == "150.20");  // the earlier quote is merged in
@@ -114,29 +112,30 @@ TEST_CASE("Alpaca market data: errors, bars and broken items", "[normalize][alpa
   const auto err = n.normalize(R"([{"T":"error","code":402,"msg":"auth failed"}])", 1);
   REQUIRE(err.problems.size() == 1);
   CHECK(err.problems[0].message == "code 402: auth failed");
-  const auto mixed = n.normalize(
-      R"([{"T":"b","S":"AAPL","o":150,"h":151,"l":149,"c":150.5,"v":1000,"t":"2021-02-22T15:51:00Z"},)"
-      R"({"T":"t","S":"AAPL","p":"oops","s":1,"t":"2021-02-22T15:51:44Z"},)"
-      R"({"T":"zz"},)"
-      R"({"T":"t","S":"MSFT","p":240.01,"s":5,"t":"2021-02-22T15:51:44Z"}])",
-      1);
+  const auto mixed =
+      n.normalize(R"([{"T":"b","S":"AAPL","o":150,"h":151,"l":149,"c":150.5,"v":1000,"t":"2021-02-22T15:51:00Z"},)"
+                  R"({"T":"t","S":"AAPL","p":"oops","s":1,"t":"2021-02-22T15:51:44Z"},)"
+                  R"({"T":"zz"},)"
+                  R"({"T":"t","S":"MSFT","p":240.01,"s":5,"t":"2021-02-22T15:51:44Z"}])",
+                  1);
   CHECK(mixed.events.size() == 1);
   REQUIRE(mixed.problems.size() == 2);
   CHECK(mixed.problems[0].code == "invalid_trade");
   CHECK(mixed.problems[0].message == "[1]: field 'p': must be a number");
   CHECK(mixed.problems[1].code == "unknown_type");
-  CHECK(n.normalize(R"({"T":"t"})", 1).problems.at(0).message ==
-        "Alpaca market data messages must be JSON arrays");
+  CHECK(n.normalize(R"({"T":"t"})", 1).problems.at(0).message == "Alpaca market data messages must be JSON arrays");
 }
 
 TEST_CASE("Alpaca market data: quotes and times an edge would refuse are refused here", "[normalize][alpaca]") {
   // Found by fuzzing: a one-sided quote (bid 0), a crossed one or a time past 2100 became ticks
   // every edge refuses, and a bad quote stayed in the merger, riding on the symbol's later trades.
   ingest::alpaca_market_normalizer n;
-  REQUIRE(n.normalize(R"([{"T":"t","S":"AAPL","p":150.25,"s":100,"t":"2021-02-22T15:51:44.208Z"}])", 1).events.size() == 1);
-  for (const char* bad : {R"([{"T":"q","S":"AAPL","bp":0,"bs":0,"ap":150.30,"as":4,"t":"2021-02-22T15:51:45Z"}])",
-                          R"([{"T":"q","S":"AAPL","bp":150.40,"bs":1,"ap":150.30,"as":4,"t":"2021-02-22T15:51:45Z"}])",
-                          R"([{"T":"q","S":"AAPL","bp":150.20,"bs":1,"ap":150.30,"as":4,"t":"2221-02-22T15:51:45Z"}])"}) {
+  REQUIRE(n.normalize(R"([{"T":"t","S":"AAPL","p":150.25,"s":100,"t":"2021-02-22T15:51:44.208Z"}])", 1).events.size() ==
+          1);
+  for (const char* bad :
+       {R"([{"T":"q","S":"AAPL","bp":0,"bs":0,"ap":150.30,"as":4,"t":"2021-02-22T15:51:45Z"}])",
+        R"([{"T":"q","S":"AAPL","bp":150.40,"bs":1,"ap":150.30,"as":4,"t":"2021-02-22T15:51:45Z"}])",
+        R"([{"T":"q","S":"AAPL","bp":150.20,"bs":1,"ap":150.30,"as":4,"t":"2221-02-22T15:51:45Z"}])"}) {
     const auto out = n.normalize(bad, 2);
     CHECK(out.events.empty());
     REQUIRE(out.problems.size() == 1);
@@ -145,7 +144,8 @@ TEST_CASE("Alpaca market data: quotes and times an edge would refuse are refused
   const auto late = n.normalize(R"([{"T":"t","S":"AAPL","p":150.26,"s":1,"t":"2221-02-22T15:51:44Z"}])", 3);
   CHECK(late.events.empty());
   CHECK(late.problems.at(0).code == "invalid_trade");
-  const auto trade = n.normalize(R"([{"T":"t","S":"AAPL","p":150.27,"s":5,"t":"2021-02-22T15:51:47Z"}])", 1'700'000'000'000'000);
+  const auto trade =
+      n.normalize(R"([{"T":"t","S":"AAPL","p":150.27,"s":5,"t":"2021-02-22T15:51:47Z"}])", 1'700'000'000'000'000);
   REQUIRE(trade.events.size() == 1);
   CHECK_FALSE(tick(trade, 0).bid.has_value());  // none of the refused quotes
   CHECK(common::decode_event(common::encode_event(trade.events[0])).ok());

@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <atomic>
 #include <memory>
-#include <thread>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "common/event_codec.hpp"
@@ -116,8 +116,8 @@ TEST_CASE("each private event gets the next seq, history, snapshot and one publi
 
   // History: stream ids are the sequence numbers.
   CHECK(server.cli({"XLEN", "ts:{u:u1}:hist"}) == "5\n");
-  CHECK(server.cli({"XRANGE", "ts:{u:u1}:hist", "3-1", "3-1"}).find(R"("type":"position_update","userId":"u1","seq":3)") !=
-        std::string::npos);
+  CHECK(server.cli({"XRANGE", "ts:{u:u1}:hist", "3-1", "3-1"})
+            .find(R"("type":"position_update","userId":"u1","seq":3)") != std::string::npos);
   // Snapshot: the filled order is no longer open; position and account are there.
   CHECK(server.cli({"HLEN", "ts:{u:u1}:orders"}) == "0\n");
   CHECK(server.cli({"HGET", "ts:{u:u1}:pos", "AAPL"}).find(R"("quantity":"4")") != std::string::npos);
@@ -189,12 +189,12 @@ TEST_CASE("the average entry price follows fills exactly", "[store]") {
     std::string fill_qty, price, position, expected_entry;
   };
   const std::vector<step> steps = {
-      {"10", "100.10", "10", "100.1"},             // opened
-      {"5", "100.25", "15", "100.15"},             // (1001.00 + 501.25) / 15
-      {"3", "99.99", "18", "100.1233333333"},      // 1802.22 / 18, to 10 places
-      {"-8", "101", "10", "100.1233333333"},       // reduced: the average stays
-      {"-15", "100.5", "-5", "100.5"},             // flipped short: the fill price
-      {"-7", "100.8", "-12", "100.675"},           // added to the short: (502.5 + 705.6) / 12
+      {"10", "100.10", "10", "100.1"},         // opened
+      {"5", "100.25", "15", "100.15"},         // (1001.00 + 501.25) / 15
+      {"3", "99.99", "18", "100.1233333333"},  // 1802.22 / 18, to 10 places
+      {"-8", "101", "10", "100.1233333333"},   // reduced: the average stays
+      {"-15", "100.5", "-5", "100.5"},         // flipped short: the fill price
+      {"-7", "100.8", "-12", "100.675"},       // added to the short: (502.5 + 705.6) / 12
   };
   for (const auto& s : steps) {
     INFO(s.fill_qty << " @ " << s.price);
@@ -295,8 +295,7 @@ common::position_update fill_of(const std::string& signed_qty, const std::string
 
 }  // namespace
 
-TEST_CASE("a fill moves the stored account's cash, provisionally, and the position keeps its realized P&L",
-          "[store]") {
+TEST_CASE("a fill moves the stored account's cash, provisionally, and the position keeps its realized P&L", "[store]") {
   one_by_one s;
   REQUIRE(s.put(broker_account()) == 1);
   // Buy 10 @ 189.40: position seq 2, the account moved with it seq 3; cash 100000 − 1894 = 98106.00.
@@ -356,8 +355,7 @@ TEST_CASE("the same broker message stored twice is stored once, whatever its typ
   CHECK(s.server.cli({"XLEN", "ts:{u:u1}:hist"}) == "5\n");
 }
 
-TEST_CASE("a fill computed from state that changed meanwhile is refused by the script and read again",
-          "[store]") {
+TEST_CASE("a fill computed from state that changed meanwhile is refused by the script and read again", "[store]") {
   one_by_one s;
   REQUIRE(s.put(broker_account()) == 1);
   REQUIRE(s.put(fill_of("10", "100", "10", 10)) == 2);  // seq 2 position, seq 3 account
@@ -391,13 +389,13 @@ TEST_CASE("a user's events are stored in the order given, even behind a fill bei
   const auto put = [&](common::event ev) {
     s.store.store(std::move(ev), [&](common::result<std::int64_t>) { ++done; });
   };
-  put(broker_account());                 // seq 1
-  put(order("partially_filled", "4"));   // 2
-  put(trade("x-1"));                     // 3
-  put(fill_of("4", "100", "4", 10));     // 4 position, 5 account
-  put(order("filled", "10"));            // 6
-  put(trade("x-2"));                     // 7
-  put(fill_of("6", "110", "10", 11));    // 8 position, 9 account
+  put(broker_account());                // seq 1
+  put(order("partially_filled", "4"));  // 2
+  put(trade("x-1"));                    // 3
+  put(fill_of("4", "100", "4", 10));    // 4 position, 5 account
+  put(order("filled", "10"));           // 6
+  put(trade("x-2"));                    // 7
+  put(fill_of("6", "110", "10", 11));   // 8 position, 9 account
   REQUIRE(wait_until([&] { return done.load() == 7; }));
   std::vector<std::string> types;
   const auto hist = s.server.cli({"XRANGE", "ts:{u:u1}:hist", "-", "+"});

@@ -58,7 +58,8 @@ TEST_CASE("publish queue: a symbol's waiting tick is replaced by a newer one and
   CHECK(q.idle());
 }
 
-TEST_CASE("publish queue: a tick older than the bound when it could be sent is dropped and counted", "[publish_queue]") {
+TEST_CASE("publish queue: a tick older than the bound when it could be sent is dropped and counted",
+          "[publish_queue]") {
   queue q(small());
   q.push_tick("AAPL", 1'000'000, "aapl");
   q.push_tick("MSFT", 2'500'000, "msft");

@@ -10,8 +10,7 @@
 using namespace tickstream;
 using namespace tickstream::ingest;
 
-TEST_CASE("the accounts registry lists users and where their credentials are, never the credentials",
-          "[accounts]") {
+TEST_CASE("the accounts registry lists users and where their credentials are, never the credentials", "[accounts]") {
   const auto parsed = parse_accounts(
       "# user id   key              secret\n"
       "trader-1   env:KEY_1   file:/run/secrets/one   # the first\n"
@@ -31,8 +30,10 @@ TEST_CASE("the accounts registry lists users and where their credentials are, ne
     REQUIRE_FALSE(r.ok());
     return r.err().code + ": " + r.err().message;
   };
-  CHECK(error_of("u1 env:K\n") == "invalid_accounts: line 1: expected 3 or 4 fields (user id, key, secret, stream URL), found 2");
-  CHECK(error_of("u1 env:K env:S http://x\n") == "invalid_accounts: line 1: the stream URL must start with ws:// or wss://");
+  CHECK(error_of("u1 env:K\n") ==
+        "invalid_accounts: line 1: expected 3 or 4 fields (user id, key, secret, stream URL), found 2");
+  CHECK(error_of("u1 env:K env:S http://x\n") ==
+        "invalid_accounts: line 1: the stream URL must start with ws:// or wss://");
   CHECK(error_of("u1 env:K env:S\nu1 env:K2 env:S2\n") == "invalid_accounts: line 2: user 'u1' is listed twice");
   CHECK(error_of("a/b env:K env:S\n") ==
         "invalid_accounts: line 1: the user id must be 1-64 characters from A-Z a-z 0-9 _ . : -");
@@ -42,8 +43,7 @@ TEST_CASE("the accounts registry lists users and where their credentials are, ne
         "invalid_accounts: line 1: credentials must be env:NAME or file:PATH, not given inline");
 }
 
-TEST_CASE("credentials come from the environment or files, and a missing one names the reference only",
-          "[accounts]") {
+TEST_CASE("credentials come from the environment or files, and a missing one names the reference only", "[accounts]") {
   const std::map<std::string, std::string> env_vars{{"KEY_1", "PK1"}, {"EMPTY", ""}};
   const std::map<std::string, std::string> files{{"/s/one", "sekret-1\n"}};
   const lookup env = [&](const std::string& n) -> std::optional<std::string> {
@@ -66,8 +66,7 @@ TEST_CASE("credentials come from the environment or files, and a missing one nam
   CHECK_FALSE(resolve_account({"t", "env:KEY_1", "file:/s/none", "", 1}, env, file).ok());
 }
 
-TEST_CASE("loading a registry leaves out an account whose credentials are missing, keeps the others",
-          "[accounts]") {
+TEST_CASE("loading a registry leaves out an account whose credentials are missing, keeps the others", "[accounts]") {
   const test::temp_file secret("tickstream-accounts-secret");
   std::ofstream(secret.path()) << "s3cret\n";
   const test::temp_file reg("tickstream-accounts");

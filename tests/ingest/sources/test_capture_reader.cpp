@@ -3,9 +3,9 @@
 #include <sstream>
 #include <string>
 
+#include "ingest/publish/shard.hpp"
 #include "ingest/sources/capture_reader.hpp"
 #include "ingest/sources/replay_clock.hpp"
-#include "ingest/publish/shard.hpp"
 
 using namespace tickstream;
 
@@ -21,13 +21,14 @@ std::string tick_line(const std::string& symbol, const std::string& price, long 
 TEST_CASE("the capture reader decodes good lines and reports bad ones by line number", "[capture]") {
   std::stringstream in;
   in << tick_line("AAPL", "1.00", 1795185000000000) << "\n"
-     << "\n"                                   // blank: skipped
-     << "# a comment\n"                         // comment: skipped
-     << "{not json\n"                           // line 4
+     << "\n"                                               // blank: skipped
+     << "# a comment\n"                                    // comment: skipped
+     << "{not json\n"                                      // line 4
      << tick_line("MSFT", "-2", 1795185000000001) << "\n"  // line 5: bad price
-     << R"({"type":"weather","symbol":"X"})" << "\n"       // line 6: unknown type
+     << R"({"type":"weather","symbol":"X"})"
+     << "\n"                                                   // line 6: unknown type
      << tick_line("MSFT", "2.00", 1795185000000002) << "\r\n"  // CRLF tolerated
-     << tick_line("NVDA", "3.00", 1795185000000003);          // no final newline
+     << tick_line("NVDA", "3.00", 1795185000000003);           // no final newline
   ingest::capture_reader reader(in);
 
   std::vector<std::pair<std::size_t, std::string>> outcomes;
@@ -38,15 +39,17 @@ TEST_CASE("the capture reader decodes good lines and reports bad ones by line nu
                               : "error:" + item->event.err().code);
   }
   const std::vector<std::pair<std::size_t, std::string>> expected = {
-      {1, "AAPL"}, {4, "error:invalid_json"}, {5, "error:invalid_event"}, {6, "error:unknown_type"},
-      {7, "MSFT"}, {8, "NVDA"}};
+      {1, "AAPL"}, {4, "error:invalid_json"}, {5, "error:invalid_event"}, {6, "error:unknown_type"}, {7, "MSFT"},
+      {8, "NVDA"}};
   CHECK(outcomes == expected);
 }
 
 TEST_CASE("raw upstream messages are read as such, with their source and receive time", "[capture]") {
   std::stringstream in;
-  in << R"({"recv_us":1795185000064264,"source":"finnhub","raw":"{\"type\":\"ping\"}"})" << "\n"
-     << R"({"recv_us":1795185000064264,"raw":"x"})" << "\n";
+  in << R"({"recv_us":1795185000064264,"source":"finnhub","raw":"{\"type\":\"ping\"}"})"
+     << "\n"
+     << R"({"recv_us":1795185000064264,"raw":"x"})"
+     << "\n";
   ingest::capture_reader reader(in);
   auto first = reader.next();
   REQUIRE(first);
@@ -63,7 +66,8 @@ TEST_CASE("raw upstream messages are read as such, with their source and receive
 
 TEST_CASE("an over-long line is reported and skipped without losing the next one", "[capture]") {
   std::stringstream in;
-  in << std::string(ingest::capture_reader::max_line_bytes + 10, 'x') << "\n" << tick_line("AAPL", "1.00", 1795185000000000) << "\n";
+  in << std::string(ingest::capture_reader::max_line_bytes + 10, 'x') << "\n"
+     << tick_line("AAPL", "1.00", 1795185000000000) << "\n";
   ingest::capture_reader reader(in);
   auto first = reader.next();
   REQUIRE(first);
@@ -90,10 +94,10 @@ TEST_CASE("replay speed parses factors and max", "[replay]") {
 TEST_CASE("replay pacing keeps the capture's gaps divided by the speed", "[replay]") {
   ingest::replay_clock clock(*ingest::replay_speed::parse("10"));
   clock.begin_pass(1'000'000);
-  CHECK(clock.due_us(50'000'000) == 1'000'000);          // first event: at once
-  CHECK(clock.due_us(51'000'000) == 1'100'000);          // 1 s later in the capture: 0.1 s later
+  CHECK(clock.due_us(50'000'000) == 1'000'000);  // first event: at once
+  CHECK(clock.due_us(51'000'000) == 1'100'000);  // 1 s later in the capture: 0.1 s later
   CHECK(clock.due_us(60'000'000) == 2'000'000);
-  clock.begin_pass(9'000'000);                            // a new pass (--loop) starts over
+  clock.begin_pass(9'000'000);  // a new pass (--loop) starts over
   CHECK(clock.due_us(50'000'000) == 9'000'000);
 
   ingest::replay_clock fast(*ingest::replay_speed::parse("max"));
@@ -127,5 +131,5 @@ TEST_CASE("shards split symbols disjointly and completely", "[shard]") {
     counts[a.owns(sym) ? 0 : b.owns(sym) ? 1 : 2]++;
   }
   for (const int n : counts) CHECK(n > 800);  // roughly even
-  CHECK(ingest::shard{}.owns("ANYTHING"));     // the default 0/1 owns all
+  CHECK(ingest::shard{}.owns("ANYTHING"));    // the default 0/1 owns all
 }

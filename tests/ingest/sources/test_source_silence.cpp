@@ -15,7 +15,7 @@ constexpr std::int64_t s = 1'000'000;  // µs per second
 TEST_CASE("US equities session: 09:30 to 16:00 New York time on weekdays, daylight saving followed",
           "[source_silence]") {
   // Winter (EST, UTC-5): Tuesday 2026-12-01 opens at 14:30 UTC and closes at 21:00 UTC.
-  CHECK(us_equities_open(1796135400 * s));      // 14:30:00 UTC
+  CHECK(us_equities_open(1796135400 * s));        // 14:30:00 UTC
   CHECK_FALSE(us_equities_open(1796135399 * s));  // 14:29:59 UTC
   CHECK_FALSE(us_equities_open(1796158800 * s));  // 21:00:00 UTC = 16:00 EST
   // Summer (EDT, UTC-4): Wednesday 2026-07-01 opens at 13:30 UTC, closes at 20:00 UTC.

@@ -24,9 +24,9 @@ using namespace std::chrono_literals;
 namespace net = boost::asio;
 namespace websocket = boost::beast::websocket;
 using tcp = net::ip::tcp;
-using test::wait_until;
 using test::fake_upstream;
 using test::read_text;
+using test::wait_until;
 
 namespace {
 
@@ -43,12 +43,11 @@ struct source_runner {
     o.url = url;
     o.reconnect_min = 100ms;
     o.reconnect_max = 400ms;
-    source = std::make_unique<ingest::ws_source>(ioc, o, std::move(p),
-                                                 [this](const std::string&, std::int64_t, std::string_view,
-                                                        ingest::normalized&& n) {
-                                                   std::lock_guard lock(mu);
-                                                   received.push_back(std::move(n));
-                                                 });
+    source = std::make_unique<ingest::ws_source>(
+        ioc, o, std::move(p), [this](const std::string&, std::int64_t, std::string_view, ingest::normalized&& n) {
+          std::lock_guard lock(mu);
+          received.push_back(std::move(n));
+        });
     source->start();
     thread = std::thread([this] {
       auto guard = net::make_work_guard(ioc);
@@ -93,10 +92,9 @@ TEST_CASE("a Finnhub source subscribes, receives trades, and re-subscribes after
   REQUIRE(wait_until([&] { return runner.event_count() == 2; }));
   CHECK(upstream.connections() == 2);
   std::lock_guard lock(mu);
-  CHECK(subscribes == std::vector<std::string>{R"({"type":"subscribe","symbol":"AAPL"})",
-                                               R"({"type":"subscribe","symbol":"MSFT"})",
-                                               R"({"type":"subscribe","symbol":"AAPL"})",
-                                               R"({"type":"subscribe","symbol":"MSFT"})"});
+  CHECK(subscribes ==
+        std::vector<std::string>{R"({"type":"subscribe","symbol":"AAPL"})", R"({"type":"subscribe","symbol":"MSFT"})",
+                                 R"({"type":"subscribe","symbol":"AAPL"})", R"({"type":"subscribe","symbol":"MSFT"})"});
   CHECK(runner.source->reconnects() >= 1);
 }
 
@@ -109,11 +107,13 @@ TEST_CASE("an Alpaca trading source authenticates and listens, and a refused aut
     ++auths;
     ws.binary(true);  // Alpaca's trading stream sends binary frames
     if (index < 2) {
-      ws.write(net::buffer(std::string(R"({"stream":"authorization","data":{"action":"authenticate","status":"unauthorized"}})")));
+      ws.write(net::buffer(
+          std::string(R"({"stream":"authorization","data":{"action":"authenticate","status":"unauthorized"}})")));
       read_text(ws);  // the client should close now
       return;
     }
-    ws.write(net::buffer(std::string(R"({"stream":"authorization","data":{"action":"authenticate","status":"authorized"}})")));
+    ws.write(net::buffer(
+        std::string(R"({"stream":"authorization","data":{"action":"authenticate","status":"authorized"}})")));
     CHECK(read_text(ws) == R"({"action":"listen","data":{"streams":["trade_updates"]}})");
     ws.write(net::buffer(std::string(R"({"stream":"listening","data":{"streams":["trade_updates"]}})")));
     ws.write(net::buffer(std::string(
@@ -153,9 +153,9 @@ TEST_CASE("an Alpaca market data source waits for 'connected', authenticates, th
       got.push_back(read_text(ws));
     }
     ws.write(net::buffer(std::string(R"([{"T":"subscription","trades":["AAPL"],"quotes":["AAPL"],"bars":[]}])")));
-    ws.write(net::buffer(std::string(
-        R"([{"T":"q","S":"AAPL","bp":150.20,"bs":1,"ap":150.30,"as":4,"t":"2026-11-20T14:30:00.1Z"},)"
-        R"({"T":"t","S":"AAPL","p":150.25,"s":100,"t":"2026-11-20T14:30:00.2Z"}])")));
+    ws.write(net::buffer(
+        std::string(R"([{"T":"q","S":"AAPL","bp":150.20,"bs":1,"ap":150.30,"as":4,"t":"2026-11-20T14:30:00.1Z"},)"
+                    R"({"T":"t","S":"AAPL","p":150.25,"s":100,"t":"2026-11-20T14:30:00.2Z"}])")));
     read_text(ws);
   });
   source_runner runner(upstream.url("/v2/iex"), ingest::make_alpaca_market_protocol("k", "s", {"AAPL"}));
