@@ -36,6 +36,17 @@ session_handler::session_handler(session_output& out, frame_sink& sink, worker& 
 
 session_handler::~session_handler() {
   if (svc_.quota != nullptr) svc_.quota->give_back(address_, quota_held_);
+  if (opened_ && svc_.census != nullptr) svc_.census->disconnected(who_.user_id);
+}
+
+void session_handler::opened() {
+  opened_ = true;
+  if (svc_.census != nullptr) svc_.census->connected(who_.user_id);
+}
+
+void session_handler::on_binary() {
+  svc_.metrics.client_error("binary_not_supported");
+  out_.reply(render_error("binary_not_supported", "send JSON text frames; binary frames are not accepted"));
 }
 
 // --- messages -------------------------------------------------------------------------------
@@ -108,6 +119,7 @@ void session_handler::handle_auth(const auth_message& msg) {
 
 void session_handler::on_authenticated(identity who) {
   who_ = std::move(who);
+  if (opened_ && svc_.census != nullptr) svc_.census->connected(who_.user_id);
   out_.credential_refreshed(who_.expires_at_s);
   out_.reply(render_authenticated(who_.user_id, who_.expires_at_s, svc_.node_id));
 }

@@ -44,8 +44,17 @@ class session_handler final : private private_feed::host {
 
   const identity& who() const noexcept { return who_; }
 
+  // The connection is open (its handshake is out): it counts in the census until destroyed.
+  void opened();
   // A text message from the client.
   void on_text(std::string_view text, clock::time_point now);
+  // A binary message from the client: refused with an error (the protocol is JSON text).
+  void on_binary();
+  // Whether the server API's disconnect of user (and, unless empty, of one session) covers this
+  // connection.
+  bool revoked_by(const std::string& user, const std::string& session) const noexcept {
+    return who_.user_id == user && (session.empty() || who_.session_id == session);
+  }
   // In-band authentication is complete (the session holds the user's slot).
   void on_authenticated(identity who);
   // A frame from the fan-out for this connection.
@@ -86,8 +95,9 @@ class session_handler final : private private_feed::host {
   frame_sink& sink_;
   worker& worker_;
   services& svc_;
-  identity who_;        // fixed at the upgrade or by in-band auth (expiry moves with "refresh")
-  bool awaiting_auth_;  // only "auth" and "ping" are taken until it succeeds
+  identity who_;         // fixed at the upgrade or by in-band auth (expiry moves with "refresh")
+  bool awaiting_auth_;   // only "auth" and "ping" are taken until it succeeds
+  bool opened_ = false;  // counted in the census
   const std::string address_;
   std::size_t quota_held_ = 0;     // symbols counted against the address (given back when released)
   common::token_bucket messages_;  // the client's message rate

@@ -1,5 +1,7 @@
 #include "edge/net/session_timers.hpp"
 
+#include <random>
+
 namespace tickstream::edge {
 
 session_timers::settings session_timers::for_limits(const session_limits& limits, std::chrono::milliseconds lease_ttl,
@@ -12,6 +14,28 @@ session_timers::settings session_timers::for_limits(const session_limits& limits
   s.token_expiry_warning = limits.token_expiry_warning;
   s.lease_refresh = lease_ttl / 3;
   return s;
+}
+
+double session_timers::random_ping_phase() {
+  thread_local std::minstd_rand rng{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0, 1)(rng);
+}
+
+std::optional<session_timers::ending> session_timers::ending_for(decision::end_kind end) noexcept {
+  using end_kind = decision::end_kind;
+  switch (end) {
+    case end_kind::close_timeout: return ending{};
+    case end_kind::token_expired:
+      return ending{close_code::token_expired, "token expired", "token_expired", "token_expired", nullptr};
+    case end_kind::idle: return ending{0, "", "timeout", nullptr, nullptr};
+    case end_kind::auth_timeout:
+      return ending{close_code::auth_failed, "authentication timed out", "auth_timeout", "auth_timeout",
+                    "no auth message within the deadline"};
+    case end_kind::none:
+    case end_kind::slow_consumer:
+    case end_kind::drain: break;
+  }
+  return std::nullopt;
 }
 
 session_timers::decision session_timers::decide(clock::time_point now, std::int64_t now_s, io_state io) noexcept {

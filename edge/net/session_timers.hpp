@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "edge/net/session_limits.hpp"
+#include "edge/protocol/ws_codec.hpp"
 
 namespace tickstream::edge {
 
@@ -41,6 +42,9 @@ class session_timers {
   // lease (lease_ttl zero: none) is refreshed every third of its time to live.
   static settings for_limits(const session_limits& limits, std::chrono::milliseconds lease_ttl,
                              double ping_phase) noexcept;
+  // A ping phase drawn at random, so that connections arriving together differ (one generator per
+  // thread: no lock).
+  static double random_ping_phase();
 
   using io_state = session_io_state;
 
@@ -102,6 +106,18 @@ class session_timers {
     drain_close_at_ = at;
     return true;
   }
+
+  // How the session ends a connection for what decide() returned: how it closes, what it counts
+  // and what it tells the client first. None for `none`, and for the two the session words itself:
+  // slow_consumer (logged with the queue's figures) and drain (after the feed's timers).
+  struct ending {
+    std::uint16_t close_code = 0;         // 0: the socket is closed at once, without a close frame
+    const char* close_reason = "";        // the close frame's reason
+    const char* end_reason = nullptr;     // the disconnect metric's label (null: as it stands)
+    const char* client_error = nullptr;   // counted as a client error, by this code
+    const char* error_message = nullptr;  // sent as an error frame with that code before the close
+  };
+  static std::optional<ending> ending_for(decision::end_kind end) noexcept;
 
   // now: steady time; now_s: wall-clock seconds since the epoch (token expiry is wall-clock).
   decision decide(clock::time_point now, std::int64_t now_s, io_state io = {}) noexcept;

@@ -1,20 +1,16 @@
 #include "edge/net/ws_session.hpp"
 
-#include <linux/sockios.h>
-#include <sys/ioctl.h>
-
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
 #include <algorithm>
-#include <random>
 
 #include "common/clock.hpp"
 #include "common/log.hpp"
 #include "edge/fanout/worker.hpp"
 #include "edge/net/connection_slot.hpp"
+#include "edge/net/kernel_send_queue.hpp"
 #include "edge/protocol/client_protocol.hpp"
-#include "edge/protocol/deflate.hpp"
 
 namespace tickstream::edge {
 
@@ -22,9 +18,6 @@ namespace net = boost::asio;
 
 namespace {
 
-// Frames per gathered write: Asio hands at most 64 buffers to one writev().
-constexpr std::size_t max_gather_frames = 64;
-constexpr std::size_t max_gather_bytes = 512 * 1024;
 // Idle connections keep a small read buffer (most connections are idle).
 constexpr std::size_t small_read_buffer = 256;
 
@@ -33,16 +26,9 @@ const frame_ptr& empty_ping() {
   return ping;
 }
 
-// A connection's place in the ping window: spread, and different for connections that arrive
-// together (one generator per worker thread; no lock).
-double ping_phase() {
-  thread_local std::minstd_rand rng{std::random_device{}()};
-  return std::uniform_real_distribution<double>(0, 1)(rng);
-}
-
 session_timers::settings timer_settings(const services& svc, bool leased) {
-  const auto ttl = leased && svc.leases != nullptr ? svc.leases->ttl() : std::chrono::milliseconds{0};
-  return session_timers::for_limits(svc.limits, ttl, ping_phase());
+  const auto ttl = leased ? svc.leases->ttl() : std::chrono::milliseconds{0};
+  return session_timers::for_limits(svc.limits, ttl, session_timers::random_ping_phase());
 }
 
 }  // namespace
@@ -51,36 +37,30 @@ ws_session::ws_session(net::ip::tcp::socket&& socket, worker& w, services& svc, 
     : socket_(std::move(socket)),
       worker_(w),
       svc_(svc),
-      lease_(std::move(start.lease)),
-      timers_(timer_settings(svc, !lease_.empty()), clock::now(), start.who.expires_at_s),
+      lease_(svc.leases, std::move(start.lease)),
+      timers_(timer_settings(svc, lease_.held()), clock::now(), start.who.expires_at_s),
       queue_(svc.limits.queue, svc.limits.batch_window),
       rbuf_(small_read_buffer, svc.limits.max_message_bytes + 14),  // + the longest frame header
-      parser_(svc.limits.max_message_bytes),
+      reader_(svc.limits.max_message_bytes),
       deflate_(start.deflate),
       handler_(*this, *this, w, svc, std::move(start.who), start.awaiting_auth, std::move(start.address)) {
   if (start.awaiting_auth) timers_.auth_by(clock::now() + svc.limits.auth_timeout);
-  if (svc.leases != nullptr) lease_epoch_ = svc.leases->epoch();
-  if (deflate_) parser_.accept_compressed();
+  if (deflate_) reader_.accept_compressed();
 }
 
 ws_session::~ws_session() {
-  release_lease();
+  lease_.release(handler_.who().user_id);
   if (!registered_) return;
   worker_.remove_session(this);
-  svc_.metrics.connections.Decrement();
-  svc_.metrics.disconnect(end_reason_);
-  svc_.metrics.connection_ended(std::chrono::duration<double>(clock::now() - started_).count());
-  if (svc_.census != nullptr) svc_.census->disconnected(handler_.who().user_id);
+  svc_.metrics.connection_closed(end_reason_, std::chrono::duration<double>(clock::now() - started_).count());
 }
 
 void ws_session::start(std::string response, std::string_view leftover) {
   registered_ = true;
   started_ = clock::now();
   worker_.add_session(this);
-  if (svc_.census != nullptr) svc_.census->connected(handler_.who().user_id);
-  svc_.metrics.connections.Increment();
-  svc_.metrics.connections_accepted.Increment();
-  if (deflate_) svc_.metrics.compressed_connections.Increment();
+  handler_.opened();
+  svc_.metrics.connection_opened(deflate_);
   rbuf_.assign(leftover);
   // The 101 goes out before any frame: hold the write path until it is written.
   writing_ = true;
@@ -107,47 +87,30 @@ void ws_session::on_read(const boost::system::error_code& ec, std::size_t n) {
   if (dead_) return;
   if (ec) return kill(ec == net::error::eof ? (closing_ ? nullptr : "closed_by_client") : "network_error");
   rbuf_.commit(n);
-  using status = client_frame_parser::status;
-  status err = parser_.last_error();
-  if (err == status::ok) {
+  if (!reader_.refusal()) {
     bool complete = false;  // a complete frame is a sign of life; bytes of an unfinished one are not
-    rbuf_.consume(
-        parser_.parse(rbuf_.data(), rbuf_.size(), err, [&](ws_opcode op, std::string_view payload, bool compressed) {
-          complete = true;
-          if (!dead_) on_frame(op, payload, compressed);
-        }));
+    rbuf_.consume(reader_.read(rbuf_.data(), rbuf_.size(), [&](ws_opcode op, std::string_view payload) {
+      complete = true;
+      if (!dead_) on_message(op, payload);
+    }));
     if (complete) timers_.on_traffic(clock::now());
-    if (err == status::too_big) refuse_input(close_code::too_big, "message_too_big");
-    if (err == status::protocol_error) refuse_input(close_code::protocol_error, "protocol_error");
-    if (err == status::invalid_utf8) refuse_input(close_code::invalid_payload, "invalid_utf8");
+    if (reader_.refusal()) refuse_input(*reader_.refusal());
   }
-  if (err != status::ok) rbuf_.clear();  // the rest of the input is not trusted: discard it
+  if (reader_.refusal()) rbuf_.clear();  // the rest of the input is not trusted: discard it
   if (!dead_) do_read();
 }
 
-void ws_session::refuse_input(std::uint16_t code, const char* what) {
+void ws_session::refuse_input(const input_refusal& r) {
   input_failed_ = true;  // its input is no longer read (RFC 6455 §7.1.7)
-  svc_.metrics.client_error(what);
+  svc_.metrics.client_error(r.what);
   common::log_warn("client broke the WebSocket protocol; closing", {{"worker", worker_.id()},
-                                                                    {"reason", what},
-                                                                    {"close_code", code},
+                                                                    {"reason", r.what},
+                                                                    {"close_code", r.code},
                                                                     {"limit_bytes", svc_.limits.max_message_bytes}});
-  const char* reason = code == close_code::too_big           ? "message too big"
-                       : code == close_code::invalid_payload ? "text is not UTF-8"
-                                                             : "protocol error";
-  close(code, reason, what, false);
+  close(r.code, r.reason, r.what, false);
 }
 
-void ws_session::on_frame(ws_opcode op, std::string_view payload, bool compressed) {
-  std::string inflated;
-  if (compressed) {
-    auto m = inflate_client_message(payload, op == ws_opcode::text, svc_.limits.max_message_bytes);
-    if (!m && m.err().code == "too_big") return refuse_input(close_code::too_big, "message_too_big");
-    if (!m)
-      return refuse_input(close_code::invalid_payload,
-                          m.err().code == "invalid_utf8" ? "invalid_utf8" : "invalid_deflate");
-    payload = inflated = std::move(m).value();
-  }
+void ws_session::on_message(ws_opcode op, std::string_view payload) {
   if (op == ws_opcode::close) {
     peer_closed_ = true;
     if (!closing_) {
@@ -163,8 +126,7 @@ void ws_session::on_frame(ws_opcode op, std::string_view payload, bool compresse
   if (op == ws_opcode::text) {
     handler_.on_text(payload, clock::now());
   } else if (op == ws_opcode::binary) {
-    svc_.metrics.client_error("binary_not_supported");
-    reply(render_error("binary_not_supported", "send JSON text frames; binary frames are not accepted"));
+    handler_.on_binary();
   } else if (op == ws_opcode::ping) {
     after_push(queue_.push_urgent(make_control_frame(ws_opcode::pong, payload)));
   }  // pong: the read itself was the sign of life
@@ -207,12 +169,10 @@ void ws_session::close_slow_consumer() {
 }
 
 std::size_t ws_session::unsent_bytes(clock::time_point now) {
-  int kernel = 0;
-  if (::ioctl(socket_.native_handle(), SIOCOUTQ, &kernel) != 0 || kernel < 0) kernel = 0;
-  const auto queued = static_cast<std::size_t>(kernel);
+  const auto queued = kernel_send_queue(socket_.native_handle());
   if (queued < last_kernel_queue_) timers_.on_write_progress(now);  // the client took some
   last_kernel_queue_ = queued;
-  return queued + (writing_ ? inflight_bytes_ : 0) + queue_.queued_bytes() + queue_.held_bytes();
+  return queued + (writing_ ? inflight_.bytes() : 0) + queue_.queued_bytes() + queue_.held_bytes();
 }
 
 void ws_session::arm_batch_timer(clock::time_point due) {
@@ -240,23 +200,15 @@ void ws_session::flush_held(clock::time_point now) {
 
 void ws_session::do_write() {
   if (writing_ || dead_ || !queue_.has_queued()) return;
-  queue_.take(inflight_, max_gather_frames, max_gather_bytes);
-  iov_.clear();
-  inflight_bytes_ = 0;
-  for (const auto& f : inflight_) {
-    const auto& bytes = f->wire_for(deflate_, svc_.deflate_threshold);
-    inflight_bytes_ += bytes.size();
-    iov_.push_back(net::buffer(bytes));
-  }
   writing_ = true;
-  net::async_write(socket_, iov_, [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
-    self->on_write(ec);
-  });
+  net::async_write(
+      socket_, inflight_.take(queue_, deflate_, svc_.deflate_threshold),
+      [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) { self->on_write(ec); });
 }
 
 void ws_session::on_write(const boost::system::error_code& ec) {
   writing_ = false;
-  worker_.wrote(inflight_, inflight_bytes_, !ec);
+  worker_.wrote(inflight_.frames(), inflight_.bytes(), !ec);
   inflight_.clear();
   if (dead_) return;
   if (ec) return kill("network_error");
@@ -278,57 +230,33 @@ void ws_session::tick(clock::time_point now) {
   using end_kind = session_timers::decision::end_kind;
   const auto d = timers_.decide(now, common::now_us() / 1'000'000, {closing_ ? 0 : unsent_bytes(now)});
   if (d.warn_expiry) reply(render_token_expiring(*timers_.expires_at_s()));
-  switch (d.end) {
-    case end_kind::close_timeout: return kill(nullptr);
-    case end_kind::token_expired:
-      svc_.metrics.client_error("token_expired");
-      return close(close_code::token_expired, "token expired", "token_expired", false);
-    case end_kind::slow_consumer: return close_slow_consumer();
-    case end_kind::auth_timeout:
-      svc_.metrics.client_error("auth_timeout");
-      reply(render_error("auth_timeout", "no auth message within the deadline"));
-      return close(close_code::auth_failed, "authentication timed out", "auth_timeout", true);
-    case end_kind::idle:
-      common::log_info("client silent past the idle timeout; closing",
-                       {{"worker", worker_.id()}, {"idle_timeout_ms", svc_.limits.idle_timeout.count()}});
-      return kill("timeout");
-    default: break;
-  }
+  if (d.end == end_kind::slow_consumer) return close_slow_consumer();
+  if (const auto e = session_timers::ending_for(d.end)) return end_by_timers(*e);
   if (d.tick_feed) handler_.tick(now);
   if (d.end == end_kind::drain) return close(close_code::going_away, "edge draining: reconnect", "drain", true);
-  if (!lease_.empty()) {
-    // Due, or Redis was reached again since the last refresh and may have come back empty: the
-    // lease is put back before anyone can take this connection's slot.
-    const auto epoch = svc_.leases->epoch();
-    if (d.refresh_lease || epoch != lease_epoch_) {
-      lease_epoch_ = epoch;
-      svc_.leases->refresh(handler_.who().user_id, lease_);
-    }
-  }
+  lease_.refresh(handler_.who().user_id, d.refresh_lease);
   if (d.ping) after_push(queue_.push_urgent(empty_ping()));
 }
 
+void ws_session::end_by_timers(const session_timers::ending& e) {
+  if (e.end_reason != nullptr)
+    common::log_info("connection ended by its timers", {{"worker", worker_.id()}, {"reason", e.end_reason}});
+  if (e.client_error != nullptr) svc_.metrics.client_error(e.client_error);
+  if (e.error_message != nullptr) reply(render_error(e.client_error, e.error_message));
+  if (e.close_code == 0) return kill(e.end_reason);
+  close(e.close_code, e.close_reason, e.end_reason, e.error_message != nullptr);
+}
+
 void ws_session::authenticate_as(identity who) {
-  const auto adopt = [this](identity id) {
-    if (svc_.census != nullptr) svc_.census->connected(id.user_id);
-    handler_.on_authenticated(std::move(id));
-  };
-  if (svc_.leases == nullptr) return adopt(std::move(who));
+  if (svc_.leases == nullptr) return handler_.on_authenticated(std::move(who));
   // The tier-wide limit, as at the upgrade.
-  take_connection_slot(svc_, socket_.get_executor(), who.user_id,
-                       [self = shared_from_this(), adopt, who](slot_outcome slot) {
-                         if (self->ending()) {
-                           if (!slot.lease.empty()) self->svc_.leases->release(who.user_id, slot.lease);
-                           return;
-                         }
-                         if (slot.what == slot_outcome::kind::over_limit) return self->refuse_over_limit();
-                         if (!slot.lease.empty()) {  // granted, or unchecked (added by its first refresh)
-                           self->lease_ = std::move(slot.lease);
-                           self->lease_epoch_ = self->svc_.leases->epoch();
-                           self->timers_.lease_from(clock::now(), self->svc_.leases->ttl() / 3);
-                         }
-                         adopt(who);
-                       });
+  take_connection_slot(svc_, socket_.get_executor(), who.user_id, [self = shared_from_this(), who](slot_outcome slot) {
+    if (self->ending()) return session_lease(self->svc_.leases, std::move(slot.lease)).release(who.user_id);
+    if (slot.what == slot_outcome::kind::over_limit) return self->refuse_over_limit();
+    // Granted, or unchecked (added by its first refresh).
+    if (self->lease_.adopt(std::move(slot.lease))) self->timers_.lease_from(clock::now(), self->svc_.leases->ttl() / 3);
+    self->handler_.on_authenticated(who);
+  });
 }
 
 void ws_session::refuse_over_limit() {
@@ -338,8 +266,7 @@ void ws_session::refuse_over_limit() {
 }
 
 void ws_session::revoke(const std::string& user, const std::string& session, const std::string& reason) {
-  const auto& who = handler_.who();
-  if (ending() || who.user_id != user || (!session.empty() && who.session_id != session)) return;
+  if (ending() || !handler_.revoked_by(user, session)) return;
   // The lease goes at once, as on a drain: the user's slots are free when the API has answered.
   close(close_code::revoked, reason.empty() ? "revoked" : reason, "revoked", false);
 }
@@ -357,18 +284,12 @@ std::function<void(std::function<void()>)> ws_session::poster() {
   };
 }
 
-void ws_session::release_lease() {
-  if (lease_.empty() || svc_.leases == nullptr) return;
-  svc_.leases->release(handler_.who().user_id, lease_);
-  lease_.clear();
-}
-
 void ws_session::close(std::uint16_t code, std::string_view reason, const char* end_reason, bool keep_queued) {
   if (ending()) return;
   closing_ = true;
   // The slot is free as soon as the connection is ending: a client told to reconnect (drain) may
   // be back on another edge before this one's close handshake has finished.
-  release_lease();
+  lease_.release(handler_.who().user_id);
   end_reason_ = end_reason;
   // Nothing held will be sent any more, nor (unless asked) anything queued: only the frames
   // already being written finish. The close frame is the last one.

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "edge/auth/authenticator.hpp"
+#include "edge/net/session_lease.hpp"
 #include "edge/fanout/frame_sink.hpp"
 #include "edge/fanout/outbound_queue.hpp"
 #include "edge/net/read_buffer.hpp"
@@ -26,7 +27,8 @@
 #include "edge/net/session_handler.hpp"
 #include "edge/net/session_output.hpp"
 #include "edge/net/session_timers.hpp"
-#include "edge/protocol/ws_codec.hpp"
+#include "edge/net/write_batch.hpp"
+#include "edge/protocol/client_message_reader.hpp"
 
 namespace tickstream::edge {
 
@@ -70,7 +72,8 @@ class ws_session final : public frame_sink, private session_output, public std::
  private:
   void do_read();
   void on_read(const boost::system::error_code& ec, std::size_t n);
-  void on_frame(ws_opcode op, std::string_view payload, bool compressed);
+  // A message (inflated) or a control frame from the client.
+  void on_message(ws_opcode op, std::string_view payload);
   void do_write();
   void on_write(const boost::system::error_code& ec);
   void arm_batch_timer(clock::time_point due);
@@ -83,8 +86,10 @@ class ws_session final : public frame_sink, private session_output, public std::
   // flight and our queue (an upper bound: part of the write in flight is in the kernel's queue).
   std::size_t unsent_bytes(clock::time_point now);
   void close_slow_consumer();
+  // The timers ended the connection (token expiry, idle, authentication timeout, close timeout).
+  void end_by_timers(const session_timers::ending& e);
   // The client broke the protocol (1002) or sent too much (1009): counted, logged, closed.
-  void refuse_input(std::uint16_t code, const char* what);
+  void refuse_input(const input_refusal& r);
 
   // session_output
   void deliver(const frame_ptr& f) override;
@@ -101,22 +106,18 @@ class ws_session final : public frame_sink, private session_output, public std::
 
   // Closes the socket at once; pending operations end and the session is destroyed.
   void kill(const char* end_reason);
-  void release_lease();
 
   boost::asio::ip::tcp::socket socket_;
   worker& worker_;
   services& svc_;
-  std::string lease_;              // emptied once released
-  std::uint64_t lease_epoch_ = 0;  // connection_leases::epoch() at the last refresh
+  session_lease lease_;
   session_timers timers_;
   outbound_queue queue_;
-  std::vector<frame_ptr> inflight_;  // being written
-  std::size_t inflight_bytes_ = 0;
-  std::size_t last_kernel_queue_ = 0;  // the socket's send queue at the last sweep
-  std::vector<boost::asio::const_buffer> iov_;
+  write_batch inflight_;                                  // being written
+  std::size_t last_kernel_queue_ = 0;                     // the socket's send queue at the last sweep
   std::optional<boost::asio::steady_timer> batch_timer_;  // created on first use
   read_buffer rbuf_;
-  client_frame_parser parser_;
+  client_message_reader reader_;
   bool batch_timer_armed_ = false;
   bool writing_ = false;
   bool registered_ = false;

@@ -57,7 +57,17 @@ edge_metrics::edge_metrics()
                                 .Add({}, prometheus::Histogram::BucketBoundaries{1, 10, 60, 300, 900, 1800, 3600,
                                                                                  4 * 3600, 8 * 3600, 24 * 3600})) {}
 
-void edge_metrics::connection_ended(double seconds) { connection_durations_.Observe(seconds); }
+void edge_metrics::connection_opened(bool compressed) {
+  connections.Increment();
+  connections_accepted.Increment();
+  if (compressed) compressed_connections.Increment();
+}
+
+void edge_metrics::connection_closed(const std::string& reason, double seconds) {
+  connections.Decrement();
+  disconnect(reason);
+  connection_durations_.Observe(seconds);
+}
 
 void edge_metrics::add_external_counter(external_counter c) { external_.push_back(std::move(c)); }
 void edge_metrics::add_external_gauge(external_counter g) { external_gauges_.push_back(std::move(g)); }

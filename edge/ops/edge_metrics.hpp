@@ -62,8 +62,10 @@ class edge_metrics {
   void source_transition(const std::string& source, bool stale);
   // A REST request answered, by endpoint and status code.
   void rest_request(const std::string& endpoint, int status);
-  // A connection ended after this long (once per connection: a lock-free observe).
-  void connection_ended(double seconds);
+  // A WebSocket connection opened (its handshake completed); compressed: permessage-deflate.
+  void connection_opened(bool compressed);
+  // It ended after this long, by reason (once per connection: lock-free).
+  void connection_closed(const std::string& reason, double seconds);
 
   prometheus::Gauge& connections;               // open WebSocket connections
   prometheus::Counter& connections_accepted;    // WebSocket handshakes completed

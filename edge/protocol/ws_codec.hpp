@@ -176,4 +176,16 @@ std::size_t client_frame_parser::parse(char* data, std::size_t size, status& err
   return pos;
 }
 
+// Why a client's input is refused, and how its connection is closed for it.
+struct input_refusal {
+  std::uint16_t code;  // the close code
+  const char* what;    // the metric label and the logged reason
+  const char* reason;  // the close frame's reason
+};
+// For a parser failure: too_big (1009), invalid_utf8 (1007), protocol_error (1002).
+input_refusal refusal_for(client_frame_parser::status s) noexcept;
+// For an inflate error code (inflate_client_message): "too_big" (1009), "invalid_utf8" or
+// anything else, a broken deflate stream (1007).
+input_refusal refusal_for_inflate(std::string_view error_code) noexcept;
+
 }  // namespace tickstream::edge

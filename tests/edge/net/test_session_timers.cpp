@@ -157,3 +157,34 @@ TEST_CASE("session timers: a connection's settings follow the edge's limits", "[
   CHECK(leased.ping_phase == 0.25);
   CHECK(session_timers::for_limits(limits, 0ms, 0).lease_refresh == 0ms);  // no lease, no refresh
 }
+
+TEST_CASE("session timers: how each timed ending closes and what the client is told", "[heartbeat]") {
+  // Our close frame went unanswered: the socket goes, nothing is sent or counted.
+  const auto unanswered = session_timers::ending_for(end_kind::close_timeout);
+  REQUIRE(unanswered);
+  CHECK(unanswered->close_code == 0);
+  CHECK(unanswered->end_reason == nullptr);
+  CHECK(unanswered->client_error == nullptr);
+  // An expired token: close 4001, counted as the client's error, no error frame.
+  const auto expired = session_timers::ending_for(end_kind::token_expired);
+  REQUIRE(expired);
+  CHECK(expired->close_code == 4001);
+  CHECK(std::string(expired->end_reason) == "token_expired");
+  CHECK(std::string(expired->client_error) == "token_expired");
+  CHECK(expired->error_message == nullptr);
+  // No in-band authentication in time: an auth_timeout error frame, then close 4003.
+  const auto unauthenticated = session_timers::ending_for(end_kind::auth_timeout);
+  REQUIRE(unauthenticated);
+  CHECK(unauthenticated->close_code == 4003);
+  CHECK(std::string(unauthenticated->client_error) == "auth_timeout");
+  CHECK(unauthenticated->error_message != nullptr);
+  // Silent past the idle timeout: the socket is closed without a close frame.
+  const auto idle = session_timers::ending_for(end_kind::idle);
+  REQUIRE(idle);
+  CHECK(idle->close_code == 0);
+  CHECK(std::string(idle->end_reason) == "timeout");
+  // The session words these itself, or they are no ending at all.
+  CHECK_FALSE(session_timers::ending_for(end_kind::slow_consumer));
+  CHECK_FALSE(session_timers::ending_for(end_kind::drain));
+  CHECK_FALSE(session_timers::ending_for(end_kind::none));
+}

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "bench/ws_frame_reader.hpp"
+#include "edge/protocol/client_message_reader.hpp"
 #include "edge/protocol/deflate.hpp"
 #include "edge/protocol/frame.hpp"
 #include "edge/protocol/ws_codec.hpp"
@@ -119,4 +120,42 @@ TEST_CASE("the client parser takes compressed messages only once negotiated, who
   CHECK(refuse(client_frame(0xC9, "ping"), true));                         // compressed control frame
   CHECK(refuse(client_frame(0x41, "a") + client_frame(0xC0, "b"), true));  // RSV1 on a continuation
   CHECK(refuse(client_frame(0xA1, "rsv2"), true));                         // RSV2 is never ours
+}
+
+TEST_CASE("a client's messages arrive inflated, and a bomb or a broken stream ends its input", "[deflate][ws]") {
+  message_deflater d;
+  std::string hello;
+  d.compress(R"({"type":"ping","id":1})", hello);
+  std::string bomb;
+  d.compress(std::string(1 << 20, ' '), bomb);
+  const auto read_all = [](std::string input, std::vector<std::string>& got) {
+    client_message_reader r(64 * 1024);
+    r.accept_compressed();
+    const auto used =
+        r.read(input.data(), input.size(), [&](ws_opcode, std::string_view payload) { got.emplace_back(payload); });
+    CHECK(used <= input.size());
+    return r.refusal();
+  };
+  std::vector<std::string> got;
+  // Compressed and plain messages side by side, each delivered as the client wrote it.
+  CHECK_FALSE(read_all(client_frame(0xC1, hello) + client_frame(0x81, "plain"), got));
+  REQUIRE(got.size() == 2);
+  CHECK(got[0] == R"({"type":"ping","id":1})");
+  CHECK(got[1] == "plain");
+  // A bomb: 1009, and the message after it in the same read is not delivered.
+  got.clear();
+  const auto too_big = read_all(client_frame(0xC1, bomb) + client_frame(0x81, "after"), got);
+  REQUIRE(too_big);
+  CHECK(too_big->code == 1009);
+  CHECK(got.empty());
+  // Not a deflate stream: 1007. Over the limit uncompressed: 1009 from the parser itself.
+  got.clear();
+  const auto broken = read_all(client_frame(0xC1, "\xff\xff\xff garbage") + client_frame(0x81, "after"), got);
+  REQUIRE(broken);
+  CHECK(broken->code == 1007);
+  CHECK(std::string(broken->what) == "invalid_deflate");
+  CHECK(got.empty());
+  const auto huge = read_all(client_frame(0x81, std::string(70 * 1024, 'x')), got);
+  REQUIRE(huge);
+  CHECK(huge->code == 1009);
 }

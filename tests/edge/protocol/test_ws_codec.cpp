@@ -177,3 +177,19 @@ TEST_CASE("text that is not UTF-8, whole or split across fragments or reads, is 
   parse_in_pieces(client_frame(0x88, std::string("\x03\xe8", 2) + "bye"), {}, err);
   CHECK(err == client_frame_parser::status::ok);
 }
+
+TEST_CASE("refused client input closes with the code RFC 6455 gives its reason", "[ws_codec]") {
+  using status = client_frame_parser::status;
+  CHECK(refusal_for(status::too_big).code == 1009);
+  CHECK(std::string(refusal_for(status::too_big).what) == "message_too_big");
+  CHECK(refusal_for(status::invalid_utf8).code == 1007);
+  CHECK(std::string(refusal_for(status::invalid_utf8).what) == "invalid_utf8");
+  CHECK(refusal_for(status::protocol_error).code == 1002);
+  CHECK(std::string(refusal_for(status::protocol_error).what) == "protocol_error");
+  // A compressed message: past the limit once inflated, not UTF-8, or not a deflate stream at all.
+  CHECK(refusal_for_inflate("too_big").code == 1009);
+  CHECK(refusal_for_inflate("invalid_utf8").code == 1007);
+  CHECK(std::string(refusal_for_inflate("invalid_utf8").what) == "invalid_utf8");
+  CHECK(refusal_for_inflate("invalid_deflate").code == 1007);
+  CHECK(std::string(refusal_for_inflate("invalid_deflate").what) == "invalid_deflate");
+}

@@ -1,0 +1,18 @@
+#include "edge/net/write_batch.hpp"
+
+namespace tickstream::edge {
+
+const std::vector<boost::asio::const_buffer>& write_batch::take(outbound_queue& q, bool deflate,
+                                                                std::size_t deflate_threshold) {
+  q.take(frames_, max_frames, max_bytes);
+  buffers_.clear();
+  bytes_ = 0;
+  for (const auto& f : frames_) {
+    const auto& wire = f->wire_for(deflate, deflate_threshold);
+    bytes_ += wire.size();
+    buffers_.push_back(boost::asio::buffer(wire));
+  }
+  return buffers_;
+}
+
+}  // namespace tickstream::edge
