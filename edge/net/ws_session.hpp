@@ -19,12 +19,12 @@
 #include <vector>
 
 #include "edge/auth/authenticator.hpp"
-#include "edge/net/session_lease.hpp"
 #include "edge/fanout/frame_sink.hpp"
 #include "edge/fanout/outbound_queue.hpp"
 #include "edge/net/read_buffer.hpp"
 #include "edge/net/services.hpp"
 #include "edge/net/session_handler.hpp"
+#include "edge/net/session_lease.hpp"
 #include "edge/net/session_output.hpp"
 #include "edge/net/session_timers.hpp"
 #include "edge/net/write_batch.hpp"
