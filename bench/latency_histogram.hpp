@@ -5,6 +5,7 @@
 
 #include <array>
 #include <bit>
+#include <cmath>
 #include <cstdint>
 
 namespace tickstream::bench {
@@ -34,7 +35,7 @@ class latency_histogram {
   // The smallest recorded bucket value v such that at least q of the samples are <= v (q in 0..1).
   std::uint64_t quantile(double q) const noexcept {
     if (total_ == 0) return 0;
-    const auto rank = static_cast<std::uint64_t>(q * static_cast<double>(total_) + 0.5);
+    const auto rank = static_cast<std::uint64_t>(std::llround(q * static_cast<double>(total_)));
     std::uint64_t seen = 0;
     for (std::size_t i = 0; i < counts_.size(); ++i) {
       seen += counts_[i];

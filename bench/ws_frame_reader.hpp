@@ -49,10 +49,9 @@ class ws_frame_reader {
       const bool fin = (b0 & 0x80) != 0;
       const std::string_view payload = in.substr(pos + header, static_cast<std::size_t>(len));
       pos += header + static_cast<std::size_t>(len);
-      if (op == opcode::ping || op == opcode::pong || op == opcode::close) {
-        on_message(op, payload);  // control frames are never fragmented
-      } else if (fin && op != opcode::continuation && message_.empty()) {
-        on_message(op, payload);  // the common case: no copy
+      const bool control = op == opcode::ping || op == opcode::pong || op == opcode::close;
+      if (control || (fin && op != opcode::continuation && message_.empty())) {
+        on_message(op, payload);  // control frames are never fragmented; a whole message needs no copy
       } else {
         if (op != opcode::continuation) message_op_ = op;
         message_.append(payload.data(), payload.size());

@@ -219,7 +219,7 @@ void start_logging(const config_parser& parser, std::string_view component, cons
   std::string text;
   for (const auto& [name, value] : parser.effective()) {
     if (!text.empty()) text += ' ';
-    text += name + "=" + value;
+    text.append(name).append("=").append(value);
   }
   log_info("effective config", {{"config", text}});
 }

@@ -46,29 +46,27 @@ class config_parser {
   // Any integer type, bounded.
   template <std::integral T>
   void add_count(std::string name, std::string env, T& target, T min, T max, std::string help) {
-    add_custom(
-        std::move(name), std::move(env),
-        [&target, min, max](std::string_view v) -> std::optional<std::string> {
-          auto parsed = parse_bounded(v, static_cast<std::int64_t>(min), static_cast<std::int64_t>(max));
-          if (!parsed.first) return parsed.second;
-          target = static_cast<T>(*parsed.first);
-          return std::nullopt;
-        },
-        [&target] { return std::to_string(target); }, std::move(help));
+    setter set = [&target, min, max](std::string_view v) -> std::optional<std::string> {
+      auto parsed = parse_bounded(v, static_cast<std::int64_t>(min), static_cast<std::int64_t>(max));
+      if (!parsed.first) return parsed.second;
+      target = static_cast<T>(*parsed.first);
+      return std::nullopt;
+    };
+    renderer render = [&target] { return std::to_string(target); };
+    add_custom(std::move(name), std::move(env), std::move(set), std::move(render), std::move(help));
   }
   // A duration given as an integer count of its own unit (milliseconds for a milliseconds field).
   template <class Rep, class Period>
   void add_duration(std::string name, std::string env, std::chrono::duration<Rep, Period>& target, Rep min, Rep max,
                     std::string help) {
-    add_custom(
-        std::move(name), std::move(env),
-        [&target, min, max](std::string_view v) -> std::optional<std::string> {
-          auto parsed = parse_bounded(v, static_cast<std::int64_t>(min), static_cast<std::int64_t>(max));
-          if (!parsed.first) return parsed.second;
-          target = std::chrono::duration<Rep, Period>(static_cast<Rep>(*parsed.first));
-          return std::nullopt;
-        },
-        [&target] { return std::to_string(target.count()); }, std::move(help));
+    setter set = [&target, min, max](std::string_view v) -> std::optional<std::string> {
+      auto parsed = parse_bounded(v, static_cast<std::int64_t>(min), static_cast<std::int64_t>(max));
+      if (!parsed.first) return parsed.second;
+      target = std::chrono::duration<Rep, Period>(static_cast<Rep>(*parsed.first));
+      return std::nullopt;
+    };
+    renderer render = [&target] { return std::to_string(target.count()); };
+    add_custom(std::move(name), std::move(env), std::move(set), std::move(render), std::move(help));
   }
   // Any other type: the caller supplies parsing and rendering.
   void add_custom(std::string name, std::string env, setter set, renderer render, std::string help);

@@ -61,7 +61,7 @@ std::optional<error> parse_json(rapidjson::Document& doc, std::string_view text,
 json_reader::json_reader(const rapidjson::Value& obj, std::string error_code)
     : obj_(obj), code_(std::move(error_code)) {}
 
-void json_reader::fail(const char* name, std::string why) {
+void json_reader::fail(const char* name, const std::string& why) {
   if (!error_) error_ = error{code_, std::string("field '") + name + "': " + why};
 }
 

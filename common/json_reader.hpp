@@ -38,7 +38,7 @@ class json_reader {
   void only(std::initializer_list<std::string_view> known);
 
   // Records an error about a field found invalid by the caller.
-  void fail(const char* name, std::string why);
+  void fail(const char* name, const std::string& why);
   bool ok() const noexcept { return !error_; }
   const std::optional<error>& failure() const noexcept { return error_; }
 

@@ -542,7 +542,9 @@ app::http_servers app::start_http(boost::asio::io_context& ioc, context& ctx) {
     out.webhook = std::make_unique<webhook_server>(
         ioc, config_.webhook_listen, config_.webhook_secret, *ctx.publisher,
         [&ctx](const common::error& e, std::string_view body) { ctx.reject(0, "webhook", e, body, common::now_us()); },
-        [api = out.api.get()](const http_request_view& req, http_reply_fn reply) { return api->handle(req, reply); },
+        [api = out.api.get()](const http_request_view& req, const http_reply_fn& reply) {
+          return api->handle(req, reply);
+        },
         std::chrono::milliseconds(config_.redis_timeout_ms));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tickstream-ingest: --webhook-listen: cannot listen on %s: %s\n",

@@ -15,7 +15,7 @@ std::string upper(std::string_view s) {
 
 }  // namespace
 
-entitlements::entitlements(std::vector<std::string> patterns) {
+entitlements::entitlements(const std::vector<std::string>& patterns) {
   patterns_.reserve(patterns.size());
   for (const auto& p : patterns) patterns_.push_back(upper(p));
 }
@@ -47,7 +47,7 @@ common::result<entitlements> entitlements::parse(std::string_view list) {
     if (comma == std::string_view::npos) break;
     list.remove_prefix(comma + 1);
   }
-  return entitlements(std::move(out));
+  return entitlements(out);
 }
 
 bool entitlements::allows(std::string_view name) const noexcept {

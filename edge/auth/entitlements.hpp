@@ -20,7 +20,7 @@ class entitlements {
   // Everything.
   entitlements() : patterns_{"*"} {}
   // Nothing when patterns is empty. Each pattern must be valid (is_valid_pattern).
-  explicit entitlements(std::vector<std::string> patterns);
+  explicit entitlements(const std::vector<std::string>& patterns);
 
   // A comma-separated list ("*", "US:*,crypto:*", "" = nothing); an error names the bad entry.
   static common::result<entitlements> parse(std::string_view list);

@@ -248,7 +248,7 @@ common::result<jwt_identity> jwt_verifier::verify(std::string_view token, std::i
       }
       patterns.emplace_back(p.GetString(), p.GetStringLength());
     }
-    id.entitled = std::make_shared<const entitlements>(std::move(patterns));
+    id.entitled = std::make_shared<const entitlements>(patterns);
   }
   if (const auto roles = claims.FindMember(config_.roles_claim.c_str());
       roles != claims.MemberEnd() && roles->value.IsArray()) {

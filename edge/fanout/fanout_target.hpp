@@ -24,9 +24,9 @@ class fanout_target {
   virtual void post_source_status(std::string source, bool connected) = 0;
 
   // A disconnect from the tier's control channel, for every session on the worker.
-  virtual void post_revoke(std::string /*user*/, std::string /*session*/, std::string /*reason*/) {}
+  virtual void post_revoke(std::string user, std::string session, std::string reason) = 0;
   // A broadcast: the same frame for every session on the worker.
-  virtual void post_broadcast(frame_ptr /*f*/) {}
+  virtual void post_broadcast(frame_ptr f) = 0;
 
  protected:
   ~fanout_target() = default;

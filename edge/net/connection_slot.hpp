@@ -23,6 +23,6 @@ struct slot_outcome {
 // Runs then(outcome) on ex once Redis answered or the deadline passed. A lease granted after the
 // deadline is released at once (the connection went ahead without it). Needs svc.leases.
 void take_connection_slot(services& svc, const boost::asio::any_io_executor& ex, const std::string& user,
-                          std::function<void(slot_outcome)> then);
+                          const std::function<void(slot_outcome)>& then);
 
 }  // namespace tickstream::edge

@@ -17,7 +17,7 @@ namespace tickstream::edge {
 template <class Answer, class Executor>
 void call_with_deadline(const Executor& ex, std::chrono::milliseconds timeout,
                         const std::function<void(std::function<void(Answer)>)>& start, std::function<void(Answer)> then,
-                        std::function<void()> on_timeout, std::function<void(Answer)> on_late = {}) {
+                        const std::function<void()>& on_timeout, std::function<void(Answer)> on_late = {}) {
   struct state {
     explicit state(const Executor& e) : timer(e) {}
     boost::asio::steady_timer timer;
@@ -28,7 +28,7 @@ void call_with_deadline(const Executor& ex, std::chrono::milliseconds timeout,
   };
   auto st = std::make_shared<state>(ex);
   st->then = std::move(then);
-  st->on_timeout = std::move(on_timeout);
+  st->on_timeout = on_timeout;
   st->on_late = std::move(on_late);
   st->timer.expires_after(timeout);
   st->timer.async_wait([st](const boost::system::error_code& ec) {

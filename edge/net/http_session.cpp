@@ -224,7 +224,7 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
       };
       call_with_deadline<body>(
           self->stream_.get_executor(), self->svc_.redis_timeout,
-          [self, e, sreq = wanted.value()](std::function<void(body)> deliver) {
+          [self, e, sreq = wanted.value()](const std::function<void(body)>& deliver) {
             read_private_state(self->svc_.redis, sreq, [self, e, sreq, deliver](common::result<private_state> st) {
               std::size_t invalid = 0;
               body b = st ? body(render_rest(e, sreq, st.value(), invalid)) : std::nullopt;
@@ -290,7 +290,7 @@ void http_session::identify(const http::request<http::string_body>& req,
     auto pending = std::make_shared<identity>(std::move(who).value());
     call_with_deadline<answer>(
         stream_.get_executor(), svc_.redis_timeout,
-        [this, pending](std::function<void(answer)> deliver) {
+        [this, pending](const std::function<void(answer)>& deliver) {
           svc_.redis.command(
               {"EXISTS", common::revoked_key(pending->session_id)},
               [deliver, pending](common::result<common::redis_reply> r) {
@@ -316,7 +316,7 @@ void http_session::identify(const http::request<http::string_body>& req,
   const auto unavailable = [] { return answer(common::error{"unavailable", "sessions cannot be checked now"}); };
   call_with_deadline<answer>(
       stream_.get_executor(), svc_.redis_timeout,
-      [this, id = step->session_id, now_s, unavailable](std::function<void(answer)> deliver) {
+      [this, id = step->session_id, now_s, unavailable](const std::function<void(answer)>& deliver) {
         svc_.redis.command({"HMGET", common::session_key(id), "user", "roles", "expires"},
                            [deliver, id, now_s, unavailable](common::result<common::redis_reply> r) {
                              if (!r || r->elements.size() != 3) return deliver(unavailable());
@@ -426,16 +426,16 @@ void http_session::serve_dev_login(const http::request<http::string_body>& req, 
   };
   call_with_deadline<bool>(
       stream_.get_executor(), svc_.redis_timeout,
-      [self, key, user = user.value(), expires, ttl](std::function<void(bool)> deliver) {
+      [self, key, user = user.value(), expires, ttl](const std::function<void(bool)>& deliver) {
         // Two commands in one pipeline: the record and its expiry.
         self->svc_.redis.command({"HSET", key, "user", user, "roles", "", "expires", std::to_string(expires)});
         self->svc_.redis.command({"EXPIRE", key, std::to_string(ttl.count())},
-                                 [deliver](common::result<common::redis_reply> r) { deliver(r.ok()); });
+                                 [deliver](const common::result<common::redis_reply>& r) { deliver(r.ok()); });
       },
       answer, [answer] { answer(false); });
 }
 
-void http_session::respond(unsigned status, std::string content_type, std::string body, bool keep_alive,
+void http_session::respond(unsigned status, const std::string& content_type, std::string body, bool keep_alive,
                            std::initializer_list<std::pair<const char*, const char*>> headers) {
   auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(status), 11);
   for (const auto& [k, v] : headers) res->set(k, v);

@@ -55,7 +55,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   void serve_dev_login(const boost::beast::http::request<boost::beast::http::string_body>& req, bool keep_alive);
   // rest_endpoint: the REST endpoint refused (counted there), or empty for the WebSocket upgrade.
   void refuse(const common::error& why, bool keep_alive = false, std::string_view rest_endpoint = {});
-  void respond(unsigned status, std::string content_type, std::string body, bool keep_alive,
+  void respond(unsigned status, const std::string& content_type, std::string body, bool keep_alive,
                std::initializer_list<std::pair<const char*, const char*>> headers = {});
   void on_write(bool keep_alive, boost::beast::error_code ec, std::size_t bytes);
 

@@ -133,7 +133,7 @@ std::string forwarded_client(std::string_view peer, std::string_view x_forwarded
     while (!entry.empty() && entry.front() == ' ') entry.remove_prefix(1);
     while (!entry.empty() && entry.back() == ' ') entry.remove_suffix(1);
     unsigned char tmp[16];
-    const std::string e(entry);
+    std::string e(entry);
     const bool is_address = inet_pton(AF_INET, e.c_str(), tmp) == 1 || inet_pton(AF_INET6, e.c_str(), tmp) == 1;
     if (!is_address) return std::string(peer);  // a malformed hop: trust nothing beyond the proxy
     if (!address_in(e, trusted)) return e;

@@ -14,13 +14,13 @@ namespace {
 std::pair<frame_kind, std::string> kind_of(const common::event& ev, bool mark) {
   return std::visit(
       [mark](const auto& e) -> std::pair<frame_kind, std::string> {
-        using T = std::decay_t<decltype(e)>;
-        if constexpr (std::is_same_v<T, common::order_update>) return {frame_kind::order, e.order_id};
-        if constexpr (std::is_same_v<T, common::trade_executed>) return {frame_kind::trade, e.execution_id};
-        if constexpr (std::is_same_v<T, common::position_update>) {
+        using alternative = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<alternative, common::order_update>) return {frame_kind::order, e.order_id};
+        if constexpr (std::is_same_v<alternative, common::trade_executed>) return {frame_kind::trade, e.execution_id};
+        if constexpr (std::is_same_v<alternative, common::position_update>) {
           return {mark ? frame_kind::position_mark : frame_kind::position, e.symbol};
         }
-        if constexpr (std::is_same_v<T, common::account_update>) {
+        if constexpr (std::is_same_v<alternative, common::account_update>) {
           return {mark ? frame_kind::account_mark : frame_kind::account, {}};
         }
         return {frame_kind::tick, {}};

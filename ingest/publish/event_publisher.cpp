@@ -37,7 +37,7 @@ event_publisher::event_publisher(common::redis_client& redis, std::size_t max_in
 
 std::int64_t event_publisher::now_us() const { return common::now_us(); }
 
-admission event_publisher::publish(const common::event& ev, done_handler done) {
+admission event_publisher::publish(const common::event& ev, const done_handler& done) {
   settle s;
   admission a;
   publish_kind kind = publish_kind::private_event;

@@ -61,7 +61,7 @@ class event_publisher {
   event_publisher(common::redis_client& redis, std::size_t max_in_flight, std::int64_t history_len);
 
   // Queues one event and returns at once. done, if set, hears its outcome (refused included).
-  admission publish(const common::event& ev, done_handler done = {});
+  admission publish(const common::event& ev, const done_handler& done = {});
   // Records input that could not be used in the capped dead-letter stream ts:dead (fields:
   // source, code, reason, excerpt, recv_us), for later inspection. Dropped (and counted) past its
   // bound.

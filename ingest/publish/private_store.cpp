@@ -69,8 +69,8 @@ std::string dedupe_id_of(const T& e, const std::string& t) {
 std::string implied_dedupe_id(const common::event& ev) {
   return std::visit(
       [](const auto& e) -> std::string {
-        using T = std::decay_t<decltype(e)>;
-        if constexpr (std::is_same_v<T, common::price_update>) {
+        using alternative = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<alternative, common::price_update>) {
           return {};
         } else {
           return dedupe_id_of(e, std::to_string(e.header.time_us));
@@ -219,14 +219,14 @@ void private_store::store_plain(common::event ev, done_handler done) {
   script_args a;
   std::visit(
       [&](auto& e) {
-        using T = std::decay_t<decltype(e)>;
-        if constexpr (std::is_same_v<T, common::order_update>) {
+        using alternative = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<alternative, common::order_update>) {
           a = {"order_update", e.order_id, is_terminal_status(e.status) ? "closed" : "open", {}, {}, {}};
-        } else if constexpr (std::is_same_v<T, common::trade_executed>) {
+        } else if constexpr (std::is_same_v<alternative, common::trade_executed>) {
           a = {"trade_executed", e.execution_id, "", {}, {}, {}};
-        } else if constexpr (std::is_same_v<T, common::position_update>) {
+        } else if constexpr (std::is_same_v<alternative, common::position_update>) {
           a = {"position_update", e.symbol, is_flat(e.quantity) ? "flat" : "held", {}, {}, {}};
-        } else if constexpr (std::is_same_v<T, common::account_update>) {
+        } else if constexpr (std::is_same_v<alternative, common::account_update>) {
           a = {"account_update", "", "", {}, {}, {}};
         }
       },

@@ -90,13 +90,13 @@ struct request_op : std::enable_shared_from_this<request_op<Stream>> {
 };
 
 template <class Stream, class... Args>
-void start(net::io_context& ioc, std::shared_ptr<net::ssl::context> ctx, source_url url,
+void start(net::io_context& ioc, std::shared_ptr<net::ssl::context> ctx, const source_url& url,
            const std::vector<std::pair<std::string, std::string>>& headers, std::chrono::milliseconds timeout,
-           std::function<void(common::result<http_reply>)> done, Args&&... args) {
+           const std::function<void(common::result<http_reply>)>& done, Args&&... args) {
   auto op = std::make_shared<request_op<Stream>>(ioc, std::move(ctx), std::forward<Args>(args)...);
-  op->url = std::move(url);
+  op->url = url;
   op->timeout = timeout;
-  op->done = std::move(done);
+  op->done = done;
   op->req = {http::verb::get, op->url.target, 11};
   op->req.set(http::field::host, op->url.host);
   op->req.set(http::field::accept, "application/json");
@@ -107,8 +107,9 @@ void start(net::io_context& ioc, std::shared_ptr<net::ssl::context> ctx, source_
 
 }  // namespace
 
-void http_get(net::io_context& ioc, const std::string& url, std::vector<std::pair<std::string, std::string>> headers,
-              std::chrono::milliseconds timeout, std::function<void(common::result<http_reply>)> done) {
+void http_get(net::io_context& ioc, const std::string& url,
+              const std::vector<std::pair<std::string, std::string>>& headers, std::chrono::milliseconds timeout,
+              const std::function<void(common::result<http_reply>)>& done) {
   auto u = parse_source_url(url, "http", "https");
   if (!u) return done(common::error{"bad_url", "a REST URL must be http://host[:port]/path or https://..."});
   if (u->tls) {
@@ -116,10 +117,9 @@ void http_get(net::io_context& ioc, const std::string& url, std::vector<std::pai
     ctx->set_default_verify_paths();
     ctx->set_verify_mode(net::ssl::verify_peer);
     auto& c = *ctx;
-    start<beast::ssl_stream<beast::tcp_stream>>(ioc, std::move(ctx), std::move(*u), headers, timeout, std::move(done),
-                                                ioc, c);
+    start<beast::ssl_stream<beast::tcp_stream>>(ioc, std::move(ctx), *u, headers, timeout, done, ioc, c);
   } else {
-    start<beast::tcp_stream>(ioc, nullptr, std::move(*u), headers, timeout, std::move(done), ioc);
+    start<beast::tcp_stream>(ioc, nullptr, *u, headers, timeout, done, ioc);
   }
 }
 

@@ -26,7 +26,7 @@ struct http_reply {
 // GET url (http://host[:port]/path or https://...) with headers; done runs on ioc's thread with
 // the reply (any status), or an error: "bad_url", "timeout", "http_failed" (the step and why).
 void http_get(boost::asio::io_context& ioc, const std::string& url,
-              std::vector<std::pair<std::string, std::string>> headers, std::chrono::milliseconds timeout,
-              std::function<void(common::result<http_reply>)> done);
+              const std::vector<std::pair<std::string, std::string>>& headers, std::chrono::milliseconds timeout,
+              const std::function<void(common::result<http_reply>)>& done);
 
 }  // namespace tickstream::ingest

@@ -158,7 +158,7 @@ struct ws_source::impl : std::enable_shared_from_this<ws_source::impl> {
   void connect() {
     if (stopped) return;
     resolver.async_resolve(url.host, url.port,
-                           [self = shared_from_this()](beast::error_code ec, tcp::resolver::results_type r) {
+                           [self = shared_from_this()](beast::error_code ec, const tcp::resolver::results_type& r) {
                              if (self->stopped) return;
                              if (ec) return self->on_connection_lost("resolve", ec.message());
                              if (self->url.tls) {
