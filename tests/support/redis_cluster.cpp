@@ -1,10 +1,10 @@
 #include "tests/support/redis_cluster.hpp"
 
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
 
+#include "tests/support/redis_process.hpp"
 #include "tests/support/wait.hpp"
 
 namespace tickstream::test {
@@ -15,19 +15,9 @@ redis_cluster::redis_cluster(int masters, int replicas_per_master) {
   dir_ = tmpl;
   const int total = masters * (1 + replicas_per_master);
   for (int i = 0; i < total; ++i) {
-    // A free port can be taken between the check and the bind: retry a few times.
-    bool started = false;
-    for (int attempt = 0; attempt < 5 && !started; ++attempt) {
-      const int port = free_port();
-      start_node(port);
-      started = wait_until([&] { return cli(port, {"PING"}) == "PONG\n"; }, std::chrono::seconds(5));
-      if (started) {
-        ports_.push_back(port);
-      } else {
-        nodes_.pop_back();
-      }
-    }
-    if (!started) throw std::runtime_error("a cluster node did not start");
+    int port = 0;
+    nodes_.push_back(spawn_redis([&](int p) { return node_args(p); }, port));
+    ports_.push_back(port);
   }
   std::string create = "redis-cli --cluster create";
   for (const int port : ports_) create += " 127.0.0.1:" + std::to_string(port);
@@ -50,9 +40,9 @@ redis_cluster::~redis_cluster() {
   std::filesystem::remove_all(dir_, ignored);
 }
 
-void redis_cluster::start_node(int port) {
+std::vector<std::string> redis_cluster::node_args(int port) const {
   const auto p = std::to_string(port);
-  nodes_.push_back(std::make_unique<child_process>(std::vector<std::string>{
+  return std::vector<std::string>{
       // The bus port is chosen too: the default (port + 10000) may be out of range or taken.
       "redis-server",
       "--port",
@@ -76,25 +66,9 @@ void redis_cluster::start_node(int port) {
       "--loglevel",
       "warning",
       "--dir",
-      dir_}));
+      dir_};
 }
 
-std::string redis_cluster::cli(int port, const std::vector<std::string>& args) const {
-  std::string cmd = "redis-cli -p " + std::to_string(port);
-  for (const auto& a : args) {
-    cmd += " '";
-    for (char c : a) cmd += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    cmd += "'";
-  }
-  cmd += " 2>/dev/null";
-  std::string out;
-  if (FILE* p = ::popen(cmd.c_str(), "r")) {
-    char buf[4096];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    ::pclose(p);
-  }
-  return out;
-}
+std::string redis_cluster::cli(int port, const std::vector<std::string>& args) const { return redis_cli(port, args); }
 
 }  // namespace tickstream::test

@@ -22,7 +22,7 @@ class redis_cluster {
   std::string cli(int port, const std::vector<std::string>& args) const;
 
  private:
-  void start_node(int port);
+  std::vector<std::string> node_args(int port) const;
 
   std::string dir_;
   std::vector<int> ports_;

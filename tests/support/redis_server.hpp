@@ -27,6 +27,7 @@ class redis_server {
   std::string cli(const std::vector<std::string>& args) const;
 
  private:
+  std::vector<std::string> args() const;
   void start();
 
   int port_ = 0;
