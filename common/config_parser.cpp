@@ -106,7 +106,12 @@ void config_parser::add_redis_access(std::string& host, std::int64_t& port, std:
       },
       [url] { return redact_redis_url(*url); },
       "Redis as one URL: redis://[[user]:password@]host[:port] or rediss://... for TLS (instead of --redis-host, "
-      "--redis-port, --redis-password, --redis-user, --redis-tls).");
+      "--redis-port, --redis-password, --redis-user, --redis-tls); or the master of a Sentinel deployment: "
+      "redis+sentinel://[[user]:password@]sentinel1[:26379],sentinel2[:26379]/<master name>"
+      "[?sentinel_user=..&sentinel_password=..] (rediss+sentinel:// for TLS).");
+  add_secret(
+      "redis-sentinel-password", "TS_REDIS_SENTINEL_PASSWORD", access.sentinel_password,
+      "AUTH password of the sentinels of a redis+sentinel:// URL (empty: none, or the URL's sentinel_password).");
   add_string("redis-user", "TS_REDIS_USER", access.user, "Redis ACL user for AUTH (empty: the default user).");
   add_bool("redis-tls", "TS_REDIS_TLS", access.tls, "Connect to Redis over TLS.");
   add_string("redis-tls-ca-file", "TS_REDIS_TLS_CA_FILE", access.tls_ca_file,

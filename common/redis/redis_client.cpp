@@ -23,6 +23,7 @@
 
 #include "common/log.hpp"
 #include "common/redis/redis_pipeline.hpp"
+#include "common/redis/sentinel.hpp"
 
 namespace tickstream::common {
 
@@ -194,6 +195,61 @@ class redis_link : public std::enable_shared_from_this<redis_link> {
   bool closed_ = false;
 };
 
+std::string address_of(const redis_endpoint& e) { return e.host + ":" + std::to_string(e.port); }
+
+// One command on a connection of its own (a question to a sentinel): connect, AUTH when password
+// is set, the command, its reply, close. done runs once, with the reply (an error reply included)
+// or why there is none. The link is returned so that it can be closed early.
+std::shared_ptr<redis_link> ask_once(asio::io_context& ioc, ssl::context* tls, const redis_endpoint& at,
+                                     const std::string& server_name, std::chrono::milliseconds timeout,
+                                     const std::string& user, const std::string& password, std::string command,
+                                     std::function<void(result<redis_reply>)> done) {
+  auto finish = std::make_shared<std::function<void(result<redis_reply>)>>(std::move(done));
+  auto once = [finish](result<redis_reply> r) {
+    if (!*finish) return;
+    auto f = std::move(*finish);
+    *finish = nullptr;
+    f(std::move(r));
+  };
+  auto weak = std::make_shared<std::weak_ptr<redis_link>>();
+  redis_link::hooks h;
+  h.opened = [weak, user, password, command = std::move(command)] {
+    auto l = weak->lock();
+    if (!password.empty()) {
+      l->pipeline().send(
+          user.empty() ? encode_redis_command({"AUTH", password}) : encode_redis_command({"AUTH", user, password}),
+          redis_slot::auth);
+    }
+    l->pipeline().send(command, redis_slot::command, 1);
+  };
+  h.readable = [weak, once] {
+    auto l = weak->lock();
+    for (;;) {
+      auto next = l->pipeline().next();
+      if (!next) {
+        once(error{"protocol_error", next.err().message});
+        break;
+      }
+      if (!next.value()) return;
+      auto& e = *next.value();
+      if (e.type == redis_event::kind::auth_refused) {
+        once(error{"auth_refused", "AUTH refused: " + std::string(e.text)});
+        break;
+      }
+      if (e.type == redis_event::kind::reply) {
+        once(e.value.copy());
+        break;
+      }
+    }
+    l->close("done");
+  };
+  h.closed = [once](const std::string& why) { once(error{"connection_lost", why}); };
+  auto link = std::make_shared<redis_link>(ioc, tls, false, std::move(h));
+  *weak = link;
+  link->open(at.host, at.port, server_name.empty() ? at.host : server_name, timeout);
+  return link;
+}
+
 }  // namespace
 
 struct redis_client::impl {
@@ -231,6 +287,12 @@ struct redis_client::impl {
     bool up = false;                   // open and authenticated
     int attempt = 0;
     std::optional<asio::steady_timer> retry;
+    redis_endpoint node;  // where link goes
+    // Sentinel: the question to a sentinel before connecting, which sentinel to ask, and whether
+    // the node's ROLE is awaited (nothing else is sent before it proved to be the master).
+    std::shared_ptr<redis_link> query;
+    std::optional<sentinel_rotation> sentinels;
+    bool role_check = false;
   };
 
   redis_options opts;
@@ -253,6 +315,11 @@ struct redis_client::impl {
   // Everything below is touched only on the Redis thread.
   connection cmd;
   connection sub;
+  // Sentinel: the subscription to +switch-master on one sentinel (the next one after it drops).
+  std::shared_ptr<redis_link> watch;
+  std::optional<asio::steady_timer> watch_retry;
+  std::size_t watch_index = 0;
+  int watch_attempt = 0;
   std::deque<pending_command*> backlog;
   // Every script used so far, loaded on each new command connection before the backlog is sent,
   // and the ones loaded on the current connection.
@@ -281,6 +348,10 @@ struct redis_client::impl {
     sub.role = "subscriber";
     sub.subscriber = true;
     if (opts.tls) tls.emplace(make_tls_context(opts));
+    if (!opts.sentinels.empty()) {
+      cmd.sentinels.emplace(opts.sentinels.size());
+      sub.sentinels.emplace(opts.sentinels.size());
+    }
   }
 
   // The TLS settings, checked at start-up: a missing or unreadable file is a configuration error.
@@ -327,6 +398,7 @@ struct redis_client::impl {
     loop_thread_id = std::this_thread::get_id();
     connect(cmd);
     if (opts.subscriber) connect(sub);
+    if (!opts.sentinels.empty()) watch_sentinel();
     drain();  // work queued before start()
     ioc.run();
   }
@@ -519,29 +591,165 @@ struct redis_client::impl {
   // --- connections ------------------------------------------------------------------------------
 
   void connect(connection& c) {
+    if (c.sentinels) return ask_sentinel(c, c.sentinels->begin_round());
+    open_link(c, redis_endpoint{opts.host, opts.port});
+  }
+
+  void open_link(connection& c, const redis_endpoint& node) {
     redis_link::hooks h;
     h.opened = [this, &c] { on_open(c); };
     h.readable = [this, &c] { on_readable(c); };
     h.closed = [this, &c](const std::string& why) { on_closed(c, why); };
+    c.node = node;
     c.link = std::make_shared<redis_link>(ioc, tls ? &*tls : nullptr, c.subscriber, std::move(h));
-    c.link->open(opts.host, opts.port, opts.tls_server_name.empty() ? opts.host : opts.tls_server_name,
+    c.link->open(node.host, node.port, opts.tls_server_name.empty() ? node.host : opts.tls_server_name,
                  opts.connect_timeout);
   }
 
+  // --- Sentinel ---------------------------------------------------------------------------------
+
+  // Asks sentinel i where the master is, then connects there; a sentinel that cannot say is passed
+  // over for the next, and when none could, the connection retries with backoff.
+  void ask_sentinel(connection& c, std::size_t i) {
+    const auto& at = opts.sentinels[i];
+    c.query = ask_once(
+        ioc, tls ? &*tls : nullptr, at, opts.tls_server_name, opts.connect_timeout, opts.sentinel_user,
+        opts.sentinel_password, encode_redis_command({"SENTINEL", "get-master-addr-by-name", opts.sentinel_master}),
+        [this, &c, at](result<redis_reply> r) {
+          c.query.reset();
+          if (shut_down || stopping.load()) return;
+          std::string why;
+          if (!r) {
+            why = r.err().message;
+          } else if (auto node = parse_master_address(r.value()); !node) {
+            why = node.err().message;
+          } else if (!node.value()) {
+            why = "does not know a master named " + opts.sentinel_master;
+          } else {
+            c.sentinels->answered();
+            return open_link(c, *node.value());
+          }
+          why = "sentinel " + address_of(at) + ": " + why;
+          if (auto next = c.sentinels->next()) {
+            log_warn("redis sentinel could not name the master; asking the next",
+                     {{"client", opts.name}, {"conn", c.role}, {"reason", why}});
+            return ask_sentinel(c, *next);
+          }
+          set_error("no sentinel named the master; last: " + why);
+          log_warn("redis connect failed",
+                   {{"client", opts.name}, {"conn", c.role}, {"reason", "no sentinel named the master"}});
+          schedule_reconnect(c);
+        });
+  }
+
+  // The node's answer to ROLE: a master is used; anything else is dropped and the sentinels asked
+  // again. A user the ACL does not allow ROLE is taken at the sentinels' word.
+  void on_role(connection& c, const redis_event& e) {
+    c.role_check = false;
+    auto role = parse_role(e.value.copy());
+    if (role && role.value() == "master") return on_ready(c);
+    if (!role && role.err().message.starts_with("NOPERM")) {
+      log_warn("redis ROLE not allowed for this user: trusting the sentinels",
+               {{"client", opts.name}, {"conn", c.role}, {"reason", role.err().message}});
+      return on_ready(c);
+    }
+    c.link->close("not the master: " + address_of(c.node) + " is " +
+                  (role ? "a " + role.value() : "unreadable (" + role.err().message + ")"));
+  }
+
+  // A subscription to +switch-master on one sentinel, moved to the next when it drops.
+  void watch_sentinel() {
+    const auto& at = opts.sentinels[watch_index];
+    redis_link::hooks h;
+    h.opened = [this] {
+      auto& p = watch->pipeline();
+      if (!opts.sentinel_password.empty()) {
+        p.send(opts.sentinel_user.empty() ? encode_redis_command({"AUTH", opts.sentinel_password})
+                                          : encode_redis_command({"AUTH", opts.sentinel_user, opts.sentinel_password}),
+               redis_slot::auth);
+      }
+      p.send(encode_redis_command({"SUBSCRIBE", sentinel_switch_channel}), redis_slot::subscribe, 0,
+             std::string(sentinel_switch_channel));
+    };
+    h.readable = [this] { on_watch_readable(); };
+    h.closed = [this, at](const std::string& why) {
+      watch.reset();
+      if (shut_down || stopping.load()) return;
+      log_warn("redis sentinel watch lost", {{"client", opts.name}, {"sentinel", address_of(at)}, {"reason", why}});
+      watch_index = (watch_index + 1) % opts.sentinels.size();
+      const int shift = std::min(watch_attempt++, 6);
+      watch_retry->expires_after(std::min(opts.reconnect_max, opts.reconnect_min * (1 << shift)));
+      watch_retry->async_wait([this](error_code ec) {
+        if (!ec && !shut_down && !stopping.load()) watch_sentinel();
+      });
+    };
+    watch = std::make_shared<redis_link>(ioc, tls ? &*tls : nullptr, true, std::move(h));
+    watch->open(at.host, at.port, opts.tls_server_name.empty() ? at.host : opts.tls_server_name, opts.connect_timeout);
+  }
+
+  void on_watch_readable() {
+    const auto link = watch;
+    for (;;) {
+      auto next = link->pipeline().next();
+      if (!next) return link->close(next.err().message);
+      if (!next.value()) return;
+      const auto& e = *next.value();
+      using k = redis_event::kind;
+      if (e.type == k::auth_refused) return link->close("AUTH refused: " + std::string(e.text));
+      if (e.type == k::refused) return link->close("SUBSCRIBE refused: " + std::string(e.text));
+      if (e.type == k::subscribed) watch_attempt = 0;
+      if (e.type != k::message || e.channel != sentinel_switch_channel) continue;
+      if (auto to = parse_switch_master(e.payload, opts.sentinel_master)) follow_master(*to);
+      if (link->closed()) return;
+    }
+  }
+
+  // The sentinels promoted another node: both connections go there now (a connection already on
+  // it, or on its way to it, stays).
+  void follow_master(const redis_endpoint& to) {
+    log_warn("redis master switched",
+             {{"client", opts.name}, {"master", opts.sentinel_master}, {"to", address_of(to)}});
+    for (auto* c : {&cmd, &sub}) {
+      if (c == &sub && !opts.subscriber) continue;
+      if (c->link && c->node == to) continue;
+      // The shortest delay before the next try, and it counts as a reconnection.
+      c->attempt = c->link ? 0 : 1;
+      if (c->link) {
+        c->link->close("the master moved to " + address_of(to));  // reconnects after the shortest delay
+      } else if (c->query) {
+        c->query->close("the master moved to " + address_of(to));  // that sentinel's answer may be outdated
+      } else {
+        c->retry->cancel();  // waiting to retry: ask again now
+        connect(*c);
+      }
+    }
+    flush();
+  }
+
+  // --- connections, continued -------------------------------------------------------------------
+
   void on_open(connection& c) {
-    if (opts.password.empty()) return on_ready(c);
+    if (opts.password.empty()) return on_authenticated(c);
     // The connection is usable once Redis accepted AUTH: nothing else is sent before.
     auto auth = opts.user.empty() ? encode_redis_command({"AUTH", opts.password})
                                   : encode_redis_command({"AUTH", opts.user, opts.password});
     c.link->pipeline().send(auth, redis_slot::auth);
   }
 
+  // Sentinel: nothing is sent before the node proved to be the master.
+  void on_authenticated(connection& c) {
+    if (!c.sentinels) return on_ready(c);
+    c.role_check = true;
+    c.link->pipeline().send(encode_redis_command({"ROLE"}), redis_slot::command);
+  }
+
   void on_ready(connection& c) {
     c.up = true;
     if (c.attempt > 0) reconnect_count.fetch_add(1);
     c.attempt = 0;
-    log_info("redis connected",
-             {{"client", opts.name}, {"conn", c.role}, {"host", opts.host}, {"port", opts.port}, {"tls", opts.tls}});
+    log_info(
+        "redis connected",
+        {{"client", opts.name}, {"conn", c.role}, {"host", c.node.host}, {"port", c.node.port}, {"tls", opts.tls}});
     if (&c == &cmd) {
       cmd_up.store(true);
       scripts_loaded.clear();
@@ -577,7 +785,13 @@ struct redis_client::impl {
   void on_event(connection& c, redis_event& e) {
     using k = redis_event::kind;
     switch (e.type) {
-      case k::reply: on_reply(e); break;
+      case k::reply:
+        if (c.role_check) {
+          on_role(c, e);
+        } else {
+          on_reply(e);
+        }
+        break;
       case k::message:
         if (on_message) on_message(e.channel, e.payload);
         break;
@@ -592,7 +806,7 @@ struct redis_client::impl {
         break;
       case k::dropped: apply(channels.dropped(e.name)); break;
       case k::pong: break;
-      case k::authenticated: on_ready(c); break;
+      case k::authenticated: on_authenticated(c); break;
       case k::auth_refused:
         // Nothing on this connection can work: drop it and retry with backoff rather than leave
         // commands failing and subscriptions unconfirmed.
@@ -607,12 +821,14 @@ struct redis_client::impl {
     const bool was_up = c.up;
     auto link = std::move(c.link);
     c.up = false;
+    c.role_check = false;
     (&c == &cmd ? cmd_up : sub_up).store(false);
     set_error(why);
     const auto unanswered = link->pipeline().reset();
     if (&c == &cmd) {
       // Commands that got no reply are sent again after reconnecting, in order.
       for (const auto token : unanswered) {
+        if (token == 0) continue;  // the ROLE check of a new connection (Sentinel)
         auto* pc = reinterpret_cast<pending_command*>(static_cast<std::uintptr_t>(token));
         if (shut_down || stopping.load()) {
           fail(pc, "shutting_down", "the Redis client is stopping");
@@ -645,7 +861,8 @@ struct redis_client::impl {
     ++c.attempt;
     c.retry->expires_after(std::chrono::milliseconds(jitter(rng)));
     c.retry->async_wait([this, &c](error_code ec) {
-      if (!ec && !shut_down && !stopping.load()) connect(c);
+      // (A switch of master may have reconnected already: a timer cancelled too late still fires.)
+      if (!ec && !shut_down && !stopping.load() && !c.link && !c.query) connect(c);
     });
   }
 
@@ -660,6 +877,10 @@ struct redis_client::impl {
     // Closing fails the commands without a reply ("shutting_down").
     if (cmd.link) cmd.link->close("stopping");
     if (sub.link) sub.link->close("stopping");
+    if (cmd.query) cmd.query->close("stopping");
+    if (sub.query) sub.query->close("stopping");
+    if (watch) watch->close("stopping");
+    watch_retry->cancel();
     for (auto* pc : backlog) fail(pc, "shutting_down", "the Redis client is stopping");
     backlog.clear();
     work.reset();  // run() returns once the aborted operations have completed
@@ -677,6 +898,7 @@ void redis_client::start() {
   i.work.emplace(i.ioc.get_executor());
   i.cmd.retry.emplace(i.ioc);
   i.sub.retry.emplace(i.ioc);
+  i.watch_retry.emplace(i.ioc);
   i.linger_timer.emplace(i.ioc);
   i.deadline_timer.emplace(i.ioc);
   {

@@ -46,6 +46,16 @@ struct redis_options {
   std::string tls_cert_file;
   std::string tls_key_file;
   std::string tls_server_name;
+  // Sentinel: when sentinels is not empty, host and port are not used. Before each connect the
+  // sentinels are asked in turn for the address of the master named sentinel_master; the node
+  // reached must answer ROLE with "master" (else it is dropped and the sentinels asked again), and
+  // a +switch-master announced by a sentinel moves both connections to the new master at once.
+  // sentinel_user and sentinel_password: AUTH on the sentinels (the password empty: no AUTH). TLS,
+  // when on, applies to the sentinels as to the master.
+  std::vector<redis_endpoint> sentinels;
+  std::string sentinel_master;
+  std::string sentinel_user;
+  std::string sentinel_password;
   // A command without a reply this long after it was queued fails with "timeout" (its reply, if
   // it comes later, is dropped); the connection stays. 0: commands wait as long as it takes.
   std::chrono::milliseconds command_timeout{0};
@@ -83,6 +93,10 @@ inline void apply_redis_access(redis_options& o, const redis_access& access) {
   o.tls_cert_file = access.tls_cert_file;
   o.tls_key_file = access.tls_key_file;
   o.tls_server_name = access.tls_server_name;
+  o.sentinels = access.sentinels;
+  o.sentinel_master = access.sentinel_master;
+  o.sentinel_user = access.sentinel_user;
+  o.sentinel_password = access.sentinel_password;
 }
 
 class redis_client {

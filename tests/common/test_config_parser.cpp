@@ -129,7 +129,7 @@ TEST_CASE("a Redis URL sets host, port, user, password and TLS", "[config]") {
   CHECK(host == "::1");
   CHECK(port == 7000);
   CHECK(common::parse_redis_url("http://x", host, port, password, access) ==
-        "must start with redis:// or rediss:// (TLS)");
+        "must start with redis://, rediss:// (TLS), redis+sentinel:// or rediss+sentinel://");
   CHECK(common::parse_redis_url("redis://x:99999", host, port, password, access) == "must give a port from 1 to 65535");
   CHECK(common::parse_redis_url("redis://x/3", host, port, password, access).has_value());
   CHECK(common::parse_redis_url("redis://:%4@x", host, port, password, access).has_value());
@@ -137,4 +137,56 @@ TEST_CASE("a Redis URL sets host, port, user, password and TLS", "[config]") {
   CHECK(common::redact_redis_url("rediss://edge:secret@h:1") == "rediss://edge:***@h:1");
   CHECK(common::redact_redis_url("redis://secret@h") == "redis://***@h");
   CHECK(common::redact_redis_url("redis://h:1") == "redis://h:1");
+  CHECK(access.sentinels.empty());
+}
+
+TEST_CASE("a Sentinel URL names the sentinels, the master and the passwords of both", "[config]") {
+  std::string host = "kept";
+  std::int64_t port = 1;
+  std::string password;
+  common::redis_access access;
+  CHECK_FALSE(common::parse_redis_url(
+      "redis+sentinel://edge:p%40ss@s1.internal:26380,s2.internal,[::1]:5000/my%2Dmaster?sentinel_password=s%26p", host,
+      port, password, access));
+  REQUIRE(access.sentinels.size() == 3);
+  CHECK(access.sentinels[0] == common::redis_endpoint{"s1.internal", 26380});
+  CHECK(access.sentinels[1] == common::redis_endpoint{"s2.internal", 26379});
+  CHECK(access.sentinels[2] == common::redis_endpoint{"::1", 5000});
+  CHECK(access.sentinel_master == "my-master");
+  CHECK(access.user == "edge");
+  CHECK(password == "p@ss");
+  CHECK(access.sentinel_password == "s&p");
+  CHECK(access.sentinel_user.empty());
+  CHECK_FALSE(access.tls);
+  CHECK(host == "kept");  // the sentinels say where the master is
+  CHECK(port == 1);
+
+  CHECK_FALSE(common::parse_redis_url("rediss+sentinel://10.0.0.1/m?sentinel_user=s&sentinel_password=x", host, port,
+                                      password, access));
+  CHECK(access.tls);
+  CHECK(access.sentinels == std::vector<common::redis_endpoint>{{"10.0.0.1", 26379}});
+  CHECK(access.sentinel_user == "s");
+  CHECK(password == "p@ss");  // no user-info: --redis-password's stays
+  CHECK(access.user == "edge");
+
+  // A plain URL afterwards is not Sentinel any more.
+  CHECK_FALSE(common::parse_redis_url("redis://h", host, port, password, access));
+  CHECK(access.sentinels.empty());
+
+  CHECK(common::parse_redis_url("redis+sentinel://s1:26379", host, port, password, access) ==
+        "must name the master after the sentinels: redis+sentinel://host:26379,host2:26379/<master>");
+  CHECK(common::parse_redis_url("redis+sentinel://s1:26379/", host, port, password, access).has_value());
+  CHECK(common::parse_redis_url("redis+sentinel://s1:0/m", host, port, password, access) ==
+        "sentinel must give a port from 1 to 65535");
+  CHECK(common::parse_redis_url("redis+sentinel://s1,,s2/m", host, port, password, access) ==
+        "sentinel must name a host");
+  CHECK(common::parse_redis_url("redis+sentinel://s1:/m", host, port, password, access) ==
+        "sentinel must give a port from 1 to 65535");
+  CHECK(common::parse_redis_url("redis+sentinel://s1/m/0", host, port, password, access).has_value());
+  CHECK(common::parse_redis_url("redis+sentinel://s1/m?db=2", host, port, password, access) ==
+        "must use only the parameters sentinel_user and sentinel_password, not 'db'");
+  CHECK(common::redact_redis_url("redis+sentinel://u:secret@s1,s2/m?sentinel_password=x&sentinel_user=a") ==
+        "redis+sentinel://u:***@s1,s2/m?sentinel_password=***&sentinel_user=a");
+  CHECK(common::redact_redis_url("redis+sentinel://s1/m?sentinel_password=x") ==
+        "redis+sentinel://s1/m?sentinel_password=***");
 }
