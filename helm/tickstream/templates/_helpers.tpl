@@ -84,7 +84,7 @@ app.kubernetes.io/component: {{ .component }}
 {{/* Whether the chart's Secret holds anything (an empty Secret is not created). */}}
 {{- define "tickstream.secretHasData" -}}
 {{- $s := .Values.secrets -}}
-{{- if or $s.redisPassword $s.jwtHsSecret $s.jwtPublicKey $s.alpacaKey $s.alpacaSecret $s.finnhubUrl $s.webhookSecret -}}true{{- end -}}
+{{- if or $s.redisPassword $s.redisSentinelPassword $s.jwtHsSecret $s.jwtPublicKey $s.alpacaKey $s.alpacaSecret $s.finnhubUrl $s.webhookSecret -}}true{{- end -}}
 {{- end -}}
 
 {{/* One env entry read from the Secret, skipped by the kubelet when the key is absent; call with
@@ -162,9 +162,18 @@ kubernetes.io/ingress.class: gce
 {{- if and (not .Values.redis.enabled) (or $x.tls.enabled (hasPrefix "rediss://" $x.url)) -}}true{{- else -}}false{{- end -}}
 {{- end -}}
 
-{{/* The Redis access settings after TS_REDIS_HOST/PORT in a ConfigMap: ACL user and TLS (files in the mounted Secret). */}}
+{{/* "true" when the binaries use the master of external sentinels (redis.external.sentinel). */}}
+{{- define "tickstream.redisSentinel" -}}
+{{- if and (not .Values.redis.enabled) .Values.redis.external.sentinel.hosts -}}true{{- else -}}false{{- end -}}
+{{- end -}}
+
+{{/* The Redis access settings after TS_REDIS_HOST/PORT in a ConfigMap: ACL user and TLS (files in the mounted Secret), or the sentinels' URL (passwords from the Secret). */}}
 {{- define "tickstream.redisAccessEnv" -}}
 {{- $x := .Values.redis.external -}}
+{{- if eq (include "tickstream.redisSentinel" .) "true" }}
+{{- $scheme := ternary "rediss+sentinel" "redis+sentinel" (eq (include "tickstream.redisTls" .) "true") }}
+TS_REDIS_URL: {{ printf "%s://%s/%s" $scheme (join "," $x.sentinel.hosts) (required "redis.external.sentinel.masterName is required with redis.external.sentinel.hosts" $x.sentinel.masterName) | quote }}
+{{- end }}
 {{- if and (not .Values.redis.enabled) $x.user }}
 TS_REDIS_USER: {{ $x.user | quote }}
 {{- end }}

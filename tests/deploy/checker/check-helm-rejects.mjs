@@ -11,6 +11,8 @@ import { parseArgs, Report, run } from "./lib.mjs";
 const CASES = [
   { why: "external Redis without an address", values: "redis: {enabled: false}", message: "redis.external.host" },
   { why: "a password inside the Redis URL", values: "redis: {enabled: false, external: {url: 'redis://:pw@r:6379'}}", message: "must not carry a password" },
+  { why: "sentinels without the master's name", values: "redis: {enabled: false, external: {sentinel: {hosts: ['s:26379']}}}", message: "redis.external.sentinel.masterName is required" },
+  { why: "a sentinel given as a URL", values: "redis: {enabled: false, external: {sentinel: {hosts: ['redis://s:26379'], masterName: m}}}", message: "Does not match pattern" },
   { why: "a Redis URL of another scheme", values: "redis: {enabled: false, external: {url: 'http://r:6379'}}", message: "redis.external.url: Does not match pattern" },
   { why: "HS256 without its key", values: "edge: {jwt: {algorithms: HS256}}", message: "secrets.jwtHsSecret" },
   { why: "RS256 without a public key", values: "edge: {jwt: {algorithms: RS256}}", message: "secrets.jwtPublicKey" },
