@@ -175,3 +175,33 @@ TEST_CASE("over TLS, a wrong CA, host name or missing client certificate is refu
   CHECK(run_command(c, {"PING"}).starts_with("error:"));
   if (opts.tls_server_name == "redis.example.com") CHECK(c.last_error().find("mismatch") != std::string::npos);
 }
+
+TEST_CASE("over TLS, the master is found through a sentinel that speaks TLS too", "[redis][tls][sentinel]") {
+  test_pki pki;
+  tls_redis server(pki);
+  // A sentinel on a TLS port only, talking TLS to the master as well.
+  const int port = test::free_port();
+  const auto conf = (pki.dir / "sentinel.conf").string();
+  std::ofstream(conf) << "port 0\ntls-port " << port << "\nbind 127.0.0.1\ntls-cert-file " << pki.file("server.crt")
+                      << "\ntls-key-file " << pki.file("server.key") << "\ntls-ca-cert-file " << pki.file("ca.crt")
+                      << "\ntls-replication yes\nsentinel monitor tls 127.0.0.1 " << server.port << " 1\n";
+  test::child_process sentinel({"redis-server", conf, "--sentinel"});
+  auto opts = tls_options(server);
+  opts.sentinels = {{"127.0.0.1", port}};
+  opts.sentinel_master = "tls";
+  opts.port = 1;  // not used: the sentinel says where the master is
+  opts.subscriber = true;
+  common::redis_client c(opts);
+  c.start();
+  REQUIRE(wait_until([&] { return c.command_connected() && c.subscriber_connected(); }));
+  CHECK(run_command(c, {"SET", "k", "through a tls sentinel"}) == "OK");
+  c.stop();
+  // The same sentinel with a CA that did not sign its certificate: never connected, and why.
+  opts.tls_ca_file = pki.file("other.crt");
+  opts.command_timeout = std::chrono::milliseconds(300);
+  common::redis_client refused(opts);
+  refused.start();
+  REQUIRE(wait_until([&] { return !refused.last_error().empty(); }));
+  CHECK(refused.last_error().find("certificate verify failed") != std::string::npos);
+  CHECK_FALSE(refused.command_connected());
+}

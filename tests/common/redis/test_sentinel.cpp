@@ -191,6 +191,38 @@ TEST_CASE("a sentinel that knows no such master or is down is passed over for th
   client.stop();
 }
 
+TEST_CASE("sentinels that require a password are asked with it and a wrong one is reported", "[redis][sentinel]") {
+  test::redis_server master;
+  const test::temp_file conf("tickstream-sentinel-conf");
+  int sentinel_port = 0;
+  auto sentinel = test::spawn_redis(
+      [&](int p) {
+        std::ofstream(conf.path()) << "port " << p << "\nbind 127.0.0.1\nsentinel monitor tsmaster 127.0.0.1 "
+                                   << master.port() << " 1\n";
+        return std::vector<std::string>{"redis-server", conf.path(), "--sentinel"};
+      },
+      sentinel_port);
+  // (Set once it has answered PING, which it would not do without the password.)
+  REQUIRE(test::redis_cli(sentinel_port, {"ACL", "SETUSER", "default", "resetpass", ">s3cret"}) == "OK\n");
+  {
+    auto o = sentinel_options({{"127.0.0.1", sentinel_port}}, "tsmaster");
+    o.sentinel_password = "wrong";
+    common::redis_client client(o);
+    client.start();
+    REQUIRE(wait_until([&] { return client.last_error().starts_with("no sentinel named the master"); }, 5s));
+    CHECK(client.last_error().find("AUTH refused") != std::string::npos);
+    CHECK_FALSE(client.command_connected());
+    client.stop();
+  }
+  auto o = sentinel_options({{"127.0.0.1", sentinel_port}}, "tsmaster");
+  o.sentinel_password = "s3cret";
+  common::redis_client client(o);
+  client.start();
+  REQUIRE(wait_until([&] { return client.command_connected(); }, 5s));
+  CHECK(set_ok(client, "k", "v"));
+  client.stop();
+}
+
 TEST_CASE("after the master is killed the client follows the promoted replica with commands and subscriptions",
           "[redis][sentinel][faults]") {
   test::redis_sentinel_set set(1, 3);
