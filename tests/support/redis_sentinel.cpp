@@ -56,7 +56,8 @@ redis_sentinel_set::redis_sentinel_set(int replicas, int sentinels, std::string 
           // A sentinel rewrites its configuration file: one of its own.
           const auto conf = dir_ + "/sentinel-" + std::to_string(p) + ".conf";
           std::ofstream(conf) << "port " << p << "\nbind 127.0.0.1\ndaemonize no\nloglevel warning\ndir " << dir_
-                              << "\nsentinel monitor " << master_name_ << " 127.0.0.1 " << master << " 2\n"
+                              << "\nsentinel monitor " << master_name_ << " 127.0.0.1 " << master << " "
+                              << (sentinels > 1 ? 2 : 1) << "\n"
                               << "sentinel down-after-milliseconds " << master_name_ << " 1000\n"
                               << "sentinel failover-timeout " << master_name_ << " 2000\n"
                               << "sentinel parallel-syncs " << master_name_ << " 1\n";

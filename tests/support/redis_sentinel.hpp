@@ -1,7 +1,8 @@
 #pragma once
 // A real Sentinel deployment for one test, on loopback: a master, its replicas, and sentinels
-// watching it (quorum 2) with short timeouts, so that a killed master is replaced within a few
-// seconds (down after 1 s). Ready once every sentinel sees every replica and every other sentinel.
+// watching it (quorum 2; 1 for a lone sentinel) with short timeouts, so that a killed master is
+// replaced within a few seconds (down after 1 s). Ready once every sentinel sees every replica
+// and every other sentinel.
 // No persistence; removed with the object.
 
 #include <memory>
