@@ -82,6 +82,7 @@ void worker::stop(std::chrono::milliseconds grace) {
     const std::vector<frame_sink*> open(sessions_.begin(), sessions_.end());
     for (auto* s : open) s->shutdown();
     guard_.reset();
+    stopping_ = true;
     tick_timer_->cancel();  // close handshakes still time out: stop_timer_ bounds the wait
     if (open.empty()) stop_timer_->cancel();
   });
@@ -91,13 +92,26 @@ void worker::schedule_tick() {
   tick_timer_->expires_after(tick_);
   tick_timer_->async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
-    const auto now = std::chrono::steady_clock::now();
-    // A session may close itself in tick(); it leaves sessions_ later, from its destructor.
-    const std::vector<frame_sink*> open(sessions_.begin(), sessions_.end());
-    for (auto* s : open) s->tick(now);
-    check_sources(now);
-    schedule_tick();
+    sweep_.assign(sessions_.begin(), sessions_.end());
+    sweep_step(0, std::chrono::steady_clock::now());
   });
+}
+
+void worker::sweep_step(std::size_t from, std::chrono::steady_clock::time_point now) {
+  // At most sweep_batch sessions per turn of the event loop: a worker holding tens of thousands of
+  // connections reads and writes between the batches instead of stalling for the whole sweep.
+  const auto end = std::min(from + sweep_batch, sweep_.size());
+  for (std::size_t i = from; i < end; ++i) {
+    // A session may have closed since the sweep began (it left sessions_ from its destructor).
+    if (sessions_.contains(sweep_[i])) sweep_[i]->tick(now);
+  }
+  if (end < sweep_.size()) {
+    boost::asio::post(ioc_, [this, end, now] { sweep_step(end, now); });
+    return;
+  }
+  sweep_.clear();
+  check_sources(now);
+  if (!stopping_) schedule_tick();
 }
 
 void worker::join() {

@@ -138,6 +138,8 @@ class worker final : public fanout_target {
   void refuse(const std::string& symbol, std::uint64_t generation);
   void release(const std::string& symbol);
   void schedule_tick();
+  // Ticks the sessions of the current sweep from `from` on, a batch per turn of the event loop.
+  void sweep_step(std::size_t from, std::chrono::steady_clock::time_point now);
   void source_status(const std::string& source, bool connected);
   void check_sources(std::chrono::steady_clock::time_point now);
   void notify_sources(const std::string& source, bool stale, std::int64_t since_us);
@@ -147,6 +149,10 @@ class worker final : public fanout_target {
   subscription_index<frame_sink*> index_;
   std::unordered_map<std::string, symbol_state, string_hash, std::equal_to<>> symbols_;
   std::unordered_set<frame_sink*> sessions_;
+  // The heartbeat sweep under way: the sessions open when it began.
+  static constexpr std::size_t sweep_batch = 1024;
+  std::vector<frame_sink*> sweep_;
+  bool stopping_ = false;
   std::uint64_t next_generation_ = 1;
   std::atomic<std::size_t> session_count_{0};
   std::atomic<std::size_t> subscriptions_{0};

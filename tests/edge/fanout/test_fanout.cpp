@@ -193,3 +193,81 @@ TEST_CASE("after the subscriber connection comes back, a user's sessions are tol
   REQUIRE(wait_until([&] { return ticks.payloads().size() == 1; }));
   CHECK(ticks.resubscribed_routes().empty());
 }
+
+namespace {
+
+// A session stand-in for the heartbeat sweep: counts the ticks of all of them in one counter.
+class ticking_sink final : public edge::frame_sink {
+ public:
+  explicit ticking_sink(std::function<void()> on_tick) : on_tick_(std::move(on_tick)) {}
+  void set_on_tick(std::function<void()> on_tick) { on_tick_ = std::move(on_tick); }
+  void send(const edge::frame_ptr&) override {}
+  void shutdown() override {}
+  void tick(std::chrono::steady_clock::time_point) override {
+    ++ticks;
+    if (on_tick_) on_tick_();
+  }
+  void resubscribed(const std::string&) override {}
+  int ticks = 0;  // the worker's thread only
+
+ private:
+  std::function<void()> on_tick_;
+};
+
+}  // namespace
+
+TEST_CASE("the heartbeat sweep runs in batches, with other work between them", "[fanout][heartbeat]") {
+  edge::edge_metrics metrics;
+  edge::fanout fan{metrics, "ts:test:edge"};
+  edge::worker w(0, fan, 20ms);
+  w.start();
+  constexpr int n = 3000;  // about three batches
+  // The worker's thread only, from here on:
+  std::vector<std::unique_ptr<ticking_sink>> sinks;
+  int swept = 0;                      // ticks in the first sweep
+  int ticked_before_posted_ran = -1;  // how many had ticked when work posted at its first tick ran
+  ticking_sink* closed = nullptr;     // a session closed during the sweep, before its turn
+  std::promise<void> first_sweep_done;
+  const auto on_tick = [&](ticking_sink* self) {
+    if (swept < 0) return;  // later sweeps
+    if (++swept == 1) {
+      boost::asio::post(w.context(), [&] { ticked_before_posted_ran = swept < 0 ? n - 1 : swept; });
+      for (auto& s : sinks) {
+        if (s.get() != self && s->ticks == 0) {
+          closed = s.get();
+          break;
+        }
+      }
+      w.remove_session(closed);
+    }
+    if (swept == n - 1) {
+      swept = -1;
+      first_sweep_done.set_value();
+    }
+  };
+  fanout_fixture::on(w, [&] {
+    for (int i = 0; i < n; ++i) {
+      sinks.push_back(std::make_unique<ticking_sink>(nullptr));
+      auto* s = sinks.back().get();
+      s->set_on_tick([&on_tick, s] { on_tick(s); });
+      w.add_session(s);
+    }
+  });
+  REQUIRE(first_sweep_done.get_future().wait_for(5s) == std::future_status::ready);
+  int never = 0;
+  fanout_fixture::on(w, [&] {
+    for (auto& s : sinks) never += s->ticks == 0 ? 1 : 0;
+  });
+  // Work posted during the sweep ran after the first batch of 1,024 (1,023 ticks if the closed
+  // session was in it), long before the sweep's end.
+  CHECK(ticked_before_posted_ran >= 1023);
+  CHECK(ticked_before_posted_ran <= 1024);
+  // Every open session was ticked; the one closed before its turn was not touched.
+  CHECK(closed->ticks == 0);
+  CHECK(never == 1);
+  fanout_fixture::on(w, [&] {
+    for (auto& s : sinks) w.remove_session(s.get());
+  });
+  w.stop(0ms);
+  w.join();
+}
