@@ -125,6 +125,7 @@ std::optional<std::string> parse_sentinel_url(std::string_view url, bool tls, st
   access.tls = tls;
   access.sentinels = std::move(sentinels);
   access.sentinel_master = std::move(master);
+  access.cluster_nodes.clear();
   // Not given here: what --redis-sentinel-password (a secret kept out of the URL) set stays.
   if (!sentinel_user.empty()) access.sentinel_user = std::move(sentinel_user);
   if (!sentinel_password.empty()) access.sentinel_password = std::move(sentinel_password);
@@ -135,6 +136,9 @@ std::optional<std::string> parse_sentinel_url(std::string_view url, bool tls, st
 
 std::optional<std::string> parse_redis_url(std::string_view url, std::string& host, std::int64_t& port,
                                            std::string& password, redis_access& access) {
+  if (url.starts_with("redis+cluster://") || url.starts_with("rediss+cluster://")) {
+    return parse_redis_cluster_url(url, host, port, password, access);
+  }
   bool tls = false;
   if (url.starts_with("redis+sentinel://")) return parse_sentinel_url(url.substr(17), false, password, access);
   if (url.starts_with("rediss+sentinel://")) return parse_sentinel_url(url.substr(18), true, password, access);
@@ -199,6 +203,54 @@ std::optional<std::string> parse_redis_url(std::string_view url, std::string& ho
   password = std::move(pass);
   access.user = std::move(user);
   access.tls = tls;
+  access.sentinels.clear();
+  access.sentinel_master.clear();
+  access.cluster_nodes.clear();
+  return std::nullopt;
+}
+
+std::optional<std::string> parse_redis_cluster_url(std::string_view url, std::string& host, std::int64_t& port,
+                                                   std::string& password, redis_access& access) {
+  const bool tls = url.starts_with("rediss+cluster://");
+  if (!tls && !url.starts_with("redis+cluster://")) {
+    return "must start with redis+cluster:// or rediss+cluster:// (TLS)";
+  }
+  url.remove_prefix(tls ? 17 : 16);
+  // Each node is read as the one-node URL it would be: "<scheme>://<user-info>@<node><path>".
+  std::string_view path;
+  if (const auto slash = url.find('/'); slash != std::string_view::npos) {
+    path = url.substr(slash);
+    url = url.substr(0, slash);
+  }
+  std::string_view info;
+  if (const auto at = url.rfind('@'); at != std::string_view::npos) {
+    info = url.substr(0, at + 1);
+    url = url.substr(at + 1);
+  }
+  std::vector<redis_endpoint> nodes;
+  redis_access one = access;
+  std::string pass;
+  while (true) {
+    const auto comma = url.find(',');
+    const auto node = url.substr(0, comma);
+    if (node.empty()) return "must list the nodes as host:port,host:port";
+    std::string h;
+    std::int64_t p = 0;
+    std::string single(tls ? "rediss://" : "redis://");
+    single += info;
+    single += node;
+    single += path;
+    if (auto why = parse_redis_url(single, h, p, pass, one)) return why;
+    nodes.push_back({std::move(h), static_cast<int>(p)});
+    if (comma == std::string_view::npos) break;
+    url.remove_prefix(comma + 1);
+  }
+  host = nodes.front().host;
+  port = nodes.front().port;
+  password = std::move(pass);
+  access.user = std::move(one.user);
+  access.tls = tls;
+  access.cluster_nodes = std::move(nodes);
   access.sentinels.clear();
   access.sentinel_master.clear();
   return std::nullopt;

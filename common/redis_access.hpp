@@ -32,6 +32,8 @@ struct redis_access {
   std::string sentinel_master;
   std::string sentinel_user;
   std::string sentinel_password;
+  // Redis Cluster (redis+cluster://): the seed nodes its topology is read from; empty: one Redis.
+  std::vector<redis_endpoint> cluster_nodes;
 };
 
 // redis://[[user]:password@]host[:port][/db] or rediss://... (TLS): sets host, port (default
@@ -43,6 +45,11 @@ struct redis_access {
 // user-info (else they stay as they were: --redis-password from a secret, say).
 std::optional<std::string> parse_redis_url(std::string_view url, std::string& host, std::int64_t& port,
                                            std::string& password, redis_access& access);
+
+// redis+cluster://[[user]:password@]host1[:port1],host2[:port2],...[/0] or rediss+cluster://...
+// (TLS): sets access.cluster_nodes, host and port (the first node), user, password and tls.
+std::optional<std::string> parse_redis_cluster_url(std::string_view url, std::string& host, std::int64_t& port,
+                                                   std::string& password, redis_access& access);
 
 // Whether the TLS files can be read, checked once at start-up (the binaries exit with it): an
 // error whose code is the flag's name and whose message says why, or nullopt.

@@ -197,6 +197,59 @@ channel_actions channel_table::dropped(std::string_view channel) {
   return out;
 }
 
+void channel_table::bounce(std::string_view channel) {
+  const auto it = channels_.find(channel);
+  if (it == channels_.end() || it->second.state != channel_state::subscribing) return;
+  if (referenced(it->second)) {
+    it->second.state = channel_state::idle;
+  } else {
+    channels_.erase(it);  // everybody left meanwhile
+  }
+}
+
+std::optional<channel_move> channel_table::take(std::string_view channel) {
+  const auto it = channels_.find(channel);
+  if (it == channels_.end() || it->first == control_ || it->second.state != channel_state::idle ||
+      !referenced(it->second)) {
+    return std::nullopt;
+  }
+  channel_move out{it->first, it->second.pinned, std::move(it->second.holders)};
+  if (!out.holders.empty()) --held_;
+  --referenced_;
+  channels_.erase(it);
+  return out;
+}
+
+channel_actions channel_table::adopt(channel_move moved) {
+  channel_actions out;
+  const auto it = find_or_add(moved.channel);
+  auto& e = it->second;
+  const bool was_referenced = referenced(e);
+  const bool was_held = !e.holders.empty();
+  e.pinned = e.pinned || moved.pinned;
+  for (auto& h : moved.holders) {
+    if (std::any_of(e.holders.begin(), e.holders.end(), [&](const auto& x) { return x.id == h.id; })) continue;
+    if (e.state == channel_state::active) {
+      out.activations.push_back({it->first, h.id, h.tag, h.confirmed});
+      h.confirmed = true;
+    }
+    e.holders.push_back(h);
+  }
+  if (!was_held && !e.holders.empty()) ++held_;
+  if (referenced(e)) e.idle_since.reset();
+  count_reference(it, was_referenced);
+  start_subscribe(*it, out);
+  return out;
+}
+
+std::vector<std::string> channel_table::idle_channels() const {
+  std::vector<std::string> out;
+  for (const auto& [name, e] : channels_) {
+    if (name != control_ && e.state == channel_state::idle && referenced(e)) out.push_back(name);
+  }
+  return out;
+}
+
 channel_actions channel_table::expire(time now) {
   channel_actions out;
   while (!lingering_.empty() && lingering_.front().second + linger_ <= now) {

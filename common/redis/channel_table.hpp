@@ -73,6 +73,14 @@ struct channel_actions {
 
 enum class channel_state { idle, subscribing, active, unsubscribing };
 
+// A channel leaving one table for another (Redis Cluster: its slot now lives on another shard):
+// its holders, each still knowing whether Redis had confirmed it, and its pin.
+struct channel_move {
+  std::string channel;
+  bool pinned = false;
+  std::vector<channel_holder> holders;
+};
+
 class channel_table {
  public:
   // Times are milliseconds on any monotonic clock (redis_client: its libuv loop's). linger: how
@@ -106,6 +114,20 @@ class channel_table {
   // (with `again`: messages published in between are lost to pub/sub).
   channel_actions dropped(std::string_view channel);
 
+  // Redis Cluster (one table per shard's subscriber connection):
+  // Redis answered the SUBSCRIBE of channel with a redirect (MOVED: the slot lives elsewhere): it
+  // is idle again, its holders kept and nobody told; the owner moves it with take().
+  void bounce(std::string_view channel);
+  // Takes an idle channel with a holder or a pin out of the table, to adopt() it in the table of
+  // the shard that owns its slot now; nullopt if it is not idle or nobody references it.
+  std::optional<channel_move> take(std::string_view channel);
+  // A channel taken from another table: subscribed here (once connected); holders Redis had
+  // confirmed are told again (`again`) once Redis confirms here, the others for the first time.
+  channel_actions adopt(channel_move moved);
+  // The channels with a holder or a pin that are idle (subscribed nowhere, nothing in flight),
+  // the control channel excluded: after a disconnect, all of them.
+  std::vector<std::string> idle_channels() const;
+
   // Unsubscribes the channels whose linger has run out by now and that nobody took up meanwhile.
   channel_actions expire(time now);
   // When expire() next has something to do (nullopt: nothing lingers).
@@ -114,6 +136,7 @@ class channel_table {
   // Who holds channel right now (empty if nobody, or unknown).
   std::span<const channel_holder> holders(std::string_view channel) const;
   channel_state state(std::string_view channel) const;  // idle if unknown
+  bool contains(std::string_view channel) const { return channels_.find(channel) != channels_.end(); }
   bool is_connected() const noexcept { return connected_; }
   // Channels with at least one holder.
   std::size_t held_count() const noexcept { return held_; }

@@ -62,6 +62,41 @@ std::optional<cluster_redirect> parse_cluster_redirect(std::string_view text) {
   return out;
 }
 
+std::optional<std::string_view> routing_key(std::span<const std::string> args) noexcept {
+  if (args.size() < 2) return std::nullopt;
+  const auto is = [&](std::string_view name) {
+    const auto& a = args[0];
+    return a.size() == name.size() && std::equal(a.begin(), a.end(), name.begin(), [](char x, char y) {
+             return (x >= 'a' && x <= 'z' ? static_cast<char>(x - 32) : x) == y;
+           });
+  };
+  for (const std::string_view keyless :
+       {"PING",     "TIME",      "INFO",     "CLUSTER", "SCRIPT", "AUTH", "ASKING",   "ECHO",
+        "CLIENT",   "CONFIG",    "COMMAND",  "HELLO",   "DBSIZE", "ROLE", "FLUSHALL", "FLUSHDB",
+        "READONLY", "READWRITE", "FUNCTION", "WAIT",    "MULTI",  "EXEC"}) {
+    if (is(keyless)) return std::nullopt;
+  }
+  if (is("EVAL") || is("EVALSHA") || is("EVAL_RO") || is("EVALSHA_RO") || is("FCALL") || is("FCALL_RO")) {
+    if (args.size() < 4 || args[2].empty() || args[2] == "0") return std::nullopt;
+    return args[3];
+  }
+  return args[1];
+}
+
+std::string sharded_script_text(std::string_view source) {
+  std::string out(source);
+  for (const std::string_view quoted : {"'PUBLISH'", "\"PUBLISH\""}) {
+    for (auto at = out.find(quoted); at != std::string::npos; at = out.find(quoted, at + quoted.size() + 1)) {
+      // Only a command name: the call's first argument, right after "call(" or "pcall(".
+      const auto before = std::string_view(out).substr(0, at);
+      auto trimmed = before;
+      while (!trimmed.empty() && trimmed.back() == ' ') trimmed.remove_suffix(1);
+      if (trimmed.ends_with("call(")) out.insert(at + 1, "S");
+    }
+  }
+  return out;
+}
+
 result<cluster_slot_map> cluster_slot_map::from_cluster_slots(const redis_reply& reply) {
   using kind = redis_reply::kind;
   const auto bad = [](std::string why) { return error{"bad_topology", std::move(why)}; };

@@ -10,6 +10,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,6 +43,16 @@ struct cluster_redirect {
 // "MOVED 3999 127.0.0.1:6381" or "ASK 3999 10.0.0.2:6379" (an error reply's text); nullopt for any
 // other error.
 std::optional<cluster_redirect> parse_cluster_redirect(std::string_view error_text);
+
+// The key a command is routed by in a cluster: its first key (for EVAL, EVALSHA and FCALL the
+// first of its KEYS; for PUBLISH and SPUBLISH the channel), or nullopt for a command any node
+// answers (PING, TIME, CLUSTER, SCRIPT..., or a script without keys).
+std::optional<std::string_view> routing_key(std::span<const std::string> args) noexcept;
+
+// A script's text for a cluster, where the tier's channels are shard channels: every
+// redis.call('PUBLISH', ...) (or pcall, either quote) becomes SPUBLISH. Scripts touch one slot,
+// the one of their keys, and their channel shares it (keys.hpp), as SPUBLISH requires.
+std::string sharded_script_text(std::string_view source);
 
 class cluster_slot_map {
  public:

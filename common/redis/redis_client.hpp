@@ -78,6 +78,11 @@ struct redis_options {
   // Always subscribed on the pub/sub connection: it carries the liveness probes, and keeps the
   // connection in subscribed mode whatever else comes and goes.
   std::string control_channel = std::string(default_control_channel);
+  // Redis Cluster: the seed nodes the topology is first read from (redis+cluster://); empty: one
+  // Redis at host:port. See redis_cluster_client.hpp.
+  std::vector<redis_endpoint> cluster_nodes;
+  // How often a cluster's topology is read again, besides after a redirect or a lost node.
+  std::chrono::milliseconds cluster_refresh{5000};
   // Name used in logs.
   std::string name = "redis";
   // Runs on the Redis thread after each round of I/O (every message callback of that round has
@@ -97,7 +102,10 @@ inline void apply_redis_access(redis_options& o, const redis_access& access) {
   o.sentinel_master = access.sentinel_master;
   o.sentinel_user = access.sentinel_user;
   o.sentinel_password = access.sentinel_password;
+  o.cluster_nodes = access.cluster_nodes;
 }
+
+class redis_cluster_client;
 
 class redis_client {
  public:
@@ -165,6 +173,7 @@ class redis_client {
  private:
   struct impl;
   std::unique_ptr<impl> impl_;
+  std::unique_ptr<redis_cluster_client> cluster_;  // instead of impl_ when options.cluster_nodes is set
 };
 
 }  // namespace tickstream::common

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <sstream>
 #include <stdexcept>
 
 #include "tests/support/redis_process.hpp"
@@ -57,6 +58,8 @@ std::vector<std::string> redis_cluster::node_args(int port) const {
       dir_ + "/nodes-" + p + ".conf",
       "--cluster-node-timeout",
       "1000",
+      "--cluster-require-full-coverage",
+      "no",
       "--save",
       "",
       "--appendonly",
@@ -67,6 +70,76 @@ std::vector<std::string> redis_cluster::node_args(int port) const {
       "warning",
       "--dir",
       dir_};
+}
+
+int redis_cluster::owner(int slot) const {
+  // "<id> <addr> <flags> <master> <ping> <pong> <epoch> <link> <slot or range>..." per node: the
+  // line flagged "myself" of a master whose ranges hold slot.
+  for (const int port : ports_) {
+    const auto nodes = cli(port, {"CLUSTER", "NODES"});
+    std::istringstream lines(nodes);
+    std::string line;
+    while (std::getline(lines, line)) {
+      if (line.find("myself") == std::string::npos || line.find("master") == std::string::npos) continue;
+      std::istringstream fields(line);
+      std::string f;
+      for (int i = 0; i < 8 && fields >> f; ++i) {
+      }
+      while (fields >> f) {
+        if (f.starts_with('[')) continue;  // a slot being migrated
+        const auto dash = f.find('-');
+        const int lo = std::stoi(f.substr(0, dash));
+        const int hi = dash == std::string::npos ? lo : std::stoi(f.substr(dash + 1));
+        if (slot >= lo && slot <= hi) return port;
+      }
+    }
+  }
+  return 0;
+}
+
+void redis_cluster::move_slot(int slot, int to_port) {
+  const int from_port = owner(slot);
+  if (from_port == 0) throw std::runtime_error("no master serves the slot");
+  if (from_port == to_port) return;
+  const auto id = [&](int port) {
+    auto out = cli(port, {"CLUSTER", "MYID"});
+    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+    return out;
+  };
+  const auto from_id = id(from_port);
+  const auto to_id = id(to_port);
+  const auto s = std::to_string(slot);
+  const auto ok = [](const std::string& reply, const char* step) {
+    if (reply.rfind("OK", 0) != 0 && reply.rfind("NOKEY", 0) != 0) {
+      throw std::runtime_error(std::string(step) + ": " + reply);
+    }
+  };
+  ok(cli(to_port, {"CLUSTER", "SETSLOT", s, "IMPORTING", from_id}), "SETSLOT IMPORTING");
+  ok(cli(from_port, {"CLUSTER", "SETSLOT", s, "MIGRATING", to_id}), "SETSLOT MIGRATING");
+  for (;;) {
+    std::vector<std::string> keys;
+    std::istringstream in(cli(from_port, {"CLUSTER", "GETKEYSINSLOT", s, "100"}));
+    for (std::string k; std::getline(in, k);) {
+      if (!k.empty()) keys.push_back(k);
+    }
+    if (keys.empty()) break;
+    std::vector<std::string> migrate{"MIGRATE", "127.0.0.1", std::to_string(to_port), "", "0", "5000", "KEYS"};
+    migrate.insert(migrate.end(), keys.begin(), keys.end());
+    ok(cli(from_port, migrate), "MIGRATE");
+  }
+  ok(cli(to_port, {"CLUSTER", "SETSLOT", s, "NODE", to_id}), "SETSLOT NODE (target)");
+  ok(cli(from_port, {"CLUSTER", "SETSLOT", s, "NODE", to_id}), "SETSLOT NODE (source)");
+  for (const int port : ports_) {
+    if (port != from_port && port != to_port && cli(port, {"ROLE"}).rfind("master", 0) == 0) {
+      (void)cli(port, {"CLUSTER", "SETSLOT", s, "NODE", to_id});
+    }
+  }
+}
+
+void redis_cluster::kill(int port) {
+  for (std::size_t i = 0; i < ports_.size(); ++i) {
+    if (ports_[i] == port) nodes_[i]->kill();
+  }
 }
 
 std::string redis_cluster::cli(int port, const std::vector<std::string>& args) const { return redis_cli(port, args); }
