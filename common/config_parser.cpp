@@ -108,7 +108,8 @@ void config_parser::add_redis_access(std::string& host, std::int64_t& port, std:
       "Redis as one URL: redis://[[user]:password@]host[:port] or rediss://... for TLS (instead of --redis-host, "
       "--redis-port, --redis-password, --redis-user, --redis-tls); or the master of a Sentinel deployment: "
       "redis+sentinel://[[user]:password@]sentinel1[:26379],sentinel2[:26379]/<master name>"
-      "[?sentinel_user=..&sentinel_password=..] (rediss+sentinel:// for TLS).");
+      "[?sentinel_user=..&sentinel_password=..] (rediss+sentinel:// for TLS); or a Redis Cluster: "
+      "redis+cluster://[[user]:password@]host1[:port1],host2[:port2],... (rediss+cluster:// for TLS).");
   add_secret(
       "redis-sentinel-password", "TS_REDIS_SENTINEL_PASSWORD", access.sentinel_password,
       "AUTH password of the sentinels of a redis+sentinel:// URL (empty: none, or the URL's sentinel_password).");

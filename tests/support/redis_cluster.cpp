@@ -41,6 +41,8 @@ redis_cluster::~redis_cluster() {
   std::filesystem::remove_all(dir_, ignored);
 }
 
+// A replica takes over however recently it synced (cluster-replica-validity-factor 0: a test's
+// cluster is seconds old), and a master down leaves the others serving their slots.
 std::vector<std::string> redis_cluster::node_args(int port) const {
   const auto p = std::to_string(port);
   return std::vector<std::string>{
@@ -60,6 +62,8 @@ std::vector<std::string> redis_cluster::node_args(int port) const {
       "1000",
       "--cluster-require-full-coverage",
       "no",
+      "--cluster-replica-validity-factor",
+      "0",
       "--save",
       "",
       "--appendonly",

@@ -348,3 +348,39 @@ TEST_CASE("cluster client: a master killed stops its own slots only", "[cluster]
   auto dead = run(pub, {"PUBLISH", by_owner.begin()->second, "lost"});
   CHECK_FALSE(dead);
 }
+
+TEST_CASE("cluster client: a master failed over to its replica is followed, its channels with it",
+          "[cluster][faults]") {
+  test::redis_cluster cluster(3, 1);
+  inbox box;
+  common::redis_client sub(cluster_options(cluster, true),
+                           [&](std::string_view ch, std::string_view payload) { box.add(ch, payload); });
+  sub.set_activation_handler([&](const common::channel_activation& a) {
+    ++box.activations;
+    if (a.again) ++box.again;
+  });
+  sub.start();
+  common::redis_client pub(cluster_options(cluster, false));
+  pub.start();
+  const auto ch = common::user_channel("failover");
+  sub.subscribe(ch, 1);
+  REQUIRE(test::wait_until([&] { return box.activations.load() == 1 && sub.subscriber_connected(); }));
+  const int victim = cluster.owner(common::key_slot(ch));
+  cluster.kill(victim);
+  REQUIRE(test::wait_until([&] { return !sub.subscriber_connected(); }, 5s));
+  // The replica takes over (node timeout 1 s, then the election); the client finds it, lets the
+  // dead master go and subscribes the channel there: its holder hears it again.
+  REQUIRE(test::wait_until(
+      [&] {
+        const int now = cluster.owner(common::key_slot(ch));
+        return now != 0 && now != victim;
+      },
+      15s));
+  REQUIRE(test::wait_until([&] { return box.again.load() >= 1 && sub.subscriber_connected(); }, 10s));
+  const int promoted = cluster.owner(common::key_slot(ch));
+  CHECK(shard_subscribers(cluster, promoted, ch) == 1);
+  auto r = run(pub, {"PUBLISH", ch, "after failover"});
+  REQUIRE(r);
+  CHECK(r->integer == 1);
+  REQUIRE(test::wait_until([&] { return box.count(ch) == 1; }, 5s));
+}

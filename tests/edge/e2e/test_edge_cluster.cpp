@@ -68,7 +68,8 @@ int readyz(const edge::app& e) {
 
 // The tier around a cluster: two edges, ingest's publisher side, and the users' store.
 struct cluster_tier {
-  test::redis_cluster cluster{3};
+  explicit cluster_tier(int replicas = 0) : cluster(3, replicas) { start(); }
+  test::redis_cluster cluster;
   std::unique_ptr<edge::app> a = cluster_edge(cluster, "edge-a");
   std::unique_ptr<edge::app> b = cluster_edge(cluster, "edge-b");
   common::redis_client redis{cluster_options(cluster, "test-ingest")};
@@ -76,7 +77,7 @@ struct cluster_tier {
   std::atomic<int> published{0};
   std::atomic<int> publish_failures{0};
 
-  cluster_tier() {
+  void start() {
     redis.start();
     REQUIRE(wait_until([&] { return readyz(*a) == 200 && readyz(*b) == 200; }));
   }
@@ -169,6 +170,8 @@ struct reader {
       ticks[d["symbol"].GetString()].push_back(d["size"].GetInt());
     } else if (type == "resync") {
       ++resyncs;
+      seqs.push_back(-1);  // a gap the client was told of
+      seqs.push_back(d["seq"].GetInt64());
     } else if (type != "snapshot" && d.HasMember("seq")) {
       seqs.push_back(d["seq"].GetInt64());
     }
@@ -189,9 +192,11 @@ void subscribe_orders(client::ws_client& ws) {
   REQUIRE(test::type_of(*snap) == "snapshot");
 }
 
+// Each seq follows the one before, except right after a resync (-1, then the resync's seq).
 bool consecutive(const std::vector<std::int64_t>& seqs, std::int64_t last) {
   if (seqs.empty()) return last == 0;
   for (std::size_t i = 1; i < seqs.size(); ++i) {
+    if (seqs[i] == -1 || seqs[i - 1] == -1) continue;
     if (seqs[i] != seqs[i - 1] + 1) return false;
   }
   return seqs.back() == last;
@@ -348,4 +353,43 @@ TEST_CASE("cluster: a master killed stops its own channels only, and readiness s
   }));
   for (std::size_t i = 1; i < symbols.size(); ++i) CHECK(r.ticks[symbols[i]] == std::vector<int>{1, 2, 3});
   CHECK(readyz(*t.a) == 503);
+}
+
+TEST_CASE("cluster: a master failed over keeps users' streams gap-free or resynced", "[cluster][faults]") {
+  cluster_tier t(1);
+  const std::string user = "erin";
+  auto ua = test::connect_as(t.a->port(), user);
+  auto ub = test::connect_as(t.b->port(), user);
+  subscribe_orders(*ua);
+  subscribe_orders(*ub);
+  std::atomic<bool> stop{false};
+  std::atomic<std::int64_t> last_seq{0};
+  std::thread traffic([&] {
+    for (int i = 1; !stop; ++i) {
+      t.store.store(cluster_tier::order_event(user, i), [&](common::result<std::int64_t> r) {
+        if (r && r.value() > last_seq) last_seq = r.value();
+      });
+      std::this_thread::sleep_for(10ms);
+    }
+  });
+  REQUIRE(wait_until([&] { return last_seq.load() >= 5; }));
+  const int victim = t.owner(common::user_channel(user));
+  t.cluster.kill(victim);
+  REQUIRE(wait_until([&] { return readyz(*t.a) == 503; }, 5s));
+  // The replica takes over; both edges follow it and are ready again.
+  REQUIRE(wait_until([&] { return readyz(*t.a) == 200 && readyz(*t.b) == 200; }, 20s));
+  const auto at_failover = last_seq.load();
+  REQUIRE(wait_until([&] { return last_seq.load() > at_failover + 5; }));
+  stop = true;
+  traffic.join();
+  const auto last = last_seq.load();
+  reader pa{*ua};
+  reader pb{*ub};
+  REQUIRE(pa.until([&] { return !pa.seqs.empty() && pa.seqs.back() >= last; }));
+  REQUIRE(pb.until([&] { return !pb.seqs.empty() && pb.seqs.back() >= last; }));
+  WARN("resyncs after the failover: " << pa.resyncs + pb.resyncs << ", last seq " << last);
+  // No undetected gap: every jump in seq came with a resync.
+  CHECK(consecutive(pa.seqs, pa.seqs.back()));
+  CHECK(consecutive(pb.seqs, pb.seqs.back()));
+  CHECK(t.shard_subscribers(t.owner(common::user_channel(user)), common::user_channel(user)) == 2);
 }
