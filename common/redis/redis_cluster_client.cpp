@@ -730,6 +730,12 @@ struct redis_cluster_client::impl {
           place_channels();
           break;
         }
+        if (e.text.starts_with("TRYAGAIN") || e.text.starts_with("CLUSTERDOWN")) {
+          // Not a refusal of the channel: subscribed again after the next topology read.
+          s.channels.bounce(e.name);
+          want_refresh = true;
+          break;
+        }
         refused_count.fetch_add(1);
         log_warn("redis refused a subscription", {{"client", opts.name}, {"channel", e.name}, {"reason", e.text}});
         apply(s, s.channels.refused(e.name, e.text));
