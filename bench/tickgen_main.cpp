@@ -22,8 +22,10 @@ int main(int argc, char** argv) {
   std::int64_t symbol_count = 1;
   std::int64_t duration_s = 10;
   common::config_parser p("tickstream-tickgen", "Publishes synthetic ticks at a fixed rate (for benchmarks).");
-  p.add_string("redis-host", "", redis_host, "Redis host.");
-  p.add_int("redis-port", "", redis_port, 1, 65535, "Redis port.");
+  std::string redis_password;
+  common::redis_access access;
+  p.add_redis(redis_host, redis_port, redis_password);
+  p.add_redis_access(redis_host, redis_port, redis_password, access);  // --redis-url: one Redis or a cluster
   p.add_int("rate", "", rate, 1, 10'000'000, "Ticks per second in total.");
   p.add_string("prefix", "", prefix, "Symbols are <prefix>0 .. <prefix>N-1, published round-robin.");
   p.add_int("symbol-count", "", symbol_count, 1, 1'000'000, "N, the number of symbols.");
@@ -33,6 +35,8 @@ int main(int argc, char** argv) {
   common::redis_options ro;
   ro.host = redis_host;
   ro.port = static_cast<int>(redis_port);
+  ro.password = redis_password;
+  common::apply_redis_access(ro, access);
   ro.name = "tickgen";
   common::redis_client redis(ro);
   redis.start();
