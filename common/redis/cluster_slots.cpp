@@ -129,6 +129,13 @@ result<cluster_slot_map> cluster_slot_map::from_cluster_slots(const redis_reply&
   return map;
 }
 
+std::optional<cluster_node> channel_destination(const cluster_slot_map& map, std::string_view channel,
+                                                const cluster_node& here, bool here_retired, bool here_connected) {
+  const auto& owner = map.owner(key_slot(channel));
+  if (!here_retired && owner == here && !here_connected) return std::nullopt;
+  return owner;
+}
+
 void cluster_slot_map::move(std::uint16_t slot, const cluster_node& node) {
   auto at = std::find(masters_.begin(), masters_.end(), node);
   if (at == masters_.end()) at = masters_.insert(masters_.end(), node);

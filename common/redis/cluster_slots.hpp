@@ -54,6 +54,16 @@ std::optional<std::string_view> routing_key(std::span<const std::string> args) n
 // the one of their keys, and their channel shares it (keys.hpp), as SPUBLISH requires.
 std::string sharded_script_text(std::string_view source);
 
+class cluster_slot_map;
+
+// Where an idle channel held in the table of the master `here` goes after the slot map changed
+// or a redirect came: nullopt to leave it (here owns its slot and will subscribe it once its
+// subscriber connection is up again), else the master to subscribe it on (here itself when here
+// owns it and is connected: a subscription bounced by a stale redirect is simply tried again).
+// A master that no longer serves slots (`here_retired`) keeps nothing.
+std::optional<cluster_node> channel_destination(const cluster_slot_map& map, std::string_view channel,
+                                                const cluster_node& here, bool here_retired, bool here_connected);
+
 class cluster_slot_map {
  public:
   // From a CLUSTER SLOTS reply: [[start, end, [host, port, id...], replicas...], ...]. An error

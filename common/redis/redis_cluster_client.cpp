@@ -347,10 +347,10 @@ struct redis_cluster_client::impl {
     for (std::size_t i = 0; i < shards.size(); ++i) {
       for (const auto& name : shards[i]->channels.idle_channels()) {
         shard& from = *shards[i];
-        const auto& owner = map->owner(key_slot(name));
-        if (!from.retired && owner == from.node && !from.sub.up) continue;  // subscribed here once reconnected
-        shard& to = ensure_shard(owner);
-        if (auto moved = shards[i]->channels.take(name)) apply(to, to.channels.adopt(std::move(*moved)));
+        const auto where = channel_destination(*map, name, from.node, from.retired, from.sub.up);
+        if (!where) continue;
+        shard& to = ensure_shard(*where);
+        if (auto moved = from.channels.take(name)) apply(to, to.channels.adopt(std::move(*moved)));
       }
     }
   }

@@ -137,6 +137,50 @@ TEST_CASE("a script for a cluster publishes with SPUBLISH and changes nothing el
         "local s = 'PUBLISH' -- a string, not a call\n");
 }
 
+TEST_CASE("an idle channel goes to its slot's master, or waits for its own to reconnect", "[cluster]") {
+  // Two masters: slots 0-8191 on a, the rest on b.
+  common::redis_reply slots;
+  slots.type = common::redis_reply::kind::array;
+  const auto range = [](long long lo, long long hi, const std::string& host) {
+    common::redis_reply r;
+    r.type = common::redis_reply::kind::array;
+    common::redis_reply a, b, node, h, p;
+    a.type = b.type = p.type = common::redis_reply::kind::integer;
+    a.integer = lo;
+    b.integer = hi;
+    h.type = common::redis_reply::kind::string;
+    h.str = host;
+    p.integer = 7000;
+    node.type = common::redis_reply::kind::array;
+    node.elements = {h, p};
+    r.elements = {a, b, node};
+    return r;
+  };
+  slots.elements = {range(0, 8191, "a"), range(8192, 16383, "b")};
+  auto map = common::cluster_slot_map::from_cluster_slots(slots);
+  REQUIRE(map);
+  const common::cluster_node a{"a", 7000};
+  const common::cluster_node b{"b", 7000};
+  std::string on_a;
+  std::string on_b;
+  for (int i = 0; on_a.empty() || on_b.empty(); ++i) {
+    const auto ch = common::user_channel(std::to_string(i));
+    (common::key_slot(ch) < 8192 ? on_a : on_b) = ch;
+  }
+  // Owned here, subscriber down: it waits (the reconnect subscribes it here).
+  CHECK_FALSE(common::channel_destination(*map, on_a, a, false, false));
+  // Owned here and connected (a stale redirect bounced it): subscribed here again.
+  CHECK(common::channel_destination(*map, on_a, a, false, true) == a);
+  // Owned elsewhere now (a slot moved, a failover): to the owner, connected here or not.
+  CHECK(common::channel_destination(*map, on_b, a, false, true) == b);
+  CHECK(common::channel_destination(*map, on_b, a, false, false) == b);
+  // A master let go keeps nothing.
+  CHECK(common::channel_destination(*map, on_a, a, true, false) == a);
+  // A MOVED redirect moves the slot in the map at once.
+  map->move(common::key_slot(on_a), b);
+  CHECK(common::channel_destination(*map, on_a, a, false, true) == b);
+}
+
 TEST_CASE("a channel moved between shard tables keeps its holders and their confirmations", "[cluster]") {
   using actions = common::channel_actions;
   common::channel_table from("ctl", ms(0));
