@@ -169,14 +169,17 @@ void ws_session::close_slow_consumer() {
 }
 
 std::size_t ws_session::unsent_bytes(clock::time_point now) {
-  const auto queued = kernel_send_queue(socket_.native_handle());
+  // The kernel's queue grows only by our writes: found empty, with nothing written since, it is
+  // still empty (no system call per idle connection per sweep).
+  const auto queued = wrote_since_sweep_ || last_kernel_queue_ > 0 ? kernel_send_queue(socket_.native_handle()) : 0;
+  wrote_since_sweep_ = false;
   if (queued < last_kernel_queue_) timers_.on_write_progress(now);  // the client took some
   last_kernel_queue_ = queued;
   return queued + (writing_ ? inflight_.bytes() : 0) + queue_.queued_bytes() + queue_.held_bytes();
 }
 
 void ws_session::arm_batch_timer(clock::time_point due) {
-  if (!batch_timer_) batch_timer_.emplace(socket_.get_executor());
+  if (!batch_timer_) batch_timer_ = std::make_unique<net::steady_timer>(socket_.get_executor());
   batch_timer_armed_ = true;
   batch_timer_->expires_at(due);
   batch_timer_->async_wait(
@@ -201,6 +204,7 @@ void ws_session::flush_held(clock::time_point now) {
 void ws_session::do_write() {
   if (writing_ || dead_ || !queue_.has_queued()) return;
   writing_ = true;
+  wrote_since_sweep_ = true;
   net::async_write(
       socket_, inflight_.take(queue_, deflate_, svc_.deflate_threshold),
       [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) { self->on_write(ec); });

@@ -113,12 +113,13 @@ class ws_session final : public frame_sink, private session_output, public std::
   session_lease lease_;
   session_timers timers_;
   outbound_queue queue_;
-  write_batch inflight_;                                  // being written
-  std::size_t last_kernel_queue_ = 0;                     // the socket's send queue at the last sweep
-  std::optional<boost::asio::steady_timer> batch_timer_;  // created on first use
+  write_batch inflight_;                                    // being written
+  std::size_t last_kernel_queue_ = 0;                       // the socket's send queue at the last sweep
+  std::unique_ptr<boost::asio::steady_timer> batch_timer_;  // created on first use (idle connections never batch)
   read_buffer rbuf_;
   client_message_reader reader_;
   bool batch_timer_armed_ = false;
+  bool wrote_since_sweep_ = false;  // a write started since unsent_bytes() last looked
   bool writing_ = false;
   bool registered_ = false;
   bool closing_ = false;       // a close frame is queued; nothing else will be sent
