@@ -5,15 +5,16 @@ namespace tickstream::edge {
 bool conflation_buffer::add(const frame_ptr& f) {
   bool replaced = false;
   if (conflates(f->kind)) {
-    if (const auto it = latest_.find(slot_key{f->kind, f->key}); it != latest_.end()) {
+    if (!latest_) latest_ = std::make_unique<slot_map>();
+    if (const auto it = latest_->find(slot_key{f->kind, f->key}); it != latest_->end()) {
       auto& old = slots_[it->second];
-      latest_.erase(it);  // its key views old's string: drop the entry before old may go
+      latest_->erase(it);  // its key views old's string: drop the entry before old may go
       bytes_ -= old->payload().size();
       --live_;
       old.reset();
       replaced = true;
     }
-    latest_.emplace(slot_key{f->kind, f->key}, slots_.size());  // views f->key; f is held just below
+    latest_->emplace(slot_key{f->kind, f->key}, slots_.size());  // views f->key; f is held just below
   }
   slots_.push_back(f);
   ++live_;
@@ -27,7 +28,7 @@ void conflation_buffer::compact() {
   std::size_t out = 0;
   for (std::size_t i = 0; i < slots_.size(); ++i) {
     if (!slots_[i]) continue;
-    if (conflates(slots_[i]->kind)) latest_[slot_key{slots_[i]->kind, slots_[i]->key}] = out;
+    if (conflates(slots_[i]->kind)) (*latest_)[slot_key{slots_[i]->kind, slots_[i]->key}] = out;
     slots_[out++] = std::move(slots_[i]);
   }
   slots_.resize(out);
@@ -69,7 +70,7 @@ frame_ptr conflation_buffer::take() {
 }
 
 void conflation_buffer::clear() {
-  latest_.clear();
+  if (latest_) latest_->clear();
   slots_.clear();
   live_ = 0;
   bytes_ = 0;

@@ -10,6 +10,7 @@
 // event moves to the position of its replacement).
 
 #include <cstddef>
+#include <memory>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -45,7 +46,10 @@ class conflation_buffer {
       return std::hash<std::string_view>{}(k.key) * 31 + static_cast<std::size_t>(k.kind);
     }
   };
-  std::unordered_map<slot_key, std::size_t, slot_key_hash> latest_;  // for conflatable kinds
+  using slot_map = std::unordered_map<slot_key, std::size_t, slot_key_hash>;
+  // The slot of each conflatable kind and key held; allocated once the connection first holds one
+  // (most connections never batch).
+  std::unique_ptr<slot_map> latest_;
   std::size_t live_ = 0;
   std::size_t bytes_ = 0;
 };

@@ -7,7 +7,6 @@
 // Threading: owned by one session, used on its worker thread only.
 
 #include <cstddef>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,13 +28,14 @@ class client_message_reader {
   template <class OnMessage>
   std::size_t read(char* data, std::size_t size, OnMessage&& on_message);
 
-  // Why the input was refused, once it is: the rest of the connection's input is not to be trusted.
-  const std::optional<input_refusal>& refusal() const noexcept { return refusal_; }
+  // Why the input was refused, once it is (null until then): the rest of the connection's input is
+  // not to be trusted.
+  const input_refusal* refusal() const noexcept { return refusal_; }
 
  private:
   client_frame_parser parser_;
   const std::size_t max_;
-  std::optional<input_refusal> refusal_;
+  const input_refusal* refusal_ = nullptr;
 };
 
 template <class OnMessage>
@@ -47,12 +47,12 @@ std::size_t client_message_reader::read(char* data, std::size_t size, OnMessage&
     if (!compressed) return on_message(op, payload);
     auto inflated = inflate_client_message(payload, op == ws_opcode::text, max_);
     if (!inflated) {
-      refusal_ = refusal_for_inflate(inflated.err().code);
+      refusal_ = &refusal_for_inflate(inflated.err().code);
       return;
     }
     on_message(op, std::string_view(inflated.value()));
   });
-  if (err != client_frame_parser::status::ok && !refusal_) refusal_ = refusal_for(err);
+  if (err != client_frame_parser::status::ok && refusal_ == nullptr) refusal_ = &refusal_for(err);
   return consumed;
 }
 

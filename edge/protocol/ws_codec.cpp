@@ -55,17 +55,24 @@ std::string close_payload(std::uint16_t code, std::string_view reason) {
   return out;
 }
 
-input_refusal refusal_for(client_frame_parser::status s) noexcept {
+namespace {
+constexpr input_refusal too_big_refusal{close_code::too_big, "message_too_big", "message too big"};
+constexpr input_refusal utf8_refusal{close_code::invalid_payload, "invalid_utf8", "text is not UTF-8"};
+constexpr input_refusal protocol_refusal{close_code::protocol_error, "protocol_error", "protocol error"};
+constexpr input_refusal deflate_refusal{close_code::invalid_payload, "invalid_deflate", "compressed message is broken"};
+}  // namespace
+
+const input_refusal& refusal_for(client_frame_parser::status s) noexcept {
   using status = client_frame_parser::status;
-  if (s == status::too_big) return {close_code::too_big, "message_too_big", "message too big"};
-  if (s == status::invalid_utf8) return {close_code::invalid_payload, "invalid_utf8", "text is not UTF-8"};
-  return {close_code::protocol_error, "protocol_error", "protocol error"};
+  if (s == status::too_big) return too_big_refusal;
+  if (s == status::invalid_utf8) return utf8_refusal;
+  return protocol_refusal;
 }
 
-input_refusal refusal_for_inflate(std::string_view error_code) noexcept {
-  if (error_code == "too_big") return {close_code::too_big, "message_too_big", "message too big"};
-  if (error_code == "invalid_utf8") return {close_code::invalid_payload, "invalid_utf8", "text is not UTF-8"};
-  return {close_code::invalid_payload, "invalid_deflate", "compressed message is broken"};
+const input_refusal& refusal_for_inflate(std::string_view error_code) noexcept {
+  if (error_code == "too_big") return too_big_refusal;
+  if (error_code == "invalid_utf8") return utf8_refusal;
+  return deflate_refusal;
 }
 
 }  // namespace tickstream::edge

@@ -183,9 +183,9 @@ struct input_refusal {
   const char* reason;  // the close frame's reason
 };
 // For a parser failure: too_big (1009), invalid_utf8 (1007), protocol_error (1002).
-input_refusal refusal_for(client_frame_parser::status s) noexcept;
+const input_refusal& refusal_for(client_frame_parser::status s) noexcept;
 // For an inflate error code (inflate_client_message): "too_big" (1009), "invalid_utf8" or
 // anything else, a broken deflate stream (1007).
-input_refusal refusal_for_inflate(std::string_view error_code) noexcept;
+const input_refusal& refusal_for_inflate(std::string_view error_code) noexcept;
 
 }  // namespace tickstream::edge
