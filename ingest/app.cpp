@@ -19,6 +19,7 @@
 #include <iostream>
 #include <memory>
 #include <thread>
+#include <unordered_map>
 
 #include "common/clock.hpp"
 #include "common/event_codec.hpp"
@@ -27,6 +28,7 @@
 #include "common/redis/redis_client.hpp"
 #include "common/symbol.hpp"
 #include "ingest/api/server_api.hpp"
+#include "ingest/normalize/broker_events_normalizer.hpp"
 #include "ingest/normalize/broker_reconciler.hpp"
 #include "ingest/normalize/source_normalizers.hpp"
 #include "ingest/normalize/source_protocol.hpp"
@@ -35,6 +37,7 @@
 #include "ingest/publish/publish_queue.hpp"
 #include "ingest/sources/account_reconciler.hpp"
 #include "ingest/sources/accounts_registry.hpp"
+#include "ingest/sources/broker_event_stream.hpp"
 #include "ingest/sources/capture_reader.hpp"
 #include "ingest/sources/capture_writer.hpp"
 #include "ingest/sources/source_silence.hpp"
@@ -58,6 +61,11 @@ void app_config::bind(common::config_parser& p) {
                "Alpaca trading stream URL, e.g. wss://paper-api.alpaca.markets/stream (empty: off; needs "
                "--trading-user).");
   p.add_secret("alpaca-key", "TS_ALPACA_KEY", alpaca_key, "Alpaca API key id.");
+  p.add_string("broker-events-url", "TS_BROKER_EVENTS_URL", broker_events_url,
+               "Alpaca Broker API to read the trade events stream (GET /v2/events/trades) of the --accounts-file "
+               "Broker API accounts from, e.g. https://broker-api.sandbox.alpaca.markets (empty: off).");
+  p.add_secret("broker-key", "TS_BROKER_KEY", broker_key, "Alpaca Broker API key (HTTP Basic auth).");
+  p.add_secret("broker-secret", "TS_BROKER_SECRET", broker_secret, "Alpaca Broker API secret.");
   p.add_secret("alpaca-secret", "TS_ALPACA_SECRET", alpaca_secret, "Alpaca API secret.");
   p.add_string("webhook-listen", "TS_WEBHOOK_LISTEN", webhook_listen,
                "host:port to accept the webhook (POST /v1/events) and the server API (POST /v1/publish) on "
@@ -251,15 +259,19 @@ struct app::context {
     redis_connected.Set(redis->command_connected() ? 1 : 0);
   }
 
-  // Publishes an event and counts it; a tick of a symbol another worker owns is skipped.
-  void publish(const common::event& ev, const std::string& source) {
+  // Publishes an event and counts it; a tick of a symbol another worker owns is skipped. then, if
+  // set, hears the outcome (any thread).
+  void publish(const common::event& ev, const std::string& source,
+               std::function<void(event_publisher::outcome)> then = {}) {
     if (const auto* t = std::get_if<common::price_update>(&ev); t != nullptr && !market_shard.owns(t->symbol)) return;
     if (wait_for_room && !wait_for_room()) return;
-    publisher->publish(ev, [this, recv_us = common::recv_time_of(ev)](event_publisher::outcome o) {
-      if (o == event_publisher::outcome::published) {
-        publish_latency.Observe(static_cast<double>(common::now_us() - recv_us) / 1e6);
-      }
-    });
+    publisher->publish(ev,
+                       [this, recv_us = common::recv_time_of(ev), then = std::move(then)](event_publisher::outcome o) {
+                         if (o == event_publisher::outcome::published) {
+                           publish_latency.Observe(static_cast<double>(common::now_us() - recv_us) / 1e6);
+                         }
+                         if (then) then(o);
+                       });
     events.Add({{"source", source}, {"kind", common::event_type_name(ev)}}).Increment();
     ++good;
   }
@@ -284,8 +296,8 @@ int app::run() {
     common::log_error("--loop needs a file: standard input cannot be replayed twice");
     return 2;
   }
-  const bool upstreams =
-      !config_.finnhub_url.empty() || !config_.alpaca_data_url.empty() || !config_.alpaca_trading_url.empty();
+  const bool upstreams = !config_.finnhub_url.empty() || !config_.alpaca_data_url.empty() ||
+                         !config_.alpaca_trading_url.empty() || !config_.broker_events_url.empty();
   const bool live = upstreams || !config_.webhook_listen.empty();
   if (config_.input.empty() && !live) {
     std::fprintf(stderr,
@@ -478,15 +490,17 @@ std::vector<std::string> split_symbols(const std::string& list, const shard& min
 }
 
 // A source's liveness now (last_message_us 0 and age_ms null: no message yet).
-common::source_status status_of(const ws_source& s, std::int64_t now) {
+template <class Source>
+common::source_status status_of(const Source& s, std::int64_t now) {
   const auto last = s.last_message_us();
   return {s.name(), s.connected(), last, last == 0 ? std::nullopt : std::optional<std::int64_t>((now - last) / 1000),
           now};
 }
 
-// A live source with what the heartbeat needs to tell whether it has gone silent.
+// A live source (WebSocket or event stream) with what the heartbeat needs to tell whether it has
+// gone silent.
 struct watched_source {
-  ws_source* source;
+  std::function<common::source_status(std::int64_t)> probe;
   silence_rule rule;
   bool was_connected = false;
   std::int64_t connected_at_us = 0;
@@ -494,18 +508,18 @@ struct watched_source {
 
   // Its status at now, silence included; logs a change of silence.
   common::source_status status(std::int64_t now) {
-    const bool up = source->connected();
+    auto st = probe(now);
+    const bool up = st.connected;
     if (up && !was_connected) connected_at_us = now;
     was_connected = up;
-    auto st = status_of(*source, now);
     const bool quiet = up && is_silent(rule, std::max(st.last_message_us, connected_at_us), now);
     if (quiet != silent) {
       silent = quiet;
       if (quiet) {
         common::log_warn("source connected but silent past its threshold; reported stale",
-                         {{"source", source->name()}, {"silence_ms", rule.after_ms}});
+                         {{"source", st.source}, {"silence_ms", rule.after_ms}});
       } else {
-        common::log_info("source heard again", {{"source", source->name()}});
+        common::log_info("source heard again", {{"source", st.source}});
       }
     }
     st.silent = quiet;
@@ -587,6 +601,8 @@ int app::run_live(context& ctx) {
     bool was_connected = false;
   };
   std::vector<reconciled> reconcilers;
+  // The Broker API accounts this worker serves: account id -> user id.
+  auto broker_users = std::make_shared<std::unordered_map<std::string, std::string>>();
   const auto reconcile_account = [&](const std::string& user, const std::string& key, const std::string& secret) {
     if (config_.broker_rest_url.empty()) return;
     account_reconciler::options o;
@@ -614,14 +630,22 @@ int app::run_live(context& ctx) {
                                       split_symbols(config_.alpaca_symbols, config_.market_shard)),
           sink));
     }
-    if (!config_.alpaca_trading_url.empty() && !config_.accounts_file.empty()) {
-      // One trading stream per account, side by side on this loop, each with its own backoff.
+    if (!config_.accounts_file.empty() && (!config_.alpaca_trading_url.empty() || !config_.broker_events_url.empty())) {
+      // One trading stream per account, side by side on this loop, each with its own backoff;
+      // the Broker API's accounts share its one event stream.
       auto loaded = load_accounts(config_.accounts_file);
       if (!loaded) throw std::invalid_argument("--accounts-file: " + loaded.err().message);
       for (const auto& e : loaded->skipped) common::log_error("broker account left out", {{"reason", e.message}});
       std::size_t mine = 0;
       for (auto& a : loaded->accounts) {
         if (!config_.market_shard.owns(a.user_id)) continue;
+        if (!a.broker_account.empty()) {
+          if (config_.broker_events_url.empty()) continue;
+          ++mine;
+          broker_users->emplace(a.broker_account, a.user_id);
+          continue;
+        }
+        if (config_.alpaca_trading_url.empty()) continue;
         ++mine;
         sources.push_back(
             std::make_unique<ws_source>(ioc, source_options{a.url.empty() ? config_.alpaca_trading_url : a.url},
@@ -630,6 +654,7 @@ int app::run_live(context& ctx) {
       }
       common::log_info("broker accounts", {{"listed", loaded->accounts.size() + loaded->skipped.size()},
                                            {"streamed_here", mine},
+                                           {"broker_api_accounts_here", broker_users->size()},
                                            {"left_out", loaded->skipped.size()}});
     } else if (!config_.alpaca_trading_url.empty()) {
       if (!common::is_valid_user_id(config_.trading_user)) {
@@ -645,15 +670,52 @@ int app::run_live(context& ctx) {
     std::fprintf(stderr, "tickstream-ingest: %s\n", e.what());
     return 2;
   }
+  std::unique_ptr<broker_event_stream> broker_events;
+  if (!config_.broker_events_url.empty()) {
+    if (config_.accounts_file.empty()) {
+      std::fprintf(stderr, "tickstream-ingest: --broker-events-url needs --accounts-file (which accounts are whose)\n");
+      return 2;
+    }
+    broker_event_stream::options bo;
+    bo.url = config_.broker_events_url;
+    while (!bo.url.empty() && bo.url.back() == '/') bo.url.pop_back();
+    bo.key = config_.broker_key;
+    bo.secret = config_.broker_secret;
+    const auto& sh = config_.market_shard;
+    bo.cursor_key = common::broker_cursor_key(
+        "trades", sh.count > 1 ? std::to_string(sh.index) + "-of-" + std::to_string(sh.count) : std::string());
+    const std::string source(broker_events_source);
+    broker_events = std::make_unique<broker_event_stream>(
+        ioc, std::move(bo), *ctx.redis,
+        [users = broker_users](std::string_view account) -> std::optional<std::string> {
+          const auto it = users->find(std::string(account));
+          if (it == users->end()) return std::nullopt;
+          return it->second;
+        },
+        [&ctx, source](const common::event& ev, std::function<void(bool)> done) {
+          ctx.publish(ev, source, [done = std::move(done)](event_publisher::outcome o) {
+            done(o == event_publisher::outcome::published || o == event_publisher::outcome::duplicate);
+          });
+        },
+        [&ctx, source](const common::error& e, std::string_view raw, std::int64_t recv_us) {
+          ctx.reject(0, source, e, raw, recv_us);
+        });
+  }
   for (auto& s : sources) s->start();
   for (auto& r : reconcilers) r.reconciler->start();
+  if (broker_events) broker_events->start();
   std::vector<watched_source> watched;
   for (auto& s : sources) {
     const bool market = s->name() != "alpaca-trading";
     const auto after = s->name() == "finnhub" ? config_.finnhub_silence_ms
                        : market               ? config_.alpaca_data_silence_ms
                                               : config_.alpaca_trading_silence_ms;
-    watched.push_back({s.get(), {after, market && config_.market_hours == "us-equities"}});
+    watched.push_back({[src = s.get()](std::int64_t now) { return status_of(*src, now); },
+                       {after, market && config_.market_hours == "us-equities"}});
+  }
+  if (broker_events) {
+    watched.push_back({[b = broker_events.get()](std::int64_t now) { return status_of(b->source(), now); },
+                       {config_.alpaca_trading_silence_ms, false}});
   }
   auto http = start_http(ioc, ctx);
   if (!http.ok()) return http.code;
@@ -720,6 +782,7 @@ int app::run_live(context& ctx) {
     if (stopping_.load()) {
       for (auto& r : reconcilers) r.reconciler->stop();
       for (auto& s : sources) s->stop();
+      if (broker_events) broker_events->stop();
       http.stop();
       ioc.stop();
       return;

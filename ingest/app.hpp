@@ -47,11 +47,15 @@ struct app_config {
   std::string broker_rest_url;             // broker REST API for reconciliation (empty: off)
   std::int64_t reconcile_interval_s = 60;  // the broker's minute-old truth bounds how long a missed fill stays missed
   // Live sources (each off while its URL is empty).
-  std::string finnhub_url;           // wss://ws.finnhub.io?token=... (secret: holds the token)
-  std::string finnhub_symbols;       // comma-separated
-  std::string alpaca_data_url;       // wss://stream.data.alpaca.markets/v2/iex
-  std::string alpaca_symbols;        // comma-separated
-  std::string alpaca_trading_url;    // wss://paper-api.alpaca.markets/stream
+  std::string finnhub_url;         // wss://ws.finnhub.io?token=... (secret: holds the token)
+  std::string finnhub_symbols;     // comma-separated
+  std::string alpaca_data_url;     // wss://stream.data.alpaca.markets/v2/iex
+  std::string alpaca_symbols;      // comma-separated
+  std::string alpaca_trading_url;  // wss://paper-api.alpaca.markets/stream
+  // The Alpaca Broker API's trade events stream (SSE) for its accounts in --accounts-file; empty: off.
+  std::string broker_events_url;     // e.g. https://broker-api.sandbox.alpaca.markets
+  std::string broker_key;            // secret: the Broker API key (HTTP Basic auth)
+  std::string broker_secret;         // secret
   std::string alpaca_key;            // secret
   std::string alpaca_secret;         // secret
   std::string capture;               // file to append every raw upstream message to

@@ -82,6 +82,14 @@ inline constexpr std::string_view tier_control_channel = "ts:tier";
 // "ts:revoked:<id>": a revoked session or token id (TTL: as long as the credential could live);
 // edges refuse an upgrade that presents it.
 inline std::string revoked_key(std::string_view id) { return "ts:revoked:" + std::string(id); }
+// "ts:broker:<stream>:cursor[:<worker>]": the id of the last event of a replayable broker stream
+// (the Broker API's trade events) that ingest stored with everything before it; a restart resumes
+// after it. worker is the --shard ("0-of-2") when the stream's accounts are split over workers.
+inline std::string broker_cursor_key(std::string_view stream, std::string_view worker = {}) {
+  std::string out = "ts:broker:" + std::string(stream) + ":cursor";
+  if (!worker.empty()) out += ":" + std::string(worker);
+  return out;
+}
 // Ingest's dead letters: a capped stream of input it could not use.
 inline constexpr std::string_view dead_letter_stream = "ts:dead";
 

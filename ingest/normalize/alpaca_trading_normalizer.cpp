@@ -10,12 +10,13 @@ namespace {
 
 constexpr std::string_view source_name = "alpaca-trading";  // = the source's name in heartbeats
 
-common::private_header header_for(const std::string& user, std::int64_t time_us, std::int64_t recv_us) {
+common::private_header header_for(const std::string& user, std::string_view source, std::int64_t time_us,
+                                  std::int64_t recv_us) {
   common::private_header h;
   h.user_id = user;
   h.time_us = time_us;
   h.recv_time_us = recv_us;
-  h.source = std::string(source_name);
+  h.source = std::string(source);
   return h;
 }
 
@@ -63,12 +64,19 @@ normalized alpaca_trading_normalizer::normalize(std::string_view raw, std::int64
     return out;
   }
 
+  normalize_trade_update(data, user_id_, source_name, recv_us, out);
+  return out;
+}
+
+void normalize_trade_update(const rapidjson::Value& data, const std::string& user_id, std::string_view source,
+                            std::int64_t recv_us, normalized& out) {
+  common::json_reader d(data, "invalid_message");
   const auto event = d.string("event", true, 32);
   const auto order_it = data.FindMember("order");
   if (!event || order_it == data.MemberEnd() || !order_it->value.IsObject()) {
     if (d.ok()) d.fail("order", "must be an object");
     out.problems.push_back({"invalid_trade_update", d.failure()->message});
-    return out;
+    return;
   }
   common::json_reader o(order_it->value, "invalid_trade_update");
   common::order_update ou;
@@ -91,10 +99,10 @@ normalized alpaca_trading_normalizer::normalize(std::string_view raw, std::int64
     auto e = *o.failure();
     e.message = "field 'order." + e.message.substr(std::string_view("field '").size());
     out.problems.push_back(std::move(e));
-    return out;
+    return;
   }
   const std::int64_t time_us = event_time ? *event_time : (submitted ? *submitted : recv_us);
-  ou.header = header_for(user_id_, time_us, recv_us);
+  ou.header = header_for(user_id, source, time_us, recv_us);
   ou.broker_order_id = std::string(*broker_id);
   ou.order_id = client_id && !client_id->empty() ? std::string(*client_id) : ou.broker_order_id;
   ou.symbol = *symbol;
@@ -112,7 +120,7 @@ normalized alpaca_trading_normalizer::normalize(std::string_view raw, std::int64
   ou.header.dedupe_id = "o:" + ou.broker_order_id + ":" + std::string(*event) + ":" + std::to_string(time_us);
   if (!fill) {
     out.events.emplace_back(ou);
-    return out;
+    return;
   }
   out.events.emplace_back(ou);
   common::json_reader f(data, "invalid_trade_update");
@@ -133,10 +141,10 @@ normalized alpaca_trading_normalizer::normalize(std::string_view raw, std::int64
   if (f.ok() && id.size() > 128) f.fail("execution_id", "is required with an order id this long");  // as events allow
   if (!f.ok()) {
     out.problems.push_back(*f.failure());
-    return out;
+    return;
   }
   common::trade_executed t;
-  t.header = header_for(user_id_, time_us, recv_us);
+  t.header = header_for(user_id, source, time_us, recv_us);
   t.execution_id = id;
   t.order_id = ou.order_id;
   t.symbol = ou.symbol;
@@ -149,7 +157,7 @@ normalized alpaca_trading_normalizer::normalize(std::string_view raw, std::int64
   out.events.emplace_back(t);
 
   common::position_update p;
-  p.header = header_for(user_id_, time_us, recv_us);
+  p.header = header_for(user_id, source, time_us, recv_us);
   p.symbol = ou.symbol;
   const bool short_position = position->front() == '-';
   p.quantity = short_position ? position->substr(1) : *position;
@@ -158,7 +166,6 @@ normalized alpaca_trading_normalizer::normalize(std::string_view raw, std::int64
   p.fill = common::position_update::fill_info{(t.side == "sell" ? "-" : "") + t.qty, t.price};
   p.header.dedupe_id = "x:" + t.execution_id + ":position";
   out.events.emplace_back(std::move(p));
-  return out;
 }
 
 }  // namespace tickstream::ingest

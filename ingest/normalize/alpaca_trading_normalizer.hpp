@@ -14,9 +14,18 @@
 #include <string>
 #include <string_view>
 
+#include <rapidjson/document.h>
+
 #include "ingest/normalize/normalized.hpp"
 
 namespace tickstream::ingest {
+
+// One trade update's `data` object (event, order, and for a fill price, qty, position_qty,
+// execution_id, timestamp) into out, as the user's events from source. The WebSocket stream's
+// `trade_updates` and the Broker API's trade events (ingest/normalize/broker_events_normalizer)
+// carry the same object.
+void normalize_trade_update(const rapidjson::Value& data, const std::string& user_id, std::string_view source,
+                            std::int64_t recv_us, normalized& out);
 
 class alpaca_trading_normalizer {
  public:

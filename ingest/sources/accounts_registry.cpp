@@ -35,9 +35,28 @@ common::result<std::vector<account_entry>> parse_accounts(std::string_view text)
     std::vector<std::string> f;
     for (std::string w; fields >> w;) f.push_back(std::move(w));
     if (f.empty()) continue;
+    if (f.size() == 2 && f[1].starts_with("account:")) {
+      const auto id = f[1].substr(8);
+      if (id.empty() || id.size() > 64 || id.find_first_not_of("0123456789abcdefABCDEF-") != std::string::npos) {
+        return bad_line(line_no, "a Broker API account id must be the account's UUID");
+      }
+      if (!common::is_valid_user_id(f[0]))
+        return bad_line(line_no, "the user id must be 1-64 characters from A-Z a-z 0-9 _ . : -");
+      for (const auto& e : out) {
+        if (e.user_id == f[0]) return bad_line(line_no, "user '" + f[0] + "' is listed twice");
+        if (e.broker_account == id) return bad_line(line_no, "account '" + id + "' is listed twice");
+      }
+      account_entry e;
+      e.user_id = f[0];
+      e.broker_account = id;
+      e.line = line_no;
+      out.push_back(std::move(e));
+      continue;
+    }
     if (f.size() != 3 && f.size() != 4) {
       return bad_line(line_no,
-                      "expected 3 or 4 fields (user id, key, secret, stream URL), found " + std::to_string(f.size()));
+                      "expected 3 or 4 fields (user id, key, secret, stream URL) or 2 (user id, account:<id>), found " +
+                          std::to_string(f.size()));
     }
     if (f.size() == 4 && !f[3].starts_with("ws://") && !f[3].starts_with("wss://")) {
       return bad_line(line_no, "the stream URL must start with ws:// or wss://");
@@ -50,13 +69,14 @@ common::result<std::vector<account_entry>> parse_accounts(std::string_view text)
     for (std::size_t i = 1; i < 3; ++i) {
       if (!is_ref(f[i])) return bad_line(line_no, "credentials must be env:NAME or file:PATH, not given inline");
     }
-    out.push_back({f[0], f[1], f[2], f.size() == 4 ? f[3] : std::string(), line_no});
+    out.push_back({f[0], f[1], f[2], f.size() == 4 ? f[3] : std::string(), line_no, {}});
   }
   return out;
 }
 
 common::result<account_credentials> resolve_account(const account_entry& e, const lookup& env, const lookup& file) {
-  account_credentials c{e.user_id, {}, {}, e.url};
+  account_credentials c{e.user_id, {}, {}, e.url, e.broker_account};
+  if (!e.broker_account.empty()) return c;
   for (auto [ref, into] : {std::pair{&e.key_ref, &c.key}, std::pair{&e.secret_ref, &c.secret}}) {
     const bool from_env = ref->starts_with("env:");
     const std::string name = ref->substr(ref->find(':') + 1);

@@ -3,12 +3,15 @@
 //
 //     # user id     API key id            API secret                          [stream URL]
 //     trader-1      env:ALPACA_KEY_1      file:/run/secrets/alpaca-secret-1
+//     trader-2      account:529248ad-c4cc-4a50-bea4-6bfd2953f83a
 //
 // fields separated by blanks (the optional fourth, the account's trading stream, defaults to
-// --alpaca-trading-url), '#' starting a comment. Credentials are never in the file itself,
-// only where to find them: `env:NAME` (an environment variable) or `file:PATH` (a file's content,
-// without its trailing newline). Parsing is pure; resolving takes the lookups as functions, so
-// both are tested without touching the environment. Credentials are never logged.
+// --alpaca-trading-url), '#' starting a comment. A line of two fields, the second
+// `account:<id>`, is a Broker API customer account: its events come from the broker's one trade
+// events stream (--broker-events-url, with the broker's own credentials), so it has none of its own. Credentials are
+// never in the file itself, only where to find them: `env:NAME` (an environment variable) or `file:PATH` (a file's
+// content, without its trailing newline). Parsing is pure; resolving takes the lookups as functions, so both are tested
+// without touching the environment. Credentials are never logged.
 
 #include <functional>
 #include <optional>
@@ -26,13 +29,15 @@ struct account_entry {
   std::string secret_ref;  // env:NAME or file:PATH
   std::string url;         // its trading stream (empty: the default)
   int line = 0;
+  std::string broker_account;  // a Broker API account id (then key_ref and secret_ref are empty)
 };
 
 struct account_credentials {
   std::string user_id;
   std::string key;
   std::string secret;
-  std::string url;  // empty: the default
+  std::string url;             // empty: the default
+  std::string broker_account;  // a Broker API account: no key or secret
 };
 
 // Parses the registry. Error "invalid_accounts" names the line and why (a missing field, a bad

@@ -31,7 +31,8 @@ TEST_CASE("the accounts registry lists users and where their credentials are, ne
     return r.err().code + ": " + r.err().message;
   };
   CHECK(error_of("u1 env:K\n") ==
-        "invalid_accounts: line 1: expected 3 or 4 fields (user id, key, secret, stream URL), found 2");
+        "invalid_accounts: line 1: expected 3 or 4 fields (user id, key, secret, stream URL) or 2 (user id, "
+        "account:<id>), found 2");
   CHECK(error_of("u1 env:K env:S http://x\n") ==
         "invalid_accounts: line 1: the stream URL must start with ws:// or wss://");
   CHECK(error_of("u1 env:K env:S\nu1 env:K2 env:S2\n") == "invalid_accounts: line 2: user 'u1' is listed twice");
@@ -54,16 +55,16 @@ TEST_CASE("credentials come from the environment or files, and a missing one nam
     const auto it = files.find(n);
     return it == files.end() ? std::nullopt : std::optional<std::string>(it->second);
   };
-  auto ok = resolve_account({"trader-1", "env:KEY_1", "file:/s/one", "", 1}, env, file);
+  auto ok = resolve_account({"trader-1", "env:KEY_1", "file:/s/one", "", 1, {}}, env, file);
   REQUIRE(ok.ok());
   CHECK(ok->key == "PK1");
   CHECK(ok->secret == "sekret-1");  // without the file's newline
-  auto missing = resolve_account({"trader-2", "env:KEY_1", "env:NOPE", "", 7}, env, file);
+  auto missing = resolve_account({"trader-2", "env:KEY_1", "env:NOPE", "", 7, {}}, env, file);
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.err().message == "line 7 (user 'trader-2'): env:NOPE is not set or empty");
   CHECK(missing.err().message.find("PK1") == std::string::npos);
-  CHECK_FALSE(resolve_account({"t", "env:EMPTY", "file:/s/one", "", 1}, env, file).ok());
-  CHECK_FALSE(resolve_account({"t", "env:KEY_1", "file:/s/none", "", 1}, env, file).ok());
+  CHECK_FALSE(resolve_account({"t", "env:EMPTY", "file:/s/one", "", 1, {}}, env, file).ok());
+  CHECK_FALSE(resolve_account({"t", "env:KEY_1", "file:/s/none", "", 1, {}}, env, file).ok());
 }
 
 TEST_CASE("loading a registry leaves out an account whose credentials are missing, keeps the others", "[accounts]") {
@@ -80,4 +81,25 @@ TEST_CASE("loading a registry leaves out an account whose credentials are missin
   REQUIRE(loaded->skipped.size() == 1);
   CHECK(loaded->skipped[0].code == "missing_credentials");
   CHECK_FALSE(load_accounts("/nonexistent/accounts").ok());
+}
+
+TEST_CASE("a Broker API account is a user and the broker's account id, with no credentials of its own", "[accounts]") {
+  const auto parsed = parse_accounts(
+      "alice account:529248ad-c4cc-4a50-bea4-6bfd2953f83a\n"
+      "bob   env:K env:S\n");
+  REQUIRE(parsed.ok());
+  REQUIRE(parsed->size() == 2);
+  CHECK(parsed.value()[0].broker_account == "529248ad-c4cc-4a50-bea4-6bfd2953f83a");
+  CHECK(parsed.value()[1].broker_account.empty());
+  const lookup none = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
+  const auto alice = resolve_account(parsed.value()[0], none, none);
+  REQUIRE(alice.ok());
+  CHECK(alice->broker_account == "529248ad-c4cc-4a50-bea4-6bfd2953f83a");
+  CHECK(alice->key.empty());
+  auto twice = parse_accounts("a account:0a\nb account:0a\n");
+  REQUIRE_FALSE(twice.ok());
+  CHECK(twice.err().message == "line 2: account '0a' is listed twice");
+  auto bad = parse_accounts("a account:not/a-uuid\n");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.err().message == "line 1: a Broker API account id must be the account's UUID");
 }
