@@ -100,6 +100,10 @@ struct position_update {
   struct fill_info {
     std::string signed_qty;  // + for a buy, - for a sell
     std::string price;
+    // The broker's order and its cumulative filled quantity after this fill ("" unknown): a
+    // reconciliation that already counted the fill (ts:{u:<id>}:filled) says so by them.
+    std::string order_id;
+    std::string order_filled_qty;
     bool operator==(const fill_info&) const = default;
   };
   std::optional<fill_info> fill;

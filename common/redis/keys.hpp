@@ -58,9 +58,11 @@ enum class user_data {
   acct,    // "acct": string, the last account_update
   execs,   // "execs": sorted set of de-duplication ids (7 days)
   conns,   // "conns": sorted set lease id -> expiry, the connection leases
+  filled,  // "filled": hash broker order id -> its filled quantity the last reconciliation counted
 };
 inline std::string user_key(std::string_view user_id, user_data which) {
-  static constexpr std::string_view suffixes[] = {":seq", ":hist", ":pos", ":orders", ":acct", ":execs", ":conns"};
+  static constexpr std::string_view suffixes[] = {":seq",  ":hist",  ":pos",   ":orders",
+                                                  ":acct", ":execs", ":conns", ":filled"};
   return user_channel(user_id) + std::string(suffixes[static_cast<int>(which)]);
 }
 

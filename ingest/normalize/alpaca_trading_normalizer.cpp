@@ -163,7 +163,8 @@ void normalize_trade_update(const rapidjson::Value& data, const std::string& use
   p.quantity = short_position ? position->substr(1) : *position;
   p.side = short_position ? "short" : "long";
   p.entry_price = t.price;  // replaced by the average entry price where the position is stored
-  p.fill = common::position_update::fill_info{(t.side == "sell" ? "-" : "") + t.qty, t.price};
+  p.fill = common::position_update::fill_info{(t.side == "sell" ? "-" : "") + t.qty, t.price, ou.broker_order_id,
+                                              ou.filled_qty.value_or("")};
   p.header.dedupe_id = "x:" + t.execution_id + ":position";
   out.events.emplace_back(std::move(p));
 }

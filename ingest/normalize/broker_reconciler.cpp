@@ -36,6 +36,12 @@ bool same_optional(const std::optional<std::string>& a, const std::optional<std:
   return same_value(*a, *b);
 }
 
+// Order statuses after which an order is no longer open (as the store has them).
+bool private_store_terminal(std::string_view s) {
+  return s == "filled" || s == "canceled" || s == "expired" || s == "rejected" || s == "replaced" ||
+         s == "done_for_day" || s == "stopped" || s == "suspended";
+}
+
 std::optional<common::error> failure_of(const common::json_reader& r) {
   if (r.ok()) return std::nullopt;
   return r.failure();
@@ -102,6 +108,109 @@ common::result<std::vector<common::position_update>> parse_broker_positions(std:
     p.side = short_side ? "short" : "long";
     p.entry_price = *avg;
     out.push_back(std::move(p));
+  }
+  return out;
+}
+
+common::result<std::vector<common::order_update>> parse_broker_orders(std::string_view body, const std::string& user_id,
+                                                                      std::int64_t now_us) {
+  rapidjson::Document doc;
+  if (auto err = common::parse_json(doc, body)) return common::error{"invalid_broker_reply", err->message};
+  if (!doc.IsArray()) return common::error{"invalid_broker_reply", "the orders must be a JSON array"};
+  std::vector<common::order_update> out;
+  for (const auto& item : doc.GetArray()) {
+    if (!item.IsObject()) return common::error{"invalid_broker_reply", "an order must be a JSON object"};
+    common::json_reader r(item, "invalid_broker_reply");
+    const auto id = r.string("id", true, 128);
+    const auto client_id = r.string("client_order_id", false, 128);
+    const auto symbol = r.string("symbol", true, 64);
+    const auto side = r.string("side", true, 8);
+    const auto type = r.string("type", false, 32);
+    const auto order_type = r.string("order_type", false, 32);
+    const auto status = r.string("status", true, 32);
+    const auto qty = r.decimal("qty", false);
+    const auto filled = r.decimal("filled_qty", false);
+    const auto avg = r.decimal("filled_avg_price", false);
+    const auto submitted = r.timestamp("submitted_at", false);
+    const auto created = r.timestamp("created_at", false);
+    const auto filled_at = r.timestamp("filled_at", false);
+    if (auto e = failure_of(r)) return *e;
+    auto sym = common::normalize_symbol(*symbol);
+    if (!sym) return common::error{"invalid_broker_reply", "order symbol: " + sym.err().message};
+    common::order_update o;
+    o.header = header_for(user_id, now_us);
+    o.broker_order_id = std::string(*id);
+    o.order_id = client_id && !client_id->empty() ? std::string(*client_id) : o.broker_order_id;
+    o.symbol = std::move(sym).value();
+    o.side = std::string(*side);
+    o.order_type = std::string(order_type ? *order_type : (type ? *type : "unknown"));
+    o.status = std::string(*status);
+    if (qty) o.qty = std::string(*qty);
+    if (filled) o.filled_qty = std::string(*filled);
+    if (avg) o.filled_avg_price = std::string(*avg);
+    o.submitted_at_us = submitted ? *submitted : (created ? *created : now_us);
+    o.filled_at_us = filled_at;
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+order_reads compare_order_reads(const std::vector<common::order_update>& before,
+                                const std::vector<common::order_update>& after) {
+  order_reads out;
+  const auto filled_of = [](const common::order_update& o) { return o.filled_qty.value_or("0"); };
+  std::map<std::string, const common::order_update*> later;
+  for (const auto& o : after) later.emplace(o.broker_order_id, &o);
+  std::map<std::string, const common::order_update*> earlier;
+  for (const auto& o : before) {
+    earlier.emplace(o.broker_order_id, &o);
+    const auto it = later.find(o.broker_order_id);
+    const bool open = !private_store_terminal(o.status);
+    if (it == later.end()) {
+      if (open) out.consistent = false;  // closed in between: filled further, or not
+    } else if (!same_value(filled_of(o), filled_of(*it->second))) {
+      out.consistent = false;  // filled further in between
+    }
+    if (!same_value(filled_of(o), "0")) out.filled.emplace(o.broker_order_id, filled_of(o));
+  }
+  for (const auto& o : after) {
+    // An order submitted in between that already has a fill: the snapshot may or may not hold it.
+    if (earlier.count(o.broker_order_id) == 0 && !same_value(filled_of(o), "0")) out.consistent = false;
+  }
+  return out;
+}
+
+order_diff reconcile_orders(const std::vector<std::string>& stored_open,
+                            const std::vector<common::order_update>& broker_open,
+                            const std::vector<common::order_update>& recent) {
+  std::map<std::string, common::order_update> stored;
+  for (const auto& json : stored_open) {
+    auto d = common::decode_event(json);
+    if (d && std::holds_alternative<common::order_update>(d.value())) {
+      auto o = std::get<common::order_update>(std::move(d).value());
+      stored.emplace(o.order_id, std::move(o));
+    }
+  }
+  order_diff out;
+  std::map<std::string, const common::order_update*> open;
+  for (const auto& o : broker_open) open.emplace(o.order_id, &o);
+  for (const auto& [id, b] : open) {
+    const auto it = stored.find(id);
+    if (it != stored.end() && it->second.status == b->status && same_optional(it->second.filled_qty, b->filled_qty)) {
+      continue;
+    }
+    out.events.emplace_back(*b);
+  }
+  std::map<std::string, const common::order_update*> latest;
+  for (const auto& o : recent) latest.emplace(o.order_id, &o);
+  for (const auto& [id, s] : stored) {
+    if (open.count(id) != 0) continue;
+    const auto it = latest.find(id);
+    if (it == latest.end() || !private_store_terminal(it->second->status)) {
+      out.unknown.push_back(id);
+      continue;
+    }
+    out.events.emplace_back(*it->second);
   }
   return out;
 }

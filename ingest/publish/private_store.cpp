@@ -86,6 +86,15 @@ bool private_store::is_terminal_status(std::string_view s) noexcept {
          s == "done_for_day" || s == "stopped" || s == "suspended";
 }
 
+bool fill_already_reconciled(const common::position_update::fill_info& f,
+                             const std::optional<std::string>& reconciled_filled) {
+  if (!reconciled_filled || f.order_filled_qty.empty()) return false;
+  const auto counted = fixed_decimal::parse(*reconciled_filled);
+  const auto mine = fixed_decimal::parse(f.order_filled_qty);
+  const auto d = counted && mine ? counted->minus(*mine) : std::nullopt;
+  return d && !d->is_negative();
+}
+
 common::result<fill_outcome> apply_stored_fill(common::position_update p,
                                                const std::optional<std::string>& stored_position,
                                                const std::optional<std::string>& stored_account) {
@@ -250,10 +259,11 @@ void private_store::store_fill(common::position_update p, done_handler done, int
   // meanwhile (compare-and-set on their seqs), else read again.
   struct reads {
     std::optional<std::string> position;
+    std::optional<std::string> reconciled;  // the order's filled quantity a reconciliation counted
     std::optional<common::error> failed;
   };
   auto r = std::make_shared<reads>();
-  const std::string user = p.header.user_id;  // a copy: p moves into the second callback
+  const std::string user = p.header.user_id;  // a copy: p moves into the last callback
   redis_.command({"HGET", user_key(user, user_data::pos), p.symbol}, [r](common::result<common::redis_reply> reply) {
     if (!reply) {
       r->failed = reply.err();
@@ -261,11 +271,28 @@ void private_store::store_fill(common::position_update p, done_handler done, int
       r->position = std::move(reply->str);
     }
   });
+  if (!p.fill->order_id.empty()) {
+    redis_.command({"HGET", user_key(user, user_data::filled), p.fill->order_id},
+                   [r](common::result<common::redis_reply> reply) {
+                     if (!reply) {
+                       r->failed = reply.err();
+                     } else if (reply->type == common::redis_reply::kind::string) {
+                       r->reconciled = std::move(reply->str);
+                     }
+                   });
+  }
   redis_.command({"GET", user_key(user, user_data::acct)}, [this, r, p = std::move(p), done = std::move(done), attempt](
                                                                common::result<common::redis_reply> reply) mutable {
     if (!reply) r->failed = reply.err();
     if (r->failed) {
       if (done) done(std::move(*r->failed));
+      return;
+    }
+    if (fill_already_reconciled(*p.fill, r->reconciled)) {
+      // The broker's figures stored by a reconciliation hold this fill already.
+      common::log_info("a fill already counted by the broker's reconciliation is not applied again",
+                       {{"user", p.header.user_id}, {"symbol", p.symbol}, {"order", p.fill->order_id}});
+      if (done) done(std::int64_t{0});
       return;
     }
     std::optional<std::string> account;

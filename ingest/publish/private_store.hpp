@@ -10,7 +10,9 @@
 // position and account, read first: the position gets its average entry price and realized P&L,
 // the account's cash moves by the fill (marked provisional until the broker's next report), and
 // both are written in one script run only if neither changed since the read (compare-and-set on
-// their seqs), else read again. While a fill of a user is being applied, that user's later events
+// their seqs), else read again. A fill that a reconciliation already counted (the broker's
+// snapshot it stored held the fill's order filled at least this far) is not applied again: its
+// position part is dropped like a duplicate. While a fill of a user is being applied, that user's later events
 // wait for it, so every user's events are stored in the order they were given.
 //
 // The script is common/redis/scripts/private_store.lua; the keys are the user's (common/redis/keys.hpp,
@@ -41,6 +43,12 @@ struct fill_outcome {
 common::result<fill_outcome> apply_stored_fill(common::position_update p,
                                                const std::optional<std::string>& stored_position,
                                                const std::optional<std::string>& stored_account);
+
+// Pure: whether a fill is already counted in the stored position and account by a reconciliation
+// with the broker (its snapshot held the fill's order filled at least this far: reconciled_filled,
+// the order's entry in ts:{u:<id>}:filled). Then the fill must not move them again.
+bool fill_already_reconciled(const common::position_update::fill_info& f,
+                             const std::optional<std::string>& reconciled_filled);
 
 class private_store {
  public:

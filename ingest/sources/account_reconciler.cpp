@@ -5,6 +5,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
+#include <map>
 
 #include "common/clock.hpp"
 #include "common/log.hpp"
@@ -22,12 +23,14 @@ struct account_reconciler::impl : std::enable_shared_from_this<impl> {
   common::redis_client& redis;
   publish_fn publish;
   net::steady_timer timer;
+  net::steady_timer retry;                     // a cycle read again shortly (an order filled while it was read)
+  std::map<std::string, std::string> counted;  // what ts:{u:<id>}:filled was last given
   bool running = false;
   bool stopped = false;
   std::atomic<std::uint64_t> done_cycles{0};
 
   impl(net::io_context& io, options o, common::redis_client& r, publish_fn p)
-      : ioc(io), opt(std::move(o)), redis(r), publish(std::move(p)), timer(io) {}
+      : ioc(io), opt(std::move(o)), redis(r), publish(std::move(p)), timer(io), retry(io) {}
 
   std::vector<std::pair<std::string, std::string>> headers() const {
     return {{"APCA-API-KEY-ID", opt.key}, {"APCA-API-SECRET-KEY", opt.secret}};
@@ -49,12 +52,28 @@ struct account_reconciler::impl : std::enable_shared_from_this<impl> {
                      {{"user", opt.user_id}, {"step", step}, {"code", e.code}, {"reason", e.message}});
   }
 
+  // The replies of one cycle, in the order they are read.
+  struct replies {
+    std::string orders_before, account, positions, orders_after;
+  };
+
   void cycle() {
     if (running || stopped) return;
     running = true;
-    get("/v2/account", [self = shared_from_this()](std::string account) {
-      self->get("/v2/positions", [self, account = std::move(account)](std::string positions) mutable {
-        self->read_stored(std::move(account), std::move(positions));
+    // Orders on either side of the account and positions: if no order filled further in between,
+    // the snapshot holds exactly the fills up to each order's filled quantity.
+    auto rs = std::make_shared<replies>();
+    get("/v2/orders?status=all&limit=500&direction=desc", [self = shared_from_this(), rs](std::string before) {
+      rs->orders_before = std::move(before);
+      self->get("/v2/account", [self, rs](std::string account) {
+        rs->account = std::move(account);
+        self->get("/v2/positions", [self, rs](std::string positions) {
+          rs->positions = std::move(positions);
+          self->get("/v2/orders?status=open&limit=500", [self, rs](std::string after) {
+            rs->orders_after = std::move(after);
+            self->read_stored(rs);
+          });
+        });
       });
     });
   }
@@ -71,13 +90,22 @@ struct account_reconciler::impl : std::enable_shared_from_this<impl> {
              });
   }
 
-  void read_stored(std::string account_body, std::string positions_body) {
+  void read_stored(const std::shared_ptr<replies>& rs) {
     struct stored {
       std::optional<std::string> account;
+      std::vector<std::string> positions;
       std::optional<common::error> failed;
     };
     auto st = std::make_shared<stored>();
     const auto& user = opt.user_id;
+    const auto values = [](common::result<common::redis_reply>& r, std::vector<std::string>& into,
+                           std::optional<common::error>& failed) {
+      if (!r) {
+        failed = r.err();
+        return;
+      }
+      for (auto& e : r->elements) into.push_back(std::move(e.str));
+    };
     redis.command({"GET", common::user_key(user, common::user_data::acct)},
                   [st](common::result<common::redis_reply> r) {
                     if (!r) {
@@ -87,39 +115,76 @@ struct account_reconciler::impl : std::enable_shared_from_this<impl> {
                     }
                   });
     redis.command({"HVALS", common::user_key(user, common::user_data::pos)},
-                  [self = shared_from_this(), st, a = std::move(account_body),
-                   p = std::move(positions_body)](common::result<common::redis_reply> r) mutable {
+                  [st, values](common::result<common::redis_reply> r) { values(r, st->positions, st->failed); });
+    redis.command({"HVALS", common::user_key(user, common::user_data::orders)},
+                  [self = shared_from_this(), st, rs, values](common::result<common::redis_reply> r) mutable {
                     // On the Redis thread: hand the result to the loop.
-                    std::vector<std::string> positions;
-                    if (!r) {
-                      st->failed = r.err();
-                    } else {
-                      for (auto& e : r->elements) positions.push_back(std::move(e.str));
-                    }
-                    net::post(self->ioc, [self, st, a = std::move(a), p = std::move(p),
-                                          positions = std::move(positions)]() mutable {
+                    std::vector<std::string> orders;
+                    values(r, orders, st->failed);
+                    net::post(self->ioc, [self, st, rs, orders = std::move(orders)] {
                       if (st->failed) return self->fail("redis", *st->failed);
-                      self->apply(a, p, st->account, positions);
+                      self->apply(*rs, st->account, st->positions, orders);
                     });
                   });
   }
 
-  void apply(const std::string& account_body, const std::string& positions_body,
-             const std::optional<std::string>& stored_account, const std::vector<std::string>& stored_positions) {
+  void apply(const replies& rs, const std::optional<std::string>& stored_account,
+             const std::vector<std::string>& stored_positions, const std::vector<std::string>& stored_orders) {
     running = false;
     if (stopped) return;
     const auto now = common::now_us();
-    auto account = parse_broker_account(account_body, opt.user_id, now);
+    auto before = parse_broker_orders(rs.orders_before, opt.user_id, now);
+    if (!before) return fail("/v2/orders", before.err());
+    auto account = parse_broker_account(rs.account, opt.user_id, now);
     if (!account) return fail("/v2/account", account.err());
-    auto positions = parse_broker_positions(positions_body, opt.user_id, now);
+    auto positions = parse_broker_positions(rs.positions, opt.user_id, now);
     if (!positions) return fail("/v2/positions", positions.err());
-    const auto events = reconcile(stored_account, stored_positions, account.value(), positions.value());
+    auto after = parse_broker_orders(rs.orders_after, opt.user_id, now);
+    if (!after) return fail("/v2/orders", after.err());
+    const auto reads = compare_order_reads(before.value(), after.value());
+    if (!reads.consistent) {
+      // A fill landed while the snapshot was read: whether it holds it is unknown. Read again
+      // shortly rather than store figures that may count a fill the stream also applies.
+      common::log_info("broker reconciliation: an order filled while it was read; reading again",
+                       {{"user", opt.user_id}});
+      retry_soon();
+      return;
+    }
+    // First say which fills the broker's figures hold (on the same connection, so before the
+    // events below are stored): a stream fill among them does not move cash or position again.
+    std::vector<std::string> hset{"HSET", common::user_key(opt.user_id, common::user_data::filled)};
+    for (const auto& [order, filled] : reads.filled) {
+      const auto it = counted.find(order);
+      if (it != counted.end() && it->second == filled) continue;
+      hset.push_back(order);
+      hset.push_back(filled);
+    }
+    if (hset.size() > 2) {
+      redis.command(hset, [](const common::result<common::redis_reply>&) {});
+      redis.command({"PEXPIRE", common::user_key(opt.user_id, common::user_data::filled), "604800000"},
+                    [](const common::result<common::redis_reply>&) {});
+      counted = reads.filled;
+    }
+    auto events = reconcile(stored_account, stored_positions, account.value(), positions.value());
+    auto orders = reconcile_orders(stored_orders, after.value(), before.value());
+    for (auto& ev : orders.events) events.push_back(std::move(ev));
     for (const auto& ev : events) publish(ev);
     ++done_cycles;
     if (!events.empty()) {
       common::log_info("broker reconciliation corrected the stored state",
                        {{"user", opt.user_id}, {"events", events.size()}});
     }
+    if (!orders.unknown.empty()) {
+      common::log_warn("stored open orders the broker's recent orders do not show; left as they are",
+                       {{"user", opt.user_id}, {"orders", orders.unknown.size()}});
+    }
+  }
+
+  void retry_soon() {
+    retry.expires_after(std::chrono::seconds(1));
+    retry.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (!ec && !self->stopped) self->cycle();
+    });
   }
 };
 
@@ -143,6 +208,7 @@ void account_reconciler::stop() {
   net::post(impl_->ioc, [self = impl_] {
     self->stopped = true;
     self->timer.cancel();
+    self->retry.cancel();
   });
 }
 

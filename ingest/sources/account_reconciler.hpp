@@ -1,11 +1,19 @@
 #pragma once
 // Keeps one broker account's stored state in line with the broker's REST API: at start, on
 // trigger() (after the account's trading stream reconnects) and every interval, reads
-// GET <rest>/v2/account and GET <rest>/v2/positions (Alpaca's headers APCA-API-KEY-ID and
-// APCA-API-SECRET-KEY), reads the stored account and positions from Redis, and publishes the
-// differences (ingest/normalize/broker_reconciler.hpp) as ordinary private events. A fill the
-// stream never delivered therefore shows within one interval, and a position that predates the
-// stream gets the broker's average price.
+// GET <rest>/v2/orders?status=all (the latest 500), /v2/account, /v2/positions and
+// /v2/orders?status=open, in that order (Alpaca's headers APCA-API-KEY-ID and
+// APCA-API-SECRET-KEY), reads the stored account, positions and open orders from Redis, and
+// publishes the differences (ingest/normalize/broker_reconciler.hpp) as ordinary private events.
+// A fill the stream never delivered therefore shows within one interval, a position that predates
+// the stream gets the broker's average price, and open orders converge.
+//
+// The broker's figures and the stream race: a fill the broker's account already holds may reach
+// the stream after the reconciliation stored that account. The orders read on either side of the
+// snapshot say which fills it holds (each order's filled quantity; an order that filled further
+// in between makes the cycle read again a second later); they are written to
+// ts:{u:<id>}:filled before the corrections, and a stream fill of an order filled that far is not
+// applied to cash and position again (ingest/publish/private_store.hpp).
 //
 // Threading: runs on the io_context given (the one the account's trading stream runs on); the
 // Redis reply is posted back to it. One cycle at a time per account; a failed cycle is logged

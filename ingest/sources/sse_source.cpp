@@ -170,16 +170,16 @@ struct sse_source::impl : std::enable_shared_from_this<impl> {
       ctx->set_default_verify_paths();
       ctx->set_verify_mode(net::ssl::verify_peer);
       auto& c = *ctx;
-      launch<beast::ssl_stream<beast::tcp_stream>>(std::move(ctx), std::move(*u), gen, ioc, c);
+      launch<beast::ssl_stream<beast::tcp_stream>>(std::move(ctx), *u, gen, ioc, c);
     } else {
-      launch<beast::tcp_stream>(nullptr, std::move(*u), gen, ioc);
+      launch<beast::tcp_stream>(nullptr, *u, gen, ioc);
     }
   }
 
   template <class Stream, class... Args>
-  void launch(std::shared_ptr<net::ssl::context> ctx, source_url url, std::uint64_t gen, Args&&... args) {
+  void launch(std::shared_ptr<net::ssl::context> ctx, const source_url& url, std::uint64_t gen, Args&&... args) {
     auto c = std::make_shared<connection<Stream>>(ioc, std::move(ctx), std::forward<Args>(args)...);
-    c->url = std::move(url);
+    c->url = url;
     c->opt = opt;
     c->req = {http::verb::get, c->url.target, 11};
     c->req.set(http::field::host, c->url.host);

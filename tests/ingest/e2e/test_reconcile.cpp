@@ -94,6 +94,24 @@ class fake_rest {
   std::thread thread_;
 };
 
+// The order lists the reconciliation reads before and after the account and positions.
+const std::string all_orders = "/v2/orders?status=all&limit=500&direction=desc";
+const std::string open_orders = "/v2/orders?status=open&limit=500";
+
+// An order as GET /v2/orders documents it.
+std::string rest_order(const std::string& status, const std::string& filled, const std::string& avg,
+                       const std::string& id = "7") {
+  return R"({"id":"b-)" + id + R"(","client_order_id":"o-)" + id +
+         R"(","created_at":"2026-11-23T14:29:59.9Z","updated_at":"2026-11-23T14:30:02Z",)"
+         R"("submitted_at":"2026-11-23T14:30:00Z","filled_at":)" +
+         (status == "filled" ? std::string(R"("2026-11-23T14:30:02Z")") : std::string("null")) +
+         R"(,"asset_class":"us_equity","symbol":"AAPL","qty":"10","filled_qty":")" + filled +
+         R"(","filled_avg_price":)" + (avg.empty() ? std::string("null") : "\"" + avg + "\"") +
+         R"(,"order_class":"","order_type":"limit","type":"limit","side":"buy","time_in_force":"day",)"
+         R"("limit_price":"190","status":")" +
+         status + R"("})";
+}
+
 std::string alpaca_order(const std::string& status, const std::string& filled) {
   return R"({"id":"b-7","client_order_id":"o-7","symbol":"AAPL","side":"buy","order_type":"limit","type":"limit",)"
          R"("status":")" +
@@ -127,6 +145,8 @@ TEST_CASE("a fill the trading stream never delivered appears through reconciliat
                           R"("buying_power":"198106","multiplier":"2"})");
   rest.set("/v2/positions", R"([{"symbol":"AAPL","qty":"10","side":"long","avg_entry_price":"189.4",)"
                             R"("market_value":"1894","cost_basis":"1894"}])");
+  rest.set(all_orders, "[" + rest_order("filled", "10", "189.4") + "]");
+  rest.set(open_orders, "[]");
   struct finish {
     std::atomic<bool>& f;
     ~finish() { f = true; }
@@ -152,6 +172,8 @@ TEST_CASE("a fill the trading stream never delivered appears through reconciliat
       },
       10s));
   CHECK(position().find(R"("source":"reconcile")") != std::string::npos);
+  // The order the stream left partially filled is closed as the broker has it (filled).
+  REQUIRE(wait_until([&] { return redis.cli({"HEXISTS", "ts:{u:trader}:orders", "o-7"}) == "0\n"; }, 10s));
   // Every stored event has the next seq: the history holds 1..seq with no gap.
   const auto seq = std::stoll(redis.cli({"GET", "ts:{u:trader}:seq"}));
   CHECK(redis.cli({"XLEN", "ts:{u:trader}:hist"}) == std::to_string(seq) + "\n");
@@ -194,4 +216,124 @@ TEST_CASE("a broker REST API that refuses the credentials is logged and retried,
   REQUIRE(wait_until([&] { return log.text().find("broker reconciliation failed") != std::string::npos; }));
   CHECK(log.text().find("HTTP 401") != std::string::npos);
   CHECK(redis.cli({"GET", "ts:{u:trader}:seq"}) == "1\n");
+}
+
+TEST_CASE("a fill the reconciliation already counted is not applied again when the stream delivers it late",
+          "[reconcile]") {
+  test::redis_server redis;
+  std::atomic<bool> finished{false};
+  // The broker filled 10 AAPL @ 189.40 (order b-7). Its REST API already shows it: cash
+  // 100000.00 − 10 × 189.40 = 98106.00, 10 @ 189.4, the order filled 10.
+  fake_rest rest("PK-trader");
+  rest.set("/v2/account", R"({"id":"904837e3","status":"ACTIVE","currency":"USD","cash":"98106.00",)"
+                          R"("portfolio_value":"100000","equity":"100000","last_equity":"100000",)"
+                          R"("buying_power":"198106","multiplier":"2"})");
+  rest.set("/v2/positions", R"([{"symbol":"AAPL","qty":"10","side":"long","avg_entry_price":"189.4",)"
+                            R"("market_value":"1894","cost_basis":"1894"}])");
+  rest.set(all_orders, "[" + rest_order("filled", "10", "189.4") + "]");
+  rest.set(open_orders, "[]");
+  const auto account = [&] { return redis.cli({"GET", "ts:{u:trader}:acct"}); };
+  // The stream delivers that fill only once the reconciliation has stored the broker's figures
+  // (and no cycle is running), then a new order as a marker.
+  test::fake_upstream stream([&](test::websocket::stream<test::tcp::socket>& ws, int) {
+    test::read_text(ws);
+    ws.text(true);
+    ws.write(test::net::buffer(std::string(R"({"stream":"authorization","data":{"status":"authorized"}})")));
+    test::read_text(ws);
+    ws.write(test::net::buffer(std::string(R"({"stream":"listening","data":{"streams":["trade_updates"]}})")));
+    while (!finished && account().find("98106.00") == std::string::npos) std::this_thread::sleep_for(10ms);
+    for (int quiet = 0, seen = rest.requests(); quiet < 30 && !finished; std::this_thread::sleep_for(20ms)) {
+      quiet = rest.requests() == seen ? quiet + 1 : 0;  // the cycle after the stream connected too
+      seen = rest.requests();
+    }
+    ws.write(
+        test::net::buffer(R"({"stream":"trade_updates","data":{"event":"fill","execution_id":"x-1","order":)" +
+                          alpaca_order("filled", "10") +
+                          R"(,"position_qty":"10","price":"189.40","qty":"10","timestamp":"2026-11-23T14:30:02Z"}})"));
+    ws.write(test::net::buffer(
+        R"({"stream":"trade_updates","data":{"event":"new","order":{"id":"b-8","client_order_id":"o-8",)"
+        R"("symbol":"MSFT","side":"buy","type":"limit","status":"new","qty":"1","filled_qty":"0",)"
+        R"("submitted_at":"2026-11-23T14:31:00Z"},"timestamp":"2026-11-23T14:31:00Z"}})"));
+    while (!finished) std::this_thread::sleep_for(10ms);
+  });
+  struct finish {
+    std::atomic<bool>& f;
+    ~finish() { f = true; }
+  } stop_upstream{finished};
+  test::child_process ingest({TICKSTREAM_INGEST_BIN, "--alpaca-trading-url", stream.url("/stream"), "--alpaca-key",
+                              "PK-trader", "--alpaca-secret", "sk", "--trading-user", "trader", "--broker-rest-url",
+                              rest.url(), "--reconcile-interval", "3600", "--redis-port",
+                              std::to_string(redis.port())});
+  // The marker after the fill is stored: the fill is done (a user's events are stored in order).
+  REQUIRE(wait_until([&] { return redis.cli({"HEXISTS", "ts:{u:trader}:orders", "o-8"}) == "1\n"; }, 10s));
+  // The client sees the execution...
+  CHECK(redis.cli({"ZSCORE", "ts:{u:trader}:execs", "x:x-1"}) != "\n");
+  // ...but the cash moved once: 98106.00, the broker's, not 98106.00 − 1894.00 = 96212.00.
+  const auto a = account();
+  const auto cash_at = a.find(R"("cash":")");
+  REQUIRE(cash_at != std::string::npos);
+  CHECK(a.substr(cash_at + 8, a.find('"', cash_at + 8) - cash_at - 8) == "98106.00");
+  CHECK(account().find("provisional") == std::string::npos);
+  const auto position = redis.cli({"HGET", "ts:{u:trader}:pos", "AAPL"});
+  CHECK(position.find(R"("quantity":"10")") != std::string::npos);
+  CHECK(position.find(R"("entryPrice":"189.4")") != std::string::npos);
+  CHECK(position.find(R"("source":"reconcile")") != std::string::npos);
+  CHECK(redis.cli({"HGET", "ts:{u:trader}:filled", "b-7"}) == "10\n");
+  ingest.signal(SIGTERM);
+  REQUIRE(ingest.wait(10s));
+}
+
+TEST_CASE("open orders converge with the broker's through reconciliation, with consecutive seqs", "[reconcile]") {
+  test::redis_server redis;
+  std::atomic<bool> finished{false};
+  // The stream delivers order o-5 as new and nothing after; the broker canceled it, and has an
+  // open order o-6 the stream never delivered.
+  test::fake_upstream stream([&](test::websocket::stream<test::tcp::socket>& ws, int) {
+    test::read_text(ws);
+    ws.text(true);
+    ws.write(test::net::buffer(std::string(R"({"stream":"authorization","data":{"status":"authorized"}})")));
+    test::read_text(ws);
+    ws.write(test::net::buffer(std::string(R"({"stream":"listening","data":{"streams":["trade_updates"]}})")));
+    ws.write(test::net::buffer(R"({"stream":"trade_updates","data":{"event":"new","order":{"id":"b-5",)"
+                               R"("client_order_id":"o-5","symbol":"AAPL","side":"buy","type":"limit",)"
+                               R"("status":"new","qty":"10","filled_qty":"0","submitted_at":"2026-11-23T14:30:00Z"},)"
+                               R"("timestamp":"2026-11-23T14:30:00Z"}})"));
+    while (!finished) std::this_thread::sleep_for(10ms);
+  });
+  fake_rest rest("PK-trader");
+  rest.set("/v2/account", R"({"cash":"100000.00","equity":"100000","last_equity":"100000","buying_power":"200000",)"
+                          R"("portfolio_value":"100000","multiplier":"2"})");
+  rest.set("/v2/positions", "[]");
+  // Not before o-5 is stored: the broker's open orders would otherwise be reconciled first.
+  const auto stored = [&] { return redis.cli({"HEXISTS", "ts:{u:trader}:orders", "o-5"}) == "1\n"; };
+  rest.set(all_orders, "[]");
+  rest.set(open_orders, "[]");
+  struct finish {
+    std::atomic<bool>& f;
+    ~finish() { f = true; }
+  } stop_upstream{finished};
+  test::child_process ingest({TICKSTREAM_INGEST_BIN, "--alpaca-trading-url", stream.url("/stream"), "--alpaca-key",
+                              "PK-trader", "--alpaca-secret", "sk", "--trading-user", "trader", "--broker-rest-url",
+                              rest.url(), "--reconcile-interval", "1", "--redis-port", std::to_string(redis.port())});
+  REQUIRE(wait_until(stored, 10s));
+  rest.set(all_orders, "[" + rest_order("new", "0", "", "6") + "," + rest_order("canceled", "0", "", "5") + "]");
+  rest.set(open_orders, "[" + rest_order("new", "0", "", "6") + "]");
+  REQUIRE(wait_until([&] { return redis.cli({"HEXISTS", "ts:{u:trader}:orders", "o-6"}) == "1\n"; }, 10s));
+  REQUIRE(wait_until([&] { return !stored(); }, 10s));  // o-5 closed as the broker has it
+  const auto o6 = redis.cli({"HGET", "ts:{u:trader}:orders", "o-6"});
+  CHECK(o6.find(R"("status":"new")") != std::string::npos);
+  CHECK(o6.find(R"("source":"reconcile")") != std::string::npos);
+  const auto history = redis.cli({"XRANGE", "ts:{u:trader}:hist", "-", "+"});
+  CHECK(
+      history.find(
+          R"("orderId":"o-5","brokerOrderId":"b-5","symbol":"AAPL","side":"buy","type":"limit","status":"canceled")") !=
+      std::string::npos);
+  // Every stored event has the next seq; once converged, nothing more is stored.
+  const auto seq = std::stoll(redis.cli({"GET", "ts:{u:trader}:seq"}));
+  CHECK(redis.cli({"XLEN", "ts:{u:trader}:hist"}) == std::to_string(seq) + "\n");
+  const int before = rest.requests();
+  REQUIRE(wait_until([&] { return rest.requests() >= before + 8; }, 10s));  // two more cycles
+  CHECK(std::stoll(redis.cli({"GET", "ts:{u:trader}:seq"})) == seq);
+  ingest.signal(SIGTERM);
+  REQUIRE(ingest.wait(10s));
 }

@@ -129,3 +129,78 @@ TEST_CASE("reconciling: the broker's positions and account replace what differs,
     CHECK(std::get<common::account_update>(events[0]).cash == "98106.00");
   }
 }
+
+namespace {
+
+// GET /v2/orders as Alpaca documents an order (abridged).
+std::string order_body(const std::string& id, const std::string& status, const std::string& filled) {
+  return R"({"id":"b-)" + id + R"(","client_order_id":"o-)" + id +
+         R"(","created_at":"2026-11-23T14:29:59Z","submitted_at":"2026-11-23T14:30:00Z","filled_at":null,)"
+         R"("asset_class":"us_equity","symbol":"AAPL","notional":null,"qty":"10","filled_qty":")" +
+         filled +
+         R"(","filled_avg_price":null,"order_class":"","order_type":"limit","type":"limit","side":"buy",)"
+         R"("time_in_force":"day","limit_price":"190","stop_price":null,"status":")" +
+         status + R"("})";
+}
+
+std::vector<common::order_update> orders(const std::vector<std::string>& bodies) {
+  std::string body = "[";
+  for (const auto& b : bodies) body += (body.size() > 1 ? "," : "") + b;
+  auto r = parse_broker_orders(body + "]", "u1", now);
+  REQUIRE(r.ok());
+  return std::move(r).value();
+}
+
+}  // namespace
+
+TEST_CASE("the broker's orders parse as order updates from reconciliation", "[reconcile]") {
+  const auto o = orders({order_body("7", "partially_filled", "4")});
+  REQUIRE(o.size() == 1);
+  CHECK(o[0].order_id == "o-7");
+  CHECK(o[0].broker_order_id == "b-7");
+  CHECK(o[0].status == "partially_filled");
+  CHECK(o[0].filled_qty == "4");
+  CHECK_FALSE(o[0].filled_avg_price);
+  CHECK(o[0].header.source == "reconcile");
+  CHECK_FALSE(parse_broker_orders("{}", "u1", now).ok());
+  CHECK_FALSE(parse_broker_orders(R"([{"id":"b-1"}])", "u1", now).ok());
+}
+
+TEST_CASE("the orders read on either side of the snapshot say which fills it holds", "[reconcile]") {
+  // Nothing moved between the reads: b-7 filled 4 of 10 (open), b-8 filled 10 (closed).
+  auto r = compare_order_reads(orders({order_body("7", "partially_filled", "4"), order_body("8", "filled", "10")}),
+                               orders({order_body("7", "partially_filled", "4")}));
+  CHECK(r.consistent);
+  CHECK(r.filled == std::map<std::string, std::string>{{"b-7", "4"}, {"b-8", "10"}});
+  // b-7 filled further in between: the snapshot may hold 4 or 6 of it.
+  CHECK_FALSE(compare_order_reads(orders({order_body("7", "partially_filled", "4")}),
+                                  orders({order_body("7", "partially_filled", "6")}))
+                  .consistent);
+  // b-7 closed in between (filled or canceled: unknown).
+  CHECK_FALSE(compare_order_reads(orders({order_body("7", "partially_filled", "4")}), orders({})).consistent);
+  // A new order that already filled in between.
+  CHECK_FALSE(compare_order_reads(orders({}), orders({order_body("9", "partially_filled", "1")})).consistent);
+  CHECK(compare_order_reads(orders({}), orders({order_body("9", "new", "0")})).consistent);
+}
+
+TEST_CASE("stored open orders converge to the broker's open orders", "[reconcile]") {
+  const auto stored_json = [](const common::order_update& o) { return common::encode_event(o); };
+  const auto broker_open = orders({order_body("6", "new", "0"), order_body("7", "partially_filled", "4")});
+  const auto recent =
+      orders({order_body("5", "canceled", "0"), order_body("6", "new", "0"), order_body("7", "partially_filled", "4")});
+  auto o5 = orders({order_body("5", "new", "0")})[0];
+  auto o6 = orders({order_body("6", "new", "0")})[0];
+  auto o7 = orders({order_body("7", "new", "0")})[0];
+  auto o4 = orders({order_body("4", "new", "0")})[0];
+  const auto diff =
+      reconcile_orders({stored_json(o4), stored_json(o5), stored_json(o6), stored_json(o7)}, broker_open, recent);
+  // o-6 is the same; o-7 moved (filled 4); o-5 is canceled at the broker; o-4 is in neither reply.
+  REQUIRE(diff.events.size() == 2);
+  CHECK(std::get<common::order_update>(diff.events[0]).order_id == "o-7");
+  CHECK(std::get<common::order_update>(diff.events[0]).filled_qty == "4");
+  CHECK(std::get<common::order_update>(diff.events[1]).order_id == "o-5");
+  CHECK(std::get<common::order_update>(diff.events[1]).status == "canceled");
+  CHECK(diff.unknown == std::vector<std::string>{"o-4"});
+  // An open order the store never had is stored.
+  CHECK(reconcile_orders({}, broker_open, recent).events.size() == 2);
+}

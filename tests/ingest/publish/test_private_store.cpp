@@ -204,7 +204,7 @@ TEST_CASE("the average entry price follows fills exactly", "[store]") {
     p.side = s.position.front() == '-' ? "short" : "long";
     p.quantity = s.position.front() == '-' ? s.position.substr(1) : s.position;
     p.entry_price = s.price;
-    p.fill = common::position_update::fill_info{s.fill_qty, s.price};
+    p.fill = common::position_update::fill_info{s.fill_qty, s.price, {}, {}};
     std::atomic<int> done{0};
     store.store(p, [&](common::result<std::int64_t> r) { done = r.ok() ? 1 : 2; });
     REQUIRE(wait_until([&] { return done.load() != 0; }));
@@ -219,7 +219,7 @@ TEST_CASE("the average entry price follows fills exactly", "[store]") {
   flat.side = "long";
   flat.quantity = "0";
   flat.entry_price = "100.8";
-  flat.fill = common::position_update::fill_info{"12", "100.8"};
+  flat.fill = common::position_update::fill_info{"12", "100.8", {}, {}};
   std::atomic<int> done{0};
   store.store(flat, [&](common::result<std::int64_t> r) { done = r.ok() ? 1 : 2; });
   REQUIRE(wait_until([&] { return done.load() != 0; }));
@@ -289,7 +289,7 @@ common::position_update fill_of(const std::string& signed_qty, const std::string
   p.side = position.front() == '-' ? "short" : "long";
   p.quantity = position.front() == '-' ? position.substr(1) : position;
   p.entry_price = price;
-  p.fill = common::position_update::fill_info{signed_qty, price};
+  p.fill = common::position_update::fill_info{signed_qty, price, {}, {}};
   return p;
 }
 
@@ -410,4 +410,14 @@ TEST_CASE("a user's events are stored in the order given, even behind a fill bei
   // (4 × 100 + 6 × 110) / 10 = 1060 / 10 = 106; cash 100000 − 400 − 660 = 98940.00.
   CHECK(s.position("AAPL").entry_price == "106");
   CHECK(s.account().cash == "98940.00");
+}
+
+TEST_CASE("a fill a reconciliation already counted is recognised by its order's filled quantity", "[store]") {
+  using fill = common::position_update::fill_info;
+  // The broker's snapshot held order b-7 filled 6: its fills up to 6 are in it, the one to 10 not.
+  CHECK(ingest::fill_already_reconciled(fill{"4", "189.25", "b-7", "4"}, "6"));
+  CHECK(ingest::fill_already_reconciled(fill{"2", "189.50", "b-7", "6"}, "6.0"));
+  CHECK_FALSE(ingest::fill_already_reconciled(fill{"4", "189.50", "b-7", "10"}, "6"));
+  CHECK_FALSE(ingest::fill_already_reconciled(fill{"4", "189.50", "b-7", "10"}, std::nullopt));
+  CHECK_FALSE(ingest::fill_already_reconciled(fill{"4", "189.50", "", ""}, "6"));  // an order unknown
 }
