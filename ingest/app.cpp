@@ -17,9 +17,12 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <map>
 #include <memory>
+#include <set>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "common/clock.hpp"
 #include "common/event_codec.hpp"
@@ -136,6 +139,12 @@ void app_config::bind(common::config_parser& p) {
                "Broker accounts to stream from --alpaca-trading-url, one a line: user id, key and secret as "
                "env:NAME or file:PATH, optionally its stream URL (empty: the one account of --trading-user). "
                "Split over workers by --shard.");
+  p.add_string("accounts-hash", "TS_ACCOUNTS_HASH", accounts_hash,
+               "Redis hash of broker accounts beside --accounts-file: field = user id, value = the rest of a file line "
+               "(key and secret references, optional stream URL, or account:<id>); read at start and every "
+               "--accounts-refresh-s (empty: off).");
+  p.add_int("accounts-refresh-s", "TS_ACCOUNTS_REFRESH_S", accounts_refresh_s, 1, 3600,
+            "Seconds between two reads of --accounts-hash: accounts added, changed or removed are taken up.");
   p.add_string("broker-rest-url", "TS_BROKER_REST_URL", broker_rest_url,
                "Broker REST API to reconcile each trading account with, e.g. https://paper-api.alpaca.markets "
                "(empty: off).");
@@ -603,20 +612,23 @@ int app::run_live(context& ctx) {
   std::vector<reconciled> reconcilers;
   // The Broker API accounts this worker serves: account id -> user id.
   auto broker_users = std::make_shared<std::unordered_map<std::string, std::string>>();
-  const auto reconcile_account = [&](const std::string& user, const std::string& key, const std::string& secret) {
-    if (config_.broker_rest_url.empty()) return;
+  const auto make_reconciler = [&](const std::string& user, const std::string& key,
+                                   const std::string& secret) -> std::unique_ptr<account_reconciler> {
+    if (config_.broker_rest_url.empty()) return nullptr;
     account_reconciler::options o;
     o.rest_url = config_.broker_rest_url;
     o.key = key;
     o.secret = secret;
     o.user_id = user;
     o.interval = std::chrono::seconds(config_.reconcile_interval_s);
-    reconcilers.push_back({sources.back().get(),
-                           std::make_unique<account_reconciler>(
-                               ioc, std::move(o), *ctx.redis,
-                               [&ctx](const common::event& ev) { ctx.publish(ev, std::string(reconcile_source)); }),
-                           false});
+    return std::make_unique<account_reconciler>(ioc, std::move(o), *ctx.redis, [&ctx](const common::event& ev) {
+      ctx.publish(ev, std::string(reconcile_source));
+    });
   };
+  const auto reconcile_account = [&](const std::string& user, const std::string& key, const std::string& secret) {
+    if (auto r = make_reconciler(user, key, secret)) reconcilers.push_back({sources.back().get(), std::move(r), false});
+  };
+  std::unordered_set<std::string> file_users;  // accounts of --accounts-file (the hash cannot replace them)
   try {
     if (!config_.finnhub_url.empty()) {
       sources.push_back(std::make_unique<ws_source>(
@@ -639,6 +651,7 @@ int app::run_live(context& ctx) {
       std::size_t mine = 0;
       for (auto& a : loaded->accounts) {
         if (!config_.market_shard.owns(a.user_id)) continue;
+        file_users.insert(a.user_id);
         if (!a.broker_account.empty()) {
           if (config_.broker_events_url.empty()) continue;
           ++mine;
@@ -656,10 +669,11 @@ int app::run_live(context& ctx) {
                                            {"streamed_here", mine},
                                            {"broker_api_accounts_here", broker_users->size()},
                                            {"left_out", loaded->skipped.size()}});
-    } else if (!config_.alpaca_trading_url.empty()) {
+    } else if (!config_.alpaca_trading_url.empty() &&
+               (config_.accounts_hash.empty() || !config_.trading_user.empty())) {
       if (!common::is_valid_user_id(config_.trading_user)) {
         throw std::invalid_argument(
-            "--alpaca-trading-url needs --trading-user or --accounts-file (whose accounts they are)");
+            "--alpaca-trading-url needs --trading-user, --accounts-file or --accounts-hash (whose accounts they are)");
       }
       sources.push_back(std::make_unique<ws_source>(
           ioc, source_options{config_.alpaca_trading_url},
@@ -672,8 +686,11 @@ int app::run_live(context& ctx) {
   }
   std::unique_ptr<broker_event_stream> broker_events;
   if (!config_.broker_events_url.empty()) {
-    if (config_.accounts_file.empty()) {
-      std::fprintf(stderr, "tickstream-ingest: --broker-events-url needs --accounts-file (which accounts are whose)\n");
+    if (config_.accounts_file.empty() && config_.accounts_hash.empty()) {
+      std::fprintf(
+          stderr,
+          "tickstream-ingest: --broker-events-url needs --accounts-file or --accounts-hash (which accounts are "
+          "whose)\n");
       return 2;
     }
     broker_event_stream::options bo;
@@ -720,6 +737,102 @@ int app::run_live(context& ctx) {
   auto http = start_http(ioc, ctx);
   if (!http.ok()) return http.code;
 
+  // The accounts of --accounts-hash, read again every --accounts-refresh-s: each account added
+  // gets its stream (or its place in the Broker API's) and its reconciliation, each removed or
+  // changed one is stopped (and started again with what changed).
+  struct hash_account {
+    account_credentials creds;
+    std::unique_ptr<ws_source> stream;
+    std::unique_ptr<account_reconciler> reconciler;
+    watched_source watch;
+    bool was_connected = false;
+  };
+  std::map<std::string, hash_account> hash_accounts;
+  std::set<std::string> hash_skipped;  // the reasons already logged
+  bool hash_reading = false;
+  std::int64_t last_hash_read = 0;
+  const auto same_account = [](const account_credentials& a, const account_credentials& b) {
+    return a.key == b.key && a.secret == b.secret && a.url == b.url && a.broker_account == b.broker_account;
+  };
+  const auto apply_hash = [&](const std::vector<std::pair<std::string, std::string>>& fields) {
+    auto loaded = load_accounts_hash(fields);
+    std::set<std::string> skipped;
+    for (const auto& e : loaded.skipped) {
+      skipped.insert(e.message);
+      if (hash_skipped.count(e.message) == 0) {
+        common::log_error("broker account left out", {{"registry", config_.accounts_hash}, {"reason", e.message}});
+      }
+    }
+    hash_skipped = std::move(skipped);
+    std::map<std::string, account_credentials> wanted;
+    for (auto& a : loaded.accounts) {
+      if (!config_.market_shard.owns(a.user_id) || file_users.count(a.user_id) != 0) continue;
+      if (!a.broker_account.empty() ? !broker_events : config_.alpaca_trading_url.empty()) continue;
+      wanted.emplace(a.user_id, std::move(a));
+    }
+    std::size_t added = 0, removed = 0;
+    for (auto it = hash_accounts.begin(); it != hash_accounts.end();) {
+      const auto w = wanted.find(it->first);
+      if (w != wanted.end() && same_account(w->second, it->second.creds)) {
+        ++it;
+        continue;
+      }
+      if (it->second.stream) it->second.stream->stop();
+      if (it->second.reconciler) it->second.reconciler->stop();
+      if (!it->second.creds.broker_account.empty()) broker_users->erase(it->second.creds.broker_account);
+      it = hash_accounts.erase(it);
+      ++removed;
+    }
+    for (auto& [user, creds] : wanted) {
+      if (hash_accounts.count(user) != 0) continue;
+      hash_account h{creds, nullptr, nullptr, {}, false};
+      if (!creds.broker_account.empty()) {
+        broker_users->emplace(creds.broker_account, user);
+      } else {
+        h.stream =
+            std::make_unique<ws_source>(ioc, source_options{creds.url.empty() ? config_.alpaca_trading_url : creds.url},
+                                        make_alpaca_trading_protocol(creds.key, creds.secret, user), sink);
+        h.watch = {[src = h.stream.get()](std::int64_t now) { return status_of(*src, now); },
+                   {config_.alpaca_trading_silence_ms, false}};
+        h.reconciler = make_reconciler(user, creds.key, creds.secret);
+        h.stream->start();
+        if (h.reconciler) h.reconciler->start();
+      }
+      hash_accounts.emplace(user, std::move(h));
+      ++added;
+    }
+    if (added != 0 || removed != 0) {
+      common::log_info("broker accounts from the registry hash", {{"registry", config_.accounts_hash},
+                                                                  {"added", added},
+                                                                  {"removed", removed},
+                                                                  {"served_here", hash_accounts.size()},
+                                                                  {"left_out", loaded.skipped.size()}});
+    }
+  };
+  const auto read_hash = [&] {
+    hash_reading = true;
+    ctx.redis->command({"HGETALL", config_.accounts_hash}, [&](common::result<common::redis_reply> r) {
+      // On the Redis thread: the fields go to the loop.
+      std::optional<std::vector<std::pair<std::string, std::string>>> fields;
+      if (r && r->type == common::redis_reply::kind::array) {
+        fields.emplace();
+        for (std::size_t i = 0; i + 1 < r->elements.size(); i += 2) {
+          fields->emplace_back(std::move(r->elements[i].str), std::move(r->elements[i + 1].str));
+        }
+      }
+      boost::asio::post(ioc, [&, fields = std::move(fields)] {
+        hash_reading = false;
+        if (stopping_.load()) return;
+        if (!fields) {
+          common::log_warn("cannot read the accounts registry hash; trying again",
+                           {{"registry", config_.accounts_hash}});
+          return;
+        }
+        apply_hash(*fields);
+      });
+    });
+  };
+
   // Every heartbeat_ms: each source's liveness on ts:sys (and in a key that outlives a missed beat
   // briefly), so edges can tell clients when a source goes stale; the capture file is flushed.
   // The timer itself ticks every 100 ms so that stop() is noticed quickly.
@@ -741,8 +854,14 @@ int app::run_live(context& ctx) {
       // source is fine when nobody knows.
       const bool redis_usable = ctx.publisher->usable();
       std::vector<common::source_status> statuses;
-      for (auto& w : watched) {
-        auto st = w.status(now);
+      std::vector<watched_source*> all;
+      all.reserve(watched.size() + hash_accounts.size());
+      for (auto& w : watched) all.push_back(&w);
+      for (auto& [user, h] : hash_accounts) {
+        if (h.stream) all.push_back(&h.watch);
+      }
+      for (auto* w : all) {
+        auto st = w->status(now);
         const auto it = std::find_if(statuses.begin(), statuses.end(),
                                      [&](const common::source_status& o) { return o.source == st.source; });
         if (it == statuses.end()) {
@@ -779,8 +898,23 @@ int app::run_live(context& ctx) {
       if (up && !r.was_connected) r.reconciler->trigger();
       r.was_connected = up;
     }
+    for (auto& [user, h] : hash_accounts) {
+      if (!h.stream || !h.reconciler) continue;
+      const bool up = h.stream->connected();
+      if (up && !h.was_connected) h.reconciler->trigger();
+      h.was_connected = up;
+    }
+    if (!config_.accounts_hash.empty() && !hash_reading && !stopping_.load() &&
+        now - last_hash_read >= config_.accounts_refresh_s * 1'000'000) {
+      last_hash_read = now;
+      read_hash();
+    }
     if (stopping_.load()) {
       for (auto& r : reconcilers) r.reconciler->stop();
+      for (auto& [user, h] : hash_accounts) {
+        if (h.reconciler) h.reconciler->stop();
+        if (h.stream) h.stream->stop();
+      }
       for (auto& s : sources) s->stop();
       if (broker_events) broker_events->stop();
       http.stop();

@@ -42,8 +42,11 @@ struct app_config {
   // SIGTERM during a Redis stall within 2 s).
   std::int64_t shutdown_grace_ms = 1'000;
   std::int64_t history_len = 1000;
-  std::string trading_user;                // user id the Alpaca trading account maps to
-  std::string accounts_file;               // registry of broker accounts (user id, credential refs)
+  std::string trading_user;   // user id the Alpaca trading account maps to
+  std::string accounts_file;  // registry of broker accounts (user id, credential refs)
+  std::string accounts_hash;  // the same registry as a Redis hash (empty: off)
+  // How often the hash is read again: an account added, changed or removed is taken up this fast.
+  std::int64_t accounts_refresh_s = 10;
   std::string broker_rest_url;             // broker REST API for reconciliation (empty: off)
   std::int64_t reconcile_interval_s = 60;  // the broker's minute-old truth bounds how long a missed fill stays missed
   // Live sources (each off while its URL is empty).

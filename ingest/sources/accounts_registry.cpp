@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "common/event_codec.hpp"
+#include "common/log.hpp"
 
 namespace tickstream::ingest {
 namespace {
@@ -93,22 +94,62 @@ common::result<account_credentials> resolve_account(const account_entry& e, cons
   return c;
 }
 
+namespace {
+
+std::optional<std::string> read_whole_file(const std::string& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::optional<std::string> from_environment(const std::string& name) {
+  const char* v = std::getenv(name.c_str());
+  return v == nullptr ? std::nullopt : std::optional<std::string>(v);
+}
+
+}  // namespace
+
+loaded_accounts load_accounts_hash(const std::vector<std::pair<std::string, std::string>>& fields, const lookup& env,
+                                   const lookup& file) {
+  loaded_accounts out;
+  for (const auto& [user, value] : fields) {
+    if (value.find('\n') != std::string::npos || value.find('#') != std::string::npos ||
+        user.find_first_of(" \t\n#") != std::string::npos) {
+      out.skipped.push_back({"invalid_accounts", "user '" + common::excerpt(user, 64) + "': not one line of fields"});
+      continue;
+    }
+    std::string line = user;
+    line += ' ';
+    line += value;
+    auto entries = parse_accounts(line);
+    if (!entries || entries->size() != 1) {
+      out.skipped.push_back({"invalid_accounts", "user '" + common::excerpt(user, 64) + "': " +
+                                                     (entries ? std::string("no fields") : entries.err().message)});
+      continue;
+    }
+    auto c = resolve_account(entries->front(), env, file);
+    if (c) {
+      out.accounts.push_back(std::move(c).value());
+    } else {
+      out.skipped.push_back(std::move(c).err());
+    }
+  }
+  return out;
+}
+
+loaded_accounts load_accounts_hash(const std::vector<std::pair<std::string, std::string>>& fields) {
+  return load_accounts_hash(fields, from_environment, read_whole_file);
+}
+
 common::result<loaded_accounts> load_accounts(const std::string& path) {
-  const auto read_file = [](const std::string& p) -> std::optional<std::string> {
-    std::ifstream in(p, std::ios::binary);
-    if (!in) return std::nullopt;
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-  };
-  const auto text = read_file(path);
+  const auto text = read_whole_file(path);
   if (!text) return common::error{"invalid_accounts", "cannot read " + path};
   auto entries = parse_accounts(*text);
   if (!entries) return std::move(entries).err();
-  const lookup env = [](const std::string& name) -> std::optional<std::string> {
-    const char* v = std::getenv(name.c_str());
-    return v == nullptr ? std::nullopt : std::optional<std::string>(v);
-  };
+  const lookup env = from_environment;
+  const lookup read_file = read_whole_file;
   loaded_accounts out;
   for (const auto& e : entries.value()) {
     auto c = resolve_account(e, env, read_file);

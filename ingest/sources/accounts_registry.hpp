@@ -60,4 +60,13 @@ struct loaded_accounts {
 };
 common::result<loaded_accounts> load_accounts(const std::string& path);
 
+// The registry as a Redis hash (--accounts-hash): field = user id, value = the rest of a file
+// line ("env:KEY file:/run/secrets/s [wss://...]" or "account:<id>"). Each entry stands alone:
+// one that does not parse or whose credentials cannot be found is left out and named in
+// `skipped` (by its user id, never a value), and the others are loaded.
+loaded_accounts load_accounts_hash(const std::vector<std::pair<std::string, std::string>>& fields, const lookup& env,
+                                   const lookup& file);
+// The same with the process environment and the file system.
+loaded_accounts load_accounts_hash(const std::vector<std::pair<std::string, std::string>>& fields);
+
 }  // namespace tickstream::ingest

@@ -103,3 +103,31 @@ TEST_CASE("a Broker API account is a user and the broker's account id, with no c
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.err().message == "line 1: a Broker API account id must be the account's UUID");
 }
+
+TEST_CASE("the registry as a hash: each entry stands alone, a bad one is left out by its user id", "[accounts]") {
+  const lookup env = [](const std::string& n) -> std::optional<std::string> {
+    if (n == "K1") return std::string("PK1");
+    if (n == "S1") return std::string("SK1");
+    return std::nullopt;
+  };
+  const lookup none = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
+  const auto loaded = load_accounts_hash({{"alice", "env:K1 env:S1 wss://broker.example/stream"},
+                                          {"bob", "account:529248ad-c4cc-4a50-bea4-6bfd2953f83a"},
+                                          {"carol", "PKINLINE sekret"},
+                                          {"dave", "env:K1 env:MISSING"},
+                                          {"eve", "env:K1\nmallory env:K1 env:S1"},
+                                          {"a/b", "env:K1 env:S1"}},
+                                         env, none);
+  REQUIRE(loaded.accounts.size() == 2);
+  CHECK(loaded.accounts[0].user_id == "alice");
+  CHECK(loaded.accounts[0].key == "PK1");
+  CHECK(loaded.accounts[0].url == "wss://broker.example/stream");
+  CHECK(loaded.accounts[1].broker_account == "529248ad-c4cc-4a50-bea4-6bfd2953f83a");
+  REQUIRE(loaded.skipped.size() == 4);
+  CHECK(loaded.skipped[0].message ==
+        "user 'carol': line 1: credentials must be env:NAME or file:PATH, not given inline");
+  CHECK(loaded.skipped[1].message == "line 1 (user 'dave'): env:MISSING is not set or empty");
+  CHECK(loaded.skipped[2].message == "user 'eve': not one line of fields");
+  CHECK(loaded.skipped[3].message.starts_with("user 'a/b': line 1: the user id"));
+  for (const auto& e : loaded.skipped) CHECK(e.message.find("sekret") == std::string::npos);
+}
