@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "ingest/sources/source_url.hpp"
+#include "ingest/sources/tls_client_context.hpp"
 
 namespace tickstream::ingest {
 namespace {
@@ -113,9 +114,7 @@ void http_get(net::io_context& ioc, const std::string& url,
   auto u = parse_source_url(url, "http", "https");
   if (!u) return done(common::error{"bad_url", "a REST URL must be http://host[:port]/path or https://..."});
   if (u->tls) {
-    auto ctx = std::make_shared<net::ssl::context>(net::ssl::context::tls_client);
-    ctx->set_default_verify_paths();
-    ctx->set_verify_mode(net::ssl::verify_peer);
+    auto ctx = tls_client_context();
     auto& c = *ctx;
     start<beast::ssl_stream<beast::tcp_stream>>(ioc, std::move(ctx), *u, headers, timeout, done, ioc, c);
   } else {

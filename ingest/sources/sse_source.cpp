@@ -15,6 +15,7 @@
 #include "common/clock.hpp"
 #include "common/log.hpp"
 #include "ingest/sources/source_url.hpp"
+#include "ingest/sources/tls_client_context.hpp"
 
 namespace tickstream::ingest {
 
@@ -166,9 +167,7 @@ struct sse_source::impl : std::enable_shared_from_this<impl> {
     parser.reset();
     const auto gen = ++generation;
     if (u->tls) {
-      auto ctx = std::make_shared<net::ssl::context>(net::ssl::context::tls_client);
-      ctx->set_default_verify_paths();
-      ctx->set_verify_mode(net::ssl::verify_peer);
+      auto ctx = tls_client_context();
       auto& c = *ctx;
       launch<beast::ssl_stream<beast::tcp_stream>>(std::move(ctx), *u, gen, ioc, c);
     } else {

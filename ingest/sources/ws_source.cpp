@@ -14,6 +14,7 @@
 #include "common/clock.hpp"
 #include "common/log.hpp"
 #include "ingest/sources/source_url.hpp"
+#include "ingest/sources/tls_client_context.hpp"
 
 namespace tickstream::ingest {
 
@@ -133,7 +134,7 @@ struct ws_source::impl : std::enable_shared_from_this<ws_source::impl> {
   source_url url;
   std::unique_ptr<source_protocol> protocol;
   sink deliver;
-  net::ssl::context tls_ctx{net::ssl::context::tls_client};
+  std::shared_ptr<net::ssl::context> tls_ctx;  // the process's one (wss:// only)
   tcp::resolver resolver;
   net::steady_timer retry;
   std::shared_ptr<connection<plain_ws>> plain;
@@ -151,8 +152,7 @@ struct ws_source::impl : std::enable_shared_from_this<ws_source::impl> {
     if (!u)
       throw std::invalid_argument("source URL must be ws://host[:port]/path or wss://...: " + loggable(options.url));
     url = std::move(*u);
-    tls_ctx.set_default_verify_paths();
-    tls_ctx.set_verify_mode(net::ssl::verify_peer);
+    if (url.tls) tls_ctx = tls_client_context();
   }
 
   void connect() {
@@ -162,7 +162,7 @@ struct ws_source::impl : std::enable_shared_from_this<ws_source::impl> {
                              if (self->stopped) return;
                              if (ec) return self->on_connection_lost("resolve", ec.message());
                              if (self->url.tls) {
-                               self->secure = std::make_shared<connection<tls_ws>>(self, self->ioc, self->tls_ctx);
+                               self->secure = std::make_shared<connection<tls_ws>>(self, self->ioc, *self->tls_ctx);
                                self->secure->start(r);
                              } else {
                                self->plain = std::make_shared<connection<plain_ws>>(self, self->ioc);
