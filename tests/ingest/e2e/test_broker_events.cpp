@@ -6,6 +6,8 @@
 
 #include <signal.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -199,4 +201,46 @@ TEST_CASE("a broker event stream that refuses the credentials is retried with ba
   const auto status = ingest.wait(10s);
   REQUIRE(status);
   CHECK(*status == 0);
+}
+
+TEST_CASE("an ingest killed while broker events are in flight stores each once, in order, after its restart",
+          "[broker-events]") {
+  test::redis_server redis;
+  // 120 events, alternating between two users, sent without pause: the kill lands while events
+  // are read, queued and stored.
+  std::vector<test::fake_sse_broker::event> events;
+  std::vector<std::string> alice, bob;
+  for (int i = 0; i < 120; ++i) {
+    char id[32];
+    std::snprintf(id, sizeof id, "01JD4R%020d", i);
+    const bool to_alice = i % 2 == 0;
+    const auto order = "o-" + std::to_string(i);
+    events.push_back({id, trade_event(id, to_alice ? alice_account : bob_account, "new", order, "AAPL", "buy", "new",
+                                      "1", "0", "2026-11-23T14:30:00Z")});
+    (to_alice ? alice : bob).push_back("order_update " + order + " new");
+  }
+  test::fake_sse_broker broker(basic_auth, events);
+  broker.overlap = 5;
+  const test::temp_file registry("tickstream-accounts");
+  std::ofstream(registry.path()) << "alice account:" << alice_account << "\nbob account:" << bob_account << "\n";
+  const std::vector<std::string> args{
+      TICKSTREAM_INGEST_BIN,       "--broker-events-url", broker.url(),      "--broker-key",  "CK-broker-4b1d",
+      "--broker-secret",           "sk-broker-93e0",      "--accounts-file", registry.path(), "--redis-port",
+      std::to_string(redis.port())};
+  const std::string cursor_key = "ts:broker:trades:cursor";
+  redis.cli({"SET", cursor_key, "01JD4Q00000000000000000000"});  // before the first event
+  {
+    test::child_process ingest(args);
+    REQUIRE(wait_until([&] { return std::atoll(redis.cli({"GET", "ts:{u:alice}:seq"}).c_str()) >= 20; }, 10s));
+    ingest.signal(SIGKILL);
+    REQUIRE(ingest.wait(5s));
+  }
+  INFO("killed with " << redis.cli({"GET", "ts:{u:alice}:seq"}) << " stored for alice, cursor "
+                      << redis.cli({"GET", cursor_key}));
+  test::child_process ingest(args);
+  REQUIRE(wait_until([&] { return redis.cli({"GET", cursor_key}) == events.back().id + "\n"; }, 10s));
+  CHECK(history(redis, "alice") == alice);
+  CHECK(history(redis, "bob") == bob);
+  ingest.signal(SIGTERM);
+  REQUIRE(ingest.wait(10s));
 }
