@@ -4,7 +4,7 @@
 // same load generator as the edge and print both side by side.
 //
 //   node bench/reference-peer/server.js [--host 127.0.0.1] [--port 8111] [--redis-port 6379]
-//                                       [--redis-host 127.0.0.1] [--send frame|send]
+//                                       [--redis-host 127.0.0.1] [--send frame|send] [--lag-ms N]
 //
 // What it does, and no more:
 // - accepts WebSocket upgrades on any path (no auth, no compression, no pings);
@@ -25,7 +25,7 @@ const { WebSocketServer, WebSocket } = require('ws');
 const { createClient } = require('redis');
 
 function parseArgs(argv) {
-  const opts = { host: '127.0.0.1', port: 8111, redisHost: '127.0.0.1', redisPort: 6379, send: 'frame' };
+  const opts = { host: '127.0.0.1', port: 8111, redisHost: '127.0.0.1', redisPort: 6379, send: 'frame', lagMs: 0 };
   for (let i = 2; i < argv.length; ++i) {
     const [flag, inline] = argv[i].split('=', 2);
     const value = inline !== undefined ? inline : argv[++i];
@@ -35,6 +35,7 @@ function parseArgs(argv) {
       case '--redis-host': opts.redisHost = value; break;
       case '--redis-port': opts.redisPort = Number(value); break;
       case '--send': opts.send = value; break;
+      case '--lag-ms': opts.lagMs = Number(value); break;
       default:
         console.error(`reference-peer: unknown flag ${flag}`);
         process.exit(2);
@@ -96,7 +97,8 @@ async function main() {
     entry.clients.delete(client);
     if (entry.clients.size === 0) {
       channels.delete(channel);
-      redis.unsubscribe(channel).catch((err) => console.error(`reference-peer: unsubscribe: ${err.message}`));
+      // Past the end of a run Redis may be gone before the clients: nothing to report then.
+      if (redis.isReady) redis.unsubscribe(channel).catch(() => {});
     }
   }
 
@@ -147,6 +149,23 @@ async function main() {
     });
   });
   server.listen(opts.port, opts.host, () => console.log(`reference-peer: listening on ${opts.host}:${opts.port}`));
+
+  // --lag-ms N: report each time the event loop was held up for more than N ms (diagnostics).
+  if (opts.lagMs > 0) {
+    let last = process.hrtime.bigint();
+    let lastCpu = process.cpuUsage();
+    setInterval(() => {
+      const now = process.hrtime.bigint();
+      const late = Number(now - last) / 1e6 - 10;
+      const cpu = process.cpuUsage(lastCpu);
+      if (late > opts.lagMs) {
+        console.error(`reference-peer: event loop ${late.toFixed(0)} ms late, ` +
+          `${((cpu.user + cpu.system) / 1000).toFixed(0)} ms of CPU in that time`);
+      }
+      last = now;
+      lastCpu = process.cpuUsage();
+    }, 10).unref();
+  }
 
   const stop = () => {
     server.close();
