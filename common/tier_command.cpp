@@ -16,6 +16,13 @@ bool is_valid_session_id(std::string_view id) noexcept {
          std::all_of(id.begin(), id.end(), [](char c) { return c > ' ' && c < 127; });
 }
 
+bool is_valid_plan_name(std::string_view plan) noexcept {
+  return !plan.empty() && plan.size() <= 64 && std::all_of(plan.begin(), plan.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+           c == ':' || c == '-';
+  });
+}
+
 std::string encode_tier_command(const tier_command& c) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
@@ -28,6 +35,15 @@ std::string encode_tier_command(const tier_command& c) {
   if (c.op == "broadcast") {
     w.Key("data");
     w.RawValue(c.data.data(), c.data.size(), rapidjson::kObjectType);
+    w.EndObject();
+    return std::string(buf.GetString(), buf.GetSize());
+  }
+  if (c.op == "entitlements") {
+    if (c.plan.empty()) {
+      field("user", c.user);
+    } else {
+      field("plan", c.plan);
+    }
     w.EndObject();
     return std::string(buf.GetString(), buf.GetSize());
   }
@@ -57,6 +73,21 @@ result<tier_command> decode_tier_command(std::string_view json) {
     c.data.assign(buf.GetString(), buf.GetSize());
     return c;
   }
+  if (op && *op == "entitlements") {
+    const auto user = r.string("user", false, 128);
+    const auto plan = r.string("plan", false, 64);
+    if (!r.ok()) return *r.failure();
+    tier_command c;
+    c.op = "entitlements";
+    if (plan && !user && is_valid_plan_name(*plan)) {
+      c.plan = *plan;
+    } else if (user && !plan && is_valid_user_id(*user)) {
+      c.user = *user;
+    } else {
+      return error{"bad_tier_command", "an entitlements command names one valid user or one valid plan"};
+    }
+    return c;
+  }
   const auto user = r.string("user", true, 128);
   const auto session = r.string("session", false, 128);
   const auto reason = r.string("reason", false, 100);
@@ -68,6 +99,7 @@ result<tier_command> decode_tier_command(std::string_view json) {
                       std::string(*user),
                       session ? std::string(*session) : std::string(),
                       reason ? std::string(*reason) : std::string(),
+                      {},
                       {}};
 }
 

@@ -5,8 +5,11 @@
 // closes the user's connections (only those of that session or token id when "session" is
 // given) with close code 4010 and the reason;
 //   {"op":"broadcast","data":{...}}
-// sends {"type":"broadcast","data":{...},"timestamp":...} to every connection. Pure: both ends
-// test it directly.
+// sends {"type":"broadcast","data":{...},"timestamp":...} to every connection;
+//   {"op":"entitlements","user":"u-42"}  or  {"op":"entitlements","plan":"basic"}
+// says that the user's (or the plan's) entitlement record changed: connections of that user (or
+// on that plan) read it again and drop what they may no longer hold. Pure: both ends test it
+// directly.
 
 #include <string>
 #include <string_view>
@@ -16,11 +19,12 @@
 namespace tickstream::common {
 
 struct tier_command {
-  std::string op;       // "disconnect" or "broadcast"
-  std::string user;     // disconnect: a valid user id
+  std::string op;       // "disconnect", "broadcast" or "entitlements"
+  std::string user;     // disconnect: a valid user id; entitlements: the user ("" with a plan)
   std::string session;  // "" = every connection of the user
   std::string reason;   // for the close frame (at most 100 bytes; "" = "revoked")
   std::string data;     // broadcast: the JSON object, compact
+  std::string plan;     // entitlements: the plan ("" with a user)
   bool operator==(const tier_command&) const = default;
 };
 
@@ -30,5 +34,7 @@ result<tier_command> decode_tier_command(std::string_view json);
 
 // True for a session or token id: 1..128 printable ASCII characters other than space.
 bool is_valid_session_id(std::string_view id) noexcept;
+// True for an entitlement plan's name: 1..64 of A-Z a-z 0-9 _ . : -.
+bool is_valid_plan_name(std::string_view plan) noexcept;
 
 }  // namespace tickstream::common

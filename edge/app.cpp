@@ -99,6 +99,7 @@ app::app(app_config config, auth_config auth)
   };
   services_.default_entitled = entitled(config_.default_entitlements);
   services_.anonymous_entitled = entitled(config_.anonymous_entitlements);
+  services_.entitlement_records = config_.entitlement_records;
   services_.quota = &quota_;
   services_.connect_limiter = &connect_limiter_;
   services_.proxy_protocol = config_.proxy_protocol;

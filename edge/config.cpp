@@ -100,6 +100,9 @@ void app_config::bind(common::config_parser& p) {
                "comma-separated names, prefixes ending in * (US:*) or * for all; empty: none.");
   p.add_string("anonymous-entitlements", "TS_ANONYMOUS_ENTITLEMENTS", anonymous_entitlements,
                "Symbols an unauthenticated connection may subscribe to (the public set), as --default-entitlements.");
+  p.add_bool("entitlement-records", "TS_ENTITLEMENT_RECORDS", entitlement_records,
+             "Also entitle connections from the user's and the plan's records in Redis (server API "
+             "POST /v1/entitlements), and apply their changes to open connections.");
   p.add_bool("dev-login", "TS_DEV_LOGIN", dev_login,
              "DEVELOPMENT ONLY: POST /api/dev/login {\"user\":\"<id>\"} signs anyone in as any user "
              "(sets the session cookie). Never enable where real users connect.");

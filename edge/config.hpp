@@ -57,6 +57,10 @@ struct app_config {
   // patterns (edge/auth/entitlements.hpp): "*" keeps every symbol open, as before.
   std::string default_entitlements = "*";
   std::string anonymous_entitlements = "*";  // for unauthenticated connections (open edges)
+  // Also read each user's entitlement record (and its plan's) from Redis, kept by the server API
+  // (POST /v1/entitlements), and follow its changes on open connections. Off: one Redis read less
+  // per connection for tiers that entitle through tokens alone.
+  bool entitlement_records = false;
   bool dev_login = false;
   std::int64_t dev_login_ttl_s = 8 * 3600;    // a working day
   std::string allowed_origins;                // comma-separated; required with cookie credentials

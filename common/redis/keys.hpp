@@ -31,6 +31,27 @@ inline std::optional<std::string_view> symbol_of_market_channel(std::string_view
   return channel.substr(prefix.size(), channel.size() - prefix.size() - 1);
 }
 
+// --- public topics (the server API publishes, edges read) -----------------------------------
+
+// "ts:{t:news}": the pub/sub channel of a public topic (common::validate_topic names).
+inline std::string topic_channel(std::string_view topic) {
+  std::string out;
+  out.reserve(topic.size() + 7);
+  out += "ts:{t:";
+  out += topic;
+  out += '}';
+  return out;
+}
+// "ts:{t:news}:last": the topic's retained message, the exact JSON last published with "retain"
+// (no TTL: replaced by the next retained message).
+inline std::string topic_last_key(std::string_view topic) { return topic_channel(topic) + ":last"; }
+// The topic of a topic channel name, or nullopt if the name is not one.
+inline std::optional<std::string_view> topic_of_channel(std::string_view channel) noexcept {
+  constexpr std::string_view prefix = "ts:{t:";
+  if (channel.size() <= prefix.size() + 1 || !channel.starts_with(prefix) || channel.back() != '}') return std::nullopt;
+  return channel.substr(prefix.size(), channel.size() - prefix.size() - 1);
+}
+
 // --- one user's private data ------------------------------------------------------------------
 
 // "ts:{u:<id>}": the pub/sub channel of the user's private events.
@@ -59,10 +80,11 @@ enum class user_data {
   execs,   // "execs": sorted set of de-duplication ids (7 days)
   conns,   // "conns": sorted set lease id -> expiry, the connection leases
   filled,  // "filled": hash broker order id -> its filled quantity the last reconciliation counted
+  ent,     // "ent": string, the user's entitlement record {"plan":..,"patterns":[..]} (server API)
 };
 inline std::string user_key(std::string_view user_id, user_data which) {
-  static constexpr std::string_view suffixes[] = {":seq",  ":hist",  ":pos",   ":orders",
-                                                  ":acct", ":execs", ":conns", ":filled"};
+  static constexpr std::string_view suffixes[] = {":seq",   ":hist",  ":pos",    ":orders", ":acct",
+                                                  ":execs", ":conns", ":filled", ":ent"};
   return user_channel(user_id) + std::string(suffixes[static_cast<int>(which)]);
 }
 
@@ -92,6 +114,9 @@ inline std::string broker_cursor_key(std::string_view stream, std::string_view w
   if (!worker.empty()) out += ":" + std::string(worker);
   return out;
 }
+// "ts:ent:plan:<plan>": an entitlement plan's record {"patterns":[..]} (server API), which user
+// records name.
+inline std::string plan_entitlements_key(std::string_view plan) { return "ts:ent:plan:" + std::string(plan); }
 // Ingest's dead letters: a capped stream of input it could not use.
 inline constexpr std::string_view dead_letter_stream = "ts:dead";
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/symbol.hpp"
+
 namespace tickstream::edge {
 namespace {
 
@@ -20,15 +22,7 @@ entitlements::entitlements(const std::vector<std::string>& patterns) {
   for (const auto& p : patterns) patterns_.push_back(upper(p));
 }
 
-bool entitlements::is_valid_pattern(std::string_view p) noexcept {
-  if (p == "*") return true;
-  if (p.ends_with('*')) p.remove_suffix(1);
-  if (p.empty() || p.size() > 64) return false;
-  return std::all_of(p.begin(), p.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
-           c == '/' || c == ':' || c == '_';
-  });
-}
+bool entitlements::is_valid_pattern(std::string_view p) noexcept { return common::is_valid_entitlement_pattern(p); }
 
 common::result<entitlements> entitlements::parse(std::string_view list) {
   std::vector<std::string> out;

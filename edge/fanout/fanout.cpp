@@ -1,5 +1,7 @@
 #include "edge/fanout/fanout.hpp"
 
+#include <rapidjson/document.h>
+
 #include <cassert>
 #include <optional>
 #include <utility>
@@ -27,18 +29,32 @@ void fanout::attach(common::redis_client& redis, std::vector<fanout_target*> wor
 
 namespace {
 
-// The Redis channel of a worker route: a symbol's market channel, or a user's channel.
+// The Redis channel of a worker route: a symbol's market channel, a user's or a topic's channel.
 std::string channel_of(const std::string& route) {
   if (is_user_route(route)) return common::user_channel(std::string_view(route).substr(3));
+  if (is_topic_route(route)) return common::topic_channel(std::string_view(route).substr(3));
   return common::market_channel(route);
 }
 
 // The worker route of a channel a worker holds (the inverse of channel_of).
 std::string route_of(std::string_view channel) {
   if (const auto user = common::user_of_channel(channel)) return user_route(*user);
+  if (const auto topic = common::topic_of_channel(channel)) return topic_route(*topic);
   const auto symbol = common::symbol_of_market_channel(channel);
-  assert(symbol && "workers hold only market and user channels");
+  assert(symbol && "workers hold only market, user and topic channels");
   return std::string(symbol.value_or(channel));
+}
+
+// Whether payload is {"type":"topic_message","topic":<topic>,...} (as the server API writes it).
+bool is_topic_message(std::string_view payload, std::string_view topic) {
+  rapidjson::Document doc;
+  doc.Parse(payload.data(), payload.size());
+  if (doc.HasParseError() || !doc.IsObject()) return false;
+  const auto type = doc.FindMember("type");
+  const auto name = doc.FindMember("topic");
+  return type != doc.MemberEnd() && name != doc.MemberEnd() && type->value.IsString() && name->value.IsString() &&
+         std::string_view(type->value.GetString(), type->value.GetStringLength()) == "topic_message" &&
+         std::string_view(name->value.GetString(), name->value.GetStringLength()) == topic;
 }
 
 }  // namespace
@@ -88,6 +104,13 @@ void fanout::on_message(std::string_view channel, std::string_view payload) {
     } else {
       problem = std::move(decoded).err();
     }
+  } else if (const auto topic = common::topic_of_channel(channel)) {
+    // The server API's message, forwarded as it is once it is known to be one for this topic.
+    if (is_topic_message(payload, *topic)) {
+      f = make_text_frame(frame_kind::topic, std::string(*topic), payload, topic_route(*topic));
+    } else {
+      problem = {"bad_topic_message", "not a topic_message for its channel's topic"};
+    }
   } else if (auto decoded = common::decode_event(payload); !decoded) {
     problem = std::move(decoded).err();
   } else if (const auto* tick = std::get_if<common::price_update>(&decoded.value());
@@ -135,6 +158,10 @@ void fanout::on_tier_command(std::string_view payload) {
     const auto json = R"({"type":"broadcast","data":)" + cmd->data + R"(,"timestamp":")" + ts + "\"}";
     const auto f = make_text_frame(frame_kind::control, {}, json);
     for (auto* w : workers_) w->post_broadcast(f);
+    return;
+  }
+  if (cmd->op == "entitlements") {
+    for (auto* w : workers_) w->post_entitlements(cmd->user, cmd->plan);
     return;
   }
   common::log_info("disconnecting on the server API's request",

@@ -27,6 +27,8 @@ class fanout_target {
   virtual void post_revoke(std::string user, std::string session, std::string reason) = 0;
   // A broadcast: the same frame for every session on the worker.
   virtual void post_broadcast(frame_ptr f) = 0;
+  // The entitlement record of a user (plan empty) or of a plan (user empty) changed.
+  virtual void post_entitlements(std::string user, std::string plan) = 0;
 
  protected:
   ~fanout_target() = default;

@@ -25,6 +25,9 @@ class frame_sink {
   // The server API revoked the user (session empty) or one of its sessions or token ids: a
   // matching connection closes with 4010 and reason.
   virtual void revoke(const std::string& /*user*/, const std::string& /*session*/, const std::string& /*reason*/) {}
+  // The entitlement record of a user (plan empty) or of a plan (user empty) changed: a connection
+  // it concerns reads its entitlements again.
+  virtual void entitlements_changed(const std::string& /*user*/, const std::string& /*plan*/) {}
   // A source went stale (no heartbeat for the stale period; since_us: its last good one) or fresh.
   virtual void source_changed(const std::string& /*source*/, bool /*stale*/, std::int64_t /*since_us*/) {}
 

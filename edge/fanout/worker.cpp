@@ -38,6 +38,14 @@ void worker::post_broadcast(frame_ptr f) {
   });
 }
 
+void worker::post_entitlements(std::string user, std::string plan) {
+  boost::asio::post(ioc_, [this, user = std::move(user), plan = std::move(plan)] {
+    // A visit of every session, as for a disconnect: a change of entitlements is rare.
+    const std::vector<frame_sink*> open(sessions_.begin(), sessions_.end());
+    for (auto* s : open) s->entitlements_changed(user, plan);
+  });
+}
+
 void worker::post_drain(std::chrono::milliseconds window) {
   boost::asio::post(ioc_, [this, window] {
     std::mt19937_64 rng(std::random_device{}() ^ id_);

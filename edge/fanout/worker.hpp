@@ -63,6 +63,7 @@ class worker final : public fanout_target {
   void post_source_status(std::string source, bool connected) override;
   void post_revoke(std::string user, std::string session, std::string reason) override;
   void post_broadcast(frame_ptr f) override;
+  void post_entitlements(std::string user, std::string plan) override;
 
   // --- on this worker's thread --------------------------------------------------------------
   void add_session(frame_sink* s);

@@ -59,6 +59,8 @@ struct services {
   // and anonymous ones (null: all).
   std::shared_ptr<const entitlements> default_entitled{};
   std::shared_ptr<const entitlements> anonymous_entitled{};
+  // Entitlement records in Redis (edge/auth/entitlement_records.hpp) are read and followed.
+  bool entitlement_records = false;
   // POST /api/dev/login (development only): sessions it creates last this long.
   bool dev_login = false;
   std::chrono::seconds dev_login_ttl{8 * 3600};

@@ -32,7 +32,8 @@ session_handler::session_handler(session_output& out, frame_sink& sink, worker& 
       awaiting_auth_(awaiting_auth),
       address_(std::move(address)),
       // Bursts of twice the rate: a client's opening subscribes and pings arrive together.
-      messages_(2 * svc.limits.max_messages_per_second, svc.limits.max_messages_per_second, steady_us(clock::now())) {}
+      messages_(2 * svc.limits.max_messages_per_second, svc.limits.max_messages_per_second, steady_us(clock::now())),
+      claimed_(who_.entitled) {}
 
 session_handler::~session_handler() {
   if (svc_.quota != nullptr) svc_.quota->give_back(address_, quota_held_);
@@ -71,6 +72,15 @@ void session_handler::on_text(std::string_view text, clock::time_point now) {
   } else if (awaiting_auth_) {
     fail("auth_required", R"(authenticate first: send {"type":"auth","token":"<JWT>"})");
   } else if (auto* sub = std::get_if<subscription_request>(&msg.value())) {
+    // The records are read before the first subscribe is planned (not at the upgrade: a
+    // connection that never subscribes costs Redis nothing).
+    if (records_generation_ == 0) load_records();
+    if (records_loading_) {
+      // Answered in order once the connection's entitlements are known (a few milliseconds).
+      if (deferred_.size() >= 64) return fail("unavailable", "entitlements are being read; retry");
+      deferred_.push_back(std::move(*sub));
+      return;
+    }
     sub->subscribe ? handle_subscribe(*sub) : handle_unsubscribe(*sub);
   } else if (auto* refresh = std::get_if<refresh_request>(&msg.value())) {
     handle_refresh(*refresh);
@@ -120,6 +130,7 @@ void session_handler::handle_auth(const auth_message& msg) {
 void session_handler::on_authenticated(identity who) {
   who_ = std::move(who);
   if (opened_ && svc_.census != nullptr) svc_.census->connected(who_.user_id);
+  claimed_ = who_.entitled;
   out_.credential_refreshed(who_.expires_at_s);
   out_.reply(render_authenticated(who_.user_id, who_.expires_at_s, svc_.node_id));
 }
@@ -204,14 +215,81 @@ bool session_handler::is_follow_only(const std::string& symbol) const {
 }
 
 void session_handler::handle_unsubscribe(subscription_request& req) {
+  const auto plan = unsubscribe_now(req);
+  out_.reply(render_unsubscribed(plan.symbols, plan.channels, req.topics.empty() ? nullptr : &plan.topics));
+}
+
+unsubscribe_plan session_handler::unsubscribe_now(subscription_request& req) {
   const std::uint8_t held = feed_ ? feed_->bits() : 0;
-  const auto plan = plan_unsubscribe(
+  auto plan = plan_unsubscribe(
       req, holdings_of(worker_, &sink_, who_, held, extras_ ? &extras_->follow_only : nullptr, feed_.get(), svc_));
   for (const auto& s : plan.to_follow) more().follow_only.push_back(s);
   for (const auto& s : plan.to_release) worker_.unsubscribe(&sink_, s);
   release_quota(plan.to_follow.size() + plan.to_release.size());
   if (held != 0 && feed_->drop(plan.channel_bits) == 0) worker_.unsubscribe(&sink_, user_route(who_.user_id));
-  out_.reply(render_unsubscribed(plan.symbols, plan.channels));
+  for (const auto& t : plan.topics) release_topic(t);
+  return plan;
+}
+
+// --- entitlements ---------------------------------------------------------------------------
+
+void session_handler::load_records() {
+  if (!svc_.entitlement_records || who_.anonymous()) return;
+  records_loading_ = true;
+  const auto generation = ++records_generation_;
+  read_entitlement_records(svc_.redis, who_.user_id,
+                           [post = out_.poster(), this, generation](common::result<entitlement_records> r) {
+                             post([this, generation, r = std::move(r)] { records_arrived(generation, r); });
+                           });
+}
+
+void session_handler::records_arrived(std::uint64_t generation, const common::result<entitlement_records>& r) {
+  if (generation != records_generation_) return;  // a later read is on its way
+  records_loading_ = false;
+  records_failed_ = !r;
+  if (!r) {
+    // Closed rather than open: the token's claim only, until a read succeeds (tick retries).
+    common::log_warn("could not read entitlement records",
+                     {{"worker", worker_.id()}, {"code", r.err().code}, {"reason", r.err().message}});
+    who_.entitled = claimed_ ? claimed_ : std::make_shared<const entitlements>(std::vector<std::string>{});
+  } else {
+    plan_ = r->plan;
+    who_.entitled = merge_entitlements(claimed_, r.value(), svc_.default_entitled);
+  }
+  drop_unentitled();
+  for (auto& req : std::exchange(deferred_, {})) {
+    if (out_.ending()) break;
+    req.subscribe ? handle_subscribe(req) : handle_unsubscribe(req);
+  }
+}
+
+void session_handler::entitlements_changed(const std::string& user, const std::string& plan) {
+  // (Before its first subscribe a connection has read nothing and holds nothing.)
+  if (!svc_.entitlement_records || who_.anonymous() || out_.ending() || records_generation_ == 0) return;
+  if (!user.empty() && user != who_.user_id) return;
+  if (!plan.empty() && plan != plan_) return;
+  load_records();
+}
+
+void session_handler::drop_unentitled() {
+  const auto* entitled = who_.entitled ? who_.entitled.get() : svc_.default_entitled.get();
+  if (entitled == nullptr) return;  // everything
+  subscription_request gone;
+  gone.subscribe = false;
+  worker_.for_each_subscription(&sink_, [&](const std::string& key) {
+    if (is_user_route(key)) return;
+    if (is_topic_route(key)) {
+      if (!entitled->allows(std::string_view(key).substr(3))) gone.topics.push_back(key.substr(3));
+    } else if (!is_follow_only(key) && !entitled->allows(key)) {
+      gone.symbols.push_back(key);
+    }
+  });
+  if (gone.symbols.empty() && gone.topics.empty()) return;
+  common::log_info("entitlements narrowed: releasing subscriptions",
+                   {{"worker", worker_.id()}, {"symbols", gone.symbols.size()}, {"topics", gone.topics.size()}});
+  svc_.metrics.client_error("not_entitled");
+  const auto plan = unsubscribe_now(gone);
+  out_.reply(render_unsubscribed(plan.symbols, {}, &plan.topics, "not_entitled"));
 }
 
 void session_handler::handle_subscribe(subscription_request& req) {
@@ -222,6 +300,9 @@ void session_handler::handle_subscribe(subscription_request& req) {
   if (held.channel_room != no_limit) {
     for (const auto& raw : req.symbols) {
       if (auto s = common::normalize_symbol(raw); s && worker_.holds(s.value())) held.worker_holds.push_back(s.value());
+    }
+    for (const auto& raw : req.topics) {
+      if (worker_.holds(topic_route(raw))) held.worker_holds.push_back(topic_route(raw));
     }
   }
   auto plan = plan_subscribe(req, held, route);
@@ -241,12 +322,14 @@ void session_handler::handle_subscribe(subscription_request& req) {
     std::uint64_t ticket = 0;   // the private feed's, when channels were subscribed
     std::optional<std::int64_t> since;
     bool snapshot = true;
-    std::vector<std::string> refused;  // symbols whose Redis channel was refused (an ACL)
+    std::vector<std::string> refused;  // symbols (and topics) whose Redis channel was refused (an ACL)
     bool route_refused = false;        // the user's private channel was refused
+    bool with_topics = false;          // the request named topics: the answer lists them
   };
   auto pending = std::make_shared<confirmation>();
   pending->since = req.since;
   pending->snapshot = req.snapshot;
+  pending->with_topics = !req.topics.empty();
   const auto bits = plan.channel_bits;
   pending->plan = std::move(plan);
   // The worker may run this after the connection is gone (a waiter of a symbol others still hold).
@@ -257,7 +340,9 @@ void session_handler::handle_subscribe(subscription_request& req) {
     auto& p = pending->plan;
     refuse_unavailable(p, pending->refused, pending->route_refused);
     if (pending->route_refused) pending->ticket = 0;
-    out_.reply(render_subscribed(p.symbols, p.channels, p.rejected, out_.batch_window().count()));
+    out_.reply(render_subscribed(p.symbols, p.channels, p.rejected, out_.batch_window().count(),
+                                 pending->with_topics ? &p.topics : nullptr));
+    read_retained(pending->snapshot ? p.topics : std::vector<std::string>{});
     if (pending->ticket != 0) {
       feed_->sync(pending->ticket, pending->since, p.symbols, pending->snapshot);
     } else if (pending->snapshot && !p.symbols.empty()) {
@@ -292,6 +377,15 @@ void session_handler::handle_subscribe(subscription_request& req) {
       done();
     });
   }
+  for (const auto& t : pending->plan.topics) {
+    // Its live messages wait for its retained one (read once Redis has confirmed the channel).
+    if (req.snapshot) hold_topic(topic_route(t));
+    ++pending->remaining;
+    worker_.subscribe(&sink_, topic_route(t), done, [pending, done, t] {
+      pending->refused.push_back(t);
+      done();
+    });
+  }
   for (const auto& r : pending->plan.rejected) {
     if (r.code == "too_many_subscriptions" || r.code == "too_many_channels") svc_.metrics.client_error(r.code);
   }
@@ -305,12 +399,17 @@ void session_handler::refuse_unavailable(subscribe_plan& p, const std::vector<st
   // Redis refused these channels (an ACL): the worker no longer holds them for this session, so
   // they move from the granted lists to the rejected one; everything else stands.
   constexpr std::string_view why = "the tier cannot carry this channel right now (Redis refused it)";
+  std::size_t symbols = 0;
   for (const auto& s : refused) {
-    std::erase(p.symbols, s);
+    if (std::erase(p.symbols, s) != 0) {
+      ++symbols;
+    } else if (std::erase(p.topics, s) != 0) {
+      release_topic(s);
+    }
     p.rejected.push_back({s, "unavailable", std::string(why)});
     svc_.metrics.client_error("unavailable");
   }
-  release_quota(refused.size());  // they no longer count against the client's address
+  release_quota(symbols);  // they no longer count against the client's address
   if (route_refused) {
     for (const auto& c : p.channels) {
       p.rejected.push_back({c, "unavailable", std::string(why)});
@@ -344,6 +443,78 @@ void session_handler::send_price_snapshot(std::vector<std::string> symbols) {
   });
 }
 
+// --- topics ---------------------------------------------------------------------------------
+
+void session_handler::hold_topic(const std::string& route) {
+  auto& holds = more().topic_holds;
+  auto it = std::find_if(holds.begin(), holds.end(), [&](const auto& h) { return h.route == route; });
+  if (it == holds.end()) it = holds.insert(holds.end(), extras::topic_hold{route, 0, {}, {}});
+  ++it->reads;
+}
+
+void session_handler::read_retained(const std::vector<std::string>& topics) {
+  // One GET per topic (each topic has its own hash tag), answered on this session's thread.
+  for (const auto& t : topics) {
+    svc_.redis.command(
+        {"GET", common::topic_last_key(t)}, [post = out_.poster(), this, t](common::result<common::redis_reply> r) {
+          std::optional<std::string> payload;
+          if (r && r->type == common::redis_reply::kind::string) payload = r->str;
+          if (!r)
+            common::log_warn("could not read a topic's retained message", {{"topic", t}, {"reason", r.err().message}});
+          post([this, t, payload = std::move(payload)] { retained_arrived(t, payload); });
+        });
+  }
+}
+
+void session_handler::retained_arrived(const std::string& topic, const std::optional<std::string>& payload) {
+  if (!extras_) return;
+  const auto route = topic_route(topic);
+  auto& holds = extras_->topic_holds;
+  const auto it = std::find_if(holds.begin(), holds.end(), [&](const auto& h) { return h.route == route; });
+  if (it == holds.end() || it->reads == 0) return;  // unsubscribed meanwhile
+  --it->reads;
+  auto held = std::exchange(it->held, {});
+  // A live message that is the retained one (published while it was read) carries it already.
+  const bool live_has_it = payload && std::any_of(held.begin(), held.end(), [&](const frame_ptr& f) {
+                             return f->payload() == std::string_view(*payload);
+                           });
+  if (payload && !live_has_it && payload->size() > 1 && payload->back() == '}') {
+    // Delivered as published, marked: {...,"retained":true}.
+    std::string marked = payload->substr(0, payload->size() - 1) + R"(,"retained":true})";
+    out_.deliver(make_text_frame(frame_kind::topic, topic, marked, route));
+    it->retained_payload = *payload;
+  }
+  for (const auto& f : held) out_.deliver(f);
+  if (it->reads == 0 && (it->retained_payload.empty() || !held.empty())) holds.erase(it);
+}
+
+bool session_handler::pass_topic_message(const frame_ptr& f) {
+  if (!extras_ || extras_->topic_holds.empty()) return true;
+  auto& holds = extras_->topic_holds;
+  const auto it = std::find_if(holds.begin(), holds.end(), [&](const auto& h) { return h.route == f->route; });
+  if (it == holds.end()) return true;
+  if (it->reads > 0) {
+    // Bounded: a topic far busier than its retained read is slow delivers in order without it.
+    if (it->held.size() < 1000) {
+      it->held.push_back(f);
+      return false;
+    }
+    for (const auto& h : std::exchange(it->held, {})) out_.deliver(h);
+    holds.erase(it);
+    return true;
+  }
+  // The first live message after a retained one: not the same one twice.
+  const bool repeat = f->payload() == std::string_view(it->retained_payload);
+  holds.erase(it);
+  return !repeat;
+}
+
+void session_handler::release_topic(const std::string& topic) {
+  const auto route = topic_route(topic);
+  worker_.unsubscribe(&sink_, route);
+  if (extras_) std::erase_if(extras_->topic_holds, [&](const auto& h) { return h.route == route; });
+}
+
 // --- events ---------------------------------------------------------------------------------
 
 void session_handler::on_event(const frame_ptr& f) {
@@ -352,6 +523,7 @@ void session_handler::on_event(const frame_ptr& f) {
     if (feed_) feed_->on_event(f);
     return;
   }
+  if (f->kind == frame_kind::topic && !pass_topic_message(f)) return;
   if (f->kind == frame_kind::tick) {
     if (feed_ && feed_->follows(f->key)) feed_->on_tick(*f);
     if (extras_) {
@@ -367,6 +539,7 @@ void session_handler::on_event(const frame_ptr& f) {
 
 void session_handler::tick(clock::time_point now) {
   if (feed_) feed_->tick(now);
+  if (records_failed_ && !records_loading_) load_records();
 }
 
 void session_handler::resubscribed() {

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -16,6 +17,7 @@
 
 #include "common/token_bucket.hpp"
 #include "edge/auth/authenticator.hpp"
+#include "edge/auth/entitlement_records.hpp"
 #include "edge/net/services.hpp"
 #include "edge/net/session_output.hpp"
 #include "edge/portfolio/private_feed.hpp"
@@ -25,6 +27,7 @@
 namespace tickstream::edge {
 
 struct subscribe_plan;
+struct unsubscribe_plan;
 
 class frame_sink;
 class worker;
@@ -64,12 +67,22 @@ class session_handler final : private private_feed::host {
   // Redis confirmed the user's channel again after a reconnect.
   void resubscribed();
   void source_changed(const std::string& source, bool stale, std::int64_t since_us);
+  // The server API changed the entitlement record of a user (plan empty) or of a plan (user empty).
+  void entitlements_changed(const std::string& user, const std::string& plan);
 
  private:
   // False when the message is over the client's rate (it is then dropped).
   bool take_message_token(clock::time_point now);
   void handle_subscribe(subscription_request& req);
   void handle_unsubscribe(subscription_request& req);
+  // Releases what req names and the connection holds; returns what was released.
+  unsubscribe_plan unsubscribe_now(subscription_request& req);
+  // Entitlement records (services::entitlement_records): read before the first subscribe and on
+  // each change; subscribes and unsubscribes wait while they are read.
+  void load_records();
+  void records_arrived(std::uint64_t generation, const common::result<entitlement_records>& r);
+  // Releases the symbols and topics the connection may no longer hold, with a notice.
+  void drop_unentitled();
   void handle_refresh(const refresh_request& req);
   void handle_auth(const auth_message& msg);
   void fail(const std::string& code, std::string_view message);
@@ -79,6 +92,13 @@ class session_handler final : private private_feed::host {
   void send_price_snapshot(std::vector<std::string> symbols);
   // Moves what Redis refused from a subscribe's granted lists to its rejected one ("unavailable").
   void refuse_unavailable(subscribe_plan& p, const std::vector<std::string>& refused, bool route_refused);
+  // Topics: each one's retained message is read and delivered before its live messages.
+  void hold_topic(const std::string& route);
+  void read_retained(const std::vector<std::string>& topics);
+  void retained_arrived(const std::string& topic, const std::optional<std::string>& payload);
+  // False when f waits for (or repeats) its topic's retained message.
+  bool pass_topic_message(const frame_ptr& f);
+  void release_topic(const std::string& topic);
   // Whether anything this connection receives comes from source.
   bool depends_on(const std::string& source) const;
   void report_stale_sources();
@@ -113,7 +133,24 @@ class session_handler final : private private_feed::host {
     // meanwhile (a snapshot must not hand the client an older price than one it already has).
     std::uint32_t price_snapshots_pending = 0;
     std::vector<std::string> ticked;
+    // Topics whose retained message is being read (their live messages wait meanwhile), or was
+    // just delivered (the same message arriving live is not delivered twice).
+    struct topic_hold {
+      std::string route;
+      std::uint32_t reads = 0;       // retained reads still to be answered
+      std::vector<frame_ptr> held;   // live messages that arrived meanwhile
+      std::string retained_payload;  // the retained message last delivered ("" = none)
+    };
+    std::vector<topic_hold> topic_holds;
   };
+  // Entitlements: the token's claim (what who_.entitled was before the records), the plan the
+  // user's record names, and whether they are being read (or failed to be, and are read again).
+  std::shared_ptr<const entitlements> claimed_;
+  std::string plan_;
+  std::uint64_t records_generation_ = 0;
+  bool records_loading_ = false;
+  bool records_failed_ = false;
+  std::vector<subscription_request> deferred_;  // while loading
   std::unique_ptr<extras> extras_;
   extras& more() {
     if (!extras_) extras_ = std::make_unique<extras>();

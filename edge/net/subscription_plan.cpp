@@ -4,6 +4,7 @@
 #include <unordered_set>
 
 #include "common/symbol.hpp"
+#include "edge/protocol/frame.hpp"
 #include "edge/protocol/private_channels.hpp"
 
 namespace tickstream::edge {
@@ -51,6 +52,23 @@ std::vector<std::string> take_symbols(subscription_request& req, const entitleme
   return out;
 }
 
+// Valid topics, each once; invalid ones and those the connection is not entitled to are rejected.
+std::vector<std::string> take_topics(subscription_request& req, const entitlements* entitled,
+                                     std::vector<rejection>& rejected) {
+  std::vector<std::string> out;
+  for (auto& raw : req.topics) {
+    auto topic = common::validate_topic(raw);
+    if (!topic) {
+      rejected.push_back({std::move(raw), topic.err().code, topic.err().message});
+    } else if (entitled != nullptr && !entitled->allows(topic.value())) {
+      rejected.push_back({std::move(topic).value(), "not_entitled", "this connection is not entitled to this topic"});
+    } else if (!contains(out, topic.value())) {
+      out.push_back(std::move(topic).value());
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 subscribe_plan plan_subscribe(subscription_request& req, const subscription_holdings& held,
@@ -65,6 +83,8 @@ subscribe_plan plan_subscribe(subscription_request& req, const subscription_hold
   // The client's subscriptions: every key held, less the symbols held only for P&L, plus the
   // user's route if this message adds it.
   std::size_t count = held.keys.size() - held.follow_only.size();
+  const auto over_limit = "a connection may hold at most " + std::to_string(held.max_subscriptions) +
+                          (held.anonymous ? " subscriptions without authentication" : " subscriptions");
   if (plan.channel_bits != 0 && !contains(held.keys, user_route)) ++count;
   for (auto& s : symbols) {
     if (contains(held.follow_only, s)) {
@@ -72,9 +92,7 @@ subscribe_plan plan_subscribe(subscription_request& req, const subscription_hold
       ++count;
     } else if (!contains(held.keys, s)) {
       if (count >= held.max_subscriptions) {
-        plan.rejected.push_back({s, "too_many_subscriptions",
-                                 "a connection may hold at most " + std::to_string(held.max_subscriptions) +
-                                     (held.anonymous ? " subscriptions without authentication" : " subscriptions")});
+        plan.rejected.push_back({s, "too_many_subscriptions", over_limit});
         continue;
       }
       if (plan.new_symbols >= held.address_room) {
@@ -90,6 +108,23 @@ subscribe_plan plan_subscribe(subscription_request& req, const subscription_hold
       ++plan.new_symbols;
     }
     plan.symbols.push_back(std::move(s));
+  }
+  // Topics count like symbols against the connection's limit and the edge's channels (not
+  // against its address: that quota protects the market-data channels).
+  for (auto& t : take_topics(req, held.entitled, plan.rejected)) {
+    const auto route = topic_route(t);
+    if (!contains(held.keys, route)) {
+      if (count >= held.max_subscriptions) {
+        plan.rejected.push_back({t, "too_many_subscriptions", over_limit});
+        continue;
+      }
+      if (!contains(held.worker_holds, route) && plan.new_channels++ >= held.channel_room) {
+        plan.rejected.push_back({t, "too_many_channels", "this edge holds as many channels as it may; try later"});
+        continue;
+      }
+      ++count;
+    }
+    plan.topics.push_back(std::move(t));
   }
   return plan;
 }
@@ -112,6 +147,9 @@ unsubscribe_plan plan_unsubscribe(subscription_request& req, const subscription_
     if ((held.channel_bits & channel_bit_of(std::string_view(ch))) != 0) plan.channels.push_back(std::move(ch));
   }
   plan.channel_bits = bits & held.channel_bits;
+  for (auto& t : take_topics(req, nullptr, ignored)) {
+    if (contains(held.keys, topic_route(t))) plan.topics.push_back(std::move(t));
+  }
   return plan;
 }
 

@@ -26,14 +26,14 @@ struct subscription_holdings {
   // Every key the connection holds on its worker: symbols (the client's, and those followed only
   // for P&L) and, with private channels, the user's route.
   std::vector<std::string> keys;
-  std::vector<std::string> follow_only;          // symbols held only for P&L (the client did not ask)
-  std::vector<std::string> followed;             // symbols whose ticks the private stream needs for P&L
-  std::size_t max_subscriptions = 1000;          // for this connection (the anonymous limit if anonymous)
-  std::size_t address_room = no_limit;           // new symbols its address may still take (across the edge)
-  std::size_t channel_room = no_limit;           // new Redis channels the edge may still take
-  std::vector<std::string> worker_holds;         // of the requested symbols, those the worker holds already
+  std::vector<std::string> follow_only;   // symbols held only for P&L (the client did not ask)
+  std::vector<std::string> followed;      // symbols whose ticks the private stream needs for P&L
+  std::size_t max_subscriptions = 1000;   // for this connection (the anonymous limit if anonymous)
+  std::size_t address_room = no_limit;    // new symbols its address may still take (across the edge)
+  std::size_t channel_room = no_limit;    // new Redis channels the edge may still take
+  std::vector<std::string> worker_holds;  // of the requested symbols and topic routes, those the worker holds already
   std::chrono::milliseconds server_window{250};  // the edge's batching window
-  const entitlements* entitled = nullptr;        // the symbols it may take (null: all)
+  const entitlements* entitled = nullptr;        // the symbols and topics it may take (null: all)
 };
 
 struct subscribe_plan {
@@ -41,6 +41,7 @@ struct subscribe_plan {
   std::vector<std::string> channels;    // their names, once each, in the client's order
   std::vector<std::string> symbols;     // accepted, normalized, once each (all to subscribe)
   std::vector<std::string> taken_over;  // of those, ones followed for P&L until now
+  std::vector<std::string> topics;      // accepted topics, once each (all to subscribe: see topic_route)
   std::size_t new_symbols = 0;          // symbols the connection did not hold before
   std::size_t new_channels = 0;         // of those, ones its worker did not hold either
   std::vector<rejection> rejected;
@@ -53,6 +54,7 @@ struct unsubscribe_plan {
   std::vector<std::string> to_follow;   // of those, kept on the worker for P&L only
   std::vector<std::string> channels;    // private channels held and now dropped
   std::uint8_t channel_bits = 0;        // their bits
+  std::vector<std::string> topics;      // topics held and now released
 };
 
 // user_route: the connection's private route (counted among its subscriptions once held).

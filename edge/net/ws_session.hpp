@@ -65,6 +65,9 @@ class ws_session final : public frame_sink, private session_output, public std::
   void resubscribed(const std::string&) override { handler_.resubscribed(); }
   void drain(std::chrono::milliseconds delay) override;
   void revoke(const std::string& user, const std::string& session, const std::string& reason) override;
+  void entitlements_changed(const std::string& user, const std::string& plan) override {
+    handler_.entitlements_changed(user, plan);
+  }
   void source_changed(const std::string& source, bool stale, std::int64_t since_us) override {
     handler_.source_changed(source, stale, since_us);
   }

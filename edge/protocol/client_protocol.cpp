@@ -52,12 +52,14 @@ common::result<client_message> parse_client_message(std::string_view text) {
     req.subscribe = *type == "subscribe";
     auto symbols = read_string_list(r, "symbols");
     auto channels = read_string_list(r, "channels");
-    if (!symbols || !channels) return *r.failure();
-    if (symbols->empty() && channels->empty()) {
-      return common::error{"invalid_message", "field 'symbols': give at least one symbol (or channel)"};
+    auto topics = read_string_list(r, "topics");
+    if (!symbols || !channels || !topics) return *r.failure();
+    if (symbols->empty() && channels->empty() && topics->empty()) {
+      return common::error{"invalid_message", "field 'symbols': give at least one symbol (or channel, or topic)"};
     }
     req.symbols = std::move(*symbols);
     req.channels = std::move(*channels);
+    req.topics = std::move(*topics);
     const auto it = doc.FindMember("batch_ms");
     if (it != doc.MemberEnd() && !it->value.IsNull()) {
       if (!it->value.IsInt64() || it->value.GetInt64() < 0 || it->value.GetInt64() > 60'000) {
@@ -114,7 +116,8 @@ void write_list(json_writer& w, const char* key, const std::vector<std::string>&
 }  // namespace
 
 std::string render_subscribed(const std::vector<std::string>& symbols, const std::vector<std::string>& channels,
-                              const std::vector<rejection>& rejected, std::int64_t batch_ms) {
+                              const std::vector<rejection>& rejected, std::int64_t batch_ms,
+                              const std::vector<std::string>* topics) {
   rapidjson::StringBuffer buf;
   json_writer w(buf);
   w.StartObject();
@@ -122,6 +125,7 @@ std::string render_subscribed(const std::vector<std::string>& symbols, const std
   w.String("subscribed");
   write_list(w, "symbols", symbols);
   write_list(w, "channels", channels);
+  if (topics != nullptr) write_list(w, "topics", *topics);
   w.Key("rejected");
   w.StartArray();
   for (const auto& r : rejected) {
@@ -141,7 +145,8 @@ std::string render_subscribed(const std::vector<std::string>& symbols, const std
   return std::string(buf.GetString(), buf.GetSize());
 }
 
-std::string render_unsubscribed(const std::vector<std::string>& symbols, const std::vector<std::string>& channels) {
+std::string render_unsubscribed(const std::vector<std::string>& symbols, const std::vector<std::string>& channels,
+                                const std::vector<std::string>* topics, std::string_view reason) {
   rapidjson::StringBuffer buf;
   json_writer w(buf);
   w.StartObject();
@@ -149,6 +154,11 @@ std::string render_unsubscribed(const std::vector<std::string>& symbols, const s
   w.String("unsubscribed");
   write_list(w, "symbols", symbols);
   write_list(w, "channels", channels);
+  if (topics != nullptr) write_list(w, "topics", *topics);
+  if (!reason.empty()) {
+    w.Key("reason");
+    write_string(w, reason);
+  }
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
 }

@@ -13,11 +13,12 @@
 
 namespace tickstream::edge {
 
-// {"type":"subscribe"|"unsubscribe","symbols":[...],"channels":[...]}
+// {"type":"subscribe"|"unsubscribe","symbols":[...],"channels":[...],"topics":[...]}
 struct subscription_request {
   bool subscribe = true;
   std::vector<std::string> symbols;      // as sent; each is validated by the caller
   std::vector<std::string> channels;     // the user's private channels
+  std::vector<std::string> topics;       // public topics, as sent (validated by the caller)
   std::optional<std::int64_t> batch_ms;  // batching window the client asks for (0..60000)
   // Resume: the last seq the client has applied; the missed private events are replayed.
   std::optional<std::int64_t> since;
@@ -55,10 +56,15 @@ struct rejection {
   std::string reason;  // human-readable
 };
 
-// batch_ms: the connection's batching window now in force (0 = off).
+// batch_ms: the connection's batching window now in force (0 = off). topics: written as "topics"
+// when given (a request that named topics), left out otherwise.
 std::string render_subscribed(const std::vector<std::string>& symbols, const std::vector<std::string>& channels,
-                              const std::vector<rejection>& rejected, std::int64_t batch_ms);
-std::string render_unsubscribed(const std::vector<std::string>& symbols, const std::vector<std::string>& channels);
+                              const std::vector<rejection>& rejected, std::int64_t batch_ms,
+                              const std::vector<std::string>* topics = nullptr);
+// reason: "" for the answer to an unsubscribe; "not_entitled" when the edge itself drops
+// subscriptions the connection is no longer entitled to.
+std::string render_unsubscribed(const std::vector<std::string>& symbols, const std::vector<std::string>& channels,
+                                const std::vector<std::string>* topics = nullptr, std::string_view reason = {});
 // node: the edge answering (browsers cannot read the upgrade's X-Tickstream-Node header).
 std::string render_pong(const std::optional<std::string>& id_json, std::int64_t server_time_us, std::string_view node);
 // {"type":"authenticated","user_id":...,"expires_at_s":N|null,"node":...}

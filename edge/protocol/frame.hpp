@@ -26,6 +26,7 @@ enum class frame_kind : std::uint8_t {
   position_mark,  // a position re-marked by the edge at a new price (no seq; key: symbol)
   account_mark,   // the account re-marked by the edge at new prices (no seq; key: empty)
   app_event,      // an application's own event in the user's stream (carries seq; key: its type): never conflated
+  topic,          // a message on a public topic (key: the topic): never conflated
 };
 
 // True for kinds where a newer frame of the same kind and key makes an older one worthless.
@@ -40,10 +41,14 @@ constexpr bool is_private(frame_kind k) noexcept {
          k == frame_kind::app_event;
 }
 
-// Worker index keys ("routes"): a symbol for its ticks, or user_route(id) for a user's private
-// events. '{' never appears in a symbol, so the two cannot collide.
+// Worker index keys ("routes"): a symbol for its ticks, user_route(id) for a user's private
+// events, or topic_route(name) for a public topic. '{' never appears in a symbol, so they cannot
+// collide.
 inline std::string user_route(std::string_view user_id) { return "{u}" + std::string(user_id); }
 inline bool is_user_route(std::string_view route) noexcept { return route.starts_with("{u}"); }
+// A public topic's route: "{t}" + the topic (a topic never contains '{' either).
+inline std::string topic_route(std::string_view topic) { return "{t}" + std::string(topic); }
+inline bool is_topic_route(std::string_view route) noexcept { return route.starts_with("{t}"); }
 
 struct frame {
   frame_kind kind = frame_kind::control;

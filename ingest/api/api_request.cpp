@@ -10,6 +10,7 @@
 #include "common/clock.hpp"
 #include "common/event_codec.hpp"
 #include "common/json_reader.hpp"
+#include "common/symbol.hpp"
 #include "common/tier_command.hpp"
 
 namespace tickstream::ingest {
@@ -83,7 +84,167 @@ common::result<app_event_request> parse_one(const rapidjson::Value& v, std::size
   return out;
 }
 
+common::result<topic_message_request> parse_topic_one(const rapidjson::Value& v, std::size_t index, bool batch,
+                                                      const publish_limits& limits) {
+  const auto fail = [&](std::string code, const std::string& why) -> common::error {
+    return {std::move(code), batch ? "message " + std::to_string(index) + ": " + why : why};
+  };
+  if (!v.IsObject()) return fail("invalid_request", "a message must be a JSON object");
+  for (auto m = v.MemberBegin(); m != v.MemberEnd(); ++m) {
+    const std::string_view name(m->name.GetString(), m->name.GetStringLength());
+    if (name != "topic" && name != "data" && name != "retain") {
+      return fail("invalid_request", "unknown field '" + std::string(name) + "' (known: topic, data, retain)");
+    }
+  }
+  topic_message_request out;
+  const auto topic = v.FindMember("topic");
+  if (topic == v.MemberEnd() || !topic->value.IsString()) {
+    return fail("invalid_request", "field 'topic': a topic name is required");
+  }
+  auto name = common::validate_topic(std::string_view(topic->value.GetString(), topic->value.GetStringLength()));
+  if (!name) return fail("invalid_topic", "field 'topic': " + name.err().message);
+  out.topic = std::move(name).value();
+  const auto data = v.FindMember("data");
+  if (data == v.MemberEnd() || !data->value.IsObject()) {
+    return fail("invalid_request", "field 'data': a JSON object is required");
+  }
+  out.data = serialize(data->value);
+  if (out.data.size() > limits.max_data_bytes) {
+    return fail("too_large", "field 'data': " + std::to_string(out.data.size()) + " bytes, over the limit of " +
+                                 std::to_string(limits.max_data_bytes));
+  }
+  if (const auto retain = v.FindMember("retain"); retain != v.MemberEnd()) {
+    if (!retain->value.IsBool()) return fail("invalid_request", "field 'retain': true or false");
+    out.retain = retain->value.GetBool();
+  }
+  return out;
+}
+
 }  // namespace
+
+common::result<std::vector<topic_message_request>> parse_topic_publish_request(std::string_view body,
+                                                                               const publish_limits& limits) {
+  rapidjson::Document doc;
+  if (auto err = common::parse_json(doc, body, false)) return std::move(*err);
+  if (!doc.IsObject()) return common::error{"invalid_request", "the body must be a JSON object"};
+  std::vector<topic_message_request> out;
+  const auto messages = doc.FindMember("messages");
+  if (messages == doc.MemberEnd()) {
+    auto one = parse_topic_one(doc, 0, false, limits);
+    if (!one) return std::move(one).err();
+    out.push_back(std::move(one).value());
+    return out;
+  }
+  if (doc.MemberCount() != 1) return common::error{"invalid_request", "a batch holds only the field 'messages'"};
+  if (!messages->value.IsArray()) return common::error{"invalid_request", "field 'messages': an array is required"};
+  const auto& list = messages->value;
+  if (list.Empty()) return common::error{"empty_batch", "field 'messages': at least one message is required"};
+  if (list.Size() > limits.max_events) {
+    return common::error{"too_many_events", "at most " + std::to_string(limits.max_events) + " messages per request"};
+  }
+  out.reserve(list.Size());
+  for (rapidjson::SizeType i = 0; i < list.Size(); ++i) {
+    auto one = parse_topic_one(list[i], i, true, limits);
+    if (!one) return std::move(one).err();
+    out.push_back(std::move(one).value());
+  }
+  return out;
+}
+
+common::result<entitlements_request> parse_entitlements_request(std::string_view body) {
+  rapidjson::Document doc;
+  if (auto err = common::parse_json(doc, body, false)) return std::move(*err);
+  if (!doc.IsObject()) return common::error{"invalid_request", "the body must be a JSON object"};
+  for (auto m = doc.MemberBegin(); m != doc.MemberEnd(); ++m) {
+    const std::string_view name(m->name.GetString(), m->name.GetStringLength());
+    if (name != "user" && name != "plan" && name != "patterns" && name != "clear") {
+      return common::error{"invalid_request",
+                           "unknown field '" + std::string(name) + "' (known: user, plan, patterns, clear)"};
+    }
+  }
+  const auto text = [&](const char* name) -> std::optional<std::string_view> {
+    const auto it = doc.FindMember(name);
+    if (it == doc.MemberEnd() || !it->value.IsString()) return std::nullopt;
+    return std::string_view(it->value.GetString(), it->value.GetStringLength());
+  };
+  entitlements_request out;
+  if (doc.HasMember("user")) {
+    const auto user = text("user");
+    if (!user || !common::is_valid_user_id(*user)) {
+      return common::error{"invalid_request", "field 'user': not a user id"};
+    }
+    out.user = *user;
+  }
+  if (doc.HasMember("plan")) {
+    const auto plan = text("plan");
+    if (!plan || !common::is_valid_plan_name(*plan)) {
+      return common::error{"invalid_request", "field 'plan': 1 to 64 of A-Z, a-z, 0-9, _ . : -"};
+    }
+    out.plan = *plan;
+  }
+  if (out.user.empty() && out.plan.empty()) return common::error{"invalid_request", "name a 'user' or a 'plan'"};
+  if (const auto clear = doc.FindMember("clear"); clear != doc.MemberEnd()) {
+    if (!clear->value.IsBool()) return common::error{"invalid_request", "field 'clear': true or false"};
+    out.clear = clear->value.GetBool();
+  }
+  const auto patterns = doc.FindMember("patterns");
+  if (out.clear) {
+    if (patterns != doc.MemberEnd() || (!out.user.empty() && !out.plan.empty())) {
+      return common::error{"invalid_request", "'clear' names only the user or the plan whose record goes"};
+    }
+    return out;
+  }
+  if (patterns != doc.MemberEnd()) {
+    if (!patterns->value.IsArray() || patterns->value.Size() > 1000) {
+      return common::error{"invalid_request", "field 'patterns': an array of at most 1000 patterns"};
+    }
+    for (const auto& p : patterns->value.GetArray()) {
+      const auto ok =
+          p.IsString() && common::is_valid_entitlement_pattern(std::string_view(p.GetString(), p.GetStringLength()));
+      if (!ok) {
+        return common::error{"invalid_request",
+                             "field 'patterns': each is a name, a prefix ending in * (US:*, signals:*) or *"};
+      }
+      out.patterns.emplace_back(p.GetString(), p.GetStringLength());
+    }
+  } else if (out.user.empty()) {
+    return common::error{"invalid_request", "field 'patterns': a plan's record needs its patterns"};
+  }
+  return out;
+}
+
+std::string encode_entitlement_record(const entitlements_request& r) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  if (!r.user.empty() && !r.plan.empty()) {
+    w.Key("plan");
+    w.String(r.plan.data(), static_cast<rapidjson::SizeType>(r.plan.size()));
+  }
+  w.Key("patterns");
+  w.StartArray();
+  for (const auto& p : r.patterns) w.String(p.data(), static_cast<rapidjson::SizeType>(p.size()));
+  w.EndArray();
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::string encode_topic_message(const topic_message_request& m, std::int64_t now_us) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("type");
+  w.String("topic_message");
+  w.Key("topic");
+  w.String(m.topic.data(), static_cast<rapidjson::SizeType>(m.topic.size()));
+  w.Key("data");
+  w.RawValue(m.data.data(), m.data.size(), rapidjson::kObjectType);
+  w.Key("timestamp");
+  const auto ts = common::format_iso8601(now_us);
+  w.String(ts.data(), static_cast<rapidjson::SizeType>(ts.size()));
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
 
 bool is_valid_app_type(std::string_view type) noexcept {
   if (type.empty() || type.size() > 64 || type[0] < 'a' || type[0] > 'z') return false;

@@ -73,6 +73,40 @@ std::string render_presence(std::string_view user, const std::vector<std::pair<s
 // Returns data re-serialized. Errors: "invalid_json", "invalid_request", "too_large".
 common::result<std::string> parse_broadcast_request(std::string_view body, const publish_limits& limits = {});
 
+// POST /v1/topics/publish: one message {"topic":"news","data":{...},"retain":true} or up to
+// max_events of them in {"messages":[...]}, for every connection subscribed to the topic. With
+// "retain" the message is also kept as the topic's retained one, delivered on subscribe.
+struct topic_message_request {
+  std::string topic;  // common::validate_topic
+  std::string data;   // the JSON object, re-serialized compactly
+  bool retain = false;
+};
+// Errors: "invalid_json", "invalid_request" (unknown or missing field, data not an object),
+// "invalid_topic", "too_large", "too_many_events", "empty_batch"; the message names the message
+// (`message 3: ...`) and the field.
+common::result<std::vector<topic_message_request>> parse_topic_publish_request(std::string_view body,
+                                                                               const publish_limits& limits = {});
+// {"type":"topic_message","topic":..,"data":{..},"timestamp":..}: published as it is, and stored
+// as it is when retained.
+std::string encode_topic_message(const topic_message_request& m, std::int64_t now_us);
+
+// POST /v1/entitlements: which symbols and topics a user (or every user on a plan) may subscribe
+// to, kept in Redis and applied by the edges to open connections at once:
+//   {"user":"u-42","plan":"basic","patterns":["news"]}  the user's record (plan and patterns optional)
+//   {"plan":"basic","patterns":["US:*","news"]}          a plan's record
+//   {"user":"u-42","clear":true} / {"plan":"basic","clear":true}  deletes the record
+struct entitlements_request {
+  std::string user;  // the user's record ("" for a plan's)
+  std::string plan;  // with user: the plan the user is on ("" none); without: the plan whose record this is
+  std::vector<std::string> patterns;  // common::is_valid_entitlement_pattern, at most 1000
+  bool clear = false;
+};
+// Errors: "invalid_json", "invalid_request" (naming the field).
+common::result<entitlements_request> parse_entitlements_request(std::string_view body);
+// The record as stored: {"plan":"basic","patterns":[...]} for a user (no "plan" when none),
+// {"patterns":[...]} for a plan.
+std::string encode_entitlement_record(const entitlements_request& r);
+
 // The stored JSON of an app event, split where the script inserts the seq: before is
 // {"type":..,"userId":.. and after is ,"timestamp":..,"data":{..},"recv_us":..,"source":"api"}.
 struct app_event_json {

@@ -37,8 +37,8 @@ server_api::server_api(common::redis_client& redis, std::int64_t history_len, ap
       count_(std::move(count)) {}
 
 bool server_api::handle(const http_request_view& req, const http_reply_fn& reply) {
-  if (req.target != "/v1/publish" && req.target != "/v1/disconnect" && req.target != "/v1/broadcast" &&
-      req.target != "/v1/presence") {
+  if (req.target != "/v1/publish" && req.target != "/v1/topics/publish" && req.target != "/v1/disconnect" &&
+      req.target != "/v1/broadcast" && req.target != "/v1/presence" && req.target != "/v1/entitlements") {
     return false;
   }
   if (req.method != "POST") {
@@ -48,14 +48,54 @@ bool server_api::handle(const http_request_view& req, const http_reply_fn& reply
   if (!authorized(req, reply)) return true;
   if (req.target == "/v1/publish") {
     publish(req, reply);
+  } else if (req.target == "/v1/topics/publish") {
+    publish_topics(req, reply);
   } else if (req.target == "/v1/disconnect") {
     disconnect(req, reply);
   } else if (req.target == "/v1/broadcast") {
     broadcast(req, reply);
+  } else if (req.target == "/v1/entitlements") {
+    set_entitlements(req, reply);
   } else {
     presence(req, reply);
   }
   return true;
+}
+
+void server_api::publish_topics(const http_request_view& req, const http_reply_fn& reply) {
+  auto messages = parse_topic_publish_request(req.body, limits_);
+  if (!messages) return refuse(messages.err().code == "too_large" ? 413 : 400, messages.err(), req.body, reply);
+  // One connection, in order: a retained message is stored before it is published, so an edge
+  // that reads it on a subscribe has it no later than the live copy (which it then drops).
+  struct tally {
+    std::atomic<std::size_t> left;
+    std::atomic<bool> failed{false};
+    std::atomic<std::int64_t> receivers{0};
+  };
+  auto t = std::make_shared<tally>();
+  t->left = messages->size();
+  const auto n = messages->size();
+  const auto now = common::now_us();
+  for (const auto& m : messages.value()) {
+    auto json = encode_topic_message(m, now);
+    if (m.retain) redis_.command({"SET", common::topic_last_key(m.topic), json});
+    redis_.command({"PUBLISH", common::topic_channel(m.topic), std::move(json)},
+                   [t, n, reply, count = count_](const common::result<common::redis_reply>& r) {
+                     if (!r) {
+                       t->failed = true;
+                     } else {
+                       t->receivers += r->integer;
+                     }
+                     if (--t->left != 0) return;
+                     if (t->failed) {
+                       return reply(503, api_error_body("unavailable", "Redis did not take every message; retry"));
+                     }
+                     if (count) count("topic_message", n);
+                     // deliveries: one per edge holding the topic, summed over the messages.
+                     reply(200, R"({"accepted":)" + std::to_string(n) + R"(,"deliveries":)" +
+                                    std::to_string(t->receivers.load()) + "}");
+                   });
+  }
 }
 
 void server_api::disconnect(const http_request_view& req, const http_reply_fn& reply) {
@@ -67,13 +107,35 @@ void server_api::disconnect(const http_request_view& req, const http_reply_fn& r
     redis_.command({"DEL", common::session_key(d->session)});
     redis_.command({"SET", common::revoked_key(d->session), "1", "EX", std::to_string(d->revoke_for_s)});
   }
-  to_edges(common::encode_tier_command({"disconnect", d->user, d->session, d->reason, {}}), "disconnect", reply);
+  to_edges(common::encode_tier_command({"disconnect", d->user, d->session, d->reason, {}, {}}), "disconnect", reply);
+}
+
+void server_api::set_entitlements(const http_request_view& req, const http_reply_fn& reply) {
+  auto e = parse_entitlements_request(req.body);
+  if (!e) return refuse(400, e.err(), req.body, reply);
+  // The record is in Redis before any edge hears that it changed (and is told only if it is).
+  const bool of_user = !e->user.empty();
+  const auto key = of_user ? common::user_key(e->user, common::user_data::ent) : common::plan_entitlements_key(e->plan);
+  common::tier_command c;
+  c.op = "entitlements";
+  if (of_user) {
+    c.user = e->user;
+  } else {
+    c.plan = e->plan;
+  }
+  const std::vector<std::string> write = e->clear ? std::vector<std::string>{"DEL", key}
+                                                  : std::vector<std::string>{"SET", key, encode_entitlement_record(*e)};
+  redis_.command(write,
+                 [this, command = common::encode_tier_command(c), reply](const common::result<common::redis_reply>& r) {
+                   if (!r) return reply(503, api_error_body("unavailable", "Redis did not store the record; retry"));
+                   to_edges(command, "entitlements", reply);
+                 });
 }
 
 void server_api::broadcast(const http_request_view& req, const http_reply_fn& reply) {
   auto data = parse_broadcast_request(req.body, limits_);
   if (!data) return refuse(data.err().code == "too_large" ? 413 : 400, data.err(), req.body, reply);
-  to_edges(common::encode_tier_command({"broadcast", {}, {}, {}, std::move(data).value()}), "broadcast", reply);
+  to_edges(common::encode_tier_command({"broadcast", {}, {}, {}, std::move(data).value(), {}}), "broadcast", reply);
 }
 
 void server_api::presence(const http_request_view& req, const http_reply_fn& reply) {

@@ -2,10 +2,12 @@
 // The server API an application's back end calls (docs/openapi.yaml), served on the ingest's HTTP
 // listener beside the webhook:
 //   POST /v1/publish     app events into users' private streams (one, or a batch)
+//   POST /v1/topics/publish  messages on public topics (one, or a batch), optionally retained
 //   POST /v1/disconnect  close a user's (or one session's) connections on every edge, and revoke
 //                        the session
 //   POST /v1/broadcast   one message to every connection on every edge
 //   POST /v1/presence    a user's live connections across the tier (from the connection leases)
+//   POST /v1/entitlements  a user's or a plan's entitlement record; edges apply it at once
 // Every request is authenticated (api_auth.hpp) and validated whole (api_request.hpp) before
 // anything is stored; a refused request stores nothing. The answer comes once Redis has stored
 // every event.
@@ -41,9 +43,11 @@ class server_api {
 
  private:
   void publish(const http_request_view& req, const http_reply_fn& reply);
+  void publish_topics(const http_request_view& req, const http_reply_fn& reply);
   void disconnect(const http_request_view& req, const http_reply_fn& reply);
   void broadcast(const http_request_view& req, const http_reply_fn& reply);
   void presence(const http_request_view& req, const http_reply_fn& reply);
+  void set_entitlements(const http_request_view& req, const http_reply_fn& reply);
   // Publishes a command on the tier channel and answers {"edges":N}.
   void to_edges(const std::string& command, const char* kind, const http_reply_fn& reply);
   // Authenticates; on failure replies 401 and returns false.

@@ -50,6 +50,19 @@ TEST_CASE("decimals compare by value", "[decimal]") {
   CHECK(compare_decimal("0", "0.000") == 0);
 }
 
+TEST_CASE("topic names are lower-case words with _ . - : and at most 64 characters", "[symbol]") {
+  CHECK(validate_topic("news").value() == "news");
+  CHECK(validate_topic("signals:momentum").value() == "signals:momentum");
+  CHECK(validate_topic("alerts.eu-1_x").value() == "alerts.eu-1_x");
+  CHECK(validate_topic(std::string(64, 'a')).ok());
+  CHECK(validate_topic(std::string(65, 'a')).err().code == "invalid_topic");
+  CHECK(validate_topic("").err().code == "invalid_topic");
+  CHECK(validate_topic("News").err().code == "invalid_topic");
+  CHECK(validate_topic(":news").err().code == "invalid_topic");
+  CHECK(validate_topic("news feed").err().code == "invalid_topic");
+  CHECK(validate_topic("a{b}").err().code == "invalid_topic");
+}
+
 TEST_CASE("symbols are upper-cased and validated", "[symbol]") {
   CHECK(normalize_symbol("aapl").value() == "AAPL");
   CHECK(normalize_symbol("BRK.B").value() == "BRK.B");

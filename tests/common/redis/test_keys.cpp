@@ -20,6 +20,15 @@ TEST_CASE("market channel names carry a hash tag and map back to the symbol", "[
   CHECK_FALSE(symbol_of_market_channel("ts:{md:AAPL}:last").has_value());
 }
 
+TEST_CASE("a topic's channel and retained key share one hash tag and the channel maps back", "[keys]") {
+  CHECK(topic_channel("news") == "ts:{t:news}");
+  CHECK(topic_last_key("signals:momentum") == "ts:{t:signals:momentum}:last");
+  CHECK(topic_of_channel("ts:{t:signals:momentum}") == std::optional<std::string_view>("signals:momentum"));
+  CHECK_FALSE(topic_of_channel("ts:{t:}").has_value());
+  CHECK_FALSE(topic_of_channel("ts:{t:news}:last").has_value());
+  CHECK_FALSE(topic_of_channel("ts:{u:news}").has_value());
+}
+
 TEST_CASE("a user's channel and keys share one hash tag and the channel maps back to the user", "[keys]") {
   CHECK(user_channel("u-42") == "ts:{u:u-42}");
   CHECK(user_of_channel("ts:{u:u-42}") == std::optional<std::string_view>("u-42"));
@@ -34,6 +43,7 @@ TEST_CASE("a user's channel and keys share one hash tag and the channel maps bac
   CHECK(user_key("u-42", user_data::acct) == "ts:{u:u-42}:acct");
   CHECK(user_key("u-42", user_data::execs) == "ts:{u:u-42}:execs");
   CHECK(user_key("u-42", user_data::conns) == "ts:{u:u-42}:conns");
+  CHECK(user_key("u-42", user_data::ent) == "ts:{u:u-42}:ent");
 }
 
 TEST_CASE("the system's names", "[keys]") {
@@ -45,4 +55,5 @@ TEST_CASE("the system's names", "[keys]") {
   CHECK(dead_letter_stream == "ts:dead");
   CHECK(tier_control_channel == "ts:tier");
   CHECK(revoked_key("s-1") == "ts:revoked:s-1");
+  CHECK(plan_entitlements_key("basic") == "ts:ent:plan:basic");
 }

@@ -152,3 +152,37 @@ TEST_CASE("subscription plan: symbols outside the connection's entitlements are 
   CHECK(anon_plan.symbols == strings{"SPY"});
   CHECK(codes(anon_plan.rejected) == strings{"AAPL:not_entitled"});
 }
+
+TEST_CASE("subscription plan: topics validated, entitled and counted like symbols", "[subscriptions][topics]") {
+  const entitlements plan_set({"US:*", "news", "signals:*"});
+  subscription_holdings held;
+  held.entitled = &plan_set;
+  held.max_subscriptions = 3;
+  held.keys = {"US:AAPL"};
+  subscription_request req;
+  req.topics = {"news", "news", "Bad Topic", "alerts", "signals:momentum", "signals:value"};
+  const auto plan = plan_subscribe(req, held, route);
+  CHECK(plan.topics == strings{"news", "signals:momentum"});
+  CHECK(codes(plan.rejected) ==
+        strings{"Bad Topic:invalid_topic", "alerts:not_entitled", "signals:value:too_many_subscriptions"});
+  // A topic held already takes no new room; the edge's channel room counts new channels only.
+  held.keys = {"US:AAPL", topic_route("news")};
+  held.channel_room = 1;
+  held.worker_holds = {topic_route("news")};
+  subscription_request again;
+  again.topics = {"news", "signals:a", "signals:b"};
+  const auto second = plan_subscribe(again, held, route);
+  CHECK(second.topics == strings{"news", "signals:a"});
+  CHECK(codes(second.rejected) == strings{"signals:b:too_many_subscriptions"});
+}
+
+TEST_CASE("subscription plan: unsubscribing releases only the topics held", "[subscriptions][topics]") {
+  subscription_holdings held;
+  held.keys = {topic_route("news"), "AAPL"};
+  subscription_request req;
+  req.subscribe = false;
+  req.topics = {"news", "alerts", "NOPE!"};
+  const auto plan = plan_unsubscribe(req, held);
+  CHECK(plan.topics == strings{"news"});
+  CHECK(plan.symbols.empty());
+}

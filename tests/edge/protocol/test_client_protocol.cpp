@@ -68,7 +68,9 @@ TEST_CASE("malformed and unknown client messages get precise errors", "[protocol
   CHECK(error_of(R"({"type":"dance"})") ==
         "unknown_type: unknown message type 'dance' (expected subscribe, unsubscribe, ping, refresh or auth)");
   CHECK(error_of(R"({"type":"subscribe"})") ==
-        "invalid_message: field 'symbols': give at least one symbol (or channel)");
+        "invalid_message: field 'symbols': give at least one symbol (or channel, or topic)");
+  CHECK(error_of(R"({"type":"subscribe","topics":[7]})") ==
+        "invalid_message: field 'topics': must be an array of strings (each at most 256 characters)");
   CHECK(error_of(R"({"type":"subscribe","symbols":"AAPL"})") == "invalid_message: field 'symbols': must be an array");
   CHECK(error_of(R"({"type":"subscribe","symbols":[1]})") ==
         "invalid_message: field 'symbols': must be an array of strings (each at most 256 characters)");
@@ -84,8 +86,23 @@ TEST_CASE("server replies render as documented", "[protocol]") {
         R"("rejected":[{"name":"x y","code":"invalid_symbol","reason":"bad"}],"batch_ms":250})");
   CHECK(render_unsubscribed({"AAPL", "MSFT"}, {}) ==
         R"({"type":"unsubscribed","symbols":["AAPL","MSFT"],"channels":[]})");
+  const std::vector<std::string> topics{"news"};
+  CHECK(render_subscribed({}, {}, {}, 0, &topics) ==
+        R"({"type":"subscribed","symbols":[],"channels":[],"topics":["news"],"rejected":[],"batch_ms":0})");
+  CHECK(render_unsubscribed({"BTC"}, {}, &topics, "not_entitled") ==
+        R"({"type":"unsubscribed","symbols":["BTC"],"channels":[],"topics":["news"],"reason":"not_entitled"})");
   CHECK(render_error("invalid_json", "say \"why\"") ==
         R"({"type":"error","code":"invalid_json","message":"say \"why\""})");
+}
+
+TEST_CASE("subscribe and unsubscribe take topics", "[protocol]") {
+  auto r = parse_client_message(R"({"type":"subscribe","topics":["news","signals:momentum"]})");
+  REQUIRE(r);
+  CHECK(std::get<subscription_request>(r.value()).topics == std::vector<std::string>{"news", "signals:momentum"});
+  auto u = parse_client_message(R"({"type":"unsubscribe","topics":["news"]})");
+  REQUIRE(u);
+  CHECK_FALSE(std::get<subscription_request>(u.value()).subscribe);
+  CHECK(std::get<subscription_request>(u.value()).topics == std::vector<std::string>{"news"});
 }
 
 TEST_CASE("subscribe takes since and snapshot, and refuses bad values naming the field", "[protocol]") {

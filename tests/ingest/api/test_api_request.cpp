@@ -140,24 +140,37 @@ TEST_CASE("a disconnect names a user and optionally one session to revoke", "[ap
 }
 
 TEST_CASE("tier commands round-trip and bad ones are refused", "[api]") {
-  const common::tier_command c{"disconnect", "u-42", "s-1", "logged out", ""};
+  const common::tier_command c{"disconnect", "u-42", "s-1", "logged out", "", ""};
   const auto json = common::encode_tier_command(c);
   CHECK(json == R"({"op":"disconnect","user":"u-42","session":"s-1","reason":"logged out"})");
   auto back = common::decode_tier_command(json);
   REQUIRE(back.ok());
   CHECK(back.value() == c);
-  CHECK(common::encode_tier_command({"disconnect", "u-1", "", "", ""}) == R"({"op":"disconnect","user":"u-1"})");
+  CHECK(common::encode_tier_command({"disconnect", "u-1", "", "", "", ""}) == R"({"op":"disconnect","user":"u-1"})");
   CHECK(common::decode_tier_command(R"({"op":"explode","user":"u-1"})").err().code == "bad_tier_command");
   CHECK(common::decode_tier_command(R"({"op":"disconnect"})").err().code == "bad_tier_command");
   CHECK(common::decode_tier_command(R"({"op":"disconnect","user":""})").err().code == "bad_tier_command");
   CHECK(common::decode_tier_command("[").err().code == "invalid_json");
-  const common::tier_command b{"broadcast", "", "", "", R"({"notice":"Maintenance at 22:00 UTC","minutes":30})"};
+  const common::tier_command b{"broadcast", "", "", "", R"({"notice":"Maintenance at 22:00 UTC","minutes":30})", ""};
   const auto bjson = common::encode_tier_command(b);
   CHECK(bjson == R"({"op":"broadcast","data":{"notice":"Maintenance at 22:00 UTC","minutes":30}})");
   auto bback = common::decode_tier_command(bjson);
   REQUIRE(bback.ok());
   CHECK(bback.value() == b);
   CHECK(common::decode_tier_command(R"({"op":"broadcast","data":[1]})").err().code == "bad_tier_command");
+  common::tier_command e;
+  e.op = "entitlements";
+  e.plan = "basic";
+  CHECK(common::encode_tier_command(e) == R"({"op":"entitlements","plan":"basic"})");
+  CHECK(common::decode_tier_command(R"({"op":"entitlements","plan":"basic"})").value() == e);
+  e.plan.clear();
+  e.user = "u-9";
+  CHECK(common::encode_tier_command(e) == R"({"op":"entitlements","user":"u-9"})");
+  CHECK(common::decode_tier_command(R"({"op":"entitlements","user":"u-9"})").value() == e);
+  CHECK(common::decode_tier_command(R"({"op":"entitlements"})").err().code == "bad_tier_command");
+  CHECK(common::decode_tier_command(R"({"op":"entitlements","user":"u-9","plan":"basic"})").err().code ==
+        "bad_tier_command");
+  CHECK(common::decode_tier_command(R"({"op":"entitlements","plan":"no spaces"})").err().code == "bad_tier_command");
 }
 
 TEST_CASE("presence lists a user's unexpired leases by edge", "[api]") {
@@ -180,4 +193,63 @@ TEST_CASE("a broadcast carries one data object", "[api]") {
   ingest::publish_limits small;
   small.max_data_bytes = 8;
   CHECK(ingest::parse_broadcast_request(R"({"data":{"notice":"too long"}})", small).err().code == "too_large");
+}
+
+TEST_CASE("a topic message names a valid topic and one data object, and may be retained", "[api][topics]") {
+  auto one = ingest::parse_topic_publish_request(R"({"topic":"signals:momentum","data":{"s":"AAPL"},"retain":true})");
+  REQUIRE(one);
+  REQUIRE(one->size() == 1);
+  CHECK(one.value()[0].topic == "signals:momentum");
+  CHECK(one.value()[0].data == R"({"s":"AAPL"})");
+  CHECK(one.value()[0].retain);
+  auto batch = ingest::parse_topic_publish_request(
+      R"({"messages":[{"topic":"news","data":{"h":"up"}},{"topic":"news","data":{"h":"down"},"retain":false}]})");
+  REQUIRE(batch);
+  CHECK(batch->size() == 2);
+  CHECK_FALSE(batch.value()[0].retain);
+  CHECK(ingest::encode_topic_message(batch.value()[0], 1'795'185'000'000'000) ==
+        R"({"type":"topic_message","topic":"news","data":{"h":"up"},"timestamp":"2026-11-20T14:30:00.000000Z"})");
+
+  const auto err = [](std::string_view body) {
+    auto r = ingest::parse_topic_publish_request(body, {.max_data_bytes = 32, .max_events = 2});
+    return r ? std::string("ok") : r.err().code + ": " + r.err().message;
+  };
+  CHECK(err(R"({"topic":"News","data":{}})") ==
+        "invalid_topic: field 'topic': topic may only contain a-z, 0-9 and _ . - :");
+  CHECK(err(R"({"data":{}})") == "invalid_request: field 'topic': a topic name is required");
+  CHECK(err(R"({"topic":"news","data":[]})") == "invalid_request: field 'data': a JSON object is required");
+  CHECK(err(R"({"topic":"news","data":{},"retain":"yes"})") == "invalid_request: field 'retain': true or false");
+  CHECK(err(R"({"topic":"news","data":{},"user":"u-1"})") ==
+        "invalid_request: unknown field 'user' (known: topic, data, retain)");
+  CHECK(err(R"({"topic":"news","data":{"t":"0123456789012345678901234567890"}})").starts_with("too_large: "));
+  CHECK(err(R"({"messages":[{"topic":"news","data":{}},{"topic":"x y","data":{}}]})")
+            .starts_with("invalid_topic: message 1: field 'topic'"));
+  CHECK(err(R"({"messages":[]})") == "empty_batch: field 'messages': at least one message is required");
+  CHECK(err(R"({"messages":[{},{},{}]})") == "too_many_events: at most 2 messages per request");
+  CHECK(err("{").starts_with("invalid_json"));
+}
+
+TEST_CASE("an entitlements request names a user or a plan, valid patterns, or clears", "[api][entitlements]") {
+  auto user = ingest::parse_entitlements_request(R"({"user":"u-1","plan":"basic","patterns":["crypto:*","news"]})");
+  REQUIRE(user);
+  CHECK(ingest::encode_entitlement_record(user.value()) == R"({"plan":"basic","patterns":["crypto:*","news"]})");
+  auto plan = ingest::parse_entitlements_request(R"({"plan":"basic","patterns":["US:*"]})");
+  REQUIRE(plan);
+  CHECK(plan->user.empty());
+  CHECK(ingest::encode_entitlement_record(plan.value()) == R"({"patterns":["US:*"]})");
+  CHECK(ingest::parse_entitlements_request(R"({"user":"u-1","clear":true})").value().clear);
+  const auto err = [](std::string_view body) {
+    auto r = ingest::parse_entitlements_request(body);
+    return r ? std::string("ok") : r.err().code + ": " + r.err().message;
+  };
+  CHECK(err(R"({"patterns":["US:*"]})") == "invalid_request: name a 'user' or a 'plan'");
+  CHECK(err(R"({"plan":"basic"})") == "invalid_request: field 'patterns': a plan's record needs its patterns");
+  CHECK(err(R"({"user":"u-1","patterns":["A*B"]})") ==
+        "invalid_request: field 'patterns': each is a name, a prefix ending in * (US:*, signals:*) or *");
+  CHECK(err(R"({"user":"u-1","clear":true,"patterns":[]})") ==
+        "invalid_request: 'clear' names only the user or the plan whose record goes");
+  CHECK(err(R"({"user":"u-1","everything":true})") ==
+        "invalid_request: unknown field 'everything' (known: user, plan, patterns, clear)");
+  CHECK(err(R"({"plan":"has space","patterns":[]})") ==
+        "invalid_request: field 'plan': 1 to 64 of A-Z, a-z, 0-9, _ . : -");
 }
