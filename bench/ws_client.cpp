@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <mutex>
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -75,6 +77,56 @@ class frame_log {
     out_ = std::fopen(path.c_str(), "a");
   }
   ~frame_log() {
+    if (out_) std::fclose(out_);
+  }
+  std::mutex mu_;
+  std::FILE* out_ = nullptr;
+};
+
+}  // namespace
+
+namespace {
+
+// With TICKSTREAM_FRAME_LOG_DIR set, every HTTP answer http_request() receives is appended to
+// <dir>/http-<pid>.jsonl as {"method","target","status","content_type","body"}, so a test run
+// can check every real response against docs/openapi.yaml (clients/contract/validate-http.mjs).
+class http_log {
+ public:
+  static http_log& instance() {
+    static http_log log;
+    return log;
+  }
+  void record(std::string_view method, std::string_view target, unsigned status, std::string_view content_type,
+              std::string_view body) {
+    if (!out_) return;
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    const auto field = [&w](const char* k, std::string_view v) {
+      w.Key(k);
+      w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+    };
+    w.StartObject();
+    field("method", method);
+    field("target", target);
+    w.Key("status");
+    w.Uint(status);
+    field("content_type", content_type);
+    field("body", body);
+    w.EndObject();
+    std::lock_guard lock(mu_);
+    std::fwrite(buf.GetString(), 1, buf.GetSize(), out_);
+    std::fputc('\n', out_);
+    std::fflush(out_);
+  }
+
+ private:
+  http_log() {
+    const char* dir = std::getenv("TICKSTREAM_FRAME_LOG_DIR");
+    if (dir == nullptr || *dir == '\0') return;
+    const auto path = std::string(dir) + "/http-" + std::to_string(::getpid()) + ".jsonl";
+    out_ = std::fopen(path.c_str(), "a");
+  }
+  ~http_log() {
     if (out_) std::fclose(out_);
   }
   std::mutex mu_;
@@ -153,6 +205,7 @@ common::result<http_reply> http_request(const std::string& host, const std::stri
   if (ec && ec != http::error::end_of_stream) return common::error{"read_failed", ec.message()};
   http_reply out{res.result_int(), res.body(), {}};
   for (const auto& f : res) out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+  http_log::instance().record(method, target, out.status, res[http::field::content_type], out.body);
   return out;
 }
 
