@@ -833,6 +833,12 @@ export class TickstreamClient {
       case 'unsubscribed':
         for (const c of msg.channels) this.accepted_.delete(c);
         this.store.detectGaps = CHANNELS.every((c) => this.accepted_.has(c));
+        if (msg.reason === 'not_entitled') {
+          // The edge dropped them (entitlements narrowed): reported like a refused subscribe.
+          const why = 'the connection is no longer entitled to this';
+          const gone = [...msg.symbols, ...(msg.topics ?? [])].map((name) => ({ name, code: 'not_entitled', reason: why }));
+          if (gone.length > 0) this.emitter_.emit('rejected', gone);
+        }
         return;
       case 'pong':
         this.handlePong(msg.id, msg.node);

@@ -170,6 +170,8 @@ export interface TopicMessage {
   topic: string;
   data: Record<string, unknown>;
   timestamp: IsoTimestamp;
+  /** The topic's retained message, delivered on subscribe before its live ones. */
+  retained?: true;
 }
 
 /** A message to every connection. */
@@ -233,6 +235,8 @@ export interface UnsubscribedMessage {
   symbols: string[];
   channels: Channel[];
   topics?: string[];
+  /** Set when the edge released them itself: the connection's entitlements were narrowed. */
+  reason?: 'not_entitled';
 }
 
 export interface PongMessage {

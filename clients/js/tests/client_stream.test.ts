@@ -143,6 +143,22 @@ describe('subscriptions', () => {
     assert.equal(topics.length, 2);
   });
 
+  it('a retained topic message is emitted like a live one, and a not_entitled release is reported', async () => {
+    const h = harness({ topics: ['news'], symbols: ['CRYPTO:BTC'] });
+    const topics = h.events('topic');
+    const rejected = h.events('rejected');
+    h.client.connect();
+    await settle();
+    const ws = h.sockets.last;
+    ws.open();
+    ws.receive({ type: 'subscribed', symbols: ['CRYPTO:BTC'], channels: [], topics: ['news'], rejected: [], batch_ms: 250 });
+    ws.receive({ type: 'topic_message', topic: 'news', data: { h: 'last' }, timestamp: '2026-11-20T14:30:00.000000Z', retained: true });
+    assert.equal(topics.length, 1);
+    assert.equal(topics[0]?.retained, true);
+    ws.receive({ type: 'unsubscribed', symbols: ['CRYPTO:BTC'], channels: [], topics: [], reason: 'not_entitled' });
+    assert.deepEqual(rejected, [[{ name: 'CRYPTO:BTC', code: 'not_entitled', reason: 'the connection is no longer entitled to this' }]]);
+  });
+
   it('stale and fresh are tracked per source', async () => {
     const h = harness({ symbols: ['AAPL'] });
     const ws = await connected(h);
