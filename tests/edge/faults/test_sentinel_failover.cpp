@@ -127,6 +127,15 @@ TEST_CASE("a Sentinel failover under load leaves no undetected gap and the edge 
       std::this_thread::sleep_for(10ms);
     }
   });
+  // A failed REQUIRE below must report its line, not abort on a joinable thread.
+  struct stop_backend {
+    std::atomic<bool>& producing;
+    std::thread& thread;
+    ~stop_backend() {
+      producing = false;
+      if (thread.joinable()) thread.join();
+    }
+  } stop_on_exit{producing, backend};
   REQUIRE(wait_until([&] { return accepted.load() > 20; }));
   readiness_log readiness(edge.port);
   REQUIRE(wait_until([&] { return readiness.first(true, steady::time_point{}).has_value(); }));
