@@ -247,8 +247,12 @@ std::optional<std::string> parse_redis_cluster_url(std::string_view url, std::st
   }
   host = nodes.front().host;
   port = nodes.front().port;
-  password = std::move(pass);
-  access.user = std::move(one.user);
+  // Without user-info, the user and password set by their own flags (a secret in the environment)
+  // stay, as with a Sentinel URL.
+  if (!info.empty()) {
+    password = std::move(pass);
+    access.user = std::move(one.user);
+  }
   access.tls = tls;
   access.cluster_nodes = std::move(nodes);
   access.sentinels.clear();

@@ -190,3 +190,28 @@ TEST_CASE("a Sentinel URL names the sentinels, the master and the passwords of b
   CHECK(common::redact_redis_url("redis+sentinel://s1/m?sentinel_password=x") ==
         "redis+sentinel://s1/m?sentinel_password=***");
 }
+
+TEST_CASE("a cluster URL from the environment keeps the password and user of their own variables", "[config]") {
+  // As the chart sets them: the URL in a ConfigMap, the password from a Secret.
+  std::string host;
+  std::int64_t port = 6379;
+  std::string password;
+  common::redis_access access;
+  config_parser parser{"prog", "A test program."};
+  parser.add_redis(host, port, password);
+  parser.add_redis_access(host, port, password, access);
+  const std::map<std::string, std::string> env = {{"TS_REDIS_URL", "rediss+cluster://r0:6379,r1:6379,r2:6379"},
+                                                  {"TS_REDIS_PASSWORD", "from-secret"},
+                                                  {"TS_REDIS_USER", "tickstream"}};
+  const char* argv[] = {"prog"};
+  const auto out = parser.parse(1, argv, [&env](const char* name) -> const char* {
+    const auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  });
+  REQUIRE_FALSE(out.error);
+  CHECK(password == "from-secret");
+  CHECK(access.user == "tickstream");
+  CHECK(access.tls);
+  CHECK(access.cluster_nodes.size() == 3);
+  CHECK(host == "r0");
+}

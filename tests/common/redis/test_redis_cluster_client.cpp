@@ -97,10 +97,16 @@ TEST_CASE("a cluster URL lists its seed nodes and shares one user, password and 
   CHECK(password == "s@cret");
   CHECK_FALSE(access.tls);
 
+  // Without user-info, the user and password given by their own flags (a secret in the
+  // environment) stay.
   REQUIRE_FALSE(common::parse_redis_url("rediss+cluster://h1:1,h2:2/0", host, port, password, access));
   CHECK(access.tls);
   CHECK(access.cluster_nodes.size() == 2);
-  CHECK(password.empty());
+  CHECK(access.user == "app");
+  CHECK(password == "s@cret");
+  REQUIRE_FALSE(common::parse_redis_url("redis+cluster://:other@h1:1", host, port, password, access));
+  CHECK(access.user.empty());
+  CHECK(password == "other");
 
   CHECK(common::parse_redis_url("redis+cluster://h1:1,,h2:2", host, port, password, access) ==
         "must list the nodes as host:port,host:port");
