@@ -167,12 +167,29 @@ kubernetes.io/ingress.class: gce
 {{- if and (not .Values.redis.enabled) .Values.redis.external.sentinel.hosts -}}true{{- else -}}false{{- end -}}
 {{- end -}}
 
-{{/* The Redis access settings after TS_REDIS_HOST/PORT in a ConfigMap: ACL user and TLS (files in the mounted Secret), or the sentinels' URL (passwords from the Secret). */}}
+{{/* "true" when the binaries use an external Redis Cluster (redis.external.cluster). */}}
+{{- define "tickstream.redisCluster" -}}
+{{- if and (not .Values.redis.enabled) .Values.redis.external.cluster.nodes -}}true{{- else -}}false{{- end -}}
+{{- end -}}
+
+{{/* "true" when TS_REDIS_URL says where Redis is (sentinels or cluster nodes), so no TS_REDIS_HOST/PORT. */}}
+{{- define "tickstream.redisByUrl" -}}
+{{- if and (eq (include "tickstream.redisSentinel" .) "true") (eq (include "tickstream.redisCluster" .) "true") -}}
+{{- fail "redis.external.sentinel.hosts and redis.external.cluster.nodes exclude each other: a Redis Cluster has no sentinels" -}}
+{{- end -}}
+{{- if or (eq (include "tickstream.redisSentinel" .) "true") (eq (include "tickstream.redisCluster" .) "true") -}}true{{- else -}}false{{- end -}}
+{{- end -}}
+
+{{/* The Redis access settings after TS_REDIS_HOST/PORT in a ConfigMap: ACL user and TLS (files in the mounted Secret), or the URL of the sentinels or the cluster's nodes (passwords from the Secret). */}}
 {{- define "tickstream.redisAccessEnv" -}}
 {{- $x := .Values.redis.external -}}
+{{- $_ := include "tickstream.redisByUrl" . }}
 {{- if eq (include "tickstream.redisSentinel" .) "true" }}
 {{- $scheme := ternary "rediss+sentinel" "redis+sentinel" (eq (include "tickstream.redisTls" .) "true") }}
 TS_REDIS_URL: {{ printf "%s://%s/%s" $scheme (join "," $x.sentinel.hosts) (required "redis.external.sentinel.masterName is required with redis.external.sentinel.hosts" $x.sentinel.masterName) | quote }}
+{{- else if eq (include "tickstream.redisCluster" .) "true" }}
+{{- $scheme := ternary "rediss+cluster" "redis+cluster" (eq (include "tickstream.redisTls" .) "true") }}
+TS_REDIS_URL: {{ printf "%s://%s" $scheme (join "," $x.cluster.nodes) | quote }}
 {{- end }}
 {{- if and (not .Values.redis.enabled) $x.user }}
 TS_REDIS_USER: {{ $x.user | quote }}

@@ -13,6 +13,8 @@ const CASES = [
   { why: "a password inside the Redis URL", values: "redis: {enabled: false, external: {url: 'redis://:pw@r:6379'}}", message: "must not carry a password" },
   { why: "sentinels without the master's name", values: "redis: {enabled: false, external: {sentinel: {hosts: ['s:26379']}}}", message: "redis.external.sentinel.masterName is required" },
   { why: "a sentinel given as a URL", values: "redis: {enabled: false, external: {sentinel: {hosts: ['redis://s:26379'], masterName: m}}}", message: "Does not match pattern" },
+  { why: "a cluster node given as a URL", values: "redis: {enabled: false, external: {cluster: {nodes: ['redis://r0:6379']}}}", message: "Does not match pattern" },
+  { why: "cluster nodes and sentinels at once", values: "redis: {enabled: false, external: {cluster: {nodes: ['r0:6379']}, sentinel: {hosts: ['s:26379'], masterName: m}}}", message: "redis.external.sentinel.hosts and redis.external.cluster.nodes exclude each other" },
   { why: "a Redis URL of another scheme", values: "redis: {enabled: false, external: {url: 'http://r:6379'}}", message: "redis.external.url: Does not match pattern" },
   { why: "HS256 without its key", values: "edge: {jwt: {algorithms: HS256}}", message: "secrets.jwtHsSecret" },
   { why: "RS256 without a public key", values: "edge: {jwt: {algorithms: RS256}}", message: "secrets.jwtPublicKey" },

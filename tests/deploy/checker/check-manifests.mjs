@@ -9,6 +9,8 @@
 //   node check-manifests.mjs --renderer BIN --chart DIR [--values FILE]... --edge BIN --ingest BIN
 //                            [--expect Kind,...] [--absent Kind,...] [--output FILE]
 //                            [--rules deploy/alerts.yml] [--notes-warnings image,auth]
+//                            [--env NAME=VALUE]... [--no-env NAME]...
+// --env / --no-env: the environment every Tickstream container gets must (not) hold that variable.
 import { isDeepStrictEqual } from "node:util";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -27,7 +29,7 @@ const PLACEHOLDER_FIELD = "pod-name-placeholder";
 // Metric the autoscalers scale on; the edge binary must export it.
 const CONNECTIONS_METRIC = "tickstream_edge_connections";
 
-const opts = parseArgs(process.argv.slice(2), ["values"]);
+const opts = parseArgs(process.argv.slice(2), ["values", "env", "no-env"]);
 const valuesFiles = opts.values ?? [];
 const report = new Report(`helm ${valuesFiles.length ? valuesFiles.map((v) => v.split("/").pop()).join("+") : "default values"}`);
 
@@ -151,6 +153,12 @@ for (const w of workloads) {
       else if (e.valueFrom?.configMapKeyRef) env[e.name] = configMaps.get(e.valueFrom.configMapKeyRef.name)?.[e.valueFrom.configMapKeyRef.key] ?? "";
     }
     checkInvocation(report, cw, help, args, env);
+    for (const pair of opts.env ?? []) {
+      const [name, ...rest] = pair.split("=");
+      const want = rest.join("=");
+      report.check(env[name] === want, `${cw}: ${name} is ${JSON.stringify(env[name])}, expected ${JSON.stringify(want)}`);
+    }
+    for (const name of opts["no-env"] ?? []) report.check(env[name] === undefined, `${cw}: ${name} is set (${JSON.stringify(env[name])}), expected it absent`);
 
     // The port of /metrics, /healthz and /readyz: the ops listener's when it is set.
     const opsListen = effectiveSetting(help, args, env, "ops-listen", "");
