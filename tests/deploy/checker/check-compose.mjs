@@ -12,7 +12,13 @@
 //   - Prometheus loads deploy/alerts.yml; Grafana is provisioned with the compose Prometheus and
 //     the dashboards directory.
 //
+//   - the profile "cluster" (with --cluster-url, the TS_REDIS_URL its documentation gives): every
+//     node that URL names is a cluster-mode Redis of that profile with a health check, a one-shot
+//     service joins exactly those nodes once they are healthy, and with that TS_REDIS_URL every
+//     Tickstream service gets it and the binaries accept it; --docs files must give the same URL.
+//
 //   node check-compose.mjs --root DIR --files docker-compose.yml[,override.yml] --edge BIN --ingest BIN
+//                          [--cluster-url URL --docs README.md,docs/DEPLOY.md]
 import { existsSync, readdirSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { parse } from "yaml";
@@ -119,7 +125,8 @@ for (const [name, svc] of Object.entries(services)) {
   report.check(!publishedPorts(svc).some((p) => p.target === opsPort && ops), `${where} publishes its internal ops port ${opsPort} on the host`);
   const hc = healthRequest(svc);
   report.check(hc?.port === opsPort && hc?.path === "/readyz" && hc.expects200, `${where}: health check is not GET /readyz on port ${opsPort} expecting 200 (${JSON.stringify(hc)})`);
-  report.check(effectiveSetting(help, args, env, "redis-host") === "redis", `${where} does not use the redis service`);
+  const redisUrl = effectiveSetting(help, args, env, "redis-url", "");
+  report.check(redisUrl === "redis://redis:6379" || (!redisUrl && effectiveSetting(help, args, env, "redis-host") === "redis"), `${where} does not use the redis service by default (redis-url '${redisUrl}')`);
   report.check(svc.depends_on?.redis?.condition === "service_healthy", `${where} does not wait for a healthy redis`);
   settings[name] = { help, args, env, opsPort };
 }
@@ -162,8 +169,10 @@ if (webhook) {
   report.fail("service webhook does not run tickstream-ingest");
 }
 
-// ---- Every service has a health check. ----
+// ---- Every service has a health check (but a one-shot task: restart "no", run once and done). ----
+const oneShot = (name) => services[name]?.restart === "no";
 for (const [name, svc] of Object.entries(services)) {
+  if (oneShot(name)) continue;
   const hc = svc.healthcheck;
   report.check(Array.isArray(hc?.test) && !hc.disable && hc.test[0] !== "NONE", `service ${name} has no health check`);
   if (hc) report.check(seconds(hc.timeout ?? "30s") < seconds(hc.interval ?? "30s") + 0.001, `service ${name}: health check timeout ${hc.timeout} exceeds its interval ${hc.interval}`);
@@ -278,6 +287,48 @@ if (provisioning) {
     report.check(dirMount !== undefined && existsSync(join(root, "deploy/grafana/dashboards", home.slice(dirMount.length + 1))), `grafana's home dashboard ${home} is not a provisioned file`);
   }
   report.check(services.grafana?.environment?.GF_AUTH_ANONYMOUS_ORG_ROLE !== "Admin", "grafana gives anonymous visitors the Admin role");
+}
+
+// ---- The profile "cluster": a Redis Cluster, and the tier on it through TS_REDIS_URL. ----
+if (opts["cluster-url"]) {
+  const url = opts["cluster-url"];
+  const nodes = url.replace(/^rediss?\+cluster:\/\//, "").split(",").map((n) => n.split(":"));
+  for (const [host, port] of nodes) {
+    const svc = services[host];
+    const where = `cluster node ${host}`;
+    if (!report.check(svc !== undefined, `${where} of ${url} is not a service`)) continue;
+    report.check((svc.profiles ?? []).includes("cluster"), `${where} is not in the profile "cluster"`);
+    const cmd = (svc.command ?? []).map(String);
+    report.check(cmd[0] === "redis-server" && cmd[cmd.indexOf("--cluster-enabled") + 1] === "yes", `${where} does not run redis-server --cluster-enabled yes`);
+    report.check(!cmd.includes("--port") || cmd[cmd.indexOf("--port") + 1] === port, `${where} does not listen on ${port}`);
+    report.check(cmd[cmd.indexOf("--cluster-require-full-coverage") + 1] === "no", `${where}: a master down would stop every slot (--cluster-require-full-coverage no)`);
+    report.check(Array.isArray(svc.healthcheck?.test), `${where} has no health check`);
+  }
+  const inits = Object.entries(services).filter(([, svc]) => (svc.profiles ?? []).includes("cluster") && /--cluster create/.test((svc.command ?? []).join(" ")));
+  if (report.check(inits.length === 1, `the profile "cluster" has ${inits.length} services running redis-cli --cluster create, expected one`)) {
+    const [name, svc] = inits[0];
+    const script = (svc.command ?? []).join(" ");
+    for (const [host] of nodes) {
+      report.check(script.includes(host), `service ${name} does not join ${host}`);
+      report.check(svc.depends_on?.[host]?.condition === "service_healthy", `service ${name} does not wait for a healthy ${host}`);
+    }
+    report.check(/--cluster-yes/.test(script), `service ${name} would wait for a typed "yes" (--cluster-yes)`);
+    report.check(svc.restart === "no", `service ${name} is a one-shot: restart "no"`);
+  }
+  const withUrl = config({ TS_REDIS_URL: url });
+  if (report.check(withUrl.status === 0, `docker-compose config with TS_REDIS_URL=${url} failed: ${withUrl.stderr.trim()}`)) {
+    const clustered = parse(withUrl.stdout).services ?? {};
+    for (const [name, { help }] of Object.entries(settings)) {
+      const svc = clustered[name];
+      const args = (svc.command ?? []).map(String).slice(1);
+      const env = Object.fromEntries(Object.entries(svc.environment ?? {}).map(([k, v]) => [k, v === null ? "" : String(v)]));
+      report.check(effectiveSetting(help, args, env, "redis-url", "") === url, `service ${name} does not follow TS_REDIS_URL to the cluster`);
+      checkInvocation(report, `service ${name} (profile cluster)`, help, args, env);
+    }
+  }
+  for (const doc of (opts.docs ?? "").split(",").filter(Boolean)) {
+    report.check(readText(join(root, doc)).includes(`TS_REDIS_URL=${url}`), `${doc} does not give TS_REDIS_URL=${url} for the profile "cluster"`);
+  }
 }
 
 report.finish();
