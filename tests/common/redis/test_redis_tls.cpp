@@ -10,6 +10,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "common/redis/redis_client.hpp"
 #include "tests/support/child_process.hpp"
@@ -204,4 +205,122 @@ TEST_CASE("over TLS, the master is found through a sentinel that speaks TLS too"
   REQUIRE(wait_until([&] { return !refused.last_error().empty(); }));
   CHECK(refused.last_error().find("certificate verify failed") != std::string::npos);
   CHECK_FALSE(refused.command_connected());
+}
+
+namespace {
+
+// A 3-master Redis Cluster speaking TLS only, between its nodes too (tls-cluster yes), with the
+// test's certificates; formed with redis-cli --cluster create over TLS.
+struct tls_cluster {
+  const test_pki& pki;
+  std::vector<int> ports;
+  std::vector<std::unique_ptr<test::child_process>> nodes;
+
+  std::string cli() const {
+    return "redis-cli --tls --cacert " + pki.file("ca.crt") + " --cert " + pki.file("client.crt") + " --key " +
+           pki.file("client.key");
+  }
+
+  explicit tls_cluster(const test_pki& p) : pki(p) {
+    std::string create = cli() + " --cluster create";
+    for (int i = 0; i < 3; ++i) {
+      const int port = test::free_port();
+      ports.push_back(port);
+      create += " 127.0.0.1:" + std::to_string(port);
+      nodes.push_back(std::make_unique<test::child_process>(
+          std::vector<std::string>{"redis-server",
+                                   "--port",
+                                   "0",
+                                   "--tls-port",
+                                   std::to_string(port),
+                                   "--bind",
+                                   "127.0.0.1",
+                                   "--save",
+                                   "",
+                                   "--appendonly",
+                                   "no",
+                                   "--daemonize",
+                                   "no",
+                                   "--loglevel",
+                                   "warning",
+                                   "--tls-cert-file",
+                                   pki.file("server.crt"),
+                                   "--tls-key-file",
+                                   pki.file("server.key"),
+                                   "--tls-ca-cert-file",
+                                   pki.file("ca.crt"),
+                                   "--tls-auth-clients",
+                                   "yes",
+                                   "--tls-cluster",
+                                   "yes",
+                                   "--cluster-port",
+                                   std::to_string(test::free_port()),
+                                   "--cluster-enabled",
+                                   "yes",
+                                   "--cluster-config-file",
+                                   pki.file("nodes-") + std::to_string(port) + ".conf",
+                                   "--cluster-require-full-coverage",
+                                   "no"}));
+    }
+    for (const int port : ports) {
+      const std::string ping = cli() + " -p " + std::to_string(port) + " PING 2>/dev/null | grep -q PONG";
+      if (!wait_until([&] { return std::system(ping.c_str()) == 0; }, std::chrono::seconds(5))) {
+        throw std::runtime_error("redis-server with TLS in cluster mode did not start");
+      }
+    }
+    run(create + " --cluster-yes");
+    for (const int port : ports) {
+      const std::string ok = cli() + " -p " + std::to_string(port) + " CLUSTER INFO | grep -q cluster_state:ok";
+      if (!wait_until([&] { return std::system(ok.c_str()) == 0; }, std::chrono::seconds(10))) {
+        throw std::runtime_error("the TLS cluster did not come up");
+      }
+    }
+  }
+};
+
+common::redis_options tls_cluster_options(const tls_cluster& cluster) {
+  common::redis_options o;
+  for (const int port : cluster.ports) o.cluster_nodes.push_back({"127.0.0.1", port});
+  o.tls = true;
+  o.tls_ca_file = cluster.pki.file("ca.crt");
+  o.tls_cert_file = cluster.pki.file("client.crt");
+  o.tls_key_file = cluster.pki.file("client.key");
+  o.reconnect_min = std::chrono::milliseconds(20);
+  o.reconnect_max = std::chrono::milliseconds(100);
+  o.control_channel = "ts:edge:test";
+  o.name = "tls-cluster-test";
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("over TLS, a Redis Cluster takes commands on every master and refuses a CA that did not sign it",
+          "[redis][tls][cluster]") {
+  test_pki pki;
+  tls_cluster cluster(pki);
+  SECTION("the right CA") {
+    common::redis_client c(tls_cluster_options(cluster));
+    c.start();
+    // 30 users' keys, set and read back each through the master of its slot.
+    for (int u = 1; u <= 30; ++u) {
+      const std::string key = "ts:{u:" + std::to_string(u) + "}:k";
+      CHECK(run_command(c, {"SET", key, "v" + std::to_string(u)}) == "OK");
+      CHECK(run_command(c, {"GET", key}) == "v" + std::to_string(u));
+    }
+    // Every master took some of them (each node holds only its own slots' keys).
+    for (const int port : cluster.ports) {
+      const std::string has_keys = cluster.cli() + " -p " + std::to_string(port) + " DBSIZE | grep -qv '^0$'";
+      CHECK(std::system(has_keys.c_str()) == 0);
+    }
+  }
+  SECTION("a CA that did not sign the nodes' certificates") {
+    auto opts = tls_cluster_options(cluster);
+    opts.tls_ca_file = pki.file("other.crt");
+    opts.command_timeout = std::chrono::milliseconds(300);
+    common::redis_client c(opts);
+    c.start();
+    REQUIRE(wait_until([&] { return !c.last_error().empty(); }));
+    CHECK(c.last_error().find("certificate verify failed") != std::string::npos);
+    CHECK(run_command(c, {"GET", "ts:{u:1}:k"}).starts_with("error:"));
+  }
 }
