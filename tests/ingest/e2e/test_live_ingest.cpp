@@ -41,8 +41,14 @@ TEST_CASE("live Finnhub ticks are published, captured, and replay to the same ti
   sub.subscribe("ts:{md:AAPL}", 1);
   REQUIRE(wait_until([&] { return active.load(); }));
 
-  test::fake_upstream upstream([](test::websocket::stream<test::tcp::socket>& ws, int) {
+  test::fake_upstream upstream([&redis](test::websocket::stream<test::tcp::socket>& ws, int) {
     REQUIRE(test::read_text(ws) == R"({"type":"subscribe","symbol":"AAPL"})");
+    // The trades go once ingest's heartbeat shows it can reach Redis: ticks that arrive while
+    // Redis is not usable yet are conflated to the latest per symbol (by design), and this test
+    // is about every tick.
+    (void)wait_until([&] {
+      return redis.cli({"GET", "ts:sys:source:finnhub"}).find(R"("connected":true)") != std::string::npos;
+    });
     ws.text(true);
     for (int i = 1; i <= 3; ++i) {
       ws.write(test::net::buffer(R"({"type":"trade","data":[{"s":"AAPL","p":150.2)" + std::to_string(i) +
