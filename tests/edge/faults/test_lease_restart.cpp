@@ -88,7 +88,9 @@ TEST_CASE("connections accepted without the limit check during a Redis stall cou
     c.jwt_algorithms = "HS256";
     c.jwt_hs_secret = test::user_secret;
     c.max_connections_per_user = 5;
-    c.lease_ttl_ms = 1500;  // refreshed every 0.5 s
+    // Refreshed every 2 s (at the once-a-second heartbeat sweep): seconds of margin before a lease
+    // lapses on a loaded machine, and the unchecked ones are added within a few seconds.
+    c.lease_ttl_ms = 6000;
     c.redis_timeout_ms = 300;
     c.max_connects_per_ip = 0;
   });
