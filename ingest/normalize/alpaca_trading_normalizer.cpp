@@ -107,7 +107,9 @@ void normalize_trade_update(const rapidjson::Value& data, const std::string& use
   ou.order_id = client_id && !client_id->empty() ? std::string(*client_id) : ou.broker_order_id;
   ou.symbol = *symbol;
   ou.side = std::string(*side);
-  ou.order_type = std::string(order_type ? *order_type : (type ? *type : "unknown"));
+  // An empty type says no more than a missing one (and the event schema refuses an empty one).
+  const bool has_order_type = order_type && !order_type->empty();
+  ou.order_type = std::string(has_order_type ? *order_type : (type && !type->empty() ? *type : "unknown"));
   ou.status = std::string(*status);
   ou.qty = std::move(qty);
   ou.filled_qty = std::move(filled_qty);
