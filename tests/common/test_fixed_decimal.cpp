@@ -36,6 +36,10 @@ TEST_CASE("fixed decimal arithmetic is exact, rounding half away from zero only 
   CHECK(d("-2").divided_by(d("3"), 2)->to_string() == "-0.67");
   CHECK_FALSE(d("1").divided_by(d("0"), 2));
   // Overflow is reported, never wrapped.
-  const auto big = d("99999999999999999999");
-  CHECK_FALSE(big.times(big)->times(big));
+  const auto big = d("99999999999999999999");  // 10^20 - 1: its square is past 2^127, about 1.7 x 10^38
+  CHECK_FALSE(big.times(big));
+  const auto mid = d("9999999999999");  // 10^13 - 1: the square fits, the cube does not
+  REQUIRE(mid.times(mid));
+  CHECK(mid.times(mid)->to_string() == "99999999999980000000000001");
+  CHECK_FALSE(mid.times(mid)->times(mid));
 }
