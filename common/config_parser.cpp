@@ -106,7 +106,8 @@ void config_parser::add_redis_access(std::string& host, std::int64_t& port, std:
       },
       [url] { return redact_redis_url(*url); },
       "Redis as one URL: redis://[[user]:password@]host[:port] or rediss://... for TLS (instead of --redis-host, "
-      "--redis-port, --redis-password, --redis-user, --redis-tls); or the master of a Sentinel deployment: "
+      "--redis-port and --redis-tls; --redis-user and --redis-password apply when it has no user-info); or the master "
+      "of a Sentinel deployment: "
       "redis+sentinel://[[user]:password@]sentinel1[:26379],sentinel2[:26379]/<master name>"
       "[?sentinel_user=..&sentinel_password=..] (rediss+sentinel:// for TLS); or a Redis Cluster: "
       "redis+cluster://[[user]:password@]host1[:port1],host2[:port2],... (rediss+cluster:// for TLS).");

@@ -57,6 +57,35 @@ std::optional<std::string> parse_endpoint(std::string_view in, int default_port,
   return std::nullopt;
 }
 
+// The user-info of a URL, "[[user]:password@]" before its host(s).
+struct user_info {
+  bool given = false;
+  std::string user;
+  std::string password;
+};
+
+// Splits "[[user]:password@]rest" into info and rest (percent-decoded; a lone user-info is the
+// password, as redis-cli -u reads redis://secret@host).
+std::optional<std::string> take_user_info(std::string_view& url, user_info& info) {
+  const auto at = url.rfind('@');
+  if (at == std::string_view::npos) return std::nullopt;
+  const auto text = url.substr(0, at);
+  url = url.substr(at + 1);
+  info.given = true;
+  const auto colon = text.find(':');
+  if (colon == std::string_view::npos) return percent_decode(text, info.password);
+  if (auto e = percent_decode(text.substr(0, colon), info.user)) return e;
+  return percent_decode(text.substr(colon + 1), info.password);
+}
+
+// A URL's user-info wins; without one, the user and password set by their own flags (a secret in
+// the environment) stay.
+void apply_user_info(user_info& info, std::string& password, redis_access& access) {
+  if (!info.given) return;
+  password = std::move(info.password);
+  access.user = std::move(info.user);
+}
+
 // redis+sentinel://[[user]:password@]s1[:p1],s2[:p2]/<master>[?sentinel_user=..&sentinel_password=..]
 std::optional<std::string> parse_sentinel_url(std::string_view url, bool tls, std::string& password,
                                               redis_access& access) {
@@ -73,21 +102,8 @@ std::optional<std::string> parse_sentinel_url(std::string_view url, bool tls, st
   if (auto e = percent_decode(url.substr(slash + 1), master)) return e;
   if (master.find('/') != std::string::npos) return "must name one master (no '/' after its name)";
   url = url.substr(0, slash);
-  std::string user;
-  std::string pass;
-  const auto at = url.rfind('@');
-  if (at != std::string_view::npos) {
-    const auto info = url.substr(0, at);
-    url = url.substr(at + 1);
-    const auto colon = info.find(':');
-    if (auto e = percent_decode(info.substr(0, colon), user)) return e;
-    if (colon == std::string_view::npos) {
-      pass = std::move(user);  // a lone user-info is the password, as in redis://
-      user.clear();
-    } else if (auto e = percent_decode(info.substr(colon + 1), pass)) {
-      return e;
-    }
-  }
+  user_info info;
+  if (auto e = take_user_info(url, info)) return e;
   std::vector<redis_endpoint> sentinels;
   while (true) {
     const auto comma = url.find(',');
@@ -116,12 +132,7 @@ std::optional<std::string> parse_sentinel_url(std::string_view url, bool tls, st
     }
     if (auto e = percent_decode(value, *target)) return e;
   }
-  // Without user-info, the user and password set by their own flags (a secret in the environment)
-  // stay.
-  if (at != std::string_view::npos) {
-    password = std::move(pass);
-    access.user = std::move(user);
-  }
+  apply_user_info(info, password, access);
   access.tls = tls;
   access.sentinels = std::move(sentinels);
   access.sentinel_master = std::move(master);
@@ -156,52 +167,13 @@ std::optional<std::string> parse_redis_url(std::string_view url, std::string& ho
     url = url.substr(0, slash);
   }
   if (!path.empty() && path != "0") return "must name database 0 or none (the tier uses database 0)";
-  std::string user;
-  std::string pass;
-  if (const auto at = url.rfind('@'); at != std::string_view::npos) {
-    const auto info = url.substr(0, at);
-    url = url.substr(at + 1);
-    const auto colon = info.find(':');
-    if (auto e = percent_decode(info.substr(0, colon), user)) return e;
-    if (colon != std::string_view::npos) {
-      if (auto e = percent_decode(info.substr(colon + 1), pass)) return e;
-    }
-    if (colon == std::string_view::npos) {
-      // redis://secret@host: a lone user-info is the password (as redis-cli -u reads it).
-      pass = std::move(user);
-      user.clear();
-    }
-  }
-  std::string_view h = url;
-  std::int64_t p = 6379;
-  if (h.starts_with('[')) {  // [IPv6]:port
-    const auto close = h.find(']');
-    if (close == std::string_view::npos) return "must close an IPv6 address with ]";
-    auto rest = h.substr(close + 1);
-    h = h.substr(1, close - 1);
-    if (!rest.empty()) {
-      if (rest[0] != ':') return "must give the port after ':'";
-      url = rest.substr(1);
-    } else {
-      url = {};
-    }
-  } else if (const auto colon = h.rfind(':'); colon != std::string_view::npos) {
-    url = h.substr(colon + 1);
-    h = h.substr(0, colon);
-  } else {
-    url = {};
-  }
-  if (!url.empty()) {
-    const auto r = std::from_chars(url.data(), url.data() + url.size(), p);
-    if (r.ec != std::errc{} || r.ptr != url.data() + url.size() || p < 1 || p > 65535) {
-      return "must give a port from 1 to 65535";
-    }
-  }
-  if (h.empty()) return "must name a host";
-  host = std::string(h);
-  port = p;
-  password = std::move(pass);
-  access.user = std::move(user);
+  user_info info;
+  if (auto e = take_user_info(url, info)) return e;
+  redis_endpoint endpoint;
+  if (auto why = parse_endpoint(url, 6379, endpoint)) return why;
+  host = std::move(endpoint.host);
+  port = endpoint.port;
+  apply_user_info(info, password, access);
   access.tls = tls;
   access.sentinels.clear();
   access.sentinel_master.clear();

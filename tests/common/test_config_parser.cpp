@@ -108,7 +108,7 @@ TEST_CASE("the version flag is recognised wherever it appears", "[config]") {
   CHECK(p.help_text().find("--version") != std::string::npos);
 }
 
-TEST_CASE("a Redis URL sets host, port, user, password and TLS", "[config]") {
+TEST_CASE("a Redis URL sets host, port, TLS and, when it has user-info, user and password", "[config]") {
   std::string host;
   std::int64_t port = 0;
   std::string password;
@@ -128,6 +128,15 @@ TEST_CASE("a Redis URL sets host, port, user, password and TLS", "[config]") {
   CHECK_FALSE(common::parse_redis_url("redis://[::1]:7000/0", host, port, password, access));
   CHECK(host == "::1");
   CHECK(port == 7000);
+  // Without user-info, the user and password of their own flags (a secret in the environment) stay.
+  password = "from-the-flag";
+  access.user = "flag-user";
+  CHECK_FALSE(common::parse_redis_url("redis://10.0.0.6:6390", host, port, password, access));
+  CHECK(host == "10.0.0.6");
+  CHECK(port == 6390);
+  CHECK(password == "from-the-flag");
+  CHECK(access.user == "flag-user");
+  CHECK(common::parse_redis_url("redis://x:", host, port, password, access) == "must give a port from 1 to 65535");
   CHECK(common::parse_redis_url("http://x", host, port, password, access) ==
         "must start with redis://, rediss:// (TLS), redis+sentinel:// or rediss+sentinel://");
   CHECK(common::parse_redis_url("redis://x:99999", host, port, password, access) == "must give a port from 1 to 65535");
