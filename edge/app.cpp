@@ -73,12 +73,14 @@ common::result<std::unique_ptr<app>> app::make(app_config config) {
                                    std::pair{"anonymous-entitlements", &config.anonymous_entitlements}}) {
     if (auto e = entitlements::parse(*list); !e) return common::error{flag, e.err().message};
   }
+  if (auto c = app_conflation::parse(config.conflate); !c) return std::move(c).err();
   return std::unique_ptr<app>(new app(std::move(config), std::move(auth).value()));
 }
 
 app::app(app_config config, auth_config auth)
     : config_(with_defaults(std::move(config))),
-      fanout_(metrics_, common::edge_control_channel(config_.node_id)),
+      fanout_(metrics_, common::edge_control_channel(config_.node_id),
+              app_conflation::parse(config_.conflate).value()),  // validated by make()
       redis_(with_after_io(redis_options_of(config_), [this] { fanout_.flush(); }),
              [this](std::string_view channel, std::string_view payload) { fanout_.on_message(channel, payload); }),
       leases_(config_.max_connections_per_user > 0

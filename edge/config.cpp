@@ -103,6 +103,19 @@ void app_config::bind(common::config_parser& p) {
   p.add_bool("entitlement-records", "TS_ENTITLEMENT_RECORDS", entitlement_records,
              "Also entitle connections from the user's and the plan's records in Redis (server API "
              "POST /v1/entitlements), and apply their changes to open connections.");
+  p.add_custom(
+      "conflate", "TS_CONFLATE",
+      [this](std::string_view v) -> std::optional<std::string> {
+        // Repeatable: each use adds its rules (checked by app::make, which names the bad one).
+        if (!conflate.empty() && !v.empty()) conflate += ',';
+        conflate += v;
+        return std::nullopt;
+      },
+      [this] { return conflate; },
+      "App event type to conflate on connections that are behind or batching, by a field of its data: "
+      "type=keyField (e.g. portfolio_update=portfolioId), or type alone for the latest of the type; "
+      "repeatable, or comma-separated. Superseded events are announced to the client by their seqs "
+      "(a conflated marker). Default: none.");
   p.add_bool("dev-login", "TS_DEV_LOGIN", dev_login,
              "DEVELOPMENT ONLY: POST /api/dev/login {\"user\":\"<id>\"} signs anyone in as any user "
              "(sets the session cookie). Never enable where real users connect.");

@@ -61,6 +61,10 @@ struct app_config {
   // (POST /v1/entitlements), and follow its changes on open connections. Off: one Redis read less
   // per connection for tiers that entitle through tokens alone.
   bool entitlement_records = false;
+  // App event types conflated where a connection is behind or batching: "type=keyField" rules,
+  // comma-separated (--conflate is repeatable). None by default: every app event reaches every
+  // client unless the operator says which types are state that only the latest of matters.
+  std::string conflate;
   bool dev_login = false;
   std::int64_t dev_login_ttl_s = 8 * 3600;    // a working day
   std::string allowed_origins;                // comma-separated; required with cookie credentials

@@ -14,8 +14,8 @@
 
 namespace tickstream::edge {
 
-fanout::fanout(edge_metrics& metrics, std::string control_channel)
-    : metrics_(metrics), control_channel_(std::move(control_channel)) {}
+fanout::fanout(edge_metrics& metrics, std::string control_channel, app_conflation conflation)
+    : metrics_(metrics), control_channel_(std::move(control_channel)), conflation_(std::move(conflation)) {}
 
 void fanout::attach(common::redis_client& redis, std::vector<fanout_target*> workers,
                     std::function<void(std::string_view)> on_control) {
@@ -98,7 +98,7 @@ void fanout::on_message(std::string_view channel, std::string_view payload) {
   if (const auto user = common::user_of_channel(channel)) {
     // A user's channel carries only that user's private events: anything else is dropped, so a
     // misrouted event can never reach another user's connections.
-    auto decoded = decode_private_frame(payload, *user);
+    auto decoded = decode_private_frame(payload, *user, conflation_.empty() ? nullptr : &conflation_);
     if (decoded) {
       f = std::move(decoded).value();
     } else {

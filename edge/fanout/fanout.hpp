@@ -20,6 +20,7 @@
 #include "edge/fanout/fanout_target.hpp"
 #include "edge/fanout/route_registry.hpp"
 #include "edge/ops/edge_metrics.hpp"
+#include "edge/portfolio/app_conflation.hpp"
 #include "edge/protocol/frame.hpp"
 
 namespace tickstream::edge {
@@ -29,7 +30,9 @@ using common::source_status_channel;
 
 class fanout final : public route_registry {
  public:
-  fanout(edge_metrics& metrics, std::string control_channel);
+  // conflation: the app event types conflated on slow or batching connections (--conflate);
+  // empty: none.
+  fanout(edge_metrics& metrics, std::string control_channel, app_conflation conflation = {});
 
   // Wiring, before redis is started: the Redis client, the workers (by worker id), and on_control,
   // which runs (on the Redis thread) for each message on the edge's own control channel
@@ -66,6 +69,7 @@ class fanout final : public route_registry {
 
   edge_metrics& metrics_;
   const std::string control_channel_;
+  const app_conflation conflation_;
   common::redis_client* redis_ = nullptr;
   std::function<void(std::string_view)> on_control_;
   std::vector<fanout_target*> workers_;

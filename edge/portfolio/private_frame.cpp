@@ -3,6 +3,8 @@
 #include <rapidjson/document.h>
 
 #include <algorithm>
+#include <optional>
+#include <string>
 
 #include "common/event_codec.hpp"
 #include "common/json_reader.hpp"
@@ -51,9 +53,25 @@ std::shared_ptr<frame> build(const common::event& ev, std::string_view payload, 
   return f;
 }
 
+// The conflation key of an app event of a type conflation names: its type, and after ':' its key
+// field's value (a string, or a number as written); nullopt when data has no such value.
+std::optional<std::string> conflation_key(std::string_view type, std::string_view field, const rapidjson::Value& data) {
+  std::string key(type);
+  if (field.empty()) return key;
+  const auto v = data.FindMember(rapidjson::StringRef(field.data(), field.size()));
+  if (v == data.MemberEnd()) return std::nullopt;
+  // Numbers are parsed as their text (parse_json), so a number keys by its digits as written.
+  if (!v->value.IsString()) return std::nullopt;
+  key.push_back(':');
+  key.append(v->value.GetString(), v->value.GetStringLength());
+  return key;
+}
+
 // An application's event (stored by ingest's server API): the header fields every stored event
-// has, a type of its own and a data object. Forwarded as it is: the edge reads no further.
-common::result<frame_ptr> decode_app_frame(std::string_view payload, std::string_view user_id) {
+// has, a type of its own and a data object. Forwarded as it is: the edge reads no further, except
+// the key field of a type it conflates.
+common::result<frame_ptr> decode_app_frame(std::string_view payload, std::string_view user_id,
+                                           const app_conflation* conflation) {
   rapidjson::Document doc;
   if (auto err = common::parse_json(doc, payload)) return std::move(*err);
   if (!doc.IsObject()) return common::error{"invalid_json", "an event must be a JSON object"};
@@ -70,9 +88,17 @@ common::result<frame_ptr> decode_app_frame(std::string_view payload, std::string
   const bool snake = std::all_of(type->begin(), type->end(),
                                  [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
   if (!snake) return common::error{"unknown_type", "unknown event type '" + std::string(*type) + "'"};
+  if (is_tier_message_type(*type)) {
+    return common::error{"reserved_type", "an app event may not be named '" + std::string(*type) + "'"};
+  }
   if (*user != user_id) return common::error{"channel_mismatch", "event does not belong to this user's channel"};
   if (!seq) return common::error{"missing_seq", "a stored private event must carry its seq"};
-  auto f = make_text_frame_mutable(frame_kind::app_event, std::string(*type), payload, user_route(*user));
+  std::optional<std::string> key;
+  if (conflation != nullptr) {
+    if (const auto field = conflation->key_field(*type)) key = conflation_key(*type, *field, data->value);
+  }
+  auto f = key ? make_text_frame_mutable(frame_kind::app_latest, std::move(*key), payload, user_route(*user))
+               : make_text_frame_mutable(frame_kind::app_event, std::string(*type), payload, user_route(*user));
   f->seq = *seq;
   f->source = std::string(*source);
   f->time_us = *time_us;
@@ -82,9 +108,10 @@ common::result<frame_ptr> decode_app_frame(std::string_view payload, std::string
 
 }  // namespace
 
-common::result<frame_ptr> decode_private_frame(std::string_view payload, std::string_view user_id) {
+common::result<frame_ptr> decode_private_frame(std::string_view payload, std::string_view user_id,
+                                               const app_conflation* conflation) {
   auto decoded = common::decode_event(payload);
-  if (!decoded && decoded.err().code == "unknown_type") return decode_app_frame(payload, user_id);
+  if (!decoded && decoded.err().code == "unknown_type") return decode_app_frame(payload, user_id, conflation);
   if (!decoded) return std::move(decoded).err();
   const auto* h = header_of(decoded.value());
   if (h == nullptr || h->user_id != user_id) {

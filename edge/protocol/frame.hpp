@@ -27,18 +27,24 @@ enum class frame_kind : std::uint8_t {
   account_mark,   // the account re-marked by the edge at new prices (no seq; key: empty)
   app_event,      // an application's own event in the user's stream (carries seq; key: its type): never conflated
   topic,          // a message on a public topic (key: the topic): never conflated
+  // An application's event of a type the edge is configured to conflate (--conflate; carries seq;
+  // key: its type, ':' and its key field's value): the latest per key replaces an older one held
+  // back, and the older one's seq is told to the client in a "conflated" marker instead.
+  app_latest,
 };
 
 // True for kinds where a newer frame of the same kind and key makes an older one worthless.
-// Events carrying a seq never are: a client must be able to see every seq.
+// Stored events conflate only when configured (app_latest), and then the client is told which
+// seqs were superseded, so that it can account for every seq.
 constexpr bool conflates(frame_kind k) noexcept {
-  return k == frame_kind::tick || k == frame_kind::position_mark || k == frame_kind::account_mark;
+  return k == frame_kind::tick || k == frame_kind::position_mark || k == frame_kind::account_mark ||
+         k == frame_kind::app_latest;
 }
 
 // True for a user's stored events, which carry the user's seq.
 constexpr bool is_private(frame_kind k) noexcept {
   return k == frame_kind::position || k == frame_kind::account || k == frame_kind::order || k == frame_kind::trade ||
-         k == frame_kind::app_event;
+         k == frame_kind::app_event || k == frame_kind::app_latest;
 }
 
 // Worker index keys ("routes"): a symbol for its ticks, user_route(id) for a user's private

@@ -26,7 +26,8 @@ constexpr std::uint8_t channel_bit_of(frame_kind kind) noexcept {
     case frame_kind::account:
     case frame_kind::account_mark: return channel_bits::account;
     case frame_kind::trade: return channel_bits::trades;
-    case frame_kind::app_event: return channel_bits::events;
+    case frame_kind::app_event:
+    case frame_kind::app_latest: return channel_bits::events;
     default: return 0;
   }
 }

@@ -17,13 +17,13 @@ namespace tickstream::ingest {
 namespace {
 
 // Every frame type the tier itself sends or takes: an app event must not be mistaken for one.
-constexpr std::array<std::string_view, 27> reserved_types = {
+constexpr std::array<std::string_view, 28> reserved_types = {
     "price_update",  "order_update", "trade_executed", "position_update", "account_update",
     "source_status", "subscribe",    "unsubscribe",    "refresh",         "ping",
     "auth",          "subscribed",   "unsubscribed",   "snapshot",        "resync",
     "batch",         "pong",         "error",          "token_expiring",  "refreshed",
     "stale",         "fresh",        "reconnect",      "authenticated",   "topic_message",
-    "broadcast",     "disconnect"};
+    "broadcast",     "disconnect",   "conflated"};
 
 std::string serialize(const rapidjson::Value& v) {
   rapidjson::StringBuffer buf;

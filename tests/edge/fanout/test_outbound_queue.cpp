@@ -153,3 +153,33 @@ TEST_CASE("outbound queue: a gathered write takes at most its frame and byte bud
   CHECK_FALSE(q.has_queued());
   CHECK(q.queued_bytes() == 0);
 }
+
+TEST_CASE("outbound queue: a client behind gets the latest app event per key, the others' seqs in a marker",
+          "[outbound][conflation]") {
+  // No window: only the soft bound holds events back (a client that does not read).
+  outbound_queue q(bounds(2, 100), 0ms);
+  const auto app = [](std::int64_t seq, const char* type, bool conflatable) {
+    std::string text = R"({"type":")";
+    text.append(type).append(R"(","seq":)").append(std::to_string(seq)).append("}");
+    auto f = make_text_frame_mutable(conflatable ? frame_kind::app_latest : frame_kind::app_event,
+                                     conflatable ? std::string(type).append(":p1") : std::string(type), text);
+    f->seq = seq;
+    return frame_ptr(std::move(f));
+  };
+  CHECK(q.push(app(1, "portfolio_update", true), t0) == push_status::queued);
+  CHECK(q.push(app(2, "portfolio_update", true), t0) == push_status::queued);
+  // Over the soft bound from here on: held, and conflated per key.
+  CHECK(q.push(app(3, "portfolio_update", true), t0) == push_status::held);
+  CHECK(q.push(app(4, "decision_made", false), t0) == push_status::held);
+  CHECK(q.push(app(5, "portfolio_update", true), t0) == push_status::conflated);
+  CHECK(q.push(app(6, "portfolio_update", true), t0) == push_status::conflated);
+  CHECK(q.held_events() == 4);     // marker 3, decision 4, marker 5, portfolio 6
+  CHECK(q.flush(t0).events == 0);  // still behind
+  CHECK(written(q) ==
+        std::vector<std::string>{R"({"type":"portfolio_update","seq":1})", R"({"type":"portfolio_update","seq":2})"});
+  CHECK(q.flush(t0).events == 4);
+  CHECK(written(q) ==
+        std::vector<std::string>{R"({"type":"batch","events":[{"type":"conflated","fromSeq":3,"toSeq":3},)"
+                                 R"({"type":"decision_made","seq":4},{"type":"conflated","fromSeq":5,"toSeq":5},)"
+                                 R"({"type":"portfolio_update","seq":6}]})"});
+}

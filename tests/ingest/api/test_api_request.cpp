@@ -20,8 +20,9 @@ TEST_CASE("app event types follow the documented pattern and avoid the tier's ow
   CHECK_FALSE(ingest::is_valid_app_type("signals:momentum"));
   CHECK_FALSE(ingest::is_valid_app_type(std::string(65, 'a')));
   CHECK(ingest::is_valid_app_type(std::string(64, 'a')));
-  for (const auto* reserved : {"price_update", "order_update", "trade_executed", "position_update", "account_update",
-                               "snapshot", "batch", "error", "subscribed", "resync", "broadcast", "topic_message"}) {
+  for (const auto* reserved :
+       {"price_update", "order_update", "trade_executed", "position_update", "account_update", "snapshot", "batch",
+        "error", "subscribed", "resync", "broadcast", "topic_message", "conflated"}) {
     CHECK_FALSE(ingest::is_valid_app_type(reserved));
   }
 }
