@@ -133,6 +133,8 @@ describe('wrong frames are refused', () => {
     ['no type at all', { data: {} }, /must have required property 'type'/],
     ['pong with a misspelt node', { type: 'pong', server_time: '2026-11-20T14:30:00.123456Z', server_time_us: 1, nodes: 'x' }, /additional properties: 'nodes'/],
     ['reconnect without delay', { type: 'reconnect', reason: 'draining' }, /required property 'delay_ms'/],
+    ['a conflated marker without its end', { type: 'batch', events: [{ type: 'conflated', fromSeq: 3 }, good.position] }, /\/events\/0 must have required property 'toSeq'/],
+    ['a conflated marker outside a batch', { type: 'conflated', fromSeq: 3, toSeq: 4 }, /\/type must/],
   ];
   for (const [name, frame, expected] of cases) {
     it(`edge → client: ${name}`, () => {

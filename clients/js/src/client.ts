@@ -7,11 +7,14 @@ import { closeVerdict, httpVerdict, type CloseVerdict } from './close_policy.js'
 import { Emitter } from './emitter.js';
 import { FrameError, parseServerFrame } from './parse.js';
 import {
-  CHANNELS,
+  ALL_CHANNELS,
+  isAppEvent,
+  type AppEvent,
   type AuthenticatedMessage,
   type BroadcastMessage,
   type Channel,
   type ClientMessage,
+  type ConflatedMarker,
   type ErrorMessage,
   type FreshMessage,
   type Rejection,
@@ -107,8 +110,10 @@ export interface ClientEvents {
   state: StateChange;
   /** Every frame as received. */
   message: ServerMessage;
-  /** Every event as received, batches unpacked (duplicates included: the store drops them). */
-  event: StreamEvent;
+  /** Every event as received, batches unpacked (duplicates included: the store drops them); app events too. */
+  event: StreamEvent | AppEvent;
+  /** Seqs the edge conflated (superseded app events): counted as received, no gap. */
+  conflated: ConflatedMarker;
   latency: number;
   node: string;
   authenticated: AuthenticatedMessage;
@@ -826,13 +831,13 @@ export class TickstreamClient {
     switch (msg.type) {
       case 'subscribed':
         for (const c of msg.channels) this.accepted_.add(c);
-        this.store.detectGaps = CHANNELS.every((c) => this.accepted_.has(c));
+        this.store.detectGaps = ALL_CHANNELS.every((c) => this.accepted_.has(c));
         this.emitter_.emit('subscribed', msg);
         if (msg.rejected.length > 0) this.emitter_.emit('rejected', msg.rejected);
         return;
       case 'unsubscribed':
         for (const c of msg.channels) this.accepted_.delete(c);
-        this.store.detectGaps = CHANNELS.every((c) => this.accepted_.has(c));
+        this.store.detectGaps = ALL_CHANNELS.every((c) => this.accepted_.has(c));
         if (msg.reason === 'not_entitled') {
           // The edge dropped them (entitlements narrowed): reported like a refused subscribe.
           const why = 'the connection is no longer entitled to this';
@@ -889,12 +894,17 @@ export class TickstreamClient {
   }
 
   private applyStream(msg: ServerMessage): void {
-    const events: StreamEvent[] = msg.type === 'batch' ? msg.events : isStreamEvent(msg) ? [msg] : [];
+    const events: (StreamEvent | AppEvent)[] =
+      msg.type === 'batch' ? msg.events : isStreamEvent(msg) ? [msg] : isAppEvent(msg) ? [msg] : [];
     const result = this.store.apply(msg);
     for (const ev of events) {
+      if (ev.type === 'conflated') {
+        this.emitter_.emit('conflated', ev as ConflatedMarker);
+        continue;
+      }
       this.emitter_.emit('event', ev);
-      if (ev.type === 'topic_message') this.emitter_.emit('topic', ev);
-      else if (ev.type === 'broadcast') this.emitter_.emit('broadcast', ev);
+      if (ev.type === 'topic_message') this.emitter_.emit('topic', ev as TopicMessage);
+      else if (ev.type === 'broadcast') this.emitter_.emit('broadcast', ev as BroadcastMessage);
     }
     const state = this.store.getState();
     if (state.userId !== null && state.userId !== this.status_.userId) this.patchStatus({ userId: state.userId });
@@ -989,7 +999,9 @@ export class TickstreamClient {
     this.flushQueued_ = false;
     const { removedSymbols, removedChannels, messages } = this.book_.flush(this.phase_ === 'open');
     if (removedSymbols.length > 0) this.store.removePrices(removedSymbols);
-    if (removedChannels.length > 0) this.store.clear(removedChannels);
+    // The events channel has no section to forget.
+    const sections = removedChannels.filter((c): c is Exclude<Channel, 'events'> => c !== 'events');
+    if (sections.length > 0) this.store.clear(sections);
     for (const msg of messages) this.send(msg);
   }
 

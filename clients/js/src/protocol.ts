@@ -2,11 +2,17 @@
 // holds the JSON Schemas these types follow; the contract tests validate the same sample frames
 // against both, so a change to one that the other does not follow fails CI.
 
-/** A private stream of the connection's own user. */
-export type Channel = 'positions' | 'orders' | 'account' | 'trades';
+/** A private stream of the connection's own user (`events`: the application's own events). */
+export type Channel = 'positions' | 'orders' | 'account' | 'trades' | 'events';
 
-/** Every private channel, in the order the edge lists them. */
+/** The portfolio's channels, in the order the edge lists them. */
 export const CHANNELS: readonly Channel[] = ['positions', 'orders', 'account', 'trades'];
+
+/**
+ * Every private channel. A connection holding all of them sees every seq of its user (app events
+ * take seqs too), so only then is a seq jump a gap.
+ */
+export const ALL_CHANNELS: readonly Channel[] = [...CHANNELS, 'events'];
 
 /** An exact decimal written as a JSON string, e.g. "189.4" or "-120.55". Never parse it to a number. */
 export type DecimalString = string;
@@ -181,8 +187,37 @@ export interface BroadcastMessage {
   timestamp?: IsoTimestamp;
 }
 
-/** What a `batch` may hold: each member is exactly the message that would have been sent alone. */
-export type StreamEvent = PriceUpdate | PrivateEvent | TopicMessage | BroadcastMessage;
+/**
+ * An application's own event (the `events` channel, published by its back end through the server
+ * API): a type of its own, the user's seq like a stored event, and `data` as the application sent it.
+ */
+export interface AppEvent {
+  type: string;
+  userId: string;
+  seq: number;
+  timestamp: IsoTimestamp;
+  data: Record<string, unknown>;
+  recv_us: number;
+  source: string;
+}
+
+/**
+ * In a batch, where superseded events were: the edge conflates app events of configured types
+ * (`--conflate`) for a connection that is behind or batching, and none of the seqs fromSeq..toSeq
+ * is coming to this connection (those it was due were replaced by later events of their key,
+ * which follow). Count them as received.
+ */
+export interface ConflatedMarker {
+  type: 'conflated';
+  fromSeq: number;
+  toSeq: number;
+}
+
+/**
+ * What a `batch` may hold: each member is exactly the message that would have been sent alone
+ * (app events too, see `isAppEvent`), or a `conflated` marker.
+ */
+export type StreamEvent = PriceUpdate | PrivateEvent | TopicMessage | BroadcastMessage | ConflatedMarker;
 
 export interface BatchMessage {
   type: 'batch';
@@ -334,3 +369,15 @@ export const CloseCode = {
   tooManyConnections: 4009,
   revoked: 4010,
 } as const;
+
+/** The tier's own message types; any other type with a seq is an application's event. */
+const TIER_TYPES: ReadonlySet<string> = new Set([
+  'price_update', 'order_update', 'trade_executed', 'position_update', 'account_update', 'topic_message', 'broadcast',
+  'conflated', 'batch', 'snapshot', 'resync', 'subscribed', 'unsubscribed', 'pong', 'error', 'token_expiring',
+  'refreshed', 'stale', 'fresh', 'reconnect', 'authenticated',
+]);
+
+/** True for an application's own event (AppEvent): a type the tier does not use, and a seq. */
+export function isAppEvent(msg: { type: string }): msg is AppEvent {
+  return !TIER_TYPES.has(msg.type) && typeof (msg as { seq?: unknown }).seq === 'number';
+}

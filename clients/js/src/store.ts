@@ -7,7 +7,10 @@ import { reportListenerError } from './emitter.js';
 import { exactQuote, type ExactQuote } from './parse.js';
 import {
   FINAL_ORDER_STATUSES,
+  isAppEvent,
   type AccountData,
+  type AppEvent,
+  type ConflatedMarker,
   type AccountUpdate,
   type Channel,
   type OrderData,
@@ -68,13 +71,15 @@ export interface StoreChange {
   readonly state: PortfolioState;
   readonly previous: PortfolioState;
   readonly sections: ReadonlySet<Section>;
-  /** The events that changed the state, in order. */
-  readonly events: readonly StreamEvent[];
+  /** The events that changed the state, in order (app events included). */
+  readonly events: readonly (StreamEvent | AppEvent)[];
 }
 
 export interface ApplyResult {
   readonly changed: ReadonlySet<Section>;
-  readonly applied: readonly StreamEvent[];
+  readonly applied: readonly (StreamEvent | AppEvent)[];
+  /** `conflated` markers applied: their seqs count as received (held moved past them). */
+  readonly conflated: readonly ConflatedMarker[];
   /** Stored events ignored because their seq was not above `held`. */
   readonly duplicates: readonly StoredEvent[];
   /**
@@ -117,7 +122,8 @@ class Draft {
   held: number | null;
   userId: string | null;
   readonly changed = new Set<Section>();
-  readonly applied: StreamEvent[] = [];
+  readonly applied: (StreamEvent | AppEvent)[] = [];
+  readonly conflated: ConflatedMarker[] = [];
   readonly duplicates: StoredEvent[] = [];
   gap: { held: number; seq: number } | null = null;
   resync: ResyncReason | null = null;
@@ -219,9 +225,11 @@ export class PortfolioStore {
       case 'account_update':
       case 'topic_message':
       case 'broadcast':
+      case 'conflated':
         this.applyEvent(d, message);
         break;
       default:
+        if (isAppEvent(message)) this.applyEvent(d, message);
         break;
     }
     return this.commit(d);
@@ -312,9 +320,17 @@ export class PortfolioStore {
     }
   }
 
-  private applyEvent(d: Draft, ev: StreamEvent): void {
+  private applyEvent(d: Draft, input: StreamEvent | AppEvent): void {
+    if (isAppEvent(input)) {
+      this.applyAppEvent(d, input);
+      return;
+    }
+    const ev = input as StreamEvent;
     const now = this.now_();
     switch (ev.type) {
+      case 'conflated':
+        this.applyConflated(d, ev);
+        return;
       case 'price_update':
         d.writePrices().set(ev.symbol, { update: ev, exact: exactQuote(ev), updatedAt: now });
         d.applied.push(ev);
@@ -366,6 +382,31 @@ export class PortfolioStore {
     d.applied.push(stored);
   }
 
+  // An application's event: it takes a seq like a stored event and changes no section.
+  private applyAppEvent(d: Draft, ev: AppEvent): void {
+    if (d.held !== null && ev.seq <= d.held) return;
+    if (this.detectGaps && d.held !== null && ev.seq > d.held + 1) {
+      d.gap = { held: d.held, seq: ev.seq };
+      return;
+    }
+    this.noteUser(d, ev.userId);
+    d.held = ev.seq;
+    d.applied.push(ev);
+  }
+
+  // Seqs fromSeq..toSeq were superseded (app events conflated by the edge): received, nothing to
+  // apply. A marker entirely at or below held is a duplicate; one starting past held + 1 is a gap
+  // as a stored event would be.
+  private applyConflated(d: Draft, m: ConflatedMarker): void {
+    if (d.held !== null && m.toSeq <= d.held) return;
+    if (this.detectGaps && d.held !== null && m.fromSeq > d.held + 1) {
+      d.gap = { held: d.held, seq: m.fromSeq };
+      return;
+    }
+    d.held = m.toSeq;
+    d.conflated.push(m);
+  }
+
   // A mark updates only the price-dependent fields of what the store holds; it never creates a
   // position or an account (the stored events decide what exists) and never moves held.
   private applyMark(d: Draft, ev: PositionUpdate | AccountUpdate, now: number): boolean {
@@ -392,6 +433,7 @@ export class PortfolioStore {
     const result: ApplyResult = {
       changed: d.changed,
       applied: d.applied,
+      conflated: d.conflated,
       duplicates: d.duplicates,
       gap: d.gap,
       resync: d.resync,

@@ -92,7 +92,8 @@ export class SubscriptionBook {
     this.sent_ = wanted;
     const channels = [...wanted.channels];
     const resumable = state.held !== null && !needsSnapshot;
-    const resumed = resumable ? channels.filter((c) => c === 'trades' || state.loaded.has(c)) : [];
+    // trades and events have no section a snapshot loads: they resume with the rest.
+    const resumed = resumable ? channels.filter((c) => c === 'trades' || c === 'events' || state.loaded.has(c)) : [];
     const fresh = channels.filter((c) => !resumed.includes(c));
     const symbols = [...wanted.symbols];
     const topics = [...wanted.topics];

@@ -53,7 +53,7 @@ describe('resume after a disconnect', () => {
     assert.deepEqual(disc, [{ reason: 'history_truncated' }]);
   });
 
-  it('with all four channels, a seq jump closes the link and resumes from held', async () => {
+  it('with every channel, a seq jump closes the link and resumes from held', async () => {
     const h = harness({ channels: ALL });
     const disc = h.events('discontinuity');
     const ws = await connected(h, { seq: 5 });
@@ -68,6 +68,15 @@ describe('resume after a disconnect', () => {
     const ws2 = h.sockets.last;
     ws2.open();
     assert.equal(ws2.messagesOfType('subscribe')[0]?.since, 6);
+  });
+
+  it('with the four portfolio channels but not events, a jump is normal (app events take seqs too)', async () => {
+    const h = harness({ channels: ['positions', 'orders', 'account', 'trades'] });
+    const ws = await connected(h, { seq: 5, channels: ['positions', 'orders', 'account', 'trades'] });
+    ws.receive(order(6, 'o-1', 'new'));
+    ws.receive(order(8, 'o-1', 'filled')); // seq 7 was an app event on the events channel
+    assert.equal(ws.closed(), null);
+    assert.equal(h.client.store.getState().held, 8);
   });
 
   it('with fewer channels, a seq jump is normal', async () => {
@@ -368,5 +377,75 @@ describe('raw events', () => {
     assert.deepEqual(frames.map((f) => f.type), ['subscribed', 'snapshot', 'batch']);
     assert.equal(events.length, 2, 'duplicates included: raw means raw');
     assert.equal(h.client.store.getState().trades.length, 1);
+  });
+});
+
+describe('conflated app events', () => {
+  const app = (seq: number, type: string, data: Record<string, unknown>) => ({
+    type,
+    userId: 'trader',
+    seq,
+    timestamp: '2026-11-20T14:30:02.000000Z',
+    data,
+    recv_us: 1795185002000000,
+    source: 'api',
+  });
+
+  it('counts the seqs of a conflated marker as received: no gap, and the survivor arrives as an event', async () => {
+    const h = harness({ channels: ALL });
+    const disc = h.events('discontinuity');
+    const seen = h.events('event');
+    const markers = h.events('conflated');
+    const ws = await connected(h, { seq: 5 });
+    // Portfolio p1 at 6, 8 and 10 with a decision at 7 between: the edge kept the latest (10) and
+    // told the client that 6 and 8..9 were superseded, each where it was.
+    ws.receive(
+      JSON.stringify({
+        type: 'batch',
+        events: [
+          { type: 'conflated', fromSeq: 6, toSeq: 6 },
+          app(7, 'decision_made', { action: 'buy' }),
+          { type: 'conflated', fromSeq: 8, toSeq: 9 },
+          app(10, 'portfolio_update', { portfolioId: 'p1', n: 10 }),
+        ],
+      }),
+    );
+    assert.equal(ws.closed(), null, 'no gap: the link stays');
+    assert.deepEqual(disc, []);
+    assert.equal(h.client.store.getState().held, 10);
+    assert.deepEqual(
+      seen.map((e) => [e.type, 'seq' in e ? e.seq : null]),
+      [
+        ['decision_made', 7],
+        ['portfolio_update', 10],
+      ],
+    );
+    assert.deepEqual(markers, [
+      { type: 'conflated', fromSeq: 6, toSeq: 6 },
+      { type: 'conflated', fromSeq: 8, toSeq: 9 },
+    ]);
+    // Later events continue from there; an app event alone is an event too.
+    ws.receive(JSON.stringify(app(11, 'portfolio_update', { portfolioId: 'p1', n: 11 })));
+    assert.equal(h.client.store.getState().held, 11);
+    assert.equal(seen.at(-1)?.type, 'portfolio_update');
+    // A reconnect resumes after the last seq, whether an event or a marker covered it.
+    await h.clock.advance(6_000);
+    ws.serverClose(1006);
+    await h.clock.advance(500);
+    const ws2 = h.sockets.last;
+    ws2.open();
+    assert.equal(ws2.messagesOfType('subscribe')[0]?.since, 11);
+  });
+
+  it('a marker past held + 1 is a gap like a stored event, and one at or below held is a duplicate', async () => {
+    const h = harness({ channels: ALL });
+    const ws = await connected(h, { seq: 5 });
+    ws.receive({ type: 'batch', events: [{ type: 'conflated', fromSeq: 3, toSeq: 5 }, order(6, 'o-1', 'new')] });
+    assert.equal(h.client.store.getState().held, 6);
+    assert.equal(ws.closed(), null);
+    await h.clock.advance(6_000);
+    ws.receive({ type: 'batch', events: [{ type: 'conflated', fromSeq: 8, toSeq: 9 }, order(10, 'o-1', 'filled')] });
+    assert.equal(h.client.store.getState().held, 6);
+    assert.equal(ws.closed()?.reason, 'gap');
   });
 });

@@ -1,7 +1,8 @@
 import { TickstreamClient, type Channel, type ClientEvents, type ClientOptions } from '../src/index.js';
 import { FakeClock, FakeFetch, FakeNetwork, FakeSockets, settle, snapshot, subscribed, type FakeWebSocket } from './support.js';
 
-export const ALL: Channel[] = ['positions', 'orders', 'account', 'trades'];
+/** Every private channel (app events included): with all of them, a seq jump is a gap. */
+export const ALL: Channel[] = ['positions', 'orders', 'account', 'trades', 'events'];
 
 export interface Harness {
   clock: FakeClock;
