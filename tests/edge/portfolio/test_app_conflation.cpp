@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "edge/app.hpp"
+#include "edge/config.hpp"
 #include "edge/portfolio/app_conflation.hpp"
 #include "edge/portfolio/private_frame.hpp"
 
@@ -75,4 +77,25 @@ TEST_CASE("an app event named like the tier's own messages is refused", "[confla
     REQUIRE_FALSE(f);
     CHECK(f.err().code == "reserved_type");
   }
+}
+
+TEST_CASE("the conflate flag is repeatable and adds to TS_CONFLATE, a bad rule is refused naming the flag",
+          "[conflation][config]") {
+  edge::app_config c;
+  common::config_parser p("tickstream-edge", "test");
+  c.bind(p);
+  const char* argv[] = {"tickstream-edge", "--conflate", "portfolio_update=portfolioId", "--conflate=risk_summary"};
+  const auto out = p.parse(4, argv, [](const char* name) -> const char* {
+    return std::string_view(name) == "TS_CONFLATE" ? "positions_update=accountId" : nullptr;
+  });
+  REQUIRE_FALSE(out.error);
+  CHECK(c.conflate == "positions_update=accountId,portfolio_update=portfolioId,risk_summary");
+  CHECK(app_conflation::parse(c.conflate));
+  CHECK(edge::app_config{}.conflate.empty());  // default: nothing conflated
+
+  c.conflate = "portfolio_update=portfolioId,trade_executed=executionId";
+  const auto made = edge::app::make(c);
+  REQUIRE_FALSE(made);
+  CHECK(made.err().code == "conflate");  // printed as "--conflate: ..."
+  CHECK(made.err().message.find("trade_executed=executionId") != std::string::npos);
 }
