@@ -1,7 +1,7 @@
 // Hooks with the names and return shapes trading front ends already use, on one shared client.
 
 import {
-  CHANNELS,
+  ALL_CHANNELS,
   type Channel,
   type ClientEvents,
   type ConnectionState,
@@ -299,14 +299,18 @@ export interface PortfolioStream {
   readonly trades: readonly TradeView[];
   /** The last seq applied. */
   readonly held: number | null;
-  /** Adds channels (all four are held already unless `channels` was given). */
+  /** Adds channels (all five are held already unless `channels` was given). */
   subscribe(channels: readonly Channel[]): void;
   unsubscribe(channels: readonly Channel[]): void;
   reconnect(): void;
 }
 
-/** The portfolio stream: every private channel (or those given), with its state. */
-export function usePortfolioStream(channels: readonly Channel[] = CHANNELS): PortfolioStream {
+/**
+ * The portfolio stream: every private channel (or those given), with its state. With all five
+ * (the default) a seq the client never saw is a gap and is filled by a resume; with fewer, the
+ * app events' seqs look like jumps, so gaps go undetected.
+ */
+export function usePortfolioStream(channels: readonly Channel[] = ALL_CHANNELS): PortfolioStream {
   const client = useTickstreamClient();
   const status = useStatus(client);
   const [extra, setExtra] = useState<readonly Channel[]>([]);

@@ -199,14 +199,14 @@ describe('useRealtimePositions / Orders / Account and the query cache', () => {
 });
 
 describe('usePortfolioStream', () => {
-  it('holds all four channels and exposes the seeds` connectionStatus with the state', async () => {
+  it('holds all five channels and exposes the seeds` connectionStatus with the state', async () => {
     const f = fakeClient();
     const h = await renderHook(() => usePortfolioStream(), (c) => <TickstreamProvider client={f.client}>{c}</TickstreamProvider>);
     const ws = f.last();
     await step(() => ws.onopen?.({}));
     const subs = ws.sent.filter((m) => m.type === 'subscribe') as { channels: string[] }[];
     assert.equal(subs.length, 1);
-    assert.deepEqual([...(subs[0]?.channels ?? [])].sort(), ['account', 'orders', 'positions', 'trades']);
+    assert.deepEqual([...(subs[0]?.channels ?? [])].sort(), ['account', 'events', 'orders', 'positions', 'trades']);
     await step(() => {
       ws.receive({ type: 'snapshot', seq: 1, positions: [], orders: [], account: account(1, '5.00') });
       ws.receive({ type: 'trade_executed', userId: 'trader', seq: 2, timestamp: '2026-11-20T14:30:00.000000Z', data: { executionId: 'x', orderId: 'o', symbol: 'AAPL', side: 'buy', qty: '1', price: '1' }, recv_us: 1795185000064264, source: 's' });
