@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "common/log.hpp"
+#include "common/log_throttle.hpp"
 #include "common/redis/cluster_slots.hpp"
 #include "common/redis/redis_link.hpp"
 
@@ -142,6 +143,7 @@ struct redis_cluster_client::impl {
   // Probes on the control channel: (payload, the shards it came back through), newest last.
   std::deque<std::pair<std::string, std::vector<const shard*>>> probes;
   std::mt19937_64 rng{std::random_device{}()};
+  log_throttle unusable_log{std::chrono::seconds(10)};  // "topology unusable"
   bool shut_down = false;
 
   std::atomic<bool> cmd_up{false};
@@ -451,10 +453,15 @@ struct redis_cluster_client::impl {
     auto m = cluster_slot_map::from_cluster_slots(r.value());
     if (!m) {
       set_error("cluster topology: " + m.err().message);
-      log_warn("redis cluster topology unusable", {{"client", opts.name}, {"reason", m.err().message}});
+      // Retried every few hundred ms while a cluster forms: logged once, then every 10 s at most.
+      if (const auto left_out = unusable_log.admit(now())) {
+        log_warn("redis cluster topology unusable",
+                 {{"client", opts.name}, {"reason", m.err().message}, {"suppressed", *left_out}});
+      }
       want_refresh = true;
       return;
     }
+    unusable_log.clear();
     apply_topology(std::move(m).value());
   }
 
