@@ -128,10 +128,18 @@ app::app(app_config config, auth_config auth)
                                                 std::chrono::milliseconds(config_.stale_after_ms)));
     raw.push_back(workers_.back().get());
   }
-  fanout_.attach(redis_, raw, [this](std::string_view payload) {
-    // A probe came back through the subscriber connection: it is provably delivering.
-    readiness_.on_probe(payload, steady_now_us());
-  });
+  // One worker: the Redis connections run on its event loop, and a message reaches its sessions
+  // by plain calls in the turn of the loop that read it. More: a Redis thread of its own, which
+  // posts to each worker once per round of I/O.
+  const bool one_loop = workers_.size() == 1;
+  if (one_loop) redis_.use_loop(workers_.front()->context());
+  fanout_.attach(
+      redis_, raw,
+      [this](std::string_view payload) {
+        // A probe came back through the subscriber connection: it is provably delivering.
+        readiness_.on_probe(payload, steady_now_us());
+      },
+      one_loop ? fanout::handoff::direct : fanout::handoff::posted);
   const auto sum = [this](std::uint64_t (worker::*read)() const noexcept) {
     return [this, read] {
       double total = 0;
@@ -345,7 +353,7 @@ void app::stop() {
   for (auto& w : workers_) w->join();
   listener_.reset();
   ops_listener_.reset();
-  redis_.stop();
+  redis_.stop();         // (with one worker, on its loop, which no longer runs)
   probe_timer_.reset();  // before the io_context it was made with
   // Destroying the io_contexts destroys the handlers they still hold, and with them any session
   // that did not finish its close handshake in time: its socket closes here.

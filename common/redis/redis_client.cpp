@@ -24,6 +24,7 @@
 #include "common/log.hpp"
 #include "common/redis/redis_cluster_client.hpp"
 #include "common/redis/redis_link.hpp"
+#include "common/redis/redis_loop.hpp"
 #include "common/redis/redis_pipeline.hpp"
 #include "common/redis/sentinel.hpp"
 
@@ -141,21 +142,12 @@ struct redis_client::impl {
   redis_options opts;
   message_handler on_message;
 
-  asio::io_context ioc{1};
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  // Declared before every I/O object below, so that its io_context outlives them.
+  detail::redis_loop<op> loop;
   std::optional<ssl::context> tls;
-  std::thread thread;
-  std::thread::id loop_thread_id;
-  std::atomic<bool> started{false};
-  std::atomic<bool> stopping{false};
   const std::chrono::steady_clock::time_point epoch = std::chrono::steady_clock::now();
 
-  std::mutex mu;
-  std::vector<op> queue;      // guarded by mu
-  bool drain_posted = false;  // guarded by mu: a drain is on its way to the Redis thread
-  std::string last_error;     // guarded by mu
-
-  // Everything below is touched only on the Redis thread.
+  // Everything below is touched only on the Redis thread (the loop's).
   connection cmd;
   connection sub;
   // Sentinel: the subscription to +switch-master on one sentinel (the next one after it drops).
@@ -219,47 +211,26 @@ struct redis_client::impl {
     return std::chrono::duration_cast<redis_pipeline::time>(std::chrono::steady_clock::now() - epoch);
   }
 
-  void enqueue(op o) {
-    bool post = false;
-    {
-      std::lock_guard lock(mu);
-      queue.push_back(std::move(o));
-      post = !drain_posted && started.load();
-      drain_posted = drain_posted || post;
-    }
-    if (post) asio::post(ioc, [this] { drain(); });
-  }
+  void enqueue(op o) { loop.enqueue(std::move(o)); }
+  void set_error(std::string why) { loop.set_error(std::move(why)); }
+  asio::io_context& ioc() { return loop.context(); }
+  bool stopping() const { return loop.stopping(); }
 
-  void set_error(std::string why) {
-    std::lock_guard lock(mu);
-    last_error = std::move(why);
-  }
+  // --- on the loop ------------------------------------------------------------------------------
 
-  // --- thread body ------------------------------------------------------------------------------
-
-  void run() {
-    loop_thread_id = std::this_thread::get_id();
+  void begin() {
     connect(cmd);
     if (opts.subscriber) connect(sub);
     if (!opts.sentinels.empty()) watch_sentinel();
-    drain();  // work queued before start()
-    ioc.run();
   }
 
   void drain() {
     std::vector<op> batch;
-    for (;;) {
-      {
-        std::lock_guard lock(mu);
-        batch.swap(queue);
-        if (batch.empty()) drain_posted = false;
-      }
-      if (batch.empty()) break;
+    for (loop.take(batch); !batch.empty(); loop.take(batch)) {
       for (auto& o : batch) handle(std::move(o));
-      batch.clear();
     }
     flush();
-    if (stopping.load() && !shut_down) shutdown();
+    if (stopping() && !shut_down) shutdown();
   }
 
   void handle(op&& o) {
@@ -444,7 +415,7 @@ struct redis_client::impl {
     h.readable = [this, &c] { on_readable(c); };
     h.closed = [this, &c](const std::string& why) { on_closed(c, why); };
     c.node = node;
-    c.link = std::make_shared<redis_link>(ioc, tls ? &*tls : nullptr, c.subscriber, std::move(h));
+    c.link = std::make_shared<redis_link>(ioc(), tls ? &*tls : nullptr, c.subscriber, std::move(h));
     c.link->open(node.host, node.port, opts.tls_server_name.empty() ? node.host : opts.tls_server_name,
                  opts.connect_timeout);
   }
@@ -456,11 +427,11 @@ struct redis_client::impl {
   void ask_sentinel(connection& c, std::size_t i) {
     const auto& at = opts.sentinels[i];
     c.query = ask_once(
-        ioc, tls ? &*tls : nullptr, at, opts.tls_server_name, opts.connect_timeout, opts.sentinel_user,
+        ioc(), tls ? &*tls : nullptr, at, opts.tls_server_name, opts.connect_timeout, opts.sentinel_user,
         opts.sentinel_password, encode_redis_command({"SENTINEL", "get-master-addr-by-name", opts.sentinel_master}),
         [this, &c, at](result<redis_reply> r) {
           c.query.reset();
-          if (shut_down || stopping.load()) return;
+          if (shut_down || stopping()) return;
           std::string why;
           if (!r) {
             why = r.err().message;
@@ -517,16 +488,16 @@ struct redis_client::impl {
     h.readable = [this] { on_watch_readable(); };
     h.closed = [this, at](const std::string& why) {
       watch.reset();
-      if (shut_down || stopping.load()) return;
+      if (shut_down || stopping()) return;
       log_warn("redis sentinel watch lost", {{"client", opts.name}, {"sentinel", address_of(at)}, {"reason", why}});
       watch_index = (watch_index + 1) % opts.sentinels.size();
       const int shift = std::min(watch_attempt++, 6);
       watch_retry->expires_after(std::min(opts.reconnect_max, opts.reconnect_min * (1 << shift)));
       watch_retry->async_wait([this](error_code ec) {
-        if (!ec && !shut_down && !stopping.load()) watch_sentinel();
+        if (!ec && !shut_down && !stopping()) watch_sentinel();
       });
     };
-    watch = std::make_shared<redis_link>(ioc, tls ? &*tls : nullptr, true, std::move(h));
+    watch = std::make_shared<redis_link>(ioc(), tls ? &*tls : nullptr, true, std::move(h));
     watch->open(at.host, at.port, opts.tls_server_name.empty() ? at.host : opts.tls_server_name, opts.connect_timeout);
   }
 
@@ -673,7 +644,7 @@ struct redis_client::impl {
       for (const auto token : unanswered) {
         if (token == 0) continue;  // the ROLE check of a new connection (Sentinel)
         auto* pc = reinterpret_cast<pending_command*>(static_cast<std::uintptr_t>(token));
-        if (shut_down || stopping.load()) {
+        if (shut_down || stopping()) {
           fail(pc, "shutting_down", "the Redis client is stopping");
         } else if (pc->attempts >= opts.max_attempts) {
           fail(pc, "connection_lost", "the Redis connection was lost " + std::to_string(pc->attempts) + " times");
@@ -685,7 +656,7 @@ struct redis_client::impl {
       channels.disconnected();
       if (linger_armed) linger_timer->cancel();  // nothing lingers without a connection
     }
-    if (shut_down || stopping.load()) return;
+    if (shut_down || stopping()) return;
     if (was_up) {
       log_warn("redis disconnected", {{"client", opts.name}, {"conn", c.role}, {"reason", why}});
     } else {
@@ -705,7 +676,7 @@ struct redis_client::impl {
     c.retry->expires_after(std::chrono::milliseconds(jitter(rng)));
     c.retry->async_wait([this, &c](error_code ec) {
       // (A switch of master may have reconnected already: a timer cancelled too late still fires.)
-      if (!ec && !shut_down && !stopping.load() && !c.link && !c.query) connect(c);
+      if (!ec && !shut_down && !stopping() && !c.link && !c.query) connect(c);
     });
   }
 
@@ -726,7 +697,7 @@ struct redis_client::impl {
     watch_retry->cancel();
     for (auto* pc : backlog) fail(pc, "shutting_down", "the Redis client is stopping");
     backlog.clear();
-    work.reset();  // run() returns once the aborted operations have completed
+    loop.release();  // its own thread returns once the aborted operations have completed
   }
 };
 
@@ -740,40 +711,41 @@ redis_client::redis_client(redis_options options, message_handler on_message) {
 
 redis_client::~redis_client() { stop(); }
 
+void redis_client::use_loop(boost::asio::io_context& loop) {
+  if (cluster_) return cluster_->use_loop(loop);
+  impl_->loop.use_loop(loop);
+}
+
 void redis_client::start() {
   if (cluster_) return cluster_->start();
   auto& i = *impl_;
-  if (i.thread.joinable() || i.stopping.load()) return;
-  i.work.emplace(i.ioc.get_executor());
-  i.cmd.retry.emplace(i.ioc);
-  i.sub.retry.emplace(i.ioc);
-  i.watch_retry.emplace(i.ioc);
-  i.linger_timer.emplace(i.ioc);
-  i.deadline_timer.emplace(i.ioc);
-  {
-    std::lock_guard lock(i.mu);
-    i.started.store(true);  // from now on, work queued posts a drain (run() drains what came before)
-  }
-  i.thread = std::thread([&i] { i.run(); });
+  if (i.loop.started() || i.loop.stopping()) return;
+  auto& ioc = i.loop.context();
+  i.cmd.retry.emplace(ioc);
+  i.sub.retry.emplace(ioc);
+  i.watch_retry.emplace(ioc);
+  i.linger_timer.emplace(ioc);
+  i.deadline_timer.emplace(ioc);
+  i.loop.start([&i] { i.begin(); }, [&i] { i.drain(); });
 }
 
 void redis_client::stop() {
   if (cluster_) return cluster_->stop();
   auto& i = *impl_;
-  if (!i.started.load() || i.stopping.exchange(true)) return;
-  assert(std::this_thread::get_id() != i.loop_thread_id && "stop() from the Redis thread");
-  asio::post(i.ioc, [&i] {
+  // Work queued after the loop drained its queue for the last time.
+  const auto rest = i.loop.stop([&i] {
     if (!i.shut_down) i.shutdown();
   });
-  i.thread.join();
-  // Work queued after the thread drained its queue for the last time.
-  std::vector<impl::op> rest;
-  {
-    std::lock_guard lock(i.mu);
-    rest.swap(i.queue);
-  }
-  for (auto& o : rest) {
+  for (const auto& o : rest) {
     if (o.k == impl::op::kind::command && o.done) o.done(error{"shutting_down", "the Redis client is stopping"});
+  }
+  if (i.loop.external()) {
+    // The loop is the caller's: its timers go now, before that io_context does.
+    i.cmd.retry.reset();
+    i.sub.retry.reset();
+    i.watch_retry.reset();
+    i.linger_timer.reset();
+    i.deadline_timer.reset();
   }
 }
 
@@ -824,13 +796,13 @@ void redis_client::post(task fn) {
 
 void redis_client::set_activation_handler(activation_handler on_active) {
   if (cluster_) return cluster_->set_activation_handler(std::move(on_active));
-  assert(!impl_->started.load() && "set the activation handler before start()");
+  assert(!impl_->loop.started() && "set the activation handler before start()");
   impl_->on_activation = std::move(on_active);
 }
 
 void redis_client::set_refusal_handler(refusal_handler on_refused) {
   if (cluster_) return cluster_->set_refusal_handler(std::move(on_refused));
-  assert(!impl_->started.load() && "set the refusal handler before start()");
+  assert(!impl_->loop.started() && "set the refusal handler before start()");
   impl_->on_refusal = std::move(on_refused);
 }
 
@@ -855,13 +827,12 @@ std::size_t redis_client::held_channel_count() const noexcept {
 
 std::string redis_client::last_error() const {
   if (cluster_) return cluster_->last_error();
-  std::lock_guard lock(impl_->mu);
-  return impl_->last_error;
+  return impl_->loop.last_error();
 }
 
 std::span<const channel_holder> redis_client::holders(std::string_view channel) const {
   if (cluster_) return cluster_->holders(channel);
-  assert(std::this_thread::get_id() == impl_->loop_thread_id && "holders() off the Redis thread");
+  assert(impl_->loop.on_loop() && "holders() off the Redis thread");
   return impl_->channels.holders(channel);
 }
 

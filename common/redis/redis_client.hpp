@@ -1,5 +1,6 @@
 #pragma once
-// The Redis thread: all Redis I/O of a process on one Asio io_context, over plain TCP or TLS.
+// The Redis thread: all Redis I/O of a process on one Asio io_context, over plain TCP or TLS
+// (a thread of its own, or, with use_loop(), the caller's event loop).
 // The protocol is redis_pipeline's (RESP encoding, replies matched to commands, pub/sub frames);
 // this is its I/O shell: sockets, timers, reconnects.
 //
@@ -13,7 +14,8 @@
 //
 // Threading: every public member is thread-safe except holders(). Callbacks (replies, messages,
 // activations, tasks) run on the Redis thread and must be quick: they must never block or do
-// client I/O there.
+// client I/O there. With use_loop(), "the Redis thread" is the thread that runs that loop: a
+// message reaches its handler in the same turn of the loop as the read that brought it.
 
 #include <chrono>
 #include <cstdint>
@@ -30,6 +32,10 @@
 #include "common/redis/resp.hpp"
 #include "common/redis_access.hpp"
 #include "common/result.hpp"
+
+namespace boost::asio {
+class io_context;
+}
 
 namespace tickstream::common {
 
@@ -129,10 +135,15 @@ class redis_client {
   void set_activation_handler(activation_handler on_active);
   // Where refusals go; set before start().
   void set_refusal_handler(refusal_handler on_refused);
-  // Starts the thread and the first connection attempts. Call once.
+  // Before start(): run on loop instead of a thread of its own. The caller's thread runs loop;
+  // the client must be stopped on that thread, or once loop no longer runs (and then before loop
+  // is destroyed), and loop must not run again after the client is destroyed.
+  void use_loop(boost::asio::io_context& loop);
+  // Starts the thread (or, with use_loop(), posts its start to the loop) and the first connection
+  // attempts. Call once.
   void start();
   // Stops the thread. Commands without a reply yet complete with "shutting_down". Idempotent.
-  // Must not be called from the Redis thread.
+  // Must not be called from the Redis thread (except with use_loop(), see there).
   void stop();
 
   // Queues one command ("PUBLISH", channel, payload...). done, if set, runs on the Redis thread.

@@ -19,6 +19,7 @@
 #include "common/log_throttle.hpp"
 #include "common/redis/cluster_slots.hpp"
 #include "common/redis/redis_link.hpp"
+#include "common/redis/redis_loop.hpp"
 
 namespace tickstream::common {
 
@@ -110,21 +111,12 @@ struct redis_cluster_client::impl {
   redis_client::activation_handler on_activation;
   redis_client::refusal_handler on_refusal;
 
-  asio::io_context ioc{1};
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  // Declared before every I/O object below, so that its io_context outlives them.
+  detail::redis_loop<op> loop;
   std::optional<ssl::context> tls;
-  std::thread thread;
-  std::thread::id loop_thread_id;
-  std::atomic<bool> started{false};
-  std::atomic<bool> stopping{false};
   const std::chrono::steady_clock::time_point epoch = std::chrono::steady_clock::now();
 
-  mutable std::mutex mu;
-  std::vector<op> queue;      // guarded by mu
-  bool drain_posted = false;  // guarded by mu
-  std::string last_error;     // guarded by mu
-
-  // The Redis thread's.
+  // The Redis thread's (the loop's).
   std::vector<std::unique_ptr<shard>> shards;
   std::optional<cluster_slot_map> map;
   std::deque<pending_command*> unrouted;  // before the first topology
@@ -177,46 +169,25 @@ struct redis_cluster_client::impl {
 
   time_ms now() const { return std::chrono::duration_cast<time_ms>(std::chrono::steady_clock::now() - epoch); }
 
-  void enqueue(op o) {
-    bool post = false;
-    {
-      std::lock_guard lock(mu);
-      queue.push_back(std::move(o));
-      post = !drain_posted && started.load();
-      drain_posted = drain_posted || post;
-    }
-    if (post) asio::post(ioc, [this] { drain(); });
-  }
+  void enqueue(op o) { loop.enqueue(std::move(o)); }
+  void set_error(std::string why) { loop.set_error(std::move(why)); }
+  asio::io_context& ioc() { return loop.context(); }
+  bool stopping() const { return loop.stopping(); }
 
-  void set_error(std::string why) {
-    std::lock_guard lock(mu);
-    last_error = std::move(why);
-  }
+  // --- on the loop ------------------------------------------------------------------------------
 
-  // --- thread body ------------------------------------------------------------------------------
-
-  void run() {
-    loop_thread_id = std::this_thread::get_id();
+  void begin() {
     refresh();
     arm_tick();
-    drain();
-    ioc.run();
   }
 
   void drain() {
     std::vector<op> batch;
-    for (;;) {
-      {
-        std::lock_guard lock(mu);
-        batch.swap(queue);
-        if (batch.empty()) drain_posted = false;
-      }
-      if (batch.empty()) break;
+    for (loop.take(batch); !batch.empty(); loop.take(batch)) {
       for (auto& o : batch) handle(std::move(o));
-      batch.clear();
     }
     flush();
-    if (stopping.load() && !shut_down) shutdown();
+    if (stopping() && !shut_down) shutdown();
   }
 
   void handle(op&& o) {
@@ -320,8 +291,8 @@ struct redis_cluster_client::impl {
       if (!s->retired && s->node == node) return *s;
     }
     auto& s = *shards.emplace_back(std::make_unique<shard>(node, opts.control_channel, opts.unsubscribe_linger));
-    s.cmd.retry.emplace(ioc);
-    s.sub.retry.emplace(ioc);
+    s.cmd.retry.emplace(ioc());
+    s.sub.retry.emplace(ioc());
     log_info("redis cluster master added", {{"client", opts.name}, {"host", node.host}, {"port", node.port}});
     connect(s, s.cmd);
     if (opts.subscriber) connect(s, s.sub);
@@ -371,7 +342,7 @@ struct redis_cluster_client::impl {
       auto* pc = new pending_command;
       pc->formatted = encode_redis_command({"CLUSTER", "SLOTS"});
       pc->done = [this, generation](result<redis_reply> r) {
-        asio::post(ioc, [this, generation, r = std::move(r)]() mutable { on_topology(generation, std::move(r)); });
+        asio::post(ioc(), [this, generation, r = std::move(r)]() mutable { on_topology(generation, std::move(r)); });
       };
       send(*s, pc);
       return;
@@ -423,7 +394,7 @@ struct redis_cluster_client::impl {
                                     ? result<redis_reply>(error{"redis_error", std::string(e.value.str())})
                                     : result<redis_reply>(e.value.copy());
         link->close("done");
-        asio::post(ioc, [this, generation, r = std::move(r)]() mutable { on_topology(generation, std::move(r)); });
+        asio::post(ioc(), [this, generation, r = std::move(r)]() mutable { on_topology(generation, std::move(r)); });
         return;
       }
       link->flush();
@@ -436,7 +407,7 @@ struct redis_cluster_client::impl {
       refreshing = false;
       want_refresh = true;
     };
-    bootstrap_link = std::make_shared<redis_link>(ioc, tls ? &*tls : nullptr, false, std::move(h));
+    bootstrap_link = std::make_shared<redis_link>(ioc(), tls ? &*tls : nullptr, false, std::move(h));
     *self = bootstrap_link;
     bootstrap_link->open(node.host, node.port, opts.tls_server_name.empty() ? node.host : opts.tls_server_name,
                          opts.connect_timeout);
@@ -520,7 +491,7 @@ struct redis_cluster_client::impl {
   }
 
   void dispatch(pending_command* pc) {
-    if (shut_down || stopping.load()) return fail(pc, "shutting_down", "the Redis client is stopping");
+    if (shut_down || stopping()) return fail(pc, "shutting_down", "the Redis client is stopping");
     if (pc->not_before > now() || (!delayed.empty() && behind_retry(*pc))) {
       delayed.push_back(pc);
       return;
@@ -662,7 +633,7 @@ struct redis_cluster_client::impl {
     h.opened = [this, &s, &c] { on_open(s, c); };
     h.readable = [this, &s, &c] { on_readable(s, c); };
     h.closed = [this, &s, &c](const std::string& why) { on_closed(s, c, why); };
-    c.link = std::make_shared<redis_link>(ioc, tls ? &*tls : nullptr, c.subscriber, std::move(h));
+    c.link = std::make_shared<redis_link>(ioc(), tls ? &*tls : nullptr, c.subscriber, std::move(h));
     c.link->open(s.node.host, s.node.port, opts.tls_server_name.empty() ? s.node.host : opts.tls_server_name,
                  opts.connect_timeout);
   }
@@ -772,7 +743,7 @@ struct redis_cluster_client::impl {
     if (&c == &s.cmd) {
       for (const auto token : unanswered) {
         auto* pc = reinterpret_cast<pending_command*>(static_cast<std::uintptr_t>(token));
-        if (shut_down || stopping.load()) {
+        if (shut_down || stopping()) {
           fail(pc, "shutting_down", "the Redis client is stopping");
         } else if (pc->attempts >= opts.max_attempts) {
           fail(pc, "connection_lost", "the Redis connection was lost " + std::to_string(pc->attempts) + " times");
@@ -786,7 +757,7 @@ struct redis_cluster_client::impl {
       s.channels.disconnected();
     }
     update_gauges();
-    if (shut_down || stopping.load() || s.retired) return;
+    if (shut_down || stopping() || s.retired) return;
     log_warn(was_up ? "redis disconnected" : "redis connect failed",
              {{"client", opts.name}, {"conn", c.role}, {"host", s.node.host}, {"port", s.node.port}, {"reason", why}});
     want_refresh = true;  // a failed master's replica may take over
@@ -802,7 +773,7 @@ struct redis_cluster_client::impl {
     ++c.attempt;
     c.retry->expires_after(std::chrono::milliseconds(jitter(rng)));
     c.retry->async_wait([this, &s, &c](error_code ec) {
-      if (!ec && !shut_down && !stopping.load() && !s.retired) connect(s, c);
+      if (!ec && !shut_down && !stopping() && !s.retired) connect(s, c);
     });
   }
 
@@ -859,7 +830,7 @@ struct redis_cluster_client::impl {
     unrouted.clear();
     for (auto* pc : delayed) fail(pc, "shutting_down", "the Redis client is stopping");
     delayed.clear();
-    work.reset();
+    loop.release();
   }
 };
 
@@ -869,42 +840,39 @@ redis_cluster_client::redis_cluster_client(redis_options options, redis_client::
 redis_cluster_client::~redis_cluster_client() { stop(); }
 
 void redis_cluster_client::set_activation_handler(redis_client::activation_handler on_active) {
-  assert(!impl_->started.load() && "set the activation handler before start()");
+  assert(!impl_->loop.started() && "set the activation handler before start()");
   impl_->on_activation = std::move(on_active);
 }
 
 void redis_cluster_client::set_refusal_handler(redis_client::refusal_handler on_refused) {
-  assert(!impl_->started.load() && "set the refusal handler before start()");
+  assert(!impl_->loop.started() && "set the refusal handler before start()");
   impl_->on_refusal = std::move(on_refused);
 }
 
+void redis_cluster_client::use_loop(boost::asio::io_context& loop) { impl_->loop.use_loop(loop); }
+
 void redis_cluster_client::start() {
   auto& i = *impl_;
-  if (i.thread.joinable() || i.stopping.load()) return;
-  i.work.emplace(i.ioc.get_executor());
-  i.tick_timer.emplace(i.ioc);
-  {
-    std::lock_guard lock(i.mu);
-    i.started.store(true);
-  }
-  i.thread = std::thread([&i] { i.run(); });
+  if (i.loop.started() || i.loop.stopping()) return;
+  i.tick_timer.emplace(i.loop.context());
+  i.loop.start([&i] { i.begin(); }, [&i] { i.drain(); });
 }
 
 void redis_cluster_client::stop() {
   auto& i = *impl_;
-  if (!i.started.load() || i.stopping.exchange(true)) return;
-  assert(std::this_thread::get_id() != i.loop_thread_id && "stop() from the Redis thread");
-  asio::post(i.ioc, [&i] {
+  const auto rest = i.loop.stop([&i] {
     if (!i.shut_down) i.shutdown();
   });
-  i.thread.join();
-  std::vector<impl::op> rest;
-  {
-    std::lock_guard lock(i.mu);
-    rest.swap(i.queue);
-  }
-  for (auto& o : rest) {
+  for (const auto& o : rest) {
     if (o.done) o.done(error{"shutting_down", "the Redis client is stopping"});
+  }
+  if (i.loop.external()) {
+    // The loop is the caller's: the timers go now, before that io_context does.
+    i.tick_timer.reset();
+    for (auto& s : i.shards) {
+      s->cmd.retry.reset();
+      s->sub.retry.reset();
+    }
   }
 }
 
@@ -965,13 +933,10 @@ std::size_t redis_cluster_client::channel_count() const noexcept { return impl_-
 std::size_t redis_cluster_client::held_channel_count() const noexcept { return impl_->held_gauge.load(); }
 std::size_t redis_cluster_client::shard_count() const noexcept { return impl_->shard_gauge.load(); }
 
-std::string redis_cluster_client::last_error() const {
-  std::lock_guard lock(impl_->mu);
-  return impl_->last_error;
-}
+std::string redis_cluster_client::last_error() const { return impl_->loop.last_error(); }
 
 std::span<const channel_holder> redis_cluster_client::holders(std::string_view channel) const {
-  assert(std::this_thread::get_id() == impl_->loop_thread_id && "holders() off the Redis thread");
+  assert(impl_->loop.on_loop() && "holders() off the Redis thread");
   const auto& i = *impl_;
   if (i.current != nullptr && i.current->channels.contains(channel)) return i.current->channels.holders(channel);
   for (const auto& s : i.shards) {

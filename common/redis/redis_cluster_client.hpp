@@ -23,7 +23,7 @@
 //   in its backlog, bounded by command_timeout and max_backlog, while the others flow);
 //   subscriber_connected(): every master's subscriber connection is up.
 //
-// Threading: as redis_client.
+// Threading: as redis_client (use_loop() included).
 
 #include <memory>
 #include <span>
@@ -44,6 +44,7 @@ class redis_cluster_client {
 
   void set_activation_handler(redis_client::activation_handler on_active);
   void set_refusal_handler(redis_client::refusal_handler on_refused);
+  void use_loop(boost::asio::io_context& loop);
   void start();
   void stop();
 

@@ -18,10 +18,12 @@ fanout::fanout(edge_metrics& metrics, std::string control_channel, app_conflatio
     : metrics_(metrics), control_channel_(std::move(control_channel)), conflation_(std::move(conflation)) {}
 
 void fanout::attach(common::redis_client& redis, std::vector<fanout_target*> workers,
-                    std::function<void(std::string_view)> on_control) {
+                    std::function<void(std::string_view)> on_control, handoff how) {
+  assert((how == handoff::posted || workers.size() == 1) && "direct hand-off: one worker");
   redis_ = &redis;
   on_control_ = std::move(on_control);
   workers_ = std::move(workers);
+  direct_ = how == handoff::direct;
   gathered_.resize(workers_.size());
   redis.set_activation_handler([this](const common::channel_activation& a) { on_activation(a); });
   redis.set_refusal_handler([this](const common::channel_refusal& r) { on_refusal(r); });
@@ -72,12 +74,14 @@ void fanout::release(const std::string& route, std::size_t worker_id) {
 void fanout::on_activation(const common::channel_activation& a) {
   assert(a.holder < workers_.size() && "holders are worker ids");
   if (a.holder >= workers_.size()) return;
+  if (direct_) return workers_[a.holder]->activate(route_of(a.channel), a.tag);
   workers_[a.holder]->post_activate(route_of(a.channel), a.tag);
 }
 
 void fanout::on_refusal(const common::channel_refusal& r) {
   assert(r.holder < workers_.size() && "holders are worker ids");
   if (r.holder >= workers_.size()) return;
+  if (direct_) return workers_[r.holder]->refuse(route_of(r.channel), r.tag);
   workers_[r.holder]->post_refuse(route_of(r.channel), r.tag);
 }
 
@@ -125,6 +129,11 @@ void fanout::on_message(std::string_view channel, std::string_view payload) {
     f = std::move(t);
   }
   if (!f) return drop(channel, problem, payload);
+  if (direct_) {
+    // On the worker's own loop: to its sessions now (one holder: the one worker).
+    for (const auto& h : holders) workers_[h.id]->deliver(f);
+    return;
+  }
   for (const auto& h : holders) gathered_[h.id].push_back(f);
 }
 
@@ -146,7 +155,14 @@ void fanout::on_source_status(std::string_view payload) {
     return drop(common::source_status_channel, {"bad_source_status", std::move(status).err().message}, payload);
   }
   // A source that is connected but silent past its threshold is as stale as a disconnected one.
-  for (auto* w : workers_) w->post_source_status(status->source, status->connected && !status->silent);
+  const bool good = status->connected && !status->silent;
+  for (auto* w : workers_) {
+    if (direct_) {
+      w->source_status(status->source, good);
+    } else {
+      w->post_source_status(status->source, good);
+    }
+  }
 }
 
 void fanout::on_tier_command(std::string_view payload) {
@@ -157,22 +173,41 @@ void fanout::on_tier_command(std::string_view payload) {
     const auto ts = common::format_iso8601(common::now_us());
     const auto json = R"({"type":"broadcast","data":)" + cmd->data + R"(,"timestamp":")" + ts + "\"}";
     const auto f = make_text_frame(frame_kind::control, {}, json);
-    for (auto* w : workers_) w->post_broadcast(f);
+    for (auto* w : workers_) {
+      if (direct_) {
+        w->broadcast(f);
+      } else {
+        w->post_broadcast(f);
+      }
+    }
     return;
   }
   if (cmd->op == "entitlements") {
-    for (auto* w : workers_) w->post_entitlements(cmd->user, cmd->plan);
+    for (auto* w : workers_) {
+      if (direct_) {
+        w->entitlements_changed(cmd->user, cmd->plan);
+      } else {
+        w->post_entitlements(cmd->user, cmd->plan);
+      }
+    }
     return;
   }
   common::log_info("disconnecting on the server API's request",
                    {{"user", cmd->user}, {"session", cmd->session.empty() ? "(all)" : "(one)"}});
-  for (auto* w : workers_) w->post_revoke(cmd->user, cmd->session, cmd->reason);
+  for (auto* w : workers_) {
+    if (direct_) {
+      w->revoke(cmd->user, cmd->session, cmd->reason);
+    } else {
+      w->post_revoke(cmd->user, cmd->session, cmd->reason);
+    }
+  }
 }
 
 void fanout::flush() {
   // The channels held by workers: kept by the channel table, published here once per round.
   metrics_.redis_channels.Set(static_cast<double>(redis_->held_channel_count()));
-  // One post (one wake-up of the worker thread) per worker per round, however many messages.
+  // One post (one wake-up of the worker thread) per worker per round, however many messages
+  // (nothing is gathered with the direct hand-off).
   for (std::size_t id = 0; id < gathered_.size(); ++id) {
     if (!gathered_[id].empty()) workers_[id]->post_deliver(std::exchange(gathered_[id], {}));
   }

@@ -5,6 +5,10 @@
 // Which workers hold which channel is kept in one place, redis_client's channel table: a worker
 // is a holder there (holder id = worker id, tag = the acquisition's generation).
 //
+// With one worker whose event loop the Redis client runs on (handoff::direct), nothing is posted:
+// each frame goes to the worker by a plain call as its message is read, and confirmations,
+// refusals and control messages are carried out at once, in the order Redis sent them.
+//
 // Threading: acquire()/release() may be called from any thread (they queue to the Redis thread);
 // on_message(), flush() and the activations run on the Redis thread; gathered_ is touched only there.
 
@@ -34,16 +38,21 @@ class fanout final : public route_registry {
   // empty: none.
   fanout(edge_metrics& metrics, std::string control_channel, app_conflation conflation = {});
 
+  // How messages reach the workers: posted, gathered per worker per round of Redis I/O (the Redis
+  // client has a thread of its own); or by direct calls (one worker, and the Redis client runs on
+  // its event loop).
+  enum class handoff { posted, direct };
+
   // Wiring, before redis is started: the Redis client, the workers (by worker id), and on_control,
   // which runs (on the Redis thread) for each message on the edge's own control channel
   // (readiness probes).
   void attach(common::redis_client& redis, std::vector<fanout_target*> workers,
-              std::function<void(std::string_view)> on_control = {});
+              std::function<void(std::string_view)> on_control = {}, handoff how = handoff::posted);
   // The same from the app's own worker pointers (any type derived from fanout_target).
   template <class Worker>
   void attach(common::redis_client& redis, const std::vector<Worker*>& workers,
-              std::function<void(std::string_view)> on_control = {}) {
-    attach(redis, std::vector<fanout_target*>(workers.begin(), workers.end()), std::move(on_control));
+              std::function<void(std::string_view)> on_control = {}, handoff how = handoff::posted) {
+    attach(redis, std::vector<fanout_target*>(workers.begin(), workers.end()), std::move(on_control), how);
   }
 
   // route_registry: the route's channel gets the worker as a holder.
@@ -73,6 +82,7 @@ class fanout final : public route_registry {
   common::redis_client* redis_ = nullptr;
   std::function<void(std::string_view)> on_control_;
   std::vector<fanout_target*> workers_;
+  bool direct_ = false;  // handoff::direct
   // Redis thread only: how many bad messages were seen (bounds how often they are logged), and
   // the frames gathered per worker since the last flush.
   std::size_t invalid_seen_ = 0;

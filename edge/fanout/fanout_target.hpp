@@ -1,5 +1,6 @@
 #pragma once
-// What the fan-out needs from a worker: the things it posts to it from the Redis thread.
+// What the fan-out needs from a worker: the things it posts to it from the Redis thread, and the
+// same things by direct call when the Redis client runs on the worker's own event loop.
 // A worker (worker) implements it; the fan-out holds one per worker id.
 
 #include <cstdint>
@@ -29,6 +30,15 @@ class fanout_target {
   virtual void post_broadcast(frame_ptr f) = 0;
   // The entitlement record of a user (plan empty) or of a plan (user empty) changed.
   virtual void post_entitlements(std::string user, std::string plan) = 0;
+
+  // The same, carried out at once: on the worker's own thread only (fanout::handoff::direct).
+  virtual void deliver(const frame_ptr& f) = 0;
+  virtual void activate(const std::string& route, std::uint64_t generation) = 0;
+  virtual void refuse(const std::string& route, std::uint64_t generation) = 0;
+  virtual void source_status(const std::string& source, bool connected) = 0;
+  virtual void revoke(const std::string& user, const std::string& session, const std::string& reason) = 0;
+  virtual void broadcast(const frame_ptr& f) = 0;
+  virtual void entitlements_changed(const std::string& user, const std::string& plan) = 0;
 
  protected:
   ~fanout_target() = default;

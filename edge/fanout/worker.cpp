@@ -24,26 +24,34 @@ worker::worker(std::size_t id, route_registry& routes, std::chrono::milliseconds
 
 void worker::post_revoke(std::string user, std::string session, std::string reason) {
   boost::asio::post(ioc_, [this, user = std::move(user), session = std::move(session), reason = std::move(reason)] {
-    // A visit of every session: a disconnect is rare, and a user's sessions are not indexed
-    // unless they hold a private channel.
-    const std::vector<frame_sink*> open(sessions_.begin(), sessions_.end());
-    for (auto* s : open) s->revoke(user, session, reason);
+    revoke(user, session, reason);
   });
+}
+
+void worker::revoke(const std::string& user, const std::string& session, const std::string& reason) {
+  // A visit of every session: a disconnect is rare, and a user's sessions are not indexed unless
+  // they hold a private channel.
+  const std::vector<frame_sink*> open(sessions_.begin(), sessions_.end());
+  for (auto* s : open) s->revoke(user, session, reason);
 }
 
 void worker::post_broadcast(frame_ptr f) {
-  boost::asio::post(ioc_, [this, f = std::move(f)] {
-    const std::vector<frame_sink*> open(sessions_.begin(), sessions_.end());
-    for (auto* s : open) s->send(f);
-  });
+  boost::asio::post(ioc_, [this, f = std::move(f)] { broadcast(f); });
+}
+
+void worker::broadcast(const frame_ptr& f) {
+  const std::vector<frame_sink*> open(sessions_.begin(), sessions_.end());
+  for (auto* s : open) s->send(f);
 }
 
 void worker::post_entitlements(std::string user, std::string plan) {
-  boost::asio::post(ioc_, [this, user = std::move(user), plan = std::move(plan)] {
-    // A visit of every session, as for a disconnect: a change of entitlements is rare.
-    const std::vector<frame_sink*> open(sessions_.begin(), sessions_.end());
-    for (auto* s : open) s->entitlements_changed(user, plan);
-  });
+  boost::asio::post(ioc_, [this, user = std::move(user), plan = std::move(plan)] { entitlements_changed(user, plan); });
+}
+
+void worker::entitlements_changed(const std::string& user, const std::string& plan) {
+  // A visit of every session, as for a disconnect: a change of entitlements is rare.
+  const std::vector<frame_sink*> open(sessions_.begin(), sessions_.end());
+  for (auto* s : open) s->entitlements_changed(user, plan);
 }
 
 void worker::post_drain(std::chrono::milliseconds window) {

@@ -64,6 +64,14 @@ class worker final : public fanout_target {
   void post_revoke(std::string user, std::string session, std::string reason) override;
   void post_broadcast(frame_ptr f) override;
   void post_entitlements(std::string user, std::string plan) override;
+  // fanout_target, the same on this worker's thread (the Redis client runs on its loop).
+  void deliver(const frame_ptr& f) override;
+  void activate(const std::string& symbol, std::uint64_t generation) override;
+  void refuse(const std::string& symbol, std::uint64_t generation) override;
+  void source_status(const std::string& source, bool connected) override;
+  void revoke(const std::string& user, const std::string& session, const std::string& reason) override;
+  void broadcast(const frame_ptr& f) override;
+  void entitlements_changed(const std::string& user, const std::string& plan) override;
 
   // --- on this worker's thread --------------------------------------------------------------
   void add_session(frame_sink* s);
@@ -134,14 +142,10 @@ class worker final : public fanout_target {
     bool stale = false;
   };
 
-  void deliver(const frame_ptr& f);
-  void activate(const std::string& symbol, std::uint64_t generation);
-  void refuse(const std::string& symbol, std::uint64_t generation);
   void release(const std::string& symbol);
   void schedule_tick();
   // Ticks the sessions of the current sweep from `from` on, a batch per turn of the event loop.
   void sweep_step(std::size_t from, std::chrono::steady_clock::time_point now);
-  void source_status(const std::string& source, bool connected);
   void check_sources(std::chrono::steady_clock::time_point now);
   void notify_sources(const std::string& source, bool stale, std::int64_t since_us);
 

@@ -1,5 +1,6 @@
-// The tier on a Redis Cluster: a real 3-master cluster, two edges in this process and a publisher
-// and private store as ingest runs them, all with redis+cluster settings. Ticks and private events
+// The tier on a Redis Cluster: a real 3-master cluster, two edges in this process (one with one
+// worker, the Redis connections on its loop; one with two and a Redis thread) and a publisher and
+// private store as ingest runs them, all with redis+cluster settings. Ticks and private events
 // flow through both edges with one sharded subscription per channel per edge on the owning master;
 // slots migrated under traffic keep ticks flowing and users' streams gap-free; a master killed
 // stops only its own channels, and readiness says so.
@@ -40,11 +41,11 @@ common::redis_options cluster_options(const test::redis_cluster& cluster, const 
   return o;
 }
 
-std::unique_ptr<edge::app> cluster_edge(const test::redis_cluster& cluster, const std::string& node) {
+std::unique_ptr<edge::app> cluster_edge(const test::redis_cluster& cluster, const std::string& node, int threads) {
   edge::app_config c;
   c.listen_host = "127.0.0.1";
   c.port = 0;
-  c.threads = 2;
+  c.threads = threads;
   c.limits.batch_window = 0ms;
   c.limits.max_message_bytes = 4096;
   c.unsubscribe_linger_ms = 200;
@@ -70,8 +71,9 @@ int readyz(const edge::app& e) {
 struct cluster_tier {
   explicit cluster_tier(int replicas = 0) : cluster(3, replicas) { start(); }
   test::redis_cluster cluster;
-  std::unique_ptr<edge::app> a = cluster_edge(cluster, "edge-a");
-  std::unique_ptr<edge::app> b = cluster_edge(cluster, "edge-b");
+  // One edge with one worker (the Redis connections on its loop), one with two (a Redis thread).
+  std::unique_ptr<edge::app> a = cluster_edge(cluster, "edge-a", 1);
+  std::unique_ptr<edge::app> b = cluster_edge(cluster, "edge-b", 2);
   common::redis_client redis{cluster_options(cluster, "test-ingest")};
   ingest::private_store store{redis, 1000};
   std::atomic<int> published{0};

@@ -74,7 +74,11 @@ std::vector<int> sizes_of(const std::string& symbol, const std::vector<std::stri
 }  // namespace
 
 TEST_CASE("ticks replayed by ingest reach exactly the clients subscribed to them, in order", "[e2e]") {
-  edge_fixture fx;
+  // One worker (the Redis connections on its loop, messages handed over by direct calls) and two
+  // (a Redis thread, one post per worker per round of Redis I/O).
+  const int threads = GENERATE(1, 2);
+  INFO("workers: " << threads);
+  edge_fixture fx([threads](edge::app_config& c) { c.threads = threads; });
   auto a = fx.connect();
   auto b = fx.connect();
   auto c = fx.connect();  // same symbol as a, most likely on the other worker
@@ -113,6 +117,8 @@ TEST_CASE("ticks replayed by ingest reach exactly the clients subscribed to them
     REQUIRE(f);
     CHECK(type_of(*f) == "pong");
   }
+  // Ready: the readiness probe came back through the subscriber connection.
+  CHECK(wait_until([&] { return fx.get("/readyz").status == 200; }));
   // The last tick per symbol is kept in Redis with a TTL.
   CHECK(fx.redis.cli({"GET", "ts:{md:TSLA}:last"}).find(R"("size":399)") != std::string::npos);
   const auto ttl = std::stoi(fx.redis.cli({"TTL", "ts:{md:TSLA}:last"}));
@@ -203,7 +209,9 @@ TEST_CASE("an Alpaca trading capture becomes the user's sequenced history and sn
 }
 
 TEST_CASE("unsubscribing stops delivery and releases the Redis subscription", "[e2e]") {
-  edge_fixture fx;
+  const int threads = GENERATE(1, 2);
+  INFO("workers: " << threads);
+  edge_fixture fx([threads](edge::app_config& c) { c.threads = threads; });
   auto a = fx.connect();
   auto b = fx.connect();
   subscribe(*a, R"(["AAPL"])");

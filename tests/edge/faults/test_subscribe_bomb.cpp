@@ -44,7 +44,7 @@ struct open_edge {
                                             "--redis-port",
                                             std::to_string(redis_port),
                                             "--threads",
-                                            "2",
+                                            std::to_string(test::edge_threads()),
                                             "--batch-window-ms",
                                             "0",
                                             "--node-id",

@@ -15,6 +15,7 @@
 
 #include "bench/ws_client.hpp"
 #include "edge/app.hpp"
+#include "tests/edge/support/edge_threads.hpp"
 #include "tests/support/redis_server.hpp"
 
 namespace tickstream::test {
@@ -32,12 +33,13 @@ struct edge_fixture {
   test::redis_server redis;
   std::unique_ptr<edge::app> edge;
 
-  // An edge with test settings (two workers, batching off, short linger); tweak changes any.
+  // An edge with test settings (two workers unless edge_threads() says otherwise, batching off,
+  // short linger); tweak changes any.
   explicit edge_fixture(const std::function<void(edge::app_config&)>& tweak = {}) {
     edge::app_config c;
     c.listen_host = "127.0.0.1";
     c.port = 0;
-    c.threads = 2;
+    c.threads = edge_threads();
     c.limits.batch_window = std::chrono::milliseconds(0);
     c.unsubscribe_linger_ms = 200;
     c.redis_port = redis.port();

@@ -12,6 +12,7 @@
 #include "bench/ws_client.hpp"
 #include "common/clock.hpp"
 #include "common/event.hpp"
+#include "tests/edge/support/edge_threads.hpp"
 #include "tests/edge/support/jwt_test_tokens.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/wait.hpp"
@@ -52,7 +53,7 @@ struct edge_process {
                                             "--redis-port",
                                             std::to_string(redis_port),
                                             "--threads",
-                                            "2",
+                                            std::to_string(edge_threads()),
                                             "--batch-window-ms",
                                             "0",
                                             "--jwt-algorithms",
