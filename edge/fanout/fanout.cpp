@@ -3,6 +3,7 @@
 #include <rapidjson/document.h>
 
 #include <cassert>
+#include <exception>
 #include <optional>
 #include <utility>
 
@@ -59,6 +60,18 @@ bool is_topic_message(std::string_view payload, std::string_view topic) {
          std::string_view(name->value.GetString(), name->value.GetStringLength()) == topic;
 }
 
+// A direct call into worker code from inside a Redis read (handoff::direct). Its handlers do not
+// throw, by design; one that does is logged and the read goes on, as the worker's own loop does
+// with its handlers, so the Redis connection keeps being read.
+template <class Fn>
+void in_worker(std::size_t worker, Fn&& fn) {
+  try {
+    std::forward<Fn>(fn)();
+  } catch (const std::exception& e) {
+    common::log_error("worker handler threw", {{"worker", worker}, {"what", e.what()}});
+  }
+}
+
 }  // namespace
 
 void fanout::acquire(const std::string& route, std::size_t worker_id, std::uint64_t generation) {
@@ -74,14 +87,14 @@ void fanout::release(const std::string& route, std::size_t worker_id) {
 void fanout::on_activation(const common::channel_activation& a) {
   assert(a.holder < workers_.size() && "holders are worker ids");
   if (a.holder >= workers_.size()) return;
-  if (direct_) return workers_[a.holder]->activate(route_of(a.channel), a.tag);
+  if (direct_) return in_worker(a.holder, [&] { workers_[a.holder]->activate(route_of(a.channel), a.tag); });
   workers_[a.holder]->post_activate(route_of(a.channel), a.tag);
 }
 
 void fanout::on_refusal(const common::channel_refusal& r) {
   assert(r.holder < workers_.size() && "holders are worker ids");
   if (r.holder >= workers_.size()) return;
-  if (direct_) return workers_[r.holder]->refuse(route_of(r.channel), r.tag);
+  if (direct_) return in_worker(r.holder, [&] { workers_[r.holder]->refuse(route_of(r.channel), r.tag); });
   workers_[r.holder]->post_refuse(route_of(r.channel), r.tag);
 }
 
@@ -131,7 +144,7 @@ void fanout::on_message(std::string_view channel, std::string_view payload) {
   if (!f) return drop(channel, problem, payload);
   if (direct_) {
     // On the worker's own loop: to its sessions now (one holder: the one worker).
-    for (const auto& h : holders) workers_[h.id]->deliver(f);
+    for (const auto& h : holders) in_worker(h.id, [&] { workers_[h.id]->deliver(f); });
     return;
   }
   for (const auto& h : holders) gathered_[h.id].push_back(f);
@@ -158,7 +171,7 @@ void fanout::on_source_status(std::string_view payload) {
   const bool good = status->connected && !status->silent;
   for (auto* w : workers_) {
     if (direct_) {
-      w->source_status(status->source, good);
+      in_worker(0, [&] { w->source_status(status->source, good); });
     } else {
       w->post_source_status(status->source, good);
     }
@@ -175,7 +188,7 @@ void fanout::on_tier_command(std::string_view payload) {
     const auto f = make_text_frame(frame_kind::control, {}, json);
     for (auto* w : workers_) {
       if (direct_) {
-        w->broadcast(f);
+        in_worker(0, [&] { w->broadcast(f); });
       } else {
         w->post_broadcast(f);
       }
@@ -185,7 +198,7 @@ void fanout::on_tier_command(std::string_view payload) {
   if (cmd->op == "entitlements") {
     for (auto* w : workers_) {
       if (direct_) {
-        w->entitlements_changed(cmd->user, cmd->plan);
+        in_worker(0, [&] { w->entitlements_changed(cmd->user, cmd->plan); });
       } else {
         w->post_entitlements(cmd->user, cmd->plan);
       }
@@ -196,7 +209,7 @@ void fanout::on_tier_command(std::string_view payload) {
                    {{"user", cmd->user}, {"session", cmd->session.empty() ? "(all)" : "(one)"}});
   for (auto* w : workers_) {
     if (direct_) {
-      w->revoke(cmd->user, cmd->session, cmd->reason);
+      in_worker(0, [&] { w->revoke(cmd->user, cmd->session, cmd->reason); });
     } else {
       w->post_revoke(cmd->user, cmd->session, cmd->reason);
     }
