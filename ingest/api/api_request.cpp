@@ -404,6 +404,10 @@ common::result<std::string> parse_broadcast_request(std::string_view body, const
 }
 
 app_event_json encode_app_event(const app_event_request& ev, std::int64_t now_us) {
+  return encode_app_event(ev, now_us, common::format_iso8601(now_us));
+}
+
+app_event_json encode_app_event(const app_event_request& ev, std::int64_t now_us, std::string_view ts) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   w.StartObject();
@@ -412,7 +416,6 @@ app_event_json encode_app_event(const app_event_request& ev, std::int64_t now_us
   w.Key("userId");
   w.String(ev.user.data(), static_cast<rapidjson::SizeType>(ev.user.size()));
   w.Key("timestamp");
-  const auto ts = common::format_iso8601(now_us);
   w.String(ts.data(), static_cast<rapidjson::SizeType>(ts.size()));
   w.Key("data");
   w.RawValue(ev.data.data(), ev.data.size(), rapidjson::kObjectType);
@@ -423,7 +426,9 @@ app_event_json encode_app_event(const app_event_request& ev, std::int64_t now_us
   w.EndObject();
   std::string json(buf.GetString(), buf.GetSize());
   const auto split = json.find(",\"timestamp\":");
-  return {json.substr(0, split), json.substr(split)};
+  std::string after = json.substr(split);
+  json.resize(split);
+  return {std::move(json), std::move(after)};
 }
 
 }  // namespace tickstream::ingest

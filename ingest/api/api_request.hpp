@@ -114,5 +114,7 @@ struct app_event_json {
   std::string after;
 };
 app_event_json encode_app_event(const app_event_request& ev, std::int64_t now_us);
+// The same with now_us already formatted (common::format_iso8601): a batch formats it once.
+app_event_json encode_app_event(const app_event_request& ev, std::int64_t now_us, std::string_view timestamp);
 
 }  // namespace tickstream::ingest

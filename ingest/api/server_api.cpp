@@ -6,6 +6,8 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/clock.hpp"
@@ -183,28 +185,44 @@ bool server_api::authorized(const http_request_view& req, const http_reply_fn& r
 void server_api::publish(const http_request_view& req, const http_reply_fn& reply) {
   auto events = parse_publish_request(req.body, limits_);
   if (!events) return refuse(events.err().code == "too_large" ? 413 : 400, events.err(), req.body, reply);
-  // Answer once Redis has every event: the outcomes are gathered on the Redis thread.
+  // One script run per user of the batch, each storing that user's events in their order; the
+  // answer comes once Redis has every one. The outcomes are gathered on the Redis thread.
+  struct user_batch {
+    std::string user;
+    std::vector<std::size_t> at;  // the events' places in the request
+    std::vector<private_store::app_event_parts> parts;
+  };
+  std::vector<user_batch> batches;
+  std::unordered_map<std::string_view, std::size_t> batch_of;  // views into the events' user ids
+  const auto now = common::now_us();
+  const auto timestamp = common::format_iso8601(now);  // once: every event of the request has it
+  for (std::size_t i = 0; i < events->size(); ++i) {
+    const auto& ev = events.value()[i];
+    const auto [it, fresh] = batch_of.try_emplace(ev.user, batches.size());
+    if (fresh) batches.push_back({ev.user, {}, {}});
+    auto& b = batches[it->second];
+    auto json = encode_app_event(ev, now, timestamp);
+    b.at.push_back(i);
+    b.parts.push_back({std::move(json.before), std::move(json.after),
+                       ev.idempotency_key.empty() ? std::string() : "k:" + ev.idempotency_key});
+  }
   struct tally {
     std::atomic<std::size_t> left;
-    std::vector<std::int64_t> seqs;  // each written once, by its own completion
+    std::vector<std::int64_t> seqs;  // each written once, by its own batch's completion
     std::atomic<bool> failed{false};
   };
   auto t = std::make_shared<tally>();
-  t->left = events->size();
+  t->left = batches.size();
   t->seqs.assign(events->size(), 0);
-  const auto now = common::now_us();
-  for (std::size_t i = 0; i < events->size(); ++i) {
-    auto& ev = events.value()[i];
-    auto json = encode_app_event(ev, now);
-    std::string dedupe = ev.idempotency_key.empty() ? std::string() : "k:" + ev.idempotency_key;
-    store_.store_app_event(
-        ev.user, std::move(json.before), std::move(json.after), std::move(dedupe), now / 1000,
-        [t, i, reply, count = count_](common::result<std::int64_t> r) {
+  for (auto& b : batches) {
+    store_.store_app_events(
+        b.user, std::move(b.parts), now / 1000,
+        [t, at = std::move(b.at), reply, count = count_](common::result<std::vector<std::int64_t>> r) {
           if (!r) {
-            common::log_warn("storing an app event failed", {{"code", r.err().code}, {"reason", r.err().message}});
+            common::log_warn("storing app events failed", {{"code", r.err().code}, {"reason", r.err().message}});
             t->failed = true;
           } else {
-            t->seqs[i] = r.value();
+            for (std::size_t k = 0; k < at.size(); ++k) t->seqs[at[k]] = r.value()[k];
           }
           if (--t->left != 0) return;
           if (t->failed) {

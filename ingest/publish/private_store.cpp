@@ -338,18 +338,30 @@ void private_store::run_script(const common::event& ev, const std::string& kind,
               });
 }
 
-void private_store::store_app_event(const std::string& user, std::string before, std::string after,
-                                    std::string dedupe_id, std::int64_t now_ms, done_handler done) {
-  // Kind "app_event" matches none of the script's snapshot branches: sequence, history, publish.
-  redis_.eval(common::lua_scripts::private_store(),
-              {user_key(user, user_data::seq), user_key(user, user_data::hist), user_key(user, user_data::pos),
-               user_key(user, user_data::acct), user_key(user, user_data::orders), user_key(user, user_data::execs)},
-              {"app_event", std::move(before), std::move(after), "", std::to_string(history_len_), user_channel(user),
-               "", std::to_string(now_ms), std::move(dedupe_id), "", "", ""},
-              [done = std::move(done)](common::result<common::redis_reply> r) {
+void private_store::store_app_events(const std::string& user, std::vector<app_event_parts> events, std::int64_t now_ms,
+                                     batch_done_handler done) {
+  std::vector<std::string> args;
+  args.reserve(3 + 3 * events.size());
+  args.push_back(std::to_string(history_len_));
+  args.push_back(user_channel(user));
+  args.push_back(std::to_string(now_ms));
+  for (auto& e : events) {
+    args.push_back(std::move(e.before));
+    args.push_back(std::move(e.after));
+    args.push_back(std::move(e.dedupe_id));
+  }
+  redis_.eval(common::lua_scripts::app_events_store(),
+              {user_key(user, user_data::seq), user_key(user, user_data::hist), user_key(user, user_data::execs)}, args,
+              [n = events.size(), done = std::move(done)](common::result<common::redis_reply> r) {
                 if (!done) return;
                 if (!r) return done(std::move(r).err());
-                done(r->integer);
+                if (r->type != common::redis_reply::kind::array || r->elements.size() != n) {
+                  return done(common::error{"bad_reply", "the store script did not answer one seq per event"});
+                }
+                std::vector<std::int64_t> seqs;
+                seqs.reserve(n);
+                for (const auto& e : r->elements) seqs.push_back(e.integer);
+                done(std::move(seqs));
               });
 }
 

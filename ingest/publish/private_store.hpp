@@ -25,6 +25,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "common/event.hpp"
 #include "common/redis/redis_client.hpp"
@@ -61,12 +62,25 @@ class private_store {
   // the Redis thread. Thread-safe.
   void store(common::event ev, done_handler done);
 
-  // Stores an application event (the server API's): the same script, so it takes the user's next
-  // seq, enters the history and is published like a broker event, but touches no snapshot.
-  // before/after are its JSON on either side of the seq (see ingest/api/api_request.hpp);
-  // dedupe_id ("" for none) stores it once per 7 days. done runs on the Redis thread.
-  void store_app_event(const std::string& user_id, std::string before, std::string after, std::string dedupe_id,
-                       std::int64_t now_ms, done_handler done);
+  // Application events (the server API's) take the user's next seqs, enter the history and are
+  // published like broker events, but touch no snapshot.
+  //
+  // One application event of a batch: its JSON on either side of the seq, its de-duplication id.
+  struct app_event_parts {
+    std::string before;
+    std::string after;
+    std::string dedupe_id;  // "" for none
+  };
+  // The outcome of a batch: one seq per event, in order (0 for a duplicate), or an error (then
+  // none of them is known to be stored: the request is retried, and idempotency keys hold).
+  using batch_done_handler = std::function<void(common::result<std::vector<std::int64_t>>)>;
+  // Stores events of one user, in order, in one script run (common/redis/scripts/
+  // app_events_store.lua): for each, what private_store.lua does for a broker event without a
+  // snapshot (de-duplicate, seq, history, publish), without one script run per event. A
+  // dedupe_id is kept 7 days; one given twice is stored once, by its first event. done runs on
+  // the Redis thread. Thread-safe.
+  void store_app_events(const std::string& user_id, std::vector<app_event_parts> events, std::int64_t now_ms,
+                        batch_done_handler done);
 
   // Order statuses after which an order is no longer open.
   static bool is_terminal_status(std::string_view status) noexcept;

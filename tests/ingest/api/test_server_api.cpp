@@ -137,3 +137,40 @@ TEST_CASE("the server API stores app events in the user's sequence, once per ide
   REQUIRE(status);
   CHECK(*status == 0);
 }
+
+TEST_CASE("a batch over several users keeps each user's order and stores a repeated key once", "[api]") {
+  test::redis_server redis;
+  const int port = test::free_port();
+  test::child_process ingest({TICKSTREAM_INGEST_BIN, "--webhook-listen", "127.0.0.1:" + std::to_string(port),
+                              "--api-key", std::string(api_key), "--redis-port", std::to_string(redis.port())});
+  REQUIRE(test::wait_until([&] { return post(port, "/", "", {}).status == 404; }));
+
+  // u-1's third event repeats its first one's key; u-2's second one carries a key of its own.
+  const std::string batch = R"({"events":[)"
+                            R"({"user":"u-1","type":"alert","data":{"n":"a"},"idempotency_key":"k-1"},)"
+                            R"({"user":"u-2","type":"alert","data":{"n":"b"}},)"
+                            R"({"user":"u-1","type":"alert","data":{"n":"c"}},)"
+                            R"({"user":"u-1","type":"alert","data":{"n":"d"},"idempotency_key":"k-1"},)"
+                            R"({"user":"u-2","type":"alert","data":{"n":"e"},"idempotency_key":"k-2"}]})";
+  const auto first = publish(port, batch);
+  CHECK(first.status == 200);
+  CHECK(first.body == R"({"accepted":4,"duplicates":1,"seqs":[1,1,2,0,2]})");
+  // Each user's history holds its events in the request's order, under their seqs.
+  const auto u1 = redis.cli({"XRANGE", "ts:{u:u-1}:hist", "-", "+"});
+  const auto a = u1.find(R"("seq":1,)");
+  const auto c = u1.find(R"("seq":2,)");
+  REQUIRE(a != std::string::npos);
+  REQUIRE(c != std::string::npos);
+  CHECK(u1.find(R"("data":{"n":"a"})", a) < c);
+  CHECK(u1.find(R"("data":{"n":"c"})", c) != std::string::npos);
+  CHECK(u1.find(R"("n":"d")") == std::string::npos);
+  CHECK(redis.cli({"XLEN", "ts:{u:u-2}:hist"}) == "2\n");
+
+  // Keys already stored are duplicates in a later batch; the rest continues each sequence.
+  const auto second = publish(port, R"({"events":[{"user":"u-2","type":"alert","data":{},"idempotency_key":"k-2"},)"
+                                    R"({"user":"u-1","type":"alert","data":{"n":"f"}}]})");
+  CHECK(second.status == 200);
+  CHECK(second.body == R"({"accepted":1,"duplicates":1,"seqs":[0,3]})");
+  CHECK(redis.cli({"GET", "ts:{u:u-1}:seq"}) == "3\n");
+  CHECK(redis.cli({"GET", "ts:{u:u-2}:seq"}) == "2\n");
+}
