@@ -612,22 +612,30 @@ int app::run_live(context& ctx) {
   std::vector<reconciled> reconcilers;
   // The Broker API accounts this worker serves: account id -> user id.
   auto broker_users = std::make_shared<std::unordered_map<std::string, std::string>>();
-  const auto make_reconciler = [&](const std::string& user, const std::string& key,
-                                   const std::string& secret) -> std::unique_ptr<account_reconciler> {
-    if (config_.broker_rest_url.empty()) return nullptr;
-    account_reconciler::options o;
-    o.rest_url = config_.broker_rest_url;
-    o.key = key;
-    o.secret = secret;
-    o.user_id = user;
+  const auto new_reconciler = [&](account_reconciler::options o) {
     o.interval = std::chrono::seconds(config_.reconcile_interval_s);
     return std::make_unique<account_reconciler>(ioc, std::move(o), *ctx.redis, [&ctx](const common::event& ev) {
       ctx.publish(ev, std::string(reconcile_source));
     });
   };
+  // A Trading API account: with --broker-rest-url, its own key and secret.
+  const auto make_reconciler = [&](const std::string& user, const std::string& key,
+                                   const std::string& secret) -> std::unique_ptr<account_reconciler> {
+    if (config_.broker_rest_url.empty()) return nullptr;
+    return new_reconciler(trading_api_options(config_.broker_rest_url, key, secret, user));
+  };
   const auto reconcile_account = [&](const std::string& user, const std::string& key, const std::string& secret) {
     if (auto r = make_reconciler(user, key, secret)) reconcilers.push_back({sources.back().get(), std::move(r), false});
   };
+  // A Broker API customer account: with the Broker API of --broker-events-url and the broker's
+  // credentials; again whenever the event stream comes back.
+  std::string broker_api_url = config_.broker_events_url;
+  while (!broker_api_url.empty() && broker_api_url.back() == '/') broker_api_url.pop_back();
+  const auto make_broker_reconciler = [&](const std::string& user, const std::string& account) {
+    return new_reconciler(broker_api_options(broker_api_url, account, config_.broker_key, config_.broker_secret, user));
+  };
+  std::vector<std::unique_ptr<account_reconciler>> broker_reconcilers;
+  bool broker_events_were_connected = false;
   std::unordered_set<std::string> file_users;  // accounts of --accounts-file (the hash cannot replace them)
   try {
     if (!config_.finnhub_url.empty()) {
@@ -656,6 +664,7 @@ int app::run_live(context& ctx) {
           if (config_.broker_events_url.empty()) continue;
           ++mine;
           broker_users->emplace(a.broker_account, a.user_id);
+          broker_reconcilers.push_back(make_broker_reconciler(a.user_id, a.broker_account));
           continue;
         }
         if (config_.alpaca_trading_url.empty()) continue;
@@ -694,8 +703,7 @@ int app::run_live(context& ctx) {
       return 2;
     }
     broker_event_stream::options bo;
-    bo.url = config_.broker_events_url;
-    while (!bo.url.empty() && bo.url.back() == '/') bo.url.pop_back();
+    bo.url = broker_api_url;
     bo.key = config_.broker_key;
     bo.secret = config_.broker_secret;
     const auto& sh = config_.market_shard;
@@ -720,6 +728,7 @@ int app::run_live(context& ctx) {
   }
   for (auto& s : sources) s->start();
   for (auto& r : reconcilers) r.reconciler->start();
+  for (auto& r : broker_reconcilers) r->start();
   if (broker_events) broker_events->start();
   std::vector<watched_source> watched;
   for (auto& s : sources) {
@@ -788,6 +797,8 @@ int app::run_live(context& ctx) {
       hash_account h{creds, nullptr, nullptr, {}, false};
       if (!creds.broker_account.empty()) {
         broker_users->emplace(creds.broker_account, user);
+        h.reconciler = make_broker_reconciler(user, creds.broker_account);
+        h.reconciler->start();
       } else {
         h.stream =
             std::make_unique<ws_source>(ioc, source_options{creds.url.empty() ? config_.alpaca_trading_url : creds.url},
@@ -904,6 +915,17 @@ int app::run_live(context& ctx) {
       if (up && !h.was_connected) h.reconciler->trigger();
       h.was_connected = up;
     }
+    // The Broker API's one event stream came back: every account it serves here is reconciled.
+    if (broker_events) {
+      const bool up = broker_events->source().connected();
+      if (up && !broker_events_were_connected) {
+        for (auto& r : broker_reconcilers) r->trigger();
+        for (auto& [user, h] : hash_accounts) {
+          if (!h.stream && h.reconciler) h.reconciler->trigger();
+        }
+      }
+      broker_events_were_connected = up;
+    }
     if (!config_.accounts_hash.empty() && !hash_reading && !stopping_.load() &&
         now - last_hash_read >= config_.accounts_refresh_s * 1'000'000) {
       last_hash_read = now;
@@ -911,6 +933,7 @@ int app::run_live(context& ctx) {
     }
     if (stopping_.load()) {
       for (auto& r : reconcilers) r.reconciler->stop();
+      for (auto& r : broker_reconcilers) r->stop();
       for (auto& [user, h] : hash_accounts) {
         if (h.reconciler) h.reconciler->stop();
         if (h.stream) h.stream->stop();

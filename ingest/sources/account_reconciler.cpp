@@ -4,7 +4,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <functional>
 #include <map>
 
 #include "common/clock.hpp"
@@ -32,13 +34,13 @@ struct account_reconciler::impl : std::enable_shared_from_this<impl> {
   impl(net::io_context& io, options o, common::redis_client& r, publish_fn p)
       : ioc(io), opt(std::move(o)), redis(r), publish(std::move(p)), timer(io), retry(io) {}
 
-  std::vector<std::pair<std::string, std::string>> headers() const {
-    return {{"APCA-API-KEY-ID", opt.key}, {"APCA-API-SECRET-KEY", opt.secret}};
-  }
-
-  void schedule() {
+  // The first periodic cycle comes after a phase within the interval taken from the user id, the
+  // next ones every interval: many accounts started together do not read the broker together.
+  void schedule(bool first = false) {
     if (stopped) return;
-    timer.expires_after(opt.interval);
+    const auto ms = static_cast<std::size_t>(std::max<std::int64_t>(1, opt.interval.count()));
+    const auto phase = static_cast<std::int64_t>(1 + std::hash<std::string>{}(opt.user_id) % ms);
+    timer.expires_after(first ? std::chrono::milliseconds(phase) : opt.interval);
     timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
       if (ec || self->stopped) return;
       self->cycle();
@@ -63,13 +65,13 @@ struct account_reconciler::impl : std::enable_shared_from_this<impl> {
     // Orders on either side of the account and positions: if no order filled further in between,
     // the snapshot holds exactly the fills up to each order's filled quantity.
     auto rs = std::make_shared<replies>();
-    get("/v2/orders?status=all&limit=500&direction=desc", [self = shared_from_this(), rs](std::string before) {
+    get("/orders?status=all&limit=500&direction=desc", [self = shared_from_this(), rs](std::string before) {
       rs->orders_before = std::move(before);
-      self->get("/v2/account", [self, rs](std::string account) {
+      self->get("/account", [self, rs](std::string account) {
         rs->account = std::move(account);
-        self->get("/v2/positions", [self, rs](std::string positions) {
+        self->get("/positions", [self, rs](std::string positions) {
           rs->positions = std::move(positions);
-          self->get("/v2/orders?status=open&limit=500", [self, rs](std::string after) {
+          self->get("/orders?status=open&limit=500", [self, rs](std::string after) {
             rs->orders_after = std::move(after);
             self->read_stored(rs);
           });
@@ -78,9 +80,9 @@ struct account_reconciler::impl : std::enable_shared_from_this<impl> {
     });
   }
 
-  // GET path; then(body) on a 200, else the cycle fails.
+  // GET <prefix><path>; then(body) on a 200, else the cycle fails (the step named by path).
   void get(const char* path, std::function<void(std::string)> then) {
-    http_get(ioc, opt.rest_url + path, headers(), opt.timeout,
+    http_get(ioc, opt.rest_url + opt.path_prefix + path, opt.headers, opt.timeout,
              [self = shared_from_this(), path, then = std::move(then)](common::result<http_reply> r) {
                if (!r) return self->fail(path, r.err());
                if (r->status != 200) {
@@ -134,13 +136,13 @@ struct account_reconciler::impl : std::enable_shared_from_this<impl> {
     if (stopped) return;
     const auto now = common::now_us();
     auto before = parse_broker_orders(rs.orders_before, opt.user_id, now);
-    if (!before) return fail("/v2/orders", before.err());
+    if (!before) return fail("/orders", before.err());
     auto account = parse_broker_account(rs.account, opt.user_id, now);
-    if (!account) return fail("/v2/account", account.err());
+    if (!account) return fail("/account", account.err());
     auto positions = parse_broker_positions(rs.positions, opt.user_id, now);
-    if (!positions) return fail("/v2/positions", positions.err());
+    if (!positions) return fail("/positions", positions.err());
     auto after = parse_broker_orders(rs.orders_after, opt.user_id, now);
-    if (!after) return fail("/v2/orders", after.err());
+    if (!after) return fail("/orders", after.err());
     const auto reads = compare_order_reads(before.value(), after.value());
     if (!reads.consistent) {
       // A fill landed while the snapshot was read: whether it holds it is unknown. Read again
@@ -196,7 +198,7 @@ account_reconciler::~account_reconciler() { stop(); }
 void account_reconciler::start() {
   net::post(impl_->ioc, [self = impl_] {
     self->cycle();
-    self->schedule();
+    self->schedule(true);
   });
 }
 
@@ -213,5 +215,26 @@ void account_reconciler::stop() {
 }
 
 std::uint64_t account_reconciler::cycles() const noexcept { return impl_->done_cycles.load(); }
+
+account_reconciler::options trading_api_options(const std::string& rest_url, const std::string& key,
+                                                const std::string& secret, const std::string& user_id) {
+  account_reconciler::options o;
+  o.rest_url = rest_url;
+  o.path_prefix = "/v2";
+  o.headers = {{"APCA-API-KEY-ID", key}, {"APCA-API-SECRET-KEY", secret}};
+  o.user_id = user_id;
+  return o;
+}
+
+account_reconciler::options broker_api_options(const std::string& rest_url, const std::string& account_id,
+                                               const std::string& key, const std::string& secret,
+                                               const std::string& user_id) {
+  account_reconciler::options o;
+  o.rest_url = rest_url;
+  o.path_prefix = "/v1/trading/accounts/" + account_id;
+  o.headers = {{"Authorization", basic_authorization(key, secret)}};
+  o.user_id = user_id;
+  return o;
+}
 
 }  // namespace tickstream::ingest

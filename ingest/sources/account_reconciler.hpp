@@ -1,10 +1,14 @@
 #pragma once
 // Keeps one broker account's stored state in line with the broker's REST API: at start, on
-// trigger() (after the account's trading stream reconnects) and every interval, reads
-// GET <rest>/v2/orders?status=all (the latest 500), /v2/account, /v2/positions and
-// /v2/orders?status=open, in that order (Alpaca's headers APCA-API-KEY-ID and
-// APCA-API-SECRET-KEY), reads the stored account, positions and open orders from Redis, and
-// publishes the differences (ingest/normalize/broker_reconciler.hpp) as ordinary private events.
+// trigger() (after the account's trading stream, or the Broker API's event stream, reconnects)
+// and every interval, reads GET <prefix>/orders?status=all (the latest 500), <prefix>/account,
+// <prefix>/positions and <prefix>/orders?status=open, in that order, reads the stored account,
+// positions and open orders from Redis, and publishes the differences
+// (ingest/normalize/broker_reconciler.hpp) as ordinary private events. The prefix and the
+// credentials say which API: the Trading API's /v2 with Alpaca's headers APCA-API-KEY-ID and
+// APCA-API-SECRET-KEY (trading_api_options), or the Broker API's
+// /v1/trading/accounts/<account id> with the broker's HTTP Basic credentials (broker_api_options);
+// both serve the same shapes.
 // A fill the stream never delivered therefore shows within one interval, a position that predates
 // the stream gets the broker's average price, and open orders converge.
 //
@@ -15,6 +19,9 @@
 // ts:{u:<id>}:filled before the corrections, and a stream fill of an order filled that far is not
 // applied to cash and position again (ingest/publish/private_store.hpp).
 //
+// The periodic cycles of an account start at a phase within the interval taken from its user id,
+// so that many accounts started together spread their requests over the interval.
+//
 // Threading: runs on the io_context given (the one the account's trading stream runs on); the
 // Redis reply is posted back to it. One cycle at a time per account; a failed cycle is logged
 // (never with the credentials) and the next interval tries again.
@@ -23,6 +30,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/event.hpp"
 #include "common/redis/redis_client.hpp"
@@ -36,8 +45,9 @@ namespace tickstream::ingest {
 class account_reconciler {
  public:
   struct options {
-    std::string rest_url;  // e.g. https://paper-api.alpaca.markets (no trailing slash)
-    std::string key, secret;
+    std::string rest_url;             // e.g. https://paper-api.alpaca.markets (no trailing slash)
+    std::string path_prefix = "/v2";  // before /account, /positions and /orders
+    std::vector<std::pair<std::string, std::string>> headers;  // the credentials (never logged)
     std::string user_id;
     std::chrono::milliseconds interval{std::chrono::seconds(60)};
     std::chrono::milliseconds timeout{std::chrono::seconds(10)};  // per request
@@ -49,7 +59,7 @@ class account_reconciler {
   account_reconciler(const account_reconciler&) = delete;
   account_reconciler& operator=(const account_reconciler&) = delete;
 
-  void start();    // a cycle now, then every interval
+  void start();    // a cycle now, then every interval (the first after the account's phase)
   void trigger();  // a cycle now, unless one is running
   void stop();     // no further cycle; one in flight finishes without publishing
 
@@ -59,5 +69,14 @@ class account_reconciler {
   struct impl;
   std::shared_ptr<impl> impl_;
 };
+
+// A Trading API account: <rest_url>/v2/..., its own key and secret in Alpaca's headers.
+account_reconciler::options trading_api_options(const std::string& rest_url, const std::string& key,
+                                                const std::string& secret, const std::string& user_id);
+// A Broker API customer account: <rest_url>/v1/trading/accounts/<account_id>/..., the broker's
+// key and secret as HTTP Basic.
+account_reconciler::options broker_api_options(const std::string& rest_url, const std::string& account_id,
+                                               const std::string& key, const std::string& secret,
+                                               const std::string& user_id);
 
 }  // namespace tickstream::ingest

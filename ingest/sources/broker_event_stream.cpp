@@ -1,28 +1,18 @@
 #include "ingest/sources/broker_event_stream.hpp"
 
-#include <openssl/evp.h>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "common/log.hpp"
 #include "ingest/sources/event_cursor.hpp"
+#include "ingest/sources/http_get.hpp"
 
 namespace tickstream::ingest {
 
 namespace net = boost::asio;
 
 namespace {
-
-std::string basic_auth(const std::string& key, const std::string& secret) {
-  const std::string plain = key + ":" + secret;
-  std::string out(4 * ((plain.size() + 2) / 3), '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(plain.data()), static_cast<int>(plain.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return "Basic " + out;
-}
 
 // A ULID (or any id) is safe in a query as it is; anything else is percent-encoded.
 std::string query_escape(std::string_view v) {
@@ -67,7 +57,7 @@ struct broker_event_stream::impl : std::enable_shared_from_this<impl> {
     sse_source_options so;
     so.name = std::string(broker_events_source);
     so.url = opt.url + "/v2/events/trades";
-    so.headers = {{"Authorization", basic_auth(opt.key, opt.secret)}};
+    so.headers = {{"Authorization", basic_authorization(opt.key, opt.secret)}};
     so.reconnect_min = opt.reconnect_min;
     so.reconnect_max = opt.reconnect_max;
     so.idle_timeout = opt.idle_timeout;

@@ -1,5 +1,7 @@
 #include "ingest/sources/http_get.hpp"
 
+#include <openssl/evp.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -120,6 +122,15 @@ void http_get(net::io_context& ioc, const std::string& url,
   } else {
     start<beast::tcp_stream>(ioc, nullptr, *u, headers, timeout, done, ioc);
   }
+}
+
+std::string basic_authorization(const std::string& key, const std::string& secret) {
+  const std::string plain = key + ":" + secret;
+  std::string out(4 * ((plain.size() + 2) / 3), '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(plain.data()), static_cast<int>(plain.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return "Basic " + out;
 }
 
 }  // namespace tickstream::ingest

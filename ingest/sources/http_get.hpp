@@ -29,4 +29,7 @@ void http_get(boost::asio::io_context& ioc, const std::string& url,
               const std::vector<std::pair<std::string, std::string>>& headers, std::chrono::milliseconds timeout,
               const std::function<void(common::result<http_reply>)>& done);
 
+// The Authorization header's value for HTTP Basic auth: "Basic " + base64(key:secret).
+std::string basic_authorization(const std::string& key, const std::string& secret);
+
 }  // namespace tickstream::ingest

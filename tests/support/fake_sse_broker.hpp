@@ -1,12 +1,17 @@
 #pragma once
-// A fake Alpaca Broker API trade events stream (GET /v2/events/trades, Server-Sent Events) for
-// tests: real HTTP over loopback, one connection at a time. It holds a list of events (id and
-// data), checks HTTP Basic auth, and on each connection sends the events after the since_id it
-// is given (none without one: live only, as Alpaca does), from `overlap` events before it, so a
-// consumer must de-duplicate. Events go out in two writes each (the split lands mid-line), with
-// heartbeat comments between them. `hold_after` stops sending after that many events until
-// release() (or the client leaves), so a test can act in the middle of the stream.
-
+// A fake Alpaca Broker API for tests: real HTTP over loopback, each connection on its own thread,
+// every request checked for HTTP Basic auth.
+//
+// The trade events stream (GET /v2/events/trades, Server-Sent Events): it holds a list of events
+// (id and data), and on each connection sends the events after the since_id it is given (none
+// without one: live only, as Alpaca does), from `overlap` events before it, so a consumer must
+// de-duplicate. Events go out in two writes each (the split lands mid-line), with heartbeat
+// comments between them. `hold_after` stops sending after that many events until release() (or
+// the client leaves), so a test can act in the middle of the stream.
+//
+// The REST routes (GET /v1/trading/accounts/<id>/account, .../positions, .../orders?...): the
+// body a test set for the request target with set() (a JSON reply, 200), 404 otherwise, one
+// request per connection.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
@@ -15,6 +20,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -41,6 +47,12 @@ class fake_sse_broker {
     boost::asio::ip::tcp::socket poke(ioc_);
     poke.connect(acceptor_.local_endpoint(), ec);
     thread_.join();
+    std::vector<std::thread> connections;
+    {
+      std::lock_guard lock(mu_);
+      connections.swap(connections_);
+    }
+    for (auto& t : connections) t.join();
   }
   fake_sse_broker(const fake_sse_broker&) = delete;
   fake_sse_broker& operator=(const fake_sse_broker&) = delete;
@@ -51,76 +63,127 @@ class fake_sse_broker {
   void release() { released_ = true; }
   int overlap = 2;
 
-  // The request targets seen, one per connection (e.g. "/v2/events/trades?since_id=01J...").
+  // The event stream's request targets seen, one per connection (e.g.
+  // "/v2/events/trades?since_id=01J...").
   std::vector<std::string> targets() {
     std::lock_guard lock(mu_);
     return targets_;
+  }
+  // A REST route's reply: GET target answers 200 with body.
+  void set(const std::string& target, std::string body) {
+    std::lock_guard lock(mu_);
+    bodies_[target] = std::move(body);
+  }
+  // REST requests answered (any status), and those of one target.
+  std::size_t rest_requests() {
+    std::lock_guard lock(mu_);
+    return rest_requests_;
+  }
+  std::size_t rest_requests(const std::string& target) {
+    std::lock_guard lock(mu_);
+    const auto it = rest_targets_.find(target);
+    return it == rest_targets_.end() ? 0 : it->second;
   }
   std::size_t sent() const { return sent_.load(); }  // events written, all connections
 
  private:
   void serve() {
-    namespace http = boost::beast::http;
     while (!stop_) {
       boost::asio::ip::tcp::socket sock(ioc_);
       boost::system::error_code ec;
       acceptor_.accept(sock, ec);
       if (ec || stop_) return;
-      boost::beast::flat_buffer buf;
-      http::request<http::empty_body> req;
-      http::read(sock, buf, req, ec);
-      if (ec) continue;
-      const std::string target(req.target());
-      {
-        std::lock_guard lock(mu_);
+      std::lock_guard lock(mu_);
+      connections_.emplace_back([this, s = std::move(sock)]() mutable { serve_one(s); });
+    }
+  }
+
+  void serve_one(boost::asio::ip::tcp::socket& sock) {
+    namespace http = boost::beast::http;
+    boost::system::error_code ec;
+    boost::beast::flat_buffer buf;
+    http::request<http::empty_body> req;
+    http::read(sock, buf, req, ec);
+    if (ec) return;
+    const std::string target(req.target());
+    const bool events = target.starts_with("/v2/events/");
+    {
+      std::lock_guard lock(mu_);
+      if (events) {
         targets_.push_back(target);
-      }
-      if (req[http::field::authorization] != auth_) {
-        const std::string refused = "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-        boost::asio::write(sock, boost::asio::buffer(refused), ec);
-        continue;
-      }
-      std::size_t start = events_.size();  // live only
-      if (const auto at = target.find("since_id="); at != std::string::npos) {
-        const auto since = target.substr(at + 9);
-        start = 0;
-        for (std::size_t i = 0; i < events_.size(); ++i) {
-          if (events_[i].id == since) start = i + 1 > static_cast<std::size_t>(overlap) ? i + 1 - overlap : 0;
-        }
-      }
-      const std::string head =
-          "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n"
-          ":heartbeat\r\n";
-      boost::asio::write(sock, boost::asio::buffer(head), ec);
-      for (std::size_t i = start; i < events_.size() && !ec && !stop_; ++i) {
-        if (hold_after_ != 0 && i == hold_after_) {
-          while (!released_ && !stop_ && !ec) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-            boost::asio::write(sock, boost::asio::buffer(std::string(":heartbeat\n")), ec);
-          }
-        }
-        std::string text = "id: " + events_[i].id + "\n";
-        std::size_t from = 0;
-        while (from <= events_[i].data.size()) {
-          auto nl = events_[i].data.find('\n', from);
-          if (nl == std::string::npos) nl = events_[i].data.size();
-          text += "data: " + events_[i].data.substr(from, nl - from) + "\n";
-          from = nl + 1;
-        }
-        text += "\n";
-        const auto half = text.size() / 2;
-        boost::asio::write(sock, boost::asio::buffer(text.data(), half), ec);
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
-        boost::asio::write(sock, boost::asio::buffer(text.data() + half, text.size() - half), ec);
-        if (!ec) ++sent_;
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      }
-      // Then heartbeats until the client leaves.
-      while (!ec && !stop_) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        boost::asio::write(sock, boost::asio::buffer(std::string(": heartbeat\n")), ec);
+      } else {
+        ++rest_requests_;
+        ++rest_targets_[target];
       }
     }
+    if (req[http::field::authorization] != auth_) {
+      const std::string refused = "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+      boost::asio::write(sock, boost::asio::buffer(refused), ec);
+      return;
+    }
+    if (!events) return serve_rest(sock, target);
+    std::size_t start = events_.size();  // live only
+    if (const auto at = target.find("since_id="); at != std::string::npos) {
+      const auto since = target.substr(at + 9);
+      start = 0;
+      for (std::size_t i = 0; i < events_.size(); ++i) {
+        if (events_[i].id == since) start = i + 1 > static_cast<std::size_t>(overlap) ? i + 1 - overlap : 0;
+      }
+    }
+    const std::string head =
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n"
+        ":heartbeat\r\n";
+    boost::asio::write(sock, boost::asio::buffer(head), ec);
+    for (std::size_t i = start; i < events_.size() && !ec && !stop_; ++i) {
+      if (hold_after_ != 0 && i == hold_after_) {
+        while (!released_ && !stop_ && !ec) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          boost::asio::write(sock, boost::asio::buffer(std::string(":heartbeat\n")), ec);
+        }
+      }
+      std::string text = "id: " + events_[i].id + "\n";
+      std::size_t from = 0;
+      while (from <= events_[i].data.size()) {
+        auto nl = events_[i].data.find('\n', from);
+        if (nl == std::string::npos) nl = events_[i].data.size();
+        text += "data: " + events_[i].data.substr(from, nl - from) + "\n";
+        from = nl + 1;
+      }
+      text += "\n";
+      const auto half = text.size() / 2;
+      boost::asio::write(sock, boost::asio::buffer(text.data(), half), ec);
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      boost::asio::write(sock, boost::asio::buffer(text.data() + half, text.size() - half), ec);
+      if (!ec) ++sent_;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    // Then heartbeats until the client leaves.
+    while (!ec && !stop_) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      boost::asio::write(sock, boost::asio::buffer(std::string(": heartbeat\n")), ec);
+    }
+  }
+
+  void serve_rest(boost::asio::ip::tcp::socket& sock, const std::string& target) {
+    namespace http = boost::beast::http;
+    http::response<http::string_body> res;
+    res.version(11);
+    {
+      std::lock_guard lock(mu_);
+      const auto it = bodies_.find(target);
+      if (it == bodies_.end()) {
+        res.result(http::status::not_found);
+        res.body() = R"({"code":40410000,"message":"resource not found"})";
+      } else {
+        res.result(http::status::ok);
+        res.body() = it->second;
+      }
+    }
+    res.set(http::field::content_type, "application/json");
+    res.keep_alive(false);
+    res.prepare_payload();
+    boost::system::error_code ec;
+    http::write(sock, res, ec);
   }
 
   std::string auth_;
@@ -133,6 +196,10 @@ class fake_sse_broker {
   std::atomic<std::size_t> sent_{0};
   std::mutex mu_;
   std::vector<std::string> targets_;
+  std::map<std::string, std::string> bodies_;
+  std::map<std::string, std::size_t> rest_targets_;
+  std::size_t rest_requests_ = 0;
+  std::vector<std::thread> connections_;
   std::thread thread_;
 };
 

@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -10,6 +12,7 @@
 #include <atomic>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <thread>
 
 #include "common/event_codec.hpp"
@@ -18,7 +21,9 @@
 #include "ingest/publish/private_store.hpp"
 #include "tests/edge/support/edge_fixture.hpp"
 #include "tests/edge/support/user_clients.hpp"
+#include "tests/support/fake_sse_broker.hpp"
 #include "tests/support/fake_upstream.hpp"
+#include "tests/support/temp_file.hpp"
 
 using namespace tickstream;
 using namespace std::chrono_literals;
@@ -795,4 +800,113 @@ TEST_CASE("stored state that does not decode is skipped and counted, the rest st
     return test::metric_value(a.get("/metrics").body,
                               R"(tickstream_edge_upstream_invalid_total{reason="bad_source_status"})") == 2;
   }));
+}
+
+TEST_CASE("a Broker API fill the event stream never delivered reaches the client through reconciliation",
+          "[portfolio]") {
+  auto a = user_edge();
+  const std::string account = "529248ad-c4cc-4a50-bea4-6bfd2953f83a";
+  const std::string rest = "/v1/trading/accounts/" + account;
+  // A TradeUpdateEventV2 as Alpaca documents it. The broker filled order o-1 (10 AAPL) as 4 @
+  // 189.25 and 6 @ 189.50, but its event stream loses the second fill.
+  const auto event = [&](const std::string& id, const std::string& kind, const std::string& status,
+                         const std::string& filled, const std::string& fill) {
+    return R"({"account_id":")" + account + R"(","at":"2026-11-23T14:30:0)" + id + R"(Z","event":")" + kind +
+           R"(","event_id":"01JD4Q0000000000000000000)" + id + R"(",)" + fill +
+           R"("order":{"id":"b-1","client_order_id":"o-1","symbol":"AAPL","side":"buy","order_type":"limit",)"
+           R"("type":"limit","status":")" +
+           status + R"(","qty":"10","filled_qty":")" + filled +
+           R"(","submitted_at":"2026-11-23T14:30:00Z","time_in_force":"day"},"timestamp":"2026-11-23T14:30:0)" + id +
+           R"(Z"})";
+  };
+  // base64("CK-broker:sk-broker"), worked out apart from the code under test.
+  test::fake_sse_broker broker("Basic Q0stYnJva2VyOnNrLWJyb2tlcg==",
+                               {{"01JD4Q00000000000000000001", event("1", "new", "new", "0", "")},
+                                {"01JD4Q00000000000000000002",
+                                 event("2", "partial_fill", "partially_filled", "4",
+                                       R"("execution_id":"x-1","price":"189.25","qty":"4","position_qty":"4",)")}});
+  // The Broker API's REST routes (TradeAccount, Position and Order as documented), first as the
+  // broker had them after the partial fill: cash 100000.00 − 4 × 189.25 = 99243.00.
+  const auto order = [](const std::string& status, const std::string& filled, const std::string& avg) {
+    return R"({"id":"b-1","client_order_id":"o-1","created_at":"2026-11-23T14:29:59.9Z",)"
+           R"("submitted_at":"2026-11-23T14:30:00Z","filled_at":null,"asset_class":"us_equity","symbol":"AAPL",)"
+           R"("qty":"10","filled_qty":")" +
+           filled + R"(","filled_avg_price":")" + avg +
+           R"(","order_class":"","order_type":"limit","type":"limit","side":"buy","time_in_force":"day",)"
+           R"("limit_price":"190","status":")" +
+           status + R"("})";
+  };
+  const auto trade_account = [&](const std::string& cash) {
+    return R"({"id":")" + account +
+           R"(","account_number":"601842165","status":"ACTIVE","currency":"USD",)"
+           R"("cash":")" +
+           cash +
+           R"(","portfolio_value":"100000","equity":"100000","last_equity":"100000",)"
+           R"("buying_power":"200000","multiplier":"2","pattern_day_trader":false,"shorting_enabled":true})";
+  };
+  const auto position = [&](const std::string& qty, const std::string& avg) {
+    return R"([{"asset_id":"b0b6dd9d-8b9b-48a9-ba46-b9d54906e415","symbol":"AAPL","exchange":"NASDAQ",)"
+           R"("asset_class":"us_equity","avg_entry_price":")" +
+           avg + R"(","qty":")" + qty + R"(","side":"long","market_value":"1894","cost_basis":"1894"}])";
+  };
+  broker.set(rest + "/account", trade_account("99243.00"));
+  broker.set(rest + "/positions", position("4", "189.25"));
+  broker.set(rest + "/orders?status=all&limit=500&direction=desc",
+             "[" + order("partially_filled", "4", "189.25") + "]");
+  broker.set(rest + "/orders?status=open&limit=500", "[" + order("partially_filled", "4", "189.25") + "]");
+  a.redis.cli({"SET", "ts:broker:trades:cursor", "01JD4Q00000000000000000000"});  // before the first event
+  const test::temp_file registry("tickstream-accounts");
+  std::ofstream(registry.path()) << "alice account:" << account << "\n";
+  const test::temp_file log("tickstream-broker-reconcile-log");
+  test::child_process ingest({TICKSTREAM_INGEST_BIN, "--broker-events-url", broker.url(), "--broker-key", "CK-broker",
+                              "--broker-secret", "sk-broker", "--accounts-file", registry.path(),
+                              "--reconcile-interval", "1", "--redis-port", std::to_string(a.redis.port())},
+                             log.path());
+  // The stream's partial fill and the broker's account are stored; then the client subscribes.
+  REQUIRE(wait_until(
+      [&] {
+        return a.redis.cli({"ZSCORE", "ts:{u:alice}:execs", "x:x-1"}) != "\n" &&
+               a.redis.cli({"GET", "ts:{u:alice}:acct"}).find(R"("cash":"99243.00")") != std::string::npos;
+      },
+      10s));
+  auto c = test::connect_as(a.edge->port(), "alice");
+  auto snap = subscribe_portfolio(*c);
+  REQUIRE(type_of(snap) == "snapshot");
+  const auto from = snap["seq"].GetInt64();
+  REQUIRE(snap["positions"].Size() == 1);
+  CHECK(std::string(snap["positions"][0]["data"]["quantity"].GetString()) == "4");
+
+  // The broker now holds both fills: cash 99243.00 − 6 × 189.50 = 98106.00; 10 at
+  // (757.00 + 1137.00) / 10 = 189.40; the order filled.
+  broker.set(rest + "/account", trade_account("98106.00"));
+  broker.set(rest + "/positions", position("10", "189.4"));
+  broker.set(rest + "/orders?status=all&limit=500&direction=desc", "[" + order("filled", "10", "189.4") + "]");
+  broker.set(rest + "/orders?status=open&limit=500", "[]");
+  transcript t{*c, {}};
+  std::optional<rapidjson::Document> pos, acct, filled;
+  REQUIRE(t.until([&](const rapidjson::Document& d) {
+    if (!d.HasMember("seq")) return false;
+    rapidjson::Document copy;
+    copy.CopyFrom(d, copy.GetAllocator());
+    if (type_of(d) == "position_update" && data_field(d, "quantity") == "10") pos = std::move(copy);
+    if (type_of(d) == "account_update" && data_field(d, "cash") == "98106.00") acct = std::move(copy);
+    if (type_of(d) == "order_update" && data_field(d, "status") == "filled") filled = std::move(copy);
+    return pos && acct && filled;
+  }));
+  CHECK(data_field(*pos, "entryPrice") == "189.4");
+  CHECK(std::string((*pos)["source"].GetString()) == "reconcile");
+  CHECK(std::string((*acct)["source"].GetString()) == "reconcile");
+  CHECK(!(*acct)["data"].HasMember("provisional"));
+  CHECK(std::string((*filled)["source"].GetString()) == "reconcile");
+  // Every event after the snapshot's seq, once, in order; never a resync.
+  const auto seqs = t.seqs();
+  REQUIRE(!seqs.empty());
+  for (std::size_t i = 0; i < seqs.size(); ++i) CHECK(seqs[i] == from + 1 + static_cast<std::int64_t>(i));
+  for (const auto& m : t.messages) CHECK(m.find(R"("type":"resync")") == std::string::npos);
+  // Read from the Broker API with the broker's credentials, never logged.
+  CHECK(broker.rest_requests(rest + "/account") >= 2);
+  ingest.signal(SIGTERM);
+  REQUIRE(ingest.wait(10s));
+  CHECK(log.text().find("sk-broker") == std::string::npos);
+  CHECK(log.text().find("Q0stYnJva2VyOnNrLWJyb2tlcg") == std::string::npos);
 }
