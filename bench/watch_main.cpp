@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   std::string origin;
   std::string ca_file;
   bool insecure = false;
+  bool timestamps = false;
   std::int64_t count = 0;
   std::int64_t seconds = 0;
   common::config_parser parser("tickstream-watch", "Prints the frames a Tickstream edge sends for some symbols.");
@@ -48,6 +49,8 @@ int main(int argc, char** argv) {
   parser.add_string("origin", "TS_ORIGIN", origin, "An Origin header to send (cookie credentials need one).");
   parser.add_string("ca-file", "TS_CA_FILE", ca_file, "wss://: a PEM bundle to trust instead of the system's.");
   parser.add_bool("insecure", "", insecure, "wss://: do not verify the server's certificate (testing only).");
+  parser.add_bool("timestamps", "", timestamps,
+                  "Start each line with the frame's receive time (microseconds since the epoch) and a blank.");
   parser.add_int("count", "", count, 0, 1'000'000'000, "Exit after this many frames (0: never).");
   parser.add_int("seconds", "", seconds, 0, 86'400, "Exit after this many seconds (0: never).");
   parser.parse_or_exit(argc, argv);
@@ -81,6 +84,12 @@ int main(int argc, char** argv) {
       frame = ws.next(std::chrono::milliseconds(500));
     }
     if (!frame) break;
+    if (timestamps) {
+      const auto us =
+          std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+              .count();
+      std::printf("%lld ", static_cast<long long>(us));
+    }
     std::printf("%s\n", frame->c_str());
     std::fflush(stdout);
   }
