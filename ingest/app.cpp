@@ -635,8 +635,8 @@ int app::run_live(context& ctx) {
     return new_reconciler(broker_api_options(broker_api_url, account, config_.broker_key, config_.broker_secret, user));
   };
   std::vector<std::unique_ptr<account_reconciler>> broker_reconcilers;
-  bool broker_events_were_connected = false;
-  std::unordered_set<std::string> file_users;  // accounts of --accounts-file (the hash cannot replace them)
+  std::uint64_t broker_events_connections = 0;  // the event stream's connections seen
+  std::unordered_set<std::string> file_users;   // accounts of --accounts-file (the hash cannot replace them)
   try {
     if (!config_.finnhub_url.empty()) {
       sources.push_back(std::make_unique<ws_source>(
@@ -915,16 +915,16 @@ int app::run_live(context& ctx) {
       if (up && !h.was_connected) h.reconciler->trigger();
       h.was_connected = up;
     }
-    // The Broker API's one event stream came back: every account it serves here is reconciled.
-    if (broker_events) {
-      const bool up = broker_events->source().connected();
-      if (up && !broker_events_were_connected) {
+    // The Broker API's one event stream came back: every account it serves here is reconciled
+    // (counted by connections, so a reconnect quicker than this timer is not missed).
+    if (broker_events && broker_events->connections() > broker_events_connections) {
+      if (broker_events_connections != 0) {
         for (auto& r : broker_reconcilers) r->trigger();
         for (auto& [user, h] : hash_accounts) {
           if (!h.stream && h.reconciler) h.reconciler->trigger();
         }
       }
-      broker_events_were_connected = up;
+      broker_events_connections = broker_events->connections();
     }
     if (!config_.accounts_hash.empty() && !hash_reading && !stopping_.load() &&
         now - last_hash_read >= config_.accounts_refresh_s * 1'000'000) {

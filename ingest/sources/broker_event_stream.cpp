@@ -43,6 +43,7 @@ struct broker_event_stream::impl : std::enable_shared_from_this<impl> {
   std::unique_ptr<sse_source> source;
   net::steady_timer retry;
   bool stopped = false;
+  std::uint64_t connections = 0;  // on the loop's thread
 
   impl(net::io_context& io, options o, common::redis_client& r, account_lookup u, publish_fn p, reject_fn j)
       : ioc(io),
@@ -77,6 +78,7 @@ struct broker_event_stream::impl : std::enable_shared_from_this<impl> {
         // What was in flight on the last connection completes (or not) on its own; the stream
         // starts again from the kept cursor, and the store drops what it already has.
         self->cursor.restart();
+        ++self->connections;
         common::log_info("broker event stream connected", {{"since_id", self->cursor.committed()}});
       }
     };
@@ -187,5 +189,7 @@ void broker_event_stream::stop() {
 }
 
 const sse_source& broker_event_stream::source() const noexcept { return *impl_->source; }
+
+std::uint64_t broker_event_stream::connections() const noexcept { return impl_->connections; }
 
 }  // namespace tickstream::ingest

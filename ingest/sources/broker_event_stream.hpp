@@ -14,6 +14,7 @@
 // Threading: runs on the io_context given; publish completions are posted back to it.
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -54,6 +55,8 @@ class broker_event_stream {
   void stop();
 
   const sse_source& source() const noexcept;
+  // Connections made so far (each a 200 with events following): one more after each reconnect.
+  std::uint64_t connections() const noexcept;
 
  private:
   struct impl;

@@ -7,7 +7,8 @@
 // without one: live only, as Alpaca does), from `overlap` events before it, so a consumer must
 // de-duplicate. Events go out in two writes each (the split lands mid-line), with heartbeat
 // comments between them. `hold_after` stops sending after that many events until release() (or
-// the client leaves), so a test can act in the middle of the stream.
+// the client leaves), so a test can act in the middle of the stream; drop_streams() closes the
+// open connections.
 //
 // The REST routes (GET /v1/trading/accounts/<id>/account, .../positions, .../orders?...): the
 // body a test set for the request target with set() (a JSON reply, 200), 404 otherwise, one
@@ -61,6 +62,8 @@ class fake_sse_broker {
   // Events sent on one connection before it waits for release() (0: no wait).
   void hold_after(std::size_t n) { hold_after_ = n; }
   void release() { released_ = true; }
+  // Closes every event stream connection open now (the client reconnects).
+  void drop_streams() { ++generation_; }
   int overlap = 2;
 
   // The event stream's request targets seen, one per connection (e.g.
@@ -122,6 +125,8 @@ class fake_sse_broker {
       return;
     }
     if (!events) return serve_rest(sock, target);
+    const auto generation = generation_.load();
+    const auto dropped = [&] { return generation_.load() != generation; };
     std::size_t start = events_.size();  // live only
     if (const auto at = target.find("since_id="); at != std::string::npos) {
       const auto since = target.substr(at + 9);
@@ -134,9 +139,9 @@ class fake_sse_broker {
         "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n"
         ":heartbeat\r\n";
     boost::asio::write(sock, boost::asio::buffer(head), ec);
-    for (std::size_t i = start; i < events_.size() && !ec && !stop_; ++i) {
+    for (std::size_t i = start; i < events_.size() && !ec && !stop_ && !dropped(); ++i) {
       if (hold_after_ != 0 && i == hold_after_) {
-        while (!released_ && !stop_ && !ec) {
+        while (!released_ && !stop_ && !ec && !dropped()) {
           std::this_thread::sleep_for(std::chrono::milliseconds(20));
           boost::asio::write(sock, boost::asio::buffer(std::string(":heartbeat\n")), ec);
         }
@@ -157,8 +162,8 @@ class fake_sse_broker {
       if (!ec) ++sent_;
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
-    // Then heartbeats until the client leaves.
-    while (!ec && !stop_) {
+    // Then heartbeats until the client leaves (or the test drops the connection).
+    while (!ec && !stop_ && !dropped()) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
       boost::asio::write(sock, boost::asio::buffer(std::string(": heartbeat\n")), ec);
     }
@@ -193,6 +198,7 @@ class fake_sse_broker {
   std::atomic<std::size_t> hold_after_{0};
   std::atomic<bool> released_{false};
   std::atomic<bool> stop_{false};
+  std::atomic<int> generation_{0};
   std::atomic<std::size_t> sent_{0};
   std::mutex mu_;
   std::vector<std::string> targets_;

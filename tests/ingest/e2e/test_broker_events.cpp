@@ -244,3 +244,50 @@ TEST_CASE("an ingest killed while broker events are in flight stores each once, 
   ingest.signal(SIGTERM);
   REQUIRE(ingest.wait(10s));
 }
+
+TEST_CASE("a Broker API account is reconciled when the event stream reconnects", "[broker-events]") {
+  test::redis_server redis;
+  test::fake_sse_broker broker(basic_auth, {});  // a quiet stream: heartbeats only
+  const std::string rest = "/v1/trading/accounts/" + alice_account;
+  // The Broker API's TradeAccount, Position and Order as documented.
+  const auto account = [&](const std::string& cash) {
+    return R"({"id":")" + alice_account +
+           R"(","account_number":"601842165","status":"ACTIVE","currency":"USD",)"
+           R"("cash":")" +
+           cash +
+           R"(","portfolio_value":"100000","equity":"100000","last_equity":"100000",)"
+           R"("buying_power":"200000","multiplier":"2"})";
+  };
+  broker.set(rest + "/account", account("100000.00"));
+  broker.set(rest + "/positions", "[]");
+  broker.set(rest + "/orders?status=all&limit=500&direction=desc", "[]");
+  broker.set(rest + "/orders?status=open&limit=500", "[]");
+  const test::temp_file registry("tickstream-accounts");
+  std::ofstream(registry.path()) << "alice account:" << alice_account << "\n";
+  // An interval no test waits for (alice's first periodic reconciliation would come after ~20
+  // minutes): only the start and a reconnect reconcile here.
+  test::child_process ingest({TICKSTREAM_INGEST_BIN, "--broker-events-url", broker.url(), "--broker-key",
+                              "CK-broker-4b1d", "--broker-secret", "sk-broker-93e0", "--accounts-file", registry.path(),
+                              "--reconcile-interval", "3600", "--redis-port", std::to_string(redis.port())});
+  const auto stored = [&] { return redis.cli({"GET", "ts:{u:alice}:acct"}); };
+  REQUIRE(wait_until([&] { return stored().find(R"("cash":"100000.00")") != std::string::npos; }, 10s));
+  REQUIRE(wait_until([&] { return broker.targets().size() == 1; }, 10s));
+  // Meanwhile the broker filled 10 AAPL @ 189.40 the stream never delivered: cash
+  // 100000.00 − 1894.00 = 98106.00.
+  broker.set(rest + "/account", account("98106.00"));
+  broker.set(rest + "/positions", R"([{"asset_id":"b0b6dd9d-8b9b-48a9-ba46-b9d54906e415","symbol":"AAPL",)"
+                                  R"("exchange":"NASDAQ","asset_class":"us_equity","avg_entry_price":"189.4",)"
+                                  R"("qty":"10","side":"long","market_value":"1894","cost_basis":"1894"}])");
+  broker.drop_streams();
+  REQUIRE(wait_until([&] { return broker.targets().size() == 2; }, 10s));  // reconnected
+  REQUIRE(wait_until([&] { return stored().find(R"("cash":"98106.00")") != std::string::npos; }, 10s));
+  const auto position = redis.cli({"HGET", "ts:{u:alice}:pos", "AAPL"});
+  CHECK(position.find(R"("quantity":"10")") != std::string::npos);
+  CHECK(position.find(R"("entryPrice":"189.4")") != std::string::npos);
+  CHECK(position.find(R"("source":"reconcile")") != std::string::npos);
+  // Consecutive seqs: the opening account, the position, the account.
+  CHECK(redis.cli({"GET", "ts:{u:alice}:seq"}) == "3\n");
+  CHECK(redis.cli({"XLEN", "ts:{u:alice}:hist"}) == "3\n");
+  ingest.signal(SIGTERM);
+  REQUIRE(ingest.wait(10s));
+}
