@@ -4,6 +4,17 @@
 
 namespace tickstream::edge {
 
+namespace {
+
+// The broker's own events for the user (a fill, an order's change, a position or the account as
+// stored): what a trader acts on, and rare next to ticks. They end the window instead of waiting
+// for it, so batching bounds the ticks' frame rate without delaying a fill by up to a window.
+constexpr bool ends_window(frame_kind k) noexcept {
+  return k == frame_kind::position || k == frame_kind::account || k == frame_kind::order || k == frame_kind::trade;
+}
+
+}  // namespace
+
 push_status outbound_queue::push(const frame_ptr& f, clock::time_point now) {
   if (held_.empty() && !over_soft_bound() && (window_.count() == 0 || now - last_flush_ >= window_)) {
     if (window_.count() > 0) last_flush_ = now;  // idle for a window: this event goes out at once
@@ -11,6 +22,10 @@ push_status outbound_queue::push(const frame_ptr& f, clock::time_point now) {
   }
   const bool replaced = held_.add(f);
   if (over_hard_bound()) return push_status::over_bound;
+  if (ends_window(f->kind) && !over_soft_bound()) {
+    last_flush_ = now;  // it leaves now, after what was held before it, and opens a new window
+    return append(held_.take());
+  }
   return replaced ? push_status::conflated : push_status::held;
 }
 

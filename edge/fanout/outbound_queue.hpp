@@ -7,6 +7,8 @@
 // - an event for a connection that has sent nothing for a window is queued at once; later ones
 //   are held (conflated: the latest per key for ticks and marks) and leave as one frame when the
 //   window ends; with a window of 0 every event is queued at once;
+// - a stored broker event (position, account, order, trade) ends the window: it is queued at once
+//   with what is held before it, as one frame, and a new window begins;
 // - past the soft bound (frames or bytes queued) events are held the same way until the queue
 //   drains, so a client that reads slowly gets fresh prices, not a backlog;
 // - past the hard bound (queued plus held) the connection must be closed (4008): push() says so.

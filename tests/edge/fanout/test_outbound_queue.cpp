@@ -63,7 +63,7 @@ TEST_CASE("outbound queue: the first event of a window goes at once, later ones 
   CHECK(q.push(tick("MSFT", 1), t0 + 10ms) == push_status::held);
   CHECK(q.push(tick("AAPL", 2), t0 + 20ms) == push_status::held);
   CHECK(q.push(tick("AAPL", 3), t0 + 30ms) == push_status::conflated);  // replaces AAPL 2
-  CHECK(q.push(order(1), t0 + 40ms) == push_status::held);
+  CHECK(q.push(tick("NVDA", 1), t0 + 40ms) == push_status::held);
   // Nothing waits longer than one window: due exactly when the window that the send opened ends.
   REQUIRE(q.flush_at());
   CHECK(*q.flush_at() == t0 + 200ms);
@@ -76,7 +76,7 @@ TEST_CASE("outbound queue: the first event of a window goes at once, later ones 
   REQUIRE(out.size() == 2);  // the lone first event, then one batch for the window
   CHECK(out[0] == R"({"type":"price_update","symbol":"AAPL","n":1})");
   CHECK(out[1] == R"({"type":"batch","events":[{"type":"price_update","symbol":"MSFT","n":1},)"
-                  R"({"type":"price_update","symbol":"AAPL","n":3},{"type":"order_update","n":1}]})");
+                  R"({"type":"price_update","symbol":"AAPL","n":3},{"type":"price_update","symbol":"NVDA","n":1}]})");
   // The batch opened a new window: an event within it waits for its end too.
   CHECK(q.push(tick("AAPL", 4), t0 + 250ms) == push_status::held);
   CHECK(*q.flush_at() == t0 + 400ms);
@@ -84,6 +84,35 @@ TEST_CASE("outbound queue: the first event of a window goes at once, later ones 
   outbound_queue idle({}, 200ms);
   CHECK(idle.push(tick("AAPL", 1), t0) == push_status::queued);
   CHECK(idle.push(tick("AAPL", 2), t0 + 200ms) == push_status::queued);
+}
+
+TEST_CASE("outbound queue: a broker event ends the window, leaving at once after what is held",
+          "[outbound][batching]") {
+  outbound_queue q({}, 250ms);
+  CHECK(q.push(tick("AAPL", 1), t0) == push_status::queued);
+  CHECK(q.push(tick("AAPL", 2), t0 + 10ms) == push_status::held);
+  CHECK(q.push(tick("MSFT", 1), t0 + 20ms) == push_status::held);
+  CHECK(q.push(order(1), t0 + 30ms) == push_status::queued);  // a fill's order update does not wait
+  CHECK_FALSE(q.flush_at());                                  // nothing is left held
+  CHECK(written(q) ==
+        std::vector<std::string>{R"({"type":"price_update","symbol":"AAPL","n":1})",
+                                 R"({"type":"batch","events":[{"type":"price_update","symbol":"AAPL","n":2},)"
+                                 R"({"type":"price_update","symbol":"MSFT","n":1},)"
+                                 R"({"type":"order_update","n":1}]})"});
+  // It opened a new window: a tick just after waits for that window's end.
+  CHECK(q.push(tick("AAPL", 3), t0 + 40ms) == push_status::held);
+  REQUIRE(q.flush_at());
+  CHECK(*q.flush_at() == t0 + 280ms);
+  // Alone within a window, it leaves as itself, not as a batch of one.
+  outbound_queue alone({}, 250ms);
+  CHECK(alone.push(tick("AAPL", 1), t0) == push_status::queued);
+  CHECK(alone.push(order(2), t0 + 5ms) == push_status::queued);
+  CHECK(written(alone) == std::vector<std::string>{R"({"type":"price_update","symbol":"AAPL","n":1})",
+                                                   R"({"type":"order_update","n":2})"});
+  // Behind (past the soft bound) it is held like the rest, and leaves when the queue drains.
+  outbound_queue behind(bounds(1, 100), 250ms);
+  CHECK(behind.push(tick("AAPL", 1), t0) == push_status::queued);
+  CHECK(behind.push(order(3), t0 + 5ms) == push_status::held);
 }
 
 TEST_CASE("outbound queue: past the soft bound ticks are conflated until the queue drains", "[outbound][slow]") {
