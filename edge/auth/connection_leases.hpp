@@ -35,6 +35,11 @@ class connection_leases {
   // Extends the lease, or adds it again if Redis no longer has it (restarted empty, failed over).
   void refresh(const std::string& user, const std::string& lease);
   void release(const std::string& user, const std::string& lease);
+  // Gives back a lease taken for a connection that ended before it could use it; nothing when
+  // lease is empty (none was granted).
+  void release_unused(const std::string& user, const std::string& lease) {
+    if (!lease.empty()) release(user, lease);
+  }
 
   // Changes each time a connection to Redis is made again after being lost: a Redis that came back
   // may have come back empty, so every open connection refreshes its lease at its next sweep

@@ -255,7 +255,7 @@ void ws_session::authenticate_as(identity who) {
   if (svc_.leases == nullptr) return handler_.on_authenticated(std::move(who));
   // The tier-wide limit, as at the upgrade.
   take_connection_slot(svc_, socket_.get_executor(), who.user_id, [self = shared_from_this(), who](slot_outcome slot) {
-    if (self->ending()) return session_lease(self->svc_.leases, std::move(slot.lease)).release(who.user_id);
+    if (self->ending()) return self->svc_.leases->release_unused(who.user_id, slot.lease);
     if (slot.what == slot_outcome::kind::over_limit) return self->refuse_over_limit();
     // Granted, or unchecked (added by its first refresh).
     if (self->lease_.adopt(std::move(slot.lease))) self->timers_.lease_from(clock::now(), self->svc_.leases->ttl() / 3);
