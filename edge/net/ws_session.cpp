@@ -1,15 +1,11 @@
 #include "edge/net/ws_session.hpp"
 
 #include <boost/asio/post.hpp>
-#include <boost/asio/write.hpp>
-
-#include <algorithm>
 
 #include "common/clock.hpp"
 #include "common/log.hpp"
 #include "edge/fanout/worker.hpp"
 #include "edge/net/connection_slot.hpp"
-#include "edge/net/kernel_send_queue.hpp"
 #include "edge/protocol/client_protocol.hpp"
 
 namespace tickstream::edge {
@@ -34,18 +30,17 @@ session_timers::settings timer_settings(const services& svc, bool leased) {
 }  // namespace
 
 ws_session::ws_session(net::ip::tcp::socket&& socket, worker& w, services& svc, session_start start)
-    : socket_(std::move(socket)),
+    : session_writer(svc.limits.queue, svc.limits.batch_window, start.deflate),
+      socket_(std::move(socket)),
       worker_(w),
       svc_(svc),
       lease_(svc.leases, std::move(start.lease)),
       timers_(timer_settings(svc, lease_.held()), clock::now(), start.who.expires_at_s),
-      queue_(svc.limits.queue, svc.limits.batch_window),
       rbuf_(small_read_buffer, svc.limits.max_message_bytes + 14),  // + the longest frame header
       reader_(svc.limits.max_message_bytes),
-      deflate_(start.deflate),
       handler_(*this, *this, w, svc, std::move(start.who), start.awaiting_auth, std::move(start.address)) {
   if (start.awaiting_auth) timers_.auth_by(clock::now() + svc.limits.auth_timeout);
-  if (deflate_) reader_.accept_compressed();
+  if (start.deflate) reader_.accept_compressed();
 }
 
 ws_session::~ws_session() {
@@ -60,19 +55,12 @@ void ws_session::start(std::string response, std::string_view leftover) {
   started_ = clock::now();
   worker_.add_session(this);
   handler_.opened();
-  svc_.metrics.connection_opened(deflate_);
+  svc_.metrics.connection_opened(deflate());
   rbuf_.assign(leftover);
-  // The 101 goes out before any frame: hold the write path until it is written.
-  writing_ = true;
-  auto res = std::make_shared<std::string>(std::move(response));
-  net::async_write(socket_, net::buffer(*res),
-                   [self = shared_from_this(), res](const boost::system::error_code& ec, std::size_t) {
-                     self->writing_ = false;
-                     if (ec) return self->kill("network_error");
-                     self->on_read({}, 0);  // handles leftover bytes, then reads
-                     self->do_write();
-                   });
+  write_response(std::move(response));
 }
+
+void ws_session::on_open() { on_read({}, 0); }  // handles leftover bytes, then reads
 
 // --- input ----------------------------------------------------------------------------------
 
@@ -119,7 +107,7 @@ void ws_session::on_message(ws_opcode op, std::string_view payload) {
       return close(code, {}, code == close_code::protocol_error ? "protocol_error" : "closed_by_client", false);
     }
     // Our close is out (or about to be): the handshake is complete once it is written.
-    if (!writing_ && !queue_.has_queued()) kill(nullptr);
+    if (all_written()) kill(nullptr);
     return;
   }
   if (closing_) return;
@@ -128,103 +116,25 @@ void ws_session::on_message(ws_opcode op, std::string_view payload) {
   } else if (op == ws_opcode::binary) {
     handler_.on_binary();
   } else if (op == ws_opcode::ping) {
-    after_push(queue_.push_urgent(make_control_frame(ws_opcode::pong, payload)));
+    send_urgent(make_control_frame(ws_opcode::pong, payload));
   }  // pong: the read itself was the sign of life
 }
 
-// --- output ---------------------------------------------------------------------------------
+// --- output (session_writer) ---------------------------------------------------------------
 
 void ws_session::deliver(const frame_ptr& f) {
-  if (ending()) return;
-  const auto s = queue_.push(f, clock::now());
-  if (s == push_status::conflated) worker_.count_conflated();
-  after_push(s);
+  if (!ending()) send_event(f, clock::now());
 }
 
 void ws_session::reply(std::string_view json, bool after_held) {
   if (ending()) return;  // nothing may follow our close frame (RFC 6455 §5.5.1)
-  after_push(queue_.push_reply(make_text_frame(frame_kind::control, {}, json), after_held));
+  send_reply(make_text_frame(frame_kind::control, {}, json), after_held);
 }
 
-void ws_session::after_push(push_status s) {
-  switch (s) {
-    case push_status::queued: return do_write();
-    case push_status::held:
-    case push_status::conflated:
-      if (!batch_timer_armed_ && queue_.window().count() > 0)
-        arm_batch_timer(std::max(clock::now(), *queue_.flush_at()));
-      return;
-    case push_status::over_bound: return close_slow_consumer();
-  }
-}
-
-void ws_session::close_slow_consumer() {
-  common::log_warn("slow consumer: the client does not take what it is sent, closing with 4008",
-                   {{"worker", worker_.id()},
-                    {"queued_frames", queue_.queued_frames()},
-                    {"queued_bytes", queue_.queued_bytes()},
-                    {"held_events", queue_.held_events()},
-                    {"kernel_queue_bytes", last_kernel_queue_}});
-  close(close_code::slow_consumer, "slow consumer: not reading", "slow_consumer", false);
-}
-
-std::size_t ws_session::unsent_bytes(clock::time_point now) {
-  // The kernel's queue grows only by our writes: found empty, with nothing written since, it is
-  // still empty (no system call per idle connection per sweep).
-  const auto queued = wrote_since_sweep_ || last_kernel_queue_ > 0 ? kernel_send_queue(socket_.native_handle()) : 0;
-  wrote_since_sweep_ = false;
-  if (queued < last_kernel_queue_) timers_.on_write_progress(now);  // the client took some
-  last_kernel_queue_ = queued;
-  return queued + (writing_ ? inflight_.bytes() : 0) + queue_.queued_bytes() + queue_.held_bytes();
-}
-
-void ws_session::arm_batch_timer(clock::time_point due) {
-  if (!batch_timer_) batch_timer_ = std::make_unique<net::steady_timer>(socket_.get_executor());
-  batch_timer_armed_ = true;
-  batch_timer_->expires_at(due);
-  batch_timer_->async_wait(
-      [self = shared_from_this()](const boost::system::error_code& ec) { self->on_batch_timer(ec); });
-}
-
-void ws_session::on_batch_timer(const boost::system::error_code& ec) {
-  batch_timer_armed_ = false;
-  if (!ec && !ending()) flush_held(clock::now());
-}
-
-void ws_session::flush_held(clock::time_point now) {
-  const auto flushed = queue_.flush(now);
-  if (flushed.events > 0) {
-    worker_.observe_batch(flushed.events);
-    return after_push(flushed.status);
-  }
-  // Still in the window: the timer waits for its end. (Still behind: the next write completion.)
-  if (const auto due = queue_.flush_at(); due && *due > now && !batch_timer_armed_) arm_batch_timer(*due);
-}
-
-void ws_session::do_write() {
-  if (writing_ || dead_ || !queue_.has_queued()) return;
-  writing_ = true;
-  wrote_since_sweep_ = true;
-  net::async_write(
-      socket_, inflight_.take(queue_, deflate_, svc_.deflate_threshold),
-      [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) { self->on_write(ec); });
-}
-
-void ws_session::on_write(const boost::system::error_code& ec) {
-  writing_ = false;
-  worker_.wrote(inflight_.frames(), inflight_.bytes(), !ec);
-  inflight_.clear();
-  if (dead_) return;
-  if (ec) return kill("network_error");
-  timers_.on_write_progress(clock::now());
-  if (closing_ && !queue_.has_queued()) {
-    // Our close frame is written: done if the client's has arrived, or if the client broke the
-    // protocol (its input is no longer read, RFC 6455 §7.1.7); else wait for its close (tick()).
-    if (peer_closed_ || input_failed_) kill(nullptr);
-    return;
-  }
-  if (!closing_) flush_held(clock::now());  // the queue has room again
-  do_write();
+void ws_session::on_close_written() {
+  // Done if the client's close has arrived, or if the client broke the protocol (its input is no
+  // longer read, RFC 6455 §7.1.7); else wait for its close (tick()).
+  if (peer_closed_ || input_failed_) kill(nullptr);
 }
 
 // --- lifecycle ------------------------------------------------------------------------------
@@ -239,7 +149,7 @@ void ws_session::tick(clock::time_point now) {
   if (d.tick_feed) handler_.tick(now);
   if (d.end == end_kind::drain) return close(close_code::going_away, "edge draining: reconnect", "drain", true);
   lease_.refresh(handler_.who().user_id, d.refresh_lease);
-  if (d.ping) after_push(queue_.push_urgent(empty_ping()));
+  if (d.ping) send_urgent(empty_ping());
 }
 
 void ws_session::end_by_timers(const session_timers::ending& e) {
@@ -295,13 +205,8 @@ void ws_session::close(std::uint16_t code, std::string_view reason, const char* 
   // be back on another edge before this one's close handshake has finished.
   lease_.release(handler_.who().user_id);
   end_reason_ = end_reason;
-  // Nothing held will be sent any more, nor (unless asked) anything queued: only the frames
-  // already being written finish. The close frame is the last one.
-  queue_.drop(keep_queued);
-  if (batch_timer_) batch_timer_->cancel();
   timers_.on_closing(clock::now() + svc_.limits.close_timeout);
-  queue_.push_reply(make_control_frame(ws_opcode::close, close_payload(code, reason)));
-  do_write();
+  send_close(make_control_frame(ws_opcode::close, close_payload(code, reason)), keep_queued);
 }
 
 void ws_session::kill(const char* end_reason) {
@@ -311,8 +216,7 @@ void ws_session::kill(const char* end_reason) {
   boost::system::error_code ignored;
   socket_.shutdown(net::ip::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
-  if (batch_timer_) batch_timer_->cancel();
-  queue_.drop(true);
+  stop();
 }
 
 }  // namespace tickstream::edge

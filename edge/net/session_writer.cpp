@@ -1,0 +1,141 @@
+#include "edge/net/session_writer.hpp"
+
+#include <boost/asio/write.hpp>
+
+#include <algorithm>
+
+#include "common/log.hpp"
+#include "edge/fanout/worker.hpp"
+#include "edge/net/kernel_send_queue.hpp"
+#include "edge/net/ws_session.hpp"
+
+namespace tickstream::edge {
+
+namespace net = boost::asio;
+
+template <class Session>
+void session_writer<Session>::write_response(std::string response) {
+  // The response goes out before any frame: the write path is held until it is written.
+  writing_ = true;
+  auto res = std::make_shared<std::string>(std::move(response));
+  net::async_write(session().socket_, net::buffer(*res),
+                   [self = session().shared_from_this(), res](const boost::system::error_code& ec, std::size_t) {
+                     writer_of(*self).writing_ = false;
+                     if (ec) return self->kill("network_error");
+                     self->on_open();
+                     writer_of(*self).do_write();
+                   });
+}
+
+template <class Session>
+void session_writer<Session>::send_event(const frame_ptr& f, clock::time_point now) {
+  const auto s = queue_.push(f, now);
+  if (s == push_status::conflated) session().worker_.count_conflated();
+  after_push(s);
+}
+
+template <class Session>
+void session_writer<Session>::send_close(frame_ptr f, bool keep_queued) {
+  queue_.drop(keep_queued);
+  if (batch_timer_) batch_timer_->cancel();
+  queue_.push_reply(std::move(f));
+  do_write();
+}
+
+template <class Session>
+void session_writer<Session>::stop() {
+  if (batch_timer_) batch_timer_->cancel();
+  queue_.drop(true);
+}
+
+template <class Session>
+void session_writer<Session>::after_push(push_status s) {
+  switch (s) {
+    case push_status::queued: return do_write();
+    case push_status::held:
+    case push_status::conflated:
+      if (!batch_timer_armed_ && queue_.window().count() > 0)
+        arm_batch_timer(std::max(clock::now(), *queue_.flush_at()));
+      return;
+    case push_status::over_bound: return close_slow_consumer();
+  }
+}
+
+template <class Session>
+void session_writer<Session>::close_slow_consumer() {
+  common::log_warn("slow consumer: the client does not take what it is sent, closing with 4008",
+                   {{"worker", session().worker_.id()},
+                    {"queued_frames", queue_.queued_frames()},
+                    {"queued_bytes", queue_.queued_bytes()},
+                    {"held_events", queue_.held_events()},
+                    {"kernel_queue_bytes", last_kernel_queue_}});
+  session().close(close_code::slow_consumer, "slow consumer: not reading", "slow_consumer", false);
+}
+
+template <class Session>
+std::size_t session_writer<Session>::unsent_bytes(clock::time_point now) {
+  // The kernel's queue grows only by our writes: found empty, with nothing written since, it is
+  // still empty (no system call per idle connection per sweep).
+  const auto queued =
+      wrote_since_sweep_ || last_kernel_queue_ > 0 ? kernel_send_queue(session().socket_.native_handle()) : 0;
+  wrote_since_sweep_ = false;
+  if (queued < last_kernel_queue_) session().timers_.on_write_progress(now);  // the client took some
+  last_kernel_queue_ = queued;
+  return queued + (writing_ ? inflight_.bytes() : 0) + queue_.queued_bytes() + queue_.held_bytes();
+}
+
+template <class Session>
+void session_writer<Session>::arm_batch_timer(clock::time_point due) {
+  if (!batch_timer_) batch_timer_ = std::make_unique<net::steady_timer>(session().socket_.get_executor());
+  batch_timer_armed_ = true;
+  batch_timer_->expires_at(due);
+  batch_timer_->async_wait([self = session().shared_from_this()](const boost::system::error_code& ec) {
+    writer_of(*self).on_batch_timer(ec);
+  });
+}
+
+template <class Session>
+void session_writer<Session>::on_batch_timer(const boost::system::error_code& ec) {
+  batch_timer_armed_ = false;
+  if (!ec && !session().ending()) flush_held(clock::now());
+}
+
+template <class Session>
+void session_writer<Session>::flush_held(clock::time_point now) {
+  const auto flushed = queue_.flush(now);
+  if (flushed.events > 0) {
+    session().worker_.observe_batch(flushed.events);
+    return after_push(flushed.status);
+  }
+  // Still in the window: the timer waits for its end. (Still behind: the next write completion.)
+  if (const auto due = queue_.flush_at(); due && *due > now && !batch_timer_armed_) arm_batch_timer(*due);
+}
+
+template <class Session>
+void session_writer<Session>::do_write() {
+  if (writing_ || session().dead_ || !queue_.has_queued()) return;
+  writing_ = true;
+  wrote_since_sweep_ = true;
+  net::async_write(session().socket_, inflight_.take(queue_, deflate_, session().svc_.deflate_threshold),
+                   [self = session().shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+                     writer_of(*self).on_write(ec);
+                   });
+}
+
+template <class Session>
+void session_writer<Session>::on_write(const boost::system::error_code& ec) {
+  auto& s = session();
+  writing_ = false;
+  s.worker_.wrote(inflight_.frames(), inflight_.bytes(), !ec);
+  inflight_.clear();
+  if (s.dead_) return;
+  if (ec) return s.kill("network_error");
+  s.timers_.on_write_progress(clock::now());
+  if (s.closing_ && !queue_.has_queued()) return s.on_close_written();
+  if (!s.closing_) flush_held(clock::now());  // the queue has room again
+  do_write();
+}
+
+template class session_writer<ws_session>;
+
+}  // namespace tickstream::edge
