@@ -14,14 +14,6 @@
 #include "edge/protocol/ws_codec.hpp"
 
 namespace tickstream::edge {
-namespace {
-
-std::int64_t steady_us(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-}
-
-}  // namespace
-
 session_handler::session_handler(session_output& out, frame_sink& sink, worker& w, services& svc, identity who,
                                  bool awaiting_auth, std::string address)
     : out_(out),
@@ -31,8 +23,7 @@ session_handler::session_handler(session_output& out, frame_sink& sink, worker& 
       who_(std::move(who)),
       awaiting_auth_(awaiting_auth),
       address_(std::move(address)),
-      // Bursts of twice the rate: a client's opening subscribes and pings arrive together.
-      messages_(2 * svc.limits.max_messages_per_second, svc.limits.max_messages_per_second, steady_us(clock::now())),
+      messages_(svc.limits.max_messages_per_second, svc.limits.max_rate_violations, clock::now()),
       claimed_(who_.entitled) {}
 
 session_handler::~session_handler() {
@@ -136,13 +127,13 @@ void session_handler::on_authenticated(identity who) {
 }
 
 bool session_handler::take_message_token(clock::time_point now) {
-  if (messages_.take(steady_us(now))) return true;
+  const auto answer = messages_.admit(now);
+  if (answer == message_rate::verdict::take) return true;
   svc_.metrics.client_error("rate_limited");
-  if (++rate_violations_ > svc_.limits.max_rate_violations) {
+  if (answer == message_rate::verdict::close) {
     common::log_warn("client exceeds its message rate persistently; closing with 1008", {{"worker", worker_.id()}});
     out_.close(close_code::policy_violation, "message rate exceeded", "rate_limited", true);
-  } else if (now - last_rate_error_ >= std::chrono::seconds(1)) {
-    last_rate_error_ = now;  // one error a second at most: a flood must not be answered by a flood
+  } else if (answer == message_rate::verdict::drop_and_tell) {
     const auto rate = static_cast<int>(svc_.limits.max_messages_per_second);
     out_.reply(
         render_error("rate_limited", "more than " + std::to_string(rate) + " messages a second; this one was dropped"));

@@ -15,9 +15,9 @@
 #include <utility>
 #include <vector>
 
-#include "common/token_bucket.hpp"
 #include "edge/auth/authenticator.hpp"
 #include "edge/auth/entitlement_records.hpp"
+#include "edge/net/message_rate.hpp"
 #include "edge/net/services.hpp"
 #include "edge/net/session_output.hpp"
 #include "edge/portfolio/private_feed.hpp"
@@ -119,10 +119,8 @@ class session_handler final : private private_feed::host {
   bool awaiting_auth_;   // only "auth" and "ping" are taken until it succeeds
   bool opened_ = false;  // counted in the census
   const std::string address_;
-  std::size_t quota_held_ = 0;     // symbols counted against the address (given back when released)
-  common::token_bucket messages_;  // the client's message rate
-  std::size_t rate_violations_ = 0;
-  clock::time_point last_rate_error_{};
+  std::size_t quota_held_ = 0;  // symbols counted against the address (given back when released)
+  message_rate messages_;       // the client's message rate
   // The user's private stream; created by the first subscribe to a private channel.
   std::unique_ptr<private_feed> feed_;
   // State most connections never need, allocated on first use (idle connections stay small).
