@@ -740,12 +740,18 @@ void redis_client::stop() {
     if (o.k == impl::op::kind::command && o.done) o.done(error{"shutting_down", "the Redis client is stopping"});
   }
   if (i.loop.external()) {
-    // The loop is the caller's: its timers go now, before that io_context does.
+    // The loop is the caller's: its timers and connections (their sockets and timers) go now,
+    // before that io_context does; a closed connection's completion will never run on it.
     i.cmd.retry.reset();
     i.sub.retry.reset();
     i.watch_retry.reset();
     i.linger_timer.reset();
     i.deadline_timer.reset();
+    i.cmd.link.reset();
+    i.sub.link.reset();
+    i.cmd.query.reset();
+    i.sub.query.reset();
+    i.watch.reset();
   }
 }
 

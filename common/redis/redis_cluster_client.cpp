@@ -867,11 +867,15 @@ void redis_cluster_client::stop() {
     if (o.done) o.done(error{"shutting_down", "the Redis client is stopping"});
   }
   if (i.loop.external()) {
-    // The loop is the caller's: the timers go now, before that io_context does.
+    // The loop is the caller's: the timers and connections (their sockets and timers) go now,
+    // before that io_context does; a closed connection's completion will never run on it.
     i.tick_timer.reset();
+    i.bootstrap_link.reset();
     for (auto& s : i.shards) {
       s->cmd.retry.reset();
       s->sub.retry.reset();
+      s->cmd.link.reset();
+      s->sub.link.reset();
     }
   }
 }
