@@ -8,6 +8,9 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "common/clock.hpp"
 #include "common/log.hpp"
@@ -54,26 +57,44 @@ struct account_reconciler::impl : std::enable_shared_from_this<impl> {
                      {{"user", opt.user_id}, {"step", step}, {"code", e.code}, {"reason", e.message}});
   }
 
-  // The replies of one cycle, in the order they are read.
+  // What is stored for the user: the account, the positions and the open orders (the values of
+  // ts:{u:<id>}:acct, :pos and :orders).
+  struct stored_state {
+    std::optional<std::string> account;
+    std::vector<std::string> positions;
+    std::vector<std::string> orders;
+    std::optional<common::error> failed;
+    bool operator==(const stored_state& o) const {
+      return account == o.account && positions == o.positions && orders == o.orders;
+    }
+  };
+
+  // The replies of one cycle, in the order they are read, and the stored state read before them.
   struct replies {
+    std::shared_ptr<const stored_state> stored_before;
     std::string orders_before, account, positions, orders_after;
   };
 
   void cycle() {
     if (running || stopped) return;
     running = true;
+    // The stored state on either side of the broker's replies: if an event (a fill from the
+    // stream) changed it meanwhile, the replies may be older than it and are not applied.
     // Orders on either side of the account and positions: if no order filled further in between,
     // the snapshot holds exactly the fills up to each order's filled quantity.
     auto rs = std::make_shared<replies>();
-    get("/orders?status=all&limit=500&direction=desc", [self = shared_from_this(), rs](std::string before) {
-      rs->orders_before = std::move(before);
-      self->get("/account", [self, rs](std::string account) {
-        rs->account = std::move(account);
-        self->get("/positions", [self, rs](std::string positions) {
-          rs->positions = std::move(positions);
-          self->get("/orders?status=open&limit=500", [self, rs](std::string after) {
-            rs->orders_after = std::move(after);
-            self->read_stored(rs);
+    read_stored([self = shared_from_this(), rs](std::shared_ptr<const stored_state> before) {
+      rs->stored_before = std::move(before);
+      self->get("/orders?status=all&limit=500&direction=desc", [self, rs](std::string orders_before) {
+        rs->orders_before = std::move(orders_before);
+        self->get("/account", [self, rs](std::string account) {
+          rs->account = std::move(account);
+          self->get("/positions", [self, rs](std::string positions) {
+            rs->positions = std::move(positions);
+            self->get("/orders?status=open&limit=500", [self, rs](std::string after) {
+              rs->orders_after = std::move(after);
+              self->read_stored([self, rs](const std::shared_ptr<const stored_state>& now) { self->apply(*rs, *now); });
+            });
           });
         });
       });
@@ -92,13 +113,9 @@ struct account_reconciler::impl : std::enable_shared_from_this<impl> {
              });
   }
 
-  void read_stored(const std::shared_ptr<replies>& rs) {
-    struct stored {
-      std::optional<std::string> account;
-      std::vector<std::string> positions;
-      std::optional<common::error> failed;
-    };
-    auto st = std::make_shared<stored>();
+  // Reads the stored state, then(state) on the loop; the cycle fails if Redis does.
+  void read_stored(std::function<void(std::shared_ptr<const stored_state>)> then) {
+    auto st = std::make_shared<stored_state>();
     const auto& user = opt.user_id;
     const auto values = [](common::result<common::redis_reply>& r, std::vector<std::string>& into,
                            std::optional<common::error>& failed) {
@@ -118,22 +135,32 @@ struct account_reconciler::impl : std::enable_shared_from_this<impl> {
                   });
     redis.command({"HVALS", common::user_key(user, common::user_data::pos)},
                   [st, values](common::result<common::redis_reply> r) { values(r, st->positions, st->failed); });
-    redis.command({"HVALS", common::user_key(user, common::user_data::orders)},
-                  [self = shared_from_this(), st, rs, values](common::result<common::redis_reply> r) mutable {
-                    // On the Redis thread: hand the result to the loop.
-                    std::vector<std::string> orders;
-                    values(r, orders, st->failed);
-                    net::post(self->ioc, [self, st, rs, orders = std::move(orders)] {
-                      if (st->failed) return self->fail("redis", *st->failed);
-                      self->apply(*rs, st->account, st->positions, orders);
-                    });
-                  });
+    redis.command(
+        {"HVALS", common::user_key(user, common::user_data::orders)},
+        [self = shared_from_this(), st, values, then = std::move(then)](common::result<common::redis_reply> r) mutable {
+          // On the Redis thread: hand the result to the loop.
+          values(r, st->orders, st->failed);
+          net::post(self->ioc, [self, st, then = std::move(then)] {
+            if (st->failed) return self->fail("redis", *st->failed);
+            then(st);
+          });
+        });
   }
 
-  void apply(const replies& rs, const std::optional<std::string>& stored_account,
-             const std::vector<std::string>& stored_positions, const std::vector<std::string>& stored_orders) {
+  void apply(const replies& rs, const stored_state& stored) {
     running = false;
     if (stopped) return;
+    if (!(*rs.stored_before == stored)) {
+      // An event was stored while the broker was read (a fill from the stream): the broker's
+      // replies may not hold it yet, and applying them would undo it. Read again shortly.
+      common::log_info("broker reconciliation: the stored state changed while the broker was read; reading again",
+                       {{"user", opt.user_id}});
+      retry_soon();
+      return;
+    }
+    const auto& stored_account = stored.account;
+    const auto& stored_positions = stored.positions;
+    const auto& stored_orders = stored.orders;
     const auto now = common::now_us();
     auto before = parse_broker_orders(rs.orders_before, opt.user_id, now);
     if (!before) return fail("/orders", before.err());

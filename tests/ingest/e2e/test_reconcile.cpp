@@ -9,8 +9,11 @@
 #include <boost/beast/http.hpp>
 
 #include <atomic>
+#include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -32,8 +35,11 @@ namespace {
 // per connection, and refuses requests without the expected key.
 class fake_rest {
  public:
-  explicit fake_rest(std::string key)
-      : key_(std::move(key)), acceptor_(ioc_, {test::net::ip::make_address("127.0.0.1"), 0}) {
+  // h: called with each request's target before it is answered (on the server's thread); a body
+  // it returns is the answer instead of the one set for the path.
+  using hook = std::function<std::optional<std::string>(const std::string& target)>;
+  explicit fake_rest(std::string key, hook h = {})
+      : key_(std::move(key)), hook_(std::move(h)), acceptor_(ioc_, {test::net::ip::make_address("127.0.0.1"), 0}) {
     thread_ = std::thread([this] {
       while (!stop_) {
         test::tcp::socket sock(ioc_);
@@ -46,6 +52,7 @@ class fake_rest {
         if (ec) continue;
         http::response<http::string_body> res;
         res.version(11);
+        const auto reply = hook_ ? hook_(std::string(req.target())) : std::nullopt;
         {
           std::lock_guard lock(mu_);
           ++requests_;
@@ -53,6 +60,9 @@ class fake_rest {
           if (req["APCA-API-KEY-ID"] != key_ || req["APCA-API-SECRET-KEY"].empty()) {
             res.result(http::status::unauthorized);
             res.body() = R"({"code":40110000,"message":"request is not authorized"})";
+          } else if (reply) {
+            res.result(http::status::ok);
+            res.body() = *reply;
           } else if (it == bodies_.end()) {
             res.result(http::status::not_found);
           } else {
@@ -85,6 +95,7 @@ class fake_rest {
 
  private:
   std::string key_;
+  hook hook_;
   test::net::io_context ioc_;
   test::tcp::acceptor acceptor_;
   std::mutex mu_;
@@ -216,6 +227,85 @@ TEST_CASE("a broker REST API that refuses the credentials is logged and retried,
   REQUIRE(wait_until([&] { return log.text().find("broker reconciliation failed") != std::string::npos; }));
   CHECK(log.text().find("HTTP 401") != std::string::npos);
   CHECK(redis.cli({"GET", "ts:{u:trader}:seq"}) == "1\n");
+}
+
+TEST_CASE("a fill the stream stores while the broker is being read is not undone by that read", "[reconcile]") {
+  test::redis_server redis;
+  std::atomic<bool> finished{false};
+  std::atomic<bool> listening{false};
+  std::atomic<bool> send_fill{false};
+  std::atomic<bool> raced{false};
+  const auto account_with = [](const std::string& cash) {
+    return R"({"id":"904837e3","status":"ACTIVE","currency":"USD","cash":")" + cash +
+           R"(","portfolio_value":"100000","equity":"100000","last_equity":"100000","buying_power":"200000",)"
+           R"("multiplier":"2"})";
+  };
+  const std::string open_b7 = "[" + rest_order("new", "0", "") + "]";
+  const auto position = [&] { return redis.cli({"HGET", "ts:{u:trader}:pos", "AAPL"}); };
+  // The broker's last reply of a cycle (its open orders) leaves before the order fills; the
+  // stream delivers the fill and ingest stores it before that reply arrives. From then on the
+  // broker's replies hold the fill: cash 100000.00 − 10 × 189.40 = 98106.00, 10 AAPL @ 189.4.
+  std::unique_ptr<fake_rest> rest_ptr;
+  rest_ptr = std::make_unique<fake_rest>("PK-trader", [&](const std::string& target) -> std::optional<std::string> {
+    if (target != open_orders || raced || !listening) return std::nullopt;
+    raced = true;
+    send_fill = true;
+    wait_until([&] { return position().find(R"("quantity":"10")") != std::string::npos; }, 10s);
+    rest_ptr->set("/v2/account", account_with("98106.00"));
+    rest_ptr->set("/v2/positions", R"([{"symbol":"AAPL","qty":"10","side":"long","avg_entry_price":"189.4",)"
+                                   R"("market_value":"1894","cost_basis":"1894"}])");
+    rest_ptr->set(all_orders, "[" + rest_order("filled", "10", "189.4") + "]");
+    rest_ptr->set(open_orders, "[]");
+    return open_b7;
+  });
+  auto& rest = *rest_ptr;
+  // Before the fill: cash 100000.00, no position, order b-7 open with nothing filled.
+  rest.set("/v2/account", account_with("100000.00"));
+  rest.set("/v2/positions", "[]");
+  rest.set(all_orders, open_b7);
+  rest.set(open_orders, open_b7);
+  test::fake_upstream stream([&](test::websocket::stream<test::tcp::socket>& ws, int) {
+    test::read_text(ws);
+    ws.text(true);
+    ws.write(test::net::buffer(std::string(R"({"stream":"authorization","data":{"status":"authorized"}})")));
+    test::read_text(ws);
+    ws.write(test::net::buffer(std::string(R"({"stream":"listening","data":{"streams":["trade_updates"]}})")));
+    listening = true;
+    while (!finished && !send_fill) std::this_thread::sleep_for(5ms);
+    ws.write(
+        test::net::buffer(R"({"stream":"trade_updates","data":{"event":"fill","execution_id":"x-1","order":)" +
+                          alpaca_order("filled", "10") +
+                          R"(,"position_qty":"10","price":"189.40","qty":"10","timestamp":"2026-11-23T14:30:02Z"}})"));
+    while (!finished) std::this_thread::sleep_for(10ms);
+  });
+  struct finish {
+    std::atomic<bool>& f;
+    ~finish() { f = true; }
+  } stop_upstream{finished};
+  const test::temp_file log("tickstream-reconcile-race-log");
+  // A cycle at start and after the stream connects; the next periodic one only in an hour.
+  test::child_process ingest({TICKSTREAM_INGEST_BIN, "--alpaca-trading-url", stream.url("/stream"), "--alpaca-key",
+                              "PK-trader", "--alpaca-secret", "sk", "--trading-user", "trader", "--broker-rest-url",
+                              rest.url(), "--reconcile-interval", "3600", "--redis-port", std::to_string(redis.port())},
+                             log.path());
+  REQUIRE(wait_until([&] { return raced.load(); }, 10s));
+  // The read that missed the fill is not applied (it would take the position back to nothing
+  // and the cash to 100000.00); the read a second later holds the fill and agrees with the
+  // stream: the broker's account, not provisional.
+  const auto account = [&] { return redis.cli({"GET", "ts:{u:trader}:acct"}); };
+  REQUIRE(wait_until(
+      [&] {
+        const auto a = account();
+        return a.find(R"("cash":"98106.00")") != std::string::npos && a.find("provisional") == std::string::npos;
+      },
+      10s));
+  CHECK(position().find(R"("quantity":"10")") != std::string::npos);
+  CHECK(position().find(R"("entryPrice":"189.4")") != std::string::npos);
+  // No stored event ever took the position back.
+  CHECK(redis.cli({"XRANGE", "ts:{u:trader}:hist", "-", "+"}).find(R"("quantity":"0")") == std::string::npos);
+  ingest.signal(SIGTERM);
+  REQUIRE(ingest.wait(10s));
+  CHECK(log.text().find("the stored state changed while the broker was read") != std::string::npos);
 }
 
 TEST_CASE("a fill the reconciliation already counted is not applied again when the stream delivers it late",
