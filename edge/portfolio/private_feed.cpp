@@ -150,7 +150,28 @@ void private_feed::apply_state(const order& o, private_state& st) {
     sync_follows();
   };
 
-  const bool resync = after >= 0 && !st.history_complete;
+  bool resync = after >= 0 && !st.history_complete;
+  const char* resync_reason = after > st.seq ? "sequence_reset" : "history_truncated";
+  std::vector<frame_ptr> missed;
+  if (after >= 0 && !resync) {
+    // The missed events, each the next seq; one that does not decode (or is out of order) cannot
+    // be replayed, and skipping it would be a gap the client resumes over again: resync instead.
+    missed.reserve(st.history.size());
+    for (const auto& json : st.history) {
+      auto d = decode_private_frame(json, user_id_);
+      const auto expected = after + 1 + static_cast<std::int64_t>(missed.size());
+      if (!d || d.value()->seq != expected) {
+        ctx_.metrics.upstream_invalid("bad_history_entry");
+        common::log_warn(
+            "a stored event cannot be replayed; resyncing",
+            {{"user", user_id_}, {"seq", expected}, {"reason", d ? std::string("out of order") : d.err().message}});
+        resync = true;
+        resync_reason = "history_unreadable";
+        break;
+      }
+      missed.push_back(std::move(d).value());
+    }
+  }
   if (after >= 0 && !resync) {
     // The missed events, in order, through the same path as live ones.
     const std::uint8_t filter = resume ? bits_ : o.old_bits;
@@ -158,13 +179,8 @@ void private_feed::apply_state(const order& o, private_state& st) {
     // On a resume the portfolio is not loaded yet: the missed events go out as stored, and marks
     // for every position follow once it is.
     raw_replay_ = resume;
-    for (const auto& json : st.history) {
-      auto d = decode_private_frame(json, user_id_);
-      if (!d || d.value()->seq != last_seq_ + 1) {
-        ctx_.metrics.upstream_invalid("bad_history_entry");
-        continue;
-      }
-      deliver(d.value(), filter);
+    for (const auto& f : missed) {
+      deliver(f, filter);
       ctx_.metrics.private_stream("replayed");
     }
     raw_replay_ = false;
@@ -197,7 +213,7 @@ void private_feed::apply_state(const order& o, private_state& st) {
   };
 
   if (resync) {
-    const char* reason = after > st.seq ? "sequence_reset" : "history_truncated";
+    const char* reason = resync_reason;
     ctx_.metrics.private_stream(std::string("resync_") + reason);
     common::log_info("private stream resync",
                      {{"user", user_id_}, {"reason", reason}, {"after", after}, {"seq", st.seq}});

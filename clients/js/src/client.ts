@@ -93,7 +93,7 @@ export interface StateChange {
  * events may be missing (a gap, the time spent on REST polling).
  */
 export interface Discontinuity {
-  readonly reason: 'history_truncated' | 'sequence_reset' | 'gap' | 'reconciliation' | 'missed_event' | 'backup';
+  readonly reason: 'history_truncated' | 'history_unreadable' | 'sequence_reset' | 'gap' | 'reconciliation' | 'missed_event' | 'backup';
   readonly section?: Section;
   readonly detail?: string;
 }

@@ -242,7 +242,7 @@ export interface SnapshotMessage extends SnapshotSections {
   missing?: string[];
 }
 
-export type ResyncReason = 'history_truncated' | 'sequence_reset';
+export type ResyncReason = 'history_truncated' | 'history_unreadable' | 'sequence_reset';
 
 export interface ResyncMessage extends SnapshotSections {
   type: 'resync';

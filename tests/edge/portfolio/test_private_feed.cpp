@@ -142,6 +142,25 @@ TEST_CASE("private feed: snapshot, then live events once each and in order", "[p
   CHECK(fx.host.out == std::vector<std::string>{"snapshot@5", "seq:6", "seq:7"});
 }
 
+TEST_CASE("private feed: a stored event that cannot be replayed resyncs instead of skipping it", "[private_feed]") {
+  // Resume after 3: the history holds 4, then an entry that does not decode, then 6.
+  feed_fixture fx;
+  fx.subscribe(3);
+  auto st = state(6, true, {4});
+  st.history.emplace_back("{not json");
+  st.history.push_back(order_json(6));
+  fx.reply(std::move(st));
+  // Nothing is replayed past what cannot be: the client starts again from a snapshot at 6.
+  CHECK(fx.host.out == std::vector<std::string>{"resync:history_unreadable@6"});
+  fx.feed.on_event(order_frame(7));
+  CHECK(fx.host.out.back() == "seq:7");
+  // The same for an entry out of order (5 missing, so 6 follows 4).
+  feed_fixture gap;
+  gap.subscribe(3);
+  gap.reply(state(6, true, {4, 6}));
+  CHECK(gap.host.out == std::vector<std::string>{"resync:history_unreadable@6"});
+}
+
 TEST_CASE("private feed: a gap is filled from the history before anything later", "[private_feed]") {
   feed_fixture fx;
   fx.subscribe();
