@@ -164,8 +164,15 @@ class redis_link : public std::enable_shared_from_this<redis_link> {
     auto on_read = [self = shared_from_this()](error_code ec, std::size_t n) {
       if (self->closed_) return;
       if (ec) return self->close(ec == asio::error::eof ? "closed by Redis" : "read failed: " + ec.message());
-      self->pipeline_.feed(std::string_view(self->in_.data(), n));
-      if (self->hooks_.readable) self->hooks_.readable();
+      try {
+        self->pipeline_.feed(std::string_view(self->in_.data(), n));
+        if (self->hooks_.readable) self->hooks_.readable();
+      } catch (const std::exception& e) {
+        // A handler of a reply or message threw (on a worker's loop, one that goes on running):
+        // what was read is in an unknown state, so the connection starts again (and resubscribes)
+        // rather than stop being read.
+        return self->close(std::string("a reply handler threw: ") + e.what());
+      }
       if (self->closed_) return;
       self->read();
     };

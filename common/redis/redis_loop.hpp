@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <cassert>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -21,6 +22,8 @@
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include "common/log.hpp"
 
 namespace tickstream::common::detail {
 
@@ -53,7 +56,7 @@ class redis_loop {
     auto body = [this, first = std::move(first)] {
       loop_thread_ = std::this_thread::get_id();
       first();
-      drain_();
+      run_drain();
     };
     {
       std::lock_guard lock(mu_);
@@ -80,7 +83,7 @@ class redis_loop {
       post = !drain_posted_ && started_.load();
       drain_posted_ = drain_posted_ || post;
     }
-    if (post) boost::asio::post(context(), [this] { drain_(); });
+    if (post) boost::asio::post(context(), [this] { run_drain(); });
   }
 
   // On the loop, from drain: what was queued since the last call (empty: nothing more, and the
@@ -125,6 +128,18 @@ class redis_loop {
   }
 
  private:
+  // A drain that throws has dropped the rest of its batch (their replies never come) and left the
+  // hand-off queue unposted: the client cannot go on. On its own thread that ended the process; on
+  // a caller's loop (which would catch it and carry on) it ends the process the same way, saying why.
+  void run_drain() noexcept {
+    try {
+      drain_();
+    } catch (const std::exception& e) {
+      log_error("the Redis client's hand-off threw; stopping", {{"what", e.what()}});
+      std::terminate();
+    }
+  }
+
   boost::asio::io_context* external_ = nullptr;
   std::optional<boost::asio::io_context> own_;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
