@@ -24,6 +24,7 @@ push_status outbound_queue::push(const frame_ptr& f, clock::time_point now) {
   if (over_hard_bound()) return push_status::over_bound;
   if (ends_window(f->kind) && !over_soft_bound()) {
     last_flush_ = now;  // it leaves now, after what was held before it, and opens a new window
+    ended_window_events_ = held_.size();
     return append(held_.take());
   }
   return replaced ? push_status::conflated : push_status::held;

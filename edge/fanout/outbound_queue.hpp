@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstddef>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "edge/fanout/conflation_buffer.hpp"
@@ -64,6 +65,9 @@ class outbound_queue {
     push_status status = push_status::queued;
   };
   flushed flush(clock::time_point now);
+  // How many events the last push() sent as one frame because a broker event ended the window
+  // (0: none since the last call); for the batch metrics, as flush()'s events.
+  std::size_t take_ended_window_events() noexcept { return std::exchange(ended_window_events_, 0); }
 
   // Moves the next frames to write into out (cleared first), up to max_frames and about max_bytes
   // (at least one frame); returns their bytes.
@@ -98,6 +102,7 @@ class outbound_queue {
   std::size_t queued_bytes_ = 0;
   conflation_buffer held_;
   clock::time_point last_flush_{};  // when the last event left at once or as a batch
+  std::size_t ended_window_events_ = 0;
 };
 
 }  // namespace tickstream::edge

@@ -31,6 +31,7 @@ template <class Session>
 void session_writer<Session>::send_event(const frame_ptr& f, clock::time_point now) {
   const auto s = queue_.push(f, now);
   if (s == push_status::conflated) session().worker_.count_conflated();
+  if (const auto batched = queue_.take_ended_window_events(); batched > 0) session().worker_.observe_batch(batched);
   after_push(s);
 }
 

@@ -94,6 +94,8 @@ TEST_CASE("outbound queue: a broker event ends the window, leaving at once after
   CHECK(q.push(tick("MSFT", 1), t0 + 20ms) == push_status::held);
   CHECK(q.push(order(1), t0 + 30ms) == push_status::queued);  // a fill's order update does not wait
   CHECK_FALSE(q.flush_at());                                  // nothing is left held
+  CHECK(q.take_ended_window_events() == 3);                   // one batch of three, for the metrics
+  CHECK(q.take_ended_window_events() == 0);
   CHECK(written(q) ==
         std::vector<std::string>{R"({"type":"price_update","symbol":"AAPL","n":1})",
                                  R"({"type":"batch","events":[{"type":"price_update","symbol":"AAPL","n":2},)"
