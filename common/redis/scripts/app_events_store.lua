@@ -17,26 +17,23 @@ local seqs = {}
 local trimmed = false
 for i = 4, #ARGV, 3 do
   local dedupe = ARGV[i + 2]
-  local fresh = true
-  if dedupe ~= '' then
-    if redis.call('ZSCORE', KEYS[3], dedupe) then
-      fresh = false
-    else
+  if dedupe ~= '' and redis.call('ZSCORE', KEYS[3], dedupe) then
+    seqs[#seqs + 1] = 0
+  else
+    local seq = redis.call('INCR', KEYS[1])
+    local ev = ARGV[i] .. ',"seq":' .. seq .. ARGV[i + 1]
+    redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], seq .. '-1', 'e', ev)
+    redis.call('PUBLISH', ARGV[2], ev)
+    -- The key is kept only once its event is stored: a write that fails (a script error leaves
+    -- what came before it) never marks an event as stored that is not.
+    if dedupe ~= '' then
       redis.call('ZADD', KEYS[3], now, dedupe)
       if not trimmed then
         redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', tonumber(now) - 604800000)
         trimmed = true
       end
     end
-  end
-  if fresh then
-    local seq = redis.call('INCR', KEYS[1])
-    local ev = ARGV[i] .. ',"seq":' .. seq .. ARGV[i + 1]
-    redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], seq .. '-1', 'e', ev)
-    redis.call('PUBLISH', ARGV[2], ev)
     seqs[#seqs + 1] = seq
-  else
-    seqs[#seqs + 1] = 0
   end
 end
 return seqs
