@@ -8,8 +8,8 @@ connection_leases::connection_leases(common::redis_client& redis, std::string no
                                      std::chrono::milliseconds ttl)
     : redis_(redis), node_id_(std::move(node_id)), limit_(limit), ttl_(ttl) {}
 
-void connection_leases::acquire(const std::string& user, std::function<void(common::result<std::string>)> done) {
-  auto lease = next_lease_id();
+void connection_leases::acquire(const std::string& user, const std::string& lease,
+                                std::function<void(common::result<std::string>)> done) {
   redis_.eval(common::lua_scripts::lease_acquire(), {key_of(user)},
               {std::to_string(ttl_.count()), std::to_string(limit_), lease},
               [done = std::move(done), lease](common::result<common::redis_reply> r) {

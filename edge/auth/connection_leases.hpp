@@ -28,7 +28,12 @@ class connection_leases {
 
   // done gets the lease id, or an error: "max_connections" (the user is at the limit) or
   // "unavailable" (Redis did not answer; the caller decides).
-  void acquire(const std::string& user, std::function<void(common::result<std::string>)> done);
+  void acquire(const std::string& user, std::function<void(common::result<std::string>)> done) {
+    acquire(user, next_lease_id(), std::move(done));
+  }
+  // The same for a lease id chosen by the caller (from next_lease_id()).
+  void acquire(const std::string& user, const std::string& lease,
+               std::function<void(common::result<std::string>)> done);
   // A fresh lease id ("<node-id>:<n>"), for a connection accepted without asking Redis: refreshing
   // it adds it, so the connection counts against the limit once Redis answers again.
   std::string next_lease_id() { return node_id_ + ":" + std::to_string(next_.fetch_add(1)); }
