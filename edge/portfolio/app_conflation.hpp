@@ -17,11 +17,6 @@
 
 namespace tickstream::edge {
 
-// True for the tier's own message types (price_update, snapshot, conflated, ...), which an
-// application's event never has: ingest's server API refuses them, and the edge drops one that
-// reaches it anyway rather than let a client mistake it.
-bool is_tier_message_type(std::string_view type) noexcept;
-
 class app_conflation {
  public:
   // Parses rules: "type=field" or "type", comma-separated. The error (code "conflate") says what

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "common/app_event_type.hpp"
 #include "common/event_codec.hpp"
 #include "common/json_reader.hpp"
 
@@ -88,7 +89,7 @@ common::result<frame_ptr> decode_app_frame(std::string_view payload, std::string
   const bool snake = std::all_of(type->begin(), type->end(),
                                  [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
   if (!snake) return common::error{"unknown_type", "unknown event type '" + std::string(*type) + "'"};
-  if (is_tier_message_type(*type)) {
+  if (common::is_tier_message_type(*type)) {
     return common::error{"reserved_type", "an app event may not be named '" + std::string(*type) + "'"};
   }
   if (*user != user_id) return common::error{"channel_mismatch", "event does not belong to this user's channel"};

@@ -5,8 +5,8 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
-#include <array>
 
+#include "common/app_event_type.hpp"
 #include "common/clock.hpp"
 #include "common/event_codec.hpp"
 #include "common/json_reader.hpp"
@@ -15,15 +15,6 @@
 
 namespace tickstream::ingest {
 namespace {
-
-// Every frame type the tier itself sends or takes: an app event must not be mistaken for one.
-constexpr std::array<std::string_view, 28> reserved_types = {
-    "price_update",  "order_update", "trade_executed", "position_update", "account_update",
-    "source_status", "subscribe",    "unsubscribe",    "refresh",         "ping",
-    "auth",          "subscribed",   "unsubscribed",   "snapshot",        "resync",
-    "batch",         "pong",         "error",          "token_expiring",  "refreshed",
-    "stale",         "fresh",        "reconnect",      "authenticated",   "topic_message",
-    "broadcast",     "disconnect",   "conflated"};
 
 std::string serialize(const rapidjson::Value& v) {
   rapidjson::StringBuffer buf;
@@ -246,12 +237,7 @@ std::string encode_topic_message(const topic_message_request& m, std::int64_t no
   return std::string(buf.GetString(), buf.GetSize());
 }
 
-bool is_valid_app_type(std::string_view type) noexcept {
-  if (type.empty() || type.size() > 64 || type[0] < 'a' || type[0] > 'z') return false;
-  const bool chars = std::all_of(type.begin(), type.end(),
-                                 [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
-  return chars && std::find(reserved_types.begin(), reserved_types.end(), type) == reserved_types.end();
-}
+bool is_valid_app_type(std::string_view type) noexcept { return common::is_app_event_type(type); }
 
 bool is_valid_idempotency_key(std::string_view key) noexcept {
   return !key.empty() && key.size() <= 128 && std::all_of(key.begin(), key.end(), [](char c) {
