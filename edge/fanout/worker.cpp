@@ -108,24 +108,19 @@ void worker::schedule_tick() {
   tick_timer_->expires_after(tick_);
   tick_timer_->async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
-    sweep_.assign(sessions_.begin(), sessions_.end());
-    sweep_step(0, std::chrono::steady_clock::now());
+    sessions_.begin_sweep();
+    sweep_step(std::chrono::steady_clock::now());
   });
 }
 
-void worker::sweep_step(std::size_t from, std::chrono::steady_clock::time_point now) {
+void worker::sweep_step(std::chrono::steady_clock::time_point now) {
   // At most sweep_batch sessions per turn of the event loop: a worker holding tens of thousands of
   // connections reads and writes between the batches instead of stalling for the whole sweep.
-  const auto end = std::min(from + sweep_batch, sweep_.size());
-  for (std::size_t i = from; i < end; ++i) {
-    // A session may have closed since the sweep began (it left sessions_ from its destructor).
-    if (sessions_.contains(sweep_[i])) sweep_[i]->tick(now);
-  }
-  if (end < sweep_.size()) {
-    boost::asio::post(ioc_, [this, end, now] { sweep_step(end, now); });
+  // Sessions that close meanwhile leave the roster, and the sweep goes on with the others.
+  if (sessions_.sweep(sweep_batch, [now](frame_sink* s) { s->tick(now); })) {
+    boost::asio::post(ioc_, [this, now] { sweep_step(now); });
     return;
   }
-  sweep_.clear();
   check_sources(now);
   if (!stopping_) schedule_tick();
 }
@@ -200,14 +195,14 @@ std::vector<std::pair<std::string, std::int64_t>> worker::stale_sources() const 
 }
 
 void worker::add_session(frame_sink* s) {
-  sessions_.insert(s);
+  sessions_.add(s);
   session_count_.store(sessions_.size(), std::memory_order_relaxed);
 }
 
 void worker::remove_session(frame_sink* s) {
   index_.remove_all(s, [this](const std::string& symbol) { release(symbol); });
   subscriptions_.store(index_.pair_count(), std::memory_order_relaxed);
-  sessions_.erase(s);
+  sessions_.remove(s);
   session_count_.store(sessions_.size(), std::memory_order_relaxed);
   if (stop_timer_ && sessions_.empty()) stop_timer_->cancel();  // stopping, and the last one is gone
 }

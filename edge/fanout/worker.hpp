@@ -19,12 +19,12 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
 #include "edge/fanout/fanout_target.hpp"
 #include "edge/fanout/route_registry.hpp"
+#include "edge/fanout/session_roster.hpp"
 #include "edge/fanout/subscription_index.hpp"
 #include "edge/ops/worker_histogram.hpp"
 #include "edge/protocol/frame.hpp"
@@ -144,8 +144,8 @@ class worker final : public fanout_target {
 
   void release(const std::string& symbol);
   void schedule_tick();
-  // Ticks the sessions of the current sweep from `from` on, a batch per turn of the event loop.
-  void sweep_step(std::size_t from, std::chrono::steady_clock::time_point now);
+  // Ticks the next sessions of the current sweep, a batch per turn of the event loop.
+  void sweep_step(std::chrono::steady_clock::time_point now);
   void check_sources(std::chrono::steady_clock::time_point now);
   void notify_sources(const std::string& source, bool stale, std::int64_t since_us);
 
@@ -153,10 +153,8 @@ class worker final : public fanout_target {
   route_registry& routes_;
   subscription_index<frame_sink*> index_;
   std::unordered_map<std::string, symbol_state, string_hash, std::equal_to<>> symbols_;
-  std::unordered_set<frame_sink*> sessions_;
-  // The heartbeat sweep under way: the sessions open when it began.
+  session_roster<frame_sink> sessions_;  // also the heartbeat sweep's order and progress
   static constexpr std::size_t sweep_batch = 1024;
-  std::vector<frame_sink*> sweep_;
   bool stopping_ = false;
   std::uint64_t next_generation_ = 1;
   std::atomic<std::size_t> session_count_{0};

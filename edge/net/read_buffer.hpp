@@ -1,6 +1,7 @@
 #pragma once
-// A connection's read buffer: small while the connection is idle (most are), grown for a large
-// message up to the largest frame accepted, shrunk back once drained. Pure (no socket).
+// A connection's read buffer: no storage while it holds nothing (an idle connection waits for its
+// socket to be readable without one), small for the usual message, grown for a large message up to
+// the largest frame accepted, shrunk back once drained. Pure (no socket).
 
 #include <algorithm>
 #include <cstddef>
@@ -17,6 +18,8 @@ class read_buffer {
 
   // Starts with bytes already received (after the upgrade request).
   void assign(std::string_view bytes) {
+    len_ = 0;
+    if (bytes.empty()) return;
     buf_.resize(std::max(small_, bytes.size() * 2));
     std::memcpy(buf_.data(), bytes.data(), bytes.size());
     len_ = bytes.size();
@@ -25,6 +28,10 @@ class read_buffer {
   // parser that refuses longer frames from their header).
   bool make_room() {
     if (len_ < buf_.size()) return true;
+    if (buf_.empty()) {
+      buf_.resize(small_);
+      return true;
+    }
     buf_.resize(std::max(buf_.size(), std::min(buf_.size() * 2, limit_)));
     return len_ < buf_.size();
   }
@@ -41,6 +48,11 @@ class read_buffer {
     if (len_ == 0 && buf_.size() > 8 * small_) std::vector<char>(small_).swap(buf_);
   }
   void clear() { consume(len_); }
+  // Gives the storage back when nothing is buffered (the next make_room() allocates it again).
+  void release() noexcept {
+    if (len_ == 0) std::vector<char>().swap(buf_);
+  }
+  std::size_t capacity() const noexcept { return buf_.size(); }
 
  private:
   const std::size_t small_;

@@ -57,6 +57,8 @@ void ws_session::start(std::string response, std::string_view leftover) {
   handler_.opened();
   svc_.metrics.connection_opened(deflate());
   rbuf_.assign(leftover);
+  boost::system::error_code ignored;  // reads after readiness must not block (on_readable)
+  socket_.non_blocking(true, ignored);
   write_response(std::move(response));
 }
 
@@ -65,10 +67,28 @@ void ws_session::on_open() { on_read({}, 0); }  // handles leftover bytes, then 
 // --- input ----------------------------------------------------------------------------------
 
 void ws_session::do_read() {
+  if (rbuf_.size() == 0) {
+    // Nothing half-read: wait for the socket to be readable without holding a buffer (most
+    // connections are idle most of the time), then read what arrived at once.
+    rbuf_.release();
+    socket_.async_wait(net::socket_base::wait_read,
+                       [self = shared_from_this()](const boost::system::error_code& ec) { self->on_readable(ec); });
+    return;
+  }
   if (!rbuf_.make_room()) return kill("protocol_error");
   socket_.async_read_some(
       net::buffer(rbuf_.space(), rbuf_.space_size()),
       [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) { self->on_read(ec, n); });
+}
+
+void ws_session::on_readable(const boost::system::error_code& ec) {
+  if (dead_) return;
+  if (ec) return on_read(ec, 0);
+  rbuf_.make_room();
+  boost::system::error_code read_ec;
+  const auto n = socket_.read_some(net::buffer(rbuf_.space(), rbuf_.space_size()), read_ec);  // non-blocking
+  if (read_ec == net::error::would_block || read_ec == net::error::try_again) return do_read();
+  on_read(read_ec, n);
 }
 
 void ws_session::on_read(const boost::system::error_code& ec, std::size_t n) {
@@ -142,7 +162,9 @@ void ws_session::on_close_written() {
 void ws_session::tick(clock::time_point now) {
   if (dead_) return;
   using end_kind = session_timers::decision::end_kind;
-  const auto d = timers_.decide(now, common::now_us() / 1'000'000, {closing_ ? 0 : unsent_bytes(now)});
+  // The wall clock is read only for a connection whose token expires.
+  const auto now_s = timers_.expires_at_s() ? common::now_us() / 1'000'000 : 0;
+  const auto d = timers_.decide(now, now_s, {closing_ ? 0 : unsent_bytes(now)});
   if (d.warn_expiry) reply(render_token_expiring(*timers_.expires_at_s()));
   if (d.end == end_kind::slow_consumer) return close_slow_consumer();
   if (const auto e = session_timers::ending_for(d.end)) return end_by_timers(*e);

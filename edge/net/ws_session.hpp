@@ -76,6 +76,7 @@ class ws_session final : public frame_sink,
 
  private:
   void do_read();
+  void on_readable(const boost::system::error_code& ec);  // readable with nothing buffered: one read
   void on_read(const boost::system::error_code& ec, std::size_t n);
   // A message (inflated) or a control frame from the client.
   void on_message(ws_opcode op, std::string_view payload);
