@@ -144,7 +144,12 @@ TEST_CASE("a Redis error reply reaches the caller as redis_error", "[redis]") {
 
 TEST_CASE("subscriptions are held per holder and each holder is told once Redis has confirmed", "[redis]") {
   pubsub_fixture fx;
-  auto& [server, box, told, sub, pub] = fx;
+  // Plain references, not a structured binding: clang 14 cannot capture those in lambdas.
+  auto& server = fx.server;
+  auto& box = fx.box;
+  auto& told = fx.told;
+  auto& sub = fx.sub;
+  auto& pub = fx.pub;
 
   sub.subscribe("ts:{md:AAPL}", 1, 11);
   sub.subscribe("ts:{md:AAPL}", 2, 22);
@@ -212,7 +217,12 @@ TEST_CASE("a released channel lingers, is taken up again without a round trip, a
 
 TEST_CASE("rapid subscribe/unsubscribe churn on one channel ends in the right state", "[redis]") {
   pubsub_fixture fx;
-  auto& [server, box, told, sub, pub] = fx;
+  // Plain references, not a structured binding: clang 14 cannot capture those in lambdas.
+  auto& server = fx.server;
+  auto& box = fx.box;
+  auto& told = fx.told;
+  auto& sub = fx.sub;
+  auto& pub = fx.pub;
   // Unsubscribe and subscribe again before Redis has answered: hiredis 0.14 forgets a channel's
   // callback on the UNSUBSCRIBE reply, so the client must re-subscribe after it.
   for (int i = 0; i < 50; ++i) {
@@ -231,7 +241,12 @@ TEST_CASE(
     "again",
     "[redis]") {
   pubsub_fixture fx;
-  auto& [server, box, told, sub, pub] = fx;
+  // Plain references, not a structured binding: clang 14 cannot capture those in lambdas.
+  auto& server = fx.server;
+  auto& box = fx.box;
+  auto& told = fx.told;
+  auto& sub = fx.sub;
+  auto& pub = fx.pub;
   sub.subscribe("ts:{md:MSFT}", 1);
   sub.subscribe("ts:{md:NVDA}", 2);
   sub.subscribe("ts:pinned");  // held for good, by nobody in particular

@@ -385,8 +385,10 @@ TEST_CASE("cluster client: a master killed stops its own slots only", "[cluster]
   const int victim = by_owner.begin()->first;
   cluster.kill(victim);
   REQUIRE(test::wait_until([&] { return !sub.subscriber_connected(); }, 5s));
-  CHECK(pub.command_connected());  // the other masters still take commands
-  for (const auto& [port, ch] : by_owner) {
+  CHECK(pub.command_connected());       // the other masters still take commands
+  for (const auto& owned : by_owner) {  // (clang 14's lambdas cannot capture a structured binding)
+    const auto port = owned.first;
+    const auto& ch = owned.second;
     if (port == victim) continue;
     const auto before = box.count(ch);
     auto r = run(pub, {"PUBLISH", ch, "still here"});
