@@ -43,6 +43,7 @@ class read_buffer {
   std::size_t size() const noexcept { return len_; }
   // Drops the first n bytes (parsed); back to the small size once empty after a large message.
   void consume(std::size_t n) {
+    if (n == 0) return;  // (an empty buffer may have no storage: no memmove from null)
     std::memmove(buf_.data(), buf_.data() + n, len_ - n);
     len_ -= n;
     if (len_ == 0 && buf_.size() > 8 * small_) std::vector<char>(small_).swap(buf_);
