@@ -23,8 +23,7 @@ session_handler::session_handler(session_output& out, frame_sink& sink, worker& 
       who_(std::move(who)),
       awaiting_auth_(awaiting_auth),
       address_(std::move(address)),
-      messages_(svc.limits.max_messages_per_second, svc.limits.max_rate_violations, clock::now()),
-      claimed_(who_.entitled) {}
+      messages_(svc.limits.max_messages_per_second, svc.limits.max_rate_violations, clock::now()) {}
 
 session_handler::~session_handler() {
   if (svc_.quota != nullptr) svc_.quota->give_back(address_, quota_held_);
@@ -65,11 +64,11 @@ void session_handler::on_text(std::string_view text, clock::time_point now) {
   } else if (auto* sub = std::get_if<subscription_request>(&msg.value())) {
     // The records are read before the first subscribe is planned (not at the upgrade: a
     // connection that never subscribes costs Redis nothing).
-    if (records_generation_ == 0) load_records();
-    if (records_loading_) {
+    if (!records_) load_records();
+    if (records_ && records_->loading) {
       // Answered in order once the connection's entitlements are known (a few milliseconds).
-      if (deferred_.size() >= 64) return fail("unavailable", "entitlements are being read; retry");
-      deferred_.push_back(std::move(*sub));
+      if (records_->deferred.size() >= 64) return fail("unavailable", "entitlements are being read; retry");
+      records_->deferred.push_back(std::move(*sub));
       return;
     }
     sub->subscribe ? handle_subscribe(*sub) : handle_unsubscribe(*sub);
@@ -121,7 +120,7 @@ void session_handler::handle_auth(const auth_message& msg) {
 void session_handler::on_authenticated(identity who) {
   who_ = std::move(who);
   if (opened_ && svc_.census != nullptr) svc_.census->connected(who_.user_id);
-  claimed_ = who_.entitled;
+  if (records_) records_->claimed = who_.entitled;
   out_.credential_refreshed(who_.expires_at_s);
   out_.reply(render_authenticated(who_.user_id, who_.expires_at_s, svc_.node_id));
 }
@@ -226,8 +225,12 @@ unsubscribe_plan session_handler::unsubscribe_now(subscription_request& req) {
 
 void session_handler::load_records() {
   if (!svc_.entitlement_records || who_.anonymous()) return;
-  records_loading_ = true;
-  const auto generation = ++records_generation_;
+  if (!records_) {
+    records_ = std::make_unique<records_state>();
+    records_->claimed = who_.entitled;  // nothing merged into it yet
+  }
+  records_->loading = true;
+  const auto generation = ++records_->generation;
   read_entitlement_records(svc_.redis, who_.user_id,
                            [post = out_.poster(), this, generation](common::result<entitlement_records> r) {
                              post([this, generation, r = std::move(r)] { records_arrived(generation, r); });
@@ -235,20 +238,21 @@ void session_handler::load_records() {
 }
 
 void session_handler::records_arrived(std::uint64_t generation, const common::result<entitlement_records>& r) {
-  if (generation != records_generation_) return;  // a later read is on its way
-  records_loading_ = false;
-  records_failed_ = !r;
+  auto& rec = *records_;
+  if (generation != rec.generation) return;  // a later read is on its way
+  rec.loading = false;
+  rec.failed = !r;
   if (!r) {
     // Closed rather than open: the token's claim only, until a read succeeds (tick retries).
     common::log_warn("could not read entitlement records",
                      {{"worker", worker_.id()}, {"code", r.err().code}, {"reason", r.err().message}});
-    who_.entitled = claimed_ ? claimed_ : std::make_shared<const entitlements>(std::vector<std::string>{});
+    who_.entitled = rec.claimed ? rec.claimed : std::make_shared<const entitlements>(std::vector<std::string>{});
   } else {
-    plan_ = r->plan;
-    who_.entitled = merge_entitlements(claimed_, r.value(), svc_.default_entitled);
+    rec.plan = r->plan;
+    who_.entitled = merge_entitlements(rec.claimed, r.value(), svc_.default_entitled);
   }
   drop_unentitled();
-  for (auto& req : std::exchange(deferred_, {})) {
+  for (auto& req : std::exchange(rec.deferred, {})) {
     if (out_.ending()) break;
     req.subscribe ? handle_subscribe(req) : handle_unsubscribe(req);
   }
@@ -256,9 +260,9 @@ void session_handler::records_arrived(std::uint64_t generation, const common::re
 
 void session_handler::entitlements_changed(const std::string& user, const std::string& plan) {
   // (Before its first subscribe a connection has read nothing and holds nothing.)
-  if (!svc_.entitlement_records || who_.anonymous() || out_.ending() || records_generation_ == 0) return;
+  if (!svc_.entitlement_records || who_.anonymous() || out_.ending() || !records_) return;
   if (!user.empty() && user != who_.user_id) return;
-  if (!plan.empty() && plan != plan_) return;
+  if (!plan.empty() && plan != records_->plan) return;
   load_records();
 }
 
@@ -530,7 +534,7 @@ void session_handler::on_event(const frame_ptr& f) {
 
 void session_handler::tick(clock::time_point now) {
   if (feed_) feed_->tick(now);
-  if (records_failed_ && !records_loading_) load_records();
+  if (records_ && records_->failed && !records_->loading) load_records();
 }
 
 void session_handler::resubscribed() {

@@ -141,14 +141,19 @@ class session_handler final : private private_feed::host {
     };
     std::vector<topic_hold> topic_holds;
   };
-  // Entitlements: the token's claim (what who_.entitled was before the records), the plan the
+  // Entitlement records (edges with --entitlement-records, for a signed-in user, from its first
+  // subscribe on): the token's claim (what who_.entitled was before the records), the plan the
   // user's record names, and whether they are being read (or failed to be, and are read again).
-  std::shared_ptr<const entitlements> claimed_;
-  std::string plan_;
-  std::uint64_t records_generation_ = 0;
-  bool records_loading_ = false;
-  bool records_failed_ = false;
-  std::vector<subscription_request> deferred_;  // while loading
+  // Allocated on first use, so the many connections that never need it stay small.
+  struct records_state {
+    std::shared_ptr<const entitlements> claimed;
+    std::string plan;
+    std::uint64_t generation = 0;
+    bool loading = false;
+    bool failed = false;
+    std::vector<subscription_request> deferred;  // while loading
+  };
+  std::unique_ptr<records_state> records_;
   std::unique_ptr<extras> extras_;
   extras& more() {
     if (!extras_) extras_ = std::make_unique<extras>();
