@@ -57,8 +57,10 @@ void ws_session::start(std::string response, std::string_view leftover) {
   handler_.opened();
   svc_.metrics.connection_opened(deflate());
   rbuf_.assign(leftover);
-  boost::system::error_code ignored;  // reads after readiness must not block (on_readable)
-  socket_.non_blocking(true, ignored);
+  // A read after readiness (on_readable) must never block the worker's other connections.
+  boost::system::error_code ec;
+  socket_.non_blocking(true, ec);
+  if (ec) return kill("network_error");
   write_response(std::move(response));
 }
 
