@@ -95,6 +95,9 @@ void normalize_trade_update(const rapidjson::Value& data, const std::string& use
   const auto filled_at = o.timestamp("filled_at", false);
   const auto event_time = d.timestamp("timestamp", false);
   if (o.ok() && side && *side != "buy" && *side != "sell") o.fail("side", "must be buy or sell");
+  // The event schema refuses an order without an id or a status: refused here, with its field.
+  if (o.ok() && broker_id->empty()) o.fail("id", "must not be empty");
+  if (o.ok() && status->empty()) o.fail("status", "must not be empty");
   if (!o.ok()) {
     auto e = *o.failure();
     e.message = "field 'order." + e.message.substr(std::string_view("field '").size());

@@ -115,6 +115,30 @@ TEST_CASE("broken trade updates are reported with the field", "[normalize][alpac
   CHECK(n.normalize(R"({"stream":"account_updates","data":{}})", 1).problems.at(0).code == "unknown_type");
 }
 
+TEST_CASE("an order with an empty id or status is refused with the field, not published for edges to drop",
+          "[normalize][alpaca-trading]") {
+  ingest::alpaca_trading_normalizer n("user-7");
+  const auto no_status = n.normalize(
+      R"({"stream":"trade_updates","data":{"event":"new","order":{"id":"x","symbol":"AAPL","side":"buy","status":""}}})",
+      1);
+  CHECK(no_status.events.empty());
+  CHECK(no_status.problems.at(0).message == "field 'order.status': must not be empty");
+  const auto no_id = n.normalize(
+      R"({"stream":"trade_updates","data":{"event":"new","order":{"id":"","symbol":"AAPL","side":"buy","status":"new"}}})",
+      1);
+  CHECK(no_id.events.empty());
+  CHECK(no_id.problems.at(0).message == "field 'order.id': must not be empty");
+  // What the fuzzer found: a fill whose order repeats "status", the first one empty (RapidJSON
+  // reads the first of two equal names).
+  std::string twice = order_json("filled", "10", "145.28");
+  twice.replace(twice.find(R"("status":"filled")"), 0, R"("status":"",)");
+  const auto dup = n.normalize(R"({"stream":"trade_updates","data":{"event":"fill","order":)" + twice +
+                                   R"(,"price":"145.29","qty":"6","position_qty":"10"}})",
+                               1);
+  CHECK(dup.events.empty());
+  CHECK(dup.problems.at(0).message == "field 'order.status': must not be empty");
+}
+
 TEST_CASE("every other trade_updates event becomes the order's transition", "[normalize][alpaca-trading]") {
   ingest::alpaca_trading_normalizer n("user-7");
   for (const std::string event :
