@@ -22,7 +22,7 @@
 #include <string_view>
 #include <vector>
 
-#include "common/redis/redis_client.hpp"
+#include "common/redis/resp.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 
 using namespace tickstream;
