@@ -18,13 +18,16 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,6 +59,45 @@ struct options {
   std::int64_t server_pid = 0;
   std::int64_t batch_ms = -1;  // ask the edge for this batching window (-1: server default)
   bool no_read = false;        // never read after subscribing (slow consumers)
+  bool deflate = false;        // offer permessage-deflate and inflate what arrives compressed
+};
+
+// Inflates permessage-deflate messages (RFC 7692) sent without context takeover: each message
+// alone, so one stream per process serves every connection.
+class message_inflater {
+ public:
+  message_inflater() {
+    if (inflateInit2(&z_, -MAX_WBITS) != Z_OK) throw std::runtime_error("zlib: inflateInit2 failed");
+  }
+  ~message_inflater() { inflateEnd(&z_); }
+  message_inflater(const message_inflater&) = delete;
+  message_inflater& operator=(const message_inflater&) = delete;
+
+  // The message inflated, or nullopt if it is not valid deflate data.
+  std::optional<std::string_view> inflate(std::string_view compressed) {
+    inflateReset(&z_);
+    input_.assign(compressed);
+    input_.append("\x00\x00\xff\xff", 4);  // the empty block the sender removed (§7.2.2)
+    z_.next_in = reinterpret_cast<Bytef*>(input_.data());
+    z_.avail_in = static_cast<uInt>(input_.size());
+    std::size_t produced = 0;
+    for (;;) {
+      if (out_.size() - produced < 4096) out_.resize(out_.size() * 2);
+      z_.next_out = reinterpret_cast<Bytef*>(out_.data() + produced);
+      z_.avail_out = static_cast<uInt>(out_.size() - produced);
+      const int rc = ::inflate(&z_, Z_SYNC_FLUSH);
+      produced = out_.size() - z_.avail_out;
+      if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) return std::nullopt;
+      if (z_.avail_in == 0 && z_.avail_out != 0) break;
+      if (rc == Z_BUF_ERROR && z_.avail_out != 0) return std::nullopt;
+    }
+    return std::string_view(out_.data(), produced);
+  }
+
+ private:
+  z_stream z_{};
+  std::string input_;
+  std::string out_ = std::string(1 << 16, '\0');
 };
 
 // Measurements of one process, sent to the parent over a pipe.
@@ -68,7 +110,11 @@ struct result {
   std::uint64_t dropped = 0;           // of which: closed after the upgrade
   std::uint64_t frames = 0;            // WebSocket messages received in the window
   std::uint64_t deliveries = 0;        // events received in the window (a batch counts each event)
-  std::uint64_t bytes = 0;             // payload bytes received in the window
+  std::uint64_t bytes = 0;             // payload bytes received in the window (as sent: compressed or not)
+  std::uint64_t compressed = 0;        // of the messages, those that arrived compressed
+  std::uint64_t inflated_bytes = 0;    // payload bytes after inflating the compressed ones
+  std::uint64_t deflate_agreed = 0;    // connections whose upgrade agreed permessage-deflate
+  std::uint64_t bad_compressed = 0;    // compressed messages that did not inflate
   double cpu_s = 0;                    // this process's CPU time over the window
   latency_histogram latency;           // µs from recv_us to receipt
 };
@@ -270,7 +316,11 @@ class runner {
       const std::string req = "GET /ws HTTP/1.1\r\nHost: " + opt_.host +
                               "\r\nUpgrade: websocket\r\n"
                               "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                              "Sec-WebSocket-Version: 13\r\n\r\n";
+                              "Sec-WebSocket-Version: 13\r\n" +
+                              (opt_.deflate ? "Sec-WebSocket-Extensions: permessage-deflate; "
+                                              "client_no_context_takeover; server_no_context_takeover\r\n"
+                                            : "") +
+                              "\r\n";
       if (!write_all(c, req)) return fail(c);
       c.state = connection::phase::handshaking;
       epoll_event ev{};
@@ -291,6 +341,10 @@ class runner {
         const auto end = c.handshake.find("\r\n\r\n");
         if (end == std::string::npos) continue;
         if (c.handshake.compare(0, 12, "HTTP/1.1 101") != 0) return fail(c);
+        if (opt_.deflate && c.handshake.substr(0, end).find("permessage-deflate") != std::string::npos) {
+          c.reader.accept_compressed(true);
+          ++res_.deflate_agreed;
+        }
         const auto rest = c.handshake.substr(end + 4);
         c.handshake.clear();
         c.handshake.shrink_to_fit();
@@ -308,7 +362,16 @@ class runner {
 
   bool consume(connection& c, std::string_view data) {
     const auto now = common::now_us();
-    return c.reader.feed(data, [&](opcode op, std::string_view payload) {
+    return c.reader.feed(data, [&](opcode op, std::string_view wire, bool compressed) {
+      std::string_view payload = wire;
+      if (compressed) {
+        const auto inflated = inflater_.inflate(wire);
+        if (!inflated) {
+          ++res_.bad_compressed;
+          return;
+        }
+        payload = *inflated;
+      }
       if (op == opcode::ping) {
         write_all(c, bench::make_client_frame(opcode::pong, payload, static_cast<std::uint32_t>(rng_())));
         return;
@@ -321,7 +384,13 @@ class runner {
       }
       if (!measuring_) return;
       ++res_.frames;
-      res_.bytes += payload.size();
+      res_.bytes += wire.size();
+      if (compressed) {
+        ++res_.compressed;
+        res_.inflated_bytes += payload.size();
+      } else {
+        res_.inflated_bytes += payload.size();
+      }
       // Every event carries "recv_us":<digits>; a batch carries several.
       static constexpr std::string_view key = "\"recv_us\":";
       for (auto at = payload.find(key); at != std::string_view::npos; at = payload.find(key, at + key.size())) {
@@ -345,6 +414,7 @@ class runner {
   bool measuring_ = false;
   double server_cpu_s_ = 0;
   std::mt19937 rng_;
+  message_inflater inflater_;
 };
 
 }  // namespace
@@ -368,6 +438,9 @@ int main(int argc, char** argv) {
   p.add_int("server-pid", "", o.server_pid, 0, 1LL << 31, "PID of the edge, to report its CPU and RSS.");
   p.add_int("batch-ms", "", o.batch_ms, -1, 60'000, "Ask for this batching window (-1: server default).");
   p.add_bool("no-read", "", o.no_read, "Stop reading after subscribing (slow consumers).");
+  p.add_bool("deflate", "", o.deflate,
+             "Offer permessage-deflate (no context takeover) and inflate compressed messages; reports the "
+             "bytes on the wire against the bytes inflated.");
   p.parse_or_exit(argc, argv);
 
   const auto ips = parse_ip_range(o.source_ips);
@@ -440,6 +513,10 @@ int main(int argc, char** argv) {
     total.frames += rep.r.frames;
     total.deliveries += rep.r.deliveries;
     total.bytes += rep.r.bytes;
+    total.compressed += rep.r.compressed;
+    total.inflated_bytes += rep.r.inflated_bytes;
+    total.deflate_agreed += rep.r.deflate_agreed;
+    total.bad_compressed += rep.r.bad_compressed;
     total.latency.merge(rep.r.latency);
     child_cpu += rep.r.cpu_s;
     server_cpu_s = std::max(server_cpu_s, rep.server_cpu_s);
@@ -454,6 +531,15 @@ int main(int argc, char** argv) {
   std::printf("deliveries %llu in %.0f s = %.0f/s; frames %.0f/s; %.1f MB/s\n",
               static_cast<unsigned long long>(total.deliveries), secs, dps, static_cast<double>(total.frames) / secs,
               static_cast<double>(total.bytes) / secs / 1e6);
+  if (o.deflate) {
+    std::printf(
+        "deflate agreed on %llu connections; %llu of %llu messages compressed, %llu did not inflate; payload "
+        "%.1f MB/s on the wire for %.1f MB/s inflated (%.3f of uncompressed)\n",
+        static_cast<unsigned long long>(total.deflate_agreed), static_cast<unsigned long long>(total.compressed),
+        static_cast<unsigned long long>(total.frames), static_cast<unsigned long long>(total.bad_compressed),
+        static_cast<double>(total.bytes) / secs / 1e6, static_cast<double>(total.inflated_bytes) / secs / 1e6,
+        total.inflated_bytes ? static_cast<double>(total.bytes) / static_cast<double>(total.inflated_bytes) : 0.0);
+  }
   std::printf("latency us p50 %llu p99 %llu p99.9 %llu max %llu\n",
               static_cast<unsigned long long>(total.latency.quantile(0.5)),
               static_cast<unsigned long long>(total.latency.quantile(0.99)),
@@ -470,5 +556,5 @@ int main(int argc, char** argv) {
         rss, rss - rss_before,
         total.open ? static_cast<double>(rss - rss_before) / static_cast<double>(total.open) : 0.0);
   }
-  return total.failed == 0 ? 0 : 1;
+  return total.failed == 0 && total.bad_compressed == 0 ? 0 : 1;
 }

@@ -85,6 +85,31 @@ TEST_CASE("permessage-deflate: a frame is compressed once and shared, small and 
   CHECK(i.inflate(std::string_view(a).substr(header), 1 << 20).value() == tick_json);
 }
 
+TEST_CASE("the load generator's frame reader reports a compressed message only once deflate is agreed",
+          "[deflate][bench]") {
+  using reader = tickstream::bench::ws_frame_reader;
+  const auto f = make_text_frame(frame_kind::tick, "AAPL", tick_json);
+  const auto& wire = f->wire_for(true, 64);
+  reader plain;
+  CHECK_FALSE(plain.feed(wire, [](reader::opcode, std::string_view) {}));  // RSV1 unannounced
+  reader agreed;
+  agreed.accept_compressed(true);
+  std::vector<std::pair<std::string, bool>> got;
+  auto collect = [&](reader::opcode, std::string_view p, bool compressed) { got.emplace_back(p, compressed); };
+  // Byte by byte, then a plain frame after it.
+  for (const char c : wire) REQUIRE(agreed.feed(std::string_view(&c, 1), collect));
+  REQUIRE(agreed.feed(f->wire, collect));
+  REQUIRE(got.size() == 2);
+  CHECK(got[0].second);
+  CHECK(message_inflater().inflate(got[0].first, 1 << 20).value() == tick_json);
+  CHECK_FALSE(got[1].second);
+  CHECK(got[1].first == tick_json);
+  // RSV1 on a control frame is refused even then.
+  std::string ping = make_control_frame(ws_opcode::ping, "p")->wire;
+  ping[0] = static_cast<char>(static_cast<std::uint8_t>(ping[0]) | 0x40);
+  CHECK_FALSE(agreed.feed(ping, collect));
+}
+
 TEST_CASE("the client parser takes compressed messages only once negotiated, whole or fragmented", "[deflate][ws]") {
   message_deflater d;
   std::string packed;
