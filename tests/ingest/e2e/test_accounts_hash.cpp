@@ -53,9 +53,14 @@ class trading_broker {
     test::tcp::socket poke(ioc_);
     poke.connect(acceptor_.local_endpoint(), ec);
     thread_.join();
-    std::lock_guard lock(mu_);
-    for (int fd : fds_) ::shutdown(fd, SHUT_RDWR);  // wakes the blocked reads
-    for (auto& t : threads_) t.join();
+    // Joined without the lock: a connection's thread woken here takes it on its way out.
+    std::vector<std::thread> threads;
+    {
+      std::lock_guard lock(mu_);
+      for (int fd : fds_) ::shutdown(fd, SHUT_RDWR);  // wakes the blocked reads
+      threads.swap(threads_);
+    }
+    for (auto& t : threads) t.join();
   }
   std::string url() const { return "ws://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + "/stream"; }
   std::set<std::string> closed() {
