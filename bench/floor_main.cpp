@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "common/config_parser.hpp"
+#include "common/redis/keys.hpp"
 
 namespace {
 
@@ -87,8 +88,9 @@ std::string accept_key(std::string_view key) {
   return {reinterpret_cast<const char*>(out), static_cast<std::size_t>(n)};
 }
 
-// Completes one client's upgrade and answers its subscribe message. -1 on failure.
-int admit(int listener) {
+// Completes one client's upgrade and answers its subscribe message with subscribed (the edge's
+// answer, in the protocol's shape). -1 on failure.
+int admit(int listener, const std::string& subscribed) {
   const int fd = ::accept(listener, nullptr, nullptr);
   if (fd < 0) return -1;
   int one = 1;
@@ -121,7 +123,7 @@ int admit(int listener) {
     if (n <= 0) return refuse();
     frame.append(chunk, static_cast<std::size_t>(n));
   }
-  if (!send_all(fd, text_frame(R"({"type":"subscribed","symbols":["floor"]})"))) return refuse();
+  if (!send_all(fd, subscribed)) return refuse();
   return fd;
 }
 
@@ -140,6 +142,14 @@ int main(int argc, char** argv) {
   p.add_int("duration", "", o.duration_s, 1, 3600, "Seconds before the tool exits, whatever happens.");
   p.parse_or_exit(argc, argv);
   alarm(static_cast<unsigned>(o.duration_s));
+  const auto symbol = tickstream::common::symbol_of_market_channel(o.channel);
+  if (!symbol) {
+    std::fprintf(stderr, "tickstream-floor: --channel must be a market channel (ts:{md:SYMBOL}), not '%s'\n",
+                 o.channel.c_str());
+    return 2;
+  }
+  const std::string subscribed = text_frame(R"({"type":"subscribed","symbols":[")" + std::string(*symbol) +
+                                            R"("],"channels":[],"rejected":[],"batch_ms":0})");
 
   const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
   int one = 1;
@@ -154,7 +164,7 @@ int main(int argc, char** argv) {
   }
   std::vector<int> clients;
   while (static_cast<std::int64_t>(clients.size()) < o.connections) {
-    const int fd = admit(listener);
+    const int fd = admit(listener, subscribed);
     if (fd >= 0) clients.push_back(fd);
   }
 
