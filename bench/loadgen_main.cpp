@@ -63,7 +63,9 @@ struct options {
 };
 
 // Inflates permessage-deflate messages (RFC 7692) sent without context takeover: each message
-// alone, so one stream per process serves every connection.
+// alone, so one stream per process serves every connection. Its own, not the edge's
+// (edge/protocol/deflate.hpp): the load generator judges what the server sends with nothing of
+// the server's code.
 class message_inflater {
  public:
   message_inflater() {
@@ -385,12 +387,8 @@ class runner {
       if (!measuring_) return;
       ++res_.frames;
       res_.bytes += wire.size();
-      if (compressed) {
-        ++res_.compressed;
-        res_.inflated_bytes += payload.size();
-      } else {
-        res_.inflated_bytes += payload.size();
-      }
+      res_.inflated_bytes += payload.size();
+      if (compressed) ++res_.compressed;
       // Every event carries "recv_us":<digits>; a batch carries several.
       static constexpr std::string_view key = "\"recv_us\":";
       for (auto at = payload.find(key); at != std::string_view::npos; at = payload.find(key, at + key.size())) {
