@@ -25,6 +25,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <random>
 #include <stdexcept>
@@ -57,18 +58,20 @@ struct options {
   std::int64_t connect_rate = 5000;  // new connections per second
   std::string source_ips = "127.0.0.2-127.0.0.250";
   std::int64_t server_pid = 0;
-  std::int64_t batch_ms = -1;  // ask the edge for this batching window (-1: server default)
-  bool no_read = false;        // never read after subscribing (slow consumers)
-  bool deflate = false;        // offer permessage-deflate and inflate what arrives compressed
+  std::int64_t batch_ms = -1;       // ask the edge for this batching window (-1: server default)
+  bool no_read = false;             // never read after subscribing (slow consumers)
+  bool deflate = false;             // offer permessage-deflate and inflate what arrives compressed
+  bool deflate_no_context = false;  // with it, ask for server_no_context_takeover
 };
 
-// Inflates permessage-deflate messages (RFC 7692) sent without context takeover: each message
-// alone, so one stream per process serves every connection. Its own, not the edge's
+// Inflates permessage-deflate messages (RFC 7692): without context takeover each message alone,
+// so one stream per process serves every connection; with it, one stream per connection, each
+// message read against the ones before it (as a browser does). Its own, not the edge's
 // (edge/protocol/deflate.hpp): the load generator judges what the server sends with nothing of
 // the server's code.
 class message_inflater {
  public:
-  message_inflater() {
+  explicit message_inflater(bool context_takeover = false) : context_takeover_(context_takeover) {
     if (inflateInit2(&z_, -MAX_WBITS) != Z_OK) throw std::runtime_error("zlib: inflateInit2 failed");
   }
   ~message_inflater() { inflateEnd(&z_); }
@@ -77,7 +80,7 @@ class message_inflater {
 
   // The message inflated, or nullopt if it is not valid deflate data.
   std::optional<std::string_view> inflate(std::string_view compressed) {
-    inflateReset(&z_);
+    if (!context_takeover_) inflateReset(&z_);
     input_.assign(compressed);
     input_.append("\x00\x00\xff\xff", 4);  // the empty block the sender removed (§7.2.2)
     z_.next_in = reinterpret_cast<Bytef*>(input_.data());
@@ -97,6 +100,7 @@ class message_inflater {
   }
 
  private:
+  const bool context_takeover_;
   z_stream z_{};
   std::string input_;
   std::string out_ = std::string(1 << 16, '\0');
@@ -172,6 +176,7 @@ struct connection {
   ws_frame_reader reader;
   bool subscribed = false;
   std::string subscribe_frame;
+  std::unique_ptr<message_inflater> inflater;  // the server kept context takeover: this connection's stream
 };
 
 class runner {
@@ -319,9 +324,11 @@ class runner {
                               "\r\nUpgrade: websocket\r\n"
                               "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                               "Sec-WebSocket-Version: 13\r\n" +
-                              (opt_.deflate ? "Sec-WebSocket-Extensions: permessage-deflate; "
-                                              "client_no_context_takeover; server_no_context_takeover\r\n"
-                                            : "") +
+                              (!opt_.deflate             ? ""
+                               : opt_.deflate_no_context ? "Sec-WebSocket-Extensions: permessage-deflate; "
+                                                           "client_no_context_takeover; server_no_context_takeover\r\n"
+                                                         : "Sec-WebSocket-Extensions: permessage-deflate; "
+                                                           "client_no_context_takeover\r\n") +
                               "\r\n";
       if (!write_all(c, req)) return fail(c);
       c.state = connection::phase::handshaking;
@@ -346,6 +353,9 @@ class runner {
         if (opt_.deflate && c.handshake.substr(0, end).find("permessage-deflate") != std::string::npos) {
           c.reader.accept_compressed(true);
           ++res_.deflate_agreed;
+          if (c.handshake.substr(0, end).find("server_no_context_takeover") == std::string::npos) {
+            c.inflater = std::make_unique<message_inflater>(true);
+          }
         }
         const auto rest = c.handshake.substr(end + 4);
         c.handshake.clear();
@@ -367,7 +377,7 @@ class runner {
     return c.reader.feed(data, [&](opcode op, std::string_view wire, bool compressed) {
       std::string_view payload = wire;
       if (compressed) {
-        const auto inflated = inflater_.inflate(wire);
+        const auto inflated = (c.inflater ? *c.inflater : inflater_).inflate(wire);
         if (!inflated) {
           ++res_.bad_compressed;
           return;
@@ -437,8 +447,11 @@ int main(int argc, char** argv) {
   p.add_int("batch-ms", "", o.batch_ms, -1, 60'000, "Ask for this batching window (-1: server default).");
   p.add_bool("no-read", "", o.no_read, "Stop reading after subscribing (slow consumers).");
   p.add_bool("deflate", "", o.deflate,
-             "Offer permessage-deflate (no context takeover) and inflate compressed messages; reports the "
-             "bytes on the wire against the bytes inflated.");
+             "Offer permessage-deflate and inflate compressed messages (against the connection's earlier ones "
+             "unless the server declined context takeover); reports the bytes on the wire against the bytes "
+             "inflated.");
+  p.add_bool("deflate-no-context", "", o.deflate_no_context,
+             "With --deflate: ask the server for server_no_context_takeover (every message compressed alone).");
   p.parse_or_exit(argc, argv);
 
   const auto ips = parse_ip_range(o.source_ips);

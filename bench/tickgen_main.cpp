@@ -3,15 +3,30 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
+#include <random>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/clock.hpp"
 #include "common/config_parser.hpp"
 #include "common/event_codec.hpp"
 #include "common/redis/keys.hpp"
 #include "common/redis/redis_client.hpp"
+
+namespace {
+
+// Cents as a decimal price ("100.25", "-0.07"): money stays decimal.
+std::string cents_text(std::int64_t cents) {
+  const auto sign = cents < 0 ? "-" : "";
+  const auto abs = cents < 0 ? -cents : cents;
+  const auto frac = abs % 100;
+  return sign + std::to_string(abs / 100) + (frac < 10 ? ".0" : ".") + std::to_string(frac);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace tickstream;
@@ -30,6 +45,10 @@ int main(int argc, char** argv) {
   p.add_string("prefix", "", prefix, "Symbols are <prefix>0 .. <prefix>N-1, published round-robin.");
   p.add_int("symbol-count", "", symbol_count, 1, 1'000'000, "N, the number of symbols.");
   p.add_int("duration", "", duration_s, 1, 3600, "Seconds to publish.");
+  bool walk = false;
+  p.add_bool("walk", "", walk,
+             "Each symbol's price walks a cent or two per tick, with random sizes and a growing volume, like a "
+             "live feed (default: every tick carries the same figures, only its times differ).");
   p.parse_or_exit(argc, argv);
 
   common::redis_options ro;
@@ -56,6 +75,14 @@ int main(int argc, char** argv) {
   t.change_percent = "0.25";
   t.source = "tickgen";
 
+  // --walk: each symbol's price in cents, and its volume.
+  std::mt19937 rng(42);
+  std::uniform_int_distribution<std::int64_t> step(-2, 2);
+  std::uniform_int_distribution<std::int64_t> spread(1, 3);
+  std::uniform_int_distribution<std::int64_t> lots(1, 20);
+  std::vector<std::int64_t> prices(walk ? static_cast<std::size_t>(symbol_count) : 0, 10'025);
+  std::vector<std::int64_t> volume(prices.size(), 1'234'567);
+
   // Publish in 1 ms slices: each slice sends what the rate owes by then, so the average rate is
   // exact and bursts are at most one millisecond's worth.
   const auto start = std::chrono::steady_clock::now();
@@ -68,6 +95,21 @@ int main(int argc, char** argv) {
     for (; sent < owed && sent - done.load() < 100'000; ++sent) {  // bounded in flight
       const auto idx = static_cast<std::size_t>(sent % symbol_count);
       t.symbol = prefix + std::to_string(idx);
+      if (walk) {
+        auto& price = prices[idx];
+        price += step(rng);
+        const auto size = 100 * lots(rng);
+        volume[idx] += size;
+        t.price = cents_text(price);
+        t.bid = cents_text(price - spread(rng));
+        t.ask = cents_text(price + spread(rng));
+        t.bid_size = std::to_string(100 * lots(rng));
+        t.ask_size = std::to_string(100 * lots(rng));
+        t.size = std::to_string(size);
+        t.volume = std::to_string(volume[idx]);
+        t.change = cents_text(price - 10'000);
+        t.change_percent = cents_text(price - 10'000);  // against 100.00: the change is the percentage
+      }
       t.recv_time_us = common::now_us();
       t.source_time_us = t.recv_time_us - 1000;
       redis.command({"PUBLISH", channels[idx], common::encode_event(t)}, [&done](auto) { ++done; });

@@ -107,6 +107,11 @@ app::app(app_config config, auth_config auth)
   services_.proxy_protocol = config_.proxy_protocol;
   services_.deflate = config_.permessage_deflate;
   services_.deflate_threshold = static_cast<std::size_t>(config_.deflate_threshold_bytes);
+  if (config_.permessage_deflate && config_.deflate_context_takeover) {
+    broadcast_deflate_ = std::make_unique<broadcast_deflater>();
+    services_.broadcast_deflate = broadcast_deflate_.get();
+    fanout_.compress_broadcasts(*broadcast_deflate_, services_.deflate_threshold);
+  }
   services_.trusted_proxies = split_list(config_.trusted_proxies);
   services_.max_channels = static_cast<std::size_t>(config_.max_channels);
   // Less the edge's own source-status and tier channels, so the bound counts what clients made it hold.

@@ -58,6 +58,9 @@ class app {
 
   app_config config_;
   edge_metrics metrics_;
+  // With --permessage-deflate and context takeover: the broadcast channels' compression streams,
+  // used by the fan-out on the Redis thread.
+  std::unique_ptr<broadcast_deflater> broadcast_deflate_;
   fanout fanout_;
   common::redis_client redis_;
   std::vector<std::unique_ptr<worker>> workers_;

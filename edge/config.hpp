@@ -78,6 +78,9 @@ struct app_config {
   // mobile links feel; off by default because it costs CPU per compressed message.
   bool permessage_deflate = false;
   std::int64_t deflate_threshold_bytes = 256;
+  // Broadcast channels (ticks, public topics) are compressed in shared streams with context
+  // takeover (a tick against the channel's recent ticks); off: every message alone.
+  bool deflate_context_takeover = true;
   std::string trusted_proxies;
   std::int64_t stale_after_ms = 30'000;    // a source silent this long is stale (the seeds' 30 s)
   std::int64_t drain_ms = 20'000;          // SIGTERM: clients are closed spread over this window

@@ -124,7 +124,9 @@ void fanout::on_message(std::string_view channel, std::string_view payload) {
   } else if (const auto topic = common::topic_of_channel(channel)) {
     // The server API's message, forwarded as it is once it is known to be one for this topic.
     if (is_topic_message(payload, *topic)) {
-      f = make_text_frame(frame_kind::topic, std::string(*topic), payload, topic_route(*topic));
+      auto t = make_text_frame_mutable(frame_kind::topic, std::string(*topic), payload, topic_route(*topic));
+      if (deflater_ != nullptr) deflater_->compress(channel, *t, deflate_threshold_);
+      f = std::move(t);
     } else {
       problem = {"bad_topic_message", "not a topic_message for its channel's topic"};
     }
@@ -139,6 +141,7 @@ void fanout::on_message(std::string_view channel, std::string_view payload) {
     t->source = tick->source;
     t->time_us = tick->source_time_us;
     t->recv_time_us = tick->recv_time_us;
+    if (deflater_ != nullptr) deflater_->compress(channel, *t, deflate_threshold_);
     f = std::move(t);
   }
   if (!f) return drop(channel, problem, payload);

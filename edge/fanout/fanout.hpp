@@ -25,6 +25,7 @@
 #include "edge/fanout/route_registry.hpp"
 #include "edge/ops/edge_metrics.hpp"
 #include "edge/portfolio/app_conflation.hpp"
+#include "edge/protocol/broadcast_deflater.hpp"
 #include "edge/protocol/frame.hpp"
 
 namespace tickstream::edge {
@@ -59,6 +60,13 @@ class fanout final : public route_registry {
   void acquire(const std::string& route, std::size_t worker_id, std::uint64_t generation) override;
   void release(const std::string& route, std::size_t worker_id) override;
 
+  // Ticks and topic messages are also compressed in their channel's shared stream (permessage-
+  // deflate with context takeover), those of at least threshold bytes. Before redis is started.
+  void compress_broadcasts(broadcast_deflater& d, std::size_t threshold) {
+    deflater_ = &d;
+    deflate_threshold_ = threshold;
+  }
+
   // The Redis client's message handler.
   void on_message(std::string_view channel, std::string_view payload);
   // After each round of Redis I/O: hands each worker everything gathered for it in one post.
@@ -83,6 +91,8 @@ class fanout final : public route_registry {
   std::function<void(std::string_view)> on_control_;
   std::vector<fanout_target*> workers_;
   bool direct_ = false;  // handoff::direct
+  broadcast_deflater* deflater_ = nullptr;
+  std::size_t deflate_threshold_ = 0;
   // Redis thread only: how many bad messages were seen (bounds how often they are logged), and
   // the frames gathered per worker since the last flush.
   std::size_t invalid_seen_ = 0;

@@ -266,8 +266,10 @@ void http_session::upgrade(const http::request<http::string_body>& req) {
   }
   accept_key_ = std::move(accept).value();
   if (svc_.deflate) {
-    if (auto agreed = negotiate_permessage_deflate(req[http::field::sec_websocket_extensions]))
-      deflate_response_ = *agreed;
+    if (auto agreed = negotiate_permessage_deflate(req[http::field::sec_websocket_extensions],
+                                                   svc_.broadcast_deflate != nullptr)) {
+      deflate_ = std::move(agreed).value();
+    }
   }
   identify(req, [self = shared_from_this()](common::result<identity> who) {
     // No credentials at all: a browser may still authenticate with its first message.
@@ -365,15 +367,16 @@ void http_session::accept_websocket(identity who, std::string lease, bool over_l
       "\r\nServer: tickstream-edge\r\n"
       "X-Tickstream-Node: " +
       svc_.node_id + "\r\n";
-  if (!deflate_response_.empty()) response += "Sec-WebSocket-Extensions: " + deflate_response_ + "\r\n";
+  if (deflate_) response += "Sec-WebSocket-Extensions: " + deflate_->response + "\r\n";
   response += "\r\n";
   // Bytes the client sent after its request belong to the WebSocket stream.
   const auto rest = buffer_.cdata();
   const std::string leftover(static_cast<const char*>(rest.data()), rest.size());
   stream_.expires_never();
-  auto session = std::make_shared<ws_session>(
-      stream_.release_socket(), worker_, svc_,
-      session_start{std::move(who), std::move(lease), awaiting_auth, client_address_, !deflate_response_.empty()});
+  auto session =
+      std::make_shared<ws_session>(stream_.release_socket(), worker_, svc_,
+                                   session_start{std::move(who), std::move(lease), awaiting_auth, client_address_,
+                                                 deflate_ ? deflate_->mode : deflate_mode::off});
   session->start(std::move(response), leftover);
   if (over_limit) session->refuse_over_limit();
 }

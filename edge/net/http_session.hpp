@@ -20,6 +20,7 @@
 #include "edge/auth/authenticator.hpp"
 #include "edge/net/services.hpp"
 #include "edge/portfolio/rest_api.hpp"
+#include "edge/protocol/deflate.hpp"
 
 namespace tickstream::edge {
 
@@ -65,7 +66,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   worker& worker_;
   services& svc_;
   std::string accept_key_;
-  std::string deflate_response_;  // the agreed permessage-deflate parameters (empty: none)
+  std::optional<deflate_agreement> deflate_;  // the agreed permessage-deflate parameters (none: none)
   // The request's Origin when it is on the allow-list: REST answers carry CORS headers for it.
   std::string cors_origin_;
   std::string set_cookie_;  // a Set-Cookie for the next response (dev login)

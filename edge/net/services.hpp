@@ -16,6 +16,7 @@
 #include "edge/net/session_limits.hpp"
 #include "edge/ops/connection_census.hpp"
 #include "edge/ops/edge_metrics.hpp"
+#include "edge/protocol/broadcast_deflater.hpp"
 
 namespace tickstream::edge {
 
@@ -55,6 +56,10 @@ struct services {
   // least deflate_threshold bytes (smaller ones gain little and cost a compression each).
   bool deflate = false;
   std::size_t deflate_threshold = 256;
+  // With context takeover (the default when deflate is on): the broadcast channels' shared
+  // compression streams, which count the connections that can take them. Null: every message is
+  // compressed alone (server_no_context_takeover).
+  broadcast_deflater* broadcast_deflate = nullptr;
   // The symbols connections may subscribe to when their token names none: authenticated ones,
   // and anonymous ones (null: all).
   std::shared_ptr<const entitlements> default_entitled{};

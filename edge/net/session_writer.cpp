@@ -117,7 +117,8 @@ void session_writer<Session>::do_write() {
   if (writing_ || session().dead_ || !queue_.has_queued()) return;
   writing_ = true;
   wrote_since_sweep_ = true;
-  net::async_write(session().socket_, inflight_.take(queue_, deflate_, session().svc_.deflate_threshold),
+  net::async_write(session().socket_,
+                   inflight_.take(queue_, deflate_, session().svc_.deflate_threshold, deflate_cursor_),
                    [self = session().shared_from_this()](const boost::system::error_code& ec, std::size_t) {
                      writer_of(*self).on_write(ec);
                    });

@@ -30,7 +30,7 @@ class session_writer {
  public:
   using clock = std::chrono::steady_clock;
 
-  session_writer(queue_bounds bounds, std::chrono::milliseconds window, bool deflate)
+  session_writer(queue_bounds bounds, std::chrono::milliseconds window, deflate_mode deflate)
       : queue_(bounds, window), deflate_(deflate) {}
   ~session_writer() = default;
   session_writer(const session_writer&) = delete;
@@ -58,7 +58,7 @@ class session_writer {
   std::size_t unsent_bytes(clock::time_point now);
   // Nothing is being written or waits to be.
   bool all_written() const noexcept { return !writing_ && !queue_.has_queued(); }
-  bool deflate() const noexcept { return deflate_; }
+  deflate_mode deflate() const noexcept { return deflate_; }
   std::chrono::milliseconds window() const noexcept { return queue_.window(); }
   void set_window(std::chrono::milliseconds w) noexcept { queue_.set_window(w); }
 
@@ -81,7 +81,10 @@ class session_writer {
   bool batch_timer_armed_ = false;
   bool wrote_since_sweep_ = false;  // a write started since unsent_bytes() last looked
   bool writing_ = false;
-  const bool deflate_;  // permessage-deflate: frames at least svc_.deflate_threshold go compressed
+  // permessage-deflate: frames at least svc_.deflate_threshold go compressed; where the
+  // connection is in the broadcast streams.
+  const deflate_mode deflate_;
+  deflate_cursor deflate_cursor_;
 };
 
 }  // namespace tickstream::edge

@@ -2,13 +2,13 @@
 
 namespace tickstream::edge {
 
-const std::vector<boost::asio::const_buffer>& write_batch::take(outbound_queue& q, bool deflate,
-                                                                std::size_t deflate_threshold) {
+const std::vector<boost::asio::const_buffer>& write_batch::take(outbound_queue& q, deflate_mode deflate,
+                                                                std::size_t deflate_threshold, deflate_cursor& cursor) {
   q.take(frames_, max_frames, max_bytes);
   buffers_.clear();
   bytes_ = 0;
   for (const auto& f : frames_) {
-    const auto& wire = f->wire_for(deflate, deflate_threshold);
+    const auto& wire = f->wire_for(deflate, deflate_threshold, cursor);
     bytes_ += wire.size();
     buffers_.push_back(boost::asio::buffer(wire));
   }

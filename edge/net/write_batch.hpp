@@ -21,9 +21,11 @@ class write_batch {
   static constexpr std::size_t max_frames = 64;
   static constexpr std::size_t max_bytes = 512 * 1024;
 
-  // Moves the next frames out of q (deflate: the connection negotiated permessage-deflate; frames
-  // of at least deflate_threshold bytes go compressed) and returns the buffers to write.
-  const std::vector<boost::asio::const_buffer>& take(outbound_queue& q, bool deflate, std::size_t deflate_threshold);
+  // Moves the next frames out of q (deflate: as the connection negotiated permessage-deflate;
+  // frames of at least deflate_threshold bytes go compressed, and cursor follows the broadcast
+  // streams) and returns the buffers to write.
+  const std::vector<boost::asio::const_buffer>& take(outbound_queue& q, deflate_mode deflate,
+                                                     std::size_t deflate_threshold, deflate_cursor& cursor);
   // The write completed or failed: the frames are released.
   void clear() noexcept { frames_.clear(); }
 

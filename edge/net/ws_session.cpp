@@ -40,12 +40,13 @@ ws_session::ws_session(net::ip::tcp::socket&& socket, worker& w, services& svc, 
       reader_(svc.limits.max_message_bytes),
       handler_(*this, *this, w, svc, std::move(start.who), start.awaiting_auth, std::move(start.address)) {
   if (start.awaiting_auth) timers_.auth_by(clock::now() + svc.limits.auth_timeout);
-  if (start.deflate) reader_.accept_compressed();
+  if (start.deflate != deflate_mode::off) reader_.accept_compressed();
 }
 
 ws_session::~ws_session() {
   lease_.release(handler_.who().user_id);
   if (!registered_) return;
+  if (deflate() == deflate_mode::shared) svc_.broadcast_deflate->remove_taker();
   worker_.remove_session(this);
   svc_.metrics.connection_closed(end_reason_, std::chrono::duration<double>(clock::now() - started_).count());
 }
@@ -55,7 +56,8 @@ void ws_session::start(std::string response, std::string_view leftover) {
   started_ = clock::now();
   worker_.add_session(this);
   handler_.opened();
-  svc_.metrics.connection_opened(deflate());
+  svc_.metrics.connection_opened(deflate() != deflate_mode::off);
+  if (deflate() == deflate_mode::shared) svc_.broadcast_deflate->add_taker();
   rbuf_.assign(leftover);
   // A read after readiness (on_readable) must never block the worker's other connections.
   boost::system::error_code ec;

@@ -36,10 +36,10 @@ class worker;
 // What the upgrade established about a connection.
 struct session_start {
   identity who;
-  std::string lease;           // the user's connection lease (empty: none)
-  bool awaiting_auth = false;  // opened without credentials, in-band authentication to come
-  std::string address;         // the client's, as the listener (or the load balancer) tells it
-  bool deflate = false;        // permessage-deflate negotiated
+  std::string lease;                         // the user's connection lease (empty: none)
+  bool awaiting_auth = false;                // opened without credentials, in-band authentication to come
+  std::string address;                       // the client's, as the listener (or the load balancer) tells it
+  deflate_mode deflate = deflate_mode::off;  // as permessage-deflate was negotiated
 };
 
 class ws_session final : public frame_sink,

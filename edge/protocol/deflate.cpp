@@ -14,8 +14,10 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// One offer's parameters ("permessage-deflate; a; b=15"): acceptable to us?
-bool acceptable(std::string_view offer) {
+// One offer's parameters ("permessage-deflate; a; b=15"): acceptable to us? no_takeover: it
+// says server_no_context_takeover.
+bool acceptable(std::string_view offer, bool& no_takeover) {
+  no_takeover = false;
   bool first = true;
   while (!offer.empty()) {
     const auto semi = offer.find(';');
@@ -32,6 +34,7 @@ bool acceptable(std::string_view offer) {
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
     if (name == "server_no_context_takeover" || name == "client_no_context_takeover") {
       if (!value.empty()) return false;
+      if (name == "server_no_context_takeover") no_takeover = true;
     } else if (name == "client_max_window_bits") {
       // The client may use a smaller window; we inflate with the largest, which reads any.
       int bits = 0;
@@ -51,14 +54,19 @@ bool acceptable(std::string_view offer) {
 
 }  // namespace
 
-std::optional<std::string> negotiate_permessage_deflate(std::string_view offers) {
+std::optional<deflate_agreement> negotiate_permessage_deflate(std::string_view offers, bool context_takeover) {
   // Offers are comma-separated, in the client's order of preference; take the first we can.
   while (!offers.empty()) {
     const auto comma = offers.find(',');
     const auto offer = trim(offers.substr(0, comma));
     offers = comma == std::string_view::npos ? std::string_view{} : offers.substr(comma + 1);
-    if (acceptable(offer))
-      return std::string("permessage-deflate; server_no_context_takeover; client_no_context_takeover");
+    bool no_takeover = false;
+    if (!acceptable(offer, no_takeover)) continue;
+    if (no_takeover || !context_takeover) {
+      return deflate_agreement{"permessage-deflate; server_no_context_takeover; client_no_context_takeover",
+                               deflate_mode::alone};
+    }
+    return deflate_agreement{"permessage-deflate; client_no_context_takeover", deflate_mode::shared};
   }
   return std::nullopt;
 }

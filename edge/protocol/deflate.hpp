@@ -1,9 +1,11 @@
 #pragma once
 // permessage-deflate (RFC 7692) for the edge: the negotiation, and compressing and inflating one
-// message at a time. The edge always asks for no context takeover in both directions, so every
-// message is compressed on its own: a tick is compressed once and the same bytes go to every
-// client that negotiated compression, and no connection keeps a compression state (about 300 KB
-// each with zlib's defaults).
+// message at a time. Clients are told client_no_context_takeover, so each message they send is
+// inflated on its own. The edge keeps context takeover for itself unless the client (or the
+// operator) declines it; it then compresses broadcast messages in shared streams
+// (broadcast_deflater.hpp) and everything else alone. Either way a message is compressed once,
+// the same bytes go to every client that takes that form, and no connection keeps a compression
+// state (about 300 KB each with zlib's defaults).
 //
 // Threading: a codec object is used by one thread (one per worker); negotiation is pure.
 
@@ -15,12 +17,21 @@
 #include <string_view>
 
 #include "common/result.hpp"
+#include "edge/protocol/frame.hpp"
 
 namespace tickstream::edge {
 
-// What a client's Sec-WebSocket-Extensions offer leads to: the response header's value, or
-// nullopt when no acceptable permessage-deflate offer is in it (the connection goes uncompressed).
-std::optional<std::string> negotiate_permessage_deflate(std::string_view offers);
+// What the edge and a client agreed: the response header's value and how the connection takes
+// compressed messages.
+struct deflate_agreement {
+  std::string response;
+  deflate_mode mode = deflate_mode::alone;
+};
+
+// What a client's Sec-WebSocket-Extensions offer leads to, or nullopt when no acceptable
+// permessage-deflate offer is in it (the connection goes uncompressed). context_takeover: the
+// edge keeps it (shared streams) unless the offer says server_no_context_takeover.
+std::optional<deflate_agreement> negotiate_permessage_deflate(std::string_view offers, bool context_takeover);
 
 // Compresses messages for sending: raw deflate, each message alone, the trailing empty block
 // removed as RFC 7692 §7.2.1 says.

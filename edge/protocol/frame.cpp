@@ -37,6 +37,27 @@ const std::string& frame::wire_for(bool deflate, std::size_t threshold) const {
   return deflated_.empty() ? wire : deflated_;
 }
 
+const std::string& frame::wire_for(deflate_mode mode, std::size_t threshold, deflate_cursor& cursor) const {
+  if (mode == deflate_mode::off) return wire;
+  // A stream's first message refers to nothing before it; each next one only to the stream's
+  // earlier messages, which a connection in step has, and nothing compressed since.
+  if (mode == deflate_mode::shared && stream_ != 0 &&
+      (stream_index_ == 0 || (cursor.stream == stream_ && cursor.next == stream_index_))) {
+    cursor = {stream_, stream_index_ + 1};
+    return stream_deflated_;
+  }
+  const auto& out = wire_for(true, threshold);
+  // Compressed alone, its text is in the client's window now: no stream can go on after it.
+  if (&out != &wire) cursor = {};
+  return out;
+}
+
+void frame::set_stream(std::string deflated, std::uint64_t stream, std::uint32_t index) {
+  stream_deflated_ = std::move(deflated);
+  stream_ = stream;
+  stream_index_ = index;
+}
+
 frame_ptr make_control_frame(ws_opcode op, std::string_view payload) {
   auto f = std::make_shared<frame>();
   append_frame_header(f->wire, op, payload.size());

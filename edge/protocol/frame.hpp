@@ -56,6 +56,20 @@ inline bool is_user_route(std::string_view route) noexcept { return route.starts
 inline std::string topic_route(std::string_view topic) { return "{t}" + std::string(topic); }
 inline bool is_topic_route(std::string_view route) noexcept { return route.starts_with("{t}"); }
 
+// How a connection takes permessage-deflate, as its upgrade agreed.
+enum class deflate_mode : std::uint8_t {
+  off,     // nothing compressed
+  alone,   // every message compressed on its own (the client asked for server_no_context_takeover)
+  shared,  // also the broadcast channels' shared streams (broadcast_deflater), when in step
+};
+
+// Where a connection is in the broadcast streams: the next message of `stream` it can take in
+// step (stream 0: none). Kept per connection by frame::wire_for.
+struct deflate_cursor {
+  std::uint64_t stream = 0;
+  std::uint32_t next = 0;
+};
+
 struct frame {
   frame_kind kind = frame_kind::control;
   std::string key;    // conflation key: the symbol for ticks and positions; empty for control frames
@@ -80,8 +94,20 @@ struct frame {
   // thread sends the frame first, and shared like wire: a tick is compressed once, whatever the
   // number of clients and workers.
   const std::string& wire_for(bool deflate, std::size_t threshold) const;
+  // The same for a connection in `mode`: a message of a broadcast stream goes as the stream's
+  // bytes when the connection is in step with the stream (cursor), else as wire_for above; the
+  // cursor follows what was sent.
+  const std::string& wire_for(deflate_mode mode, std::size_t threshold, deflate_cursor& cursor) const;
+
+  // Set once, before the frame is shared (broadcast_deflater): the frame compressed as message
+  // `index` of `stream`, a complete WebSocket frame with RSV1 set.
+  void set_stream(std::string deflated, std::uint64_t stream, std::uint32_t index);
+  bool in_stream() const noexcept { return stream_ != 0; }
 
  private:
+  std::string stream_deflated_;
+  std::uint64_t stream_ = 0;
+  std::uint32_t stream_index_ = 0;
   mutable std::once_flag deflate_once_;
   mutable std::string deflated_;  // empty: not compressed (too small, or a control frame)
 };

@@ -27,19 +27,30 @@ std::string client_frame(std::uint8_t first_byte, std::string_view payload) {
 
 }  // namespace
 
-TEST_CASE("permessage-deflate: offers are accepted with no context takeover, or declined", "[deflate]") {
-  const std::string agreed = "permessage-deflate; server_no_context_takeover; client_no_context_takeover";
-  CHECK(negotiate_permessage_deflate("permessage-deflate") == agreed);
-  CHECK(negotiate_permessage_deflate("permessage-deflate; client_max_window_bits") == agreed);  // Chromium's offer
-  CHECK(negotiate_permessage_deflate("permessage-deflate; client_max_window_bits=10; server_no_context_takeover") ==
-        agreed);
-  CHECK(negotiate_permessage_deflate("x-webkit-deflate-frame, permessage-deflate") == agreed);
-  CHECK_FALSE(negotiate_permessage_deflate(""));
-  CHECK_FALSE(negotiate_permessage_deflate("x-webkit-deflate-frame"));
-  CHECK_FALSE(negotiate_permessage_deflate("permessage-deflate; server_max_window_bits=10"));  // we use 15
-  CHECK_FALSE(negotiate_permessage_deflate("permessage-deflate; client_max_window_bits=16"));
-  CHECK_FALSE(negotiate_permessage_deflate("permessage-deflate; mystery"));
-  CHECK(negotiate_permessage_deflate("permessage-deflate; mystery, permessage-deflate") == agreed);
+TEST_CASE("permessage-deflate: offers are accepted, with context takeover unless declined, or refused", "[deflate]") {
+  const std::string shared = "permessage-deflate; client_no_context_takeover";
+  const std::string alone = "permessage-deflate; server_no_context_takeover; client_no_context_takeover";
+  const auto agreed = [](std::string_view offers, bool takeover = true) {
+    const auto a = negotiate_permessage_deflate(offers, takeover);
+    return a ? a->response : std::string("(declined)");
+  };
+  CHECK(agreed("permessage-deflate") == shared);
+  CHECK(negotiate_permessage_deflate("permessage-deflate", true)->mode == deflate_mode::shared);
+  CHECK(agreed("permessage-deflate; client_max_window_bits") == shared);  // Chromium's offer
+  CHECK(agreed("x-webkit-deflate-frame, permessage-deflate") == shared);
+  // The client declines context takeover, or the edge does (--deflate-context-takeover=false).
+  CHECK(agreed("permessage-deflate; client_max_window_bits=10; server_no_context_takeover") == alone);
+  CHECK(negotiate_permessage_deflate("permessage-deflate; server_no_context_takeover", true)->mode ==
+        deflate_mode::alone);
+  CHECK(agreed("permessage-deflate", false) == alone);
+  CHECK(negotiate_permessage_deflate("permessage-deflate", false)->mode == deflate_mode::alone);
+  CHECK(agreed("") == "(declined)");
+  CHECK(agreed("x-webkit-deflate-frame") == "(declined)");
+  CHECK(agreed("permessage-deflate; server_max_window_bits=10") == "(declined)");  // we use 15
+  CHECK(agreed("permessage-deflate; client_max_window_bits=16") == "(declined)");
+  CHECK(agreed("permessage-deflate; mystery") == "(declined)");
+  CHECK(agreed("permessage-deflate; server_no_context_takeover=1") == "(declined)");
+  CHECK(agreed("permessage-deflate; mystery, permessage-deflate") == shared);
 }
 
 TEST_CASE("permessage-deflate: a message compresses and inflates back, and a bomb is refused", "[deflate]") {
