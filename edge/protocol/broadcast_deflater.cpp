@@ -25,8 +25,8 @@ struct broadcast_deflater::context {
   context& operator=(const context&) = delete;
 
   z_stream z{};
-  std::uint64_t stream = 0;  // the stream being written (0: none yet)
-  std::uint32_t next = 0;    // its next message's index
+  std::uint64_t stream = 0;   // the stream being written (0: none yet)
+  std::uint32_t next = 0;     // its next message's index
   std::uint64_t used_at = 0;  // compressed_ when it was last used
 };
 

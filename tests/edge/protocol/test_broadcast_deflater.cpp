@@ -84,8 +84,7 @@ struct simulated_client {
 
 }  // namespace
 
-TEST_CASE("broadcast streams: every client reads every message right, whatever it joins, skips or mixes",
-          "[deflate]") {
+TEST_CASE("broadcast streams: every client reads every message right, whatever it joins, skips or mixes", "[deflate]") {
   // Two contexts for three channels: MSFT finds the cap reached and goes compressed alone.
   broadcast_deflater d({.max_contexts = 2, .restart_every = 8, .sweep_every = 100'000});
   d.add_taker();
@@ -95,13 +94,13 @@ TEST_CASE("broadcast streams: every client reads every message right, whatever i
     clients.push_back({m, std::move(s), joins, drops});
   };
   clients.reserve(8);
-  add(deflate_mode::shared, {"AAPL"}, 0, 0);                  // in step from the first message
-  add(deflate_mode::shared, {"AAPL"}, 37, 0);                 // joins mid-stream
-  add(deflate_mode::shared, {"AAPL", "TSLA"}, 0, 0);          // two channels interleaved
-  add(deflate_mode::shared, {"AAPL"}, 5, 3);                  // its queue drops messages
+  add(deflate_mode::shared, {"AAPL"}, 0, 0);                   // in step from the first message
+  add(deflate_mode::shared, {"AAPL"}, 37, 0);                  // joins mid-stream
+  add(deflate_mode::shared, {"AAPL", "TSLA"}, 0, 0);           // two channels interleaved
+  add(deflate_mode::shared, {"AAPL"}, 5, 3);                   // its queue drops messages
   add(deflate_mode::shared, {"AAPL", "TSLA", "MSFT"}, 11, 0);  // a channel without a context too
-  add(deflate_mode::alone, {"AAPL", "TSLA"}, 0, 0);           // declined context takeover
-  add(deflate_mode::off, {"AAPL"}, 0, 0);                     // no compression at all
+  add(deflate_mode::alone, {"AAPL", "TSLA"}, 0, 0);            // declined context takeover
+  add(deflate_mode::off, {"AAPL"}, 0, 0);                      // no compression at all
 
   const std::vector<std::string> symbols{"AAPL", "TSLA", "MSFT"};
   std::uniform_int_distribution<int> pick(0, 9);
