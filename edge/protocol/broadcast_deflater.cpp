@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "edge/protocol/deflate.hpp"
 #include "edge/protocol/ws_codec.hpp"
 
 namespace tickstream::edge {
@@ -15,16 +16,7 @@ constexpr int mem_level = 5;
 }  // namespace
 
 struct broadcast_deflater::context {
-  context() {
-    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -window_bits, mem_level, Z_DEFAULT_STRATEGY) != Z_OK) {
-      throw std::bad_alloc();
-    }
-  }
-  ~context() { deflateEnd(&z); }
-  context(const context&) = delete;
-  context& operator=(const context&) = delete;
-
-  z_stream z{};
+  message_deflater deflater{Z_DEFAULT_COMPRESSION, window_bits, mem_level};
   std::uint64_t stream = 0;   // the stream being written (0: none yet)
   std::uint32_t next = 0;     // its next message's index
   std::uint64_t used_at = 0;  // compressed_ when it was last used
@@ -52,36 +44,13 @@ void broadcast_deflater::compress(std::string_view channel, frame& f, std::size_
   if (c == nullptr) return;
   c->used_at = compressed_;
   if (c->stream == 0 || c->next >= options_.restart_every) {
-    deflateReset(&c->z);
+    c->deflater.reset();
     c->stream = next_stream_++;
     c->next = 0;
   }
-
-  // The compressed body, behind room for the longest frame header (10 bytes).
-  constexpr std::size_t room = 10;
-  std::string body(room + deflateBound(&c->z, payload.size()) + 16, '\0');
-  c->z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(payload.data()));
-  c->z.avail_in = static_cast<uInt>(payload.size());
-  std::size_t written = room;
-  for (;;) {
-    c->z.next_out = reinterpret_cast<Bytef*>(body.data() + written);
-    c->z.avail_out = static_cast<uInt>(body.size() - written);
-    deflate(&c->z, Z_SYNC_FLUSH);
-    written = body.size() - c->z.avail_out;
-    if (c->z.avail_out != 0) break;  // all of it flushed
-    body.resize(body.size() * 2);
-  }
-  // A sync flush ends with an empty stored block, 00 00 ff ff, which the receiver adds back.
-  written -= 4;
-
-  std::string header;
-  append_frame_header(header, op, written - room);
-  header[0] = static_cast<char>(header[0] | 0x40);  // RSV1: this message is compressed
-  const auto start = room - header.size();
-  body.replace(start, header.size(), header);
-  body.resize(written);
-  body.erase(0, start);
-  f.set_stream(std::move(body), c->stream, c->next++);
+  std::string body;
+  c->deflater.compress_next(payload, body);
+  f.set_stream(compressed_frame(op, body), c->stream, c->next++);
 }
 
 void broadcast_deflater::sweep() {

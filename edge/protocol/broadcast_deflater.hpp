@@ -22,8 +22,6 @@
 //
 // Threading: compress() on one thread (the fan-out's); add_taker()/remove_taker() from any.
 
-#include <zlib.h>
-
 #include <atomic>
 #include <cstddef>
 #include <cstdint>

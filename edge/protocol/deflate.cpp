@@ -2,6 +2,7 @@
 
 #include <array>
 #include <charconv>
+#include <new>
 
 #include "edge/protocol/utf8.hpp"
 
@@ -71,27 +72,42 @@ std::optional<deflate_agreement> negotiate_permessage_deflate(std::string_view o
   return std::nullopt;
 }
 
-message_deflater::message_deflater(int level) {
-  // Raw deflate (negative window bits), a 2^15 window, memLevel 8: zlib's defaults, so ratios are
-  // what clients expect; each message starts from a reset stream (no context takeover).
-  deflateInit2(&z_, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
+message_deflater::message_deflater(int level, int window_bits, int mem_level) {
+  // Raw deflate (negative window bits); by default a 2^15 window and memLevel 8, zlib's own, so
+  // ratios are what clients expect.
+  if (deflateInit2(&z_, level, Z_DEFLATED, -window_bits, mem_level, Z_DEFAULT_STRATEGY) != Z_OK) {
+    throw std::bad_alloc();
+  }
 }
 
 message_deflater::~message_deflater() { deflateEnd(&z_); }
 
-void message_deflater::compress(std::string_view payload, std::string& out) {
-  deflateReset(&z_);
+void message_deflater::compress_next(std::string_view payload, std::string& out) {
   const auto start = out.size();
   out.resize(start + deflateBound(&z_, payload.size()) + 8);
   z_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(payload.data()));
   z_.avail_in = static_cast<uInt>(payload.size());
-  z_.next_out = reinterpret_cast<Bytef*>(out.data() + start);
-  z_.avail_out = static_cast<uInt>(out.size() - start);
-  deflate(&z_, Z_SYNC_FLUSH);
-  auto n = out.size() - start - z_.avail_out;
+  std::size_t written = start;
+  for (;;) {
+    z_.next_out = reinterpret_cast<Bytef*>(out.data() + written);
+    z_.avail_out = static_cast<uInt>(out.size() - written);
+    deflate(&z_, Z_SYNC_FLUSH);
+    written = out.size() - z_.avail_out;
+    if (z_.avail_out != 0) break;  // all of it flushed
+    out.resize(out.size() * 2);
+  }
   // A sync flush ends with an empty stored block, 00 00 ff ff, which the receiver adds back.
-  if (n >= 4) n -= 4;
-  out.resize(start + n);
+  if (written - start >= 4) written -= 4;
+  out.resize(written);
+}
+
+std::string compressed_frame(ws_opcode op, std::string_view body) {
+  std::string f;
+  f.reserve(body.size() + 10);
+  append_frame_header(f, op, body.size());
+  f[0] = static_cast<char>(f[0] | 0x40);  // RSV1: this message is compressed
+  f.append(body);
+  return f;
 }
 
 message_inflater::message_inflater() { inflateInit2(&z_, -15); }

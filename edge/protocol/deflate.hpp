@@ -18,8 +18,12 @@
 
 #include "common/result.hpp"
 #include "edge/protocol/frame.hpp"
+#include "edge/protocol/ws_codec.hpp"
 
 namespace tickstream::edge {
+
+// A complete data frame (FIN, RSV1 set: compressed) carrying body, a message compressed as above.
+std::string compressed_frame(ws_opcode op, std::string_view body);
 
 // What the edge and a client agreed: the response header's value and how the connection takes
 // compressed messages.
@@ -33,17 +37,23 @@ struct deflate_agreement {
 // edge keeps it (shared streams) unless the offer says server_no_context_takeover.
 std::optional<deflate_agreement> negotiate_permessage_deflate(std::string_view offers, bool context_takeover);
 
-// Compresses messages for sending: raw deflate, each message alone, the trailing empty block
-// removed as RFC 7692 §7.2.1 says.
+// Compresses messages for sending: raw deflate, the trailing empty block removed as RFC 7692
+// §7.2.1 says. window_bits and mem_level are zlib's (smaller ones take less memory).
 class message_deflater {
  public:
-  explicit message_deflater(int level = Z_DEFAULT_COMPRESSION);
+  explicit message_deflater(int level = Z_DEFAULT_COMPRESSION, int window_bits = 15, int mem_level = 8);
   ~message_deflater();
   message_deflater(const message_deflater&) = delete;
   message_deflater& operator=(const message_deflater&) = delete;
 
-  // Appends the compressed form of payload to out.
-  void compress(std::string_view payload, std::string& out);
+  // Appends the compressed form of payload to out: alone (compress), or against the messages
+  // compressed since the last reset() (compress_next: context takeover).
+  void compress(std::string_view payload, std::string& out) {
+    reset();
+    compress_next(payload, out);
+  }
+  void compress_next(std::string_view payload, std::string& out);
+  void reset() { deflateReset(&z_); }
 
  private:
   z_stream z_{};

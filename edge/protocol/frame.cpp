@@ -30,9 +30,7 @@ const std::string& frame::wire_for(bool deflate, std::size_t threshold) const {
     std::string body;
     deflater.compress(payload(), body);
     if (body.size() >= payload().size()) return;  // no gain: send it plain
-    append_frame_header(deflated_, op, body.size());
-    deflated_[0] = static_cast<char>(deflated_[0] | 0x40);  // RSV1: this message is compressed
-    deflated_.append(body);
+    deflated_ = compressed_frame(op, body);
   });
   return deflated_.empty() ? wire : deflated_;
 }
