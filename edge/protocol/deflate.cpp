@@ -15,11 +15,18 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// One offer's parameters ("permessage-deflate; a; b=15"): acceptable to us? no_takeover: it
-// says server_no_context_takeover.
-bool acceptable(std::string_view offer, bool& no_takeover) {
-  no_takeover = false;
+// What an acceptable offer asked for.
+struct offer_terms {
+  bool no_takeover = false;    // server_no_context_takeover
+  bool server_window = false;  // server_max_window_bits (=15): the answer must carry it (§7.1.2.1)
+};
+
+// One offer's parameters ("permessage-deflate; a; b=15"): acceptable to us? A parameter given
+// twice makes it unacceptable (§7).
+bool acceptable(std::string_view offer, offer_terms& terms) {
+  terms = {};
   bool first = true;
+  unsigned seen = 0;  // a bit per parameter name
   while (!offer.empty()) {
     const auto semi = offer.find(';');
     auto part = trim(offer.substr(0, semi));
@@ -33,9 +40,16 @@ bool acceptable(std::string_view offer, bool& no_takeover) {
     const auto name = trim(part.substr(0, eq));
     auto value = eq == std::string_view::npos ? std::string_view{} : trim(part.substr(eq + 1));
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+    constexpr std::array<std::string_view, 4> names{"server_no_context_takeover", "client_no_context_takeover",
+                                                    "server_max_window_bits", "client_max_window_bits"};
+    for (unsigned i = 0; i < names.size(); ++i) {
+      if (name != names[i]) continue;
+      if ((seen & (1U << i)) != 0) return false;
+      seen |= 1U << i;
+    }
     if (name == "server_no_context_takeover" || name == "client_no_context_takeover") {
       if (!value.empty()) return false;
-      if (name == "server_no_context_takeover") no_takeover = true;
+      if (name == "server_no_context_takeover") terms.no_takeover = true;
     } else if (name == "client_max_window_bits") {
       // The client may use a smaller window; we inflate with the largest, which reads any.
       int bits = 0;
@@ -46,6 +60,7 @@ bool acceptable(std::string_view offer, bool& no_takeover) {
     } else if (name == "server_max_window_bits") {
       // We compress with a 2^15 window; a client asking for less is not served compression.
       if (value != "15") return false;
+      terms.server_window = true;
     } else {
       return false;  // an unknown parameter makes the offer unacceptable (§5)
     }
@@ -61,13 +76,13 @@ std::optional<deflate_agreement> negotiate_permessage_deflate(std::string_view o
     const auto comma = offers.find(',');
     const auto offer = trim(offers.substr(0, comma));
     offers = comma == std::string_view::npos ? std::string_view{} : offers.substr(comma + 1);
-    bool no_takeover = false;
-    if (!acceptable(offer, no_takeover)) continue;
-    if (no_takeover || !context_takeover) {
-      return deflate_agreement{"permessage-deflate; server_no_context_takeover; client_no_context_takeover",
-                               deflate_mode::alone};
-    }
-    return deflate_agreement{"permessage-deflate; client_no_context_takeover", deflate_mode::shared};
+    offer_terms terms;
+    if (!acceptable(offer, terms)) continue;
+    const bool alone = terms.no_takeover || !context_takeover;
+    std::string response = alone ? "permessage-deflate; server_no_context_takeover; client_no_context_takeover"
+                                 : "permessage-deflate; client_no_context_takeover";
+    if (terms.server_window) response += "; server_max_window_bits=15";
+    return deflate_agreement{std::move(response), alone ? deflate_mode::alone : deflate_mode::shared};
   }
   return std::nullopt;
 }

@@ -51,6 +51,15 @@ TEST_CASE("permessage-deflate: offers are accepted, with context takeover unless
   CHECK(agreed("permessage-deflate; mystery") == "(declined)");
   CHECK(agreed("permessage-deflate; server_no_context_takeover=1") == "(declined)");
   CHECK(agreed("permessage-deflate; mystery, permessage-deflate") == shared);
+  // A window the client asks the server for is answered (RFC 7692 §7.1.2.1); a parameter given
+  // twice makes the offer unacceptable (§7).
+  CHECK(agreed("permessage-deflate; server_max_window_bits=15") == shared + "; server_max_window_bits=15");
+  CHECK(agreed("permessage-deflate; server_max_window_bits=\"15\"; server_no_context_takeover") ==
+        alone + "; server_max_window_bits=15");
+  CHECK(agreed("permessage-deflate; server_max_window_bits") == "(declined)");
+  CHECK(agreed("permessage-deflate; client_max_window_bits; client_max_window_bits=10") == "(declined)");
+  CHECK(agreed("permessage-deflate; server_no_context_takeover; server_no_context_takeover, permessage-deflate") ==
+        shared);
 }
 
 TEST_CASE("permessage-deflate: a message compresses and inflates back, and a bomb is refused", "[deflate]") {
