@@ -1,0 +1,110 @@
+// permessage-deflate with Node's `ws` client, a second real client beside Chromium (live.test.mjs):
+// three connections through haproxy, each making a different offer (ws's default, one asking for
+// server_max_window_bits=15, one asking for server_no_context_takeover), read the replay's SPY
+// ticks through ws's own zlib inflater. Every message must inflate to a valid price_update, the
+// answers must carry what each offer asked for, the two connections with context takeover must
+// read the channel's shared stream (far fewer bytes on the wire per tick than the one whose ticks
+// are compressed alone), and the edge must count three compressed connections.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import WebSocket from 'ws';
+
+import { Tier } from './support/tier.mjs';
+
+const SYMBOLS = ['SPY']; // ~3.7 ticks/s in the capture
+// A connection joins the channel's stream when it restarts (every 32 messages): from the 33rd tick
+// on it is in step, and the wire is measured over ticks 33 to 50.
+const FROM = 33;
+const WANTED = 50;
+
+/** Connects with the deflate options given, signs in and subscribes; resolves with what it read. */
+function readTicks(tier, deflate, user) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${tier.lbPort}/ws`, { origin: tier.origin, perMessageDeflate: deflate });
+    const ticks = [];
+    let extensions = '';
+    let socket = null;
+    ws.on('upgrade', (res) => {
+      extensions = res.headers['sec-websocket-extensions'] ?? '';
+      socket = res.socket;
+    });
+    let wireFrom = 0;
+    let inflated = 0;
+    const timer = setTimeout(() => {
+      ws.terminate();
+      reject(new Error(`${user}: ${ticks.length} of ${WANTED} ticks within 30 s`));
+    }, 30000);
+    ws.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    ws.on('open', () => {
+      ws.send(JSON.stringify({ type: 'auth', token: tier.token(user, 600) }));
+      ws.send(JSON.stringify({ type: 'subscribe', symbols: SYMBOLS }));
+    });
+    ws.on('message', (raw, isBinary) => {
+      assert.equal(isBinary, false, 'every message is a text frame');
+      const msg = JSON.parse(String(raw));
+      if (msg.type === 'error') {
+        clearTimeout(timer);
+        ws.terminate();
+        reject(new Error(`${user}: the edge answered ${String(raw)}`));
+        return;
+      }
+      const events = msg.type === 'batch' ? msg.events : [msg];
+      for (const e of events) if (e.type === 'price_update') ticks.push(e);
+      if (ticks.length === FROM - 1) wireFrom = socket.bytesRead;
+      if (ticks.length >= FROM) inflated += raw.length;
+      if (ticks.length >= WANTED) {
+        clearTimeout(timer);
+        const wireRatio = (socket.bytesRead - wireFrom) / inflated;
+        assert.equal(ws.extensions, 'permessage-deflate', 'ws took the agreement');
+        ws.close(1000);
+        resolve({ ticks, extensions, wireRatio });
+      }
+    });
+  });
+}
+
+test('Node ws clients read compressed ticks with and without context takeover, whatever window they ask for', async (t) => {
+  // Batching off: a batch frame is the connection's own, compressed alone, and puts it out of step
+  // with the channel's stream (docs/PROTOCOL.md, "Compression").
+  const tier = await new Tier('node-ws-deflate', { edgeArgs: ['--permessage-deflate', '--deflate-threshold-bytes', '0', '--batch-window-ms', '0'] }).start();
+  t.after(() => tier.stop());
+
+  const [plainOffer, windowOffer, aloneOffer] = await Promise.all([
+    readTicks(tier, true, 'ws-default'),
+    readTicks(tier, { serverMaxWindowBits: 15 }, 'ws-window'),
+    readTicks(tier, { serverNoContextTakeover: true }, 'ws-alone'),
+  ]);
+
+  // The edge's answer to each offer.
+  assert.match(plainOffer.extensions, /^permessage-deflate; client_no_context_takeover/);
+  assert.doesNotMatch(plainOffer.extensions, /server_no_context_takeover/, 'context takeover kept for ws-default');
+  assert.match(windowOffer.extensions, /server_max_window_bits=15/, 'the window asked for is answered');
+  assert.match(aloneOffer.extensions, /server_no_context_takeover/, 'server_no_context_takeover agreed');
+
+  // Ticks compressed against the channel's recent ones are a fraction of ticks compressed alone.
+  t.diagnostic(`wire / inflated, ticks ${FROM}-${WANTED}: default ${plainOffer.wireRatio.toFixed(3)}, window ${windowOffer.wireRatio.toFixed(3)}, alone ${aloneOffer.wireRatio.toFixed(3)}`);
+  for (const shared of [plainOffer, windowOffer]) {
+    assert.ok(shared.wireRatio < 0.45, `a tick in the shared stream: ${shared.wireRatio.toFixed(3)} of its size on the wire (limit 0.45)`);
+    assert.ok(shared.wireRatio < 0.75 * aloneOffer.wireRatio, `shared ${shared.wireRatio.toFixed(3)} against alone ${aloneOffer.wireRatio.toFixed(3)}`);
+  }
+
+  for (const { ticks } of [plainOffer, windowOffer, aloneOffer]) {
+    for (const tick of ticks) {
+      assert.ok(SYMBOLS.includes(tick.symbol), `a tick of a subscribed symbol: ${JSON.stringify(tick)}`);
+      assert.equal(typeof tick.price, 'number');
+    }
+  }
+
+  let compressed = 0;
+  for (const e of tier.edges) {
+    const text = await (await fetch(`http://127.0.0.1:${e.opsPort}/metrics`)).text();
+    const m = text.match(/^tickstream_edge_compressed_connections_total (\d+)/m);
+    compressed += m ? Number(m[1]) : 0;
+  }
+  assert.equal(compressed, 3, 'the three connections were compressed');
+});
