@@ -48,13 +48,14 @@ bool acceptable(std::string_view offer, offer_terms& terms) {
       seen |= 1U << i;
     }
     if (name == "server_no_context_takeover" || name == "client_no_context_takeover") {
-      if (!value.empty()) return false;
+      if (eq != std::string_view::npos) return false;  // takes no value, not even an empty one
       if (name == "server_no_context_takeover") terms.no_takeover = true;
     } else if (name == "client_max_window_bits") {
       // The client may use a smaller window; we inflate with the largest, which reads any.
       int bits = 0;
       const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), bits);
-      if (!value.empty() && (ec != std::errc{} || end != value.data() + value.size() || bits < 8 || bits > 15)) {
+      if (!value.empty() && (value.front() == '0' || ec != std::errc{} || end != value.data() + value.size() ||
+                             bits < 8 || bits > 15)) {  // 8 to 15, without leading zeros (§7.1.2.2)
         return false;
       }
     } else if (name == "server_max_window_bits") {
@@ -98,6 +99,12 @@ message_deflater::message_deflater(int level, int window_bits, int mem_level) {
 message_deflater::~message_deflater() { deflateEnd(&z_); }
 
 void message_deflater::compress_next(std::string_view payload, std::string& out) {
+  // An empty message: the one byte RFC 7692 §7.2.3.6 gives (zlib, with nothing to flush again,
+  // would write nothing, and an empty body does not inflate).
+  if (payload.empty()) {
+    out.push_back('\0');
+    return;
+  }
   const auto start = out.size();
   out.resize(start + deflateBound(&z_, payload.size()) + 8);
   z_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(payload.data()));

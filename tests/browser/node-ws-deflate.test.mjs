@@ -19,50 +19,57 @@ const SYMBOLS = ['SPY']; // ~3.7 ticks/s in the capture
 const FROM = 33;
 const WANTED = 50;
 
-/** Connects with the deflate options given, signs in and subscribes; resolves with what it read. */
+/**
+ * Connects with the deflate options given, signs in and subscribes; resolves with what it read.
+ * Anything wrong (an error, a frame that does not inflate or parse, the connection ending early,
+ * 60 s without enough ticks) rejects, and the socket is ended.
+ */
 function readTicks(tier, deflate, user) {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`ws://127.0.0.1:${tier.lbPort}/ws`, { origin: tier.origin, perMessageDeflate: deflate });
     const ticks = [];
     let extensions = '';
     let socket = null;
+    let wireFrom = 0;
+    let inflated = 0;
+    let settled = false;
+    const fail = (e) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      ws.terminate();
+      reject(e instanceof Error ? e : new Error(String(e)));
+    };
+    const timer = setTimeout(() => fail(new Error(`${user}: ${ticks.length} of ${WANTED} ticks within 60 s`)), 60000);
     ws.on('upgrade', (res) => {
       extensions = res.headers['sec-websocket-extensions'] ?? '';
       socket = res.socket;
     });
-    let wireFrom = 0;
-    let inflated = 0;
-    const timer = setTimeout(() => {
-      ws.terminate();
-      reject(new Error(`${user}: ${ticks.length} of ${WANTED} ticks within 30 s`));
-    }, 30000);
-    ws.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
+    ws.on('error', fail);
+    ws.on('close', (code, reason) => fail(new Error(`${user}: closed with ${code} ${String(reason)} after ${ticks.length} ticks`)));
     ws.on('open', () => {
       ws.send(JSON.stringify({ type: 'auth', token: tier.token(user, 600) }));
       ws.send(JSON.stringify({ type: 'subscribe', symbols: SYMBOLS }));
     });
     ws.on('message', (raw, isBinary) => {
-      assert.equal(isBinary, false, 'every message is a text frame');
-      const msg = JSON.parse(String(raw));
-      if (msg.type === 'error') {
-        clearTimeout(timer);
-        ws.terminate();
-        reject(new Error(`${user}: the edge answered ${String(raw)}`));
-        return;
-      }
-      const events = msg.type === 'batch' ? msg.events : [msg];
-      for (const e of events) if (e.type === 'price_update') ticks.push(e);
-      if (ticks.length === FROM - 1) wireFrom = socket.bytesRead;
-      if (ticks.length >= FROM) inflated += raw.length;
-      if (ticks.length >= WANTED) {
+      if (settled) return;
+      try {
+        assert.equal(isBinary, false, 'every message is a text frame');
+        const msg = JSON.parse(String(raw));
+        assert.notEqual(msg.type, 'error', `${user}: the edge answered ${String(raw)}`);
+        assert.notEqual(msg.type, 'batch', 'batching is off');
+        if (msg.type !== 'price_update') return;
+        ticks.push(msg);
+        if (ticks.length === FROM - 1) wireFrom = socket.bytesRead;
+        if (ticks.length >= FROM) inflated += raw.length;
+        if (ticks.length < WANTED) return;
+        settled = true;
         clearTimeout(timer);
         const wireRatio = (socket.bytesRead - wireFrom) / inflated;
-        assert.equal(ws.extensions, 'permessage-deflate', 'ws took the agreement');
+        resolve({ ticks, extensions, wireRatio, agreed: ws.extensions });
         ws.close(1000);
-        resolve({ ticks, extensions, wireRatio });
+      } catch (e) {
+        fail(e);
       }
     });
   });
@@ -80,7 +87,8 @@ test('Node ws clients read compressed ticks with and without context takeover, w
     readTicks(tier, { serverNoContextTakeover: true }, 'ws-alone'),
   ]);
 
-  // The edge's answer to each offer.
+  // The edge's answer to each offer, and ws took it.
+  for (const offer of [plainOffer, windowOffer, aloneOffer]) assert.equal(offer.agreed, 'permessage-deflate');
   assert.match(plainOffer.extensions, /^permessage-deflate; client_no_context_takeover/);
   assert.doesNotMatch(plainOffer.extensions, /server_no_context_takeover/, 'context takeover kept for ws-default');
   assert.match(windowOffer.extensions, /server_max_window_bits=15/, 'the window asked for is answered');

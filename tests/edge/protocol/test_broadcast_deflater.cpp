@@ -165,6 +165,21 @@ TEST_CASE("broadcast streams: nothing is compressed with no taker, below the thr
   CHECK_FALSE(g->in_stream());
 }
 
+TEST_CASE("broadcast streams: an empty message in the middle of a stream inflates, and so does the next", "[deflate]") {
+  broadcast_deflater d;
+  d.add_taker();
+  std::mt19937 rng(3);
+  client_inflater c;
+  deflate_cursor cursor{};
+  for (const std::string& payload : {tick("AAPL", rng), std::string(), tick("AAPL", rng)}) {
+    auto f = make_text_frame_mutable(frame_kind::tick, "AAPL", payload);
+    d.compress("md:AAPL", *f, 0);
+    REQUIRE(f->in_stream());
+    CHECK(c.read(f->wire_for(deflate_mode::shared, 0, cursor)) == payload);
+  }
+  CHECK(c.compressed == 3);
+}
+
 TEST_CASE("broadcast streams: a context unused through a sweep is freed, and its channel starts a new stream",
           "[deflate]") {
   broadcast_deflater d({.max_contexts = 1, .restart_every = 1000, .sweep_every = 4});

@@ -60,6 +60,8 @@ TEST_CASE("permessage-deflate: offers are accepted, with context takeover unless
   CHECK(agreed("permessage-deflate; client_max_window_bits; client_max_window_bits=10") == "(declined)");
   CHECK(agreed("permessage-deflate; server_no_context_takeover; server_no_context_takeover, permessage-deflate") ==
         shared);
+  CHECK(agreed("permessage-deflate; client_max_window_bits=010") == "(declined)");  // no leading zeros
+  CHECK(agreed("permessage-deflate; server_no_context_takeover=\"\"") == "(declined)");
 }
 
 TEST_CASE("permessage-deflate: a message compresses and inflates back, and a bomb is refused", "[deflate]") {
