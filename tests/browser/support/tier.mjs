@@ -242,6 +242,17 @@ export class Tier {
     return JSON.parse(text);
   }
 
+  /** The sum over the tier's edges of a counter without labels, read from their /metrics. */
+  async metricTotal(name) {
+    let total = 0;
+    for (const e of this.edges) {
+      const text = await (await fetch(`http://127.0.0.1:${e.opsPort}/metrics`)).text();
+      const m = text.match(new RegExp(`^${name} (\\d+)`, 'm'));
+      total += m ? Number(m[1]) : 0;
+    }
+    return total;
+  }
+
   token(sub, ttlS) {
     return mintToken(this.jwtSecret, sub, ttlS);
   }
