@@ -44,6 +44,11 @@ class worker final : public fanout_target {
   worker(const worker&) = delete;
   worker& operator=(const worker&) = delete;
 
+  // Sessions the heartbeat sweep visits per turn of the event loop. A visit may cost a system
+  // call (the kernel's send queue of a session that wrote) and a ping: with 1,024 per turn, a
+  // worker of 10,000 busy connections held every message for about 2 ms ten times a second.
+  static constexpr std::size_t sweep_batch = 64;
+
   std::size_t id() const noexcept { return id_; }
   boost::asio::io_context& context() noexcept { return ioc_; }
 
@@ -154,7 +159,6 @@ class worker final : public fanout_target {
   subscription_index<frame_sink*> index_;
   std::unordered_map<std::string, symbol_state, string_hash, std::equal_to<>> symbols_;
   session_roster<frame_sink> sessions_;  // also the heartbeat sweep's order and progress
-  static constexpr std::size_t sweep_batch = 1024;
   bool stopping_ = false;
   std::uint64_t next_generation_ = 1;
   std::atomic<std::size_t> session_count_{0};
