@@ -1,5 +1,6 @@
 #include "edge/net/session_writer.hpp"
 
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/write.hpp>
 
 #include <algorithm>
@@ -117,11 +118,28 @@ void session_writer<Session>::do_write() {
   if (writing_ || session().dead_ || !queue_.has_queued()) return;
   writing_ = true;
   wrote_since_sweep_ = true;
-  net::async_write(session().socket_,
-                   inflight_.take(queue_, deflate_, session().svc_.deflate_threshold, deflate_cursor_),
-                   [self = session().shared_from_this()](const boost::system::error_code& ec, std::size_t) {
-                     writer_of(*self).on_write(ec);
-                   });
+  const auto buffers = inflight_.take(queue_, deflate_, session().svc_.deflate_threshold, deflate_cursor_);
+  auto done = [self = session().shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+    writer_of(*self).on_write(ec);
+  };
+  // Data frames: a fan-out starts a write on every connection before any completes, so their
+  // operations take memory from the worker's pool (no allocation per write). The edge's own
+  // replies and pings keep Asio's per-thread cache, whose block the connection's next wait for
+  // a read reuses: an idle connection costs no more than before.
+  if (inflight_.frames().front()->kind == frame_kind::control) return start_write(buffers, std::move(done));
+  start_write(buffers,
+              net::bind_allocator(common::block_allocator<void>(session().worker_.write_memory()), std::move(done)));
+}
+
+template <class Session>
+template <class Handler>
+void session_writer<Session>::start_write(std::span<const net::const_buffer> buffers, Handler&& done) {
+  // A single frame goes as one buffer: a smaller operation than a gathered write's, and one send().
+  if (buffers.size() == 1) {
+    net::async_write(session().socket_, buffers.front(), std::forward<Handler>(done));
+  } else {
+    net::async_write(session().socket_, buffers, std::forward<Handler>(done));
+  }
 }
 
 template <class Session>
@@ -132,9 +150,10 @@ void session_writer<Session>::on_write(const boost::system::error_code& ec) {
   inflight_.clear();
   if (s.dead_) return;
   if (ec) return s.kill("network_error");
-  s.timers_.on_write_progress(clock::now());
+  const auto now = clock::now();
+  s.timers_.on_write_progress(now);
   if (s.closing_ && !queue_.has_queued()) return s.on_close_written();
-  if (!s.closing_) flush_held(clock::now());  // the queue has room again
+  if (!s.closing_) flush_held(now);  // the queue has room again
   do_write();
 }
 

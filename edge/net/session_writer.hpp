@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "edge/fanout/outbound_queue.hpp"
@@ -72,6 +73,8 @@ class session_writer {
   void arm_batch_timer(clock::time_point due);
   void on_batch_timer(const boost::system::error_code& ec);
   void do_write();
+  template <class Handler>
+  void start_write(std::span<const boost::asio::const_buffer> buffers, Handler&& done);
   void on_write(const boost::system::error_code& ec);
 
   outbound_queue queue_;

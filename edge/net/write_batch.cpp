@@ -2,8 +2,8 @@
 
 namespace tickstream::edge {
 
-const std::vector<boost::asio::const_buffer>& write_batch::take(outbound_queue& q, deflate_mode deflate,
-                                                                std::size_t deflate_threshold, deflate_cursor& cursor) {
+std::span<const boost::asio::const_buffer> write_batch::take(outbound_queue& q, deflate_mode deflate,
+                                                             std::size_t deflate_threshold, deflate_cursor& cursor) {
   q.take(frames_, max_frames, max_bytes);
   buffers_.clear();
   bytes_ = 0;

@@ -8,6 +8,7 @@
 #include <boost/asio/buffer.hpp>
 
 #include <cstddef>
+#include <span>
 #include <vector>
 
 #include "edge/fanout/outbound_queue.hpp"
@@ -23,9 +24,11 @@ class write_batch {
 
   // Moves the next frames out of q (deflate: as the connection negotiated permessage-deflate;
   // frames of at least deflate_threshold bytes go compressed, and cursor follows the broadcast
-  // streams) and returns the buffers to write.
-  const std::vector<boost::asio::const_buffer>& take(outbound_queue& q, deflate_mode deflate,
-                                                     std::size_t deflate_threshold, deflate_cursor& cursor);
+  // streams) and returns the buffers to write, valid until the next take(). A span, not the
+  // vector: the write operation copies its buffer sequence, and a vector's copy is an allocation
+  // per write.
+  std::span<const boost::asio::const_buffer> take(outbound_queue& q, deflate_mode deflate,
+                                                  std::size_t deflate_threshold, deflate_cursor& cursor);
   // The write completed or failed: the frames are released.
   void clear() noexcept { frames_.clear(); }
 
