@@ -23,9 +23,9 @@ class block_pool {
 
   void* allocate(std::size_t size) {
     if (size > block_size_) return ::operator new(size);
+    void* p = free_ != nullptr ? pop() : ::operator new(block_size_);  // counted once it is had
     if (++in_use_ > peak_in_use_) peak_in_use_ = in_use_;
-    if (free_ == nullptr) return ::operator new(block_size_);
-    return pop();
+    return p;
   }
 
   void deallocate(void* p, std::size_t size) noexcept {

@@ -108,7 +108,7 @@ void worker::schedule_tick() {
   tick_timer_->expires_after(tick_);
   tick_timer_->async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
-    write_memory_.trim();  // once a second: keep what the busiest moment since the last needed
+    write_memory_.trim();  // at each sweep: keep what the busiest moment since the last one needed
     sessions_.begin_sweep();
     sweep_step(std::chrono::steady_clock::now());
   });

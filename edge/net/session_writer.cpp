@@ -30,6 +30,7 @@ void session_writer<Session>::write_response(std::string response) {
 
 template <class Session>
 void session_writer<Session>::send_event(const frame_ptr& f, clock::time_point now) {
+  data_queued_ = true;
   const auto s = queue_.push(f, now);
   if (s == push_status::conflated) session().worker_.count_conflated();
   if (const auto batched = queue_.take_ended_window_events(); batched > 0) session().worker_.observe_batch(batched);
@@ -106,6 +107,7 @@ template <class Session>
 void session_writer<Session>::flush_held(clock::time_point now) {
   const auto flushed = queue_.flush(now);
   if (flushed.events > 0) {
+    data_queued_ = true;  // held events, now queued
     session().worker_.observe_batch(flushed.events);
     return after_push(flushed.status);
   }
@@ -119,14 +121,17 @@ void session_writer<Session>::do_write() {
   writing_ = true;
   wrote_since_sweep_ = true;
   const auto buffers = inflight_.take(queue_, deflate_, session().svc_.deflate_threshold, deflate_cursor_);
+  // Events (ticks, private events, batches, broadcasts): a fan-out or a batching window's end
+  // starts a write on many connections before any completes, so these writes take their
+  // operation's memory from the worker's pool (no allocation per write). The edge's own replies
+  // and pings keep Asio's per-thread cache, whose block the connection's next wait for a read
+  // reuses: an idle connection costs no more for the pool.
+  const bool events = data_queued_;
+  if (!queue_.has_queued()) data_queued_ = false;
   auto done = [self = session().shared_from_this()](const boost::system::error_code& ec, std::size_t) {
     writer_of(*self).on_write(ec);
   };
-  // Data frames: a fan-out starts a write on every connection before any completes, so their
-  // operations take memory from the worker's pool (no allocation per write). The edge's own
-  // replies and pings keep Asio's per-thread cache, whose block the connection's next wait for
-  // a read reuses: an idle connection costs no more than before.
-  if (inflight_.frames().front()->kind == frame_kind::control) return start_write(buffers, std::move(done));
+  if (!events) return start_write(buffers, std::move(done));
   start_write(buffers,
               net::bind_allocator(common::block_allocator<void>(session().worker_.write_memory()), std::move(done)));
 }

@@ -78,8 +78,9 @@ class session_writer {
   void on_write(const boost::system::error_code& ec);
 
   outbound_queue queue_;
-  write_batch inflight_;                                    // being written
-  std::size_t last_kernel_queue_ = 0;                       // the socket's send queue at the last sweep
+  write_batch inflight_;               // being written
+  bool data_queued_ = false;           // events queued since the queue was last empty (their writes use the pool)
+  std::size_t last_kernel_queue_ = 0;  // the socket's send queue at the last sweep
   std::unique_ptr<boost::asio::steady_timer> batch_timer_;  // created on first use (idle connections never batch)
   bool batch_timer_armed_ = false;
   bool wrote_since_sweep_ = false;  // a write started since unsent_bytes() last looked
