@@ -44,7 +44,6 @@ class block_pool {
     peak_in_use_ = in_use_;
   }
 
-  std::size_t block_size() const noexcept { return block_size_; }
   std::size_t free_blocks() const noexcept { return free_count_; }
   std::size_t blocks_in_use() const noexcept { return in_use_; }
 
