@@ -11,12 +11,12 @@ namespace {
 // A 2^12 window and memLevel 5: about 40 KiB a context. Measured on the bundled capture, a
 // stream of 32 compresses to 0.165 of the text with these and 0.164 with zlib's defaults (15, 8;
 // about 270 KiB).
-constexpr int window_bits = 12;
-constexpr int mem_level = 5;
+constexpr int broadcast_window_bits = 12;
+constexpr int broadcast_mem_level = 5;
 }  // namespace
 
 struct broadcast_deflater::context {
-  message_deflater deflater{Z_DEFAULT_COMPRESSION, window_bits, mem_level};
+  message_deflater deflater{Z_DEFAULT_COMPRESSION, broadcast_window_bits, broadcast_mem_level};
   std::uint64_t stream = 0;   // the stream being written (0: none yet)
   std::uint32_t next = 0;     // its next message's index
   std::uint64_t used_at = 0;  // compressed_ when it was last used

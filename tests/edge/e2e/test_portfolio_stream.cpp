@@ -163,13 +163,12 @@ TEST_CASE("the trading story: an order fills, the position and account follow, t
   // The broker: authenticates, listens, then plays the order's life when told to.
   std::atomic<bool> trade{false};
   std::atomic<bool> finished{false};
-  test::fake_upstream broker([&](test::websocket::stream<test::tcp::socket>& ws, int) {
-    test::read_text(ws);  // auth
+  test::fake_upstream broker([&](test::upstream_connection& ws, int) {
+    ws.read_text();  // auth
     ws.text(true);
-    ws.write(test::net::buffer(
-        std::string(R"({"stream":"authorization","data":{"action":"authenticate","status":"authorized"}})")));
-    test::read_text(ws);  // listen
-    ws.write(test::net::buffer(std::string(R"({"stream":"listening","data":{"streams":["trade_updates"]}})")));
+    ws.write(std::string(R"({"stream":"authorization","data":{"action":"authenticate","status":"authorized"}})"));
+    ws.read_text();  // listen
+    ws.write(R"({"stream":"listening","data":{"streams":["trade_updates"]}})");
     while (!trade && !finished) std::this_thread::sleep_for(10ms);
     if (finished) return;
     for (const auto& m :
@@ -181,21 +180,21 @@ TEST_CASE("the trading story: an order fills, the position and account follow, t
           R"({"stream":"trade_updates","data":{"event":"fill","execution_id":"x-2","order":)" +
               alpaca_order("filled", "10", "189.4") +
               R"(,"position_qty":"10","price":"189.50","qty":"6","timestamp":"2026-11-23T14:30:02Z"}})"}) {
-      ws.write(test::net::buffer(m));
+      ws.write(m);
     }
     while (!finished) std::this_thread::sleep_for(10ms);
   });
   // The market: a Finnhub stream that sends AAPL trades when told to.
   std::atomic<int> ticks{0};
-  test::fake_upstream market([&](test::websocket::stream<test::tcp::socket>& ws, int) {
-    test::read_text(ws);  // subscribe AAPL
+  test::fake_upstream market([&](test::upstream_connection& ws, int) {
+    ws.read_text();  // subscribe AAPL
     ws.text(true);
     int sent = 0;
     const char* prices[] = {"190.00", "191.37"};
     while (!finished) {
       if (sent < ticks.load() && sent < 2) {
-        ws.write(test::net::buffer(std::string(R"({"type":"trade","data":[{"s":"AAPL","p":)") + prices[sent] +
-                                   R"(,"t":1795185000000,"v":100}]})"));
+        ws.write(std::string(R"({"type":"trade","data":[{"s":"AAPL","p":)") + prices[sent] +
+                 R"(,"t":1795185000000,"v":100}]})");
         ++sent;
       }
       std::this_thread::sleep_for(10ms);
@@ -368,39 +367,38 @@ TEST_CASE("the trading story goes on: a sell, a flip to short and a cover to fla
   };
   const fill fills[] = {
       {"buy", "10", "100", "10"}, {"sell", "4", "102", "6"}, {"sell", "10", "104", "-4"}, {"buy", "4", "103", "0"}};
-  test::fake_upstream broker([&](test::websocket::stream<test::tcp::socket>& ws, int) {
-    test::read_text(ws);
+  test::fake_upstream broker([&](test::upstream_connection& ws, int) {
+    ws.read_text();
     ws.text(true);
-    ws.write(test::net::buffer(std::string(R"({"stream":"authorization","data":{"status":"authorized"}})")));
-    test::read_text(ws);
-    ws.write(test::net::buffer(std::string(R"({"stream":"listening","data":{"streams":["trade_updates"]}})")));
+    ws.write(R"({"stream":"authorization","data":{"status":"authorized"}})");
+    ws.read_text();
+    ws.write(R"({"stream":"listening","data":{"streams":["trade_updates"]}})");
     int sent = 0;
     while (!finished) {
       if (sent < step.load() && sent < 4) {
         const auto& f = fills[sent];
         const std::string n = std::to_string(sent + 1);
-        ws.write(test::net::buffer(
-            R"({"stream":"trade_updates","data":{"event":"fill","execution_id":"x-)" + n + R"(","order":)" +
-            R"({"id":"b-)" + n + R"(","client_order_id":"o-)" + n + R"(","symbol":"AAPL","side":")" + f.side +
-            R"(","type":"market","status":"filled","qty":")" + f.qty + R"(","filled_qty":")" + f.qty +
-            R"(","filled_avg_price":")" + f.price + R"(","submitted_at":"2026-11-23T14:3)" + n + R"(:00Z"},)" +
-            R"("position_qty":")" + f.position_qty + R"(","price":")" + f.price + R"(","qty":")" + f.qty +
-            R"(","timestamp":"2026-11-23T14:3)" + n + R"(:01Z"}})"));
+        ws.write(R"({"stream":"trade_updates","data":{"event":"fill","execution_id":"x-)" + n + R"(","order":)" +
+                 R"({"id":"b-)" + n + R"(","client_order_id":"o-)" + n + R"(","symbol":"AAPL","side":")" + f.side +
+                 R"(","type":"market","status":"filled","qty":")" + f.qty + R"(","filled_qty":")" + f.qty +
+                 R"(","filled_avg_price":")" + f.price + R"(","submitted_at":"2026-11-23T14:3)" + n + R"(:00Z"},)" +
+                 R"("position_qty":")" + f.position_qty + R"(","price":")" + f.price + R"(","qty":")" + f.qty +
+                 R"(","timestamp":"2026-11-23T14:3)" + n + R"(:01Z"}})");
         ++sent;
       }
       std::this_thread::sleep_for(10ms);
     }
   });
   std::atomic<int> ticks{0};
-  test::fake_upstream market([&](test::websocket::stream<test::tcp::socket>& ws, int) {
-    test::read_text(ws);
+  test::fake_upstream market([&](test::upstream_connection& ws, int) {
+    ws.read_text();
     ws.text(true);
     const char* prices[] = {"101", "103", "105"};
     int sent = 0;
     while (!finished) {
       if (sent < ticks.load() && sent < 3) {
-        ws.write(test::net::buffer(std::string(R"({"type":"trade","data":[{"s":"AAPL","p":)") + prices[sent] +
-                                   R"(,"t":1795185000000,"v":100}]})"));
+        ws.write(std::string(R"({"type":"trade","data":[{"s":"AAPL","p":)") + prices[sent] +
+                 R"(,"t":1795185000000,"v":100}]})");
         ++sent;
       }
       std::this_thread::sleep_for(10ms);
@@ -700,11 +698,10 @@ TEST_CASE("a source going silent makes its clients stale, and fresh once it is b
           "[portfolio][stale]") {
   auto a = user_edge([](edge::app_config& c) { c.stale_after_ms = 1000; });
   std::atomic<bool> drop{false};
-  const auto script = [&](test::websocket::stream<test::tcp::socket>& ws, int) {
-    test::read_text(ws);
+  const auto script = [&](test::upstream_connection& ws, int) {
+    ws.read_text();
     ws.text(true);
-    ws.write(
-        test::net::buffer(std::string(R"({"type":"trade","data":[{"s":"AAPL","p":190.5,"t":1795185000000,"v":1}]})")));
+    ws.write(R"({"type":"trade","data":[{"s":"AAPL","p":190.5,"t":1795185000000,"v":1}]})");
     while (!drop) std::this_thread::sleep_for(10ms);
   };
   auto market = std::make_unique<test::fake_upstream>(script);

@@ -43,15 +43,15 @@ TEST_CASE("a source connected but silent past its threshold is stale to its clie
   test::edge_fixture fx([](edge::app_config& c) { c.stale_after_ms = 1000; });
   std::atomic<int> speak{0};  // trades the upstream is asked to send
   std::atomic<bool> done{false};
-  auto market = std::make_unique<test::fake_upstream>([&](test::websocket::stream<test::tcp::socket>& ws, int) {
-    test::read_text(ws);  // the subscribe
+  auto market = std::make_unique<test::fake_upstream>([&](test::upstream_connection& ws, int) {
+    ws.read_text();  // the subscribe
     ws.text(true);
     int sent = 0;
     while (!done) {
       // Connected all along; it only speaks when told (it does not even answer pings, which
       // ingest sends only after half a minute of nothing).
       if (sent < speak.load()) {
-        ws.write(test::net::buffer(trade(190.5 + sent)));
+        ws.write(trade(190.5 + sent));
         ++sent;
       }
       std::this_thread::sleep_for(10ms);

@@ -110,13 +110,13 @@ TEST_CASE("ingest during a Redis stall: not ready, webhook 503 within the timeou
   test::redis_server redis;
   std::atomic<bool> ticking{true};
   std::atomic<bool> done{false};
-  test::fake_upstream market([&](test::websocket::stream<test::tcp::socket>& ws, int) {
-    test::read_text(ws);
+  test::fake_upstream market([&](test::upstream_connection& ws, int) {
+    ws.read_text();
     ws.text(true);
     for (int n = 0; !done; ++n) {
       if (ticking) {
-        ws.write(test::net::buffer(R"({"type":"trade","data":[{"s":"AAPL","p":)" + std::to_string(190 + n % 50) +
-                                   R"(.25,"t":)" + std::to_string(common::now_us() / 1000) + R"(,"v":1}]})"));
+        ws.write(R"({"type":"trade","data":[{"s":"AAPL","p":)" + std::to_string(190 + n % 50) + R"(.25,"t":)" +
+                 std::to_string(common::now_us() / 1000) + R"(,"v":1}]})");
       }
       std::this_thread::sleep_for(10ms);
     }

@@ -82,12 +82,12 @@ TEST_CASE("a Sentinel failover under load leaves no undetected gap and the edge 
   REQUIRE(redis.master_port() == redis.node_ports()[0]);
 
   std::atomic<bool> done{false};
-  test::fake_upstream market([&](test::websocket::stream<test::tcp::socket>& ws, int) {
-    test::read_text(ws);
+  test::fake_upstream market([&](test::upstream_connection& ws, int) {
+    ws.read_text();
     ws.text(true);
     for (int n = 0; !done; ++n) {
-      ws.write(test::net::buffer(R"({"type":"trade","data":[{"s":"AAPL","p":)" + std::to_string(190 + n % 50) +
-                                 R"(.25,"t":)" + std::to_string(common::now_us() / 1000) + R"(,"v":1}]})"));
+      ws.write(R"({"type":"trade","data":[{"s":"AAPL","p":)" + std::to_string(190 + n % 50) + R"(.25,"t":)" +
+               std::to_string(common::now_us() / 1000) + R"(,"v":1}]})");
       std::this_thread::sleep_for(20ms);
     }
   });

@@ -72,30 +72,28 @@ class trading_broker {
   void serve(test::tcp::socket sock) {
     std::string user;
     try {
-      test::websocket::stream<test::tcp::socket> ws(std::move(sock));
-      ws.accept();
-      const auto auth = test::read_text(ws);
+      test::upstream_connection ws(std::move(sock));
+      const auto auth = ws.read_text();
       const auto at = auth.find("\"key\":\"PK-");
       user = at == std::string::npos ? "" : auth.substr(at + 10, auth.find('"', at + 10) - at - 10);
       ws.text(true);
       if (user == "hang") {
-        test::read_text(ws);  // until the ingest or the test closes it
+        ws.read_text();  // until the ingest or the test closes it
         return;
       }
       if (user.empty() || user == "refused") {
-        ws.write(test::net::buffer(std::string(R"({"stream":"authorization","data":{"status":"unauthorized"}})")));
+        ws.write(R"({"stream":"authorization","data":{"status":"unauthorized"}})");
         return;
       }
-      ws.write(test::net::buffer(std::string(R"({"stream":"authorization","data":{"status":"authorized"}})")));
-      test::read_text(ws);  // listen
-      ws.write(test::net::buffer(std::string(R"({"stream":"listening","data":{"streams":["trade_updates"]}})")));
-      ws.write(
-          test::net::buffer(R"({"stream":"trade_updates","data":{"event":"new","timestamp":"2026-11-23T14:30:00Z",)"
-                            R"("order":{"id":"b-)" +
-                            user +
-                            R"(","client_order_id":"o-1","symbol":"AAPL","side":"buy","type":"limit",)"
-                            R"("status":"new","qty":"1","submitted_at":"2026-11-23T14:30:00Z"}}})"));
-      test::read_text(ws);  // until the ingest closes it
+      ws.write(R"({"stream":"authorization","data":{"status":"authorized"}})");
+      ws.read_text();  // listen
+      ws.write(R"({"stream":"listening","data":{"streams":["trade_updates"]}})");
+      ws.write(R"({"stream":"trade_updates","data":{"event":"new","timestamp":"2026-11-23T14:30:00Z",)"
+               R"("order":{"id":"b-)" +
+               user +
+               R"(","client_order_id":"o-1","symbol":"AAPL","side":"buy","type":"limit",)"
+               R"("status":"new","qty":"1","submitted_at":"2026-11-23T14:30:00Z"}}})");
+      ws.read_text();  // until the ingest closes it
     } catch (const std::exception&) {
       std::lock_guard lock(mu_);
       if (!stop_) closed_.insert(user);

@@ -41,8 +41,8 @@ TEST_CASE("live Finnhub ticks are published, captured, and replay to the same ti
   sub.subscribe("ts:{md:AAPL}", 1);
   REQUIRE(wait_until([&] { return active.load(); }));
 
-  test::fake_upstream upstream([&redis](test::websocket::stream<test::tcp::socket>& ws, int) {
-    REQUIRE(test::read_text(ws) == R"({"type":"subscribe","symbol":"AAPL"})");
+  test::fake_upstream upstream([&redis](test::upstream_connection& ws, int) {
+    REQUIRE(ws.read_text() == R"({"type":"subscribe","symbol":"AAPL"})");
     // The trades go once ingest's heartbeat shows it can reach Redis: ticks that arrive while
     // Redis is not usable yet are conflated to the latest per symbol (by design), and this test
     // is about every tick.
@@ -51,11 +51,11 @@ TEST_CASE("live Finnhub ticks are published, captured, and replay to the same ti
     });
     ws.text(true);
     for (int i = 1; i <= 3; ++i) {
-      ws.write(test::net::buffer(R"({"type":"trade","data":[{"s":"AAPL","p":150.2)" + std::to_string(i) +
-                                 R"(,"t":1795185000000,"v":)" + std::to_string(i * 100) + "}]}"));
+      ws.write(R"({"type":"trade","data":[{"s":"AAPL","p":150.2)" + std::to_string(i) + R"(,"t":1795185000000,"v":)" +
+               std::to_string(i * 100) + "}]}");
     }
-    ws.write(test::net::buffer(std::string(R"({"type":"trade","data":[{"s":"AAPL","p":"x"}]})")));
-    test::read_text(ws);  // until the client goes
+    ws.write(R"({"type":"trade","data":[{"s":"AAPL","p":"x"}]})");
+    ws.read_text();  // until the client goes
   });
   const test::temp_file capture("tickstream-live-capture");  // ingest appends to it
   const test::temp_file log("tickstream-ingest-log");

@@ -28,26 +28,25 @@ std::string key_of(const std::string& user) { return "PK-" + user + "-7f3a"; }
 
 // An Alpaca trading stream for one account: checks the key, then sends one new order.
 test::fake_upstream::script broker(const std::string& user, const std::atomic<bool>& finished) {
-  return [user, key = key_of(user), &finished](test::websocket::stream<test::tcp::socket>& ws, int) {
-    const auto auth = test::read_text(ws);
+  return [user, key = key_of(user), &finished](test::upstream_connection& ws, int) {
+    const auto auth = ws.read_text();
     ws.text(true);
     if (user == "hang") {  // an upstream that never answers
       while (!finished) std::this_thread::sleep_for(10ms);
       return;
     }
     if (auth.find("\"key\":\"" + key + "\"") == std::string::npos || user == "refused") {
-      ws.write(test::net::buffer(std::string(R"({"stream":"authorization","data":{"status":"unauthorized"}})")));
+      ws.write(R"({"stream":"authorization","data":{"status":"unauthorized"}})");
       return;
     }
-    ws.write(test::net::buffer(std::string(R"({"stream":"authorization","data":{"status":"authorized"}})")));
-    test::read_text(ws);  // listen
-    ws.write(test::net::buffer(std::string(R"({"stream":"listening","data":{"streams":["trade_updates"]}})")));
-    ws.write(test::net::buffer(
-        R"({"stream":"trade_updates","data":{"event":"new","timestamp":"2026-11-23T14:30:00Z","order":)"
-        R"({"id":"b-)" +
-        user +
-        R"(","client_order_id":"o-1","symbol":"AAPL","side":"buy","type":"limit",)"
-        R"("status":"new","qty":"1","submitted_at":"2026-11-23T14:30:00Z"}}})"));
+    ws.write(R"({"stream":"authorization","data":{"status":"authorized"}})");
+    ws.read_text();  // listen
+    ws.write(R"({"stream":"listening","data":{"streams":["trade_updates"]}})");
+    ws.write(R"({"stream":"trade_updates","data":{"event":"new","timestamp":"2026-11-23T14:30:00Z","order":)"
+             R"({"id":"b-)" +
+             user +
+             R"(","client_order_id":"o-1","symbol":"AAPL","side":"buy","type":"limit",)"
+             R"("status":"new","qty":"1","submitted_at":"2026-11-23T14:30:00Z"}}})");
     while (!finished) std::this_thread::sleep_for(10ms);
   };
 }

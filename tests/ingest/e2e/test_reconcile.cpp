@@ -137,16 +137,15 @@ TEST_CASE("a fill the trading stream never delivered appears through reconciliat
   std::atomic<bool> finished{false};
   // The broker filled 10 AAPL in two parts (4 @ 189.25, 6 @ 189.50) but its stream loses the
   // second: only the partial fill is sent.
-  test::fake_upstream stream([&](test::websocket::stream<test::tcp::socket>& ws, int) {
-    test::read_text(ws);
+  test::fake_upstream stream([&](test::upstream_connection& ws, int) {
+    ws.read_text();
     ws.text(true);
-    ws.write(test::net::buffer(std::string(R"({"stream":"authorization","data":{"status":"authorized"}})")));
-    test::read_text(ws);
-    ws.write(test::net::buffer(std::string(R"({"stream":"listening","data":{"streams":["trade_updates"]}})")));
-    ws.write(
-        test::net::buffer(R"({"stream":"trade_updates","data":{"event":"partial_fill","execution_id":"x-1","order":)" +
-                          alpaca_order("partially_filled", "4") +
-                          R"(,"position_qty":"4","price":"189.25","qty":"4","timestamp":"2026-11-23T14:30:01Z"}})"));
+    ws.write(R"({"stream":"authorization","data":{"status":"authorized"}})");
+    ws.read_text();
+    ws.write(R"({"stream":"listening","data":{"streams":["trade_updates"]}})");
+    ws.write(R"({"stream":"trade_updates","data":{"event":"partial_fill","execution_id":"x-1","order":)" +
+             alpaca_order("partially_filled", "4") +
+             R"(,"position_qty":"4","price":"189.25","qty":"4","timestamp":"2026-11-23T14:30:01Z"}})");
     while (!finished) std::this_thread::sleep_for(10ms);
   });
   // Its REST API knows both: cash 100000 − 757.00 − 1137.00 = 98106.00; 10 @ 189.4.
@@ -202,14 +201,14 @@ TEST_CASE("a fill the trading stream never delivered appears through reconciliat
 TEST_CASE("a broker REST API that refuses the credentials is logged and retried, the stream goes on", "[reconcile]") {
   test::redis_server redis;
   std::atomic<bool> finished{false};
-  test::fake_upstream stream([&](test::websocket::stream<test::tcp::socket>& ws, int) {
-    test::read_text(ws);
+  test::fake_upstream stream([&](test::upstream_connection& ws, int) {
+    ws.read_text();
     ws.text(true);
-    ws.write(test::net::buffer(std::string(R"({"stream":"authorization","data":{"status":"authorized"}})")));
-    test::read_text(ws);
-    ws.write(test::net::buffer(std::string(R"({"stream":"listening","data":{"streams":["trade_updates"]}})")));
-    ws.write(test::net::buffer(R"({"stream":"trade_updates","data":{"event":"new","order":)" +
-                               alpaca_order("new", "0") + R"(,"timestamp":"2026-11-23T14:30:00Z"}})"));
+    ws.write(R"({"stream":"authorization","data":{"status":"authorized"}})");
+    ws.read_text();
+    ws.write(R"({"stream":"listening","data":{"streams":["trade_updates"]}})");
+    ws.write(R"({"stream":"trade_updates","data":{"event":"new","order":)" + alpaca_order("new", "0") +
+             R"(,"timestamp":"2026-11-23T14:30:00Z"}})");
     while (!finished) std::this_thread::sleep_for(10ms);
   });
   fake_rest rest("another-key");
@@ -264,18 +263,17 @@ TEST_CASE("a fill the stream stores while the broker is being read is not undone
   rest.set("/v2/positions", "[]");
   rest.set(all_orders, open_b7);
   rest.set(open_orders, open_b7);
-  test::fake_upstream stream([&](test::websocket::stream<test::tcp::socket>& ws, int) {
-    test::read_text(ws);
+  test::fake_upstream stream([&](test::upstream_connection& ws, int) {
+    ws.read_text();
     ws.text(true);
-    ws.write(test::net::buffer(std::string(R"({"stream":"authorization","data":{"status":"authorized"}})")));
-    test::read_text(ws);
-    ws.write(test::net::buffer(std::string(R"({"stream":"listening","data":{"streams":["trade_updates"]}})")));
+    ws.write(R"({"stream":"authorization","data":{"status":"authorized"}})");
+    ws.read_text();
+    ws.write(R"({"stream":"listening","data":{"streams":["trade_updates"]}})");
     listening = true;
     while (!finished && !send_fill) std::this_thread::sleep_for(5ms);
-    ws.write(
-        test::net::buffer(R"({"stream":"trade_updates","data":{"event":"fill","execution_id":"x-1","order":)" +
-                          alpaca_order("filled", "10") +
-                          R"(,"position_qty":"10","price":"189.40","qty":"10","timestamp":"2026-11-23T14:30:02Z"}})"));
+    ws.write(R"({"stream":"trade_updates","data":{"event":"fill","execution_id":"x-1","order":)" +
+             alpaca_order("filled", "10") +
+             R"(,"position_qty":"10","price":"189.40","qty":"10","timestamp":"2026-11-23T14:30:02Z"}})");
     while (!finished) std::this_thread::sleep_for(10ms);
   });
   struct finish {
@@ -325,25 +323,23 @@ TEST_CASE("a fill the reconciliation already counted is not applied again when t
   const auto account = [&] { return redis.cli({"GET", "ts:{u:trader}:acct"}); };
   // The stream delivers that fill only once the reconciliation has stored the broker's figures
   // (and no cycle is running), then a new order as a marker.
-  test::fake_upstream stream([&](test::websocket::stream<test::tcp::socket>& ws, int) {
-    test::read_text(ws);
+  test::fake_upstream stream([&](test::upstream_connection& ws, int) {
+    ws.read_text();
     ws.text(true);
-    ws.write(test::net::buffer(std::string(R"({"stream":"authorization","data":{"status":"authorized"}})")));
-    test::read_text(ws);
-    ws.write(test::net::buffer(std::string(R"({"stream":"listening","data":{"streams":["trade_updates"]}})")));
+    ws.write(R"({"stream":"authorization","data":{"status":"authorized"}})");
+    ws.read_text();
+    ws.write(R"({"stream":"listening","data":{"streams":["trade_updates"]}})");
     while (!finished && account().find("98106.00") == std::string::npos) std::this_thread::sleep_for(10ms);
     for (int quiet = 0, seen = rest.requests(); quiet < 30 && !finished; std::this_thread::sleep_for(20ms)) {
       quiet = rest.requests() == seen ? quiet + 1 : 0;  // the cycle after the stream connected too
       seen = rest.requests();
     }
-    ws.write(
-        test::net::buffer(R"({"stream":"trade_updates","data":{"event":"fill","execution_id":"x-1","order":)" +
-                          alpaca_order("filled", "10") +
-                          R"(,"position_qty":"10","price":"189.40","qty":"10","timestamp":"2026-11-23T14:30:02Z"}})"));
-    ws.write(test::net::buffer(
-        R"({"stream":"trade_updates","data":{"event":"new","order":{"id":"b-8","client_order_id":"o-8",)"
-        R"("symbol":"MSFT","side":"buy","type":"limit","status":"new","qty":"1","filled_qty":"0",)"
-        R"("submitted_at":"2026-11-23T14:31:00Z"},"timestamp":"2026-11-23T14:31:00Z"}})"));
+    ws.write(R"({"stream":"trade_updates","data":{"event":"fill","execution_id":"x-1","order":)" +
+             alpaca_order("filled", "10") +
+             R"(,"position_qty":"10","price":"189.40","qty":"10","timestamp":"2026-11-23T14:30:02Z"}})");
+    ws.write(R"({"stream":"trade_updates","data":{"event":"new","order":{"id":"b-8","client_order_id":"o-8",)"
+             R"("symbol":"MSFT","side":"buy","type":"limit","status":"new","qty":"1","filled_qty":"0",)"
+             R"("submitted_at":"2026-11-23T14:31:00Z"},"timestamp":"2026-11-23T14:31:00Z"}})");
     while (!finished) std::this_thread::sleep_for(10ms);
   });
   struct finish {
@@ -378,16 +374,16 @@ TEST_CASE("open orders converge with the broker's through reconciliation, with c
   std::atomic<bool> finished{false};
   // The stream delivers order o-5 as new and nothing after; the broker canceled it, and has an
   // open order o-6 the stream never delivered.
-  test::fake_upstream stream([&](test::websocket::stream<test::tcp::socket>& ws, int) {
-    test::read_text(ws);
+  test::fake_upstream stream([&](test::upstream_connection& ws, int) {
+    ws.read_text();
     ws.text(true);
-    ws.write(test::net::buffer(std::string(R"({"stream":"authorization","data":{"status":"authorized"}})")));
-    test::read_text(ws);
-    ws.write(test::net::buffer(std::string(R"({"stream":"listening","data":{"streams":["trade_updates"]}})")));
-    ws.write(test::net::buffer(R"({"stream":"trade_updates","data":{"event":"new","order":{"id":"b-5",)"
-                               R"("client_order_id":"o-5","symbol":"AAPL","side":"buy","type":"limit",)"
-                               R"("status":"new","qty":"10","filled_qty":"0","submitted_at":"2026-11-23T14:30:00Z"},)"
-                               R"("timestamp":"2026-11-23T14:30:00Z"}})"));
+    ws.write(R"({"stream":"authorization","data":{"status":"authorized"}})");
+    ws.read_text();
+    ws.write(R"({"stream":"listening","data":{"streams":["trade_updates"]}})");
+    ws.write(R"({"stream":"trade_updates","data":{"event":"new","order":{"id":"b-5",)"
+             R"("client_order_id":"o-5","symbol":"AAPL","side":"buy","type":"limit",)"
+             R"("status":"new","qty":"10","filled_qty":"0","submitted_at":"2026-11-23T14:30:00Z"},)"
+             R"("timestamp":"2026-11-23T14:30:00Z"}})");
     while (!finished) std::this_thread::sleep_for(10ms);
   });
   fake_rest rest("PK-trader");

@@ -4,8 +4,6 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/websocket.hpp>
 
 #include <atomic>
 #include <functional>
@@ -22,10 +20,9 @@
 using namespace tickstream;
 using namespace std::chrono_literals;
 namespace net = boost::asio;
-namespace websocket = boost::beast::websocket;
 using tcp = net::ip::tcp;
 using test::fake_upstream;
-using test::read_text;
+using test::upstream_connection;
 using test::wait_until;
 
 namespace {
@@ -72,21 +69,21 @@ struct source_runner {
 TEST_CASE("a Finnhub source subscribes, receives trades, and re-subscribes after the upstream drops", "[source]") {
   std::mutex mu;
   std::vector<std::string> subscribes;
-  fake_upstream upstream([&](websocket::stream<tcp::socket>& ws, int index) {
+  fake_upstream upstream([&](upstream_connection& ws, int index) {
     for (int i = 0; i < 2; ++i) {
-      const auto msg = read_text(ws);
+      const auto msg = ws.read_text();
       std::lock_guard lock(mu);
       subscribes.push_back(msg);
     }
     ws.text(true);
-    ws.write(net::buffer(std::string(R"({"type":"ping"})")));
-    ws.write(net::buffer(R"({"type":"trade","data":[{"s":"AAPL","p":150.25,"t":1672348887195,"v":)" +
-                         std::to_string(index + 1) + "}]}"));
+    ws.write(R"({"type":"ping"})");
+    ws.write(R"({"type":"trade","data":[{"s":"AAPL","p":150.25,"t":1672348887195,"v":)" + std::to_string(index + 1) +
+             "}]}");
     if (index == 0) {
-      ws.next_layer().close();  // drop the first connection abruptly
+      ws.drop();  // drop the first connection abruptly
       return;
     }
-    read_text(ws);  // keep the second one open until the client goes
+    ws.read_text();  // keep the second one open until the client goes
   });
   source_runner runner(upstream.url("/?token=secret"), ingest::make_finnhub_protocol({"AAPL", "MSFT"}));
   REQUIRE(wait_until([&] { return runner.event_count() == 2; }));
@@ -101,26 +98,24 @@ TEST_CASE("a Finnhub source subscribes, receives trades, and re-subscribes after
 TEST_CASE("an Alpaca trading source authenticates and listens, and a refused auth backs off instead of spinning",
           "[source]") {
   std::atomic<int> auths{0};
-  fake_upstream upstream([&](websocket::stream<tcp::socket>& ws, int index) {
-    const auto auth = read_text(ws);
+  fake_upstream upstream([&](upstream_connection& ws, int index) {
+    const auto auth = ws.read_text();
     REQUIRE(auth == R"({"action":"auth","key":"k","secret":"s"})");
     ++auths;
     ws.binary(true);  // Alpaca's trading stream sends binary frames
     if (index < 2) {
-      ws.write(net::buffer(
-          std::string(R"({"stream":"authorization","data":{"action":"authenticate","status":"unauthorized"}})")));
-      read_text(ws);  // the client should close now
+      ws.write(std::string(R"({"stream":"authorization","data":{"action":"authenticate","status":"unauthorized"}})"));
+      ws.read_text();  // the client should close now
       return;
     }
-    ws.write(net::buffer(
-        std::string(R"({"stream":"authorization","data":{"action":"authenticate","status":"authorized"}})")));
-    CHECK(read_text(ws) == R"({"action":"listen","data":{"streams":["trade_updates"]}})");
-    ws.write(net::buffer(std::string(R"({"stream":"listening","data":{"streams":["trade_updates"]}})")));
-    ws.write(net::buffer(std::string(
+    ws.write(std::string(R"({"stream":"authorization","data":{"action":"authenticate","status":"authorized"}})"));
+    CHECK(ws.read_text() == R"({"action":"listen","data":{"streams":["trade_updates"]}})");
+    ws.write(R"({"stream":"listening","data":{"streams":["trade_updates"]}})");
+    ws.write(std::string(
         R"({"stream":"trade_updates","data":{"event":"new","order":{"id":"b-1","client_order_id":"o-1","symbol":"AAPL",)"
         R"("side":"buy","order_type":"market","status":"new","qty":"1","filled_qty":"0","submitted_at":"2026-11-20T14:30:00Z"},)"
-        R"("timestamp":"2026-11-20T14:30:00Z"}})")));
-    read_text(ws);
+        R"("timestamp":"2026-11-20T14:30:00Z"}})"));
+    ws.read_text();
   });
   const auto start = std::chrono::steady_clock::now();
   source_runner runner(upstream.url("/stream"), ingest::make_alpaca_trading_protocol("k", "s", "u-1"));
@@ -140,23 +135,22 @@ TEST_CASE("an Alpaca trading source authenticates and listens, and a refused aut
 TEST_CASE("an Alpaca market data source waits for 'connected', authenticates, then subscribes", "[source]") {
   std::mutex mu;
   std::vector<std::string> got;
-  fake_upstream upstream([&](websocket::stream<tcp::socket>& ws, int) {
+  fake_upstream upstream([&](upstream_connection& ws, int) {
     ws.text(true);
-    ws.write(net::buffer(std::string(R"([{"T":"success","msg":"connected"}])")));
+    ws.write(R"([{"T":"success","msg":"connected"}])");
     {
       std::lock_guard lock(mu);
-      got.push_back(read_text(ws));
+      got.push_back(ws.read_text());
     }
-    ws.write(net::buffer(std::string(R"([{"T":"success","msg":"authenticated"}])")));
+    ws.write(R"([{"T":"success","msg":"authenticated"}])");
     {
       std::lock_guard lock(mu);
-      got.push_back(read_text(ws));
+      got.push_back(ws.read_text());
     }
-    ws.write(net::buffer(std::string(R"([{"T":"subscription","trades":["AAPL"],"quotes":["AAPL"],"bars":[]}])")));
-    ws.write(net::buffer(
-        std::string(R"([{"T":"q","S":"AAPL","bp":150.20,"bs":1,"ap":150.30,"as":4,"t":"2026-11-20T14:30:00.1Z"},)"
-                    R"({"T":"t","S":"AAPL","p":150.25,"s":100,"t":"2026-11-20T14:30:00.2Z"}])")));
-    read_text(ws);
+    ws.write(R"([{"T":"subscription","trades":["AAPL"],"quotes":["AAPL"],"bars":[]}])");
+    ws.write(std::string(R"([{"T":"q","S":"AAPL","bp":150.20,"bs":1,"ap":150.30,"as":4,"t":"2026-11-20T14:30:00.1Z"},)"
+                         R"({"T":"t","S":"AAPL","p":150.25,"s":100,"t":"2026-11-20T14:30:00.2Z"}])"));
+    ws.read_text();
   });
   source_runner runner(upstream.url("/v2/iex"), ingest::make_alpaca_market_protocol("k", "s", {"AAPL"}));
   REQUIRE(wait_until([&] { return runner.event_count() == 1; }));
