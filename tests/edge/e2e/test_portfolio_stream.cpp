@@ -166,7 +166,7 @@ TEST_CASE("the trading story: an order fills, the position and account follow, t
   test::fake_upstream broker([&](test::upstream_connection& ws, int) {
     ws.read_text();  // auth
     ws.text(true);
-    ws.write(std::string(R"({"stream":"authorization","data":{"action":"authenticate","status":"authorized"}})"));
+    ws.write(R"({"stream":"authorization","data":{"action":"authenticate","status":"authorized"}})");
     ws.read_text();  // listen
     ws.write(R"({"stream":"listening","data":{"streams":["trade_updates"]}})");
     while (!trade && !finished) std::this_thread::sleep_for(10ms);

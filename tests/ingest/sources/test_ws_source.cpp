@@ -104,11 +104,11 @@ TEST_CASE("an Alpaca trading source authenticates and listens, and a refused aut
     ++auths;
     ws.binary(true);  // Alpaca's trading stream sends binary frames
     if (index < 2) {
-      ws.write(std::string(R"({"stream":"authorization","data":{"action":"authenticate","status":"unauthorized"}})"));
+      ws.write(R"({"stream":"authorization","data":{"action":"authenticate","status":"unauthorized"}})");
       ws.read_text();  // the client should close now
       return;
     }
-    ws.write(std::string(R"({"stream":"authorization","data":{"action":"authenticate","status":"authorized"}})"));
+    ws.write(R"({"stream":"authorization","data":{"action":"authenticate","status":"authorized"}})");
     CHECK(ws.read_text() == R"({"action":"listen","data":{"streams":["trade_updates"]}})");
     ws.write(R"({"stream":"listening","data":{"streams":["trade_updates"]}})");
     ws.write(std::string(
