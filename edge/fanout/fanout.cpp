@@ -222,8 +222,13 @@ void fanout::on_tier_command(std::string_view payload) {
 void fanout::flush() {
   // The channels held by workers: kept by the channel table, published here once per round.
   metrics_.redis_channels.Set(static_cast<double>(redis_->held_channel_count()));
-  // One post (one wake-up of the worker thread) per worker per round, however many messages
-  // (nothing is gathered with the direct hand-off).
+  // On the worker's own loop, nothing was gathered: the worker's sessions write what the round
+  // queued for them. Otherwise one post (one wake-up of the worker thread) per worker per round,
+  // however many messages.
+  if (direct_) {
+    for (std::size_t id = 0; id < workers_.size(); ++id) in_worker(id, [&] { workers_[id]->delivered(); });
+    return;
+  }
   for (std::size_t id = 0; id < gathered_.size(); ++id) {
     if (!gathered_[id].empty()) workers_[id]->post_deliver(std::exchange(gathered_[id], {}));
   }

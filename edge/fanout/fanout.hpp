@@ -69,7 +69,8 @@ class fanout final : public route_registry {
 
   // The Redis client's message handler.
   void on_message(std::string_view channel, std::string_view payload);
-  // After each round of Redis I/O: hands each worker everything gathered for it in one post.
+  // After each round of Redis I/O: hands each worker everything gathered for it in one post (on
+  // the worker's own loop: tells it the round is delivered).
   void flush();
 
  private:

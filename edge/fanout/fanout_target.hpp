@@ -32,6 +32,7 @@ class fanout_target {
   virtual void post_entitlements(std::string user, std::string plan) = 0;
 
   // The same, carried out at once: on the worker's own thread only (fanout::handoff::direct).
+  // A round's deliveries and broadcasts are followed by delivered().
   virtual void deliver(const frame_ptr& f) = 0;
   virtual void activate(const std::string& route, std::uint64_t generation) = 0;
   virtual void refuse(const std::string& route, std::uint64_t generation) = 0;
@@ -39,6 +40,8 @@ class fanout_target {
   virtual void revoke(const std::string& user, const std::string& session, const std::string& reason) = 0;
   virtual void broadcast(const frame_ptr& f) = 0;
   virtual void entitlements_changed(const std::string& user, const std::string& plan) = 0;
+  // The round of Redis I/O is delivered: the sessions write what it queued for them.
+  virtual void delivered() = 0;
 
  protected:
   ~fanout_target() = default;

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "edge/protocol/frame.hpp"
@@ -11,8 +12,11 @@ namespace tickstream::edge {
 
 class frame_sink {
  public:
-  // Queues f for sending (or holds it for batching/conflation). Never re-enters the worker.
+  // Queues f for sending (or holds it for batching/conflation). Never re-enters the worker's
+  // fan-out; it may ask to write later (worker::write_soon).
   virtual void send(const frame_ptr& f) = 0;
+  // The worker's turn to write what send() queued, after the sink asked for it (write_soon).
+  virtual void write_queued() {}
   // The edge is shutting down: close with 1001 (going away).
   virtual void shutdown() = 0;
   // Called by the worker about once a second: heartbeats and timeouts.

@@ -36,10 +36,14 @@ void worker::revoke(const std::string& user, const std::string& session, const s
 }
 
 void worker::post_broadcast(frame_ptr f) {
-  boost::asio::post(ioc_, [this, f = std::move(f)] { broadcast(f); });
+  boost::asio::post(ioc_, [this, f = std::move(f)] {
+    broadcast(f);
+    delivered();
+  });
 }
 
 void worker::broadcast(const frame_ptr& f) {
+  write_due_ = true;
   const std::vector<frame_sink*> open(sessions_.begin(), sessions_.end());
   for (auto* s : open) s->send(f);
 }
@@ -70,6 +74,7 @@ worker::~worker() {
   // I/O objects must go before their io_context, which is destroyed first.
   stop_timer_.reset();
   tick_timer_.reset();
+  to_write_.clear();
 }
 
 void worker::start() {
@@ -133,6 +138,7 @@ void worker::join() {
 void worker::post_deliver(std::vector<frame_ptr> frames) {
   boost::asio::post(ioc_, [this, frames = std::move(frames)] {
     for (const auto& f : frames) deliver(f);
+    delivered();
   });
 }
 
@@ -286,12 +292,28 @@ void worker::refuse(const std::string& symbol, std::uint64_t generation) {
 }
 
 void worker::deliver(const frame_ptr& f) {
+  write_due_ = true;
   if (f->kind == frame_kind::tick && !f->source.empty()) {
     if (const auto it = symbols_.find(f->key); it != symbols_.end() && it->second.source != f->source) {
       it->second.source = f->source;
     }
   }
   index_.for_each(f->route, [&f](frame_sink* s) { s->send(f); });
+}
+
+void worker::write_soon(std::shared_ptr<frame_sink> s) {
+  to_write_.push_back(std::move(s));
+  if (write_due_) return;
+  // Not in a round of deliveries (a reply to a resume, say): written in a handler of its own.
+  write_due_ = true;
+  boost::asio::post(ioc_, [this] { write_queued(); });
+}
+
+void worker::write_queued() {
+  write_due_ = false;
+  std::swap(to_write_, writing_);
+  for (const auto& s : writing_) s->write_queued();
+  writing_.clear();
 }
 
 void worker::wrote(const std::vector<frame_ptr>& frames, std::size_t bytes, bool ok) {

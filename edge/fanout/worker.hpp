@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -84,6 +85,7 @@ class worker final : public fanout_target {
   void revoke(const std::string& user, const std::string& session, const std::string& reason) override;
   void broadcast(const frame_ptr& f) override;
   void entitlements_changed(const std::string& user, const std::string& plan) override;
+  void delivered() override { write_queued(); }
 
   // --- on this worker's thread --------------------------------------------------------------
   void add_session(frame_sink* s);
@@ -113,6 +115,11 @@ class worker final : public fanout_target {
     frames_sent_.fetch_add(frames, std::memory_order_relaxed);
     bytes_sent_.fetch_add(bytes, std::memory_order_relaxed);
   }
+  // s queued frames to write: it writes them (write_queued) once the round of Redis I/O has
+  // queued everything else it delivers (delivered()), so that a session's frames of one round
+  // (the ticks of one read from Redis, say) leave in one send() and a fan-out costs no
+  // asynchronous operation per connection. Outside a round, in a handler posted for it.
+  void write_soon(std::shared_ptr<frame_sink> s);
   // A session's gathered write completed (ok) or failed: its frames' delivery latency (from
   // ingest's receive time, one clock read per write) and what went out, as written.
   void wrote(const std::vector<frame_ptr>& frames, std::size_t bytes, bool ok);
@@ -159,6 +166,8 @@ class worker final : public fanout_target {
   // Ticks the next sessions of the current sweep, a batch per turn of the event loop.
   void sweep_step(std::chrono::steady_clock::time_point now);
   void check_sources(std::chrono::steady_clock::time_point now);
+  // The turn's deliveries are queued: the sessions that asked write them.
+  void write_queued();
   void notify_sources(const std::string& source, bool stale, std::int64_t since_us);
 
   const std::size_t id_;
@@ -182,6 +191,11 @@ class worker final : public fanout_target {
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guard_;
   std::optional<boost::asio::steady_timer> stop_timer_;
   std::optional<boost::asio::steady_timer> tick_timer_;
+  // Sessions to write once the current turn's deliveries are queued (write_soon), and those
+  // writing now (a write may queue the next turn's list).
+  std::vector<std::shared_ptr<frame_sink>> to_write_;
+  std::vector<std::shared_ptr<frame_sink>> writing_;
+  bool write_due_ = false;  // write_queued() will run: the round's end (delivered()) or a post
   // At most 4,096 blocks kept free (1.25 MiB), and no more than the most writes in flight at
   // once since the last heartbeat sweep. Declared before ioc_ so that it outlives the
   // operations ioc_ still holds when it is destroyed.

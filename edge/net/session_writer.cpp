@@ -34,7 +34,18 @@ void session_writer<Session>::send_event(const frame_ptr& f, clock::time_point n
   const auto s = queue_.push(f, now);
   if (s == push_status::conflated) session().worker_.count_conflated();
   if (const auto batched = queue_.take_ended_window_events(); batched > 0) session().worker_.observe_batch(batched);
-  after_push(s);
+  if (s != push_status::queued) return after_push(s);
+  // Written once the worker has queued the rest of this turn's deliveries (write_now()), unless a
+  // write is under way already (its completion writes what queued behind it).
+  if (writing_ || write_asked_) return;
+  write_asked_ = true;
+  session().worker_.write_soon(session().shared_from_this());
+}
+
+template <class Session>
+void session_writer<Session>::write_now() {
+  write_asked_ = false;
+  do_write();
 }
 
 template <class Session>
@@ -117,23 +128,46 @@ void session_writer<Session>::flush_held(clock::time_point now) {
 
 template <class Session>
 void session_writer<Session>::do_write() {
-  if (writing_ || session().dead_ || !queue_.has_queued()) return;
-  writing_ = true;
-  wrote_since_sweep_ = true;
-  const auto buffers = inflight_.take(queue_, deflate_, session().svc_.deflate_threshold, deflate_cursor_);
-  // Events (ticks, private events, batches, broadcasts): a fan-out or a batching window's end
-  // starts a write on many connections before any completes, so these writes take their
-  // operation's memory from the worker's pool (no allocation per write). The edge's own replies
-  // and pings keep Asio's per-thread cache, whose block the connection's next wait for a read
-  // reuses: an idle connection costs no more for the pool.
-  const bool events = data_queued_;
-  if (!queue_.has_queued()) data_queued_ = false;
-  auto done = [self = session().shared_from_this()](const boost::system::error_code& ec, std::size_t) {
-    writer_of(*self).on_write(ec);
-  };
-  if (!events) return start_write(buffers, std::move(done));
-  start_write(buffers,
-              net::bind_allocator(common::block_allocator<void>(session().worker_.write_memory()), std::move(done)));
+  while (!writing_ && !session().dead_ && queue_.has_queued()) {
+    writing_ = true;
+    wrote_since_sweep_ = true;
+    auto buffers = inflight_.take(queue_, deflate_, session().svc_.deflate_threshold, deflate_cursor_);
+    const bool events = data_queued_;
+    if (!queue_.has_queued()) data_queued_ = false;
+    // Most writes fit in the socket's send buffer: sent at once, they are done here, with no
+    // asynchronous operation, completion handler or turn of the event loop. (Our close frame
+    // always goes the asynchronous way: its completion ends the connection.)
+    if (!session().closing_) {
+      const auto sent = send_now(buffers);
+      if (sent == inflight_.bytes()) {
+        written(true);
+        after_written(clock::now());
+        continue;
+      }
+      buffers = inflight_.consume(sent);  // the rest waits for the socket to take it
+    }
+    // Events (ticks, private events, batches, broadcasts): a fan-out or a batching window's end
+    // meets many full sockets before any drains, so these writes take their operation's memory
+    // from the worker's pool (no allocation per write). The edge's own replies and pings keep
+    // Asio's per-thread cache, whose block the connection's next wait for a read reuses: an idle
+    // connection costs no more for the pool.
+    auto done = [self = session().shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+      writer_of(*self).on_write(ec);
+    };
+    if (!events) return start_write(buffers, std::move(done));
+    return start_write(
+        buffers, net::bind_allocator(common::block_allocator<void>(session().worker_.write_memory()), std::move(done)));
+  }
+}
+
+template <class Session>
+std::size_t session_writer<Session>::send_now(std::span<const net::const_buffer> buffers) {
+  // The socket is non-blocking: a full send buffer is would_block, and any other error is left
+  // for the asynchronous write to meet and report.
+  boost::system::error_code ec;
+  const auto sent = buffers.size() == 1 ? session().socket_.write_some(buffers.front(), ec)
+                                        : session().socket_.write_some(buffers, ec);
+  return ec ? 0 : sent;
 }
 
 template <class Session>
@@ -150,16 +184,26 @@ void session_writer<Session>::start_write(std::span<const net::const_buffer> buf
 template <class Session>
 void session_writer<Session>::on_write(const boost::system::error_code& ec) {
   auto& s = session();
-  writing_ = false;
-  s.worker_.wrote(inflight_.frames(), inflight_.bytes(), !ec);
-  inflight_.clear();
+  written(!ec);
   if (s.dead_) return;
   if (ec) return s.kill("network_error");
-  const auto now = clock::now();
+  after_written(clock::now());
+  do_write();
+}
+
+template <class Session>
+void session_writer<Session>::written(bool ok) {
+  writing_ = false;
+  session().worker_.wrote(inflight_.frames(), inflight_.bytes(), ok);
+  inflight_.clear();
+}
+
+template <class Session>
+void session_writer<Session>::after_written(clock::time_point now) {
+  auto& s = session();
   s.timers_.on_write_progress(now);
   if (s.closing_ && !queue_.has_queued()) return s.on_close_written();
   if (!s.closing_) flush_held(now);  // the queue has room again
-  do_write();
 }
 
 template class session_writer<ws_session>;

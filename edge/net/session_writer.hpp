@@ -39,8 +39,10 @@ class session_writer {
 
   // Writes the upgrade's response ahead of any frame, then calls the session's on_open().
   void write_response(std::string response);
-  // An event, through batching and conflation.
+  // An event, through batching and conflation; written when the worker says (write_now()).
   void send_event(const frame_ptr& f, clock::time_point now);
+  // The worker's turn to write the events queued (worker::write_soon).
+  void write_now();
   // The edge's own message: queued at once (after_held: after what is held for the batch).
   void send_reply(frame_ptr f, bool after_held = false) { after_push(queue_.push_reply(std::move(f), after_held)); }
   // A ping or a pong, ahead of queued data.
@@ -72,10 +74,17 @@ class session_writer {
   void flush_held(clock::time_point now);
   void arm_batch_timer(clock::time_point due);
   void on_batch_timer(const boost::system::error_code& ec);
+  // Writes what is queued: at once as far as the socket takes it, the rest asynchronously.
   void do_write();
+  // One non-blocking send: the bytes the kernel took (0 if none, or on an error).
+  std::size_t send_now(std::span<const boost::asio::const_buffer> buffers);
   template <class Handler>
   void start_write(std::span<const boost::asio::const_buffer> buffers, Handler&& done);
   void on_write(const boost::system::error_code& ec);
+  // The batch in flight is written (ok) or failed: its frames are counted and released.
+  void written(bool ok);
+  // After a write: the timers see progress, held events go out, our close frame ends the session.
+  void after_written(clock::time_point now);
 
   outbound_queue queue_;
   write_batch inflight_;               // being written
@@ -85,6 +94,7 @@ class session_writer {
   bool batch_timer_armed_ = false;
   bool wrote_since_sweep_ = false;  // a write started since unsent_bytes() last looked
   bool writing_ = false;
+  bool write_asked_ = false;  // the worker will call write_now()
   // permessage-deflate: frames at least svc_.deflate_threshold go compressed; where the
   // connection is in the broadcast streams.
   const deflate_mode deflate_;

@@ -29,6 +29,9 @@ class write_batch {
   // per write.
   std::span<const boost::asio::const_buffer> take(outbound_queue& q, deflate_mode deflate,
                                                   std::size_t deflate_threshold, deflate_cursor& cursor);
+  // The first sent bytes of the batch are written: returns the buffers still to write (the
+  // buffer written in part starts where the write ended). Valid until the next take().
+  std::span<const boost::asio::const_buffer> consume(std::size_t sent) noexcept;
   // The write completed or failed: the frames are released.
   void clear() noexcept { frames_.clear(); }
 
@@ -39,6 +42,7 @@ class write_batch {
  private:
   std::vector<frame_ptr> frames_;
   std::vector<boost::asio::const_buffer> buffers_;
+  std::size_t first_unsent_ = 0;  // in buffers_, after consume()
   std::size_t bytes_ = 0;
 };
 

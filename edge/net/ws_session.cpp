@@ -1,8 +1,10 @@
 #include "edge/net/ws_session.hpp"
 
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/post.hpp>
 
 #include "common/clock.hpp"
+#include "common/exact_allocator.hpp"
 #include "common/log.hpp"
 #include "edge/fanout/worker.hpp"
 #include "edge/net/connection_slot.hpp"
@@ -73,10 +75,14 @@ void ws_session::on_open() { on_read({}, 0); }  // handles leftover bytes, then 
 void ws_session::do_read() {
   if (rbuf_.size() == 0) {
     // Nothing half-read: wait for the socket to be readable without holding a buffer (most
-    // connections are idle most of the time), then read what arrived at once.
+    // connections are idle most of the time), then read what arrived at once. The wait is held
+    // for as long as the connection is idle, so its operation gets a block of its own size.
     rbuf_.release();
     socket_.async_wait(net::socket_base::wait_read,
-                       [self = shared_from_this()](const boost::system::error_code& ec) { self->on_readable(ec); });
+                       net::bind_allocator(common::exact_allocator<void>(),
+                                           [self = shared_from_this()](const boost::system::error_code& ec) {
+                                             self->on_readable(ec);
+                                           }));
     return;
   }
   if (!rbuf_.make_room()) return kill("protocol_error");

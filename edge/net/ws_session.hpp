@@ -62,6 +62,7 @@ class ws_session final : public frame_sink,
   void send(const frame_ptr& f) override {
     if (!ending()) handler_.on_event(f);
   }
+  void write_queued() override { write_now(); }
   void shutdown() override { close(close_code::going_away, "edge shutting down", "edge_shutdown", false); }
   void tick(clock::time_point now) override;
   void resubscribed(const std::string&) override { handler_.resubscribed(); }

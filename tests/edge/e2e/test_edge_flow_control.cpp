@@ -2,6 +2,7 @@
 // clients over loopback.
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <string>
@@ -30,14 +31,18 @@ using test::edge_fixture;
 using test::parse;
 using test::publisher;
 using test::subscribe;
+using test::type_of;
 using test::wait_until;
 
 namespace {
 
 // A raw TCP connection that has sent a WebSocket upgrade request and nothing else, for clients
-// that misbehave in ways the WebSocket client library will not.
-boost::asio::ip::tcp::socket raw_upgrade(boost::asio::io_context& ioc, unsigned short port) {
+// that misbehave in ways the WebSocket client library will not. receive_buffer: the socket's
+// SO_RCVBUF, set before connecting (0: the system's).
+boost::asio::ip::tcp::socket raw_upgrade(boost::asio::io_context& ioc, unsigned short port, int receive_buffer = 0) {
   boost::asio::ip::tcp::socket s(ioc);
+  s.open(boost::asio::ip::tcp::v4());
+  if (receive_buffer > 0) s.set_option(boost::asio::socket_base::receive_buffer_size(receive_buffer));
   s.connect({boost::asio::ip::make_address("127.0.0.1"), port});
   const std::string upgrade =
       "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -196,6 +201,74 @@ TEST_CASE("a never-reading client is conflated, then closed, and a healthy one b
   CHECK(pong);
   INFO("worst tick age seen by the healthy client: " << worst_age_us.load() << " us");
   CHECK(worst_age_us.load() < 2'000'000);
+}
+
+// Most writes complete at once; a client that reads slowly makes the kernel take part of a write
+// and the edge send the rest when the socket drains. Every frame must still arrive whole, once,
+// in order.
+TEST_CASE("a client that reads slowly gets every frame whole and in order", "[slow]") {
+  edge_fixture fx([](edge::app_config& c) {
+    c.threads = 1;
+    c.limits.queue.soft_frames = 100'000;  // nothing conflated: every tick must arrive
+    c.limits.queue.soft_bytes = 64 << 20;
+    c.limits.queue.max_frames = 100'000;
+    c.limits.queue.max_bytes = 64 << 20;
+  });
+  boost::asio::io_context ioc;
+  auto s = raw_upgrade(ioc, fx.edge->port(), 4096);  // a small receive buffer: the edge's sends fill it
+  boost::asio::streambuf head;
+  boost::asio::read_until(s, head, "\r\n\r\n");
+  const std::string response(boost::asio::buffers_begin(head.data()), boost::asio::buffers_end(head.data()));
+  REQUIRE(response.starts_with("HTTP/1.1 101"));
+  const auto after_head = response.substr(response.find("\r\n\r\n") + 4);
+  boost::asio::write(s, boost::asio::buffer(bench::make_client_frame(
+                            bench::ws_frame_reader::opcode::text,
+                            R"({"type":"subscribe","snapshot":false,"symbols":["AAPL"]})", 0x0badf00d)));
+
+  // Frames in arrival order; the subscription's confirmation first.
+  bench::ws_frame_reader reader;
+  std::vector<std::string> texts;
+  bool broken = false;
+  const auto take = [&](std::string_view bytes) {
+    broken = broken || !reader.feed(bytes, [&](bench::ws_frame_reader::opcode op, std::string_view payload) {
+      if (op == bench::ws_frame_reader::opcode::text) texts.emplace_back(payload);
+    });
+  };
+  take(after_head);
+  std::array<char, 65536> buf{};
+  while (texts.empty() && !broken) take({buf.data(), s.read_some(boost::asio::buffer(buf))});
+  REQUIRE(type_of(texts.front()) == "subscribed");
+
+  // About 6 MB of ticks (more than the largest kernel send buffer) while the client does not
+  // read, then everything it is owed.
+  constexpr int n = 30'000;
+  publisher pub(fx.redis.port());
+  for (int i = 0; i < n; ++i) pub.tick("AAPL", i, 32);
+  pub.flush();
+  std::this_thread::sleep_for(300ms);
+  std::vector<int> seqs;
+  s.non_blocking(true);
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  std::size_t parsed = 1;  // texts.front() was the confirmation
+  while (!broken && static_cast<int>(seqs.size()) < n && std::chrono::steady_clock::now() < deadline) {
+    boost::system::error_code ec;
+    const auto got = s.read_some(boost::asio::buffer(buf), ec);
+    if (ec == boost::asio::error::would_block) {
+      std::this_thread::sleep_for(1ms);
+      continue;
+    }
+    REQUIRE_FALSE(ec);
+    take({buf.data(), got});
+    for (; parsed < texts.size(); ++parsed) {
+      for (const auto& e : events_of(texts[parsed])) seqs.push_back(e["size"].GetInt());
+    }
+  }
+  REQUIRE_FALSE(broken);
+  REQUIRE(seqs.size() == static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    INFO("tick " << i);
+    REQUIRE(seqs[static_cast<std::size_t>(i)] == i);
+  }
 }
 
 // When to ping and when to give up is session_timers' (unit-tested in
