@@ -35,11 +35,21 @@ void worker::revoke(const std::string& user, const std::string& session, const s
   for (auto* s : open) s->revoke(user, session, reason);
 }
 
-void worker::post_broadcast(frame_ptr f) {
-  boost::asio::post(ioc_, [this, f = std::move(f)] {
-    broadcast(f);
+template <class Fn>
+void worker::in_round(Fn&& fn) {
+  // The round's end comes even if a delivery throws (handlers do not, by design): the sessions
+  // that asked to write are written, and write_soon() goes on posting outside rounds.
+  try {
+    std::forward<Fn>(fn)();
+  } catch (...) {
     delivered();
-  });
+    throw;
+  }
+  delivered();
+}
+
+void worker::post_broadcast(frame_ptr f) {
+  boost::asio::post(ioc_, [this, f = std::move(f)] { in_round([&] { broadcast(f); }); });
 }
 
 void worker::broadcast(const frame_ptr& f) {
@@ -137,8 +147,9 @@ void worker::join() {
 
 void worker::post_deliver(std::vector<frame_ptr> frames) {
   boost::asio::post(ioc_, [this, frames = std::move(frames)] {
-    for (const auto& f : frames) deliver(f);
-    delivered();
+    in_round([&] {
+      for (const auto& f : frames) deliver(f);
+    });
   });
 }
 
@@ -312,7 +323,14 @@ void worker::write_soon(std::shared_ptr<frame_sink> s) {
 void worker::write_queued() {
   write_due_ = false;
   std::swap(to_write_, writing_);
-  for (const auto& s : writing_) s->write_queued();
+  for (const auto& s : writing_) {
+    // One session's failure does not leave the others' frames unwritten (nor the list held).
+    try {
+      s->write_queued();
+    } catch (const std::exception& e) {
+      common::log_error("session write threw", {{"worker", id_}, {"what", e.what()}});
+    }
+  }
   writing_.clear();
 }
 

@@ -168,6 +168,9 @@ class worker final : public fanout_target {
   void check_sources(std::chrono::steady_clock::time_point now);
   // The turn's deliveries are queued: the sessions that asked write them.
   void write_queued();
+  // Runs fn, a round of deliveries, then delivered(): its end.
+  template <class Fn>
+  void in_round(Fn&& fn);
   void notify_sources(const std::string& source, bool stale, std::int64_t since_us);
 
   const std::size_t id_;

@@ -149,8 +149,7 @@ void session_writer<Session>::do_write() {
     // Events (ticks, private events, batches, broadcasts): a fan-out or a batching window's end
     // meets many full sockets before any drains, so these writes take their operation's memory
     // from the worker's pool (no allocation per write). The edge's own replies and pings keep
-    // Asio's per-thread cache, whose block the connection's next wait for a read reuses: an idle
-    // connection costs no more for the pool.
+    // Asio's per-thread cache: an idle connection holds nothing of the pool.
     auto done = [self = session().shared_from_this()](const boost::system::error_code& ec, std::size_t) {
       writer_of(*self).on_write(ec);
     };

@@ -10,6 +10,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -270,6 +271,61 @@ TEST_CASE("the heartbeat sweep runs in batches, with other work between them", "
   fanout_fixture::on(w, [&] {
     for (auto& s : sinks) w.remove_session(s.get());
   });
+  w.stop(0ms);
+  w.join();
+}
+
+namespace {
+
+// A session stand-in for the write turn: counts its turns to write, and throws where told to.
+class writing_sink final : public edge::frame_sink {
+ public:
+  explicit writing_sink(bool throws = false) : throws_(throws) {}
+  void send(const edge::frame_ptr&) override {
+    if (throws_) throw std::runtime_error("send failed");
+  }
+  void write_queued() override {
+    ++writes;
+    if (throws_) throw std::runtime_error("write failed");
+  }
+  void shutdown() override {}
+  void tick(std::chrono::steady_clock::time_point) override {}
+  std::atomic<int> writes{0};
+
+ private:
+  bool throws_;
+};
+
+}  // namespace
+
+TEST_CASE("a delivery or a write that throws leaves the worker's later writes on time", "[fanout]") {
+  edge::edge_metrics metrics;
+  edge::fanout fan{metrics, "ts:test:edge"};
+  edge::worker w(0, fan, 1h);
+  w.start();
+  auto failing = std::make_shared<writing_sink>(true);
+  auto good = std::make_shared<writing_sink>();
+  fanout_fixture::on(w, [&] { w.add_session(failing.get()); });
+
+  // A broadcast whose delivery throws: the round still ends, so a write asked for outside any
+  // round is posted and done, not left waiting for a round's end that never comes.
+  w.post_broadcast(edge::make_text_frame(edge::frame_kind::control, {}, R"({"type":"notice"})"));
+  fanout_fixture::on(w, [&] { w.write_soon(good); });
+  REQUIRE(wait_until([&] { return good->writes == 1; }));
+
+  // One session's write throws: the sessions queued after it in the same turn are written, and
+  // later turns go on.
+  fanout_fixture::on(w, [&] {
+    w.write_soon(failing);
+    w.write_soon(good);
+  });
+  REQUIRE(wait_until([&] { return good->writes == 2; }));
+  CHECK(failing->writes == 1);
+  fanout_fixture::on(w, [&] { w.write_soon(good); });
+  REQUIRE(wait_until([&] { return good->writes == 3; }));
+  CHECK(failing->writes == 1);
+
+  fanout_fixture::on(w, [&] { w.remove_session(failing.get()); });
   w.stop(0ms);
   w.join();
 }
