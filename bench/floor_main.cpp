@@ -7,6 +7,10 @@
 //   tickstream-floor --port 8199 --redis-port 6499 --channel 'ts:{md:SYM0}' --connections 1000
 //
 // Bounded: it exits after --duration seconds (SIGALRM) whatever happens.
+//
+// --spin-ns N adds N ns of busy work after each send(): a stand-in for a server's own work per
+// delivery, to see what that much work costs in the same run (the sender pays for waking the
+// load generator each time it has caught up and gone to sleep).
 
 #include <arpa/inet.h>
 #include <hiredis/hiredis.h>
@@ -17,6 +21,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -37,7 +42,15 @@ struct options {
   std::string channel = "ts:{md:SYM0}";
   std::int64_t connections = 1000;
   std::int64_t duration_s = 120;
+  std::int64_t spin_ns = 0;
 };
+
+// Busy work for ns nanoseconds (a server's own work per delivery, simulated).
+void spin_for(std::int64_t ns) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::nanoseconds(ns);
+  while (std::chrono::steady_clock::now() < until) {
+  }
+}
 
 // Reads from fd until `until` appears in buf; false on EOF or error.
 bool read_until(int fd, std::string& buf, std::string_view until) {
@@ -140,6 +153,7 @@ int main(int argc, char** argv) {
   p.add_string("channel", "", o.channel, "The Redis channel to forward.");
   p.add_int("connections", "", o.connections, 1, 100'000, "Clients to admit before forwarding starts.");
   p.add_int("duration", "", o.duration_s, 1, 3600, "Seconds before the tool exits, whatever happens.");
+  p.add_int("spin-ns", "", o.spin_ns, 0, 1'000'000, "Busy work after each send(), in nanoseconds (0: none).");
   p.parse_or_exit(argc, argv);
   alarm(static_cast<unsigned>(o.duration_s));
   const auto symbol = tickstream::common::symbol_of_market_channel(o.channel);
@@ -185,6 +199,9 @@ int main(int argc, char** argv) {
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3 || reply->element[2]->type != REDIS_REPLY_STRING)
       continue;
     const std::string frame = text_frame(std::string_view(reply->element[2]->str, reply->element[2]->len));
-    for (const int fd : clients) (void)::send(fd, frame.data(), frame.size(), MSG_NOSIGNAL);
+    for (const int fd : clients) {
+      (void)::send(fd, frame.data(), frame.size(), MSG_NOSIGNAL);
+      if (o.spin_ns > 0) spin_for(o.spin_ns);
+    }
   }
 }
