@@ -148,7 +148,15 @@ void worker::join() {
 void worker::post_deliver(std::vector<frame_ptr> frames) {
   boost::asio::post(ioc_, [this, frames = std::move(frames)] {
     in_round([&] {
-      for (const auto& f : frames) deliver(f);
+      // A message that fails to deliver does not hold back the rest of its round (as with one
+      // worker, where each message is delivered on its own).
+      for (const auto& f : frames) {
+        try {
+          deliver(f);
+        } catch (const std::exception& e) {
+          common::log_error("worker handler threw", {{"worker", id_}, {"what", e.what()}});
+        }
+      }
     });
   });
 }

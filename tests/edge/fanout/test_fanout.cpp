@@ -32,7 +32,9 @@ namespace {
 // A session stand-in: records what its worker hands it (on the worker's thread; read by the test).
 class recorder final : public edge::frame_sink {
  public:
+  explicit recorder(bool throws = false) : throws_(throws) {}
   void send(const edge::frame_ptr& f) override {
+    if (throws_) throw std::runtime_error("send failed");
     std::lock_guard lock(mu_);
     payloads_.emplace_back(f->payload());
   }
@@ -57,6 +59,7 @@ class recorder final : public edge::frame_sink {
   std::mutex mu_;
   std::vector<std::string> payloads_;
   std::vector<std::string> resubscribed_;
+  bool throws_;
 };
 
 std::string tick_json(const std::string& symbol) {
@@ -328,4 +331,17 @@ TEST_CASE("a delivery or a write that throws leaves the worker's later writes on
   fanout_fixture::on(w, [&] { w.remove_session(failing.get()); });
   w.stop(0ms);
   w.join();
+}
+
+TEST_CASE("a message that fails to deliver does not hold back the rest of its round", "[fanout]") {
+  recorder failing(true), good;
+  fanout_fixture fx;  // two workers: Redis's messages reach them in one hand-off per round
+  fx.subscribe(0, failing, "BAD");
+  fx.subscribe(0, good, "GOOD");
+  REQUIRE(wait_until([&] { return failing.active == 1 && good.active == 1; }));
+  // One hand-off holding both messages, the failing one first, as fanout::flush makes it.
+  fx.workers[0]->post_deliver({edge::make_text_frame(edge::frame_kind::tick, "BAD", tick_json("BAD")),
+                               edge::make_text_frame(edge::frame_kind::tick, "GOOD", tick_json("GOOD"))});
+  REQUIRE(wait_until([&] { return good.payloads().size() == 1; }));
+  CHECK(good.payloads() == std::vector<std::string>{tick_json("GOOD")});
 }
