@@ -200,6 +200,21 @@ TEST_CASE("after the subscriber connection comes back, a user's sessions are tol
 
 namespace {
 
+// One worker with no Redis behind it, started; stopped and joined at the end.
+struct lone_worker {
+  explicit lone_worker(std::chrono::milliseconds tick) : w(0, fan, tick) { w.start(); }
+  ~lone_worker() {
+    w.stop(0ms);
+    w.join();
+  }
+  lone_worker(const lone_worker&) = delete;
+  lone_worker& operator=(const lone_worker&) = delete;
+
+  edge::edge_metrics metrics;
+  edge::fanout fan{metrics, "ts:test:edge"};
+  edge::worker w;
+};
+
 // A session stand-in for the heartbeat sweep: counts the ticks of all of them in one counter.
 class ticking_sink final : public edge::frame_sink {
  public:
@@ -221,10 +236,8 @@ class ticking_sink final : public edge::frame_sink {
 }  // namespace
 
 TEST_CASE("the heartbeat sweep runs in batches, with other work between them", "[fanout][heartbeat]") {
-  edge::edge_metrics metrics;
-  edge::fanout fan{metrics, "ts:test:edge"};
-  edge::worker w(0, fan, 20ms);
-  w.start();
+  lone_worker lone(20ms);
+  auto& w = lone.w;
   constexpr int n = 3000;  // many batches
   constexpr int batch = static_cast<int>(edge::worker::sweep_batch);
   static_assert(batch < n / 2);
@@ -274,8 +287,6 @@ TEST_CASE("the heartbeat sweep runs in batches, with other work between them", "
   fanout_fixture::on(w, [&] {
     for (auto& s : sinks) w.remove_session(s.get());
   });
-  w.stop(0ms);
-  w.join();
 }
 
 namespace {
@@ -302,10 +313,8 @@ class writing_sink final : public edge::frame_sink {
 }  // namespace
 
 TEST_CASE("a delivery or a write that throws leaves the worker's later writes on time", "[fanout]") {
-  edge::edge_metrics metrics;
-  edge::fanout fan{metrics, "ts:test:edge"};
-  edge::worker w(0, fan, 1h);
-  w.start();
+  lone_worker lone(1h);
+  auto& w = lone.w;
   auto failing = std::make_shared<writing_sink>(true);
   auto good = std::make_shared<writing_sink>();
   fanout_fixture::on(w, [&] { w.add_session(failing.get()); });
@@ -329,8 +338,6 @@ TEST_CASE("a delivery or a write that throws leaves the worker's later writes on
   CHECK(failing->writes == 1);
 
   fanout_fixture::on(w, [&] { w.remove_session(failing.get()); });
-  w.stop(0ms);
-  w.join();
 }
 
 TEST_CASE("a message that fails to deliver does not hold back the rest of its round", "[fanout]") {
