@@ -135,12 +135,17 @@ TEST_CASE("a subscribe bomb from anonymous clients is refused at the bounds and 
         std::string::npos);
   // After the first round the edge has the pages of its code and its tables' capacity; a second
   // round must leave it where the first did: what a bomb makes it hold goes away with the bomb.
+  // Judged against what the bomb added (4-5 MiB), not against the edge's size: between rounds the
+  // heap in use moves within 1.5-2.7 MB without growing (12 rounds in a row, malloc_stats after
+  // each), so "within a tenth of the baseline" failed now and then with nothing held. A bomb
+  // whose memory stayed would leave most of its 4-5 MiB.
   if (memory_measured) REQUIRE(test::wait_until([&] { return rss_kib(edge.proc.pid()) < first_peak; }, 20s));
   const auto baseline = rss_kib(edge.proc.pid());
   const auto second = bomb(second_peak);
   CHECK(second == first);
+  const auto kept_at_most = baseline + (second_peak - baseline) / 3;
   const bool returned =
-      !memory_measured || test::wait_until([&] { return rss_kib(edge.proc.pid()) <= baseline + baseline / 10; }, 20s);
+      !memory_measured || test::wait_until([&] { return rss_kib(edge.proc.pid()) <= kept_at_most; }, 20s);
   const auto after = rss_kib(edge.proc.pid());
   INFO("edge RSS: " << cold << " KiB cold, " << first_peak << " KiB under the first bomb, " << baseline
                     << " KiB after it, " << second_peak << " KiB under the second, " << after << " KiB after it");
