@@ -3,7 +3,6 @@
 #include <rapidjson/document.h>
 
 #include <cassert>
-#include <exception>
 #include <optional>
 #include <utility>
 
@@ -11,6 +10,7 @@
 #include "common/event_codec.hpp"
 #include "common/log.hpp"
 #include "common/tier_command.hpp"
+#include "edge/fanout/guarded_call.hpp"
 #include "edge/portfolio/private_frame.hpp"
 
 namespace tickstream::edge {
@@ -60,16 +60,12 @@ bool is_topic_message(std::string_view payload, std::string_view topic) {
          std::string_view(name->value.GetString(), name->value.GetStringLength()) == topic;
 }
 
-// A direct call into worker code from inside a Redis read (handoff::direct). Its handlers do not
-// throw, by design; one that does is logged and the read goes on, as the worker's own loop does
-// with its handlers, so the Redis connection keeps being read.
+// A direct call into worker code from inside a Redis read (handoff::direct): one that throws is
+// logged and the read goes on, as the worker's own loop does with its handlers, so the Redis
+// connection keeps being read.
 template <class Fn>
 void in_worker(std::size_t worker, Fn&& fn) {
-  try {
-    std::forward<Fn>(fn)();
-  } catch (const std::exception& e) {
-    common::log_error("worker handler threw", {{"worker", worker}, {"what", e.what()}});
-  }
+  guarded_call(worker, "worker handler threw", std::forward<Fn>(fn));
 }
 
 }  // namespace

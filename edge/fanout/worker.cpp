@@ -8,6 +8,7 @@
 #include "common/clock.hpp"
 #include "common/log.hpp"
 #include "edge/fanout/frame_sink.hpp"
+#include "edge/fanout/guarded_call.hpp"
 
 namespace tickstream::edge {
 
@@ -150,13 +151,7 @@ void worker::post_deliver(std::vector<frame_ptr> frames) {
     in_round([&] {
       // A message that fails to deliver does not hold back the rest of its round (as with one
       // worker, where each message is delivered on its own).
-      for (const auto& f : frames) {
-        try {
-          deliver(f);
-        } catch (const std::exception& e) {
-          common::log_error("worker handler threw", {{"worker", id_}, {"what", e.what()}});
-        }
-      }
+      for (const auto& f : frames) guarded_call(id_, "worker handler threw", [&] { deliver(f); });
     });
   });
 }
@@ -331,14 +326,8 @@ void worker::write_soon(std::shared_ptr<frame_sink> s) {
 void worker::write_queued() {
   write_due_ = false;
   std::swap(to_write_, writing_);
-  for (const auto& s : writing_) {
-    // One session's failure does not leave the others' frames unwritten (nor the list held).
-    try {
-      s->write_queued();
-    } catch (const std::exception& e) {
-      common::log_error("session write threw", {{"worker", id_}, {"what", e.what()}});
-    }
-  }
+  // One session's failure does not leave the others' frames unwritten (nor the list held).
+  for (const auto& s : writing_) guarded_call(id_, "session write threw", [&] { s->write_queued(); });
   writing_.clear();
 }
 
