@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <mutex>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
@@ -74,7 +76,9 @@ void child_process::kill() {
 
 bool child_process::running() { return !wait(std::chrono::milliseconds(0)); }
 
-int free_port() {
+namespace {
+
+int probe_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -88,6 +92,22 @@ int free_port() {
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   ::close(fd);
   return ntohs(addr.sin_port);
+}
+
+}  // namespace
+
+int free_port() {
+  // A port is free again once its probe closes, so the kernel may offer it twice before the first
+  // taker binds it (a test often picks several ports before it starts its servers): this process
+  // never hands out the same one twice.
+  static std::mutex mu;
+  static std::set<int> handed_out;
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    const int port = probe_port();
+    const std::lock_guard lock(mu);
+    if (handed_out.insert(port).second) return port;
+  }
+  throw std::runtime_error("no port left that this process has not handed out already");
 }
 
 }  // namespace tickstream::test

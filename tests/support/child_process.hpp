@@ -33,7 +33,7 @@ class child_process {
   std::optional<int> status_;
 };
 
-// A TCP port on 127.0.0.1 that was free a moment ago.
+// A TCP port on 127.0.0.1 that was free a moment ago, and never one this process handed out before.
 int free_port();
 
 }  // namespace tickstream::test

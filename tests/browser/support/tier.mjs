@@ -22,7 +22,12 @@ const EDGE_BIN = path.join(BUILD, 'edge/tickstream-edge');
 const INGEST_BIN = path.join(BUILD, 'ingest/tickstream-ingest');
 
 /** A port nobody listens on now (bound to 0, then released). */
-export function freePort() {
+// Ports handed out by freePort() in this process. A port is free again once its probe closes, so
+// the kernel may offer it twice before the first taker binds it (a tier picks all its ports
+// before it starts its processes): never hand out the same one twice.
+const handedOut = new Set();
+
+function probePort() {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
@@ -31,6 +36,17 @@ export function freePort() {
       srv.close(() => resolve(port));
     });
   });
+}
+
+export async function freePort() {
+  for (let attempt = 0; attempt < 1000; attempt += 1) {
+    const port = await probePort();
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error('no port left that this process has not handed out already');
 }
 
 function base64url(data) {
